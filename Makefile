@@ -1,0 +1,61 @@
+# Muster — see README.md for what each target does.
+SHELL := /bin/bash
+GO    ?= go
+FUNCTIONS := ingest correlator query responder
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+STATICCHECK_VERSION := v0.8.2
+FUZZTIME ?= 3s
+
+.PHONY: all build test test-unit test-fuzz lint bench synth run demo clean localstack-deploy
+
+all: lint test build
+
+## build: one linux/arm64 bootstrap per function under dist/<function>/
+build:
+	@for f in $(FUNCTIONS); do \
+	  mkdir -p dist/$$f; \
+	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+	    -o dist/$$f/bootstrap ./functions/$$f || exit 1; \
+	  echo "dist/$$f/bootstrap $$(stat -c %s dist/$$f/bootstrap) bytes"; \
+	done
+
+## test: everything CI runs (unit, moto integration, end-to-end, CDK, fuzz smoke)
+test: test-unit test-fuzz
+
+test-unit:
+	MUSTER_REQUIRE_MOTO=1 $(GO) test -count=1 -timeout 30m ./...
+
+## test-fuzz: every fuzz target, briefly ($(FUZZTIME) each)
+test-fuzz:
+	@./scripts/fuzz-smoke.sh $(FUZZTIME)
+
+## lint: gofmt, go vet, staticcheck
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+## bench: Go benchmarks and the measurement report (bench/out/)
+bench:
+	@./scripts/bench.sh
+
+## synth: synthesise the CDK app into cdk.out/
+synth: build
+	cd infra && CDK_OUTDIR=../cdk.out $(GO) run .
+
+## run: the whole pipeline locally, in the foreground (Ctrl-C stops it)
+run:
+	@mkdir -p .muster/bin
+	$(GO) build -o .muster/bin/muster-local ./localstack/cmd/muster-local
+	exec .muster/bin/muster-local
+
+## demo: post the sample alerts to a running local stack and print the incidents
+demo:
+	$(GO) run ./localstack/cmd/muster-demo
+
+## localstack-deploy: deploy the real stack to LocalStack with cdklocal (needs Docker)
+localstack-deploy: build
+	./localstack/deploy.sh
+
+clean:
+	rm -rf dist cdk.out .muster/bin bench/out

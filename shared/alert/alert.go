@@ -1,0 +1,287 @@
+package alert
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/muster-sec/muster/shared/killchain"
+)
+
+// Providers Muster accepts, as used in POST /webhooks/{provider}.
+const (
+	ProviderGuardDuty    = "guardduty"
+	ProviderSecurityHub  = "securityhub"
+	ProviderDefender     = "defender"
+	ProviderAlertmanager = "alertmanager"
+	ProviderFalco        = "falco"
+	ProviderOCSF         = "ocsf"
+	ProviderGeneric      = "generic"
+)
+
+// Providers lists every accepted provider name.
+var Providers = []string{ProviderGuardDuty, ProviderSecurityHub, ProviderDefender,
+	ProviderAlertmanager, ProviderFalco, ProviderOCSF, ProviderGeneric}
+
+// KnownProvider reports whether p is one of Providers.
+func KnownProvider(p string) bool {
+	for _, q := range Providers {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}
+
+// Alert is one normalised security alert.
+type Alert struct {
+	ID               string            `json:"id"`
+	Provider         string            `json:"provider"`
+	SourceID         string            `json:"sourceId"`
+	Type             string            `json:"type"`
+	Name             string            `json:"name"`
+	Description      string            `json:"description,omitempty"`
+	Severity         Severity          `json:"severity"`
+	Status           Status            `json:"status"`
+	Tactics          []killchain.Stage `json:"tactics"`
+	Techniques       []string          `json:"techniques,omitempty"`
+	Resources        []Resource        `json:"resources"`
+	Entities         []Entity          `json:"entities,omitempty"`
+	RemediationSteps []string          `json:"remediationSteps,omitempty"`
+	FirstSeen        time.Time         `json:"firstSeen"`
+	LastSeen         time.Time         `json:"lastSeen"`
+	ReceivedAt       time.Time         `json:"receivedAt"`
+	Count            int               `json:"count"`
+	// SourceIncident is true when the source already calls the alert an
+	// incident or attack sequence (Defender IsIncident, GuardDuty
+	// AttackSequence:*); it becomes an incident on its own.
+	SourceIncident bool   `json:"sourceIncident,omitempty"`
+	IncidentID     string `json:"incidentId,omitempty"`
+	SuppressedBy   string `json:"suppressedBy,omitempty"`
+	// Raw is the payload as received, kept for audit up to RawCap bytes.
+	Raw          json.RawMessage `json:"raw,omitempty"`
+	RawTruncated bool            `json:"rawTruncated,omitempty"`
+}
+
+// RawCap is the most bytes of the original payload kept with an alert.
+const RawCap = 16 << 10
+
+// ID returns the deterministic alert id for a provider identity: the first
+// 32 hex digits of SHA-256 over provider, a NUL, and the sender's own id.
+func ID(provider, sourceID string) string {
+	h := sha256.Sum256([]byte(provider + "\x00" + sourceID))
+	return hex.EncodeToString(h[:16])
+}
+
+// SetRaw keeps raw as the audit copy, capped at RawCap bytes. A payload over
+// the cap is stored as a JSON string of its first RawCap bytes.
+func (a *Alert) SetRaw(raw []byte) {
+	if len(raw) <= RawCap && json.Valid(raw) {
+		a.Raw = append(json.RawMessage(nil), raw...)
+		a.RawTruncated = false
+		return
+	}
+	b, _ := json.Marshal(string(raw[:min(len(raw), RawCap)]))
+	a.Raw, a.RawTruncated = b, len(raw) > RawCap
+}
+
+// Stages returns the alert's countable stages as a set.
+func (a *Alert) Stages() killchain.Set { return killchain.NewSet(a.Tactics...) }
+
+// PrimaryResource returns the first resource's canonical id, or "".
+func (a *Alert) PrimaryResource() string {
+	if len(a.Resources) == 0 {
+		return ""
+	}
+	return a.Resources[0].ID
+}
+
+// Field limits, enforced by Validate.
+const (
+	MaxIDLen          = 512
+	MaxTypeLen        = 256
+	MaxNameLen        = 512
+	MaxDescriptionLen = 8192
+	MaxResources      = 50
+	MaxEntities       = 200
+	MaxListLen        = 100
+	MaxStepLen        = 2048
+	MaxValueLen       = 2048
+	MaxTags           = 50
+)
+
+// FieldError names the field that made an alert invalid and why.
+type FieldError struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+// ErrInvalid is wrapped by every validation error; errors.As gives the
+// FieldError.
+var ErrInvalid = errors.New("invalid alert")
+
+// Invalid returns a validation error for field.
+func Invalid(field, format string, args ...any) error {
+	return fmt.Errorf("%w: %w", ErrInvalid, &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
+}
+
+// Validate checks the invariants every stored alert satisfies.
+func (a *Alert) Validate() error {
+	switch {
+	case a.SourceID == "":
+		return Invalid("id", "is required")
+	case len(a.SourceID) > MaxIDLen:
+		return Invalid("id", "longer than %d characters", MaxIDLen)
+	case !KnownProvider(a.Provider):
+		return Invalid("provider", "unknown provider %q", a.Provider)
+	case a.Type == "":
+		return Invalid("type", "is required")
+	case len(a.Type) > MaxTypeLen:
+		return Invalid("type", "longer than %d characters", MaxTypeLen)
+	case len(a.Name) > MaxNameLen:
+		return Invalid("name", "longer than %d characters", MaxNameLen)
+	case len(a.Description) > MaxDescriptionLen:
+		return Invalid("description", "longer than %d characters", MaxDescriptionLen)
+	case !a.Severity.Valid():
+		return Invalid("severity", "must be one of Informational, Low, Medium, High, Critical")
+	case !a.Status.Valid():
+		return Invalid("status", "must be one of Active, Resolved, Dismissed")
+	case a.FirstSeen.IsZero():
+		return Invalid("firstSeen", "is required")
+	case len(a.Resources) == 0:
+		return Invalid("resources", "at least one resource is required")
+	case len(a.Resources) > MaxResources:
+		return Invalid("resources", "more than %d resources", MaxResources)
+	case len(a.Entities) > MaxEntities:
+		return Invalid("entities", "more than %d entities", MaxEntities)
+	case len(a.Techniques) > MaxListLen:
+		return Invalid("techniques", "more than %d techniques", MaxListLen)
+	case len(a.RemediationSteps) > MaxListLen:
+		return Invalid("remediationSteps", "more than %d steps", MaxListLen)
+	}
+	if !a.LastSeen.IsZero() && a.LastSeen.Before(a.FirstSeen) {
+		return Invalid("lastSeen", "is before firstSeen")
+	}
+	for i, r := range a.Resources {
+		if r.ID == "" {
+			return Invalid(fmt.Sprintf("resources[%d].id", i), "is required")
+		}
+		if len(r.ID) > MaxValueLen {
+			return Invalid(fmt.Sprintf("resources[%d].id", i), "longer than %d characters", MaxValueLen)
+		}
+		if len(r.Tags) > MaxTags {
+			return Invalid(fmt.Sprintf("resources[%d].tags", i), "more than %d tags", MaxTags)
+		}
+	}
+	for i, e := range a.Entities {
+		if !e.Type.Valid() {
+			return Invalid(fmt.Sprintf("entities[%d].type", i), "unknown entity type %q", e.Type)
+		}
+		if e.Value == "" {
+			return Invalid(fmt.Sprintf("entities[%d].value", i), "is required")
+		}
+		if len(e.Value) > MaxValueLen {
+			return Invalid(fmt.Sprintf("entities[%d].value", i), "longer than %d characters", MaxValueLen)
+		}
+	}
+	for i, s := range a.RemediationSteps {
+		if len(s) > MaxStepLen {
+			return Invalid(fmt.Sprintf("remediationSteps[%d]", i), "longer than %d characters", MaxStepLen)
+		}
+	}
+	return nil
+}
+
+// Finish fills derived fields after a parser has set the source fields:
+// the id, canonical resources and entities, de-duplicated tactics, LastSeen
+// (defaults to FirstSeen), Count (at least 1), Status (Active) and Name
+// (defaults to Type). It is idempotent.
+func (a *Alert) Finish(identityProvider string, receivedAt time.Time) {
+	if identityProvider == "" {
+		identityProvider = a.Provider
+	}
+	a.ID = ID(identityProvider, a.SourceID)
+	if a.Name == "" {
+		a.Name = a.Type
+	}
+	if a.Status == "" {
+		a.Status = StatusActive
+	}
+	if a.Count < 1 {
+		a.Count = 1
+	}
+	a.FirstSeen = a.FirstSeen.UTC()
+	if a.LastSeen.IsZero() || a.LastSeen.Before(a.FirstSeen) {
+		a.LastSeen = a.FirstSeen
+	}
+	a.LastSeen = a.LastSeen.UTC()
+	if a.ReceivedAt.IsZero() {
+		a.ReceivedAt = receivedAt.UTC()
+	}
+	set := killchain.NewSet(a.Tactics...)
+	a.Tactics = set.Stages()
+	for i := range a.Resources {
+		a.Resources[i].Canonicalize()
+	}
+	a.Resources = dedupeResources(a.Resources)
+	for i := range a.Entities {
+		a.Entities[i].Canonicalize()
+	}
+	a.Entities = dedupeEntities(a.Entities)
+	a.Techniques = dedupeStrings(a.Techniques)
+	a.RemediationSteps = dedupeStrings(a.RemediationSteps)
+}
+
+func dedupeStrings(in []string) []string {
+	if len(in) == 0 {
+		return nil
+	}
+	seen := make(map[string]bool, len(in))
+	out := in[:0]
+	for _, s := range in {
+		s = strings.TrimSpace(s)
+		if s == "" || seen[s] {
+			continue
+		}
+		seen[s] = true
+		out = append(out, s)
+	}
+	return out
+}
+
+func dedupeResources(in []Resource) []Resource {
+	seen := make(map[string]int, len(in))
+	out := in[:0]
+	for _, r := range in {
+		if j, ok := seen[r.ID]; ok {
+			out[j].merge(r)
+			continue
+		}
+		seen[r.ID] = len(out)
+		out = append(out, r)
+	}
+	return out
+}
+
+func dedupeEntities(in []Entity) []Entity {
+	if len(in) == 0 {
+		return nil
+	}
+	seen := make(map[Entity]bool, len(in))
+	out := in[:0]
+	for _, e := range in {
+		k := Entity{Type: e.Type, Value: e.Value}
+		if e.Value == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, e)
+	}
+	return out
+}

@@ -1,0 +1,143 @@
+package alert
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// EntityType names what an entity is.
+type EntityType string
+
+// Entity types.
+const (
+	EntityIP        EntityType = "ip"
+	EntityHost      EntityType = "host"
+	EntityAccount   EntityType = "account"
+	EntityAccessKey EntityType = "accesskey"
+	EntityProcess   EntityType = "process"
+	EntityFileHash  EntityType = "filehash"
+	EntityDomain    EntityType = "domain"
+	EntityURL       EntityType = "url"
+	EntityContainer EntityType = "container"
+	EntityPod       EntityType = "pod"
+)
+
+// EntityTypes lists every entity type.
+var EntityTypes = []EntityType{EntityIP, EntityHost, EntityAccount, EntityAccessKey,
+	EntityProcess, EntityFileHash, EntityDomain, EntityURL, EntityContainer, EntityPod}
+
+// Valid reports whether t is a known entity type.
+func (t EntityType) Valid() bool {
+	for _, k := range EntityTypes {
+		if t == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Entity is something an alert names: an IP, a host, a principal, a key…
+// Public is set for IP entities that are globally routable.
+type Entity struct {
+	Type   EntityType `json:"type"`
+	Value  string     `json:"value"`
+	Public bool       `json:"public,omitempty"`
+}
+
+// Canonicalize normalises the value for comparison: IPs in canonical form
+// with Public set, hosts to their short lower-case name, hashes and domains
+// lower-cased.
+func (e *Entity) Canonicalize() {
+	e.Type = EntityType(strings.ToLower(string(e.Type)))
+	e.Value = strings.TrimSpace(e.Value)
+	switch e.Type {
+	case EntityIP:
+		if a, err := netip.ParseAddr(e.Value); err == nil {
+			a = a.Unmap()
+			e.Value = a.String()
+			e.Public = IsPublicIP(a)
+		}
+	case EntityHost:
+		e.Value = ShortHost(e.Value)
+	case EntityFileHash, EntityDomain:
+		e.Value = strings.TrimSuffix(strings.ToLower(e.Value), ".")
+	}
+}
+
+// IsPublicIP reports whether a is globally routable: not private, loopback,
+// link-local, multicast, unspecified, CGNAT (100.64/10) or documentation.
+func IsPublicIP(a netip.Addr) bool {
+	a = a.Unmap()
+	if !a.IsValid() || a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() ||
+		a.IsLinkLocalMulticast() || a.IsMulticast() || a.IsUnspecified() ||
+		a.IsInterfaceLocalMulticast() {
+		return false
+	}
+	for _, p := range nonPublic {
+		if p.Contains(a) {
+			return false
+		}
+	}
+	return true
+}
+
+var nonPublic = []netip.Prefix{
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("2001:db8::/32"),
+}
+
+// Key is a correlation key: "res:<id>", "ip:<addr>", "account:<v>",
+// "accesskey:<v>", "host:<short>", "filehash:<v>" or "domain:<v>".
+type Key string
+
+// Kind returns the part before the colon, e.g. "ip".
+func (k Key) Kind() string {
+	if i := strings.IndexByte(string(k), ':'); i > 0 {
+		return string(k[:i])
+	}
+	return ""
+}
+
+// IsResource reports whether the key names an affected resource.
+func (k Key) IsResource() bool { return strings.HasPrefix(string(k), "res:") }
+
+// Keys returns the alert's correlation keys, de-duplicated, resources first.
+// Strong entities only: public IPs, principals, access keys, hosts, file
+// hashes, domains. Private IPs, processes, URLs, containers and pods never
+// link alerts.
+func (a *Alert) Keys() []Key {
+	out := make([]Key, 0, len(a.Resources)+len(a.Entities))
+	seen := map[Key]bool{}
+	add := func(k Key) {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	for _, r := range a.Resources {
+		add(Key("res:" + r.ID))
+		if t := strings.ToLower(r.Type); t == "host" || t == "node" {
+			add(Key("host:" + ShortHost(r.ID)))
+		}
+	}
+	for _, e := range a.Entities {
+		switch e.Type {
+		case EntityIP:
+			if e.Public {
+				add(Key("ip:" + e.Value))
+			}
+		case EntityAccount, EntityAccessKey, EntityFileHash, EntityDomain:
+			add(Key(string(e.Type) + ":" + e.Value))
+		case EntityHost:
+			if _, err := netip.ParseAddr(e.Value); err == nil {
+				continue // an address as a host name is an IP, not a host
+			}
+			add(Key("host:" + e.Value))
+		}
+	}
+	return out
+}

@@ -1,0 +1,191 @@
+package incident
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/killchain"
+)
+
+// Sentinel errors shared by stores and services.
+var (
+	ErrNotFound   = errors.New("not found")
+	ErrConflict   = errors.New("version conflict")
+	ErrTransition = errors.New("status transition not allowed")
+)
+
+// Status is an incident's lifecycle state.
+type Status string
+
+// Incident statuses.
+const (
+	StatusActive     Status = "Active"
+	StatusInProgress Status = "InProgress"
+	StatusResolved   Status = "Resolved"
+	StatusDismissed  Status = "Dismissed"
+)
+
+// Statuses lists every status.
+var Statuses = []Status{StatusActive, StatusInProgress, StatusResolved, StatusDismissed}
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	for _, k := range Statuses {
+		if s == k {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseStatus accepts a status name in any case.
+func ParseStatus(v string) (Status, bool) {
+	for _, k := range Statuses {
+		if strings.EqualFold(v, string(k)) {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+var transitions = map[Status][]Status{
+	StatusActive:     {StatusInProgress, StatusResolved, StatusDismissed},
+	StatusInProgress: {StatusActive, StatusResolved, StatusDismissed},
+	StatusResolved:   {StatusActive, StatusInProgress},
+	StatusDismissed:  {StatusActive},
+}
+
+// CanTransition reports whether a person may move an incident from one
+// status to another. Staying in the same status is always allowed.
+func CanTransition(from, to Status) bool {
+	if from == to {
+		return true
+	}
+	for _, s := range transitions[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// Classification is an analyst's verdict.
+type Classification string
+
+// Classifications.
+const (
+	TruePositive   Classification = "TruePositive"
+	BenignPositive Classification = "BenignPositive"
+	FalsePositive  Classification = "FalsePositive"
+	Undetermined   Classification = "Undetermined"
+)
+
+// Classifications lists every classification.
+var Classifications = []Classification{TruePositive, BenignPositive, FalsePositive, Undetermined}
+
+// Valid reports whether c is known.
+func (c Classification) Valid() bool {
+	for _, k := range Classifications {
+		if c == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Membership records why an alert joined an incident.
+type Membership struct {
+	AlertID string `json:"alertId"`
+	// Key is the correlation key that linked it ("res:i-0abc", "ip:203.0.113.7");
+	// empty for the alert that started the group.
+	Key string `json:"key,omitempty"`
+	// LinkedTo is the alert it linked to through Key.
+	LinkedTo string `json:"linkedTo,omitempty"`
+	// Stage is the kill-chain stage it contributed (its first tactic).
+	Stage    killchain.Stage `json:"stage"`
+	JoinedAt time.Time       `json:"joinedAt"`
+	// Reason is the sentence shown to analysts.
+	Reason string `json:"reason"`
+}
+
+// Incident is a group of linked alerts that reached the incident threshold.
+type Incident struct {
+	ID             string            `json:"id"`
+	Title          string            `json:"title"`
+	Description    string            `json:"description"`
+	Severity       alert.Severity    `json:"severity"`
+	SeveritySetBy  string            `json:"severitySetBy,omitempty"`
+	Status         Status            `json:"status"`
+	Classification Classification    `json:"classification,omitempty"`
+	Owner          string            `json:"owner,omitempty"`
+	FirstActivity  time.Time         `json:"firstActivity"`
+	LastActivity   time.Time         `json:"lastActivity"`
+	CreatedAt      time.Time         `json:"createdAt"`
+	UpdatedAt      time.Time         `json:"updatedAt"`
+	UpdatedBy      string            `json:"updatedBy,omitempty"`
+	Resources      []alert.Resource  `json:"resources"`
+	Tactics        []killchain.Stage `json:"tactics"`
+	Techniques     []string          `json:"techniques,omitempty"`
+	Entities       []alert.Entity    `json:"entities,omitempty"`
+	Sources        []string          `json:"sources"`
+	AlertCount     int               `json:"alertCount"`
+	MultiResource  bool              `json:"multiResource"`
+	MergedInto     string            `json:"mergedInto,omitempty"`
+	ContinuationOf string            `json:"continuationOf,omitempty"`
+	ContinuedIn    string            `json:"continuedIn,omitempty"`
+	Version        int64             `json:"version"`
+}
+
+// Title returns the incident title for its resources, as Defender words it.
+func Title(resources []alert.Resource) string {
+	if len(resources) == 1 {
+		return "Security incident detected on " + resources[0].DisplayName()
+	}
+	return "Security incident detected on multiple resources"
+}
+
+// TimelineEntry is one recorded change or event in an incident's life.
+type TimelineEntry struct {
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Action string    `json:"action"`
+	Detail string    `json:"detail,omitempty"`
+	From   string    `json:"from,omitempty"`
+	To     string    `json:"to,omitempty"`
+}
+
+// Comment is an analyst's note on an incident.
+type Comment struct {
+	ID     string    `json:"id"`
+	At     time.Time `json:"at"`
+	Author string    `json:"author"`
+	Text   string    `json:"text"`
+}
+
+// MaxCommentLen bounds a comment's text.
+const MaxCommentLen = 4000
+
+// ResponseRequest asks for an automated playbook to run on an incident. The
+// responder publishes it as an "Incident Response Requested" event.
+type ResponseRequest struct {
+	ID          string         `json:"id"`
+	IncidentID  string         `json:"incidentId"`
+	Playbook    string         `json:"playbook"`
+	Parameters  map[string]any `json:"parameters"`
+	RequestedBy string         `json:"requestedBy"`
+	RequestedAt time.Time      `json:"requestedAt"`
+}
+
+// Validate checks a comment's text.
+func (c Comment) Validate() error {
+	if strings.TrimSpace(c.Text) == "" {
+		return fmt.Errorf("%w: text is required", alert.ErrInvalid)
+	}
+	if len(c.Text) > MaxCommentLen {
+		return fmt.Errorf("%w: text longer than %d characters", alert.ErrInvalid, MaxCommentLen)
+	}
+	return nil
+}

@@ -1,0 +1,162 @@
+// Package resources is the single definition of Muster's AWS resources:
+// the table (keys, indexes, stream view, TTL), the event bus, the event
+// rules and the stream filters of the two stream consumers.
+//
+// Both the CDK stack in infra/ and the local bootstrap in localstack/ read
+// these values, so the deployed stack and the local stack cannot drift. The
+// package imports neither the CDK nor the AWS SDK.
+//
+// Item layout (single table, string keys pk/sk):
+//
+//	item                 pk                     sk                         indexes
+//	alert                ALERT#<alertId>        ALERT                      gsi1 (time), gsi2 (incident), gsi3 (resource)
+//	incident / group     INCIDENT#<id>          INCIDENT                   gsi1 (time, only once it is an incident)
+//	timeline entry       INCIDENT#<id>          TL#<time>#<seq>
+//	comment              INCIDENT#<id>          COMMENT#<time>#<id>
+//	response request     INCIDENT#<id>          RESPONSE#<time>#<id>
+//	correlation key day  KEY#<key>              DAY#<yyyy-mm-dd>           gsi1 (only when noisy)
+//	suppression rule     RULE#<ruleId>          RULE                       gsi1 (RULES)
+//
+// The dynamostore package documents the access patterns built on these.
+package resources
+
+// Default names, overridable by configuration.
+const (
+	DefaultTableName = "muster"
+	DefaultBusName   = "muster"
+	EventSource      = "muster"
+)
+
+// Attribute names of the table.
+const (
+	AttrPK      = "pk"
+	AttrSK      = "sk"
+	AttrGSI1PK  = "gsi1pk"
+	AttrGSI1SK  = "gsi1sk"
+	AttrGSI2PK  = "gsi2pk"
+	AttrGSI2SK  = "gsi2sk"
+	AttrGSI3PK  = "gsi3pk"
+	AttrGSI3SK  = "gsi3sk"
+	AttrTTL     = "expiresAt"
+	AttrVersion = "version"
+)
+
+// Key prefixes of the item layout.
+const (
+	PrefixAlert    = "ALERT#"
+	PrefixIncident = "INCIDENT#"
+	PrefixKey      = "KEY#"
+	PrefixRule     = "RULE#"
+	SKAlert        = "ALERT"
+	SKIncident     = "INCIDENT"
+	SKRule         = "RULE"
+	SKTimeline     = "TL#"
+	SKComment      = "COMMENT#"
+	SKResponse     = "RESPONSE#"
+	SKKeyDay       = "DAY#"
+)
+
+// Index is a global secondary index with string keys and all attributes
+// projected.
+type Index struct {
+	Name         string
+	PartitionKey string
+	SortKey      string
+}
+
+// Table describes the DynamoDB table.
+type Table struct {
+	PartitionKey string
+	SortKey      string
+	Indexes      []Index
+	// StreamView is the stream's view type.
+	StreamView string
+	// TTLAttribute holds an epoch-seconds expiry.
+	TTLAttribute string
+}
+
+// Index names.
+const (
+	IndexTime     = "gsi1"
+	IndexIncident = "gsi2"
+	IndexResource = "gsi3"
+)
+
+// MusterTable is the table definition.
+var MusterTable = Table{
+	PartitionKey: AttrPK,
+	SortKey:      AttrSK,
+	Indexes: []Index{
+		{Name: IndexTime, PartitionKey: AttrGSI1PK, SortKey: AttrGSI1SK},
+		{Name: IndexIncident, PartitionKey: AttrGSI2PK, SortKey: AttrGSI2SK},
+		{Name: IndexResource, PartitionKey: AttrGSI3PK, SortKey: AttrGSI3SK},
+	},
+	StreamView:   "NEW_AND_OLD_IMAGES",
+	TTLAttribute: AttrTTL,
+}
+
+// StreamConsumer describes how a stream consumer is attached: its batch
+// size, retry budget and the filter patterns (Lambda event-filtering syntax)
+// that select its records.
+type StreamConsumer struct {
+	Name              string
+	BatchSize         int
+	MaxBatchingWindow int // seconds
+	MaxRetryAttempts  int
+	MaxRecordAgeSecs  int
+	Filters           []string
+}
+
+// Correlator consumes newly inserted and modified alert items.
+var Correlator = StreamConsumer{
+	Name:              "correlator",
+	BatchSize:         100,
+	MaxBatchingWindow: 1,
+	MaxRetryAttempts:  5,
+	MaxRecordAgeSecs:  6 * 3600,
+	Filters: []string{
+		`{"eventName":["INSERT","MODIFY"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"ALERT#"}]}}}}`,
+	},
+}
+
+// Responder consumes incident items and response requests.
+var Responder = StreamConsumer{
+	Name:              "responder",
+	BatchSize:         50,
+	MaxBatchingWindow: 1,
+	MaxRetryAttempts:  8,
+	MaxRecordAgeSecs:  24 * 3600,
+	Filters: []string{
+		`{"eventName":["INSERT","MODIFY"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"INCIDENT#"}]},"sk":{"S":["INCIDENT"]}}}}`,
+		`{"eventName":["INSERT"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"INCIDENT#"}]},"sk":{"S":[{"prefix":"RESPONSE#"}]}}}}`,
+	},
+}
+
+// Rule is an EventBridge rule on Muster's bus or the default bus.
+type Rule struct {
+	Name        string
+	Description string
+	Pattern     string
+}
+
+// LocalSinkRule routes every Muster event to the local SQS sink queue.
+var LocalSinkRule = Rule{
+	Name:        "muster-local-sink",
+	Description: "Every Muster event, to the local sink queue",
+	Pattern:     `{"source":["muster"]}`,
+}
+
+// FindingsRule delivers GuardDuty and Security Hub findings from the
+// default bus straight to the ingest function.
+var FindingsRule = Rule{
+	Name:        "muster-aws-findings",
+	Description: "GuardDuty and Security Hub findings to Muster ingest",
+	Pattern:     `{"source":["aws.guardduty","aws.securityhub"],"detail-type":["GuardDuty Finding","Security Hub Findings - Imported"]}`,
+}
+
+// HighSeverityExfiltrationPattern is the README's example playbook pattern:
+// incidents of severity High or Critical that reached Exfiltration.
+const HighSeverityExfiltrationPattern = `{"source":["muster"],"detail":{"incident":{"severity":["High","Critical"],"tactics":["Exfiltration"]}}}`
+
+// LocalSinkQueue is the SQS queue name of the local event sink.
+const LocalSinkQueue = "muster-local-events"
