@@ -1,0 +1,292 @@
+package dynamostore
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/incident"
+	"github.com/muster-sec/muster/shared/resources"
+)
+
+// Attribute names shared by the item codecs.
+const (
+	attrDoc        = "doc"
+	attrGroup      = "group"
+	attrIsIncident = "isIncident"
+	attrKind       = "kind"
+)
+
+// Item kinds, stored in the "kind" attribute.
+const (
+	KindAlert    = "alert"
+	KindIncident = "incident"
+)
+
+// sortTime formats t for sort keys: fixed-width UTC with nanoseconds, so
+// lexical order is time order.
+func sortTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
+
+// month is the time-bucket of the time index.
+func month(t time.Time) string { return t.UTC().Format("2006-01") }
+
+// AlertTimeBucket is the gsi1 partition of alerts last seen in t's month.
+func AlertTimeBucket(t time.Time) string { return resources.PrefixAlert + month(t) }
+
+// IncidentTimeBucket is the gsi1 partition of incidents last active in t's
+// month.
+func IncidentTimeBucket(t time.Time) string { return resources.PrefixIncident + month(t) }
+
+// TimeSortKey is the gsi1 sort key of an item active at t with id.
+func TimeSortKey(t time.Time, id string) string { return sortTime(t) + "#" + id }
+
+// IncidentIndexKey is the gsi2 partition of an incident's alerts.
+func IncidentIndexKey(incidentID string) string { return "INC#" + incidentID }
+
+// ResourceIndexKey is the gsi3 partition of a resource's alerts.
+func ResourceIndexKey(resourceID string) string { return "RES#" + resourceID }
+
+// AlertKey is the primary key of an alert item.
+func AlertKey(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		resources.AttrPK: s(resources.PrefixAlert + id),
+		resources.AttrSK: s(resources.SKAlert),
+	}
+}
+
+// IncidentKey is the primary key of an incident (group) item.
+func IncidentKey(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		resources.AttrPK: s(resources.PrefixIncident + id),
+		resources.AttrSK: s(resources.SKIncident),
+	}
+}
+
+func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+func n(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
+
+func ss(vals []string) types.AttributeValue {
+	seen := map[string]bool{}
+	out := make([]string, 0, len(vals))
+	for _, v := range vals {
+		if v != "" && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return &types.AttributeValueMemberSS{Value: out}
+}
+
+func setIf(m map[string]types.AttributeValue, k string, v types.AttributeValue) {
+	if v != nil {
+		m[k] = v
+	}
+}
+
+func setStr(m map[string]types.AttributeValue, k, v string) {
+	if v != "" {
+		m[k] = s(v)
+	}
+}
+
+// EncodeAlert builds the full item for a at version, expiring retention
+// after its last sighting (no TTL when retention is zero).
+func EncodeAlert(a *alert.Alert, version int64, retention time.Duration) (map[string]types.AttributeValue, error) {
+	doc, err := json.Marshal(a)
+	if err != nil {
+		return nil, fmt.Errorf("encode alert %s: %w", a.ID, err)
+	}
+	item := AlertKey(a.ID)
+	item[attrKind] = s(KindAlert)
+	item[attrDoc] = s(string(doc))
+	item[resources.AttrVersion] = n(version)
+	item["provider"] = s(a.Provider)
+	item["type"] = s(a.Type)
+	item["name"] = s(a.Name)
+	item["severity"] = s(a.Severity.String())
+	item["sevRank"] = n(int64(a.Severity))
+	item["status"] = s(string(a.Status))
+	item["firstSeen"] = s(sortTime(a.FirstSeen))
+	item["lastSeen"] = s(sortTime(a.LastSeen))
+	tactics := make([]string, 0, len(a.Tactics))
+	for _, t := range a.Tactics {
+		tactics = append(tactics, t.String())
+	}
+	setIf(item, "tactics", ss(tactics))
+	res := make([]string, 0, len(a.Resources))
+	for _, r := range a.Resources {
+		res = append(res, r.ID)
+	}
+	setIf(item, "resourceIds", ss(res))
+	setStr(item, "incidentId", a.IncidentID)
+	setStr(item, "suppressedBy", a.SuppressedBy)
+	item[resources.AttrGSI1PK] = s(AlertTimeBucket(a.LastSeen))
+	item[resources.AttrGSI1SK] = s(TimeSortKey(a.LastSeen, a.ID))
+	if a.IncidentID != "" {
+		item[resources.AttrGSI2PK] = s(IncidentIndexKey(a.IncidentID))
+		item[resources.AttrGSI2SK] = s(TimeSortKey(a.FirstSeen, a.ID))
+	}
+	if p := a.PrimaryResource(); p != "" {
+		item[resources.AttrGSI3PK] = s(ResourceIndexKey(p))
+		item[resources.AttrGSI3SK] = s(TimeSortKey(a.LastSeen, a.ID))
+	}
+	if retention > 0 {
+		item[resources.AttrTTL] = n(a.LastSeen.Add(retention).Unix())
+	}
+	return item, nil
+}
+
+// DecodeAlert reads an alert item; it returns the alert and its version.
+func DecodeAlert(item map[string]types.AttributeValue) (alert.Alert, int64, error) {
+	var a alert.Alert
+	doc, ok := item[attrDoc].(*types.AttributeValueMemberS)
+	if !ok {
+		return a, 0, fmt.Errorf("decode alert: no %s attribute", attrDoc)
+	}
+	if err := json.Unmarshal([]byte(doc.Value), &a); err != nil {
+		return a, 0, fmt.Errorf("decode alert: %w", err)
+	}
+	return a, version(item), nil
+}
+
+// IncidentRecord is an incident (group) item: the incident, the
+// correlator's private group state, whether it is a visible incident yet,
+// and its version.
+type IncidentRecord struct {
+	Incident   incident.Incident
+	Group      json.RawMessage // the correlator's state; opaque to others
+	IsIncident bool
+	Version    int64
+}
+
+// EncodeIncident builds the full item for r. The incident's Version field
+// is set to r.Version so the document and the item agree.
+func EncodeIncident(r IncidentRecord) (map[string]types.AttributeValue, error) {
+	inc := r.Incident
+	inc.Version = r.Version
+	doc, err := json.Marshal(inc)
+	if err != nil {
+		return nil, fmt.Errorf("encode incident %s: %w", inc.ID, err)
+	}
+	item := IncidentKey(inc.ID)
+	item[attrKind] = s(KindIncident)
+	item[attrDoc] = s(string(doc))
+	if len(r.Group) > 0 {
+		item[attrGroup] = s(string(r.Group))
+	}
+	item[attrIsIncident] = &types.AttributeValueMemberBOOL{Value: r.IsIncident}
+	item[resources.AttrVersion] = n(r.Version)
+	item["title"] = s(inc.Title)
+	if inc.Severity.Valid() {
+		item["severity"] = s(inc.Severity.String())
+		item["sevRank"] = n(int64(inc.Severity))
+	}
+	setStr(item, "status", string(inc.Status))
+	setStr(item, "owner", inc.Owner)
+	setStr(item, "mergedInto", inc.MergedInto)
+	if !inc.FirstActivity.IsZero() {
+		item["firstActivity"] = s(sortTime(inc.FirstActivity))
+	}
+	if !inc.LastActivity.IsZero() {
+		item["lastActivity"] = s(sortTime(inc.LastActivity))
+	}
+	tactics := make([]string, 0, len(inc.Tactics))
+	for _, t := range inc.Tactics {
+		tactics = append(tactics, t.String())
+	}
+	setIf(item, "tactics", ss(tactics))
+	res := make([]string, 0, len(inc.Resources))
+	for _, x := range inc.Resources {
+		res = append(res, x.ID)
+	}
+	setIf(item, "resourceIds", ss(res))
+	setIf(item, "providers", ss(inc.Sources))
+	if r.IsIncident && inc.MergedInto == "" {
+		item[resources.AttrGSI1PK] = s(IncidentTimeBucket(inc.LastActivity))
+		item[resources.AttrGSI1SK] = s(TimeSortKey(inc.LastActivity, inc.ID))
+	}
+	return item, nil
+}
+
+// DecodeIncident reads an incident item.
+func DecodeIncident(item map[string]types.AttributeValue) (IncidentRecord, error) {
+	var r IncidentRecord
+	doc, ok := item[attrDoc].(*types.AttributeValueMemberS)
+	if !ok {
+		return r, fmt.Errorf("decode incident: no %s attribute", attrDoc)
+	}
+	if err := json.Unmarshal([]byte(doc.Value), &r.Incident); err != nil {
+		return r, fmt.Errorf("decode incident: %w", err)
+	}
+	if g, ok := item[attrGroup].(*types.AttributeValueMemberS); ok {
+		r.Group = json.RawMessage(g.Value)
+	}
+	if b, ok := item[attrIsIncident].(*types.AttributeValueMemberBOOL); ok {
+		r.IsIncident = b.Value
+	}
+	r.Version = version(item)
+	r.Incident.Version = r.Version
+	return r, nil
+}
+
+func version(item map[string]types.AttributeValue) int64 {
+	if v, ok := item[resources.AttrVersion].(*types.AttributeValueMemberN); ok {
+		x, _ := strconv.ParseInt(v.Value, 10, 64)
+		return x
+	}
+	return 0
+}
+
+// FromImage converts a stream image (as Lambda delivers it) to SDK
+// attribute values.
+func FromImage(img map[string]events.DynamoDBAttributeValue) (map[string]types.AttributeValue, error) {
+	if img == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(img)
+	if err != nil {
+		return nil, fmt.Errorf("encode stream image: %w", err)
+	}
+	out, err := attributevalue.UnmarshalMapJSON(b)
+	if err != nil {
+		return nil, fmt.Errorf("decode stream image: %w", err)
+	}
+	return out, nil
+}
+
+// AlertFromImage decodes an alert item's stream image.
+func AlertFromImage(img map[string]events.DynamoDBAttributeValue) (alert.Alert, int64, error) {
+	item, err := FromImage(img)
+	if err != nil {
+		return alert.Alert{}, 0, err
+	}
+	return DecodeAlert(item)
+}
+
+// IncidentFromImage decodes an incident item's stream image.
+func IncidentFromImage(img map[string]events.DynamoDBAttributeValue) (IncidentRecord, error) {
+	item, err := FromImage(img)
+	if err != nil {
+		return IncidentRecord{}, err
+	}
+	return DecodeIncident(item)
+}
+
+// StringAttr returns a string attribute of an item, or "".
+func StringAttr(item map[string]types.AttributeValue, name string) string {
+	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
