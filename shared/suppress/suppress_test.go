@@ -1,0 +1,121 @@
+package suppress_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/suppress"
+)
+
+var now = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+
+func probe() *alert.Alert {
+	a := &alert.Alert{
+		Provider: "guardduty", SourceID: "f1", Type: "Recon:EC2/PortProbeUnprotectedPort",
+		Severity:  alert.Low,
+		Resources: []alert.Resource{{ID: "arn:aws:ec2:us-east-1:111122223333:instance/i-0a1b2c3d4e5f60718"}},
+		Entities:  []alert.Entity{{Type: alert.EntityIP, Value: "203.0.113.66"}, {Type: alert.EntityHost, Value: "ip-10-0-1-25.ec2.internal"}},
+		FirstSeen: now,
+	}
+	a.Finish("", now)
+	return a
+}
+
+func TestMatches(t *testing.T) {
+	past := now.Add(-time.Hour)
+	tests := []struct {
+		name string
+		rule suppress.Rule
+		want string // expected SuppressedBy
+		hits int
+	}{
+		{"type exact", suppress.Rule{ID: "r1", Match: suppress.Match{AlertType: "Recon:EC2/PortProbeUnprotectedPort"}}, "r1", 1},
+		{"type other", suppress.Rule{ID: "r1", Match: suppress.Match{AlertType: "Recon:EC2/Portscan"}}, "", 0},
+		{"wildcard with provider", suppress.Rule{ID: "r1", Match: suppress.Match{AlertType: "*", Provider: "guardduty"}}, "r1", 1},
+		{"provider other", suppress.Rule{ID: "r1", Match: suppress.Match{Provider: "falco"}}, "", 0},
+		{"resource by ARN matches canonical id", suppress.Rule{ID: "r1", Match: suppress.Match{ResourceID: "arn:aws:ec2:us-east-1:111122223333:instance/i-0a1b2c3d4e5f60718"}}, "r1", 1},
+		{"entity exact", suppress.Rule{ID: "r1", Match: suppress.Match{Entity: &suppress.EntityMatch{Type: "ip", Value: "203.0.113.66"}}}, "r1", 1},
+		{"entity contains", suppress.Rule{ID: "r1", Match: suppress.Match{Entity: &suppress.EntityMatch{Type: "host", Value: "10-0-1", Contains: true}}}, "r1", 1},
+		{"entity exact misses substring", suppress.Rule{ID: "r1", Match: suppress.Match{Entity: &suppress.EntityMatch{Type: "host", Value: "10-0-1"}}}, "", 0},
+		{"severity at most Low", suppress.Rule{ID: "r1", Match: suppress.Match{MaxSeverity: alert.Low}}, "r1", 1},
+		{"severity at most Informational", suppress.Rule{ID: "r1", Match: suppress.Match{MaxSeverity: alert.Informational}}, "", 0},
+		{"shadow counts only", suppress.Rule{ID: "r1", State: suppress.Shadow, Match: suppress.Match{Provider: "guardduty"}}, "", 1},
+		{"disabled does nothing", suppress.Rule{ID: "r1", State: suppress.Disabled, Match: suppress.Match{Provider: "guardduty"}}, "", 0},
+		{"expired does nothing", suppress.Rule{ID: "r1", ExpiresAt: &past, Match: suppress.Match{Provider: "guardduty"}}, "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.rule
+			if r.State == "" {
+				r.State = suppress.Enabled
+			}
+			v := suppress.Evaluate([]suppress.Rule{r}, probe(), now)
+			if v.SuppressedBy != tt.want || len(v.Hits) != tt.hits {
+				t.Errorf("verdict = %+v, want suppressedBy %q and %d hits", v, tt.want, tt.hits)
+			}
+		})
+	}
+}
+
+func TestEvaluateIsDeterministicAndApplies(t *testing.T) {
+	rules := []suppress.Rule{
+		{ID: "b", State: suppress.Enabled, Match: suppress.Match{Provider: "guardduty"}},
+		{ID: "a", State: suppress.Enabled, Match: suppress.Match{AlertType: "*", Provider: "guardduty"}},
+		{ID: "c", State: suppress.Shadow, Match: suppress.Match{Provider: "guardduty"}},
+	}
+	a := probe()
+	v := suppress.Evaluate(rules, a, now)
+	if v.SuppressedBy != "a" || len(v.Hits) != 3 {
+		t.Fatalf("verdict = %+v", v)
+	}
+	v.Apply(a)
+	if a.Status != alert.StatusDismissed || a.SuppressedBy != "a" {
+		t.Fatalf("alert after apply: %s %s", a.Status, a.SuppressedBy)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name  string
+		rule  suppress.Rule
+		field string
+	}{
+		{"no criteria", suppress.Rule{Reason: "x"}, "match"},
+		{"bare wildcard", suppress.Rule{Reason: "x", Match: suppress.Match{AlertType: "*"}}, "match"},
+		{"unknown provider", suppress.Rule{Reason: "x", Match: suppress.Match{Provider: "splunk"}}, "match.provider"},
+		{"bad entity type", suppress.Rule{Reason: "x", Match: suppress.Match{Entity: &suppress.EntityMatch{Type: "thing", Value: "v"}}}, "match.entity.type"},
+		{"no reason", suppress.Rule{Match: suppress.Match{Provider: "falco"}}, "reason"},
+		{"bad state", suppress.Rule{Reason: "x", State: "On", Match: suppress.Match{Provider: "falco"}}, "state"},
+		{"ok", suppress.Rule{Reason: "x", Match: suppress.Match{Provider: "falco"}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.rule.Validate()
+			var fe *alert.FieldError
+			switch {
+			case tt.field == "" && err != nil:
+				t.Fatalf("unexpected error %v", err)
+			case tt.field != "" && (!errors.Is(err, suppress.ErrInvalid) || !errors.As(err, &fe) || fe.Field != tt.field):
+				t.Fatalf("error = %v, want field %s", err, tt.field)
+			}
+		})
+	}
+}
+
+func TestDraftsMatchTheirAlert(t *testing.T) {
+	a := probe()
+	drafts := suppress.Drafts(a, "inc-1")
+	if len(drafts) < 2 {
+		t.Fatalf("drafts = %d", len(drafts))
+	}
+	for _, d := range drafts {
+		if err := d.Validate(); err != nil {
+			t.Errorf("draft %q invalid: %v", d.Name, err)
+		}
+		if !d.Matches(a) {
+			t.Errorf("draft %q does not match its own alert", d.Name)
+		}
+	}
+}
