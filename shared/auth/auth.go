@@ -273,3 +273,10 @@ func Require(p Principal, scope string) error {
 	}
 	return nil
 }
+
+// SHA256Hex returns the hex SHA-256 of a token, the form tokens are
+// configured in for deployments.
+func SHA256Hex(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}

@@ -1,0 +1,178 @@
+package alert_test
+
+import (
+	"errors"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/killchain"
+)
+
+func TestCanonicalResourceID(t *testing.T) {
+	tests := []struct{ id, typ, want string }{
+		{"i-0a1b2c3d4e5f60718", "", "i-0a1b2c3d4e5f60718"},
+		{"arn:aws:ec2:us-east-1:111122223333:instance/i-0a1b2c3d4e5f60718", "AwsEc2Instance", "i-0a1b2c3d4e5f60718"},
+		{"I-0A1B2C3D4E5F60718", "", "i-0a1b2c3d4e5f60718"},
+		{"i-1234abcd", "Instance", "i-1234abcd"},
+		{"my-bucket", "S3Bucket", "arn:aws:s3:::my-bucket"},
+		{"arn:aws:s3:::my-bucket", "AwsS3Bucket", "arn:aws:s3:::my-bucket"},
+		{"/subscriptions/ABC/resourceGroups/RG/providers/Microsoft.Compute/virtualMachines/VM1", "", "/subscriptions/abc/resourcegroups/rg/providers/microsoft.compute/virtualmachines/vm1"},
+		{"IP-10-0-1-25.ec2.internal", "Host", "ip-10-0-1-25"},
+		{" arn:aws:iam::111122223333:role/web ", "AwsIamRole", "arn:aws:iam::111122223333:role/web"},
+	}
+	for _, tt := range tests {
+		if got := alert.CanonicalResourceID(tt.id, tt.typ); got != tt.want {
+			t.Errorf("CanonicalResourceID(%q, %q) = %q, want %q", tt.id, tt.typ, got, tt.want)
+		}
+	}
+}
+
+func TestIsPublicIP(t *testing.T) {
+	tests := map[string]bool{
+		"203.0.113.66": true, "8.8.8.8": true, "2606:4700::1111": true,
+		"10.0.1.25": false, "172.16.0.1": false, "192.168.1.1": false, "127.0.0.1": false,
+		"169.254.169.254": false, "100.64.0.1": false, "::1": false, "fe80::1": false,
+		"fd00::1": false, "0.0.0.0": false, "::ffff:10.0.0.1": false,
+	}
+	for ip, want := range tests {
+		if got := alert.IsPublicIP(netip.MustParseAddr(ip)); got != want {
+			t.Errorf("IsPublicIP(%s) = %v, want %v", ip, got, want)
+		}
+	}
+}
+
+func newAlert() *alert.Alert {
+	return &alert.Alert{
+		Provider: "generic", SourceID: "a-1", Type: "SSH brute force", Severity: alert.High,
+		Tactics:   []killchain.Stage{killchain.CredentialAccess, killchain.InitialAccess, killchain.Unknown},
+		FirstSeen: time.Date(2026, 11, 20, 8, 0, 0, 0, time.FixedZone("x", 3600)),
+		Resources: []alert.Resource{
+			{ID: "arn:aws:ec2:us-east-1:111122223333:instance/i-0a1b2c3d4e5f60718", Tags: map[string]string{"env": "prod"}},
+			{ID: "i-0a1b2c3d4e5f60718", Name: "web-prod-1"},
+		},
+		Entities: []alert.Entity{
+			{Type: "ip", Value: "203.0.113.66"},
+			{Type: "ip", Value: "10.0.1.25"},
+			{Type: "IP", Value: "203.0.113.66"},
+			{Type: "host", Value: "IP-10-0-1-25.ec2.internal"},
+			{Type: "account", Value: "arn:aws:iam::111122223333:user/alice"},
+			{Type: "process", Value: "/bin/sh"},
+			{Type: "filehash", Value: "ABCDEF"},
+		},
+	}
+}
+
+func TestFinishCanonicalisesAndDerives(t *testing.T) {
+	a := newAlert()
+	recv := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	a.Finish("", recv)
+	if a.ID != alert.ID("generic", "a-1") || len(a.ID) != 32 {
+		t.Errorf("id = %q", a.ID)
+	}
+	if len(a.Resources) != 1 || a.Resources[0].Name != "web-prod-1" || a.Resources[0].Tags["env"] != "prod" {
+		t.Errorf("resources not merged: %+v", a.Resources)
+	}
+	if !slices.Equal(a.Tactics, []killchain.Stage{killchain.InitialAccess, killchain.CredentialAccess}) {
+		t.Errorf("tactics = %v", a.Tactics)
+	}
+	if a.Status != alert.StatusActive || a.Count != 1 || a.Name != a.Type || !a.LastSeen.Equal(a.FirstSeen) || a.FirstSeen.Location() != time.UTC {
+		t.Errorf("defaults: %+v", a)
+	}
+	if len(a.Entities) != 6 {
+		t.Errorf("entities not de-duplicated: %+v", a.Entities)
+	}
+	if err := a.Validate(); err != nil {
+		t.Fatalf("valid alert rejected: %v", err)
+	}
+	// Finish is idempotent.
+	before := *a
+	a.Finish("", recv.Add(time.Hour))
+	if a.ID != before.ID || !a.ReceivedAt.Equal(before.ReceivedAt) || len(a.Entities) != len(before.Entities) {
+		t.Error("Finish is not idempotent")
+	}
+}
+
+func TestKeysAreStrongEntitiesOnly(t *testing.T) {
+	a := newAlert()
+	a.Finish("", time.Now())
+	got := a.Keys()
+	want := []alert.Key{"res:i-0a1b2c3d4e5f60718", "ip:203.0.113.66", "host:ip-10-0-1-25",
+		"account:arn:aws:iam::111122223333:user/alice", "filehash:abcdef"}
+	if !slices.Equal(got, want) {
+		t.Errorf("keys = %v\nwant %v", got, want)
+	}
+	for _, k := range got {
+		if strings.Contains(string(k), "10.0.1.25") && k.Kind() == "ip" {
+			t.Errorf("private IP became a key: %s", k)
+		}
+	}
+}
+
+func TestHostResourceAlsoGivesHostKey(t *testing.T) {
+	a := &alert.Alert{Resources: []alert.Resource{{ID: "IP-10-0-1-25.ec2.internal", Type: "Host"}}}
+	a.Finish("falco", time.Now())
+	if !slices.Contains(a.Keys(), alert.Key("host:ip-10-0-1-25")) {
+		t.Errorf("keys = %v", a.Keys())
+	}
+}
+
+func TestValidateNamesTheField(t *testing.T) {
+	tests := []struct {
+		field string
+		mut   func(a *alert.Alert)
+	}{
+		{"id", func(a *alert.Alert) { a.SourceID = "" }},
+		{"type", func(a *alert.Alert) { a.Type = "" }},
+		{"severity", func(a *alert.Alert) { a.Severity = 0 }},
+		{"firstSeen", func(a *alert.Alert) { a.FirstSeen = time.Time{} }},
+		{"resources", func(a *alert.Alert) { a.Resources = nil }},
+		{"resources[0].id", func(a *alert.Alert) { a.Resources[0].ID = "" }},
+		{"entities[0].type", func(a *alert.Alert) { a.Entities[0].Type = "planet" }},
+		{"lastSeen", func(a *alert.Alert) { a.LastSeen = a.FirstSeen.Add(-time.Hour) }},
+		{"description", func(a *alert.Alert) { a.Description = strings.Repeat("x", alert.MaxDescriptionLen+1) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.field, func(t *testing.T) {
+			a := newAlert()
+			a.Finish("", time.Now())
+			tt.mut(a)
+			err := a.Validate()
+			var fe *alert.FieldError
+			if !errors.Is(err, alert.ErrInvalid) || !errors.As(err, &fe) || fe.Field != tt.field {
+				t.Fatalf("Validate() = %v, want field %q", err, tt.field)
+			}
+		})
+	}
+}
+
+func TestSetRawCaps(t *testing.T) {
+	var a alert.Alert
+	a.SetRaw([]byte(`{"a":1}`))
+	if string(a.Raw) != `{"a":1}` || a.RawTruncated {
+		t.Errorf("small raw = %s %v", a.Raw, a.RawTruncated)
+	}
+	big := []byte(`{"x":"` + strings.Repeat("y", alert.RawCap) + `"}`)
+	a.SetRaw(big)
+	if !a.RawTruncated || len(a.Raw) > alert.RawCap+64 {
+		t.Errorf("big raw kept %d bytes, truncated=%v", len(a.Raw), a.RawTruncated)
+	}
+}
+
+func TestSeverity(t *testing.T) {
+	if s, ok := alert.ParseSeverity("critical"); !ok || s != alert.Critical {
+		t.Errorf("ParseSeverity(critical) = %v %v", s, ok)
+	}
+	if _, ok := alert.ParseSeverity("urgent"); ok {
+		t.Error("urgent accepted")
+	}
+	if alert.Critical.Raise() != alert.Critical || alert.Medium.Raise() != alert.High {
+		t.Error("Raise")
+	}
+	if !(alert.Informational < alert.Low && alert.Low < alert.Medium && alert.High < alert.Critical) {
+		t.Error("order")
+	}
+}
