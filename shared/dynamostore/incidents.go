@@ -1,0 +1,425 @@
+package dynamostore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/incident"
+	"github.com/muster-sec/muster/shared/resources"
+)
+
+// Item kinds of an incident's auxiliary items.
+const (
+	KindTimeline = "timeline"
+	KindComment  = "comment"
+	KindResponse = "response"
+)
+
+// maxAux bounds how many timeline entries, comments or response requests a
+// detail read returns (the newest ones).
+const maxAux = 500
+
+// NewID returns a random 128-bit hex id.
+func NewID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// groupMembers is the part of the correlator's group state the API reads:
+// the memberships (correlate.GroupState embeds incident.Membership in each
+// member).
+type groupMembers struct {
+	Members []incident.Membership `json:"members"`
+}
+
+func (s *Store) getIncidentItem(ctx context.Context, id string) (map[string]types.AttributeValue, IncidentRecord, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: IncidentKey(id), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, IncidentRecord{}, fmt.Errorf("get incident %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return nil, IncidentRecord{}, fmt.Errorf("incident %s: %w", id, incident.ErrNotFound)
+	}
+	rec, err := DecodeIncident(out.Item)
+	if err != nil {
+		return nil, IncidentRecord{}, err
+	}
+	if !rec.IsIncident {
+		return nil, IncidentRecord{}, fmt.Errorf("incident %s: %w", id, incident.ErrNotFound)
+	}
+	return out.Item, rec, nil
+}
+
+// GetIncident returns a visible incident (a correlation group that has not
+// become an incident is ErrNotFound).
+func (s *Store) GetIncident(ctx context.Context, id string) (incident.Incident, error) {
+	_, rec, err := s.getIncidentItem(ctx, id)
+	return rec.Incident, err
+}
+
+// IncidentMembers returns why each alert joined the incident, decoded from
+// the correlator's group state (members[] with the Membership fields).
+func (s *Store) IncidentMembers(ctx context.Context, id string) ([]incident.Membership, error) {
+	_, rec, err := s.getIncidentItem(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return MembersFromGroup(rec.Group), nil
+}
+
+// MembersFromGroup decodes the memberships in a group-state document; an
+// empty or unreadable state has none.
+func MembersFromGroup(group json.RawMessage) []incident.Membership {
+	if len(group) == 0 {
+		return nil
+	}
+	var g groupMembers
+	if err := json.Unmarshal(group, &g); err != nil {
+		return nil
+	}
+	return g.Members
+}
+
+// SeedIncident writes a visible incident with its memberships
+// unconditionally (version inc.Version, 1 when zero). It is for tests,
+// tools and fixtures; the correlator owns incident creation.
+func (s *Store) SeedIncident(ctx context.Context, inc incident.Incident, members []incident.Membership) error {
+	if inc.Version == 0 {
+		inc.Version = 1
+	}
+	g, err := json.Marshal(groupMembers{Members: members})
+	if err != nil {
+		return fmt.Errorf("encode members of %s: %w", inc.ID, err)
+	}
+	item, err := EncodeIncident(IncidentRecord{Incident: inc, Group: g, IsIncident: true, Version: inc.Version})
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item}); err != nil {
+		return fmt.Errorf("put incident %s: %w", inc.ID, err)
+	}
+	return nil
+}
+
+// codecAttrs are the attributes EncodeIncident manages; a rewrite drops
+// them from the old item before laying the new encoding over it, so cleared
+// fields disappear and unknown attributes survive.
+var codecAttrs = []string{attrKind, attrDoc, attrIsIncident, resources.AttrVersion, "title", "severity",
+	"sevRank", "status", "owner", "mergedInto", "firstActivity", "lastActivity", "tactics",
+	"resourceIds", "providers", resources.AttrGSI1PK, resources.AttrGSI1SK}
+
+// PatchIncident applies change to the incident if its stored version is
+// version, records the timeline entries change returns, and writes it back
+// as version+1 with a condition on the version (the correlator's group
+// state and every other attribute are preserved). A stale version is
+// ErrConflict and changes nothing; an error from change is returned as is.
+// When change returns no entries nothing is written.
+func (s *Store) PatchIncident(ctx context.Context, id string, version int64, change func(*incident.Incident) ([]incident.TimelineEntry, error)) (incident.Incident, error) {
+	old, rec, err := s.getIncidentItem(ctx, id)
+	if err != nil {
+		return incident.Incident{}, err
+	}
+	if rec.Version != version {
+		return rec.Incident, fmt.Errorf("incident %s at version %d, not %d: %w", id, rec.Version, version, incident.ErrConflict)
+	}
+	inc := rec.Incident
+	entries, err := change(&inc)
+	if err != nil {
+		return rec.Incident, err
+	}
+	if len(entries) == 0 {
+		return rec.Incident, nil
+	}
+	rec.Incident = inc
+	rec.Version = version + 1
+	enc, err := EncodeIncident(rec)
+	if err != nil {
+		return incident.Incident{}, err
+	}
+	item := make(map[string]types.AttributeValue, len(old)+len(enc))
+	for k, v := range old {
+		item[k] = v
+	}
+	for _, k := range codecAttrs {
+		delete(item, k)
+	}
+	for k, v := range enc {
+		item[k] = v
+	}
+	cond := expression.Name(resources.AttrVersion).Equal(expression.Value(version))
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return incident.Incident{}, fmt.Errorf("build condition: %w", err)
+	}
+	tx := []types.TransactWriteItem{{Put: &types.Put{
+		TableName: aws.String(s.table), Item: item,
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}}}
+	for _, e := range entries {
+		tl, err := timelineItem(id, e)
+		if err != nil {
+			return incident.Incident{}, err
+		}
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: tl}})
+	}
+	if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx}); err != nil {
+		var canceled *types.TransactionCanceledException
+		if errors.As(err, &canceled) && len(canceled.CancellationReasons) > 0 &&
+			aws.ToString(canceled.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
+			return rec.Incident, fmt.Errorf("incident %s changed concurrently: %w", id, incident.ErrConflict)
+		}
+		return incident.Incident{}, fmt.Errorf("write incident %s: %w", id, err)
+	}
+	inc.Version = rec.Version
+	return inc, nil
+}
+
+func auxItem(incidentID, sk, kind string, v any) (map[string]types.AttributeValue, error) {
+	doc, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s of incident %s: %w", kind, incidentID, err)
+	}
+	return map[string]types.AttributeValue{
+		resources.AttrPK: s(resources.PrefixIncident + incidentID),
+		resources.AttrSK: s(sk),
+		attrKind:         s(kind),
+		attrDoc:          s(string(doc)),
+		"incidentId":     s(incidentID),
+	}, nil
+}
+
+func timelineItem(incidentID string, e incident.TimelineEntry) (map[string]types.AttributeValue, error) {
+	return auxItem(incidentID, resources.SKTimeline+sortTime(e.At)+"#"+NewID()[:8], KindTimeline, e)
+}
+
+// visibleIncident is the condition check that the incident exists and is
+// visible, for writes of auxiliary items.
+func (s *Store) visibleIncident(id string) (types.TransactWriteItem, error) {
+	cond := expression.AttributeExists(expression.Name(resources.AttrPK)).
+		And(expression.Name(attrIsIncident).Equal(expression.Value(true)))
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("build condition: %w", err)
+	}
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: aws.String(s.table), Key: IncidentKey(id),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}}, nil
+}
+
+// writeAux writes items of incident id together with a check that the
+// incident exists (ErrNotFound otherwise).
+func (s *Store) writeAux(ctx context.Context, id string, items ...map[string]types.AttributeValue) error {
+	check, err := s.visibleIncident(id)
+	if err != nil {
+		return err
+	}
+	tx := []types.TransactWriteItem{check}
+	for _, it := range items {
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: it}})
+	}
+	if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx}); err != nil {
+		var canceled *types.TransactionCanceledException
+		if errors.As(err, &canceled) && len(canceled.CancellationReasons) > 0 &&
+			aws.ToString(canceled.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
+			return fmt.Errorf("incident %s: %w", id, incident.ErrNotFound)
+		}
+		return fmt.Errorf("write to incident %s: %w", id, err)
+	}
+	return nil
+}
+
+// AddComment stores a comment (id and time assigned when empty) and a
+// timeline entry for it.
+func (s *Store) AddComment(ctx context.Context, id string, c incident.Comment) (incident.Comment, error) {
+	if c.ID == "" {
+		c.ID = NewID()
+	}
+	if c.At.IsZero() {
+		c.At = s.now().UTC()
+	}
+	ci, err := auxItem(id, resources.SKComment+sortTime(c.At)+"#"+c.ID, KindComment, c)
+	if err != nil {
+		return c, err
+	}
+	tl, err := timelineItem(id, incident.TimelineEntry{At: c.At, Actor: c.Author, Action: "commented", Detail: truncate(c.Text, 200)})
+	if err != nil {
+		return c, err
+	}
+	return c, s.writeAux(ctx, id, ci, tl)
+}
+
+// AddResponseRequest records a response request (item pk INCIDENT#<id>, sk
+// RESPONSE#<time>#<requestId>, which the responder publishes) and a
+// timeline entry for it.
+func (s *Store) AddResponseRequest(ctx context.Context, r incident.ResponseRequest) (incident.ResponseRequest, error) {
+	if r.ID == "" {
+		r.ID = NewID()
+	}
+	if r.RequestedAt.IsZero() {
+		r.RequestedAt = s.now().UTC()
+	}
+	item, err := EncodeResponseRequest(r)
+	if err != nil {
+		return r, err
+	}
+	tl, err := timelineItem(r.IncidentID, incident.TimelineEntry{At: r.RequestedAt, Actor: r.RequestedBy,
+		Action: "response requested", Detail: r.Playbook})
+	if err != nil {
+		return r, err
+	}
+	return r, s.writeAux(ctx, r.IncidentID, item, tl)
+}
+
+// EncodeResponseRequest builds a response-request item: pk INCIDENT#<id>,
+// sk RESPONSE#<time>#<requestId>, kind "response", doc (the request JSON),
+// and incidentId, playbook, requestedBy as top-level attributes.
+func EncodeResponseRequest(r incident.ResponseRequest) (map[string]types.AttributeValue, error) {
+	item, err := auxItem(r.IncidentID, resources.SKResponse+sortTime(r.RequestedAt)+"#"+r.ID, KindResponse, r)
+	if err != nil {
+		return nil, err
+	}
+	item["playbook"] = s(r.Playbook)
+	setStr(item, "requestedBy", r.RequestedBy)
+	return item, nil
+}
+
+// DecodeResponseRequest reads a response-request item (for example a
+// stream image converted with FromImage).
+func DecodeResponseRequest(item map[string]types.AttributeValue) (incident.ResponseRequest, error) {
+	var r incident.ResponseRequest
+	doc, ok := item[attrDoc].(*types.AttributeValueMemberS)
+	if !ok {
+		return r, fmt.Errorf("decode response request: no %s attribute", attrDoc)
+	}
+	if err := json.Unmarshal([]byte(doc.Value), &r); err != nil {
+		return r, fmt.Errorf("decode response request: %w", err)
+	}
+	return r, nil
+}
+
+// queryAux returns the docs of incident id's items whose sort key starts
+// with prefix, oldest first, at most maxAux (the newest ones).
+func (s *Store) queryAux(ctx context.Context, id, prefix string, each func(doc []byte) error) error {
+	kc := expression.Key(resources.AttrPK).Equal(expression.Value(resources.PrefixIncident + id)).
+		And(expression.Key(resources.AttrSK).BeginsWith(prefix))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return fmt.Errorf("build query: %w", err)
+	}
+	var docs []string
+	var esk map[string]types.AttributeValue
+	for len(docs) < maxAux {
+		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String(s.table),
+			KeyConditionExpression:    expr.KeyCondition(),
+			ExpressionAttributeNames:  expr.Names(),
+			ExpressionAttributeValues: expr.Values(),
+			ScanIndexForward:          aws.Bool(false),
+			Limit:                     aws.Int32(int32(maxAux - len(docs))),
+			ExclusiveStartKey:         esk,
+		})
+		if err != nil {
+			return fmt.Errorf("query %s of incident %s: %w", prefix, id, err)
+		}
+		for _, it := range out.Items {
+			docs = append(docs, StringAttr(it, attrDoc))
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		esk = out.LastEvaluatedKey
+	}
+	for i := len(docs) - 1; i >= 0; i-- {
+		if err := each([]byte(docs[i])); err != nil {
+			return fmt.Errorf("decode %s of incident %s: %w", prefix, id, err)
+		}
+	}
+	return nil
+}
+
+// Timeline returns the incident's timeline, oldest first.
+func (s *Store) Timeline(ctx context.Context, id string) ([]incident.TimelineEntry, error) {
+	var out []incident.TimelineEntry
+	err := s.queryAux(ctx, id, resources.SKTimeline, func(b []byte) error {
+		var e incident.TimelineEntry
+		if err := json.Unmarshal(b, &e); err != nil {
+			return err
+		}
+		out = append(out, e)
+		return nil
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	return out, err
+}
+
+// Comments returns the incident's comments, oldest first.
+func (s *Store) Comments(ctx context.Context, id string) ([]incident.Comment, error) {
+	var out []incident.Comment
+	err := s.queryAux(ctx, id, resources.SKComment, func(b []byte) error {
+		var c incident.Comment
+		if err := json.Unmarshal(b, &c); err != nil {
+			return err
+		}
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}
+
+// ResponseRequests returns the incident's response requests, oldest first.
+func (s *Store) ResponseRequests(ctx context.Context, id string) ([]incident.ResponseRequest, error) {
+	var out []incident.ResponseRequest
+	err := s.queryAux(ctx, id, resources.SKResponse, func(b []byte) error {
+		var r incident.ResponseRequest
+		if err := json.Unmarshal(b, &r); err != nil {
+			return err
+		}
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// FindAlert returns one stored alert (ErrNotFound from the incident
+// package when there is none).
+func (s *Store) FindAlert(ctx context.Context, id string) (alert.Alert, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: AlertKey(id)})
+	if err != nil {
+		return alert.Alert{}, fmt.Errorf("get alert %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return alert.Alert{}, fmt.Errorf("alert %s: %w", id, incident.ErrNotFound)
+	}
+	a, _, err := DecodeAlert(out.Item)
+	return a, err
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}

@@ -1,0 +1,459 @@
+package dynamostore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/muster-sec/muster/shared/listing"
+	"github.com/muster-sec/muster/shared/resources"
+)
+
+// Access patterns of the list queries (docs/api.md has the full table):
+//
+//	alerts of one incident        gsi2  gsi2pk = INC#<id>                       newest firstSeen first
+//	alerts of one resource        gsi3  gsi3pk = RES#<id>, gsi3sk BETWEEN t      newest lastSeen first
+//	alerts, any other filter      gsi1  gsi1pk = ALERT#<yyyy-mm>, gsi1sk BETWEEN  per month, newest first
+//	incidents                     gsi1  gsi1pk = INCIDENT#<yyyy-mm>, …            per month, newest first
+//
+// Every other filter is a FilterExpression on the item's top-level
+// attributes. Each Query call asks for Limit = limit+1 items and each index
+// partition is queried at most once per page, so a page reads at most
+// limit+1 items per partition it touches. When filters drop items, a page
+// may hold fewer than limit items and its position continues where the
+// reading stopped. Nothing here Scans.
+
+// DefaultListWindow is how far back a list looks when the filter has no
+// Since.
+const DefaultListWindow = 90 * 24 * time.Hour
+
+// ErrBadPosition is returned for a list position the store cannot use.
+var ErrBadPosition = errors.New("invalid list position")
+
+// source is one ordered walk over index partitions, each read newest first.
+type source struct {
+	kind   listing.Kind
+	index  string
+	pkAttr string
+	skAttr string
+	parts  []string
+	lo, hi string // sort-key bounds; both "" for none
+	filter *expression.ConditionBuilder
+	empty  bool // the filter can match nothing
+}
+
+// streamPos is where a walk resumes.
+type streamPos struct {
+	Part int               `json:"p"`
+	Key  map[string]string `json:"k,omitempty"`
+	Done bool              `json:"d,omitempty"`
+}
+
+type position struct {
+	Alerts    *streamPos `json:"a,omitempty"`
+	Incidents *streamPos `json:"i,omitempty"`
+}
+
+type hit struct {
+	part int
+	item map[string]types.AttributeValue
+	sk   string
+}
+
+type walkResult struct {
+	hits []hit
+	// stop is set when a partition has more items but this page stops
+	// reading it (filters dropped items); frontier is its sort key.
+	stop     *streamPos
+	frontier string
+	more     bool // more than limit hits were read
+	done     bool // every partition is exhausted
+}
+
+// ListAlerts returns one page of alerts (or, with Kind incident or all,
+// incidents among them) matching f, newest first, resuming at after (a
+// Page.Next of an earlier call with the same filter; "" for the first page).
+func (s *Store) ListAlerts(ctx context.Context, f listing.Filter, limit int, after string) (listing.Page, error) {
+	var srcs []*source
+	switch f.Kind {
+	case listing.KindIncident:
+		srcs = []*source{s.incidentSource(f)}
+	case listing.KindAll:
+		srcs = []*source{s.alertSource(f), s.incidentSource(f)}
+	default:
+		srcs = []*source{s.alertSource(f)}
+	}
+	return s.list(ctx, srcs, limit, after)
+}
+
+// ListIncidents returns one page of incidents matching f, newest activity
+// first.
+func (s *Store) ListIncidents(ctx context.Context, f listing.Filter, limit int, after string) (listing.Page, error) {
+	return s.list(ctx, []*source{s.incidentSource(f)}, limit, after)
+}
+
+func (s *Store) window(f listing.Filter) (since, until time.Time) {
+	since, until = f.Since, f.Until
+	if since.IsZero() {
+		since = s.now().Add(-DefaultListWindow)
+	}
+	if until.IsZero() {
+		until = s.now().Add(24 * time.Hour)
+	}
+	return since, until
+}
+
+func months(prefix string, since, until time.Time) []string {
+	var out []string
+	first := time.Date(since.Year(), since.Month(), 1, 0, 0, 0, 0, time.UTC)
+	for m := time.Date(until.UTC().Year(), until.UTC().Month(), 1, 0, 0, 0, 0, time.UTC); !m.Before(first); m = m.AddDate(0, -1, 0) {
+		out = append(out, prefix+month(m))
+	}
+	return out
+}
+
+func bounds(f listing.Filter) (lo, hi string) {
+	lo, hi = "0", "9"
+	if !f.Since.IsZero() {
+		lo = sortTime(f.Since)
+	}
+	if !f.Until.IsZero() {
+		hi = sortTime(f.Until) + "#~"
+	}
+	return lo, hi
+}
+
+func and(c *expression.ConditionBuilder, next expression.ConditionBuilder) *expression.ConditionBuilder {
+	if c == nil {
+		return &next
+	}
+	x := c.And(next)
+	return &x
+}
+
+func inCond(attr string, vals []string) expression.ConditionBuilder {
+	ops := make([]expression.OperandBuilder, 0, len(vals))
+	for _, v := range vals {
+		ops = append(ops, expression.Value(v))
+	}
+	return expression.Name(attr).In(ops[0], ops[1:]...)
+}
+
+func containsAny(attr string, vals []string) expression.ConditionBuilder {
+	c := expression.Contains(expression.Name(attr), vals[0])
+	for _, v := range vals[1:] {
+		c = c.Or(expression.Contains(expression.Name(attr), v))
+	}
+	return c
+}
+
+func (s *Store) alertSource(f listing.Filter) *source {
+	src := &source{kind: listing.KindAlert, empty: len(f.Owners) > 0}
+	since, until := s.window(f)
+	f.Since = since
+	lo, hi := bounds(f)
+	var filt *expression.ConditionBuilder
+	switch {
+	case len(f.Incidents) == 1:
+		src.index, src.pkAttr, src.skAttr = resources.IndexIncident, resources.AttrGSI2PK, resources.AttrGSI2SK
+		src.parts = []string{IncidentIndexKey(f.Incidents[0])}
+		filt = and(filt, expression.Name("lastSeen").Between(expression.Value(lo), expression.Value(hi)))
+	case len(f.Resources) == 1:
+		src.index, src.pkAttr, src.skAttr = resources.IndexResource, resources.AttrGSI3PK, resources.AttrGSI3SK
+		src.parts = []string{ResourceIndexKey(f.Resources[0])}
+		src.lo, src.hi = lo, hi
+	default:
+		src.index, src.pkAttr, src.skAttr = resources.IndexTime, resources.AttrGSI1PK, resources.AttrGSI1SK
+		src.parts = months(resources.PrefixAlert, since, until)
+		src.lo, src.hi = lo, hi
+		if len(f.Resources) > 0 {
+			keys := make([]string, 0, len(f.Resources))
+			for _, r := range f.Resources {
+				keys = append(keys, ResourceIndexKey(r))
+			}
+			filt = and(filt, inCond(resources.AttrGSI3PK, keys))
+		}
+	}
+	if len(f.Incidents) > 1 {
+		filt = and(filt, inCond("incidentId", f.Incidents))
+	}
+	if len(f.Names) > 0 {
+		filt = and(filt, inCond("name", f.Names))
+	}
+	if len(f.Types) > 0 {
+		filt = and(filt, inCond("type", f.Types))
+	}
+	if len(f.Severities) > 0 {
+		filt = and(filt, inCond("severity", f.Severities))
+	}
+	if len(f.Statuses) > 0 {
+		filt = and(filt, inCond("status", f.Statuses))
+	}
+	if len(f.Providers) > 0 {
+		filt = and(filt, inCond("provider", f.Providers))
+	}
+	if len(f.Tactics) > 0 {
+		filt = and(filt, containsAny("tactics", f.Tactics))
+	}
+	src.filter = filt
+	return src
+}
+
+func (s *Store) incidentSource(f listing.Filter) *source {
+	src := &source{kind: listing.KindIncident, empty: len(f.Types) > 0 || len(f.Incidents) > 0,
+		index: resources.IndexTime, pkAttr: resources.AttrGSI1PK, skAttr: resources.AttrGSI1SK}
+	since, until := s.window(f)
+	f.Since = since
+	src.lo, src.hi = bounds(f)
+	src.parts = months(resources.PrefixIncident, since, until)
+	var filt *expression.ConditionBuilder
+	if len(f.Names) > 0 {
+		filt = and(filt, inCond("title", f.Names))
+	}
+	if len(f.Severities) > 0 {
+		filt = and(filt, inCond("severity", f.Severities))
+	}
+	if len(f.Statuses) > 0 {
+		filt = and(filt, inCond("status", f.Statuses))
+	}
+	if len(f.Owners) > 0 {
+		filt = and(filt, inCond("owner", f.Owners))
+	}
+	if len(f.Providers) > 0 {
+		filt = and(filt, containsAny("providers", f.Providers))
+	}
+	if len(f.Resources) > 0 {
+		filt = and(filt, containsAny("resourceIds", f.Resources))
+	}
+	if len(f.Tactics) > 0 {
+		filt = and(filt, containsAny("tactics", f.Tactics))
+	}
+	src.filter = filt
+	return src
+}
+
+// walk reads src from pos until it holds more than limit hits, a partition
+// stops short, or every partition is exhausted. Each partition is queried
+// at most once, with Limit limit+1.
+func (s *Store) walk(ctx context.Context, src *source, pos streamPos, limit int) (walkResult, error) {
+	var res walkResult
+	if src.empty || pos.Done {
+		res.done = true
+		return res, nil
+	}
+	esk := pos.Key
+	for pi := pos.Part; pi < len(src.parts); pi++ {
+		kc := expression.Key(src.pkAttr).Equal(expression.Value(src.parts[pi]))
+		if src.lo != "" {
+			kc = kc.And(expression.Key(src.skAttr).Between(expression.Value(src.lo), expression.Value(src.hi)))
+		}
+		b := expression.NewBuilder().WithKeyCondition(kc)
+		if src.filter != nil {
+			b = b.WithFilter(*src.filter)
+		}
+		expr, err := b.Build()
+		if err != nil {
+			return res, fmt.Errorf("build list query: %w", err)
+		}
+		in := &dynamodb.QueryInput{
+			TableName:                 aws.String(s.table),
+			IndexName:                 aws.String(src.index),
+			KeyConditionExpression:    expr.KeyCondition(),
+			FilterExpression:          expr.Filter(),
+			ExpressionAttributeNames:  expr.Names(),
+			ExpressionAttributeValues: expr.Values(),
+			ScanIndexForward:          aws.Bool(false),
+			Limit:                     aws.Int32(int32(limit + 1)),
+		}
+		if len(esk) > 0 {
+			in.ExclusiveStartKey = toKey(esk)
+		}
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return res, fmt.Errorf("query %s %s: %w", src.index, src.parts[pi], err)
+		}
+		for _, it := range out.Items {
+			res.hits = append(res.hits, hit{part: pi, item: it, sk: StringAttr(it, src.skAttr)})
+		}
+		if len(res.hits) > limit {
+			res.more = true
+			return res, nil
+		}
+		if len(out.LastEvaluatedKey) > 0 {
+			res.stop = &streamPos{Part: pi, Key: fromKey(out.LastEvaluatedKey)}
+			res.frontier = StringAttr(out.LastEvaluatedKey, src.skAttr)
+			return res, nil
+		}
+		esk = nil
+	}
+	res.done = true
+	return res, nil
+}
+
+func toKey(m map[string]string) map[string]types.AttributeValue {
+	out := make(map[string]types.AttributeValue, len(m))
+	for k, v := range m {
+		out[k] = s(v)
+	}
+	return out
+}
+
+func fromKey(m map[string]types.AttributeValue) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		if sv, ok := v.(*types.AttributeValueMemberS); ok {
+			out[k] = sv.Value
+		}
+	}
+	return out
+}
+
+func (src *source) keyOf(h hit) *streamPos {
+	k := map[string]string{}
+	for _, a := range []string{resources.AttrPK, resources.AttrSK, src.pkAttr, src.skAttr} {
+		k[a] = StringAttr(h.item, a)
+	}
+	return &streamPos{Part: h.part, Key: k}
+}
+
+func decodePosition(after string, n int) ([]streamPos, error) {
+	pos := make([]streamPos, n)
+	if after == "" {
+		return pos, nil
+	}
+	var p position
+	if err := json.Unmarshal([]byte(after), &p); err != nil {
+		return nil, ErrBadPosition
+	}
+	if n == 2 {
+		if p.Alerts == nil || p.Incidents == nil {
+			return nil, ErrBadPosition
+		}
+		pos[0], pos[1] = *p.Alerts, *p.Incidents
+	} else {
+		if p.Alerts == nil || p.Incidents != nil {
+			return nil, ErrBadPosition
+		}
+		pos[0] = *p.Alerts
+	}
+	for _, x := range pos {
+		if x.Part < 0 {
+			return nil, ErrBadPosition
+		}
+	}
+	return pos, nil
+}
+
+type tagged struct {
+	hit
+	stream int
+}
+
+// list pages through one or two sources merged by sort key (newest first).
+func (s *Store) list(ctx context.Context, srcs []*source, limit int, after string) (listing.Page, error) {
+	if limit < 1 {
+		limit = 1
+	}
+	pos, err := decodePosition(after, len(srcs))
+	if err != nil {
+		return listing.Page{}, err
+	}
+	for i, p := range pos {
+		if p.Part > len(srcs[i].parts) {
+			return listing.Page{}, ErrBadPosition
+		}
+	}
+	results := make([]walkResult, len(srcs))
+	var all []tagged
+	cutoff := ""
+	for i, src := range srcs {
+		r, err := s.walk(ctx, src, pos[i], limit)
+		if err != nil {
+			return listing.Page{}, err
+		}
+		results[i] = r
+		for _, h := range r.hits {
+			all = append(all, tagged{hit: h, stream: i})
+		}
+		// Items of other streams older than what this one has read cannot
+		// be placed yet.
+		f := r.frontier
+		if r.more && len(r.hits) > 0 {
+			f = r.hits[len(r.hits)-1].sk
+		}
+		if f > cutoff {
+			cutoff = f
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].sk > all[j].sk })
+	var page listing.Page
+	emitted := make([]int, len(srcs))
+	last := make([]*hit, len(srcs))
+	for _, t := range all {
+		if len(page.Items) == limit || t.sk < cutoff {
+			break
+		}
+		item, err := decodeListItem(srcs[t.stream].kind, t.item)
+		if err != nil {
+			return listing.Page{}, err
+		}
+		page.Items = append(page.Items, item)
+		emitted[t.stream]++
+		h := t.hit
+		last[t.stream] = &h
+	}
+	next := make([]streamPos, len(srcs))
+	finished := true
+	for i, r := range results {
+		switch {
+		case emitted[i] < len(r.hits) && last[i] != nil:
+			next[i] = *srcs[i].keyOf(*last[i])
+		case emitted[i] < len(r.hits):
+			next[i] = pos[i]
+		case r.stop != nil:
+			next[i] = *r.stop
+		case r.done:
+			next[i] = streamPos{Done: true}
+		}
+		if !next[i].Done {
+			finished = false
+		}
+	}
+	if finished {
+		return page, nil
+	}
+	p := position{Alerts: &next[0]}
+	if len(next) == 2 {
+		p.Incidents = &next[1]
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return listing.Page{}, fmt.Errorf("encode list position: %w", err)
+	}
+	page.Next = string(b)
+	return page, nil
+}
+
+func decodeListItem(kind listing.Kind, item map[string]types.AttributeValue) (listing.Item, error) {
+	if kind == listing.KindIncident {
+		r, err := DecodeIncident(item)
+		if err != nil {
+			return listing.Item{}, err
+		}
+		return listing.Item{Kind: listing.KindIncident, Incident: &r.Incident}, nil
+	}
+	a, _, err := DecodeAlert(item)
+	if err != nil {
+		return listing.Item{}, err
+	}
+	a.Raw = nil
+	return listing.Item{Kind: listing.KindAlert, Alert: &a}, nil
+}

@@ -1,0 +1,395 @@
+package dynamostore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/incident"
+	"github.com/muster-sec/muster/shared/resources"
+	"github.com/muster-sec/muster/shared/suppress"
+)
+
+// Suppression rules are items pk RULE#<id>, sk RULE with the rule JSON in
+// doc (hits excluded), version, state, hits (N, incremented with ADD) and
+// lastHitAt, indexed in gsi1 under the single partition "RULES" (sort key
+// createdAt#id) so every rule is read with one Query, never a Scan.
+
+// RulesPartition is the gsi1 partition of every suppression rule.
+const RulesPartition = "RULES"
+
+// KindRule is the kind attribute of a rule item.
+const KindRule = "rule"
+
+// maxRules bounds how many rules are read.
+const maxRules = 1000
+
+// RuleKey is the primary key of a rule item.
+func RuleKey(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		resources.AttrPK: s(resources.PrefixRule + id),
+		resources.AttrSK: s(resources.SKRule),
+	}
+}
+
+func encodeRule(r suppress.Rule) (map[string]types.AttributeValue, error) {
+	doc := r
+	doc.Hits, doc.LastHitAt = 0, nil
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("encode rule %s: %w", r.ID, err)
+	}
+	item := RuleKey(r.ID)
+	item[attrKind] = s(KindRule)
+	item[attrDoc] = s(string(b))
+	item[resources.AttrVersion] = n(r.Version)
+	item["state"] = s(string(r.State))
+	item[resources.AttrGSI1PK] = s(RulesPartition)
+	item[resources.AttrGSI1SK] = s(TimeSortKey(r.CreatedAt, r.ID))
+	return item, nil
+}
+
+func decodeRule(item map[string]types.AttributeValue) (suppress.Rule, error) {
+	var r suppress.Rule
+	if err := json.Unmarshal([]byte(StringAttr(item, attrDoc)), &r); err != nil {
+		return r, fmt.Errorf("decode rule: %w", err)
+	}
+	r.Version = version(item)
+	if h, ok := item["hits"].(*types.AttributeValueMemberN); ok {
+		r.Hits, _ = strconv.ParseInt(h.Value, 10, 64)
+	}
+	if t, err := time.Parse(time.RFC3339Nano, StringAttr(item, "lastHitAt")); err == nil {
+		r.LastHitAt = &t
+	}
+	return r, nil
+}
+
+// CreateRule validates and stores a new rule; it assigns the id (when
+// empty), the creation time and version 1.
+func (s *Store) CreateRule(ctx context.Context, r suppress.Rule) (suppress.Rule, error) {
+	if err := r.Validate(); err != nil {
+		return r, err
+	}
+	if r.ID == "" {
+		r.ID = NewID()
+	}
+	now := s.now().UTC()
+	r.CreatedAt, r.UpdatedAt, r.Version, r.Hits, r.LastHitAt = now, now, 1, 0, nil
+	item, err := encodeRule(r)
+	if err != nil {
+		return r, err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: item,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return r, fmt.Errorf("rule %s exists: %w", r.ID, incident.ErrConflict)
+	}
+	if err != nil {
+		return r, fmt.Errorf("put rule %s: %w", r.ID, err)
+	}
+	return r, nil
+}
+
+// GetRule returns a rule or suppress.ErrNotFound.
+func (s *Store) GetRule(ctx context.Context, id string) (suppress.Rule, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: RuleKey(id), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return suppress.Rule{}, fmt.Errorf("get rule %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return suppress.Rule{}, fmt.Errorf("rule %s: %w", id, suppress.ErrNotFound)
+	}
+	return decodeRule(out.Item)
+}
+
+// ListRules returns every rule (at most 1,000), oldest first.
+func (s *Store) ListRules(ctx context.Context) ([]suppress.Rule, error) {
+	kc := expression.Key(resources.AttrGSI1PK).Equal(expression.Value(RulesPartition))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build rules query: %w", err)
+	}
+	var out []suppress.Rule
+	var esk map[string]types.AttributeValue
+	for len(out) < maxRules {
+		page, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName: aws.String(s.table), IndexName: aws.String(resources.IndexTime),
+			KeyConditionExpression:    expr.KeyCondition(),
+			ExpressionAttributeNames:  expr.Names(),
+			ExpressionAttributeValues: expr.Values(),
+			ExclusiveStartKey:         esk,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("query rules: %w", err)
+		}
+		for _, it := range page.Items {
+			r, err := decodeRule(it)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			break
+		}
+		esk = page.LastEvaluatedKey
+	}
+	return out, nil
+}
+
+// ActiveRules returns the rules ingest must evaluate now: those whose
+// effective state is Enabled or Shadow (expired and disabled rules are
+// left out).
+func (s *Store) ActiveRules(ctx context.Context) ([]suppress.Rule, error) {
+	all, err := s.ListRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	out := all[:0]
+	for _, r := range all {
+		if st := r.EffectiveState(now); st == suppress.Enabled || st == suppress.Shadow {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// UpdateRule applies change to the rule if its stored version is version,
+// validates it and writes it back as version+1 (hit counters untouched).
+// A stale version is incident.ErrConflict.
+func (s *Store) UpdateRule(ctx context.Context, id string, version int64, change func(*suppress.Rule) error) (suppress.Rule, error) {
+	cur, err := s.GetRule(ctx, id)
+	if err != nil {
+		return cur, err
+	}
+	if cur.Version != version {
+		return cur, fmt.Errorf("rule %s at version %d, not %d: %w", id, cur.Version, version, incident.ErrConflict)
+	}
+	next := cur
+	if err := change(&next); err != nil {
+		return cur, err
+	}
+	next.ID, next.CreatedAt, next.CreatedBy = cur.ID, cur.CreatedAt, cur.CreatedBy
+	if err := next.Validate(); err != nil {
+		return cur, err
+	}
+	next.Version = version + 1
+	next.UpdatedAt = s.now().UTC()
+	item, err := encodeRule(next)
+	if err != nil {
+		return cur, err
+	}
+	upd := expression.Set(expression.Name(attrDoc), expression.Value(StringAttr(item, attrDoc))).
+		Set(expression.Name(resources.AttrVersion), expression.Value(next.Version)).
+		Set(expression.Name("state"), expression.Value(string(next.State)))
+	cond := expression.Name(resources.AttrVersion).Equal(expression.Value(version))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return cur, fmt.Errorf("build rule update: %w", err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: RuleKey(id),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return cur, fmt.Errorf("rule %s changed concurrently: %w", id, incident.ErrConflict)
+	}
+	if err != nil {
+		return cur, fmt.Errorf("update rule %s: %w", id, err)
+	}
+	return next, nil
+}
+
+// DeleteRule removes a rule (suppress.ErrNotFound when there is none).
+func (s *Store) DeleteRule(ctx context.Context, id string) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(s.table), Key: RuleKey(id),
+		ConditionExpression: aws.String("attribute_exists(pk)"),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return fmt.Errorf("rule %s: %w", id, suppress.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("delete rule %s: %w", id, err)
+	}
+	return nil
+}
+
+// RecordHits adds hit counts per rule id (ADD, so concurrent writers never
+// lose a hit) and moves lastHitAt forward to at. Rules deleted meanwhile
+// are skipped.
+func (s *Store) RecordHits(ctx context.Context, hits map[string]int, at time.Time) error {
+	ids := make([]string, 0, len(hits))
+	for id := range hits {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	ts := at.UTC().Format(time.RFC3339Nano)
+	for _, id := range ids {
+		if hits[id] <= 0 {
+			continue
+		}
+		err := s.addHits(ctx, id, hits[id], ts, true)
+		var ccf *types.ConditionalCheckFailedException
+		if errors.As(err, &ccf) {
+			// Deleted, or lastHitAt already later: count without moving it.
+			err = s.addHits(ctx, id, hits[id], ts, false)
+			if errors.As(err, &ccf) {
+				continue
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("record hits of rule %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) addHits(ctx context.Context, id string, count int, ts string, setLast bool) error {
+	in := &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: RuleKey(id),
+		UpdateExpression:          aws.String("ADD hits :n"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": n(int64(count))},
+	}
+	if setLast {
+		in.UpdateExpression = aws.String("ADD hits :n SET lastHitAt = :t")
+		in.ConditionExpression = aws.String("attribute_exists(pk) AND (attribute_not_exists(lastHitAt) OR lastHitAt < :t)")
+		in.ExpressionAttributeValues[":t"] = &types.AttributeValueMemberS{Value: ts}
+	}
+	_, err := s.db.UpdateItem(ctx, in)
+	return err
+}
+
+// DismissAlerts marks the given alerts Dismissed with suppressedBy ruleID
+// (each a conditional rewrite on its version; alerts already dismissed or
+// gone are skipped). It returns how many it changed.
+func (s *Store) DismissAlerts(ctx context.Context, ids []string, ruleID string) (int, error) {
+	changed := 0
+	for _, id := range ids {
+		out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: AlertKey(id), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return changed, fmt.Errorf("get alert %s: %w", id, err)
+		}
+		if out.Item == nil {
+			continue
+		}
+		a, v, err := DecodeAlert(out.Item)
+		if err != nil {
+			return changed, err
+		}
+		if a.Status == alert.StatusDismissed {
+			continue
+		}
+		a.Status, a.SuppressedBy = alert.StatusDismissed, ruleID
+		item, err := EncodeAlert(&a, v+1, 0)
+		if err != nil {
+			return changed, err
+		}
+		if ttl, ok := out.Item[resources.AttrTTL]; ok {
+			item[resources.AttrTTL] = ttl
+		}
+		for k, val := range out.Item {
+			if _, ok := item[k]; !ok && k != "suppressedBy" {
+				item[k] = val
+			}
+		}
+		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: aws.String(s.table), Item: item,
+			ConditionExpression:       aws.String("#v = :v"),
+			ExpressionAttributeNames:  map[string]string{"#v": resources.AttrVersion},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(v)},
+		})
+		var ccf *types.ConditionalCheckFailedException
+		if errors.As(err, &ccf) {
+			return changed, fmt.Errorf("alert %s changed concurrently: %w", id, incident.ErrConflict)
+		}
+		if err != nil {
+			return changed, fmt.Errorf("dismiss alert %s: %w", id, err)
+		}
+		changed++
+	}
+	return changed, nil
+}
+
+// Simulation is what a draft rule would have matched.
+type Simulation struct {
+	Matched   int      `json:"matched"`
+	Examined  int      `json:"examined"`
+	Sample    []string `json:"sample"`    // up to 20 matching alert ids, newest first
+	Truncated bool     `json:"truncated"` // more than MaxSimulated alerts were stored in the window
+}
+
+// MaxSimulated bounds how many alerts a simulation examines.
+const MaxSimulated = 50000
+
+// SimulateRule counts the stored alerts last seen since since that r would
+// match (whatever its state), reading the time index month by month (Query,
+// never Scan).
+func (s *Store) SimulateRule(ctx context.Context, r suppress.Rule, since time.Time) (Simulation, error) {
+	var sim Simulation
+	lo := sortTime(since)
+	for _, part := range months(resources.PrefixAlert, since, s.now().Add(24*time.Hour)) {
+		kc := expression.Key(resources.AttrGSI1PK).Equal(expression.Value(part)).
+			And(expression.Key(resources.AttrGSI1SK).GreaterThanEqual(expression.Value(lo)))
+		expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+		if err != nil {
+			return sim, fmt.Errorf("build simulation query: %w", err)
+		}
+		var esk map[string]types.AttributeValue
+		for {
+			out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+				TableName: aws.String(s.table), IndexName: aws.String(resources.IndexTime),
+				KeyConditionExpression:    expr.KeyCondition(),
+				ExpressionAttributeNames:  expr.Names(),
+				ExpressionAttributeValues: expr.Values(),
+				ScanIndexForward:          aws.Bool(false),
+				ExclusiveStartKey:         esk,
+			})
+			if err != nil {
+				return sim, fmt.Errorf("query %s: %w", part, err)
+			}
+			for _, it := range out.Items {
+				if sim.Examined >= MaxSimulated {
+					sim.Truncated = true
+					return sim, nil
+				}
+				sim.Examined++
+				a, _, err := DecodeAlert(it)
+				if err != nil {
+					return sim, err
+				}
+				if r.Matches(&a) {
+					sim.Matched++
+					if len(sim.Sample) < 20 {
+						sim.Sample = append(sim.Sample, a.ID)
+					}
+				}
+			}
+			if len(out.LastEvaluatedKey) == 0 {
+				break
+			}
+			esk = out.LastEvaluatedKey
+		}
+	}
+	return sim, nil
+}
