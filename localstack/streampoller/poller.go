@@ -1,0 +1,398 @@
+// Package streampoller reads a DynamoDB table's stream and invokes a stream
+// consumer (the correlator, the responder) the way a Lambda event source
+// mapping does, so `make run` exercises the same batch, filter and retry
+// behaviour as the deployed functions.
+//
+// One Poller is one event source mapping: it has its own shard iterators,
+// so two consumers of the same stream read independently. For each shard
+// (parents before children, so a shard rollover keeps per-key order) it
+// calls GetRecords in a loop, drops records that match none of the
+// consumer's filter patterns (resources.StreamConsumer.Filters, see
+// package eventfilter), and invokes the handler with batches of at most
+// BatchSize records. Failures follow Lambda's rules (see deliver): partial
+// batch failures are retried from the lowest failed sequence number, an
+// error retries the whole batch, and after MaxRetryAttempts retries the
+// failed records are appended to <DeadLetterDir>/<consumer>.jsonl. Records
+// older than MaxRecordAgeSecs go there without being delivered.
+//
+// Starting position: the poller checkpoints the last sequence number it has
+// finished per shard in <CheckpointDir>/<consumer>.json, keyed by the
+// stream ARN. On start it resumes AFTER_SEQUENCE_NUMBER for a known shard
+// and reads other shards from TRIM_HORIZON. So records written before the
+// runner started (a fresh table, or while it was stopped) are processed,
+// and a restart against the same emulator does not replay what was already
+// handled. A new table has a new stream ARN, so stale checkpoints are
+// ignored.
+//
+// Differences from Lambda, on purpose: no batching window (a batch is
+// whatever one GetRecords call returned, up to BatchSize, so an alert
+// becomes an incident quickly), no bisection on error, one invocation at a
+// time per consumer.
+package streampoller
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+
+	"github.com/muster-sec/muster/localstack/eventfilter"
+	"github.com/muster-sec/muster/shared/resources"
+)
+
+// Streams is the part of the DynamoDB Streams API the poller uses.
+type Streams interface {
+	DescribeStream(ctx context.Context, in *dynamodbstreams.DescribeStreamInput, opts ...func(*dynamodbstreams.Options)) (*dynamodbstreams.DescribeStreamOutput, error)
+	GetShardIterator(ctx context.Context, in *dynamodbstreams.GetShardIteratorInput, opts ...func(*dynamodbstreams.Options)) (*dynamodbstreams.GetShardIteratorOutput, error)
+	GetRecords(ctx context.Context, in *dynamodbstreams.GetRecordsInput, opts ...func(*dynamodbstreams.Options)) (*dynamodbstreams.GetRecordsOutput, error)
+}
+
+var _ Streams = (*dynamodbstreams.Client)(nil)
+
+// Config configures a Poller. Consumer, StreamARN, Client and Handler are
+// required.
+type Config struct {
+	Consumer  resources.StreamConsumer
+	StreamARN string
+	Client    Streams
+	Handler   Handler
+	// DeadLetterDir holds <consumer>.jsonl; ".muster/dead-letter" when empty.
+	DeadLetterDir string
+	// CheckpointDir holds <consumer>.json; no checkpoints when empty.
+	CheckpointDir string
+	// PollInterval is the wait after an empty GetRecords; 200ms when zero.
+	PollInterval time.Duration
+	// RetryBackoff is the first wait before a retry, doubled per attempt
+	// (capped at 2s); 100ms when zero, none when negative.
+	RetryBackoff time.Duration
+	// RefreshInterval is how often the shard list is re-read; 10s when zero.
+	RefreshInterval time.Duration
+	Logger          *slog.Logger
+	Now             func() time.Time
+}
+
+// Stats counts what a Poller did.
+type Stats struct {
+	Records, Filtered, Invocations, Retries, DeadLettered int64
+}
+
+type counters struct {
+	records, filtered, invocations, retries, deadLettered atomic.Int64
+}
+
+// Poller is one event source mapping.
+type Poller struct {
+	cfg    Config
+	filter *eventfilter.Filter
+	log    *slog.Logger
+	now    func() time.Time
+	dead   *deadLetters
+	stats  counters
+
+	shards map[string]*shard
+	order  []string // shard ids in discovery order
+	ckpt   checkpoint
+}
+
+type shard struct {
+	id, parent string
+	iterator   string
+	lastSeq    string // last sequence number finished
+	closed     bool   // the shard ended and every record was delivered
+}
+
+type checkpoint struct {
+	StreamARN string            `json:"streamArn"`
+	Shards    map[string]string `json:"shards"`
+}
+
+// New validates cfg and compiles the consumer's filters.
+func New(cfg Config) (*Poller, error) {
+	switch {
+	case cfg.Consumer.Name == "":
+		return nil, errors.New("stream poller: consumer name is required")
+	case cfg.StreamARN == "":
+		return nil, errors.New("stream poller: stream ARN is required")
+	case cfg.Client == nil || cfg.Handler == nil:
+		return nil, errors.New("stream poller: client and handler are required")
+	case cfg.Consumer.BatchSize <= 0:
+		return nil, fmt.Errorf("stream poller %s: batch size must be positive", cfg.Consumer.Name)
+	}
+	f, err := eventfilter.Compile(cfg.Consumer.Filters)
+	if err != nil {
+		return nil, fmt.Errorf("stream poller %s: %w", cfg.Consumer.Name, err)
+	}
+	if cfg.DeadLetterDir == "" {
+		cfg.DeadLetterDir = filepath.Join(".muster", "dead-letter")
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 200 * time.Millisecond
+	}
+	if cfg.RetryBackoff == 0 {
+		cfg.RetryBackoff = 100 * time.Millisecond
+	}
+	if cfg.RefreshInterval <= 0 {
+		cfg.RefreshInterval = 10 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	p := &Poller{
+		cfg: cfg, filter: f, now: cfg.Now,
+		log:    log.With("consumer", cfg.Consumer.Name),
+		dead:   &deadLetters{path: filepath.Join(cfg.DeadLetterDir, cfg.Consumer.Name+".jsonl")},
+		shards: map[string]*shard{},
+	}
+	p.loadCheckpoint()
+	return p, nil
+}
+
+// Stats returns the counters so far.
+func (p *Poller) Stats() Stats {
+	return Stats{
+		Records: p.stats.records.Load(), Filtered: p.stats.filtered.Load(), Invocations: p.stats.invocations.Load(),
+		Retries: p.stats.retries.Load(), DeadLettered: p.stats.deadLettered.Load(),
+	}
+}
+
+// DeadLetterFile is the path of the consumer's dead-letter file.
+func (p *Poller) DeadLetterFile() string { return p.dead.path }
+
+// Run polls until ctx ends. It returns nil on cancellation; API errors are
+// logged and retried.
+func (p *Poller) Run(ctx context.Context) error {
+	var lastRefresh time.Time
+	for {
+		if lastRefresh.IsZero() || p.now().Sub(lastRefresh) >= p.cfg.RefreshInterval || p.allClosed() {
+			if err := p.refreshShards(ctx); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				p.log.Warn("describe stream", "error", err)
+			}
+			lastRefresh = p.now()
+		}
+		busy := false
+		for _, id := range p.order {
+			sh := p.shards[id]
+			if sh.closed || !p.parentDone(sh) {
+				continue
+			}
+			n, err := p.pollShard(ctx, sh)
+			if ctx.Err() != nil {
+				return nil
+			}
+			if err != nil {
+				p.log.Warn("poll shard", "shard_id", sh.id, "error", err)
+				sh.iterator = "" // re-obtained from the checkpoint
+			}
+			busy = busy || n > 0
+		}
+		if busy {
+			continue
+		}
+		if err := p.wait(ctx, p.cfg.PollInterval); err != nil {
+			return nil
+		}
+	}
+}
+
+func (p *Poller) allClosed() bool {
+	for _, sh := range p.shards {
+		if !sh.closed {
+			return false
+		}
+	}
+	return true
+}
+
+// parentDone reports whether a shard's parent (when still listed) has been
+// read to its end.
+func (p *Poller) parentDone(sh *shard) bool {
+	parent, ok := p.shards[sh.parent]
+	return sh.parent == "" || !ok || parent.closed
+}
+
+func (p *Poller) refreshShards(ctx context.Context) error {
+	var start *string
+	for {
+		out, err := p.cfg.Client.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{
+			StreamArn: aws.String(p.cfg.StreamARN), ExclusiveStartShardId: start,
+		})
+		if err != nil {
+			return fmt.Errorf("describe stream %s: %w", p.cfg.StreamARN, err)
+		}
+		d := out.StreamDescription
+		if d == nil {
+			return nil
+		}
+		for _, s := range d.Shards {
+			id := aws.ToString(s.ShardId)
+			if _, ok := p.shards[id]; ok {
+				continue
+			}
+			p.shards[id] = &shard{id: id, parent: aws.ToString(s.ParentShardId), lastSeq: p.ckpt.Shards[id]}
+			p.order = append(p.order, id)
+			p.log.Info("shard discovered", "shard_id", id, "parent_shard_id", aws.ToString(s.ParentShardId),
+				"resume_after", p.ckpt.Shards[id])
+		}
+		if d.LastEvaluatedShardId == nil {
+			return nil
+		}
+		start = d.LastEvaluatedShardId
+	}
+}
+
+// pollShard reads one page of a shard and delivers it; it returns the
+// number of records read.
+func (p *Poller) pollShard(ctx context.Context, sh *shard) (int, error) {
+	if sh.iterator == "" {
+		in := &dynamodbstreams.GetShardIteratorInput{
+			StreamArn: aws.String(p.cfg.StreamARN), ShardId: aws.String(sh.id),
+			ShardIteratorType: types.ShardIteratorTypeTrimHorizon,
+		}
+		if sh.lastSeq != "" {
+			in.ShardIteratorType = types.ShardIteratorTypeAfterSequenceNumber
+			in.SequenceNumber = aws.String(sh.lastSeq)
+		}
+		out, err := p.cfg.Client.GetShardIterator(ctx, in)
+		var notFound *types.ResourceNotFoundException
+		var trimmed *types.TrimmedDataAccessException
+		if (errors.As(err, &notFound) || errors.As(err, &trimmed)) && sh.lastSeq != "" {
+			p.log.Warn("checkpoint no longer readable, reading from trim horizon", "shard_id", sh.id, "error", err)
+			in.ShardIteratorType, in.SequenceNumber = types.ShardIteratorTypeTrimHorizon, nil
+			out, err = p.cfg.Client.GetShardIterator(ctx, in)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("get shard iterator: %w", err)
+		}
+		sh.iterator = aws.ToString(out.ShardIterator)
+		if sh.iterator == "" {
+			sh.closed = true
+			return 0, nil
+		}
+	}
+	out, err := p.cfg.Client.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: aws.String(sh.iterator), Limit: aws.Int32(1000)})
+	if err != nil {
+		return 0, fmt.Errorf("get records: %w", err)
+	}
+	if err := p.process(ctx, sh.id, out.Records); err != nil {
+		return 0, err
+	}
+	if len(out.Records) > 0 {
+		sh.lastSeq = aws.ToString(out.Records[len(out.Records)-1].Dynamodb.SequenceNumber)
+		p.saveCheckpoint(sh)
+	}
+	sh.iterator = aws.ToString(out.NextShardIterator)
+	if sh.iterator == "" {
+		sh.closed = true
+		p.log.Info("shard closed", "shard_id", sh.id)
+	}
+	return len(out.Records), nil
+}
+
+// process converts, filters, ages out and delivers the records of one
+// GetRecords page in batches of at most BatchSize.
+func (p *Poller) process(ctx context.Context, shardID string, recs []types.Record) error {
+	p.stats.records.Add(int64(len(recs)))
+	var selected []events.DynamoDBEventRecord
+	for _, r := range recs {
+		ev, err := ConvertRecord(r, p.cfg.StreamARN)
+		if err != nil {
+			if derr := p.deadLetter(shardID, []events.DynamoDBEventRecord{ev}, ReasonHandlerError, err, 0); derr != nil {
+				return derr
+			}
+			continue
+		}
+		ok, err := p.matches(ev)
+		if err != nil || !ok {
+			p.stats.filtered.Add(1)
+			continue
+		}
+		if age := p.cfg.Consumer.MaxRecordAgeSecs; age > 0 && !ev.Change.ApproximateCreationDateTime.IsZero() &&
+			p.now().Sub(ev.Change.ApproximateCreationDateTime.Time) > time.Duration(age)*time.Second {
+			if err := p.deadLetter(shardID, []events.DynamoDBEventRecord{ev}, ReasonRecordAge, nil, 0); err != nil {
+				return err
+			}
+			continue
+		}
+		selected = append(selected, ev)
+	}
+	for len(selected) > 0 {
+		n := min(len(selected), p.cfg.Consumer.BatchSize)
+		if err := p.deliver(ctx, shardID, selected[:n]); err != nil {
+			return err
+		}
+		selected = selected[n:]
+	}
+	return nil
+}
+
+// matches evaluates the filters against the record's Lambda JSON shape.
+func (p *Poller) matches(ev events.DynamoDBEventRecord) (bool, error) {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return false, fmt.Errorf("encode record: %w", err)
+	}
+	return p.filter.MatchJSON(b)
+}
+
+func (p *Poller) checkpointFile() string {
+	if p.cfg.CheckpointDir == "" {
+		return ""
+	}
+	return filepath.Join(p.cfg.CheckpointDir, p.cfg.Consumer.Name+".json")
+}
+
+func (p *Poller) loadCheckpoint() {
+	p.ckpt = checkpoint{StreamARN: p.cfg.StreamARN, Shards: map[string]string{}}
+	path := p.checkpointFile()
+	if path == "" {
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	var c checkpoint
+	if err := json.Unmarshal(b, &c); err != nil || c.StreamARN != p.cfg.StreamARN || c.Shards == nil {
+		p.log.Info("ignoring checkpoint of another stream", "file", path)
+		return
+	}
+	p.ckpt = c
+}
+
+func (p *Poller) saveCheckpoint(sh *shard) {
+	path := p.checkpointFile()
+	if path == "" {
+		return
+	}
+	p.ckpt.Shards[sh.id] = sh.lastSeq
+	b, err := json.Marshal(p.ckpt)
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(path), 0o755)
+	}
+	if err == nil {
+		tmp := path + ".tmp"
+		if err = os.WriteFile(tmp, b, 0o644); err == nil {
+			err = os.Rename(tmp, path)
+		}
+	}
+	if err != nil {
+		p.log.Warn("save checkpoint", "file", path, "error", err)
+	}
+}
