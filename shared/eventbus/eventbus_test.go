@@ -1,0 +1,322 @@
+package eventbus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/muster-sec/muster/shared/mototest"
+	"github.com/muster-sec/muster/shared/resources"
+)
+
+func TestMain(m *testing.M) { os.Exit(mototest.Main(m)) }
+
+// fakeClient answers PutEvents from a script: fail(call, detail) returns the
+// error code for an entry on a given call ("" accepts it).
+type fakeClient struct {
+	mu       sync.Mutex
+	calls    int
+	sizes    []int
+	bytes    []int
+	accepted map[string]int // detail → times accepted
+	fail     func(call int, detail string) string
+	callErr  func(call int) error
+}
+
+func (f *fakeClient) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	f.sizes = append(f.sizes, len(in.Entries))
+	n := 0
+	for _, e := range in.Entries {
+		n += len(*e.Detail) + len(*e.Source) + len(*e.DetailType) + timeBytes
+	}
+	f.bytes = append(f.bytes, n)
+	if len(in.Entries) > MaxBatchEntries {
+		return nil, fmt.Errorf("%d entries", len(in.Entries))
+	}
+	if f.callErr != nil {
+		if err := f.callErr(f.calls); err != nil {
+			return nil, err
+		}
+	}
+	out := &eventbridge.PutEventsOutput{}
+	for i, e := range in.Entries {
+		code := ""
+		if f.fail != nil {
+			code = f.fail(f.calls, *e.Detail)
+		}
+		if code == "" {
+			f.accepted[*e.Detail]++
+			out.Entries = append(out.Entries, types.PutEventsResultEntry{EventId: aws.String(fmt.Sprintf("ev-%d-%d", f.calls, i))})
+			continue
+		}
+		out.FailedEntryCount++
+		out.Entries = append(out.Entries, types.PutEventsResultEntry{ErrorCode: aws.String(code), ErrorMessage: aws.String(code + " for this entry")})
+	}
+	return out, nil
+}
+
+func entries(n int) []Entry {
+	out := make([]Entry, n)
+	for i := range out {
+		out[i] = Entry{Source: "muster", DetailType: "Incident Created", Detail: []byte(fmt.Sprintf(`{"n":%d}`, i)), Time: time.Unix(1_700_000_000, 0)}
+	}
+	return out
+}
+
+type sleeps struct{ got []time.Duration }
+
+func (s *sleeps) sleep(_ context.Context, d time.Duration) error { s.got = append(s.got, d); return nil }
+
+func testOptions(s *sleeps) Options {
+	return Options{Sleep: s.sleep, Jitter: func(d time.Duration) time.Duration { return d }}
+}
+
+func TestBatchesOfTen(t *testing.T) {
+	f := &fakeClient{accepted: map[string]int{}}
+	p := New(f, "muster", testOptions(&sleeps{}))
+	if fs := p.Publish(context.Background(), entries(25)); fs != nil {
+		t.Fatalf("failures: %v", fs)
+	}
+	if !reflect.DeepEqual(f.sizes, []int{10, 10, 5}) {
+		t.Errorf("batch sizes %v, want [10 10 5]", f.sizes)
+	}
+	if len(f.accepted) != 25 {
+		t.Errorf("%d distinct entries accepted, want 25", len(f.accepted))
+	}
+}
+
+func TestBatchesRespectRequestSize(t *testing.T) {
+	f := &fakeClient{accepted: map[string]int{}}
+	p := New(f, "muster", testOptions(&sleeps{}))
+	big := make([]Entry, 7)
+	for i := range big {
+		big[i] = Entry{Source: "muster", DetailType: "Incident Updated",
+			Detail: []byte(fmt.Sprintf(`{"n":%d,"pad":"%s"}`, i, strings.Repeat("x", 100<<10)))}
+	}
+	if fs := p.Publish(context.Background(), big); fs != nil {
+		t.Fatalf("failures: %v", fs)
+	}
+	for i, n := range f.bytes {
+		if n > MaxRequestBytes {
+			t.Errorf("call %d carried %d bytes, over %d", i, n, MaxRequestBytes)
+		}
+	}
+	if !reflect.DeepEqual(f.sizes, []int{2, 2, 2, 1}) {
+		t.Errorf("batch sizes %v, want [2 2 2 1]", f.sizes)
+	}
+}
+
+func TestEntryTooLargeIsPermanent(t *testing.T) {
+	f := &fakeClient{accepted: map[string]int{}}
+	p := New(f, "muster", testOptions(&sleeps{}))
+	in := entries(3)
+	in[1].Detail = []byte(`{"pad":"` + strings.Repeat("x", MaxRequestBytes) + `"}`)
+	fs := p.Publish(context.Background(), in)
+	if len(fs) != 1 || fs[0].Index != 1 || fs[0].Code != CodeTooLarge || fs[0].Retryable {
+		t.Fatalf("failures %+v, want entry 1 EntryTooLarge permanent", fs)
+	}
+	if len(f.accepted) != 2 {
+		t.Errorf("%d accepted, want 2", len(f.accepted))
+	}
+}
+
+func TestPerEntryFailures(t *testing.T) {
+	// Entry 2 is throttled twice, entry 7 fails internally once, entry 5 is
+	// malformed (permanent), entry 11 is always throttled.
+	f := &fakeClient{accepted: map[string]int{}, fail: func(call int, detail string) string {
+		switch {
+		case detail == `{"n":2}` && call <= 4:
+			return CodeThrottling
+		case detail == `{"n":7}` && call <= 2:
+			return CodeInternalFailure
+		case detail == `{"n":5}`:
+			return "MalformedDetail"
+		case detail == `{"n":11}`:
+			return CodeThrottling
+		}
+		return ""
+	}}
+	s := &sleeps{}
+	p := New(f, "muster", Options{MaxAttempts: 4, Sleep: s.sleep, Jitter: func(d time.Duration) time.Duration { return d }})
+	fs := p.Publish(context.Background(), entries(12))
+	want := []Failure{
+		{Index: 5, Code: "MalformedDetail", Message: "MalformedDetail for this entry", Retryable: false},
+		{Index: 11, Code: CodeThrottling, Message: CodeThrottling + " for this entry", Retryable: true},
+	}
+	if !reflect.DeepEqual(fs, want) {
+		t.Fatalf("failures\n%+v\nwant\n%+v", fs, want)
+	}
+	for i := range 12 {
+		d := fmt.Sprintf(`{"n":%d}`, i)
+		wantN := 1
+		if i == 5 || i == 11 {
+			wantN = 0
+		}
+		if f.accepted[d] != wantN {
+			t.Errorf("entry %d accepted %d times, want %d", i, f.accepted[d], wantN)
+		}
+	}
+	// Calls: 10+2 first, then only the retryable entries: {2,7,11} (call 3),
+	// {2,11} (call 4, entry 2 still throttled), {2,11} (call 5, entry 2
+	// accepted); then the budget of four attempts is spent.
+	if !reflect.DeepEqual(f.sizes, []int{10, 2, 3, 2, 2}) {
+		t.Errorf("calls %v", f.sizes)
+	}
+	if !reflect.DeepEqual(s.got, []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}) {
+		t.Errorf("backoff %v", s.got)
+	}
+}
+
+func TestBackoffIsCapped(t *testing.T) {
+	f := &fakeClient{accepted: map[string]int{}, fail: func(int, string) string { return CodeThrottling }}
+	s := &sleeps{}
+	p := New(f, "muster", Options{MaxAttempts: 8, BaseDelay: time.Second, MaxDelay: 5 * time.Second, Sleep: s.sleep,
+		Jitter: func(d time.Duration) time.Duration { return d }})
+	fs := p.Publish(context.Background(), entries(1))
+	if len(fs) != 1 || !fs[0].Retryable {
+		t.Fatalf("failures %+v", fs)
+	}
+	want := []time.Duration{1, 2, 4, 5, 5, 5, 5}
+	for i := range want {
+		want[i] *= time.Second
+	}
+	if !reflect.DeepEqual(s.got, want) || f.calls != 8 {
+		t.Errorf("sleeps %v after %d calls, want %v after 8", s.got, f.calls, want)
+	}
+}
+
+func TestDefaultJitterStaysInRange(t *testing.T) {
+	p := New(&fakeClient{}, "muster", Options{})
+	for range 100 {
+		if d := p.backoff(3); d < 200*time.Millisecond || d > 400*time.Millisecond {
+			t.Fatalf("backoff(3) = %v, want within [200ms, 400ms]", d)
+		}
+	}
+}
+
+func TestCallErrorIsRetried(t *testing.T) {
+	f := &fakeClient{accepted: map[string]int{}, callErr: func(call int) error {
+		if call == 1 {
+			return errors.New("connection reset")
+		}
+		return nil
+	}}
+	p := New(f, "muster", testOptions(&sleeps{}))
+	if fs := p.Publish(context.Background(), entries(3)); fs != nil {
+		t.Fatalf("failures: %v", fs)
+	}
+	if len(f.accepted) != 3 || f.calls != 2 {
+		t.Errorf("accepted %d after %d calls", len(f.accepted), f.calls)
+	}
+}
+
+func TestCallErrorExhausted(t *testing.T) {
+	f := &fakeClient{accepted: map[string]int{}, callErr: func(int) error { return errors.New("no route to host") }}
+	p := New(f, "muster", Options{MaxAttempts: 2, Sleep: (&sleeps{}).sleep})
+	fs := p.Publish(context.Background(), entries(2))
+	if len(fs) != 2 || fs[0].Code != CodeRequestFailed || !fs[0].Retryable || fs[1].Index != 1 {
+		t.Fatalf("failures %+v", fs)
+	}
+}
+
+func TestCanceledWhileBackingOff(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &fakeClient{accepted: map[string]int{}, fail: func(_ int, d string) string {
+		if d == `{"n":1}` {
+			return CodeThrottling
+		}
+		return ""
+	}}
+	p := New(f, "muster", Options{Sleep: func(ctx context.Context, _ time.Duration) error { cancel(); return ctx.Err() }})
+	fs := p.Publish(ctx, entries(3))
+	if len(fs) != 1 || fs[0].Index != 1 || fs[0].Code != CodeCanceled || !fs[0].Retryable {
+		t.Fatalf("failures %+v", fs)
+	}
+}
+
+func TestRetryable(t *testing.T) {
+	for code, want := range map[string]bool{
+		CodeInternalFailure: true, CodeThrottling: true, CodeRequestFailed: true, CodeCanceled: true,
+		"MalformedDetail": false, "InvalidArgument": false, "AccessDeniedException": false, CodeTooLarge: false,
+	} {
+		if Retryable(code) != want {
+			t.Errorf("Retryable(%s) = %v", code, !want)
+		}
+	}
+}
+
+func TestPublishOnMoto(t *testing.T) {
+	srv := mototest.Get(t)
+	ctx := context.Background()
+	cfg := srv.Config()
+	bus := mototest.UniqueName("bus")
+	all, err := CreateBus(ctx, cfg, bus, resources.Rule{Name: mototest.UniqueName("all"), Pattern: `{"source":["muster"]}`}, mototest.UniqueName("all"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := CreateBus(ctx, cfg, bus, resources.Rule{Name: mototest.UniqueName("created"),
+		Pattern: `{"source":["muster"],"detail-type":["Incident Created"]}`}, mototest.UniqueName("created"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.BusARN == "" || all.BusARN != created.BusARN || all.QueueURL == created.QueueURL {
+		t.Fatalf("routes %+v %+v", all, created)
+	}
+	in := entries(13)
+	in[4].DetailType = "Incident Updated"
+	in[9].Detail = []byte(`not json`)
+	p := New(eventbridge.NewFromConfig(cfg), bus, testOptions(&sleeps{}))
+	fs := p.Publish(ctx, in)
+	if len(fs) != 1 || fs[0].Index != 9 || fs[0].Retryable {
+		t.Fatalf("failures %+v, want entry 9 permanent", fs)
+	}
+	q := sqs.NewFromConfig(cfg)
+	got, err := Drain(ctx, q, all.QueueURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 12 {
+		t.Errorf("all-events queue got %d, want 12", len(got))
+	}
+	seen := map[string]bool{}
+	for _, m := range got {
+		var env struct {
+			Source string          `json:"source"`
+			Detail json.RawMessage `json:"detail"`
+		}
+		if err := json.Unmarshal(m, &env); err != nil || env.Source != "muster" {
+			t.Fatalf("message %s: %v", m, err)
+		}
+		seen[string(env.Detail)] = true
+	}
+	if len(seen) != 12 {
+		t.Errorf("%d distinct events, want 12", len(seen))
+	}
+	onlyCreated, err := Drain(ctx, q, created.QueueURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(onlyCreated) != 11 {
+		t.Errorf("created queue got %d, want 11", len(onlyCreated))
+	}
+	// CreateBus is idempotent.
+	again, err := CreateBus(ctx, cfg, bus, resources.Rule{Name: mototest.UniqueName("all2"), Pattern: `{"source":["muster"]}`}, mototest.UniqueName("all2"))
+	if err != nil || again.BusARN != all.BusARN {
+		t.Fatalf("second CreateBus: %+v %v", again, err)
+	}
+}
