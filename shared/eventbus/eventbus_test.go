@@ -80,7 +80,10 @@ func entries(n int) []Entry {
 
 type sleeps struct{ got []time.Duration }
 
-func (s *sleeps) sleep(_ context.Context, d time.Duration) error { s.got = append(s.got, d); return nil }
+func (s *sleeps) sleep(_ context.Context, d time.Duration) error {
+	s.got = append(s.got, d)
+	return nil
+}
 
 func testOptions(s *sleeps) Options {
 	return Options{Sleep: s.sleep, Jitter: func(d time.Duration) time.Duration { return d }}
