@@ -5,7 +5,7 @@ import { api, items, ApiError } from './api.js';
 import { h, icon, replace, announce, clear } from './dom.js';
 import {
   STAGES, SEVERITIES, INCIDENT_STATUSES, PROVIDERS, stageLabel, words, when,
-  resourceName, isIncident, itemName, itemTime,
+  resourceName, isIncident, itemName, itemTime, normItem,
 } from './format.js';
 
 const PAGE_SIZE = 25;
@@ -238,7 +238,7 @@ export async function renderAlertsPage(main) {
     count.textContent = 'Loading…';
     try {
       const { data } = await api('GET', 'alerts', { query: query() });
-      rows = items(data);
+      rows = items(data).map(normItem);
       replace(tbody, rows.length ? rows.map(rowFor)
         : h('tr', {}, h('td', { colspan: 7, class: 'empty' }, Object.keys(state.filters).length ? 'Nothing matches these filters.' : 'No alerts yet.')));
       const incidents = rows.filter(isIncident).length;

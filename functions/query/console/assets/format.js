@@ -40,7 +40,13 @@ export function resourceName(r) {
   return r.name || r.id || '';
 }
 
-// An item of GET /alerts?kind=all: an alert or an incident.
+// An item of GET /alerts?kind=all: an alert or an incident, flat with a
+// "kind" member, or wrapped as {kind, alert} / {kind, incident}.
+export function normItem(x) {
+  if (x && x.incident && typeof x.incident === 'object') return { ...x.incident, kind: 'incident' };
+  if (x && x.alert && typeof x.alert === 'object') return { ...x.alert, kind: 'alert' };
+  return x;
+}
 export function isIncident(item) { return item && (item.kind === 'incident' || (!item.kind && item.alertCount !== undefined && item.title !== undefined)); }
 export function itemName(item) { return item.name || item.title || item.type || item.id; }
 export function itemTime(item) { return item.lastActivity || item.lastSeen || item.firstActivity || item.firstSeen; }

@@ -1,0 +1,296 @@
+// Drives the Muster console in Debian's Chromium with playwright-core and
+// checks the analyst workflow end to end. Started by browser_test.go, which
+// brings up the stack and passes:
+//   MUSTER_CONSOLE_URL   the console (the API's base URL, ending in /)
+//   MUSTER_TOKEN         an API token with read and write scopes
+//   MUSTER_EVENTS_FILE   the local stack's events.jsonl
+//   MUSTER_SCREENSHOTS   where to save one PNG per page
+//   MUSTER_CHROMIUM      the browser (default /usr/bin/chromium)
+// Prints "ok <step>" or "FAIL <step>: <why>" per step, then "N passed, N failed".
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+
+const BASE = process.env.MUSTER_CONSOLE_URL;
+const TOKEN = process.env.MUSTER_TOKEN;
+const EVENTS = process.env.MUSTER_EVENTS_FILE;
+const SHOTS = process.env.MUSTER_SCREENSHOTS || '.muster/screenshots';
+const CHROMIUM = process.env.MUSTER_CHROMIUM || '/usr/bin/chromium';
+const MULTI = 'Security incident detected on multiple resources';
+const TIMEOUT = 20000;
+
+if (!BASE || !TOKEN) {
+  console.error('MUSTER_CONSOLE_URL and MUSTER_TOKEN are required');
+  process.exit(2);
+}
+fs.mkdirSync(SHOTS, { recursive: true });
+
+let passed = 0;
+let failed = 0;
+let stop = false;
+const problems = []; // console errors, CSP violations, token leaks
+
+async function step(name, fn) {
+  if (stop) { console.log(`skip ${name}: an earlier step failed`); failed++; return; }
+  try {
+    await fn();
+    passed++;
+    console.log(`ok ${name}`);
+  } catch (err) {
+    failed++;
+    stop = true;
+    console.log(`FAIL ${name}: ${String(err && err.stack || err).split('\n').slice(0, 4).join(' | ')}`);
+  }
+}
+
+function expect(cond, msg) { if (!cond) throw new Error(msg); }
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function waitFor(fn, what, ms = TIMEOUT) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    try { const v = await fn(); if (v) return v; } catch (e) { last = e; }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+}
+
+const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'muster-chromium-'));
+// A fresh profile each run (Playwright passes it as --user-data-dir).
+const context = await chromium.launchPersistentContext(userDataDir, {
+  executablePath: CHROMIUM,
+  headless: true,
+  viewport: { width: 1280, height: 800 },
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
+    '--no-first-run', '--disable-component-update', '--disable-sync'],
+});
+const page = context.pages()[0] || await context.newPage();
+page.setDefaultTimeout(TIMEOUT);
+page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+page.on('request', (r) => { if (r.url().includes(TOKEN)) problems.push(`token in a URL: ${r.method()} ${r.url().replace(TOKEN, '<token>')}`); });
+page.on('requestfailed', (r) => problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure() && r.failure().errorText}`));
+const apiCalls = [];
+page.on('response', (r) => { if (!r.url().includes('/assets/')) apiCalls.push(`${r.request().method()} ${new URL(r.url()).pathname} ${r.status()}`); });
+
+let incidentId = '';
+let incidentVersion = 0;
+
+await step('load the console: sign-in form', async () => {
+  const res = await page.goto(BASE);
+  expect(res.ok(), `GET / answered ${res.status()}`);
+  const h = res.headers();
+  expect((h['content-security-policy'] || '').includes("default-src 'self'"), 'no CSP header');
+  await page.getByLabel('API token').waitFor();
+  await shot(page, '01-sign-in');
+});
+
+await step('sign in with the token: alerts page lists alerts and incidents', async () => {
+  await page.getByLabel('API token').fill(TOKEN);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Security alerts' }).waitFor();
+  await page.locator('#alerts-table tbody tr.row').first().waitFor();
+  expect(!page.url().includes(TOKEN), 'token in the page URL');
+  const stored = await page.evaluate(() => ({ s: Object.keys(sessionStorage).length, l: localStorage.length }));
+  expect(stored.s === 1 && stored.l === 0, `token storage: session ${stored.s} keys, local ${stored.l}`);
+  const kinds = await page.locator('#alerts-table tbody tr.row').evaluateAll((rows) => rows.map((r) => r.dataset.kind));
+  expect(kinds.includes('incident') && kinds.includes('alert'), `rows are ${kinds.join(',')}`);
+  await shot(page, '02-alerts');
+});
+
+await step('filter by name: only multi-resource incidents remain', async () => {
+  await page.getByRole('button', { name: 'Add filter' }).click();
+  await page.getByLabel('Filter by').selectOption('name');
+  await page.locator('#filter-value').fill(MULTI);
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.getByRole('list', { name: 'Active filters' }).getByText(`Name: ${MULTI}`).waitFor();
+  const rows = await waitFor(async () => {
+    if (await page.locator('#alerts-table tbody').getAttribute('aria-busy')) return null;
+    const r = await page.locator('#alerts-table tbody tr.row').evaluateAll((trs) => trs.map((tr) => ({ kind: tr.dataset.kind, name: tr.querySelector('.row-link span').textContent })));
+    return r.length ? r : null;
+  }, 'filtered rows');
+  expect(rows.every((r) => r.kind === 'incident' && r.name === MULTI), `rows: ${JSON.stringify(rows)}`);
+  await shot(page, '03-filtered');
+});
+
+await step('quick look opens on row select, with focus in the pane, and closes with Escape', async () => {
+  const first = page.locator('#alerts-table tbody tr.row .row-link').first();
+  await first.click();
+  const pane = page.locator('#quick-look');
+  await pane.waitFor({ state: 'visible' });
+  const focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
+  expect(focused === 'ql-title', `focus is on ${focused}`);
+  expect((await pane.locator('h2').textContent()) === MULTI, 'quick look title');
+  await pane.getByRole('link', { name: 'View full details' }).waitFor();
+  await shot(page, '04-quick-look');
+  await page.keyboard.press('Escape');
+  await pane.waitFor({ state: 'hidden' });
+  const back = await page.evaluate(() => document.activeElement && document.activeElement.classList.contains('row-link'));
+  expect(back, 'focus did not return to the row');
+  await page.keyboard.press('Enter');
+  await pane.waitFor({ state: 'visible' });
+});
+
+await step('full details: left pane, kill chain, resources with tags', async () => {
+  await page.getByRole('link', { name: 'View full details' }).click();
+  await page.locator('#inc-title').waitFor();
+  incidentId = decodeURIComponent(page.url().split('#/incidents/')[1] || '');
+  expect(incidentId, `no incident id in ${page.url()}`);
+  expect((await page.locator('#inc-title').textContent()) === MULTI, 'details title');
+  const reached = await page.locator('.killchain li.reached').count();
+  expect(reached >= 2, `kill chain shows ${reached} stages reached`);
+  expect(await page.locator('.killchain li').count() === 13, 'kill chain has 13 stages');
+  expect(await page.locator('.left-pane .resource').count() >= 2, 'fewer than two resources');
+  expect(await page.locator('.left-pane .tag').count() >= 1, 'no resource tags');
+  await shot(page, '05-details');
+});
+
+await step('Alerts tab: each alert says why it joined; selecting one shows details and remediation', async () => {
+  const items = page.locator('#panel-alerts .alert-item');
+  const n = await items.count();
+  expect(n >= 2, `${n} alerts`);
+  const reasons = await page.locator('#panel-alerts .alert-item .reason').count();
+  expect(reasons === n, `${reasons} of ${n} alerts give a reason`);
+  // Pick an alert that carries remediation steps when one does.
+  await items.first().click();
+  await page.locator('#alert-detail .alert-card').waitFor();
+  await page.locator('#alert-detail').getByRole('heading', { name: 'Remediation steps' }).waitFor();
+  await shot(page, '06-alert-selected');
+});
+
+await step('switch tabs with the keyboard: Take action', async () => {
+  await page.getByRole('tab', { name: /Alerts/ }).focus();
+  await page.keyboard.press('ArrowRight');
+  const sel = await page.getByRole('tab', { name: 'Take action' }).getAttribute('aria-selected');
+  expect(sel === 'true', 'Take action tab not selected');
+  await page.locator('#panel-action').waitFor({ state: 'visible' });
+  await page.locator('#act-mitigate').waitFor();
+  await page.locator('#act-prevent summary').click();
+  await shot(page, '07-take-action');
+});
+
+await step('trigger an automated response: its event reaches events.jsonl', async () => {
+  await page.locator('#act-respond summary').click();
+  const picker = page.getByLabel('Playbook', { exact: true });
+  await picker.waitFor();
+  const options = await picker.locator('option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+  const pb = options.includes('notify-oncall') ? 'notify-oncall' : options[0];
+  expect(pb, 'no playbooks offered');
+  await picker.selectOption(pb);
+  // Fill required parameters the form could not guess.
+  for (const input of await page.locator('#respond-form .params input[required]').all()) {
+    if (!(await input.inputValue())) await input.fill('browser-test');
+  }
+  const msg = page.locator('#respond-form .params #param-message');
+  if (await msg.count()) await msg.fill('Paged from the browser test');
+  await page.getByRole('button', { name: 'Trigger response' }).click();
+  await page.locator('#respond-form .banner.ok').waitFor();
+  await shot(page, '08-response-requested');
+  if (EVENTS) {
+    const ev = await waitFor(() => {
+      if (!fs.existsSync(EVENTS)) return null;
+      return fs.readFileSync(EVENTS, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+        .find((e) => e['detail-type'] === 'Incident Response Requested' && JSON.stringify(e.detail).includes(incidentId) && JSON.stringify(e.detail).includes(pb));
+    }, `an Incident Response Requested event for ${pb} in ${EVENTS}`, 30000);
+    expect(ev.source === 'muster', `event source ${ev.source}`);
+  }
+});
+
+await step('suppress similar alerts: preview what the rule matches, then create it', async () => {
+  await page.locator('#act-suppress summary').click();
+  await page.locator('#suppress-form').waitFor();
+  await page.getByLabel('Reason').selectOption('Expected activity');
+  await page.getByLabel('Comment', { exact: true }).fill('Created by the browser test');
+  await page.getByRole('button', { name: 'Show what it would match' }).click();
+  await waitFor(async () => (await page.locator('#simulation .banner').count()) > 0, 'the simulation result');
+  const simText = await page.locator('#simulation').textContent();
+  expect(/Would match \d+ stored alert/.test(simText), `simulation says: ${simText}`);
+  await page.getByRole('button', { name: 'Create rule' }).click();
+  await waitFor(async () => (await page.locator('#suppress-form .form-msg .banner').count()) > 0, 'the create result');
+  const created = await page.locator('#suppress-form .form-msg').textContent();
+  expect(created.includes('Suppression rule created'), `create said: ${created}`);
+  await shot(page, '09-suppression-rule');
+});
+
+await step('edit owner and status; a stale version is explained (412)', async () => {
+  await page.getByLabel('Owner').fill('analyst@example.com');
+  await page.getByLabel('Status', { exact: true }).selectOption('InProgress');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.locator('.manage .banner.ok').waitFor();
+  expect((await page.locator('#inc-status').textContent()) === 'In progress', 'status not shown as In progress');
+  // Someone else changes the incident behind the page's back.
+  const cur = await page.evaluate(async ([id, token]) => {
+    const r = await fetch(`incidents/${encodeURIComponent(id)}`, { headers: { Authorization: `Bearer ${token}` } });
+    const b = await r.json();
+    return (b.incident || b).version;
+  }, [incidentId, TOKEN]);
+  incidentVersion = cur;
+  const r2 = await page.evaluate(async ([id, token, v]) => {
+    const r = await fetch(`incidents/${encodeURIComponent(id)}`, { method: 'PATCH', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'If-Match': `"${v}"` }, body: JSON.stringify({ owner: 'someone.else@example.com' }) });
+    return r.status;
+  }, [incidentId, TOKEN, cur]);
+  expect(r2 === 200, `the concurrent PATCH answered ${r2}`);
+  await page.getByLabel('Classification').selectOption('TruePositive');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  const err = page.locator('.manage .banner.error');
+  await err.waitFor();
+  const t = await err.textContent();
+  expect(t.includes('Someone else changed this incident; reload'), `412 shown as: ${t}`);
+  await page.getByRole('button', { name: 'Reload' }).waitFor();
+  await shot(page, '10-conflict-412');
+  await page.getByRole('button', { name: 'Reload' }).click();
+  await waitFor(async () => (await page.getByLabel('Owner').inputValue()) === 'someone.else@example.com', 'the reloaded owner');
+});
+
+await step('comment on the incident', async () => {
+  await page.getByLabel('Add a comment').fill('Isolating web-prod-1; see the response request.');
+  await page.getByRole('button', { name: 'Add comment' }).click();
+  await page.locator('.comment-list').getByText('Isolating web-prod-1').waitFor();
+});
+
+await step('API errors are shown in words', async () => {
+  await page.goto(`${BASE}#/incidents/does-not-exist`);
+  const err = page.locator('.banner.error');
+  await err.waitFor();
+  const t = await err.textContent();
+  expect(/could not be loaded/.test(t) && t.length > 40, `error shown as: ${t}`);
+  await shot(page, '11-error-not-found');
+});
+
+await step('narrow screen: alerts list and quick look fit 390 px', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${BASE}#/alerts`);
+  await page.locator('#alerts-table tbody tr.row').first().waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow <= 0, `page scrolls sideways by ${overflow}px`);
+  await shot(page, '12-narrow-alerts');
+  await page.locator('#alerts-table tbody tr.row .row-link').first().click();
+  await page.locator('#quick-look').waitFor({ state: 'visible' });
+  await shot(page, '13-narrow-quick-look');
+  await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+await step('sign out forgets the token', async () => {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('API token').waitFor();
+  const n = await page.evaluate(() => sessionStorage.length);
+  expect(n === 0, `session storage still holds ${n} keys`);
+});
+
+await step('no console errors, CSP violations or token leaks', async () => {
+  // The deliberate 404 and 412 answers are logged by Chromium as failed
+  // loads; nothing else may appear.
+  const real = problems.filter((p) => !/Failed to load resource: the server responded with a status of (404|412)/.test(p));
+  expect(real.length === 0, real.join('; '));
+});
+
+await context.close();
+fs.rmSync(userDataDir, { recursive: true, force: true });
+if (process.env.MUSTER_API_LOG) fs.writeFileSync(process.env.MUSTER_API_LOG, apiCalls.join('\n') + '\n');
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,160 @@
+package browser
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/muster-sec/muster/functions/query/console"
+	"github.com/muster-sec/muster/shared/apigw"
+	"github.com/muster-sec/muster/shared/playbook"
+)
+
+// fakeAPI is a small stand-in for the query API (DESIGN.md "HTTP API"),
+// used to exercise the console's error paths deterministically. The
+// workflow test runs against the real local stack.
+type fakeAPI struct {
+	token  string
+	events string
+	mu     sync.Mutex
+	inc    map[string]any
+	alerts []map[string]any
+}
+
+func newFakeAPI(token, events string) *fakeAPI {
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	res := []map[string]any{
+		{"id": "i-0a1b2c3d4e5f60718", "type": "AwsEc2Instance", "name": "web-prod-1", "region": "us-east-1", "account": "123456789012", "tags": map[string]string{"env": "prod", "team": "web"}},
+		{"id": "i-0b1c2d3e4f5a6b7c8", "type": "AwsEc2Instance", "name": "api-prod-2", "region": "us-east-1", "account": "123456789012", "tags": map[string]string{"env": "prod"}},
+	}
+	f := &fakeAPI{token: token, events: events}
+	f.inc = map[string]any{
+		"kind": "incident", "id": "inc-1", "title": "Security incident detected on multiple resources",
+		"description": "An attacker probed web-prod-1, brute-forced SSH, opened a shell and exfiltrated instance credentials.",
+		"severity":    "Critical", "status": "Active", "tactics": []string{"PreAttack", "InitialAccess", "Execution", "CommandAndControl", "Exfiltration"},
+		"resources": res, "alertCount": 3, "multiResource": true, "sources": []string{"guardduty", "falco"},
+		"firstActivity": now.Add(-3 * time.Hour), "lastActivity": now, "version": 1,
+	}
+	for i, n := range []struct{ name, typ, sev, tactic, reason string }{
+		{"Unusual port probe", "Recon:EC2/PortProbeUnprotectedPort", "Low", "PreAttack", "first alert of the group"},
+		{"SSH brute force", "UnauthorizedAccess:EC2/SSHBruteForce", "Medium", "InitialAccess", "shares res:i-0a1b2c3d4e5f60718 with alert a-0"},
+		{"Credential exfiltration", "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS", "High", "Exfiltration", "shares ip:198.51.100.7 with alert a-1"},
+	} {
+		f.alerts = append(f.alerts, map[string]any{
+			"kind": "alert", "id": fmt.Sprintf("a-%d", i), "provider": "guardduty", "sourceId": fmt.Sprintf("arn:finding/%d", i),
+			"type": n.typ, "name": n.name, "severity": n.sev, "status": "Active", "tactics": []string{n.tactic},
+			"resources": res[i%2 : i%2+1], "firstSeen": now.Add(-time.Duration(3-i) * time.Hour), "lastSeen": now.Add(-time.Duration(2-i) * time.Minute),
+			"incidentId": "inc-1", "reason": n.reason, "remediationSteps": []string{"Review the security group.", "Rotate the instance role credentials."},
+		})
+	}
+	return f
+}
+
+func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet {
+		if resp, ok := console.Serve(r.URL.Path); ok {
+			write(w, resp.StatusCode, resp.Headers, resp.Body)
+			return
+		}
+	}
+	if r.Header.Get("Authorization") != "Bearer "+f.token {
+		problem(w, 401, "Unauthorized", "a valid bearer token is required")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := r.URL.Path
+	switch {
+	case p == "/alerts":
+		name := r.URL.Query().Get("name")
+		var items []any
+		if name == "" || name == f.inc["title"] {
+			items = append(items, f.inc)
+		}
+		for _, a := range f.alerts {
+			if name == "" || a["name"] == name {
+				items = append(items, a)
+			}
+		}
+		writeJSON(w, 200, map[string]any{"items": items})
+	case strings.HasPrefix(p, "/alerts/"):
+		for _, a := range f.alerts {
+			if a["id"] == strings.TrimPrefix(p, "/alerts/") {
+				writeJSON(w, 200, a)
+				return
+			}
+		}
+		problem(w, 404, "Not Found", "no alert with this id")
+	case p == "/incidents/inc-1" && r.Method == http.MethodGet:
+		writeJSON(w, 200, f.inc)
+	case p == "/incidents/inc-1" && r.Method == http.MethodPatch:
+		if strings.Trim(r.Header.Get("If-Match"), `"`) != strconv.Itoa(f.inc["version"].(int)) {
+			problem(w, 412, "Precondition Failed", "the incident has changed since version "+r.Header.Get("If-Match"))
+			return
+		}
+		var patch map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&patch)
+		for k, v := range patch {
+			f.inc[k] = v
+		}
+		f.inc["version"] = f.inc["version"].(int) + 1
+		writeJSON(w, 200, f.inc)
+	case p == "/incidents/inc-1/alerts":
+		writeJSON(w, 200, map[string]any{"items": f.alerts})
+	case p == "/incidents/inc-1/actions":
+		writeJSON(w, 200, map[string]any{
+			"mitigate": []string{"Review the security group.", "Rotate the instance role credentials."},
+			"prevent":  []any{map[string]string{"title": "Restrict SSH", "description": "Allow port 22 only from a bastion."}},
+			"respond":  map[string]any{"playbooks": playbook.DefaultPlaybooks(), "requests": []any{}},
+			"suppress": []any{},
+		})
+	case p == "/incidents/inc-1/comments":
+		var c map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&c)
+		comments, _ := f.inc["comments"].([]any)
+		f.inc["comments"] = append(comments, map[string]any{"id": "c", "author": "dev", "at": time.Now(), "text": c["text"]})
+		writeJSON(w, 201, c)
+	case p == "/incidents/inc-1/respond":
+		var req map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		ev, _ := json.Marshal(map[string]any{"source": "muster", "detail-type": "Incident Response Requested",
+			"detail": map[string]any{"incident": map[string]any{"id": "inc-1"}, "playbook": req["playbook"], "parameters": req["parameters"]}})
+		fh, err := os.OpenFile(f.events, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err == nil {
+			_, _ = fh.Write(append(ev, '\n'))
+			_ = fh.Close()
+		}
+		writeJSON(w, 202, req)
+	case p == "/playbooks":
+		writeJSON(w, 200, map[string]any{"items": playbook.DefaultPlaybooks()})
+	case p == "/suppression-rules/simulate":
+		writeJSON(w, 200, map[string]any{"matched": 2, "days": 30})
+	case p == "/incidents/inc-1/suppress":
+		writeJSON(w, 201, map[string]any{"id": "rule-1", "state": "Enabled"})
+	default:
+		problem(w, 404, "Not Found", "no such incident")
+	}
+}
+
+func problem(w http.ResponseWriter, status int, title, detail string) {
+	resp := apigw.Problem(status, title, detail)
+	write(w, resp.StatusCode, resp.Headers, resp.Body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	resp := apigw.JSON(status, v)
+	write(w, resp.StatusCode, resp.Headers, resp.Body)
+}
+
+func write(w http.ResponseWriter, status int, hdr map[string]string, body string) {
+	for k, v := range hdr {
+		w.Header().Set(k, v)
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
+}
