@@ -1,0 +1,272 @@
+package correlate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/incident"
+)
+
+// Bounds on an incident's aggregated lists, so the incident item stays
+// well under DynamoDB's 400 KB.
+const (
+	MaxIncidentResources  = 100
+	MaxIncidentEntities   = 100
+	MaxIncidentTechniques = 100
+)
+
+// absorb adds an alert's resources, entities, techniques and provider to
+// an incident's aggregates and reports whether anything changed. The lists
+// are kept sorted, so the result does not depend on arrival order.
+func absorb(inc *incident.Incident, a *alert.Alert) bool {
+	changed := false
+	for _, r := range a.Resources {
+		if addResource(inc, r) {
+			changed = true
+		}
+	}
+	for _, e := range a.Entities {
+		if addEntity(inc, e) {
+			changed = true
+		}
+	}
+	for _, t := range a.Techniques {
+		if addString(&inc.Techniques, t, MaxIncidentTechniques) {
+			changed = true
+		}
+	}
+	if addString(&inc.Sources, a.Provider, len(alert.Providers)+8) {
+		changed = true
+	}
+	return changed
+}
+
+// mergeIncident adds o's aggregates to s.
+func mergeIncident(s, o *incident.Incident) {
+	for _, r := range o.Resources {
+		addResource(s, r)
+	}
+	for _, e := range o.Entities {
+		addEntity(s, e)
+	}
+	for _, t := range o.Techniques {
+		addString(&s.Techniques, t, MaxIncidentTechniques)
+	}
+	for _, p := range o.Sources {
+		addString(&s.Sources, p, len(alert.Providers)+8)
+	}
+}
+
+func addResource(inc *incident.Incident, r alert.Resource) bool {
+	rs := inc.Resources
+	i := sort.Search(len(rs), func(i int) bool { return rs[i].ID >= r.ID })
+	if i < len(rs) && rs[i].ID == r.ID {
+		// Fill what is missing; a tag already known keeps its value.
+		cur := &rs[i]
+		changed := false
+		fill := func(dst *string, v string) {
+			if *dst == "" && v != "" {
+				*dst, changed = v, true
+			}
+		}
+		fill(&cur.Type, r.Type)
+		fill(&cur.Name, r.Name)
+		fill(&cur.Region, r.Region)
+		fill(&cur.Account, r.Account)
+		for k, v := range r.Tags {
+			if _, ok := cur.Tags[k]; !ok {
+				if cur.Tags == nil {
+					cur.Tags = map[string]string{}
+				}
+				cur.Tags[k], changed = v, true
+			}
+		}
+		return changed
+	}
+	if len(rs) >= MaxIncidentResources {
+		return false
+	}
+	r = cloneResources([]alert.Resource{r})[0]
+	rs = append(rs, alert.Resource{})
+	copy(rs[i+1:], rs[i:])
+	rs[i] = r
+	inc.Resources = rs
+	return true
+}
+
+func entityLess(a, b alert.Entity) bool {
+	if a.Type != b.Type {
+		return a.Type < b.Type
+	}
+	return a.Value < b.Value
+}
+
+func addEntity(inc *incident.Incident, e alert.Entity) bool {
+	es := inc.Entities
+	i := sort.Search(len(es), func(i int) bool { return !entityLess(es[i], e) })
+	if i < len(es) && es[i].Type == e.Type && es[i].Value == e.Value {
+		return false
+	}
+	if len(es) >= MaxIncidentEntities {
+		return false
+	}
+	es = append(es, alert.Entity{})
+	copy(es[i+1:], es[i:])
+	es[i] = e
+	inc.Entities = es
+	return true
+}
+
+func addString(list *[]string, v string, max int) bool {
+	if v == "" {
+		return false
+	}
+	l := *list
+	i := sort.SearchStrings(l, v)
+	if i < len(l) && l[i] == v {
+		return false
+	}
+	if len(l) >= max {
+		return false
+	}
+	l = append(l, "")
+	copy(l[i+1:], l[i:])
+	l[i] = v
+	*list = l
+	return true
+}
+
+// derive recomputes an incident's derived fields from its members and
+// aggregates: title, severity, tactics, activity times, counts and the
+// description.
+func derive(g *Group, now time.Time) {
+	inc := &g.Incident
+	stages := g.Stages()
+	inc.Tactics = stages.Stages()
+	var sev alert.Severity
+	var first, last time.Time
+	for i, m := range g.Members {
+		sev = max(sev, m.Severity)
+		if i == 0 || m.FirstSeen.Before(first) {
+			first = m.FirstSeen
+		}
+		l := m.LastSeen
+		if l.Before(m.FirstSeen) {
+			l = m.FirstSeen
+		}
+		if i == 0 || l.After(last) {
+			last = l
+		}
+	}
+	if inc.SeveritySetBy == "" {
+		if stages.Len() >= 3 {
+			sev = sev.Raise()
+		}
+		inc.Severity = validSeverity(sev)
+	}
+	if len(g.Members) > 0 {
+		inc.FirstActivity, inc.LastActivity = first, last
+	}
+	inc.AlertCount = len(g.Members)
+	inc.MultiResource = len(inc.Resources) > 1
+	inc.Title = incident.Title(inc.Resources)
+	inc.Description = Describe(inc)
+	if inc.Status == "" {
+		inc.Status = incident.StatusActive
+	}
+	if inc.CreatedAt.IsZero() {
+		inc.CreatedAt = now
+	}
+	inc.UpdatedAt = now
+}
+
+// Describe tells an incident's attack path in one or two sentences, e.g.
+// "Attack on web-prod-1 progressed from Pre-attack through Initial access
+// and Credential access to Exfiltration, seen by GuardDuty, Falco and
+// Alertmanager. 7 alerts from 2026-11-20 08:00 to 11:25 UTC."
+func Describe(inc *incident.Incident) string {
+	var subject string
+	switch n := len(inc.Resources); {
+	case n == 1:
+		subject = inc.Resources[0].DisplayName()
+	case n <= 3:
+		names := make([]string, n)
+		for i, r := range inc.Resources {
+			names[i] = r.DisplayName()
+		}
+		subject = fmt.Sprintf("%d resources (%s)", n, list(names))
+	default:
+		subject = fmt.Sprintf("%d resources", n)
+	}
+	var b strings.Builder
+	if inc.ContinuationOf != "" {
+		fmt.Fprintf(&b, "Continues incident %s. ", inc.ContinuationOf)
+	}
+	labels := make([]string, len(inc.Tactics))
+	for i, s := range inc.Tactics {
+		labels[i] = s.Label()
+	}
+	switch len(labels) {
+	case 0:
+		fmt.Fprintf(&b, "Suspicious activity on %s with no known kill-chain stage", subject)
+	case 1:
+		fmt.Fprintf(&b, "Suspicious activity on %s at the %s stage", subject, labels[0])
+	case 2:
+		fmt.Fprintf(&b, "Attack on %s progressed from %s to %s", subject, labels[0], labels[1])
+	default:
+		fmt.Fprintf(&b, "Attack on %s progressed from %s through %s to %s", subject,
+			labels[0], list(labels[1:len(labels)-1]), labels[len(labels)-1])
+	}
+	if len(inc.Sources) > 0 {
+		names := make([]string, len(inc.Sources))
+		for i, p := range inc.Sources {
+			names[i] = providerName(p)
+		}
+		fmt.Fprintf(&b, ", seen by %s", list(names))
+	}
+	b.WriteString(".")
+	if !inc.FirstActivity.IsZero() {
+		alerts := "alerts"
+		if inc.AlertCount == 1 {
+			alerts = "alert"
+		}
+		from, to := inc.FirstActivity.UTC(), inc.LastActivity.UTC()
+		toFmt := "2006-01-02 15:04"
+		if Day(from) == Day(to) {
+			toFmt = "15:04"
+		}
+		fmt.Fprintf(&b, " %d %s from %s to %s UTC.", inc.AlertCount, alerts, from.Format("2006-01-02 15:04"), to.Format(toFmt))
+	}
+	return b.String()
+}
+
+// list joins words as "a, b and c".
+func list(words []string) string {
+	switch len(words) {
+	case 0:
+		return ""
+	case 1:
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+}
+
+var providerNames = map[string]string{
+	alert.ProviderGuardDuty:    "GuardDuty",
+	alert.ProviderSecurityHub:  "Security Hub",
+	alert.ProviderDefender:     "Defender for Cloud",
+	alert.ProviderAlertmanager: "Alertmanager",
+	alert.ProviderFalco:        "Falco",
+	alert.ProviderOCSF:         "OCSF",
+	alert.ProviderGeneric:      "a generic source",
+}
+
+func providerName(p string) string {
+	if n, ok := providerNames[p]; ok {
+		return n
+	}
+	return p
+}

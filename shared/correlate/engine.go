@@ -1,0 +1,912 @@
+package correlate
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/incident"
+	"github.com/muster-sec/muster/shared/killchain"
+)
+
+// Engine applies the correlation rules. It is safe for concurrent use: it
+// holds only its configuration.
+type Engine struct {
+	cfg     Config
+	maxKeys int
+	days    int
+}
+
+// New returns an engine for cfg (zero numbers take the defaults).
+func New(cfg Config) (*Engine, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	// Days a window [t-W, t+W] can span, at most.
+	days := int((2*cfg.Window)/(24*time.Hour)) + 2
+	maxKeys := min(MaxKeysPerAlert, 72/days)
+	if maxKeys < 1 {
+		maxKeys = 1
+	}
+	return &Engine{cfg: cfg, maxKeys: maxKeys, days: days}, nil
+}
+
+// Config returns the engine's configuration.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Keys returns the correlation keys an alert links through: alert.Keys,
+// at most MaxKeysPerAlert (fewer for long windows) so one alert's records
+// fit in one transaction.
+func (e *Engine) Keys(a *alert.Alert) []alert.Key {
+	k := a.Keys()
+	if len(k) > e.maxKeys {
+		k = k[:e.maxKeys]
+	}
+	return k
+}
+
+// WindowDays lists the UTC days an alert first seen at t can link into:
+// the days of [t-W, t+W].
+func (e *Engine) WindowDays(t time.Time) []string {
+	from := t.Add(-e.cfg.Window).UTC()
+	to := t.Add(e.cfg.Window).UTC()
+	start := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC)
+	var out []string
+	for d := start; !d.After(to); d = d.AddDate(0, 0, 1) {
+		out = append(out, d.Format(DayLayout))
+	}
+	return out
+}
+
+// Plan lists the key-day records Apply will read for alerts, so a store
+// can load them in one batch before applying.
+func (e *Engine) Plan(alerts []alert.Alert) []KeyDayID {
+	seen := map[KeyDayID]bool{}
+	var out []KeyDayID
+	for i := range alerts {
+		a := &alerts[i]
+		if a.SuppressedBy != "" {
+			continue
+		}
+		days := e.WindowDays(a.FirstSeen)
+		for _, k := range e.Keys(a) {
+			for _, d := range days {
+				id := KeyDayID{Key: k, Day: d}
+				if !seen[id] {
+					seen[id] = true
+					out = append(out, id)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Changes is the outcome of applying one batch: what to write, split into
+// independent units (no record appears in two units), plus a summary.
+type Changes struct {
+	Units []Unit
+	// Created, Merged, Reopened and Promoted list group ids that were
+	// created, merged into another, reopened, or became incidents.
+	Created, Merged, Reopened, Promoted []string
+	// NoisyKeys lists keys that turned noisy in this batch.
+	NoisyKeys []alert.Key
+	// Skipped lists alerts that take no part in correlation (suppressed).
+	Skipped []string
+}
+
+// Empty reports whether nothing needs writing.
+func (c *Changes) Empty() bool { return len(c.Units) == 0 }
+
+// Unit is a set of record changes that must commit together: the key-day
+// records and groups touched by a set of batch alerts, the unchanged
+// key-day records their decisions read (to check they are still
+// unchanged), and the alert → incident assignments that follow.
+//
+// Records carry their new Version; the stored version they replace is
+// Version-1 (0: the record must not exist yet).
+type Unit struct {
+	Alerts      []string
+	KeyDays     []*KeyDay
+	Checks      []KeyDayCheck
+	Groups      []*Group
+	Assignments []Assignment
+}
+
+// Items counts the records a transaction for the unit writes or checks.
+func (u *Unit) Items() int { return len(u.KeyDays) + len(u.Checks) + len(u.Groups) }
+
+// KeyDayCheck is a key-day record a decision read without changing it:
+// Version is the version read (0: it did not exist).
+type KeyDayCheck struct {
+	ID      KeyDayID
+	Version int64
+}
+
+// Assignment sets an alert's incident (the alert is a member of a visible
+// incident).
+type Assignment struct {
+	AlertID    string
+	IncidentID string
+	FirstSeen  time.Time
+	Membership incident.Membership
+}
+
+type kdWork struct {
+	kd      *KeyDay // nil: absent and not created
+	version int64   // stored version
+	dirty   bool
+}
+
+type gWork struct {
+	g       *Group
+	version int64
+	dirty   bool
+	created bool
+	// reassign is set when every member's assignment must be (re)written:
+	// the group became an incident or absorbed another group.
+	reassign bool
+	assign   map[string]bool
+}
+
+type batch struct {
+	e     *Engine
+	st    State
+	now   time.Time
+	kds   map[KeyDayID]*kdWork
+	gs    map[string]*gWork
+	ch    *Changes
+	touch map[string]map[string]bool // alert id → record refs ("k|key|day", "g|id")
+	order []string                   // alert ids in processing order
+}
+
+// Apply correlates a batch of alerts against st and returns the changes to
+// persist. Alerts are processed in (firstSeen, id) order; an alert that is
+// already a member of a group (a replay or a re-delivery) only refreshes
+// its fields and never duplicates membership, so applying the same batch
+// twice yields no changes the second time.
+func (e *Engine) Apply(st State, alerts []alert.Alert, now time.Time) (*Changes, error) {
+	b := &batch{e: e, st: st, now: now.UTC(), kds: map[KeyDayID]*kdWork{}, gs: map[string]*gWork{},
+		ch: &Changes{}, touch: map[string]map[string]bool{}}
+	sorted := make([]*alert.Alert, 0, len(alerts))
+	seen := map[string]int{}
+	for i := range alerts {
+		a := &alerts[i]
+		if a.SuppressedBy != "" {
+			b.ch.Skipped = append(b.ch.Skipped, a.ID)
+			continue
+		}
+		// The same alert twice in a batch: the later delivery wins.
+		if j, ok := seen[a.ID]; ok {
+			sorted[j] = a
+			continue
+		}
+		seen[a.ID] = len(sorted)
+		sorted = append(sorted, a)
+	}
+	sort.Slice(sorted, func(i, j int) bool {
+		if !sorted[i].FirstSeen.Equal(sorted[j].FirstSeen) {
+			return sorted[i].FirstSeen.Before(sorted[j].FirstSeen)
+		}
+		return sorted[i].ID < sorted[j].ID
+	})
+	for _, a := range sorted {
+		b.order = append(b.order, a.ID)
+		if err := b.apply(a); err != nil {
+			return nil, fmt.Errorf("correlate alert %s: %w", a.ID, err)
+		}
+	}
+	b.finish()
+	return b.ch, nil
+}
+
+func (b *batch) touched(alertID, ref string) {
+	m := b.touch[alertID]
+	if m == nil {
+		m = map[string]bool{}
+		b.touch[alertID] = m
+	}
+	m[ref] = true
+}
+
+func kdRef(id KeyDayID) string { return "k|" + string(id.Key) + "|" + id.Day }
+func gRef(id string) string    { return "g|" + id }
+
+func (b *batch) keyDay(id KeyDayID) (*kdWork, error) {
+	if w, ok := b.kds[id]; ok {
+		return w, nil
+	}
+	kd, err := b.st.KeyDay(id)
+	w := &kdWork{}
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("load key-day %s %s: %w", id.Key, id.Day, err)
+	default:
+		w.kd, w.version = kd, kd.Version
+	}
+	b.kds[id] = w
+	return w, nil
+}
+
+// mutableKeyDay returns a writable copy of the key-day, creating it.
+func (b *batch) mutableKeyDay(id KeyDayID) (*KeyDay, error) {
+	w, err := b.keyDay(id)
+	if err != nil {
+		return nil, err
+	}
+	if !w.dirty {
+		if w.kd == nil {
+			w.kd = &KeyDay{Key: id.Key, Day: id.Day, Entries: map[string]Entry{}}
+		} else {
+			w.kd = w.kd.clone()
+		}
+		w.dirty = true
+	}
+	return w.kd, nil
+}
+
+func (b *batch) group(id string) (*gWork, error) {
+	if w, ok := b.gs[id]; ok {
+		return w, nil
+	}
+	g, err := b.st.Group(id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("load group %s: %w", id, err)
+	}
+	w := &gWork{g: g, version: g.Version}
+	b.gs[id] = w
+	return w, nil
+}
+
+func (b *batch) mutable(w *gWork) *Group {
+	if !w.dirty {
+		w.g = w.g.clone()
+		w.dirty = true
+	}
+	return w.g
+}
+
+// resolve follows mergedInto (and, when live is set, continuedIn) to the
+// group that holds or receives alerts now. It returns nil when a group in
+// the chain does not exist.
+func (b *batch) resolve(id string, live bool) (*gWork, error) {
+	for hops := 0; hops < 64; hops++ {
+		w, err := b.group(id)
+		if err != nil || w == nil {
+			return w, err
+		}
+		switch {
+		case w.g.Incident.MergedInto != "":
+			id = w.g.Incident.MergedInto
+		case live && w.g.Incident.ContinuedIn != "":
+			id = w.g.Incident.ContinuedIn
+		default:
+			return w, nil
+		}
+	}
+	return nil, fmt.Errorf("group %s: merge chain too long", id)
+}
+
+// link is the best reason found for joining one group.
+type link struct {
+	key     alert.Key
+	alertID string
+	entry   Entry
+	dist    time.Duration
+	reopen  bool
+}
+
+func abs(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+func (b *batch) apply(a *alert.Alert) error {
+	cfg := b.e.cfg
+	t := a.FirstSeen
+	keys := b.e.Keys(a)
+	days := b.e.WindowDays(t)
+	today := Day(t)
+
+	// Already a member? (replay, re-delivery, a worker that lost a race)
+	if w, err := b.findMember(a, keys, today); err != nil {
+		return err
+	} else if w != nil {
+		b.refresh(w, a)
+		return nil
+	}
+
+	links := map[string]*link{} // resolved group id → best link
+	var linkKeys []alert.Key
+	res := resourceIDs(a)
+	for _, k := range keys {
+		noisy := false
+		distinct := map[string]bool{}
+		type cand struct {
+			id string
+			e  Entry
+		}
+		var cands []cand
+		for _, d := range days {
+			id := KeyDayID{Key: k, Day: d}
+			b.touched(a.ID, kdRef(id))
+			w, err := b.keyDay(id)
+			if err != nil {
+				return err
+			}
+			if w.kd == nil {
+				continue
+			}
+			if w.kd.Noisy {
+				noisy = true
+			}
+			for eid, e := range w.kd.Entries {
+				if abs(e.FirstSeen.Sub(t)) > cfg.Window {
+					continue
+				}
+				for _, r := range e.Resources {
+					distinct[r] = true
+				}
+				cands = append(cands, cand{eid, e})
+			}
+		}
+		if !noisy {
+			for _, r := range res {
+				distinct[r] = true
+			}
+			if len(distinct) > cfg.NoisyKeyResources {
+				noisy = true
+				kd, err := b.mutableKeyDay(KeyDayID{Key: k, Day: today})
+				if err != nil {
+					return err
+				}
+				kd.Noisy, kd.NoisySince = true, t
+				b.ch.NoisyKeys = append(b.ch.NoisyKeys, k)
+			}
+		}
+		if noisy {
+			continue
+		}
+		linkKeys = append(linkKeys, k)
+		for _, c := range cands {
+			w, err := b.resolve(c.e.Group, true)
+			if err != nil {
+				return err
+			}
+			if w == nil {
+				continue
+			}
+			g := w.g
+			reopen := false
+			switch g.Incident.Status {
+			case incident.StatusDismissed:
+				continue // a dismissed incident never grows again
+			case incident.StatusResolved:
+				if !cfg.ReopenResolved || abs(t.Sub(g.Incident.LastActivity)) > cfg.Window {
+					continue
+				}
+				reopen = true
+			}
+			l := &link{key: k, alertID: c.id, entry: c.e, dist: abs(c.e.FirstSeen.Sub(t)), reopen: reopen}
+			if old, ok := links[g.ID()]; !ok || better(l, old) {
+				links[g.ID()] = l
+			}
+		}
+	}
+
+	// The groups it joins, oldest first.
+	var targets []*gWork
+	for id := range links {
+		w, _ := b.group(id)
+		targets = append(targets, w)
+	}
+	sort.Slice(targets, func(i, j int) bool { return older(targets[i].g, targets[j].g) })
+
+	var target *gWork
+	var why *link
+	if len(targets) == 0 {
+		id := GroupIDFor(a.ID)
+		w, err := b.group(id)
+		if err != nil {
+			return err
+		}
+		if w == nil {
+			w = b.newGroup(id, a)
+		}
+		target = w
+	} else {
+		target = targets[0]
+		why = links[target.g.ID()]
+		if why.reopen {
+			g := b.mutable(target)
+			g.Incident.Status = incident.StatusActive
+			g.Incident.UpdatedBy = "correlator"
+			b.ch.Reopened = append(b.ch.Reopened, g.ID())
+		}
+		for _, o := range targets[1:] {
+			b.merge(target, o, a.ID)
+		}
+	}
+	b.touched(a.ID, gRef(target.g.ID()))
+
+	// Cap: a full incident continues in a linked continuation.
+	continued := ""
+	if len(target.g.Members) >= cfg.MaxAlertsPerIncident {
+		parent := target
+		id := GroupIDFor(a.ID)
+		w, err := b.group(id)
+		if err != nil {
+			return err
+		}
+		if w == nil {
+			w = b.newGroup(id, a)
+		}
+		cg := b.mutable(w)
+		cg.Incident.ContinuationOf = parent.g.ID()
+		cg.Forced = cg.Forced || parent.g.IsIncident
+		pg := b.mutable(parent)
+		pg.Incident.ContinuedIn = cg.ID()
+		b.touched(a.ID, gRef(cg.ID()))
+		continued = parent.g.ID()
+		target = w
+	}
+
+	g := b.mutable(target)
+	m := newMember(a, b.now)
+	switch {
+	case why == nil && continued == "":
+		if a.SourceIncident {
+			m.Reason = fmt.Sprintf("Started the incident: %s reported it as an incident", providerName(a.Provider))
+		} else {
+			m.Reason = "Started the incident"
+		}
+	case why == nil:
+		m.Reason = fmt.Sprintf("Continues incident %s, which reached %d alerts", continued, cfg.MaxAlertsPerIncident)
+	default:
+		m.Key, m.LinkedTo = string(why.key), why.alertID
+		m.Reason = fmt.Sprintf("Linked to %s (%s) through shared %s", orID(why.entry.Name, why.alertID), why.alertID, describeKey(why.key, a))
+		if len(targets) > 1 {
+			ids := make([]string, 0, len(targets)-1)
+			for _, o := range targets[1:] {
+				ids = append(ids, o.g.ID())
+			}
+			m.Reason += "; it bridged incident " + strings.Join(ids, ", ") + " into this one"
+		}
+		if why.reopen {
+			m.Reason += "; it reopened the resolved incident"
+		}
+		if continued != "" {
+			m.Reason += fmt.Sprintf("; continues incident %s, which reached %d alerts", continued, cfg.MaxAlertsPerIncident)
+		}
+	}
+	g.Members = append(g.Members, m)
+	widen(&g.Incident, m.FirstSeen, m.LastSeen)
+	g.Forced = g.Forced || a.SourceIncident
+	absorb(&g.Incident, a)
+	target.assign = addTo(target.assign, a.ID)
+
+	// Index the alert under each key that still links.
+	entry := Entry{FirstSeen: t, Group: g.ID(), Name: shorten(a.Name, maxEntryName), Resources: res}
+	if len(entry.Resources) > maxEntryResources {
+		entry.Resources = entry.Resources[:maxEntryResources]
+	}
+	for _, k := range linkKeys {
+		kd, err := b.mutableKeyDay(KeyDayID{Key: k, Day: today})
+		if err != nil {
+			return err
+		}
+		kd.Entries[a.ID] = entry
+	}
+	return nil
+}
+
+func better(l, old *link) bool {
+	if l.dist != old.dist {
+		return l.dist < old.dist
+	}
+	if l.alertID != old.alertID {
+		return l.alertID < old.alertID
+	}
+	return l.key < old.key
+}
+
+// older orders groups by first activity, then id: the older one keeps its
+// id when groups merge.
+func older(a, b *Group) bool {
+	if !a.Incident.FirstActivity.Equal(b.Incident.FirstActivity) {
+		return a.Incident.FirstActivity.Before(b.Incident.FirstActivity)
+	}
+	return a.ID() < b.ID()
+}
+
+func addTo(m map[string]bool, id string) map[string]bool {
+	if m == nil {
+		m = map[string]bool{}
+	}
+	m[id] = true
+	return m
+}
+
+// findMember returns the group holding a when it is already a member.
+func (b *batch) findMember(a *alert.Alert, keys []alert.Key, today string) (*gWork, error) {
+	var groups []string
+	// The alert is indexed under its firstSeen day; a re-delivery whose
+	// firstSeen moved is still found within the window.
+	days := append([]string{today}, b.e.WindowDays(a.FirstSeen)...)
+find:
+	for _, d := range days {
+		for _, k := range keys {
+			w, err := b.keyDay(KeyDayID{Key: k, Day: d})
+			if err != nil {
+				return nil, err
+			}
+			if w.kd != nil {
+				if e, ok := w.kd.Entries[a.ID]; ok {
+					groups = append(groups, e.Group)
+					break find
+				}
+			}
+		}
+	}
+	// An alert indexed under no key (all keys noisy) started its own group.
+	groups = append(groups, GroupIDFor(a.ID))
+	for _, id := range groups {
+		w, err := b.resolve(id, false)
+		if err != nil {
+			return nil, err
+		}
+		if w == nil {
+			continue
+		}
+		if _, ok := w.g.memberIndex(a.ID); ok {
+			return w, nil
+		}
+	}
+	return nil, nil
+}
+
+// refresh updates a member's alert fields from a re-delivered alert.
+func (b *batch) refresh(w *gWork, a *alert.Alert) {
+	i, _ := w.g.memberIndex(a.ID)
+	old := w.g.Members[i]
+	m := old
+	m.Name, m.Provider, m.Severity, m.Stages = a.Name, a.Provider, validSeverity(a.Severity), a.Stages()
+	m.FirstSeen, m.LastSeen, m.Status, m.Count = a.FirstSeen.UTC(), a.LastSeen.UTC(), a.Status, a.Count
+	inc := w.g.Incident
+	inc.Resources = cloneResources(inc.Resources)
+	inc.Entities = append([]alert.Entity(nil), inc.Entities...)
+	inc.Techniques = append([]string(nil), inc.Techniques...)
+	inc.Sources = append([]string(nil), inc.Sources...)
+	changed := absorb(&inc, a)
+	if !sameMember(old, m) || changed || (w.g.Forced != (w.g.Forced || a.SourceIncident)) {
+		g := b.mutable(w)
+		g.Members[i] = m
+		g.Incident.Resources, g.Incident.Entities = inc.Resources, inc.Entities
+		g.Incident.Techniques, g.Incident.Sources = inc.Techniques, inc.Sources
+		g.Forced = g.Forced || a.SourceIncident
+		b.touched(a.ID, gRef(g.ID()))
+	}
+	if w.g.IsIncident && a.IncidentID != w.g.ID() {
+		w.assign = addTo(w.assign, a.ID)
+		b.touched(a.ID, gRef(w.g.ID()))
+	}
+}
+
+func sameMember(a, b Member) bool {
+	return a.Name == b.Name && a.Provider == b.Provider && a.Severity == b.Severity &&
+		a.Stages == b.Stages && a.FirstSeen.Equal(b.FirstSeen) && a.LastSeen.Equal(b.LastSeen) &&
+		a.Status == b.Status && a.Count == b.Count
+}
+
+func (b *batch) newGroup(id string, a *alert.Alert) *gWork {
+	g := &Group{Incident: incident.Incident{
+		ID: id, Status: incident.StatusActive, CreatedAt: b.now, UpdatedBy: "correlator",
+		FirstActivity: a.FirstSeen.UTC(), LastActivity: a.LastSeen.UTC(),
+	}}
+	w := &gWork{g: g, dirty: true, created: true}
+	b.gs[id] = w
+	b.ch.Created = append(b.ch.Created, id)
+	return w
+}
+
+// merge moves o's members into s; o records mergedInto and stops growing.
+func (b *batch) merge(s, o *gWork, by string) {
+	sg, og := b.mutable(s), b.mutable(o)
+	sg.Members = append(sg.Members, og.Members...)
+	sg.Forced = sg.Forced || og.Forced
+	sg.IsIncident = sg.IsIncident || og.IsIncident
+	mergeIncident(&sg.Incident, &og.Incident)
+	widen(&sg.Incident, og.Incident.FirstActivity, og.Incident.LastActivity)
+	og.Incident.MergedInto = sg.ID()
+	og.Incident.UpdatedBy = "correlator"
+	s.reassign = true
+	b.touched(by, gRef(sg.ID()))
+	b.touched(by, gRef(og.ID()))
+	b.ch.Merged = append(b.ch.Merged, og.ID())
+}
+
+// widen stretches an incident's activity period to cover [first, last].
+func widen(inc *incident.Incident, first, last time.Time) {
+	if inc.FirstActivity.IsZero() || first.Before(inc.FirstActivity) {
+		inc.FirstActivity = first
+	}
+	if last.After(inc.LastActivity) {
+		inc.LastActivity = last
+	}
+}
+
+func newMember(a *alert.Alert, now time.Time) Member {
+	st := a.Stages()
+	first := killchain.Unknown
+	if s := st.Stages(); len(s) > 0 {
+		first = s[0]
+	}
+	return Member{
+		Membership: incident.Membership{AlertID: a.ID, Stage: first, JoinedAt: now},
+		Name:       a.Name, Provider: a.Provider, Severity: validSeverity(a.Severity), Stages: st,
+		FirstSeen: a.FirstSeen.UTC(), LastSeen: a.LastSeen.UTC(), Status: a.Status, Count: a.Count,
+	}
+}
+
+func validSeverity(s alert.Severity) alert.Severity {
+	if !s.Valid() {
+		return alert.Informational
+	}
+	return s
+}
+
+func resourceIDs(a *alert.Alert) []string {
+	out := make([]string, 0, len(a.Resources))
+	for _, r := range a.Resources {
+		out = append(out, r.ID)
+	}
+	return out
+}
+
+func orID(name, id string) string {
+	if name == "" {
+		return "alert"
+	}
+	return name
+}
+
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cut on a rune boundary.
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// describeKey words a key for a reason: "public IP 203.0.113.66".
+func describeKey(k alert.Key, a *alert.Alert) string {
+	v := strings.TrimPrefix(string(k), k.Kind()+":")
+	switch k.Kind() {
+	case "res":
+		for _, r := range a.Resources {
+			if r.ID == v && r.Name != "" && r.Name != v {
+				return fmt.Sprintf("resource %s (%s)", r.Name, v)
+			}
+		}
+		return "resource " + v
+	case "ip":
+		return "public IP " + v
+	case "host":
+		return "host " + v
+	case "account":
+		return "account " + v
+	case "accesskey":
+		return "access key " + v
+	case "filehash":
+		return "file hash " + v
+	case "domain":
+		return "domain " + v
+	}
+	return string(k)
+}
+
+// finish drops groups created and merged within the batch, derives the
+// visible fields of every changed group, and splits the changes into units.
+func (b *batch) finish() {
+	// Groups born and merged in this batch were never stored: point their
+	// entries at the group that absorbed them and forget them.
+	dropped := map[string]string{}
+	for id, w := range b.gs {
+		if w.created && w.g.Incident.MergedInto != "" {
+			to, _ := b.resolve(id, false)
+			dropped[id] = to.g.ID()
+		}
+	}
+	if len(dropped) > 0 {
+		for _, w := range b.kds {
+			if !w.dirty {
+				continue
+			}
+			for eid, e := range w.kd.Entries {
+				if to, ok := dropped[e.Group]; ok {
+					e.Group = to
+					w.kd.Entries[eid] = e
+				}
+			}
+		}
+		for id := range dropped {
+			delete(b.gs, id)
+		}
+		// Stored groups merged into a dropped one point at its survivor.
+		for _, w := range b.gs {
+			for _, field := range []func(*incident.Incident) *string{
+				func(i *incident.Incident) *string { return &i.MergedInto },
+				func(i *incident.Incident) *string { return &i.ContinuedIn },
+				func(i *incident.Incident) *string { return &i.ContinuationOf },
+			} {
+				if to, ok := dropped[*field(&w.g.Incident)]; ok {
+					*field(&b.mutable(w).Incident) = to
+				}
+			}
+		}
+		b.ch.Created = without(b.ch.Created, dropped)
+		b.ch.Merged = without(b.ch.Merged, dropped)
+	}
+
+	// Derive visible fields and assignments.
+	for _, w := range b.gs {
+		if !w.dirty && len(w.assign) == 0 {
+			continue
+		}
+		if w.dirty {
+			g := w.g
+			if !g.IsIncident && g.Incident.MergedInto == "" && (g.Forced || g.Stages().Len() >= b.e.cfg.MinStages) {
+				g.IsIncident = true
+				w.reassign = true
+				b.ch.Promoted = append(b.ch.Promoted, g.ID())
+			}
+			derive(g, b.now)
+			g.Version = w.version + 1
+			g.Incident.Version = g.Version
+		}
+	}
+
+	// Units: union alerts that touched a common record.
+	uf := newUnionFind()
+	for _, id := range b.order {
+		uf.add(id)
+		for ref := range b.touch[id] {
+			uf.union(id, "@"+ref)
+		}
+	}
+	units := map[string]*Unit{}
+	unitOf := func(ref string) *Unit {
+		root := uf.find("@" + ref)
+		u := units[root]
+		if u == nil {
+			u = &Unit{}
+			units[root] = u
+		}
+		return u
+	}
+	for _, id := range b.order {
+		if len(b.touch[id]) == 0 {
+			continue
+		}
+		root := uf.find(id)
+		if units[root] == nil {
+			units[root] = &Unit{}
+		}
+		units[root].Alerts = append(units[root].Alerts, id)
+	}
+	for id, w := range b.kds {
+		ref := kdRef(id)
+		if !uf.has("@" + ref) {
+			continue
+		}
+		u := unitOf(ref)
+		if w.dirty {
+			w.kd.Version = w.version + 1
+			u.KeyDays = append(u.KeyDays, w.kd)
+		} else {
+			u.Checks = append(u.Checks, KeyDayCheck{ID: id, Version: w.version})
+		}
+	}
+	for id, w := range b.gs {
+		if !w.dirty && len(w.assign) == 0 {
+			continue
+		}
+		ref := gRef(id)
+		if !uf.has("@" + ref) {
+			continue
+		}
+		u := unitOf(ref)
+		if w.dirty {
+			u.Groups = append(u.Groups, w.g)
+		}
+		if w.g.IsIncident && w.g.Incident.MergedInto == "" {
+			for _, m := range w.g.Members {
+				if w.reassign || w.assign[m.AlertID] {
+					u.Assignments = append(u.Assignments, Assignment{AlertID: m.AlertID, IncidentID: w.g.ID(),
+						FirstSeen: m.FirstSeen, Membership: m.Membership})
+				}
+			}
+		}
+	}
+	var roots []string
+	for root, u := range units {
+		if len(u.KeyDays) == 0 && len(u.Groups) == 0 && len(u.Assignments) == 0 {
+			continue
+		}
+		roots = append(roots, root)
+	}
+	sort.Strings(roots)
+	for _, root := range roots {
+		u := units[root]
+		sort.Strings(u.Alerts)
+		sort.Slice(u.KeyDays, func(i, j int) bool { return kdLess(u.KeyDays[i].ID(), u.KeyDays[j].ID()) })
+		sort.Slice(u.Checks, func(i, j int) bool { return kdLess(u.Checks[i].ID, u.Checks[j].ID) })
+		sort.Slice(u.Groups, func(i, j int) bool { return u.Groups[i].ID() < u.Groups[j].ID() })
+		sort.Slice(u.Assignments, func(i, j int) bool { return u.Assignments[i].AlertID < u.Assignments[j].AlertID })
+		b.ch.Units = append(b.ch.Units, *u)
+	}
+	sort.Strings(b.ch.Created)
+	sort.Strings(b.ch.Merged)
+	sort.Strings(b.ch.Promoted)
+}
+
+func kdLess(a, b KeyDayID) bool {
+	if a.Key != b.Key {
+		return a.Key < b.Key
+	}
+	return a.Day < b.Day
+}
+
+func without(ids []string, drop map[string]string) []string {
+	out := ids[:0]
+	for _, id := range ids {
+		if _, ok := drop[id]; !ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+type unionFind struct{ parent map[string]string }
+
+func newUnionFind() *unionFind { return &unionFind{parent: map[string]string{}} }
+
+func (u *unionFind) add(x string) {
+	if _, ok := u.parent[x]; !ok {
+		u.parent[x] = x
+	}
+}
+
+func (u *unionFind) has(x string) bool { _, ok := u.parent[x]; return ok }
+
+func (u *unionFind) find(x string) string {
+	u.add(x)
+	for u.parent[x] != x {
+		u.parent[x] = u.parent[u.parent[x]]
+		x = u.parent[x]
+	}
+	return x
+}
+
+func (u *unionFind) union(a, b string) {
+	ra, rb := u.find(a), u.find(b)
+	if ra != rb {
+		if rb < ra {
+			ra, rb = rb, ra
+		}
+		u.parent[rb] = ra
+	}
+}

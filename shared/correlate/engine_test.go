@@ -1,0 +1,474 @@
+package correlate_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/correlate"
+	"github.com/muster-sec/muster/shared/incident"
+	"github.com/muster-sec/muster/shared/killchain"
+)
+
+const W = 24 * time.Hour
+
+var (
+	pre  = []killchain.Stage{killchain.PreAttack}
+	ia   = []killchain.Stage{killchain.InitialAccess}
+	exe  = []killchain.Stage{killchain.Execution}
+	cred = []killchain.Stage{killchain.CredentialAccess}
+	exf  = []killchain.Stage{killchain.Exfiltration}
+)
+
+// step is one stage of a rule test: alerts to deliver, then an optional
+// action standing for what a person does between deliveries.
+type step struct {
+	alerts []spec
+	then   func(t *testing.T, mem *correlate.Memory)
+}
+
+// setStatus changes the status of the live group holding src, as an
+// analyst would through the API.
+func setStatus(src string, st incident.Status) func(*testing.T, *correlate.Memory) {
+	return func(t *testing.T, mem *correlate.Memory) {
+		t.Helper()
+		g := *groupOf(t, mem, src)
+		g.Incident.Status = st
+		g.Version++
+		mem.PutGroup(&g)
+	}
+}
+
+func TestRules(t *testing.T) {
+	cases := []struct {
+		name  string
+		cfg   func(*correlate.Config)
+		steps []step
+		// want lists the live groups as "members [*]" (see partition).
+		want  []string
+		check func(t *testing.T, mem *correlate.Memory)
+	}{
+		{
+			name: "exactly W apart links",
+			steps: []step{{alerts: []spec{
+				{src: "a", at: 0, stages: pre, res: []string{"i-0aaaaaaaaaaaaaaa1"}},
+				{src: "b", at: W, stages: ia, res: []string{"i-0aaaaaaaaaaaaaaa1"}},
+			}}},
+			want: []string{"a b *"},
+		},
+		{
+			name: "W plus one second does not link",
+			steps: []step{{alerts: []spec{
+				{src: "a", at: 0, stages: pre, res: []string{"i-0aaaaaaaaaaaaaaa1"}},
+				{src: "b", at: W + time.Second, stages: ia, res: []string{"i-0aaaaaaaaaaaaaaa1"}},
+			}}},
+			want: []string{"a", "b"},
+		},
+		{
+			name: "same instance spelled as id and ARN links",
+			steps: []step{{alerts: []spec{
+				{src: "a", stages: pre, res: []string{"i-0aaaaaaaaaaaaaaa1"}},
+				{src: "b", at: time.Hour, stages: ia, res: []string{"arn:aws:ec2:eu-west-1:111122223333:instance/i-0aaaaaaaaaaaaaaa1"}},
+			}}},
+			want: []string{"a b *"},
+		},
+		{
+			name: "private IPs never link",
+			steps: []step{{alerts: []spec{
+				{src: "a", stages: pre, res: []string{"r1"}, ents: []alert.Entity{ip("10.0.0.5")}},
+				{src: "b", at: time.Hour, stages: ia, res: []string{"r2"}, ents: []alert.Entity{ip("10.0.0.5")}},
+				{src: "c", at: time.Hour, stages: ia, res: []string{"r3"}, ents: []alert.Entity{ip("127.0.0.1"), ip("169.254.169.254")}},
+				{src: "d", at: 2 * time.Hour, stages: exe, res: []string{"r4"}, ents: []alert.Entity{ip("127.0.0.1"), ip("169.254.169.254")}},
+			}}},
+			want: []string{"a", "b", "c", "d"},
+		},
+		{
+			name: "public IP links different resources",
+			steps: []step{{alerts: []spec{
+				{src: "a", stages: pre, res: []string{"r1"}, ents: []alert.Entity{ip("203.0.113.66")}},
+				{src: "b", at: time.Hour, stages: ia, res: []string{"r2"}, ents: []alert.Entity{ip("203.0.113.66")}},
+			}}},
+			want: []string{"a b *"},
+			check: func(t *testing.T, mem *correlate.Memory) {
+				g := groupOf(t, mem, "b")
+				m, _ := g.Member(idOf("b"))
+				want := "Linked to Alert a (" + idOf("a") + ") through shared public IP 203.0.113.66"
+				if m.Reason != want || m.Key != "ip:203.0.113.66" || m.LinkedTo != idOf("a") || m.Stage != killchain.InitialAccess {
+					t.Errorf("membership = %+v\nwant reason %q", m.Membership, want)
+				}
+				first, _ := g.Member(idOf("a"))
+				if first.Reason != "Started the incident" || first.Key != "" {
+					t.Errorf("first membership = %+v", first.Membership)
+				}
+				if g.Incident.Title != "Security incident detected on multiple resources" || !g.Incident.MultiResource {
+					t.Errorf("title = %q multi=%v", g.Incident.Title, g.Incident.MultiResource)
+				}
+			},
+		},
+		{
+			name: "host short name matches FQDN",
+			steps: []step{{alerts: []spec{
+				{src: "a", stages: pre, res: []string{"ip-10-0-1-25.ec2.internal"}, resType: "host"},
+				{src: "b", at: time.Hour, stages: exe, res: []string{"container-1"}, ents: []alert.Entity{host("IP-10-0-1-25")}},
+			}}},
+			want: []string{"a b *"},
+			check: func(t *testing.T, mem *correlate.Memory) {
+				m, _ := groupOf(t, mem, "b").Member(idOf("b"))
+				if m.Key != "host:ip-10-0-1-25" || !strings.Contains(m.Reason, "through shared host ip-10-0-1-25") {
+					t.Errorf("membership = %+v", m.Membership)
+				}
+			},
+		},
+		{
+			name: "noisy key stops linking once it links more than N resources",
+			cfg:  func(c *correlate.Config) { c.NoisyKeyResources = 3 },
+			steps: []step{{alerts: []spec{
+				{src: "s1", at: 0, stages: pre, res: []string{"r1"}, ents: []alert.Entity{ip("198.51.100.9")}},
+				{src: "s2", at: time.Minute, stages: pre, res: []string{"r2"}, ents: []alert.Entity{ip("198.51.100.9")}},
+				{src: "s3", at: 2 * time.Minute, stages: pre, res: []string{"r3"}, ents: []alert.Entity{ip("198.51.100.9")}},
+				{src: "s4", at: 3 * time.Minute, stages: pre, res: []string{"r4"}, ents: []alert.Entity{ip("198.51.100.9")}},
+				{src: "s5", at: 4 * time.Minute, stages: ia, res: []string{"r1"}, ents: []alert.Entity{ip("198.51.100.9")}},
+				{src: "s6", at: 5 * time.Minute, stages: exe, res: []string{"r5"}, ents: []alert.Entity{ip("198.51.100.9")}},
+			}}},
+			// s1–s3 linked before the key crossed the threshold (not
+			// retroactive); s4 made it noisy; s5 still links through its
+			// resource r1; s6 links nothing.
+			want: []string{"s1 s2 s3 s5 *", "s4", "s6"},
+			check: func(t *testing.T, mem *correlate.Memory) {
+				var noisy []string
+				for _, kd := range mem.KeyDays() {
+					if kd.Noisy {
+						noisy = append(noisy, string(kd.Key))
+					}
+				}
+				if !reflect.DeepEqual(noisy, []string{"ip:198.51.100.9"}) {
+					t.Errorf("noisy key-days = %v", noisy)
+				}
+			},
+		},
+		{
+			name: "bridging alert merges two groups; the older keeps its id",
+			steps: []step{
+				{alerts: []spec{
+					{src: "a1", at: 0, stages: pre, res: []string{"r1"}},
+					{src: "a2", at: time.Hour, stages: ia, res: []string{"r1"}},
+					{src: "b1", at: 2 * time.Hour, stages: exe, res: []string{"r2"}},
+				}},
+				{alerts: []spec{{src: "x", at: 3 * time.Hour, stages: cred, res: []string{"r1", "r2"}}}},
+			},
+			want: []string{"a1 a2 b1 x *"},
+			check: func(t *testing.T, mem *correlate.Memory) {
+				g := groupOf(t, mem, "x")
+				if g.ID() != correlate.GroupIDFor(idOf("a1")) {
+					t.Errorf("survivor id = %s, want the older group's", g.ID())
+				}
+				old, err := mem.Group(correlate.GroupIDFor(idOf("b1")))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if old.Incident.MergedInto != g.ID() {
+					t.Errorf("mergedInto = %q, want %q", old.Incident.MergedInto, g.ID())
+				}
+				m, _ := g.Member(idOf("x"))
+				if !strings.Contains(m.Reason, "bridged incident "+old.ID()) {
+					t.Errorf("reason = %q", m.Reason)
+				}
+			},
+		},
+		{
+			name: "resolved incident reopens for a linked alert within W",
+			steps: []step{
+				{alerts: []spec{
+					{src: "a", at: 0, stages: pre, res: []string{"r1"}},
+					{src: "b", at: time.Hour, stages: ia, res: []string{"r1"}},
+				}, then: setStatus("a", incident.StatusResolved)},
+				{alerts: []spec{{src: "c", at: 20 * time.Hour, stages: exe, res: []string{"r1"}}}},
+			},
+			want: []string{"a b c *"},
+			check: func(t *testing.T, mem *correlate.Memory) {
+				g := groupOf(t, mem, "c")
+				if g.Incident.Status != incident.StatusActive {
+					t.Errorf("status = %s, want Active", g.Incident.Status)
+				}
+			},
+		},
+		{
+			name: "resolved incident does not reopen when disabled",
+			cfg:  func(c *correlate.Config) { c.ReopenResolved = false },
+			steps: []step{
+				{alerts: []spec{
+					{src: "a", at: 0, stages: pre, res: []string{"r1"}},
+					{src: "b", at: time.Hour, stages: ia, res: []string{"r1"}},
+				}, then: setStatus("a", incident.StatusResolved)},
+				{alerts: []spec{{src: "c", at: 20 * time.Hour, stages: exe, res: []string{"r1"}}}},
+			},
+			want: []string{"a b *", "c"},
+		},
+		{
+			name: "dismissed incident never reopens; new alerts start afresh",
+			steps: []step{
+				{alerts: []spec{
+					{src: "a", at: 0, stages: pre, res: []string{"r1"}},
+					{src: "b", at: time.Hour, stages: ia, res: []string{"r1"}},
+				}, then: setStatus("a", incident.StatusDismissed)},
+				{alerts: []spec{
+					{src: "c", at: 2 * time.Hour, stages: exe, res: []string{"r1"}},
+					{src: "d", at: 3 * time.Hour, stages: exf, res: []string{"r1"}},
+				}},
+			},
+			want: []string{"a b *", "c d *"},
+			check: func(t *testing.T, mem *correlate.Memory) {
+				if st := groupOf(t, mem, "a").Incident.Status; st != incident.StatusDismissed {
+					t.Errorf("dismissed incident status = %s", st)
+				}
+			},
+		},
+		{
+			name: "cap opens a linked continuation",
+			cfg:  func(c *correlate.Config) { c.MaxAlertsPerIncident = 3 },
+			steps: []step{{alerts: []spec{
+				{src: "a", at: 0, stages: pre, res: []string{"r1"}},
+				{src: "b", at: time.Minute, stages: ia, res: []string{"r1"}},
+				{src: "c", at: 2 * time.Minute, stages: exe, res: []string{"r1"}},
+				{src: "d", at: 3 * time.Minute, stages: exe, res: []string{"r1"}},
+				{src: "e", at: 4 * time.Minute, stages: exf, res: []string{"r1"}},
+			}}},
+			want: []string{"a b c *", "d e *"},
+			check: func(t *testing.T, mem *correlate.Memory) {
+				p, c := groupOf(t, mem, "a"), groupOf(t, mem, "d")
+				if p.Incident.ContinuedIn != c.ID() || c.Incident.ContinuationOf != p.ID() {
+					t.Errorf("continuation links: parent.continuedIn=%q child.continuationOf=%q", p.Incident.ContinuedIn, c.Incident.ContinuationOf)
+				}
+				if !strings.HasPrefix(c.Incident.Description, "Continues incident "+p.ID()) {
+					t.Errorf("description = %q", c.Incident.Description)
+				}
+			},
+		},
+		{
+			name: "an alert its source calls an incident is one at once",
+			steps: []step{{alerts: []spec{
+				{src: "seq", stages: exf, res: []string{"r1"}, incident: true, provider: alert.ProviderGuardDuty},
+			}}},
+			want: []string{"seq *"},
+		},
+		{
+			name: "one stage is not an incident",
+			steps: []step{{alerts: []spec{
+				{src: "a", stages: pre, res: []string{"r1"}},
+				{src: "b", at: time.Hour, stages: pre, res: []string{"r1"}},
+			}}},
+			want: []string{"a b"},
+		},
+		{
+			name: "min stages is configurable",
+			cfg:  func(c *correlate.Config) { c.MinStages = 3 },
+			steps: []step{{alerts: []spec{
+				{src: "a", stages: pre, res: []string{"r1"}},
+				{src: "b", at: time.Hour, stages: ia, res: []string{"r1"}},
+			}}},
+			want: []string{"a b"},
+		},
+		{
+			name: "suppressed alerts never correlate",
+			steps: []step{{alerts: []spec{
+				{src: "a", stages: pre, res: []string{"r1"}},
+				{src: "b", at: time.Hour, stages: ia, res: []string{"r1"}, supp: "rule-1"},
+			}}},
+			want: []string{"a"},
+		},
+		{
+			name: "severity is the highest, raised one level at three stages",
+			steps: []step{{alerts: []spec{
+				{src: "a", stages: pre, res: []string{"r1=web-prod-1"}, sev: alert.Low},
+				{src: "b", at: time.Hour, stages: ia, res: []string{"r1"}, sev: alert.High},
+				{src: "c", at: 2 * time.Hour, stages: exf, res: []string{"r1"}, sev: alert.Medium},
+			}}},
+			want: []string{"a b c *"},
+			check: func(t *testing.T, mem *correlate.Memory) {
+				g := groupOf(t, mem, "a")
+				if g.Incident.Severity != alert.Critical {
+					t.Errorf("severity = %s, want Critical", g.Incident.Severity)
+				}
+				if g.Incident.Title != "Security incident detected on web-prod-1" {
+					t.Errorf("title = %q", g.Incident.Title)
+				}
+				want := []killchain.Stage{killchain.PreAttack, killchain.InitialAccess, killchain.Exfiltration}
+				if !reflect.DeepEqual(g.Incident.Tactics, want) {
+					t.Errorf("tactics = %v", g.Incident.Tactics)
+				}
+				if !strings.HasPrefix(g.Incident.Description, "Attack on web-prod-1 progressed from Pre-attack through Initial access to Exfiltration, seen by a generic source.") {
+					t.Errorf("description = %q", g.Incident.Description)
+				}
+			},
+		},
+		{
+			name: "two stages keep the highest severity",
+			steps: []step{{alerts: []spec{
+				{src: "a", stages: pre, res: []string{"r1"}, sev: alert.Low},
+				{src: "b", at: time.Hour, stages: ia, res: []string{"r1"}, sev: alert.High},
+			}}},
+			want: []string{"a b *"},
+			check: func(t *testing.T, mem *correlate.Memory) {
+				if s := groupOf(t, mem, "a").Incident.Severity; s != alert.High {
+					t.Errorf("severity = %s, want High", s)
+				}
+			},
+		},
+		{
+			name: "a person's severity is kept",
+			steps: []step{
+				{alerts: []spec{
+					{src: "a", stages: pre, res: []string{"r1"}, sev: alert.Low},
+					{src: "b", at: time.Hour, stages: ia, res: []string{"r1"}, sev: alert.Medium},
+				}, then: func(t *testing.T, mem *correlate.Memory) {
+					g := *groupOf(t, mem, "a")
+					g.Incident.Severity, g.Incident.SeveritySetBy = alert.Low, "alice"
+					g.Incident.Owner = "alice"
+					g.Version++
+					mem.PutGroup(&g)
+				}},
+				{alerts: []spec{{src: "c", at: 2 * time.Hour, stages: exf, res: []string{"r1"}, sev: alert.Critical}}},
+			},
+			want: []string{"a b c *"},
+			check: func(t *testing.T, mem *correlate.Memory) {
+				g := groupOf(t, mem, "a")
+				if g.Incident.Severity != alert.Low || g.Incident.Owner != "alice" {
+					t.Errorf("severity = %s owner = %q, want the person's Low and alice", g.Incident.Severity, g.Incident.Owner)
+				}
+			},
+		},
+	}
+	for _, tc := range cases {
+		for _, mode := range []string{"one batch per step", "one alert per batch"} {
+			t.Run(tc.name+"/"+mode, func(t *testing.T) {
+				cfg := correlate.DefaultConfig()
+				if tc.cfg != nil {
+					tc.cfg(&cfg)
+				}
+				e := mustEngine(t, cfg)
+				mem := correlate.NewMemory()
+				names := map[string]string{}
+				for _, st := range tc.steps {
+					var batches [][]alert.Alert
+					if mode == "one batch per step" {
+						batches = [][]alert.Alert{one(st.alerts...)}
+					} else {
+						batches = each(st.alerts...)
+					}
+					for k, v := range namesOf(batches...) {
+						names[k] = v
+					}
+					run(t, e, mem, batches...)
+					if st.then != nil {
+						st.then(t, mem)
+					}
+				}
+				if got := partition(mem, names); !reflect.DeepEqual(got, tc.want) {
+					t.Fatalf("groups = %q, want %q", got, tc.want)
+				}
+				if tc.check != nil {
+					tc.check(t, mem)
+				}
+			})
+		}
+	}
+}
+
+func TestRedeliveryUpdatesWithoutDuplicating(t *testing.T) {
+	e := mustEngine(t, correlate.DefaultConfig())
+	mem := correlate.NewMemory()
+	batch := one(
+		spec{src: "a", stages: pre, res: []string{"r1"}, sev: alert.Low},
+		spec{src: "b", at: time.Hour, stages: ia, res: []string{"r1"}},
+	)
+	run(t, e, mem, batch)
+	before := groupOf(t, mem, "a")
+
+	// Replaying the same batch changes nothing.
+	ch, err := e.Apply(mem, batch, base.Add(100*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range ch.Units {
+		// Only the (idempotent) assignments are repeated: the replayed
+		// records carry no incidentId yet.
+		if len(u.KeyDays) != 0 || len(u.Groups) != 0 {
+			t.Fatalf("replay changed records: %+v", u)
+		}
+		for _, a := range u.Assignments {
+			if a.IncidentID != before.ID() {
+				t.Errorf("replay reassigned %s to %s", a.AlertID, a.IncidentID)
+			}
+		}
+	}
+	// With the incidentId the stored alerts now carry, nothing at all.
+	for i := range batch {
+		batch[i].IncidentID = before.ID()
+	}
+	if ch, _ := e.Apply(mem, batch, base.Add(100*time.Hour)); !ch.Empty() {
+		t.Fatalf("replay produced changes: %+v", ch.Units)
+	}
+
+	// A re-delivery with a later lastSeen and higher severity updates the
+	// member and the incident, without a second membership.
+	again := mk(spec{src: "a", stages: pre, res: []string{"r1"}, sev: alert.Critical})
+	again.LastSeen = base.Add(5 * time.Hour)
+	again.Count = 4
+	run(t, e, mem, []alert.Alert{again})
+	g := groupOf(t, mem, "a")
+	if g.Incident.AlertCount != 2 || len(g.Members) != 2 {
+		t.Fatalf("alert count = %d members = %d, want 2", g.Incident.AlertCount, len(g.Members))
+	}
+	if !g.Incident.LastActivity.Equal(base.Add(5*time.Hour)) || g.Incident.Severity != alert.Critical {
+		t.Errorf("lastActivity = %s severity = %s", g.Incident.LastActivity, g.Incident.Severity)
+	}
+	if g.Version != before.Version+1 {
+		t.Errorf("version = %d, want %d", g.Version, before.Version+1)
+	}
+}
+
+func TestAssignmentsOnlyForIncidents(t *testing.T) {
+	e := mustEngine(t, correlate.DefaultConfig())
+	mem := correlate.NewMemory()
+	chs := run(t, e, mem,
+		one(spec{src: "a", stages: pre, res: []string{"r1"}}),
+		one(spec{src: "b", at: time.Hour, stages: ia, res: []string{"r1"}}))
+	if n := len(chs[0].Units[0].Assignments); n != 0 {
+		t.Errorf("a group below the threshold assigned %d alerts", n)
+	}
+	var got []string
+	for _, u := range chs[1].Units {
+		for _, a := range u.Assignments {
+			got = append(got, a.AlertID)
+			if a.IncidentID != correlate.GroupIDFor(idOf("a")) {
+				t.Errorf("assigned to %s", a.IncidentID)
+			}
+		}
+	}
+	if len(got) != 2 {
+		t.Errorf("promotion assigned %v, want both alerts", got)
+	}
+}
+
+func TestUnitsSeparateUnrelatedAlerts(t *testing.T) {
+	e := mustEngine(t, correlate.DefaultConfig())
+	ch, err := e.Apply(correlate.NewMemory(), one(
+		spec{src: "a", stages: pre, res: []string{"r1"}},
+		spec{src: "b", at: time.Hour, stages: ia, res: []string{"r1"}},
+		spec{src: "c", stages: pre, res: []string{"r2"}},
+	), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch.Units) != 2 {
+		t.Fatalf("units = %d, want 2", len(ch.Units))
+	}
+	for _, u := range ch.Units {
+		// key-day of the alerts' day written, the other window days checked.
+		if len(u.KeyDays) != 1 || len(u.Checks) != 2 || len(u.Groups) != 1 {
+			t.Errorf("unit %v: keydays=%d checks=%d groups=%d", u.Alerts, len(u.KeyDays), len(u.Checks), len(u.Groups))
+		}
+	}
+}

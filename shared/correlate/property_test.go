@@ -1,0 +1,174 @@
+package correlate_test
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/correlate"
+	"github.com/muster-sec/muster/shared/killchain"
+)
+
+// genScenario draws several campaigns over a small pool of resources and
+// attacker IPs (so some campaigns share resources or attackers and some do
+// not), spread over a few days (so some alerts fall outside the window),
+// plus noise alerts with private IPs. No key links more than 20 resources
+// and no group reaches the cap, so the outcome must not depend on order.
+func genScenario(t *rapid.T) []alert.Alert {
+	resources := []string{"i-0aaaaaaaaaaaaaaa1", "i-0aaaaaaaaaaaaaaa2", "i-0aaaaaaaaaaaaaaa3", "web-1", "db-1", "arn:aws:iam::111122223333:role/app"}
+	attackers := []string{"203.0.113.66", "198.51.100.7", "192.0.2.44"}
+	private := []string{"10.0.0.5", "10.0.0.6", "172.16.1.1"}
+	var out []alert.Alert
+	n := 0
+	campaigns := rapid.IntRange(1, 4).Draw(t, "campaigns")
+	for c := 0; c < campaigns; c++ {
+		start := time.Duration(rapid.IntRange(0, 96).Draw(t, "start")) * time.Hour
+		targets := rapid.SliceOfNDistinct(rapid.SampledFrom(resources), 1, 2, rapid.ID[string]).Draw(t, "targets")
+		attacker := rapid.SampledFrom(attackers).Draw(t, "attacker")
+		k := rapid.IntRange(1, 6).Draw(t, "alerts")
+		for i := 0; i < k; i++ {
+			n++
+			s := spec{
+				src:    fmt.Sprintf("c%d-%d", c, n),
+				at:     start + time.Duration(rapid.IntRange(0, 30*60).Draw(t, "offset"))*time.Minute,
+				stages: []killchain.Stage{killchain.Stage(rapid.IntRange(1, 13).Draw(t, "stage"))},
+				res:    []string{rapid.SampledFrom(targets).Draw(t, "res")},
+				sev:    alert.Severity(rapid.IntRange(1, 5).Draw(t, "sev")),
+			}
+			if rapid.Bool().Draw(t, "withAttacker") {
+				s.ents = append(s.ents, ip(attacker))
+			}
+			out = append(out, mk(s))
+		}
+	}
+	noise := rapid.IntRange(0, 6).Draw(t, "noise")
+	for i := 0; i < noise; i++ {
+		n++
+		out = append(out, mk(spec{
+			src:    fmt.Sprintf("noise-%d", n),
+			at:     time.Duration(rapid.IntRange(0, 120).Draw(t, "noiseAt")) * time.Hour,
+			stages: []killchain.Stage{killchain.Discovery},
+			res:    []string{rapid.SampledFrom(append([]string{"n1", "n2", "n3"}, resources...)).Draw(t, "noiseRes")},
+			ents:   []alert.Entity{ip(rapid.SampledFrom(private).Draw(t, "privateIP"))},
+		}))
+	}
+	return out
+}
+
+// outcome describes the live groups: members, whether each is an
+// incident, its stages and resources; sorted, ids and order free.
+func outcome(mem *correlate.Memory) []string {
+	var out []string
+	for _, g := range live(mem) {
+		var res []string
+		for _, r := range g.Incident.Resources {
+			res = append(res, r.ID)
+		}
+		out = append(out, fmt.Sprintf("%s | incident=%v | %v | %s | alerts=%d",
+			strings.Join(g.MemberIDs(), ","), g.IsIncident, g.Incident.Tactics, strings.Join(res, ","), g.Incident.AlertCount))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// components computes the groups straight from the definition: connected
+// components of "share a key and firstSeen at most W apart".
+func components(alerts []alert.Alert, w time.Duration) [][]string {
+	parent := make([]int, len(alerts))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		if parent[i] != i {
+			parent[i] = find(parent[i])
+		}
+		return parent[i]
+	}
+	for i := range alerts {
+		for j := i + 1; j < len(alerts); j++ {
+			d := alerts[i].FirstSeen.Sub(alerts[j].FirstSeen)
+			if d < 0 {
+				d = -d
+			}
+			if d > w {
+				continue
+			}
+			shared := false
+			for _, a := range alerts[i].Keys() {
+				for _, b := range alerts[j].Keys() {
+					if a == b {
+						shared = true
+					}
+				}
+			}
+			if shared {
+				parent[find(i)] = find(j)
+			}
+		}
+	}
+	groups := map[int][]string{}
+	for i := range alerts {
+		groups[find(i)] = append(groups[find(i)], alerts[i].ID)
+	}
+	var out [][]string
+	for _, g := range groups {
+		sort.Strings(g)
+		out = append(out, g)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
+func memberSets(mem *correlate.Memory) [][]string {
+	var out [][]string
+	for _, g := range live(mem) {
+		out = append(out, g.MemberIDs())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
+// TestPropertyOrderBatchesAndReplays: any arrival order, any split into
+// batches and any double delivery of batches give the same incidents, and
+// those are exactly the connected components of the definition.
+func TestPropertyOrderBatchesAndReplays(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		alerts := genScenario(t)
+		e := mustEngine(t, correlate.DefaultConfig())
+
+		ref := correlate.NewMemory()
+		run(t, e, ref, alerts)
+		want := outcome(ref)
+		if got, def := memberSets(ref), components(alerts, correlate.DefaultWindow); !reflect.DeepEqual(got, def) {
+			t.Fatalf("groups differ from the definition:\n got %v\nwant %v", got, def)
+		}
+
+		perm := rapid.Permutation(alerts).Draw(t, "order")
+		var batches [][]alert.Alert
+		for rest := perm; len(rest) > 0; {
+			k := rapid.IntRange(1, len(rest)).Draw(t, "batchSize")
+			batches = append(batches, rest[:k])
+			rest = rest[k:]
+		}
+		// Double delivery: some batches arrive again, right away or later.
+		var deliveries [][]alert.Alert
+		for i, b := range batches {
+			deliveries = append(deliveries, b)
+			if rapid.Bool().Draw(t, "redeliver") {
+				deliveries = append(deliveries, batches[rapid.IntRange(0, i).Draw(t, "which")])
+			}
+		}
+		mem := correlate.NewMemory()
+		run(t, e, mem, deliveries...)
+		if got := outcome(mem); !reflect.DeepEqual(got, want) {
+			t.Fatalf("outcome depends on delivery:\n got %q\nwant %q", got, want)
+		}
+	})
+}

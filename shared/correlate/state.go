@@ -1,0 +1,212 @@
+package correlate
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"sort"
+	"time"
+
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/incident"
+	"github.com/muster-sec/muster/shared/killchain"
+)
+
+// ErrNotFound is returned by a State for a record that does not exist.
+var ErrNotFound = errors.New("correlation record not found")
+
+// ErrConflict is returned by a Store when a record changed since it was
+// read (optimistic locking); the caller reloads and applies again.
+var ErrConflict = errors.New("correlation record changed concurrently")
+
+// DayLayout is the layout of key-day days (UTC).
+const DayLayout = "2006-01-02"
+
+// Day returns the UTC day of t as "yyyy-mm-dd".
+func Day(t time.Time) string { return t.UTC().Format(DayLayout) }
+
+// KeyDayID names the key-day record of one correlation key on one UTC day.
+type KeyDayID struct {
+	Key alert.Key
+	Day string
+}
+
+// Entry is one alert indexed under a key-day: enough to link a later alert
+// to it and to explain the link.
+type Entry struct {
+	FirstSeen time.Time `json:"t"`
+	// Group is the group the alert joined when it was indexed; follow the
+	// group's mergedInto to find where it lives now.
+	Group string `json:"g"`
+	// Name is the alert's display name (shortened), for reasons.
+	Name string `json:"n,omitempty"`
+	// Resources are the alert's resource ids (at most maxEntryResources),
+	// for noisy-key detection.
+	Resources []string `json:"r,omitempty"`
+}
+
+const (
+	maxEntryName      = 120
+	maxEntryResources = 8
+)
+
+// KeyDay is the correlation index of one key on one UTC day: the alerts
+// seen with the key (by firstSeen day) and whether the key turned noisy.
+type KeyDay struct {
+	Key     alert.Key        `json:"key"`
+	Day     string           `json:"day"`
+	Entries map[string]Entry `json:"entries"`
+	// Noisy is set when the key linked more than NoisyKeyResources
+	// resources within the window; from then on it links nothing within
+	// the window of this day.
+	Noisy      bool      `json:"noisy,omitempty"`
+	NoisySince time.Time `json:"noisySince,omitzero"`
+	// Version is the stored version (0: not stored yet).
+	Version int64 `json:"version"`
+}
+
+// ID returns the record's id.
+func (k *KeyDay) ID() KeyDayID { return KeyDayID{Key: k.Key, Day: k.Day} }
+
+func (k *KeyDay) clone() *KeyDay {
+	c := *k
+	c.Entries = make(map[string]Entry, len(k.Entries)+1)
+	for id, e := range k.Entries {
+		c.Entries[id] = e
+	}
+	return &c
+}
+
+// Member is one alert of a group: why it joined and the alert fields the
+// incident's derived fields are computed from.
+type Member struct {
+	incident.Membership
+	Name      string         `json:"name,omitempty"`
+	Provider  string         `json:"provider"`
+	Severity  alert.Severity `json:"severity"`
+	Stages    killchain.Set  `json:"stages"`
+	FirstSeen time.Time      `json:"firstSeen"`
+	LastSeen  time.Time      `json:"lastSeen"`
+	Status    alert.Status   `json:"status,omitempty"`
+	Count     int            `json:"count,omitempty"`
+}
+
+// Group is a connected component of linked alerts: the visible Incident
+// (the part the API and the responder read) and the correlator's private
+// state (members, forced flag). A group with IsIncident false has not
+// reached the incident threshold and is invisible.
+type Group struct {
+	Incident   incident.Incident
+	IsIncident bool
+	// Forced is set when a member's source already called it an incident.
+	Forced  bool
+	Members []Member
+	// Version is the stored version (0: not stored yet).
+	Version int64
+
+	index map[string]int
+}
+
+// GroupState is the private part of a Group, stored as the incident item's
+// "group" attribute.
+type GroupState struct {
+	Forced  bool     `json:"forced,omitempty"`
+	Members []Member `json:"members"`
+}
+
+// State returns the private part of g.
+func (g *Group) State() GroupState { return GroupState{Forced: g.Forced, Members: g.Members} }
+
+// NewGroupFrom rebuilds a Group from its stored parts.
+func NewGroupFrom(inc incident.Incident, st GroupState, isIncident bool, version int64) *Group {
+	inc.Version = version
+	return &Group{Incident: inc, IsIncident: isIncident, Forced: st.Forced, Members: st.Members, Version: version}
+}
+
+// ID returns the group's id (the incident id).
+func (g *Group) ID() string { return g.Incident.ID }
+
+// Member returns the member with alertID.
+func (g *Group) Member(alertID string) (Member, bool) {
+	if i, ok := g.memberIndex(alertID); ok {
+		return g.Members[i], true
+	}
+	return Member{}, false
+}
+
+func (g *Group) memberIndex(alertID string) (int, bool) {
+	if g.index == nil || len(g.index) != len(g.Members) {
+		g.index = make(map[string]int, len(g.Members))
+		for i, m := range g.Members {
+			g.index[m.AlertID] = i
+		}
+	}
+	i, ok := g.index[alertID]
+	return i, ok
+}
+
+// MemberIDs returns the ids of the group's alerts, sorted.
+func (g *Group) MemberIDs() []string {
+	out := make([]string, len(g.Members))
+	for i, m := range g.Members {
+		out[i] = m.AlertID
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Stages returns the distinct kill-chain stages of the group's alerts.
+func (g *Group) Stages() killchain.Set {
+	var s killchain.Set
+	for _, m := range g.Members {
+		s = s.Union(m.Stages)
+	}
+	return s
+}
+
+// Live reports whether the group still grows: not merged into another one.
+func (g *Group) Live() bool { return g.Incident.MergedInto == "" }
+
+func (g *Group) clone() *Group {
+	c := *g
+	c.Members = append(make([]Member, 0, len(g.Members)+1), g.Members...)
+	c.index = nil
+	inc := &c.Incident
+	inc.Resources = cloneResources(inc.Resources)
+	inc.Tactics = append([]killchain.Stage(nil), inc.Tactics...)
+	inc.Techniques = append([]string(nil), inc.Techniques...)
+	inc.Entities = append([]alert.Entity(nil), inc.Entities...)
+	inc.Sources = append([]string(nil), inc.Sources...)
+	return &c
+}
+
+func cloneResources(in []alert.Resource) []alert.Resource {
+	out := make([]alert.Resource, len(in))
+	for i, r := range in {
+		out[i] = r
+		if r.Tags != nil {
+			out[i].Tags = make(map[string]string, len(r.Tags))
+			for k, v := range r.Tags {
+				out[i].Tags[k] = v
+			}
+		}
+	}
+	return out
+}
+
+// GroupIDFor is the deterministic id of a group started by alertID: two
+// workers starting the same group compute the same id, so the second
+// one's conditional create fails instead of duplicating the group.
+func GroupIDFor(alertID string) string {
+	h := sha256.Sum256([]byte("muster-group\x00" + alertID))
+	return hex.EncodeToString(h[:12])
+}
+
+// State is what the engine reads: key-day records and groups. It returns
+// ErrNotFound for records that do not exist. The engine never modifies the
+// values it gets; it works on copies and returns the new versions in
+// Changes.
+type State interface {
+	KeyDay(id KeyDayID) (*KeyDay, error)
+	Group(id string) (*Group, error)
+}
