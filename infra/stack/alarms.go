@@ -1,0 +1,116 @@
+package stack
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// alarms: every dead-letter queue with a message, stream iterator age,
+// function errors and throttles, API 5xx and failed playbook executions, to
+// the alarm topic; and a dashboard of the same.
+func (b *builder) alarms() error {
+	if b.p.AlarmEmail != "" {
+		dlq := b.queue("AlarmEmailDLQ", "alarm-email")
+		b.AlarmTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(b.p.AlarmEmail),
+			&awssnssubscriptions.EmailSubscriptionProps{DeadLetterQueue: dlq}))
+	}
+	five := awscdk.Duration_Minutes(jsii.Number(5))
+	action := awscloudwatchactions.NewSnsAction(b.AlarmTopic)
+	alarm := func(id, desc string, m awscloudwatch.IMetric, threshold float64) awscloudwatch.Alarm {
+		a := awscloudwatch.NewAlarm(b.st, jsii.String(id), &awscloudwatch.AlarmProps{
+			AlarmDescription:   jsii.String(desc),
+			Metric:             m,
+			Threshold:          jsii.Number(threshold),
+			EvaluationPeriods:  jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		a.AddAlarmAction(action)
+		a.AddOkAction(action)
+		return a
+	}
+	var dlqMetrics []awscloudwatch.IMetric
+	for _, q := range b.dlqs {
+		m := q.queue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+			Period: five, Statistic: jsii.String("Maximum"), Label: jsii.String(q.name),
+		})
+		dlqMetrics = append(dlqMetrics, m)
+		alarm("DLQ"+alarmID(q.name)+"Alarm", "Dead-letter queue "+q.name+" holds messages: something was not processed", m, 1)
+	}
+	var errs, throttles, durations, iterAges []awscloudwatch.IMetric
+	for _, name := range FunctionNames {
+		fn := b.Functions[name]
+		e := fn.MetricErrors(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum"), Label: jsii.String(name)})
+		t := fn.MetricThrottles(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum"), Label: jsii.String(name)})
+		errs, throttles = append(errs, e), append(throttles, t)
+		durations = append(durations, fn.MetricDuration(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("p95"), Label: jsii.String(name)}))
+		alarm(title(name)+"ErrorsAlarm", "Function "+name+" returned errors", e, 1)
+		alarm(title(name)+"ThrottlesAlarm", "Function "+name+" was throttled", t, 1)
+		if name == Correlator || name == Responder {
+			age := fn.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum"), Label: jsii.String(name)})
+			iterAges = append(iterAges, age)
+			alarm(title(name)+"IteratorAgeAlarm", "Stream consumer "+name+" is falling behind the table stream",
+				age, float64(b.p.IteratorAgeAlarmSeconds)*1000)
+		}
+	}
+	api5xx := b.API.MetricServerError(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")})
+	alarm("Api5xxAlarm", "The API answered with 5xx errors", api5xx, 1)
+	if b.StateMachine != nil {
+		alarm("IsolateInstanceFailedAlarm", "The isolate-instance playbook failed",
+			b.StateMachine.MetricFailed(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")}), 1)
+	}
+
+	graph := func(title string, metrics []awscloudwatch.IMetric) awscloudwatch.IWidget {
+		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+			Title: jsii.String(title), Left: &metrics, Width: jsii.Number(12),
+		})
+	}
+	api := []awscloudwatch.IMetric{
+		b.API.MetricCount(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")}),
+		b.API.MetricClientError(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")}),
+		api5xx,
+	}
+	dash := awscloudwatch.NewDashboard(b.st, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
+		DashboardName: jsii.String(b.p.StackName),
+	})
+	dash.AddWidgets(graph("API requests, 4xx, 5xx", api),
+		graph("API latency p95", []awscloudwatch.IMetric{b.API.MetricLatency(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("p95")})}))
+	dash.AddWidgets(graph("Function errors", errs), graph("Function throttles", throttles))
+	dash.AddWidgets(graph("Function duration p95", durations), graph("Stream iterator age (ms)", iterAges))
+	dash.AddWidgets(graph("Dead-letter queue depth", dlqMetrics))
+	return nil
+}
+
+func alarmID(name string) string {
+	out := make([]byte, 0, len(name))
+	up := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c == '-' {
+			up = true
+			continue
+		}
+		if up && c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		up = false
+		out = append(out, c)
+	}
+	return string(out)
+}
+
+func (b *builder) outputs() error {
+	out := func(id, desc string, v *string) {
+		awscdk.NewCfnOutput(b.st, jsii.String(id), &awscdk.CfnOutputProps{Value: v, Description: jsii.String(desc)})
+	}
+	out("ApiUrl", "Base URL of the Muster API (stage URL)", b.API.Url())
+	out("BusName", "Muster event bus name", b.Bus.EventBusName())
+	out("BusArn", "Muster event bus ARN", b.Bus.EventBusArn())
+	out("TableName", "Muster DynamoDB table", b.Table.TableName())
+	out("AlarmTopicArn", "SNS topic receiving Muster alarms", b.AlarmTopic.TopicArn())
+	out("ChatTopicArn", "SNS topic of the notify-chat playbook", b.ChatTopic.TopicArn())
+	return nil
+}

@@ -1,0 +1,165 @@
+package stack
+
+import (
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Route is one path of the REST API, its methods and the function serving it.
+type Route struct {
+	Path     string
+	Methods  []string
+	Function string
+}
+
+// Routes is every route of the API (DESIGN.md, "HTTP API"). Webhooks go to
+// ingest, everything else to query (which also serves the console).
+var Routes = []Route{
+	{"/healthz", []string{"GET"}, Query},
+	{"/", []string{"GET"}, Query},
+	{"/assets/{proxy+}", []string{"GET"}, Query},
+	{"/openapi.json", []string{"GET"}, Query},
+	{"/webhooks/{provider}", []string{"POST"}, Ingest},
+	{"/alerts", []string{"GET"}, Query},
+	{"/alerts/{id}", []string{"GET"}, Query},
+	{"/incidents", []string{"GET"}, Query},
+	{"/incidents/{id}", []string{"GET", "PATCH"}, Query},
+	{"/incidents/{id}/alerts", []string{"GET"}, Query},
+	{"/incidents/{id}/summary", []string{"GET"}, Query},
+	{"/incidents/{id}/comments", []string{"GET", "POST"}, Query},
+	{"/incidents/{id}/actions", []string{"GET"}, Query},
+	{"/incidents/{id}/respond", []string{"POST"}, Query},
+	{"/incidents/{id}/suppress", []string{"POST"}, Query},
+	{"/suppression-rules", []string{"GET", "POST"}, Query},
+	{"/suppression-rules/simulate", []string{"POST"}, Query},
+	{"/suppression-rules/{id}", []string{"GET", "PATCH", "DELETE"}, Query},
+	{"/playbooks", []string{"GET"}, Query},
+}
+
+// accessLogFormat is the JSON access log line. It never includes headers,
+// so neither bearer tokens nor webhook signatures reach the logs.
+const accessLogFormat = `{"requestId":"$context.requestId","extendedRequestId":"$context.extendedRequestId",` +
+	`"ip":"$context.identity.sourceIp","userAgent":"$context.identity.userAgent","requestTime":"$context.requestTime",` +
+	`"httpMethod":"$context.httpMethod","resourcePath":"$context.resourcePath","path":"$context.path",` +
+	`"status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength",` +
+	`"responseLatency":"$context.responseLatency","integrationLatency":"$context.integration.latency",` +
+	`"integrationStatus":"$context.integration.status","errorType":"$context.error.responseType",` +
+	`"errorMessage":"$context.error.message","wafStatus":"$context.waf.status"}`
+
+func (b *builder) api() error {
+	access := b.logGroup("ApiAccessLogs")
+	props := &awsapigateway.RestApiProps{
+		RestApiName: jsii.String(b.p.StackName + "-api"),
+		Description: jsii.String("Muster API: webhooks, alerts, incidents, suppression rules, playbooks, console"),
+		EndpointConfiguration: &awsapigateway.EndpointConfiguration{
+			Types: &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
+		},
+		// The account-level role API Gateway needs to write logs at all.
+		CloudWatchRole:              b.p.APICloudWatchRole,
+		CloudWatchRoleRemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		MinCompressionSize:          awscdk.Size_Kibibytes(jsii.Number(1)),
+		DeployOptions: &awsapigateway.StageOptions{
+			StageName:            jsii.String(b.p.APIStageName),
+			ThrottlingRateLimit:  jsii.Number(b.p.APIThrottleRate),
+			ThrottlingBurstLimit: jsii.Number(float64(b.p.APIThrottleBurst)),
+			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(access),
+			AccessLogFormat:      awsapigateway.AccessLogFormat_Custom(jsii.String(accessLogFormat)),
+			// Execution logs for errors only, and never request or response
+			// bodies (DataTraceEnabled false): bodies hold alert data.
+			LoggingLevel:     awsapigateway.MethodLoggingLevel_ERROR,
+			DataTraceEnabled: jsii.Bool(false),
+			MetricsEnabled:   jsii.Bool(true),
+			TracingEnabled:   jsii.Bool(b.p.Tracing),
+		},
+	}
+	if len(b.p.CORSOrigins) > 0 {
+		props.DefaultCorsPreflightOptions = &awsapigateway.CorsOptions{
+			AllowOrigins:  jsii.Strings(b.p.CORSOrigins...),
+			AllowMethods:  jsii.Strings("GET", "POST", "PATCH", "DELETE", "OPTIONS"),
+			AllowHeaders:  jsii.Strings("Authorization", "Content-Type", "If-Match", "X-Muster-Timestamp", "X-Muster-Signature"),
+			ExposeHeaders: jsii.Strings("ETag", "Location"),
+			MaxAge:        awscdk.Duration_Hours(jsii.Number(1)),
+		}
+	}
+	api := awsapigateway.NewRestApi(b.st, jsii.String("Api"), props)
+	b.API = api
+
+	// One invoke permission per function for the whole API rather than one
+	// per method: fewer resources, same boundary (this API only).
+	integrations := map[string]awsapigateway.LambdaIntegration{}
+	for _, name := range []string{Ingest, Query} {
+		integrations[name] = awsapigateway.NewLambdaIntegration(b.Functions[name], &awsapigateway.LambdaIntegrationOptions{
+			ScopePermissionToMethod: jsii.Bool(false),
+		})
+	}
+	for _, r := range Routes {
+		res := api.Root()
+		for _, part := range strings.Split(strings.Trim(r.Path, "/"), "/") {
+			if part == "" {
+				continue
+			}
+			if child := res.GetResource(jsii.String(part)); child != nil {
+				res = child
+			} else {
+				res = res.AddResource(jsii.String(part), nil)
+			}
+		}
+		for _, m := range r.Methods {
+			// Authentication is enforced in the handlers (see doc.go), so the
+			// gateway passes every request through.
+			res.AddMethod(jsii.String(m), integrations[r.Function], &awsapigateway.MethodOptions{
+				AuthorizationType: awsapigateway.AuthorizationType_NONE,
+			})
+		}
+	}
+
+	// Errors produced by the gateway itself (throttling, 413, missing
+	// route) in the API's problem+json shape.
+	for id, typ := range map[string]awsapigateway.ResponseType{
+		"Default4xx": awsapigateway.ResponseType_DEFAULT_4XX(),
+		"Default5xx": awsapigateway.ResponseType_DEFAULT_5XX(),
+	} {
+		api.AddGatewayResponse(jsii.String(id), &awsapigateway.GatewayResponseOptions{
+			Type:            typ,
+			ResponseHeaders: &map[string]*string{"Content-Type": jsii.String("'application/problem+json'")},
+			Templates: &map[string]*string{"application/json": jsii.String(
+				`{"type":"about:blank","title":$context.error.messageString,"requestId":"$context.requestId"}`)},
+		})
+	}
+
+	url := b.p.PublicURL
+	if url == "" {
+		// From the API id, not api.Url(): the stage depends on the methods,
+		// which depend on the functions, so the stage URL would be a cycle.
+		url = "https://" + *api.RestApiId() + ".execute-api." + *awscdk.Aws_REGION() + "." + *awscdk.Aws_URL_SUFFIX() + "/" + b.p.APIStageName
+	}
+	for _, fn := range b.Functions {
+		fn.AddEnvironment(jsii.String("MUSTER_API_URL"), jsii.String(url), nil)
+	}
+
+	suppress(api,
+		rule{id: "AwsSolutions-APIG4", reason: "Authentication is enforced in the handlers (shared/auth): webhooks may be HMAC-signed over the raw body, which an API Gateway authorizer cannot see; one implementation serves local and cloud. Only /healthz and the static console are open."},
+		rule{id: "AwsSolutions-COG4", reason: "Callers are alert sources and bots with bearer tokens or HMAC signatures, not Cognito users; see AwsSolutions-APIG4."},
+		rule{id: "AwsSolutions-APIG2", reason: "Bodies are validated by the handlers against each provider's format (with per-item results); a gateway model would reject valid provider batches."},
+		rule{id: "AwsSolutions-APIG3", reason: "Stage throttling limits request rates; associating a regional WAF web ACL is an account-level choice documented in docs/deploy.md."},
+		rule{id: "AwsSolutions-IAM4", appliesTo: []string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"},
+			reason: "The account-level API Gateway logging role uses AWS's purpose-built managed policy; it is required for access and execution logs."},
+	)
+	if !b.p.Tracing {
+		suppress(api, rule{id: "Serverless-APIGWXrayEnabled", reason: "X-Ray tracing is opt-in (context tracing=true)."})
+	}
+	return nil
+}
+
+// lambdaFunctions returns the functions in FunctionNames order.
+func (b *builder) lambdaFunctions() []awslambda.Function {
+	out := make([]awslambda.Function, 0, len(FunctionNames))
+	for _, n := range FunctionNames {
+		out = append(out, b.Functions[n])
+	}
+	return out
+}

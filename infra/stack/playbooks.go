@@ -1,0 +1,285 @@
+package stack
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctionstasks"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/muster-sec/muster/shared/resources"
+)
+
+// Playbook rule patterns on the Muster bus. The chat playbook notifies on
+// every new incident, and on updates and status changes of incidents that
+// are High or Critical.
+var (
+	NotifyCreatedPattern = mustJSON(map[string]any{
+		"source":      []string{resources.EventSource},
+		"detail-type": []string{DetailIncidentCreated},
+	})
+	NotifyEscalatedPattern = mustJSON(map[string]any{
+		"source":      []string{resources.EventSource},
+		"detail-type": []string{DetailIncidentUpdated, DetailIncidentStatusChanged},
+		"detail":      map[string]any{"incident": map[string]any{"severity": []string{"High", "Critical"}}},
+	})
+	IsolateInstancePattern = mustJSON(map[string]any{
+		"source":      []string{resources.EventSource},
+		"detail-type": []string{DetailIncidentResponseRequested},
+		"detail":      map[string]any{"playbook": []string{IsolateInstancePlaybook}},
+	})
+)
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // static values above; cannot fail
+	}
+	return string(b)
+}
+
+// Target delivery settings: EventBridge retries for up to maxEventAge, then
+// the event goes to the target's dead-letter queue (never dropped).
+const (
+	targetRetryAttempts = 10
+	targetMaxEventHours = 6
+)
+
+// findings routes GuardDuty and Security Hub findings from the default bus
+// to ingest.
+func (b *builder) findings() error {
+	pattern, err := eventPattern(resources.FindingsRule.Pattern)
+	if err != nil {
+		return err
+	}
+	dlq := b.queue("FindingsDLQ", "findings-rule")
+	awsevents.NewRule(b.st, jsii.String("FindingsRule"), &awsevents.RuleProps{
+		RuleName:     jsii.String(resources.FindingsRule.Name),
+		Description:  jsii.String(resources.FindingsRule.Description),
+		EventPattern: pattern, // no EventBus: the account's default bus
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(b.Functions[Ingest], &awseventstargets.LambdaFunctionProps{
+			DeadLetterQueue: dlq,
+			RetryAttempts:   jsii.Number(targetRetryAttempts),
+			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(targetMaxEventHours)),
+		})},
+	})
+	return nil
+}
+
+func (b *builder) playbooks() error {
+	if err := b.chatPlaybook(); err != nil {
+		return err
+	}
+	if b.p.QuarantineSecurityGroupID == "" {
+		awscdk.Annotations_Of(b.st).AddInfo(jsii.String(
+			"isolate-instance playbook not deployed: set context " + CtxQuarantineSG + " to enable it"))
+		return nil
+	}
+	return b.isolatePlaybook()
+}
+
+// chatPlaybook: incident created or escalated → SNS topic (subscribe chat
+// tools, e-mail or a Lambda to it), and optionally an API destination that
+// posts a chat message straight to a webhook.
+func (b *builder) chatPlaybook() error {
+	dlq := b.queue("ChatDLQ", "chat-playbook")
+	targets := []awsevents.IRuleTarget{awseventstargets.NewSnsTopic(b.ChatTopic, &awseventstargets.SnsTopicProps{
+		DeadLetterQueue: dlq,
+		RetryAttempts:   jsii.Number(targetRetryAttempts),
+		MaxEventAge:     awscdk.Duration_Hours(jsii.Number(targetMaxEventHours)),
+	})}
+	if b.p.ChatWebhookURL != "" {
+		conn := awsevents.NewConnection(b.st, jsii.String("ChatConnection"), &awsevents.ConnectionProps{
+			Description: jsii.String("Muster chat webhook"),
+			// A dynamic reference to Secrets Manager: the value never
+			// appears in the template.
+			Authorization: awsevents.Authorization_ApiKey(jsii.String(b.p.ChatAuthHeader),
+				awscdk.SecretValue_SecretsManager(jsii.String(b.p.ChatConnectionSecretARN), nil)),
+		})
+		dest := awsevents.NewApiDestination(b.st, jsii.String("ChatDestination"), &awsevents.ApiDestinationProps{
+			Connection:         conn,
+			Endpoint:           jsii.String(b.p.ChatWebhookURL),
+			HttpMethod:         awsevents.HttpMethod_POST,
+			RateLimitPerSecond: jsii.Number(1),
+			Description:        jsii.String("Muster incident notifications to chat"),
+		})
+		text := "Muster: " + *awsevents.EventField_FromPath(jsii.String("$.detail-type")) +
+			" [" + *awsevents.EventField_FromPath(jsii.String("$.detail.incident.severity")) + "] " +
+			*awsevents.EventField_FromPath(jsii.String("$.detail.incident.title")) +
+			" (" + *awsevents.EventField_FromPath(jsii.String("$.detail.incident.id")) + ")"
+		targets = append(targets, awseventstargets.NewApiDestination(dest, &awseventstargets.ApiDestinationProps{
+			Event:           awsevents.RuleTargetInput_FromObject(map[string]any{"text": text}),
+			DeadLetterQueue: dlq,
+			RetryAttempts:   jsii.Number(targetRetryAttempts),
+			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(targetMaxEventHours)),
+		}))
+	}
+	for _, r := range []struct{ id, src string }{
+		{"NotifyCreatedRule", NotifyCreatedPattern},
+		{"NotifyEscalatedRule", NotifyEscalatedPattern},
+	} {
+		id, src := r.id, r.src
+		pattern, err := eventPattern(src)
+		if err != nil {
+			return err
+		}
+		awsevents.NewRule(b.st, jsii.String(id), &awsevents.RuleProps{
+			EventBus:     b.Bus,
+			Description:  jsii.String("Playbook notify-chat: " + src),
+			EventPattern: pattern,
+			Targets:      &targets,
+		})
+	}
+	return nil
+}
+
+// isolatePlaybook: on "Incident Response Requested" for isolate-instance, a
+// state machine moves the instance to the quarantine security group, then
+// snapshots each of its EBS volumes (tagged with the incident id).
+func (b *builder) isolatePlaybook() error {
+	sg := b.p.QuarantineSecurityGroupID
+	arn := func(resource, name string, noAccount bool) string {
+		c := &awscdk.ArnComponents{Service: jsii.String("ec2"), Resource: jsii.String(resource), ResourceName: jsii.String(name)}
+		if noAccount {
+			c.Account = jsii.String("")
+		}
+		return *b.st.FormatArn(c)
+	}
+	retry := &awsstepfunctions.RetryProps{
+		Errors:      jsii.Strings("Ec2.RequestLimitExceeded", "Ec2.InternalError", "Ec2.ServiceUnavailable", "Ec2.Unavailable"),
+		Interval:    awscdk.Duration_Seconds(jsii.Number(2)),
+		MaxAttempts: jsii.Number(4),
+		BackoffRate: jsii.Number(2),
+	}
+	failed := awsstepfunctions.NewFail(b.st, jsii.String("IsolationFailed"), &awsstepfunctions.FailProps{
+		Error: jsii.String("IsolationFailed"), Cause: jsii.String("An EC2 call failed after retries; see the execution's error output."),
+	})
+	catch := &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.error")}
+
+	quarantine := awsstepfunctionstasks.NewCallAwsService(b.st, jsii.String("MoveToQuarantineGroup"), &awsstepfunctionstasks.CallAwsServiceProps{
+		Service: jsii.String("ec2"),
+		Action:  jsii.String("modifyInstanceAttribute"),
+		Parameters: &map[string]any{
+			"InstanceId": awsstepfunctions.JsonPath_StringAt(jsii.String("$.detail.parameters.instanceId")),
+			"Groups":     []string{sg},
+		},
+		IamAction:    jsii.String("ec2:ModifyInstanceAttribute"),
+		IamResources: jsii.Strings(arn("instance", "*", false), arn("security-group", sg, false)),
+		ResultPath:   awsstepfunctions.JsonPath_DISCARD(),
+	})
+	quarantine.AddRetry(retry).AddCatch(failed, catch)
+
+	describe := awsstepfunctionstasks.NewCallAwsService(b.st, jsii.String("FindVolumes"), &awsstepfunctionstasks.CallAwsServiceProps{
+		Service: jsii.String("ec2"),
+		Action:  jsii.String("describeInstances"),
+		Parameters: &map[string]any{
+			"InstanceIds": awsstepfunctions.JsonPath_Array(awsstepfunctions.JsonPath_StringAt(jsii.String("$.detail.parameters.instanceId"))),
+		},
+		IamAction:    jsii.String("ec2:DescribeInstances"),
+		IamResources: jsii.Strings("*"), // DescribeInstances has no resource-level permissions
+		ResultSelector: &map[string]any{
+			"volumeIds": awsstepfunctions.JsonPath_ListAt(jsii.String("$.Reservations[0].Instances[0].BlockDeviceMappings[*].Ebs.VolumeId")),
+		},
+		ResultPath: jsii.String("$.instance"),
+	})
+	describe.AddRetry(retry).AddCatch(failed, catch)
+
+	snapshot := awsstepfunctionstasks.NewCallAwsService(b.st, jsii.String("SnapshotVolume"), &awsstepfunctionstasks.CallAwsServiceProps{
+		Service: jsii.String("ec2"),
+		Action:  jsii.String("createSnapshot"),
+		Parameters: &map[string]any{
+			"VolumeId": awsstepfunctions.JsonPath_StringAt(jsii.String("$.volumeId")),
+			"Description": awsstepfunctions.JsonPath_Format(jsii.String("Muster incident {} isolate-instance {}"),
+				awsstepfunctions.JsonPath_StringAt(jsii.String("$.incidentId")), awsstepfunctions.JsonPath_StringAt(jsii.String("$.instanceId"))),
+			"TagSpecifications": []any{map[string]any{
+				"ResourceType": "snapshot",
+				"Tags": []any{
+					map[string]any{"Key": "muster:incident", "Value": awsstepfunctions.JsonPath_StringAt(jsii.String("$.incidentId"))},
+					map[string]any{"Key": "muster:playbook", "Value": IsolateInstancePlaybook},
+				},
+			}},
+		},
+		IamAction:    jsii.String("ec2:CreateSnapshot"),
+		IamResources: jsii.Strings(arn("volume", "*", false), arn("snapshot", "*", true)),
+		AdditionalIamStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:    jsii.Strings("ec2:CreateTags"),
+			Resources:  jsii.Strings(arn("snapshot", "*", true)),
+			Conditions: &map[string]any{"StringEquals": map[string]any{"ec2:CreateAction": "CreateSnapshot"}},
+		})},
+	})
+	snapshot.AddRetry(retry)
+
+	volumes := awsstepfunctions.NewMap(b.st, jsii.String("SnapshotVolumes"), &awsstepfunctions.MapProps{
+		ItemsPath: jsii.String("$.instance.volumeIds"),
+		ItemSelector: &map[string]any{
+			"volumeId":   awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Map.Item.Value")),
+			"incidentId": awsstepfunctions.JsonPath_StringAt(jsii.String("$.detail.incident.id")),
+			"instanceId": awsstepfunctions.JsonPath_StringAt(jsii.String("$.detail.parameters.instanceId")),
+		},
+		MaxConcurrency: jsii.Number(4),
+		ResultPath:     jsii.String("$.snapshots"),
+	})
+	volumes.ItemProcessor(snapshot, nil)
+	volumes.AddCatch(failed, catch)
+
+	missing := awsstepfunctions.NewFail(b.st, jsii.String("MissingInstanceId"), &awsstepfunctions.FailProps{
+		Error: jsii.String("MissingInstanceId"), Cause: jsii.String("The request has no parameters.instanceId."),
+	})
+	done := awsstepfunctions.NewSucceed(b.st, jsii.String("Isolated"), nil)
+	definition := awsstepfunctions.NewChoice(b.st, jsii.String("HasInstanceId"), nil).
+		When(awsstepfunctions.Condition_IsPresent(jsii.String("$.detail.parameters.instanceId")),
+			quarantine.Next(describe).Next(volumes).Next(done), nil).
+		Otherwise(missing)
+
+	logs := b.logGroup("IsolateInstanceLogs")
+	sm := awsstepfunctions.NewStateMachine(b.st, jsii.String("IsolateInstance"), &awsstepfunctions.StateMachineProps{
+		Comment:          jsii.String("Muster playbook isolate-instance: quarantine security group, then snapshot every volume"),
+		DefinitionBody:   awsstepfunctions.DefinitionBody_FromChainable(definition),
+		StateMachineType: awsstepfunctions.StateMachineType_STANDARD,
+		Timeout:          awscdk.Duration_Minutes(jsii.Number(30)),
+		Logs: &awsstepfunctions.LogOptions{
+			Destination:          logs,
+			Level:                awsstepfunctions.LogLevel_ALL,
+			IncludeExecutionData: jsii.Bool(true),
+		},
+		TracingEnabled: jsii.Bool(b.p.Tracing),
+	})
+	b.StateMachine = sm
+	suppress(sm,
+		rule{id: "AwsSolutions-IAM5", appliesTo: []string{"Resource::*"},
+			reason: "ec2:DescribeInstances and the CloudWatch Logs delivery actions used for state machine logging support no resource-level permissions."},
+		rule{id: "AwsSolutions-IAM5", appliesTo: []string{
+			"Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*",
+			"Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:volume/*",
+			"Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*",
+		}, reason: "The playbook acts on the instance named in the request, unknown until run time; it can only move instances into the one quarantine group, snapshot volumes and tag the snapshots it creates."},
+	)
+	if !b.p.Tracing {
+		suppress(sm,
+			rule{id: "AwsSolutions-SF2", reason: "X-Ray tracing is opt-in (context tracing=true); executions are fully logged (level ALL)."},
+			rule{id: "Serverless-StepFunctionStateMachineXray", reason: "X-Ray tracing is opt-in (context tracing=true); executions are fully logged (level ALL)."},
+		)
+	}
+
+	pattern, err := eventPattern(IsolateInstancePattern)
+	if err != nil {
+		return fmt.Errorf("isolate-instance rule: %w", err)
+	}
+	dlq := b.queue("IsolateInstanceDLQ", "isolate-instance-playbook")
+	awsevents.NewRule(b.st, jsii.String("IsolateInstanceRule"), &awsevents.RuleProps{
+		EventBus:     b.Bus,
+		Description:  jsii.String("Playbook " + IsolateInstancePlaybook),
+		EventPattern: pattern,
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSfnStateMachine(sm, &awseventstargets.SfnStateMachineProps{
+			DeadLetterQueue: dlq,
+			RetryAttempts:   jsii.Number(targetRetryAttempts),
+			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(targetMaxEventHours)),
+		})},
+	})
+	return nil
+}

@@ -1,0 +1,401 @@
+package stack
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/muster-sec/muster/shared/resources"
+)
+
+// Function names: the make build asset directories (dist/<name>/bootstrap)
+// and the keys of Props.Functions.
+const (
+	Ingest     = "ingest"
+	Correlator = "correlator"
+	Query      = "query"
+	Responder  = "responder"
+)
+
+// FunctionNames lists the four functions in a fixed order.
+var FunctionNames = []string{Ingest, Correlator, Query, Responder}
+
+// FunctionSettings sizes one function. Zero fields take the defaults of
+// DefaultFunctionSettings.
+type FunctionSettings struct {
+	MemoryMB       int
+	TimeoutSeconds int
+	// ReservedConcurrency caps (and reserves) concurrent executions; 0
+	// leaves the function on the account's unreserved pool. New accounts
+	// have a concurrency quota of 10, so reserving by default would make
+	// the first deployment fail there.
+	ReservedConcurrency int
+}
+
+// DefaultFunctionSettings are the sizes chosen for each function.
+//
+//   - ingest 512 MB / 30 s: parses and validates request bodies up to 1 MiB
+//     (hundreds of alerts in an Alertmanager group or an EventBridge batch),
+//     CPU scales with memory and 512 MB on arm64 keeps a 1 MiB batch well
+//     under a second; 30 s is above API Gateway's 29 s integration limit, so
+//     the client sees a 504 from the gateway rather than a killed function,
+//     and leaves room for DynamoDB retries on EventBridge deliveries.
+//   - correlator 1024 MB / 120 s: batches of resources.Correlator.BatchSize
+//     alerts, each loading and rewriting incident/group items with
+//     optimistic-locking retries; the connected-component merge is CPU work.
+//     120 s bounds a stuck batch; bisect-on-error halves it on failure.
+//   - query 512 MB / 29 s: bounded queries (limit, 1 MB pages, no Scan) and
+//     the embedded console; 29 s matches API Gateway's integration limit.
+//   - responder 256 MB / 60 s: decodes stream images and calls PutEvents in
+//     batches of 10 with backoff on retryable failures; I/O bound, so little
+//     memory, but time for a few backoff rounds per batch.
+var DefaultFunctionSettings = map[string]FunctionSettings{
+	Ingest:     {MemoryMB: 512, TimeoutSeconds: 30},
+	Correlator: {MemoryMB: 1024, TimeoutSeconds: 120},
+	Query:      {MemoryMB: 512, TimeoutSeconds: 29},
+	Responder:  {MemoryMB: 256, TimeoutSeconds: 60},
+}
+
+// Props are every name and setting of the stack. The zero value of each
+// field means "use the default" (see Defaults); booleans whose default is
+// true are pointers so that an explicit false is distinguishable.
+type Props struct {
+	// StackName is the CloudFormation stack name (default "Muster").
+	StackName string
+	// Account and Region pin the environment; empty leaves the stack
+	// environment-agnostic (the CLI's CDK_DEFAULT_* values are used by main).
+	Account, Region string
+
+	// AssetRoot is the directory holding <function>/bootstrap (make build's
+	// dist/). Required.
+	AssetRoot string
+
+	// TableName and BusName (default resources.DefaultTableName / DefaultBusName).
+	TableName string
+	BusName   string
+	// AlertRetentionDays is passed to the functions as MUSTER_ALERT_RETENTION_DAYS;
+	// items carry an expiresAt (TTL) that many days ahead (default 90).
+	AlertRetentionDays int
+	// DeletionProtection on the table (default true). When false the table
+	// is also removed with the stack; when true it is retained.
+	DeletionProtection *bool
+
+	// LogRetentionDays for function, API access and state machine logs
+	// (default 30). Must be a value CloudWatch Logs accepts.
+	LogRetentionDays int
+	// Functions overrides DefaultFunctionSettings per function.
+	Functions map[string]FunctionSettings
+	// Tracing turns on X-Ray for the functions, the API stage and the state
+	// machine (default false).
+	Tracing bool
+
+	// API settings.
+	APIStageName      string   // default "v1"
+	APIThrottleRate   float64  // steady requests per second (default 50)
+	APIThrottleBurst  int      // burst (default 100)
+	CORSOrigins       []string // none by default: no CORS at all
+	APICloudWatchRole *bool    // create the account-level API Gateway logging role (default true)
+	// PublicURL is the public base URL for links in events (MUSTER_API_URL);
+	// empty uses the stage's execute-api URL.
+	PublicURL string
+
+	// ArchiveRetentionDays of the event bus archive (default 30).
+	ArchiveRetentionDays int
+
+	// AlarmEmail, when set, subscribes that address to the alarm topic.
+	AlarmEmail string
+	// IteratorAgeAlarmSeconds is the stream iterator age alarm threshold
+	// (default 300).
+	IteratorAgeAlarmSeconds int
+
+	// AuthParamName is the SSM SecureString parameter holding the auth
+	// configuration (default "/muster/auth"). The operator creates it; the
+	// stack only references it by name.
+	AuthParamName string
+	// AuthParamKMSKeyARN is the customer managed key of that parameter; empty
+	// means the AWS managed key aws/ssm.
+	AuthParamKMSKeyARN string
+
+	// Playbooks is the playbook registry (JSON) given to query and responder
+	// as MUSTER_PLAYBOOKS; empty leaves the functions' built-in registry.
+	Playbooks string
+	// QuarantineSecurityGroupID enables the isolate-instance playbook: the
+	// security group an isolated instance is moved to. Empty: the playbook's
+	// state machine and rule are not deployed.
+	QuarantineSecurityGroupID string
+	// ChatWebhookURL and ChatConnectionSecretARN, both set, add an
+	// EventBridge API destination posting chat notifications to the webhook.
+	// The secret (Secrets Manager) holds the header value sent in
+	// ChatAuthHeader (default "Authorization").
+	ChatWebhookURL          string
+	ChatConnectionSecretARN string
+	ChatAuthHeader          string
+
+	// Correlator tuning passed through when set (see the correlator's doc).
+	CorrelationWindow    string // MUSTER_CORRELATION_WINDOW, e.g. "24h"
+	MinStages            int    // MUSTER_MIN_STAGES
+	MaxAlertsPerIncident int    // MUSTER_MAX_ALERTS_PER_INCIDENT
+	NoisyKeyResources    int    // MUSTER_NOISY_KEY_RESOURCES
+	ReopenResolved       *bool  // MUSTER_REOPEN_RESOLVED
+}
+
+// ErrInvalidProps wraps every validation failure of Props.
+var ErrInvalidProps = errors.New("invalid stack props")
+
+// logRetentionDays are the values CloudWatch Logs accepts.
+var logRetentionDays = map[int]bool{1: true, 3: true, 5: true, 7: true, 14: true, 30: true, 60: true, 90: true,
+	120: true, 150: true, 180: true, 365: true, 400: true, 545: true, 731: true, 1096: true, 1827: true,
+	2192: true, 2557: true, 2922: true, 3288: true, 3653: true}
+
+var sgPattern = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
+
+// Defaults returns p with every zero field set to its default.
+func (p Props) Defaults() Props {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	defInt := func(n *int, v int) {
+		if *n == 0 {
+			*n = v
+		}
+	}
+	def(&p.StackName, "Muster")
+	def(&p.TableName, resources.DefaultTableName)
+	def(&p.BusName, resources.DefaultBusName)
+	defInt(&p.AlertRetentionDays, 90)
+	if p.DeletionProtection == nil {
+		p.DeletionProtection = ptr(true)
+	}
+	defInt(&p.LogRetentionDays, 30)
+	fns := make(map[string]FunctionSettings, len(FunctionNames))
+	for _, name := range FunctionNames {
+		s := p.Functions[name]
+		d := DefaultFunctionSettings[name]
+		defInt(&s.MemoryMB, d.MemoryMB)
+		defInt(&s.TimeoutSeconds, d.TimeoutSeconds)
+		fns[name] = s
+	}
+	p.Functions = fns
+	def(&p.APIStageName, "v1")
+	if p.APIThrottleRate == 0 {
+		p.APIThrottleRate = 50
+	}
+	defInt(&p.APIThrottleBurst, 100)
+	if p.APICloudWatchRole == nil {
+		p.APICloudWatchRole = ptr(true)
+	}
+	defInt(&p.ArchiveRetentionDays, 30)
+	defInt(&p.IteratorAgeAlarmSeconds, 300)
+	def(&p.AuthParamName, "/muster/auth")
+	def(&p.ChatAuthHeader, "Authorization")
+	return p
+}
+
+// Validate reports the first invalid setting of p (after Defaults).
+func (p Props) Validate() error {
+	bad := func(field, format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrInvalidProps, field, fmt.Sprintf(format, args...))
+	}
+	if p.AssetRoot == "" {
+		return bad("AssetRoot", "required (the make build dist/ directory)")
+	}
+	if p.AlertRetentionDays < 1 {
+		return bad("AlertRetentionDays", "must be at least 1, got %d", p.AlertRetentionDays)
+	}
+	if !logRetentionDays[p.LogRetentionDays] {
+		return bad("LogRetentionDays", "%d is not a CloudWatch Logs retention value", p.LogRetentionDays)
+	}
+	for name, s := range p.Functions {
+		if s.MemoryMB < 128 || s.MemoryMB > 10240 {
+			return bad("Functions."+name+".MemoryMB", "must be 128..10240, got %d", s.MemoryMB)
+		}
+		if s.TimeoutSeconds < 1 || s.TimeoutSeconds > 900 {
+			return bad("Functions."+name+".TimeoutSeconds", "must be 1..900, got %d", s.TimeoutSeconds)
+		}
+		if s.ReservedConcurrency < 0 {
+			return bad("Functions."+name+".ReservedConcurrency", "must not be negative")
+		}
+	}
+	if p.APIThrottleRate < 0 || p.APIThrottleBurst < 0 {
+		return bad("APIThrottle", "rate and burst must not be negative")
+	}
+	for _, o := range p.CORSOrigins {
+		if o == "*" {
+			return bad("CORSOrigins", "a wildcard origin is not allowed: list the console origins")
+		}
+		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" {
+			return bad("CORSOrigins", "%q is not an origin (scheme://host[:port])", o)
+		}
+	}
+	if p.ArchiveRetentionDays < 1 {
+		return bad("ArchiveRetentionDays", "must be at least 1")
+	}
+	if !strings.HasPrefix(p.AuthParamName, "/") {
+		return bad("AuthParamName", "must be a path starting with /, got %q", p.AuthParamName)
+	}
+	if p.QuarantineSecurityGroupID != "" && !sgPattern.MatchString(p.QuarantineSecurityGroupID) {
+		return bad("QuarantineSecurityGroupID", "%q is not a security group id", p.QuarantineSecurityGroupID)
+	}
+	if (p.ChatWebhookURL == "") != (p.ChatConnectionSecretARN == "") {
+		return bad("ChatWebhookURL", "set both the webhook URL and the connection secret ARN, or neither")
+	}
+	if p.ChatWebhookURL != "" {
+		if u, err := url.Parse(p.ChatWebhookURL); err != nil || u.Scheme != "https" {
+			return bad("ChatWebhookURL", "must be an https URL")
+		}
+	}
+	if p.Playbooks != "" && !json.Valid([]byte(p.Playbooks)) {
+		return bad("Playbooks", "not valid JSON")
+	}
+	return nil
+}
+
+// Context keys, one per setting; docs/deploy.md documents each.
+const (
+	CtxStackName              = "stackName"
+	CtxAssetRoot              = "assetRoot"
+	CtxTableName              = "tableName"
+	CtxBusName                = "busName"
+	CtxAlertRetentionDays     = "alertRetentionDays"
+	CtxDeletionProtection     = "deletionProtection"
+	CtxLogRetentionDays       = "logRetentionDays"
+	CtxTracing                = "tracing"
+	CtxAPIStageName           = "apiStageName"
+	CtxAPIThrottleRate        = "apiThrottleRate"
+	CtxAPIThrottleBurst       = "apiThrottleBurst"
+	CtxCORSOrigins            = "corsOrigins"
+	CtxAPICloudWatchRole      = "apiCloudWatchRole"
+	CtxPublicURL              = "publicUrl"
+	CtxArchiveRetentionDays   = "archiveRetentionDays"
+	CtxAlarmEmail             = "alarmEmail"
+	CtxIteratorAgeAlarm       = "iteratorAgeAlarmSeconds"
+	CtxAuthParamName          = "authParamName"
+	CtxAuthParamKMSKeyARN     = "authParamKmsKeyArn"
+	CtxPlaybooks              = "playbooks"
+	CtxQuarantineSG           = "quarantineSecurityGroupId"
+	CtxChatWebhookURL         = "chatWebhookUrl"
+	CtxChatConnectionSecret   = "chatConnectionSecretArn"
+	CtxChatAuthHeader         = "chatAuthHeader"
+	CtxCorrelationWindow      = "correlationWindow"
+	CtxMinStages              = "minStages"
+	CtxMaxAlertsPerIncident   = "maxAlertsPerIncident"
+	CtxNoisyKeyResources      = "noisyKeyResources"
+	CtxReopenResolved         = "reopenResolved"
+	ctxFunctionMemorySuffix   = "MemoryMb"            // e.g. ingestMemoryMb
+	ctxFunctionTimeoutSuffix  = "TimeoutSeconds"      // e.g. correlatorTimeoutSeconds
+	ctxFunctionReservedSuffix = "ReservedConcurrency" // e.g. queryReservedConcurrency
+)
+
+// FromContext builds Props from CDK context values. get returns the raw
+// value of a key (nil when unset): strings from `cdk -c key=value`, or JSON
+// values from cdk.json. The result still needs Defaults and Validate.
+func FromContext(get func(key string) any) (Props, error) {
+	var p Props
+	var errs []error
+	str := func(key string, dst *string) {
+		if v := get(key); v != nil {
+			*dst = fmt.Sprint(v)
+		}
+	}
+	num := func(key string, dst *int) {
+		v := get(key)
+		if v == nil {
+			return
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(fmt.Sprint(v)))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%w: context %s: %q is not an integer", ErrInvalidProps, key, fmt.Sprint(v)))
+			return
+		}
+		*dst = n
+	}
+	boolean := func(key string, dst **bool) {
+		v := get(key)
+		if v == nil {
+			return
+		}
+		b, err := strconv.ParseBool(strings.TrimSpace(fmt.Sprint(v)))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%w: context %s: %q is not a boolean", ErrInvalidProps, key, fmt.Sprint(v)))
+			return
+		}
+		*dst = &b
+	}
+	str(CtxStackName, &p.StackName)
+	str(CtxAssetRoot, &p.AssetRoot)
+	str(CtxTableName, &p.TableName)
+	str(CtxBusName, &p.BusName)
+	num(CtxAlertRetentionDays, &p.AlertRetentionDays)
+	boolean(CtxDeletionProtection, &p.DeletionProtection)
+	num(CtxLogRetentionDays, &p.LogRetentionDays)
+	var tracing *bool
+	boolean(CtxTracing, &tracing)
+	p.Tracing = tracing != nil && *tracing
+	str(CtxAPIStageName, &p.APIStageName)
+	if v := get(CtxAPIThrottleRate); v != nil {
+		f, err := strconv.ParseFloat(strings.TrimSpace(fmt.Sprint(v)), 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%w: context %s: not a number", ErrInvalidProps, CtxAPIThrottleRate))
+		}
+		p.APIThrottleRate = f
+	}
+	num(CtxAPIThrottleBurst, &p.APIThrottleBurst)
+	if v := get(CtxCORSOrigins); v != nil {
+		switch o := v.(type) {
+		case []any:
+			for _, e := range o {
+				p.CORSOrigins = append(p.CORSOrigins, fmt.Sprint(e))
+			}
+		default:
+			for _, e := range strings.Split(fmt.Sprint(v), ",") {
+				if e = strings.TrimSpace(e); e != "" {
+					p.CORSOrigins = append(p.CORSOrigins, e)
+				}
+			}
+		}
+	}
+	boolean(CtxAPICloudWatchRole, &p.APICloudWatchRole)
+	str(CtxPublicURL, &p.PublicURL)
+	num(CtxArchiveRetentionDays, &p.ArchiveRetentionDays)
+	str(CtxAlarmEmail, &p.AlarmEmail)
+	num(CtxIteratorAgeAlarm, &p.IteratorAgeAlarmSeconds)
+	str(CtxAuthParamName, &p.AuthParamName)
+	str(CtxAuthParamKMSKeyARN, &p.AuthParamKMSKeyARN)
+	if v := get(CtxPlaybooks); v != nil {
+		if s, ok := v.(string); ok {
+			p.Playbooks = s
+		} else if b, err := json.Marshal(v); err == nil {
+			p.Playbooks = string(b)
+		}
+	}
+	str(CtxQuarantineSG, &p.QuarantineSecurityGroupID)
+	str(CtxChatWebhookURL, &p.ChatWebhookURL)
+	str(CtxChatConnectionSecret, &p.ChatConnectionSecretARN)
+	str(CtxChatAuthHeader, &p.ChatAuthHeader)
+	str(CtxCorrelationWindow, &p.CorrelationWindow)
+	num(CtxMinStages, &p.MinStages)
+	num(CtxMaxAlertsPerIncident, &p.MaxAlertsPerIncident)
+	num(CtxNoisyKeyResources, &p.NoisyKeyResources)
+	boolean(CtxReopenResolved, &p.ReopenResolved)
+	for _, name := range FunctionNames {
+		var s FunctionSettings
+		num(name+ctxFunctionMemorySuffix, &s.MemoryMB)
+		num(name+ctxFunctionTimeoutSuffix, &s.TimeoutSeconds)
+		num(name+ctxFunctionReservedSuffix, &s.ReservedConcurrency)
+		if s != (FunctionSettings{}) {
+			if p.Functions == nil {
+				p.Functions = map[string]FunctionSettings{}
+			}
+			p.Functions[name] = s
+		}
+	}
+	return p, errors.Join(errs...)
+}
+
+func ptr[T any](v T) *T { return &v }

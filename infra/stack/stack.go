@@ -1,0 +1,454 @@
+package stack
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/muster-sec/muster/shared/resources"
+)
+
+// Stack is the synthesised Muster stack with handles on the resources tests
+// and callers may need.
+type Stack struct {
+	Stack     awscdk.Stack
+	Props     Props
+	Table     awsdynamodb.Table
+	Bus       awsevents.EventBus
+	API       awsapigateway.RestApi
+	Functions map[string]awslambda.Function
+	// Roles are the function execution roles, by function name.
+	Roles map[string]awsiam.Role
+	// FailureQueues are the on-failure destinations of the stream mappings
+	// (by consumer name) and every other dead-letter queue, by purpose.
+	FailureQueues map[string]awssqs.Queue
+	// Mappings are the stream event source mappings by consumer name.
+	Mappings     map[string]awslambda.CfnEventSourceMapping
+	AlarmTopic   awssns.Topic
+	ChatTopic    awssns.Topic
+	StateMachine awsstepfunctions.StateMachine // nil without a quarantine security group
+}
+
+// New builds the stack. p is completed with Defaults and validated; the
+// function assets must exist under p.AssetRoot.
+func New(scope constructs.Construct, id string, p Props) (*Stack, error) {
+	p = p.Defaults()
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	for _, name := range FunctionNames {
+		asset := filepath.Join(p.AssetRoot, name, "bootstrap")
+		if _, err := os.Stat(asset); err != nil {
+			return nil, fmt.Errorf("function asset %s: %w (run make build first)", asset, err)
+		}
+	}
+	sp := &awscdk.StackProps{
+		StackName:   jsii.String(p.StackName),
+		Description: jsii.String("Muster: security alerts correlated into incidents (API, table, stream consumers, event bus, playbooks)"),
+	}
+	if p.Account != "" || p.Region != "" {
+		sp.Env = &awscdk.Environment{Account: optString(p.Account), Region: optString(p.Region)}
+	}
+	s := &Stack{
+		Stack:         awscdk.NewStack(scope, jsii.String(id), sp),
+		Props:         p,
+		Functions:     map[string]awslambda.Function{},
+		Roles:         map[string]awsiam.Role{},
+		FailureQueues: map[string]awssqs.Queue{},
+		Mappings:      map[string]awslambda.CfnEventSourceMapping{},
+	}
+	b := &builder{Stack: s, st: s.Stack, p: p}
+	steps := []func() error{
+		b.table, b.bus, b.topics, b.functions, b.streamMappings, b.api, b.findings, b.playbooks, b.alarms, b.outputs,
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// builder carries what the construction steps share.
+type builder struct {
+	*Stack
+	st        awscdk.Stack
+	p         Props
+	topicKey  awskms.Key
+	policies  map[string]awsiam.Policy
+	logGroups []awslogs.LogGroup
+	// dlqs in creation order, for alarms and the dashboard.
+	dlqs []namedQueue
+}
+
+type namedQueue struct {
+	name  string
+	queue awssqs.Queue
+}
+
+func (b *builder) retainOrDestroy() awscdk.RemovalPolicy {
+	if *b.p.DeletionProtection {
+		return awscdk.RemovalPolicy_RETAIN
+	}
+	return awscdk.RemovalPolicy_DESTROY
+}
+
+func (b *builder) table() error {
+	def := resources.MusterTable
+	b.Table = awsdynamodb.NewTable(b.st, jsii.String("Table"), &awsdynamodb.TableProps{
+		TableName:    jsii.String(b.p.TableName),
+		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String(def.PartitionKey), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:      &awsdynamodb.Attribute{Name: jsii.String(def.SortKey), Type: awsdynamodb.AttributeType_STRING},
+		// On-demand: alert volume is bursty (an attack is a storm), and
+		// on-demand absorbs a storm without capacity planning or throttling.
+		BillingMode: awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		// AWS managed key: see the package documentation for the reasoning.
+		Encryption:          awsdynamodb.TableEncryption_AWS_MANAGED,
+		TimeToLiveAttribute: jsii.String(def.TTLAttribute),
+		Stream:              awsdynamodb.StreamViewType(def.StreamView),
+		DeletionProtection:  b.p.DeletionProtection,
+		RemovalPolicy:       b.retainOrDestroy(),
+	})
+	for _, idx := range def.Indexes {
+		b.Table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+			IndexName:      jsii.String(idx.Name),
+			PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String(idx.PartitionKey), Type: awsdynamodb.AttributeType_STRING},
+			SortKey:        &awsdynamodb.Attribute{Name: jsii.String(idx.SortKey), Type: awsdynamodb.AttributeType_STRING},
+			ProjectionType: awsdynamodb.ProjectionType_ALL,
+		})
+	}
+	return nil
+}
+
+func (b *builder) bus() error {
+	b.Bus = awsevents.NewEventBus(b.st, jsii.String("Bus"), &awsevents.EventBusProps{
+		EventBusName: jsii.String(b.p.BusName),
+		Description:  jsii.String("Muster incident events (source " + resources.EventSource + ")"),
+	})
+	// The archive keeps every Muster event for replay: a playbook that was
+	// broken or added late can be re-run over past incidents.
+	b.Bus.Archive(jsii.String("Archive"), &awsevents.BaseArchiveProps{
+		Description:  jsii.String("Every Muster event, for replay"),
+		EventPattern: &awsevents.EventPattern{Source: jsii.Strings(resources.EventSource)},
+		Retention:    awscdk.Duration_Days(jsii.Number(float64(b.p.ArchiveRetentionDays))),
+	})
+	return nil
+}
+
+// topics creates the KMS key shared by the alarm and chat topics and the
+// topics themselves. SNS encryption needs a customer managed key here: the
+// AWS managed aws/sns key cannot grant CloudWatch alarms or EventBridge the
+// right to publish.
+func (b *builder) topics() error {
+	b.topicKey = awskms.NewKey(b.st, jsii.String("TopicKey"), &awskms.KeyProps{
+		Description:       jsii.String("Muster SNS topics (alarms, chat notifications)"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     b.retainOrDestroy(),
+	})
+	for _, svc := range []string{"cloudwatch.amazonaws.com", "events.amazonaws.com"} {
+		b.topicKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("Publish via " + strings.TrimSuffix(svc, ".amazonaws.com")),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(svc), nil)},
+			Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
+			Resources:  jsii.Strings("*"), // in a key policy, "*" is this key
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}},
+		}), jsii.Bool(false))
+	}
+	b.AlarmTopic = awssns.NewTopic(b.st, jsii.String("AlarmTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String("Muster alarms"),
+		MasterKey:   b.topicKey,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	b.ChatTopic = awssns.NewTopic(b.st, jsii.String("ChatTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String("Muster incident notifications"),
+		MasterKey:   b.topicKey,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	return nil
+}
+
+// queue creates an encrypted, TLS-only dead-letter queue.
+func (b *builder) queue(id, purpose string) awssqs.Queue {
+	q := awssqs.NewQueue(b.st, jsii.String(id), &awssqs.QueueProps{
+		// SSE-SQS: EventBridge, SNS and Lambda can all write to it without a
+		// key policy; the AWS managed SQS KMS key would refuse EventBridge.
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)), // the maximum: time to investigate
+	})
+	suppress(q,
+		rule{id: "AwsSolutions-SQS3", reason: "This queue is itself a dead-letter queue (" + purpose + "); redriving it is an operator action."},
+		rule{id: "Serverless-SQSRedrivePolicy", reason: "This queue is itself a dead-letter queue (" + purpose + "); it has no consumer to fail."},
+	)
+	b.dlqs = append(b.dlqs, namedQueue{name: purpose, queue: q})
+	b.FailureQueues[purpose] = q
+	return q
+}
+
+var retention = map[int]awslogs.RetentionDays{
+	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,
+	7: awslogs.RetentionDays_ONE_WEEK, 14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
+	60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS, 120: awslogs.RetentionDays_FOUR_MONTHS,
+	150: awslogs.RetentionDays_FIVE_MONTHS, 180: awslogs.RetentionDays_SIX_MONTHS, 365: awslogs.RetentionDays_ONE_YEAR,
+	400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS, 731: awslogs.RetentionDays_TWO_YEARS,
+	1096: awslogs.RetentionDays_THREE_YEARS, 1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
+	2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS, 3288: awslogs.RetentionDays_NINE_YEARS,
+	3653: awslogs.RetentionDays_TEN_YEARS,
+}
+
+func (b *builder) logGroup(id string) awslogs.LogGroup {
+	lg := awslogs.NewLogGroup(b.st, jsii.String(id), &awslogs.LogGroupProps{
+		Retention:     retention[b.p.LogRetentionDays],
+		RemovalPolicy: b.retainOrDestroy(),
+	})
+	b.logGroups = append(b.logGroups, lg)
+	return lg
+}
+
+// tableActions are the exact DynamoDB actions of each function. A
+// TransactWriteItems call is authorised action by action, so a transaction
+// needs the item actions it contains plus dynamodb:ConditionCheckItem;
+// there is no separate transaction permission.
+var tableActions = map[string][]string{
+	Ingest: {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"},
+	Correlator: {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
+		"dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"},
+	Query: {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
+		"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"},
+}
+
+// streamReadActions read the table's stream (through the event source
+// mapping, which uses the function's role).
+var streamReadActions = []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
+
+// readsAuth lists the functions that authenticate API callers.
+var readsAuth = map[string]bool{Ingest: true, Query: true}
+
+func (b *builder) functions() error {
+	b.policies = map[string]awsiam.Policy{}
+	for _, name := range FunctionNames {
+		set := b.p.Functions[name]
+		role := awsiam.NewRole(b.st, jsii.String(title(name)+"Role"), &awsiam.RoleProps{
+			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+			Description: jsii.String("Muster " + name + " function"),
+		})
+		lg := b.logGroup(title(name) + "Logs")
+		statements := []awsiam.PolicyStatement{
+			statement("Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, *lg.LogGroupArn()),
+		}
+		// Item actions on the table only; Query on the table and its indexes.
+		var items, queries []string
+		for _, a := range tableActions[name] {
+			if a == "dynamodb:Query" {
+				queries = append(queries, a)
+			} else {
+				items = append(items, a)
+			}
+		}
+		if len(items) > 0 {
+			statements = append(statements, statement("TableItems", items, *b.Table.TableArn()))
+		}
+		if len(queries) > 0 {
+			statements = append(statements, statement("TableQuery", queries, b.tableAndIndexArns()...))
+		}
+		if readsAuth[name] {
+			statements = append(statements, b.authStatements()...)
+		}
+		policy := awsiam.NewPolicy(b.st, jsii.String(title(name)+"Policy"), &awsiam.PolicyProps{
+			Roles:      &[]awsiam.IRole{role},
+			Statements: &statements,
+		})
+		env := map[string]*string{
+			"MUSTER_TABLE": b.Table.TableName(),
+			"MUSTER_BUS":   b.Bus.EventBusName(),
+		}
+		for k, v := range b.envFor(name) {
+			env[k] = jsii.String(v)
+		}
+		props := &awslambda.FunctionProps{
+			Description:           jsii.String("Muster " + name),
+			Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
+			Architecture:          awslambda.Architecture_ARM_64(),
+			Handler:               jsii.String("bootstrap"),
+			Code:                  awslambda.Code_FromAsset(jsii.String(filepath.Join(b.p.AssetRoot, name)), nil),
+			MemorySize:            jsii.Number(float64(set.MemoryMB)),
+			Timeout:               awscdk.Duration_Seconds(jsii.Number(float64(set.TimeoutSeconds))),
+			Role:                  role,
+			LoggingFormat:         awslambda.LoggingFormat_JSON,
+			ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
+			SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
+			LogGroup:              lg,
+			Environment:           &env,
+			Tracing:               awslambda.Tracing_DISABLED,
+		}
+		if b.p.Tracing {
+			props.Tracing = awslambda.Tracing_ACTIVE
+		}
+		if set.ReservedConcurrency > 0 {
+			props.ReservedConcurrentExecutions = jsii.Number(float64(set.ReservedConcurrency))
+		}
+		if name == Ingest {
+			// EventBridge invokes ingest asynchronously (the findings rule);
+			// events that still fail after Lambda's own retries land here.
+			props.DeadLetterQueue = b.queue("IngestAsyncDLQ", "ingest-async")
+		}
+		fn := awslambda.NewFunction(b.st, jsii.String(title(name)), props)
+		fn.Node().AddDependency(policy)
+		b.Functions[name] = fn
+		b.Roles[name] = role
+		b.policies[name] = policy
+		b.suppressFunction(name, fn)
+		if readsAuth[name] && b.p.AuthParamKMSKeyARN == "" {
+			suppress(policy, rule{id: "AwsSolutions-IAM5",
+				appliesTo: []string{"Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*"},
+				reason:    "The auth parameter uses the AWS managed key aws/ssm, whose id is unknown at synth time; kms:Decrypt is conditioned on kms:ViaService=ssm and kms:EncryptionContext:PARAMETER_ARN=the auth parameter, so it decrypts that parameter and nothing else. Set context authParamKmsKeyArn to name a customer managed key instead."})
+		}
+	}
+	return nil
+}
+
+// envFor is each function's environment beyond table and bus (MUSTER_API_URL
+// is added once the API exists).
+func (b *builder) envFor(name string) map[string]string {
+	env := map[string]string{}
+	switch name {
+	case Ingest:
+		env["MUSTER_AUTH_PARAM"] = b.p.AuthParamName
+		env["MUSTER_ALERT_RETENTION_DAYS"] = strconv.Itoa(b.p.AlertRetentionDays)
+	case Query:
+		env["MUSTER_AUTH_PARAM"] = b.p.AuthParamName
+		env["MUSTER_ALERT_RETENTION_DAYS"] = strconv.Itoa(b.p.AlertRetentionDays)
+		if len(b.p.CORSOrigins) > 0 {
+			env["MUSTER_CORS_ORIGINS"] = strings.Join(b.p.CORSOrigins, ",")
+		}
+		if b.p.Playbooks != "" {
+			env["MUSTER_PLAYBOOKS"] = b.p.Playbooks
+		}
+	case Correlator:
+		env["MUSTER_ALERT_RETENTION_DAYS"] = strconv.Itoa(b.p.AlertRetentionDays)
+		if b.p.CorrelationWindow != "" {
+			env["MUSTER_CORRELATION_WINDOW"] = b.p.CorrelationWindow
+		}
+		if b.p.MinStages > 0 {
+			env["MUSTER_MIN_STAGES"] = strconv.Itoa(b.p.MinStages)
+		}
+		if b.p.MaxAlertsPerIncident > 0 {
+			env["MUSTER_MAX_ALERTS_PER_INCIDENT"] = strconv.Itoa(b.p.MaxAlertsPerIncident)
+		}
+		if b.p.NoisyKeyResources > 0 {
+			env["MUSTER_NOISY_KEY_RESOURCES"] = strconv.Itoa(b.p.NoisyKeyResources)
+		}
+		if b.p.ReopenResolved != nil {
+			env["MUSTER_REOPEN_RESOLVED"] = strconv.FormatBool(*b.p.ReopenResolved)
+		}
+	case Responder:
+		if b.p.Playbooks != "" {
+			env["MUSTER_PLAYBOOKS"] = b.p.Playbooks
+		}
+	}
+	return env
+}
+
+func (b *builder) tableAndIndexArns() []string {
+	arns := []string{*b.Table.TableArn()}
+	for _, idx := range resources.MusterTable.Indexes {
+		arns = append(arns, *b.Table.TableArn()+"/index/"+idx.Name)
+	}
+	return arns
+}
+
+// authParamArn is the ARN of the operator's SSM auth parameter.
+func (b *builder) authParamArn() string {
+	return *b.st.FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("ssm"),
+		Resource:     jsii.String("parameter"),
+		ResourceName: jsii.String(strings.TrimPrefix(b.p.AuthParamName, "/")),
+	})
+}
+
+// authStatements let a function read and decrypt the auth parameter, and
+// nothing else: kms:Decrypt is limited to calls made by SSM for exactly
+// that parameter (SSM puts the parameter ARN in the encryption context).
+func (b *builder) authStatements() []awsiam.PolicyStatement {
+	param := b.authParamArn()
+	key := b.p.AuthParamKMSKeyARN
+	if key == "" {
+		// aws/ssm's key id is not known at synth time; the conditions below
+		// pin the grant to this one parameter.
+		key = *b.st.FormatArn(&awscdk.ArnComponents{Service: jsii.String("kms"), Resource: jsii.String("key"), ResourceName: jsii.String("*")})
+	}
+	decrypt := statement("AuthParamDecrypt", []string{"kms:Decrypt"}, key)
+	decrypt.AddCondition(jsii.String("StringEquals"), map[string]any{
+		"kms:ViaService":                      "ssm." + *awscdk.Aws_REGION() + ".amazonaws.com",
+		"kms:EncryptionContext:PARAMETER_ARN": param,
+	})
+	return []awsiam.PolicyStatement{
+		statement("AuthParam", []string{"ssm:GetParameter"}, param),
+		decrypt,
+	}
+}
+
+func statement(sid string, actions []string, resources ...string) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String(sid),
+		Effect:    awsiam.Effect_ALLOW,
+		Actions:   jsii.Strings(actions...),
+		Resources: jsii.Strings(resources...),
+	})
+}
+
+// suppressFunction records the cdk-nag findings that do not apply to a
+// function, each with its reason.
+func (b *builder) suppressFunction(name string, fn awslambda.Function) {
+	var rules []rule
+	switch name {
+	case Ingest:
+		rules = append(rules, rule{id: "Serverless-LambdaAsyncFailureDestination",
+			reason: "Asynchronous failures (EventBridge deliveries) go to the function's dead-letter queue (DeadLetterConfig, alarmed); a second failure destination would duplicate it."})
+	default:
+		how := "synchronously by API Gateway"
+		if name == Correlator || name == Responder {
+			how = "by its DynamoDB stream event source mapping, which has its own SQS on-failure destination"
+		}
+		rules = append(rules,
+			rule{id: "Serverless-LambdaDLQ", reason: "Never invoked asynchronously: it is invoked " + how + "; a function DLQ would never receive anything."},
+			rule{id: "Serverless-LambdaAsyncFailureDestination", reason: "Never invoked asynchronously: it is invoked " + how + "."},
+		)
+	}
+	if !b.p.Tracing {
+		rules = append(rules, rule{id: "Serverless-LambdaTracing",
+			reason: "X-Ray tracing is opt-in (context tracing=true): it adds cost per request; JSON logs carry the request ids."})
+	} else {
+		rules = append(rules, rule{id: "AwsSolutions-IAM5", appliesTo: []string{"Resource::*"},
+			reason: "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions."})
+	}
+	suppress(fn, rules...)
+}
+
+func title(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return jsii.String(s)
+}
