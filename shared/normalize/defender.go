@@ -1,0 +1,323 @@
+package normalize
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/killchain"
+)
+
+// defenderAlert holds the fields Muster reads from a Defender for Cloud
+// alert. Both shapes decode into it: the workflow-automation / Logic Apps
+// shape (PascalCase keys at the top level) and the REST / continuous-export
+// shape ({"id", "name", "properties": {camelCase keys}}). encoding/json
+// matches keys case-insensitively, so one struct serves both.
+type defenderAlert struct {
+	AlertType           string            `json:"AlertType"`
+	SystemAlertID       string            `json:"SystemAlertId"`
+	AlertDisplayName    string            `json:"AlertDisplayName"`
+	Description         string            `json:"Description"`
+	Severity            string            `json:"Severity"`
+	Status              string            `json:"Status"`
+	Intent              string            `json:"Intent"`
+	Techniques          []string          `json:"Techniques"`
+	StartTimeUtc        string            `json:"StartTimeUtc"`
+	EndTimeUtc          string            `json:"EndTimeUtc"`
+	TimeGeneratedUtc    string            `json:"TimeGeneratedUtc"`
+	TimeGenerated       string            `json:"TimeGenerated"`
+	CompromisedEntity   string            `json:"CompromisedEntity"`
+	IsIncident          flexBool          `json:"IsIncident"`
+	RemediationSteps    json.RawMessage   `json:"RemediationSteps"`
+	ResourceIdentifiers []json.RawMessage `json:"ResourceIdentifiers"`
+	Entities            []json.RawMessage `json:"Entities"`
+}
+
+type defenderUnit struct {
+	Name       string         `json:"name"`
+	Properties *defenderAlert `json:"properties"`
+	defenderAlert
+}
+
+func parseDefender(c *collector, obj []byte) {
+	var u defenderUnit
+	if err := c.decode(obj, &u); err != nil {
+		c.reject(err)
+		return
+	}
+	d := &u.defenderAlert
+	if u.Properties != nil {
+		d = u.Properties
+		if d.SystemAlertID == "" {
+			d.SystemAlertID = u.Name
+		}
+	}
+	a, err := defenderToAlert(d)
+	if err != nil {
+		c.reject(err)
+		return
+	}
+	c.add(a, "", obj)
+}
+
+func defenderStatus(s string) (alert.Status, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "new", "active", "inprogress", "in progress":
+		return alert.StatusActive, true
+	case "resolved":
+		return alert.StatusResolved, true
+	case "dismissed":
+		return alert.StatusDismissed, true
+	}
+	return "", false
+}
+
+func defenderToAlert(d *defenderAlert) (*alert.Alert, error) {
+	sev, ok := alert.ParseSeverity(d.Severity)
+	if !ok {
+		return nil, alert.Invalid("Severity", "must be one of Informational, Low, Medium, High, Critical")
+	}
+	status, ok := defenderStatus(d.Status)
+	if !ok {
+		return nil, alert.Invalid("Status", "must be one of New, Active, InProgress, Resolved, Dismissed")
+	}
+	first, err := parseTime("StartTimeUtc", d.StartTimeUtc)
+	if err != nil {
+		return nil, err
+	}
+	if first.IsZero() {
+		if first, err = parseTime("TimeGeneratedUtc", firstNonEmpty(d.TimeGeneratedUtc, d.TimeGenerated)); err != nil {
+			return nil, err
+		}
+	}
+	last, err := parseTime("EndTimeUtc", d.EndTimeUtc)
+	if err != nil {
+		return nil, err
+	}
+	a := &alert.Alert{
+		Provider:       alert.ProviderDefender,
+		SourceID:       d.SystemAlertID,
+		Type:           d.AlertType,
+		Name:           d.AlertDisplayName,
+		Description:    d.Description,
+		Severity:       sev,
+		Status:         status,
+		FirstSeen:      first,
+		LastSeen:       last,
+		SourceIncident: bool(d.IsIncident),
+		Techniques:     d.Techniques,
+	}
+	for _, in := range strings.Split(d.Intent, ",") {
+		if s, ok := killchain.Parse(in); ok {
+			a.Tactics = append(a.Tactics, s)
+		}
+	}
+	a.RemediationSteps = defenderSteps(d.RemediationSteps)
+
+	idx := defenderIndex(d)
+	var es entities
+	for _, raw := range d.ResourceIdentifiers {
+		m := idx.resolve(raw)
+		switch strings.ToLower(str(m, "type")) {
+		case "azureresource":
+			id := str(m, "azureResourceId")
+			a.Resources = append(a.Resources, alert.Resource{ID: id, Type: azureResourceType(id), Name: lastSegment(id)})
+		case "awsresource":
+			id := firstNonEmpty(str(m, "awsResourceId"), str(m, "resourceId"))
+			a.Resources = append(a.Resources, alert.Resource{ID: id, Type: str(m, "awsResourceType"), Account: str(m, "awsAccountId"), Region: str(m, "awsRegion")})
+		}
+	}
+	for _, raw := range d.Entities {
+		idx.entity(idx.resolve(raw), &es, a)
+	}
+	if len(a.Resources) == 0 && d.CompromisedEntity != "" {
+		a.Resources = append(a.Resources, alert.Resource{ID: d.CompromisedEntity, Type: "Host", Name: d.CompromisedEntity})
+	}
+	a.Entities = es
+	return a, nil
+}
+
+// defenderSteps accepts an array of steps, a string holding a JSON array
+// (as continuous export writes it), or one plain string.
+func defenderSteps(raw json.RawMessage) []string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var list []string
+	if json.Unmarshal(raw, &list) == nil {
+		return list
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return nil
+	}
+	if strings.HasPrefix(strings.TrimSpace(s), "[") && json.Unmarshal([]byte(s), &list) == nil {
+		return list
+	}
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// refIndex resolves Defender's "$id"/"$ref" entity references. Every
+// object anywhere in ResourceIdentifiers and Entities that carries "$id" is
+// indexed, so a "$ref" can point into a nested definition.
+type refIndex map[string]map[string]any
+
+func defenderIndex(d *defenderAlert) refIndex {
+	idx := refIndex{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if id, ok := x["$id"].(string); ok {
+				idx[id] = x
+			}
+			for _, c := range x {
+				walk(c)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		}
+	}
+	for _, list := range [][]json.RawMessage{d.ResourceIdentifiers, d.Entities} {
+		for _, raw := range list {
+			var v any
+			if json.Unmarshal(raw, &v) == nil {
+				walk(v)
+			}
+		}
+	}
+	return idx
+}
+
+// resolve decodes raw (or follows it when it is a {"$ref"}) to an object.
+func (idx refIndex) resolve(raw json.RawMessage) map[string]any {
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	return idx.deref(m)
+}
+
+func (idx refIndex) deref(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	for range 8 { // bounded: a reference cycle must not loop forever
+		ref, ok := m["$ref"].(string)
+		if !ok {
+			return m
+		}
+		m = idx[ref]
+	}
+	return nil
+}
+
+// str reads a string member case-insensitively (PascalCase or camelCase).
+func str(m map[string]any, key string) string {
+	if v, ok := m[key].(string); ok {
+		return v
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			if s, ok := v.(string); ok {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+func member(m map[string]any, key string) any {
+	if v, ok := m[key]; ok {
+		return v
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			return v
+		}
+	}
+	return nil
+}
+
+func (idx refIndex) entity(m map[string]any, es *entities, a *alert.Alert) {
+	if m == nil {
+		return
+	}
+	switch strings.ToLower(str(m, "type")) {
+	case "ip":
+		es.add(alert.EntityIP, str(m, "address"))
+	case "host":
+		es.add(alert.EntityHost, firstNonEmpty(str(m, "hostName"), str(m, "netBiosName")))
+	case "account":
+		name := str(m, "name")
+		switch {
+		case str(m, "upnSuffix") != "":
+			name = name + "@" + str(m, "upnSuffix")
+		case str(m, "aadUserId") != "":
+			name = str(m, "aadUserId")
+		case str(m, "ntDomain") != "":
+			name = str(m, "ntDomain") + `\` + name
+		default:
+			if h := idx.deref(member(m, "host")); h != nil {
+				name = localUser(name, str(h, "hostName"))
+			}
+		}
+		es.add(alert.EntityAccount, name)
+	case "process":
+		cmd := str(m, "commandLine")
+		if f := idx.deref(member(m, "imageFile")); f != nil {
+			dir, name := str(f, "directory"), str(f, "name")
+			if dir != "" && name != "" {
+				cmd = strings.TrimSuffix(dir, "/") + "/" + name
+			} else {
+				cmd = firstNonEmpty(name, cmd)
+			}
+		}
+		es.add(alert.EntityProcess, cmd)
+	case "file":
+		if hs, ok := member(m, "fileHashes").([]any); ok {
+			for _, h := range hs {
+				if hm := idx.deref(h); hm != nil {
+					es.add(alert.EntityFileHash, str(hm, "value"))
+				}
+			}
+		}
+	case "filehash":
+		es.add(alert.EntityFileHash, str(m, "value"))
+	case "dns":
+		es.add(alert.EntityDomain, str(m, "domainName"))
+	case "url":
+		es.add(alert.EntityURL, str(m, "url"))
+	case "container":
+		es.add(alert.EntityContainer, firstNonEmpty(str(m, "name"), str(m, "containerId")))
+	case "k8s-pod":
+		es.add(alert.EntityPod, str(m, "name"))
+	case "azure-resource":
+		if id := str(m, "resourceId"); id != "" && len(a.Resources) == 0 {
+			a.Resources = append(a.Resources, alert.Resource{ID: id, Type: azureResourceType(id), Name: lastSegment(id)})
+		}
+	}
+}
+
+// azureResourceType is the provider/type part of an Azure resource id, e.g.
+// "Microsoft.Compute/virtualMachines".
+func azureResourceType(id string) string {
+	parts := strings.Split(id, "/")
+	for i := len(parts) - 3; i >= 0; i-- {
+		if strings.EqualFold(parts[i], "providers") && i+2 < len(parts) {
+			return parts[i+1] + "/" + parts[i+2]
+		}
+	}
+	return "AzureResource"
+}
+
+func lastSegment(id string) string {
+	id = strings.TrimSuffix(id, "/")
+	return id[strings.LastIndexByte(id, '/')+1:]
+}

@@ -1,0 +1,143 @@
+package normalize
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"strings"
+
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/killchain"
+)
+
+// falcoEvent is Falco's JSON output (json_output: true) and the payload
+// falcosidekick posts to webhooks (the same fields plus uuid).
+type falcoEvent struct {
+	UUID         string         `json:"uuid"`
+	Output       string         `json:"output"`
+	Priority     string         `json:"priority"`
+	Rule         string         `json:"rule"`
+	Time         string         `json:"time"`
+	Source       string         `json:"source"`
+	Hostname     string         `json:"hostname"`
+	Tags         []string       `json:"tags"`
+	OutputFields map[string]any `json:"output_fields"`
+}
+
+// falcoSeverity: Emergency/Alert/Critical → Critical, Error → High,
+// Warning → Medium, Notice → Low, others Informational.
+func falcoSeverity(p string) alert.Severity {
+	switch strings.ToLower(strings.TrimSpace(p)) {
+	case "emergency", "alert", "critical":
+		return alert.Critical
+	case "error":
+		return alert.High
+	case "warning":
+		return alert.Medium
+	case "notice":
+		return alert.Low
+	}
+	return alert.Informational
+}
+
+// field reads an output field as text; null and absent give "".
+func field(m map[string]any, k string) string {
+	switch v := m[k].(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	return ""
+}
+
+func parseFalco(c *collector, obj []byte) {
+	var e falcoEvent
+	if err := c.decode(obj, &e); err != nil {
+		c.reject(err)
+		return
+	}
+	if e.Rule == "" {
+		c.reject(alert.Invalid("rule", "is required"))
+		return
+	}
+	if e.Priority == "" {
+		c.reject(alert.Invalid("priority", "is required"))
+		return
+	}
+	t, err := parseTime("time", e.Time)
+	if err != nil {
+		c.reject(err)
+		return
+	}
+	of := e.OutputFields
+	a := &alert.Alert{
+		Provider:    alert.ProviderFalco,
+		SourceID:    e.UUID,
+		Type:        e.Rule,
+		Name:        e.Rule,
+		Description: truncate(e.Output, alert.MaxDescriptionLen),
+		Severity:    falcoSeverity(e.Priority),
+		Status:      alert.StatusActive,
+		FirstSeen:   t,
+	}
+	if a.SourceID == "" {
+		// Falco itself gives no id: the rule, host, time and output
+		// identify one event.
+		h := sha256.Sum256([]byte(e.Rule + "\x00" + e.Hostname + "\x00" + e.Time + "\x00" + e.Output))
+		a.SourceID = hex.EncodeToString(h[:16])
+	}
+	for _, tag := range e.Tags {
+		tag = strings.TrimSpace(tag)
+		switch {
+		case strings.HasPrefix(strings.ToLower(tag), "mitre_"):
+			if s, ok := killchain.Parse(tag); ok {
+				a.Tactics = append(a.Tactics, s)
+			}
+		case techniqueID.MatchString(tag):
+			a.Techniques = append(a.Techniques, tag)
+		}
+	}
+	host := firstNonEmpty(e.Hostname, field(of, "host.name"))
+	pod := field(of, "k8s.pod.name")
+	ns := field(of, "k8s.ns.name")
+	ctr := field(of, "container.id")
+	// falcosidekick's customfields (or Falco's append_output) can stamp the
+	// cloud instance id on every event; then the instance is the resource.
+	instance := firstNonEmpty(field(of, "instance_id"), field(of, "cloud.instance_id"), field(of, "aws.instance_id"))
+	switch {
+	case instance != "":
+		a.Resources = []alert.Resource{{ID: instance}}
+	case host != "":
+		a.Resources = []alert.Resource{{ID: host, Type: "Host", Name: alert.ShortHost(host)}}
+	case pod != "":
+		id := strings.TrimPrefix(ns+"/"+pod, "/")
+		a.Resources = []alert.Resource{{ID: id, Type: "KubernetesPod", Name: id}}
+	case ctr != "" && ctr != "host":
+		a.Resources = []alert.Resource{{ID: ctr, Type: "Container", Name: field(of, "container.name")}}
+	default:
+		c.reject(alert.Invalid("hostname", "is required (or output_fields k8s.pod.name / container.id)"))
+		return
+	}
+	var es entities
+	es.add(alert.EntityHost, host)
+	es.add(alert.EntityProcess, firstNonEmpty(field(of, "proc.exepath"), field(of, "proc.name")))
+	if ctr != "" && ctr != "host" {
+		es.add(alert.EntityContainer, ctr)
+	}
+	if pod != "" {
+		es.add(alert.EntityPod, strings.TrimPrefix(ns+"/"+pod, "/"))
+	}
+	if u := field(of, "user.name"); u != "" {
+		es.add(alert.EntityAccount, localUser(u, host))
+	}
+	for _, k := range []string{"fd.sip", "fd.rip", "fd.cip", "fd.lip"} {
+		es.add(alert.EntityIP, field(of, k))
+	}
+	es.add(alert.EntityDomain, field(of, "fd.sip.name"))
+	es.add(alert.EntityFileHash, field(of, "proc.exe_sha256"))
+	a.Entities = es
+	c.add(a, "", obj)
+}

@@ -1,0 +1,277 @@
+package normalize
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/muster-sec/muster/shared/alert"
+)
+
+// Errors for requests that cannot be read at all. Per-alert problems are
+// reported in Result.Err instead.
+var (
+	// ErrMalformed wraps every "the body is not a request" error: invalid
+	// JSON, a top level that is neither an object nor an array, no alerts.
+	ErrMalformed = errors.New("malformed request")
+	// ErrUnknownProvider is returned for a provider Muster does not accept.
+	ErrUnknownProvider = errors.New("unknown provider")
+)
+
+// Result is the outcome of normalising one alert of a request.
+type Result struct {
+	// Index is the alert's position in the request, counting alerts inside
+	// provider batches (Alertmanager groups, EventBridge envelopes).
+	Index int
+	// Alert is the finished, valid alert; nil when Err is set.
+	Alert *alert.Alert
+	// Err wraps alert.ErrInvalid and an *alert.FieldError.
+	Err error
+}
+
+// FieldError returns the field error of a rejected result, or nil.
+func (r Result) FieldError() *alert.FieldError {
+	var fe *alert.FieldError
+	if errors.As(r.Err, &fe) {
+		return fe
+	}
+	if r.Err != nil {
+		return &alert.FieldError{Field: "", Reason: "invalid alert"}
+	}
+	return nil
+}
+
+// parser normalises one top-level JSON object (an alert or a provider
+// batch) into c.
+type parser func(c *collector, obj []byte)
+
+var parsers = map[string]parser{
+	alert.ProviderGeneric:      parseGeneric,
+	alert.ProviderGuardDuty:    parseGuardDuty,
+	alert.ProviderSecurityHub:  parseSecurityHub,
+	alert.ProviderDefender:     parseDefender,
+	alert.ProviderAlertmanager: parseAlertmanager,
+	alert.ProviderFalco:        parseFalco,
+	alert.ProviderOCSF:         parseOCSF,
+}
+
+// Parse normalises a request body for provider. receivedAt becomes each
+// alert's ReceivedAt. The error is ErrUnknownProvider or wraps ErrMalformed
+// with the reason; otherwise every alert of the request has a Result, in
+// order.
+func Parse(provider string, body []byte, receivedAt time.Time) ([]Result, error) {
+	p, ok := parsers[provider]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownProvider, provider)
+	}
+	c := &collector{receivedAt: receivedAt.UTC()}
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil, fmt.Errorf("%w: empty body", ErrMalformed)
+	}
+	switch body[0] {
+	case '{':
+		p(c, body)
+		if c.syntax {
+			return nil, malformed(body)
+		}
+	case '[':
+		var items []json.RawMessage
+		if err := json.Unmarshal(body, &items); err != nil {
+			return nil, malformed(body)
+		}
+		for _, it := range items {
+			if len(it) == 0 || it[0] != '{' {
+				c.reject(alert.Invalid("item", "must be a JSON object"))
+				continue
+			}
+			p(c, it)
+		}
+	default:
+		if !json.Valid(body) {
+			return nil, malformed(body)
+		}
+		return nil, fmt.Errorf("%w: the body must be a JSON object or an array of objects", ErrMalformed)
+	}
+	if len(c.out) == 0 {
+		return nil, fmt.Errorf("%w: the request holds no alerts", ErrMalformed)
+	}
+	return c.out, nil
+}
+
+// malformed describes a JSON syntax error by offset, never quoting input.
+func malformed(body []byte) error {
+	var v any
+	err := json.Unmarshal(body, &v)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("%w: invalid JSON at byte %d", ErrMalformed, se.Offset)
+	}
+	return fmt.Errorf("%w: invalid JSON", ErrMalformed)
+}
+
+// collector gathers results in request order.
+type collector struct {
+	receivedAt time.Time
+	out        []Result
+	syntax     bool // a decode met invalid JSON: the request is malformed
+}
+
+// add finishes and validates a and records the outcome. identity is the
+// identity provider ("" for a.Provider); raw is the item's own JSON.
+func (c *collector) add(a *alert.Alert, identity string, raw []byte) {
+	a.SetRaw(raw)
+	a.Finish(identity, c.receivedAt)
+	if err := a.Validate(); err != nil {
+		c.reject(err)
+		return
+	}
+	c.out = append(c.out, Result{Index: len(c.out), Alert: a})
+}
+
+// reject records an invalid alert.
+func (c *collector) reject(err error) {
+	if !errors.Is(err, alert.ErrInvalid) {
+		err = alert.Invalid("item", "%s", err.Error())
+	}
+	c.out = append(c.out, Result{Index: len(c.out), Err: err})
+}
+
+// decode unmarshals one item into v, turning type errors into field errors
+// (the item is rejected, the request goes on). Invalid JSON marks the whole
+// request malformed.
+func (c *collector) decode(b []byte, v any) error {
+	err := json.Unmarshal(b, v)
+	if err == nil {
+		return nil
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		c.syntax = true
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if field == "" {
+			field = "item"
+		}
+		return alert.Invalid(field, "must be a JSON %s", jsonKind(te.Type.Kind().String()))
+	}
+	return alert.Invalid("item", "cannot be decoded")
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "struct", "map":
+		return "object"
+	case "slice", "array":
+		return "array"
+	case "bool":
+		return "boolean"
+	}
+	return "number"
+}
+
+// parseTime reads an RFC 3339 time (with or without fractional seconds).
+// Empty text gives the zero time and no error.
+func parseTime(field, v string) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, alert.Invalid(field, "must be an RFC 3339 time")
+	}
+	return t.UTC(), nil
+}
+
+// flexString accepts a JSON string, number, boolean or null as text
+// (GuardDuty's organization.asn is either; ProductFields should be strings
+// but senders differ).
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexString(s)
+		return nil
+	}
+	switch string(b) {
+	case "null":
+		*f = ""
+		return nil
+	case "true", "false":
+		*f = flexString(b)
+		return nil
+	}
+	if len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9') {
+		*f = flexString(b)
+		return nil
+	}
+	return &json.UnmarshalTypeError{Value: "object", Type: stringType}
+}
+
+// flexBool accepts true/false, "true"/"false" and null.
+type flexBool bool
+
+func (f *flexBool) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if s == "null" || s == "" {
+		*f = false
+		return nil
+	}
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return &json.UnmarshalTypeError{Value: string(b), Type: boolType}
+	}
+	*f = flexBool(v)
+	return nil
+}
+
+// entities accumulates entities without duplicates or empty values.
+type entities []alert.Entity
+
+func (es *entities) add(t alert.EntityType, v string) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return
+	}
+	for _, e := range *es {
+		if e.Type == t && e.Value == v {
+			return
+		}
+	}
+	*es = append(*es, alert.Entity{Type: t, Value: v})
+}
+
+// localUser qualifies a local OS user with the machine it lives on.
+func localUser(user, host string) string {
+	user = strings.TrimSpace(user)
+	if user == "" || host == "" {
+		return user
+	}
+	return user + "@" + alert.ShortHost(host)
+}
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -1,0 +1,402 @@
+package normalize
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/killchain"
+)
+
+// asffUnit is the top level of a Security Hub request item: an EventBridge
+// envelope, a BatchImportFindings body ({"Findings": […]}), or one finding.
+type asffUnit struct {
+	DetailType string `json:"detail-type"`
+	Detail     *struct {
+		Findings []json.RawMessage `json:"findings"`
+	} `json:"detail"`
+	Findings []json.RawMessage `json:"Findings"`
+	ID       string            `json:"Id"`
+}
+
+type asffIP struct {
+	IPAddressV4 string `json:"IpAddressV4"`
+}
+
+type asffFinding struct {
+	ID              string   `json:"Id"`
+	ProductArn      string   `json:"ProductArn"`
+	ProductName     string   `json:"ProductName"`
+	GeneratorID     string   `json:"GeneratorId"`
+	AwsAccountID    string   `json:"AwsAccountId"`
+	Region          string   `json:"Region"`
+	Types           []string `json:"Types"`
+	FirstObservedAt string   `json:"FirstObservedAt"`
+	LastObservedAt  string   `json:"LastObservedAt"`
+	CreatedAt       string   `json:"CreatedAt"`
+	UpdatedAt       string   `json:"UpdatedAt"`
+	Severity        *struct {
+		Label      string   `json:"Label"`
+		Normalized *float64 `json:"Normalized"`
+	} `json:"Severity"`
+	Title       string `json:"Title"`
+	Description string `json:"Description"`
+	Remediation *struct {
+		Recommendation *struct {
+			Text string `json:"Text"`
+			URL  string `json:"Url"`
+		} `json:"Recommendation"`
+	} `json:"Remediation"`
+	ProductFields map[string]flexString `json:"ProductFields"`
+	Resources     []struct {
+		Type    string            `json:"Type"`
+		ID      string            `json:"Id"`
+		Region  string            `json:"Region"`
+		Tags    map[string]string `json:"Tags"`
+		Details *struct {
+			AwsIamAccessKey *struct {
+				PrincipalID   string `json:"PrincipalId"`
+				PrincipalName string `json:"PrincipalName"`
+				PrincipalType string `json:"PrincipalType"`
+				AccessKeyID   string `json:"AccessKeyId"`
+			} `json:"AwsIamAccessKey"`
+			AwsIamUser *struct {
+				UserName string `json:"UserName"`
+			} `json:"AwsIamUser"`
+			AwsIamRole *struct {
+				RoleName string `json:"RoleName"`
+			} `json:"AwsIamRole"`
+		} `json:"Details"`
+	} `json:"Resources"`
+	Network *struct {
+		SourceIPV4        string `json:"SourceIpV4"`
+		SourceIPV6        string `json:"SourceIpV6"`
+		SourceDomain      string `json:"SourceDomain"`
+		DestinationIPV4   string `json:"DestinationIpV4"`
+		DestinationIPV6   string `json:"DestinationIpV6"`
+		DestinationDomain string `json:"DestinationDomain"`
+	} `json:"Network"`
+	Action *struct {
+		NetworkConnectionAction *struct {
+			RemoteIPDetails *asffIP `json:"RemoteIpDetails"`
+		} `json:"NetworkConnectionAction"`
+		AwsAPICallAction *struct {
+			RemoteIPDetails *asffIP `json:"RemoteIpDetails"`
+			DomainDetails   *struct {
+				Domain string `json:"Domain"`
+			} `json:"DomainDetails"`
+		} `json:"AwsApiCallAction"`
+		DNSRequestAction *struct {
+			Domain string `json:"Domain"`
+		} `json:"DnsRequestAction"`
+		PortProbeAction *struct {
+			PortProbeDetails []struct {
+				RemoteIPDetails *asffIP `json:"RemoteIpDetails"`
+			} `json:"PortProbeDetails"`
+		} `json:"PortProbeAction"`
+	} `json:"Action"`
+	Process *struct {
+		Name string `json:"Name"`
+		Path string `json:"Path"`
+	} `json:"Process"`
+	Malware []struct {
+		Name string `json:"Name"`
+		Path string `json:"Path"`
+	} `json:"Malware"`
+	ThreatIntelIndicators []struct {
+		Type  string `json:"Type"`
+		Value string `json:"Value"`
+	} `json:"ThreatIntelIndicators"`
+	Workflow *struct {
+		Status string `json:"Status"`
+	} `json:"Workflow"`
+	WorkflowState string   `json:"WorkflowState"`
+	RecordState   string   `json:"RecordState"`
+	Sample        flexBool `json:"Sample"`
+}
+
+func parseSecurityHub(c *collector, obj []byte) {
+	var u asffUnit
+	if err := c.decode(obj, &u); err != nil {
+		c.reject(err)
+		return
+	}
+	var findings []json.RawMessage
+	switch {
+	case u.Detail != nil:
+		if u.DetailType != "" && u.DetailType != DetailTypeSecurityHub {
+			c.reject(alert.Invalid("detail-type", "must be %q", DetailTypeSecurityHub))
+			return
+		}
+		findings = u.Detail.Findings
+		if len(findings) == 0 {
+			c.reject(alert.Invalid("detail.findings", "at least one finding is required"))
+			return
+		}
+	case u.Findings != nil:
+		findings = u.Findings
+	default:
+		securityHubFinding(c, obj)
+		return
+	}
+	for _, f := range findings {
+		securityHubFinding(c, f)
+	}
+}
+
+func securityHubFinding(c *collector, raw []byte) {
+	var f asffFinding
+	if err := c.decode(raw, &f); err != nil {
+		c.reject(err)
+		return
+	}
+	a, identity, err := securityHubAlert(&f)
+	if err != nil {
+		c.reject(err)
+		return
+	}
+	c.add(a, identity, raw)
+}
+
+// asffSeverity maps Severity.Label, else Severity.Normalized.
+func asffSeverity(label string, normalized *float64) alert.Severity {
+	switch strings.ToUpper(strings.TrimSpace(label)) {
+	case "INFORMATIONAL":
+		return alert.Informational
+	case "LOW":
+		return alert.Low
+	case "MEDIUM":
+		return alert.Medium
+	case "HIGH":
+		return alert.High
+	case "CRITICAL":
+		return alert.Critical
+	}
+	if normalized == nil {
+		return 0
+	}
+	switch n := *normalized; {
+	case n < 0 || n > 100:
+		return 0
+	case n < 1:
+		return alert.Informational
+	case n < 40:
+		return alert.Low
+	case n < 70:
+		return alert.Medium
+	case n < 90:
+		return alert.High
+	}
+	return alert.Critical
+}
+
+// asffStatus: Workflow.Status SUPPRESSED → Dismissed; RESOLVED or
+// RecordState ARCHIVED → Resolved; otherwise Active. The deprecated
+// WorkflowState is read when Workflow is absent.
+func asffStatus(f *asffFinding) alert.Status {
+	ws := f.WorkflowState
+	if f.Workflow != nil && f.Workflow.Status != "" {
+		ws = f.Workflow.Status
+	}
+	switch strings.ToUpper(ws) {
+	case "SUPPRESSED", "DEFERRED":
+		return alert.StatusDismissed
+	case "RESOLVED":
+		return alert.StatusResolved
+	}
+	if strings.EqualFold(f.RecordState, "ARCHIVED") {
+		return alert.StatusResolved
+	}
+	return alert.StatusActive
+}
+
+// asffTactics reads TTPs/<Tactic>/… and Effects/Data Exfiltration.
+func asffTactics(types []string) []killchain.Stage {
+	var out []killchain.Stage
+	for _, t := range types {
+		parts := strings.Split(t, "/")
+		switch {
+		case len(parts) >= 2 && strings.EqualFold(parts[0], "TTPs"):
+			if s, ok := killchain.Parse(parts[1]); ok {
+				out = append(out, s)
+			}
+		case len(parts) >= 2 && strings.EqualFold(parts[0], "Effects") && strings.EqualFold(parts[1], "Data Exfiltration"):
+			out = append(out, killchain.Exfiltration)
+		}
+	}
+	return out
+}
+
+// guardDutyTypeFromASFF recovers "UnauthorizedAccess:EC2/SSHBruteForce" from
+// the ASFF type "TTPs/Initial Access/UnauthorizedAccess:EC2-SSHBruteForce".
+func guardDutyTypeFromASFF(types []string) string {
+	for _, t := range types {
+		last := t[strings.LastIndexByte(t, '/')+1:]
+		purpose, rest, ok := strings.Cut(last, ":")
+		if !ok || purpose == "" {
+			continue
+		}
+		if i := strings.IndexByte(rest, '-'); i > 0 {
+			return purpose + ":" + rest[:i] + "/" + rest[i+1:]
+		}
+	}
+	return ""
+}
+
+func securityHubAlert(f *asffFinding) (*alert.Alert, string, error) {
+	first, err := parseTime("FirstObservedAt", f.FirstObservedAt)
+	if err != nil {
+		return nil, "", err
+	}
+	if first.IsZero() {
+		if first, err = parseTime("CreatedAt", f.CreatedAt); err != nil {
+			return nil, "", err
+		}
+	}
+	last, err := parseTime("LastObservedAt", f.LastObservedAt)
+	if err != nil {
+		return nil, "", err
+	}
+	if last.IsZero() {
+		if last, err = parseTime("UpdatedAt", f.UpdatedAt); err != nil {
+			return nil, "", err
+		}
+	}
+	var sev alert.Severity
+	if f.Severity != nil {
+		sev = asffSeverity(f.Severity.Label, f.Severity.Normalized)
+	}
+	if sev == 0 {
+		return nil, "", alert.Invalid("Severity", "Label or Normalized (0-100) is required")
+	}
+	a := &alert.Alert{
+		Provider:    alert.ProviderSecurityHub,
+		SourceID:    f.ID,
+		Type:        asffType(f),
+		Name:        f.Title,
+		Description: f.Description,
+		Severity:    sev,
+		Status:      asffStatus(f),
+		Tactics:     asffTactics(f.Types),
+		FirstSeen:   first,
+		LastSeen:    last,
+	}
+	if f.Sample {
+		a.Name = "[Sample] " + a.Name
+	}
+	identity := ""
+	if strings.HasSuffix(f.ProductArn, "product/aws/guardduty") {
+		// The Security Hub copy of a GuardDuty finding: same identity, same
+		// detection as the finding itself.
+		identity = alert.ProviderGuardDuty
+		if gt := guardDutyTypeFromASFF(f.Types); gt != "" {
+			a.Type = gt
+			det := guardDutyDetection(gt)
+			a.Tactics = append(a.Tactics, det.stages...)
+			a.Techniques = append(a.Techniques, det.techniques...)
+		}
+		if n, err := strconv.Atoi(string(f.ProductFields["aws/guardduty/service/count"])); err == nil {
+			a.Count = n
+		}
+		if f.ProductFields["aws/guardduty/service/archived"] == "true" && a.Status == alert.StatusActive {
+			a.Status = alert.StatusDismissed
+		}
+	}
+	if r := f.Remediation; r != nil && r.Recommendation != nil {
+		step := r.Recommendation.Text
+		if u := r.Recommendation.URL; u != "" {
+			step = strings.TrimSpace(step + " " + u)
+		}
+		if step != "" {
+			a.RemediationSteps = []string{step}
+		}
+	}
+	var es entities
+	for _, r := range f.Resources {
+		res := alert.Resource{ID: r.ID, Type: r.Type, Region: firstNonEmpty(r.Region, f.Region), Account: f.AwsAccountID, Tags: r.Tags}
+		res.Name = r.Tags["Name"]
+		if d := r.Details; d != nil {
+			if k := d.AwsIamAccessKey; k != nil {
+				es.add(alert.EntityAccessKey, firstNonEmpty(k.AccessKeyID, strings.TrimPrefix(r.ID, "AWS::IAM::AccessKey:")))
+				es.add(alert.EntityAccount, k.PrincipalName)
+				if iid := instanceSession(k.PrincipalID); iid != "" {
+					res = alert.Resource{ID: iid, Type: "AwsEc2Instance", Region: res.Region, Account: res.Account}
+				} else if k.PrincipalName != "" {
+					res = principalResource(f.AwsAccountID, k.PrincipalType, k.PrincipalName)
+					res.Region = firstNonEmpty(r.Region, f.Region)
+				}
+			}
+			if u := d.AwsIamUser; u != nil {
+				es.add(alert.EntityAccount, u.UserName)
+				res.Name = firstNonEmpty(res.Name, u.UserName)
+			}
+			if ro := d.AwsIamRole; ro != nil {
+				es.add(alert.EntityAccount, ro.RoleName)
+				res.Name = firstNonEmpty(res.Name, ro.RoleName)
+			}
+		}
+		a.Resources = append(a.Resources, res)
+	}
+	if n := f.Network; n != nil {
+		es.add(alert.EntityIP, n.SourceIPV4)
+		es.add(alert.EntityIP, n.SourceIPV6)
+		es.add(alert.EntityIP, n.DestinationIPV4)
+		es.add(alert.EntityIP, n.DestinationIPV6)
+		es.add(alert.EntityDomain, n.SourceDomain)
+		es.add(alert.EntityDomain, n.DestinationDomain)
+	}
+	if act := f.Action; act != nil {
+		ip := func(r *asffIP) {
+			if r != nil {
+				es.add(alert.EntityIP, r.IPAddressV4)
+			}
+		}
+		if n := act.NetworkConnectionAction; n != nil {
+			ip(n.RemoteIPDetails)
+		}
+		if c := act.AwsAPICallAction; c != nil {
+			ip(c.RemoteIPDetails)
+			if c.DomainDetails != nil {
+				es.add(alert.EntityDomain, c.DomainDetails.Domain)
+			}
+		}
+		if d := act.DNSRequestAction; d != nil {
+			es.add(alert.EntityDomain, d.Domain)
+		}
+		if p := act.PortProbeAction; p != nil {
+			for _, d := range p.PortProbeDetails {
+				ip(d.RemoteIPDetails)
+			}
+		}
+	}
+	if p := f.Process; p != nil {
+		es.add(alert.EntityProcess, firstNonEmpty(p.Path, p.Name))
+	}
+	for _, t := range f.ThreatIntelIndicators {
+		switch strings.ToUpper(t.Type) {
+		case "IPV4_ADDRESS", "IPV6_ADDRESS":
+			es.add(alert.EntityIP, t.Value)
+		case "DOMAIN":
+			es.add(alert.EntityDomain, t.Value)
+		case "URL":
+			es.add(alert.EntityURL, t.Value)
+		case "HASH_MD5", "HASH_SHA1", "HASH_SHA256", "HASH_SHA512":
+			es.add(alert.EntityFileHash, t.Value)
+		case "PROCESS":
+			es.add(alert.EntityProcess, t.Value)
+		}
+	}
+	a.Entities = es
+	return a, identity, nil
+}
+
+// asffType is the detection type of a finding that is not a GuardDuty
+// copy: the GeneratorId when it names a rule or control (it holds a "/" or
+// ":"), else the first of Types, else the GeneratorId.
+func asffType(f *asffFinding) string {
+	if strings.ContainsAny(f.GeneratorID, "/:") || len(f.Types) == 0 {
+		return f.GeneratorID
+	}
+	return f.Types[0]
+}

@@ -1,0 +1,8 @@
+package normalize
+
+import "reflect"
+
+var (
+	stringType = reflect.TypeOf("")
+	boolType   = reflect.TypeOf(false)
+)
