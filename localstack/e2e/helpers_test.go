@@ -1,0 +1,188 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/muster-sec/muster/localstack/runner"
+	"github.com/muster-sec/muster/shared/mototest"
+)
+
+func TestMain(m *testing.M) { os.Exit(mototest.Main(m)) }
+
+const token = "e2e-dev-token"
+
+// repoRoot is the module root (tests run in localstack/e2e).
+func repoRoot(t testing.TB) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("no caller information")
+	}
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// startRunner runs the local stack in-process on the shared moto server,
+// with its own table, bus and queue and a free API port.
+func startRunner(t *testing.T, env map[string]string) *runner.Runner {
+	t.Helper()
+	srv := mototest.Get(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r, err := runner.Start(ctx, runner.Options{
+		Endpoint: srv.Endpoint,
+		Addr:     "127.0.0.1:0",
+		Dir:      filepath.Join(t.TempDir(), ".muster"),
+		Token:    token,
+		Table:    mototest.UniqueName("muster"),
+		Bus:      mototest.UniqueName("muster"),
+		Queue:    mototest.UniqueName("muster-local-events"),
+		Env:      env,
+	})
+	if err != nil {
+		t.Fatalf("start runner: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := r.Close(); err != nil {
+			t.Errorf("close runner: %v", err)
+		}
+	})
+	return r
+}
+
+// call sends a request with the dev token and decodes a JSON answer into
+// out (when non-nil). It returns the status and the raw body.
+func call(t *testing.T, r *runner.Runner, method, path string, body []byte, out any) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, r.URL()+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != nil && resp.StatusCode < 300 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
+		}
+	}
+	return resp.StatusCode, raw
+}
+
+// eventually polls cond until it returns "" or the deadline passes; the
+// last reason is the failure message. The deadline bounds the wait, it is
+// not what the test asserts.
+func eventually(t *testing.T, within time.Duration, cond func() string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		reason := cond()
+		if reason == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not reached within %s: %s", within, reason)
+		}
+		<-tick.C
+	}
+}
+
+// incidentView is the part of an incident the tests check.
+type incidentView struct {
+	ID            string   `json:"id"`
+	Title         string   `json:"title"`
+	Severity      string   `json:"severity"`
+	Status        string   `json:"status"`
+	Tactics       []string `json:"tactics"`
+	AlertCount    int      `json:"alertCount"`
+	MultiResource bool     `json:"multiResource"`
+	Version       int64    `json:"version"`
+	Resources     []struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"resources"`
+}
+
+type incidentList struct {
+	Items  []incidentView `json:"items"`
+	Cursor string         `json:"cursor"`
+}
+
+// incidents lists every incident (following cursors); ok is false when the
+// API did not answer 200.
+func incidents(t *testing.T, r *runner.Runner) ([]incidentView, string) {
+	t.Helper()
+	var all []incidentView
+	path := "/incidents?limit=200"
+	for {
+		var page incidentList
+		status, raw := call(t, r, http.MethodGet, path, nil, &page)
+		if status != http.StatusOK {
+			return nil, fmt.Sprintf("GET /incidents: %d %s", status, raw)
+		}
+		all = append(all, page.Items...)
+		if page.Cursor == "" {
+			return all, ""
+		}
+		path = "/incidents?limit=200&cursor=" + page.Cursor
+	}
+}
+
+// events reads the sink's events file.
+func sinkEvents(t *testing.T, r *runner.Runner) []map[string]any {
+	t.Helper()
+	f, err := os.Open(r.EventsFile())
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<22)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("events.jsonl line is not JSON: %v", err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// webhookResult is the ingest answer.
+type webhookResult struct {
+	Accepted   int `json:"accepted"`
+	Duplicates int `json:"duplicates"`
+	Suppressed int `json:"suppressed"`
+	Rejected   int `json:"rejected"`
+	Results    []struct {
+		Index   int    `json:"index"`
+		Status  string `json:"status"`
+		AlertID string `json:"alertId"`
+	} `json:"results"`
+}
