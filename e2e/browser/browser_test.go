@@ -51,10 +51,10 @@ func browserEnv(t *testing.T) (chromium, node, dir string) {
 func repoRoot(dir string) string { return filepath.Dir(filepath.Dir(dir)) }
 
 // runConsoleScript runs console.mjs and reports each step.
-func runConsoleScript(t *testing.T, env map[string]string) {
+func runConsoleScript(t *testing.T, shotDir string, env map[string]string) {
 	t.Helper()
 	chromium, node, dir := browserEnv(t)
-	shots := filepath.Join(repoRoot(dir), ".muster", "screenshots")
+	shots := filepath.Join(repoRoot(dir), ".muster", "screenshots", shotDir)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "console.mjs")
@@ -98,7 +98,7 @@ func TestConsoleFakeAPI(t *testing.T) {
 	events := filepath.Join(t.TempDir(), "events.jsonl")
 	srv := httptest.NewServer(newFakeAPI("fake-token", events))
 	defer srv.Close()
-	runConsoleScript(t, map[string]string{
+	runConsoleScript(t, "fake-api", map[string]string{
 		"MUSTER_CONSOLE_URL": srv.URL + "/",
 		"MUSTER_TOKEN":       "fake-token",
 		"MUSTER_EVENTS_FILE": events,

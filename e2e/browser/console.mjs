@@ -79,7 +79,6 @@ const apiCalls = [];
 page.on('response', (r) => { if (!r.url().includes('/assets/')) apiCalls.push(`${r.request().method()} ${new URL(r.url()).pathname} ${r.status()}`); });
 
 let incidentId = '';
-let incidentVersion = 0;
 
 await step('load the console: sign-in form', async () => {
   const res = await page.goto(BASE);
@@ -224,16 +223,14 @@ await step('edit owner and status; a stale version is explained (412)', async ()
   await page.locator('.manage .banner.ok').waitFor();
   expect((await page.locator('#inc-status').textContent()) === 'In progress', 'status not shown as In progress');
   // Someone else changes the incident behind the page's back.
-  const cur = await page.evaluate(async ([id, token]) => {
-    const r = await fetch(`incidents/${encodeURIComponent(id)}`, { headers: { Authorization: `Bearer ${token}` } });
-    const b = await r.json();
-    return (b.incident || b).version;
-  }, [incidentId, TOKEN]);
-  incidentVersion = cur;
-  const r2 = await page.evaluate(async ([id, token, v]) => {
-    const r = await fetch(`incidents/${encodeURIComponent(id)}`, { method: 'PATCH', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'If-Match': `"${v}"` }, body: JSON.stringify({ owner: 'someone.else@example.com' }) });
+  const r2 = await page.evaluate(async ([id, token]) => {
+    const url = `incidents/${encodeURIComponent(id)}`;
+    const g = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
+    const b = await g.json();
+    const etag = g.headers.get('ETag') || `"${(b.incident || b).version}"`;
+    const r = await fetch(url, { method: 'PATCH', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'If-Match': etag }, body: JSON.stringify({ owner: 'someone.else@example.com' }) });
     return r.status;
-  }, [incidentId, TOKEN, cur]);
+  }, [incidentId, TOKEN]);
   expect(r2 === 200, `the concurrent PATCH answered ${r2}`);
   await page.getByLabel('Classification').selectOption('TruePositive');
   await page.getByRole('button', { name: 'Save changes' }).click();

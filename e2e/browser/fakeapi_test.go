@@ -91,6 +91,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		problem(w, 404, "Not Found", "no alert with this id")
 	case p == "/incidents/inc-1" && r.Method == http.MethodGet:
+		w.Header().Set("ETag", fmt.Sprintf(`"%d"`, f.inc["version"]))
 		writeJSON(w, 200, f.inc)
 	case p == "/incidents/inc-1" && r.Method == http.MethodPatch:
 		if strings.Trim(r.Header.Get("If-Match"), `"`) != strconv.Itoa(f.inc["version"].(int)) {
@@ -103,6 +104,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.inc[k] = v
 		}
 		f.inc["version"] = f.inc["version"].(int) + 1
+		w.Header().Set("ETag", fmt.Sprintf(`"%d"`, f.inc["version"]))
 		writeJSON(w, 200, f.inc)
 	case p == "/incidents/inc-1/alerts":
 		writeJSON(w, 200, map[string]any{"items": f.alerts})

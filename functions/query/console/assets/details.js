@@ -12,8 +12,9 @@ import { sevBadge, showError } from './alerts.js';
 const SUPPRESS_REASONS = ['Detected false positive', 'Alert is not relevant', 'Expected activity', 'Other'];
 const ENTITY_TYPES = ['ip', 'host', 'account', 'accesskey', 'process', 'filehash', 'domain', 'url', 'container', 'pod'];
 
-// If-Match carries the incident's version as an entity tag.
-function ifMatch(version) { return `"${version}"`; }
+// If-Match carries the ETag of the last read (the API's entity tag of the
+// incident version); the quoted version when the API sent no ETag.
+function ifMatch(etag, version) { return etag || `"${version}"`; }
 
 function text(x) {
   if (x === null || x === undefined) return '';
@@ -71,6 +72,7 @@ export async function renderIncidentPage(main, id) {
   }
   const body = incR.value.data || {};
   let inc = body.incident || body;
+  let etag = incR.value.headers.get('ETag') || '';
   document.title = `${inc.title} · Muster`;
   const alerts = alertsR.status === 'fulfilled' ? items(alertsR.value.data) : (items(body.alerts) || []);
   const actions = actionsR.status === 'fulfilled' ? (actionsR.value.data || {}) : null;
@@ -126,7 +128,8 @@ export async function renderIncidentPage(main, id) {
         if (!Object.keys(patch).length) { replace(msg, h('p', { class: 'banner info', role: 'status' }, 'Nothing changed.')); return; }
         save.disabled = true;
         try {
-          const { data } = await api('PATCH', `incidents/${enc}`, { body: patch, headers: { 'If-Match': ifMatch(inc.version) } });
+          const { data, headers: rh } = await api('PATCH', `incidents/${enc}`, { body: patch, headers: { 'If-Match': ifMatch(etag, inc.version) } });
+          etag = rh.get('ETag') || '';
           inc = (data && (data.incident || data)) && (data.incident || data).id ? (data.incident || data) : { ...inc, ...patch, version: inc.version + 1 };
           drawLeft();
           const m = left.querySelector('.form-msg');
@@ -268,7 +271,7 @@ export async function renderIncidentPage(main, id) {
   function respondSection() {
     const body2 = h('div', { class: 'respond-body' }, h('p', { class: 'muted' }, 'Loading playbooks…'));
     const sec = h('details', { class: 'action', id: 'act-respond' },
-      h('summary', {}, icon('play'), h('span', {}, 'Trigger automated response')), body2);
+      h('summary', {}, icon('bolt'), h('span', {}, 'Trigger automated response')), body2);
     const respond = actions.respond || {};
     const past = respond.requests || respond.past || respond.history || [];
     (async () => {
@@ -313,7 +316,7 @@ export async function renderIncidentPage(main, id) {
       picker.addEventListener('change', drawParams);
       const pastBox = h('div', { class: 'past' });
       const drawPast = (list) => replace(pastBox, list.length ? [h('h4', {}, 'Past requests'), h('ul', { class: 'plain' }, list.map((r) => h('li', { class: 'small' },
-        `${r.playbook} · ${r.requestedBy || ''} · ${when(r.requestedAt)}`)))] : null);
+        [r.playbook, r.requestedBy ? `by ${r.requestedBy}` : '', r.requestedAt ? when(r.requestedAt) : 'just now'].filter(Boolean).join(' · '))))] : null);
       drawPast(past);
       const form = h('form', {
         id: 'respond-form',
@@ -470,7 +473,7 @@ function guessParam(prm, inc) {
 function simulationView(data) {
   const d = data || {};
   const n = d.matched ?? d.matches ?? d.count ?? d.wouldMatch ?? d.total ?? (Array.isArray(d.items) ? d.items.length : undefined);
-  const scanned = d.scanned ?? d.considered ?? d.of;
+  const scanned = d.examined ?? d.scanned ?? d.considered;
   const days = d.days ?? d.windowDays;
   const sample = d.sample || d.alerts || d.items || [];
   return h('div', { class: 'banner info', role: 'status' },
