@@ -258,11 +258,14 @@ export async function renderIncidentPage(main, id) {
     replace(panel,
       h('details', { class: 'action', open: true, id: 'act-mitigate' },
         h('summary', {}, icon('wrench'), h('span', {}, 'Mitigate the threat')),
-        mitigate.length ? h('ol', {}, mitigate.map((s) => h('li', {}, text(s)))) : h('p', { class: 'muted' }, 'No remediation steps for these alerts.')),
+        mitigate.length ? h('ol', {}, mitigate.map((s) => h('li', {}, text(s),
+          s && s.source ? h('span', { class: 'muted small' }, ` (${sourceWords(s.source)})`) : null)))
+          : h('p', { class: 'muted' }, 'No remediation steps for these alerts.')),
       h('details', { class: 'action', id: 'act-prevent' },
         h('summary', {}, icon('shield'), h('span', {}, 'Prevent future attacks')),
         prevent.length ? h('ul', {}, prevent.map((s) => h('li', {},
-          typeof s === 'object' && s.title ? [h('strong', {}, s.title), s.description || s.text ? h('div', {}, s.description || s.text) : null] : text(s))))
+          typeof s === 'object' && s.title ? [h('strong', {}, s.title), s.detail || s.description || s.text ? h('div', {}, s.detail || s.description || s.text) : null,
+            s.basis ? h('div', { class: 'muted small' }, `Because of ${sourceWords(s.basis)}`) : null] : text(s))))
           : h('p', { class: 'muted' }, 'No recommendations.')),
       respondSection(),
       suppressSection());
@@ -381,6 +384,8 @@ export async function renderIncidentPage(main, id) {
         alertType: a.type, provider: a.provider, resourceId: (a.resources || [])[0] ? a.resources[0].id : '',
       };
       f.name.value = (d && (d.rule ? d.rule.name : d.name)) || `Suppress ${a.name || a.type || 'similar alerts'}`;
+      const reason = d && (d.rule ? d.rule.reason : d.reason);
+      if (reason && SUPPRESS_REASONS.includes(reason)) f.reason.value = reason;
       f.alertType.value = m.alertType || '';
       f.provider.value = m.provider || '';
       f.resourceId.value = m.resourceId || '';
@@ -417,10 +422,11 @@ export async function renderIncidentPage(main, id) {
         btn.disabled = true;
         try {
           const r = rule();
-          const { data } = await api('POST', `incidents/${enc}/suppress`, { body: { alertId: alertSel.value, ...r, rule: r, dismissExisting: f.dismiss.checked } });
-          const created = data && (data.rule || data);
+          const { data } = await api('POST', `incidents/${enc}/suppress`, { body: { alertId: alertSel.value, ...r, dismissExisting: f.dismiss.checked } });
+          const created = (data && (data.rule || data)) || {};
+          const dismissed = data && data.dismissed ? ` Dismissed ${data.dismissed} matching alert${data.dismissed === 1 ? '' : 's'} of this incident.` : '';
           replace(msg, h('p', { class: 'banner ok', role: 'status', id: 'suppress-created' },
-            `Suppression rule created${created && created.id ? ` (${created.id})` : ''}: ${r.name || 'similar alerts'}, state ${created && created.state ? created.state : r.state}.`));
+            `Suppression rule created${created.id ? ` (${created.id})` : ''}: ${created.name || r.name || 'similar alerts'}, state ${created.state || r.state}.${dismissed}`));
           announce('Suppression rule created');
         } catch (err) {
           showError(msg, err, 'The suppression rule was not created');
@@ -456,6 +462,22 @@ export async function renderIncidentPage(main, id) {
 
   drawLeft();
   left.querySelector('#inc-title').focus();
+}
+
+// "alert:SSH brute force" → "from alert SSH brute force"; "type:…" and
+// "tactic:…" read likewise.
+function sourceWords(src) {
+  const [kind, ...rest] = String(src).split(':');
+  const v = rest.join(':');
+  if (!v) return src;
+  switch (kind) {
+    case 'alert': return `from alert ${v}`;
+    case 'catalogue': return `Muster catalogue for ${v}`;
+    case 'type': return `detection type ${v}`;
+    case 'tactic': return `the ${stageLabel(v)} stage`;
+    case 'resource': return `resource type ${v}`;
+    default: return src;
+  }
 }
 
 function guessParam(prm, inc) {
