@@ -1,22 +1,338 @@
-// Package handler is the responder function, a consumer of the table's stream.
+// Package handler is the responder function: a consumer of the table's
+// stream that publishes incident events to EventBridge.
+//
+// It is a transactional outbox: events come only from committed stream
+// records (incident items inserted or modified, response requests
+// inserted; see resources.Responder for the filters), so an event is
+// published if and only if its change was committed. For each record it
+// decides the event with incidentevent, publishes the batch's events
+// together through eventbus, and answers:
+//
+//   - published, or nothing to publish: done;
+//   - failed retryably (throttling, internal failure, a failed call, a read
+//     error): named in BatchItemFailures, so Lambda retries from the lowest
+//     such record. Records after it that were published are published again
+//     on that retry, with the same event ids (consumers de-duplicate on
+//     detail.eventId);
+//   - failed permanently (an undecodable image, an event EventBridge
+//     rejects, a response request for an unknown incident): logged with the
+//     reason and sent to the dead-letter path, never silently dropped. If
+//     the dead-letter send itself fails, the record is named in
+//     BatchItemFailures instead.
+//
+// Replaying a batch republishes the same set of events with the same ids
+// (incident events are a pure function of the record's images; a response
+// event re-reads the incident, so its summary reflects the incident at
+// publish time, with the same id).
 package handler
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/muster-sec/muster/shared/dynamostore"
+	"github.com/muster-sec/muster/shared/eventbus"
+	"github.com/muster-sec/muster/shared/incident"
+	"github.com/muster-sec/muster/shared/incidentevent"
+	"github.com/muster-sec/muster/shared/resources"
 )
 
-// Handler consumes stream batches.
-type Handler struct{}
-
-// FromEnv wires the handler's adapters from the environment.
-func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*Handler, error) {
-	return &Handler{}, nil
+// Publisher publishes entries and returns those not published
+// (eventbus.Publisher).
+type Publisher interface {
+	Publish(ctx context.Context, entries []eventbus.Entry) []eventbus.Failure
 }
 
-// Handle processes one stream batch and names the records that failed.
+// Incidents reads the visible incident a response request is about
+// (dynamostore.Store); a missing one is incident.ErrNotFound.
+type Incidents interface {
+	GetIncident(ctx context.Context, id string) (incident.Incident, error)
+}
+
+var (
+	_ Publisher = (*eventbus.Publisher)(nil)
+	_ Incidents = (*dynamostore.Store)(nil)
+)
+
+// Reason says why a record was dead-lettered. Message never holds secrets:
+// it is an error code's text or a decoding error, not the record's values.
+type Reason struct {
+	Code       string `json:"code"`
+	Message    string `json:"message"`
+	EventID    string `json:"eventId,omitempty"`
+	DetailType string `json:"detailType,omitempty"`
+}
+
+// Reason codes set by the handler; others are EventBridge's entry codes.
+const (
+	CodeUndecodable     = "Undecodable"
+	CodeUnknownIncident = "UnknownIncident"
+)
+
+// DeadLetter keeps records whose events can never be published. Send must
+// not return nil unless the record is durably kept.
+type DeadLetter interface {
+	Send(ctx context.Context, record events.DynamoDBEventRecord, reason Reason) error
+}
+
+// Options tune a Handler. The zero value is usable.
+type Options struct {
+	// APIURL is the base of the links in events (MUSTER_API_URL).
+	APIURL string
+	// Logger receives the handler's logs; slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// Handler consumes stream batches.
+type Handler struct {
+	pub       Publisher
+	incidents Incidents
+	dead      DeadLetter
+	build     incidentevent.Builder
+	log       *slog.Logger
+}
+
+// New returns a handler publishing with pub, reading incidents for response
+// requests from incidents, and dead-lettering to dead.
+func New(pub Publisher, incidents Incidents, dead DeadLetter, opts Options) *Handler {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Handler{pub: pub, incidents: incidents, dead: dead,
+		build: incidentevent.Builder{APIURL: opts.APIURL}, log: log}
+}
+
+// Environment variables read by FromEnv (besides MUSTER_TABLE, MUSTER_BUS
+// and MUSTER_API_URL).
+const (
+	EnvDLQURL         = "MUSTER_RESPONDER_DLQ_URL"
+	EnvDeadLetterFile = "MUSTER_DEAD_LETTER_FILE"
+)
+
+// FromEnv wires the handler's adapters from the environment: MUSTER_TABLE
+// (default "muster"), MUSTER_BUS (default "muster"), MUSTER_API_URL
+// (default http://127.0.0.1:8080), and the dead-letter path:
+// MUSTER_RESPONDER_DLQ_URL (an SQS queue URL), else MUSTER_DEAD_LETTER_FILE
+// (a JSON Lines file), else the log (each record logged at error level).
+func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*Handler, error) {
+	table := envOr(getenv, "MUSTER_TABLE", resources.DefaultTableName)
+	bus := envOr(getenv, "MUSTER_BUS", resources.DefaultBusName)
+	apiURL := envOr(getenv, "MUSTER_API_URL", incidentevent.DefaultAPIURL)
+	if !strings.HasPrefix(apiURL, "http://") && !strings.HasPrefix(apiURL, "https://") {
+		return nil, fmt.Errorf("MUSTER_API_URL %q: want an http(s) URL", apiURL)
+	}
+	log := slog.Default().With("consumer", resources.Responder.Name)
+	var dead DeadLetter
+	switch {
+	case getenv(EnvDLQURL) != "":
+		dead = NewSQSDeadLetter(sqs.NewFromConfig(cfg), getenv(EnvDLQURL))
+	case getenv(EnvDeadLetterFile) != "":
+		dead = NewFileDeadLetter(getenv(EnvDeadLetterFile))
+	default:
+		log.Warn("no dead-letter queue or file configured; permanent failures are kept in the log only",
+			"set", EnvDLQURL+" or "+EnvDeadLetterFile)
+		dead = NewLogDeadLetter(log)
+	}
+	store := dynamostore.New(dynamodb.NewFromConfig(cfg), table, dynamostore.Options{})
+	pub := eventbus.New(eventbridge.NewFromConfig(cfg), bus, eventbus.Options{})
+	return New(pub, store, dead, Options{APIURL: apiURL, Logger: log}), nil
+}
+
+func envOr(getenv func(string) string, k, def string) string {
+	if v := strings.TrimSpace(getenv(k)); v != "" {
+		return v
+	}
+	return def
+}
+
+// errRetry marks a decision error worth retrying (a failed read).
+var errRetry = errors.New("retryable")
+
+// permanentError is a record that can never become an event.
+type permanentError struct{ reason Reason }
+
+func (e *permanentError) Error() string { return e.reason.Code + ": " + e.reason.Message }
+
+type pending struct {
+	rec events.DynamoDBEventRecord
+	ev  incidentevent.Event
+}
+
+// Handle processes one stream batch and names the records that failed
+// retryably in BatchItemFailures. It returns an error only when the batch
+// is malformed (a record without a sequence number), which retries the
+// whole batch.
 func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	return events.DynamoDBEventResponse{}, nil
+	var (
+		resp       events.DynamoDBEventResponse
+		toPublish  []pending
+		retried    = map[string]bool{}
+		deadCount  int
+		skipped    int
+		failRecord = func(rec events.DynamoDBEventRecord) {
+			seq := rec.Change.SequenceNumber
+			if !retried[seq] {
+				retried[seq] = true
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: seq})
+			}
+		}
+		dead = func(rec events.DynamoDBEventRecord, r Reason) {
+			h.log.Error("event cannot be published; dead-lettering the record",
+				"sequence_number", rec.Change.SequenceNumber, "code", r.Code, "reason", r.Message,
+				"event_id", r.EventID, "detail_type", r.DetailType)
+			if err := h.dead.Send(ctx, rec, r); err != nil {
+				h.log.Error("dead-letter send failed; the record will be retried",
+					"sequence_number", rec.Change.SequenceNumber, "error", err)
+				failRecord(rec)
+				return
+			}
+			deadCount++
+		}
+	)
+	for _, rec := range ev.Records {
+		if rec.Change.SequenceNumber == "" {
+			return events.DynamoDBEventResponse{}, fmt.Errorf("stream record %s has no sequence number", rec.EventID)
+		}
+		e, ok, err := h.decide(ctx, rec)
+		var perm *permanentError
+		switch {
+		case errors.As(err, &perm):
+			dead(rec, perm.reason)
+			continue
+		case err != nil:
+			h.log.Warn("record will be retried", "sequence_number", rec.Change.SequenceNumber, "error", err)
+			failRecord(rec)
+			continue
+		case !ok:
+			skipped++
+			continue
+		}
+		toPublish = append(toPublish, pending{rec: rec, ev: e})
+	}
+
+	entries := make([]eventbus.Entry, 0, len(toPublish))
+	index := make([]int, 0, len(toPublish)) // entry → toPublish
+	for i, p := range toPublish {
+		detail, err := p.ev.DetailJSON()
+		if err != nil {
+			dead(p.rec, Reason{Code: eventbus.CodeTooLarge, Message: err.Error(), EventID: p.ev.ID(), DetailType: p.ev.DetailType})
+			continue
+		}
+		entries = append(entries, eventbus.Entry{
+			Source: incidentevent.Source, DetailType: p.ev.DetailType, Detail: detail, Time: p.ev.Time,
+		})
+		index = append(index, i)
+	}
+	failed := map[int]bool{}
+	if len(entries) > 0 {
+		for _, f := range h.pub.Publish(ctx, entries) {
+			p := toPublish[index[f.Index]]
+			failed[f.Index] = true
+			if f.Retryable {
+				h.log.Warn("event not published; the record will be retried", "sequence_number", p.rec.Change.SequenceNumber,
+					"event_id", p.ev.ID(), "detail_type", p.ev.DetailType, "code", f.Code, "reason", f.Message)
+				failRecord(p.rec)
+				continue
+			}
+			dead(p.rec, Reason{Code: f.Code, Message: f.Message, EventID: p.ev.ID(), DetailType: p.ev.DetailType})
+		}
+	}
+	published := 0
+	for k, i := range index {
+		if !failed[k] {
+			published++
+			p := toPublish[i]
+			h.log.Debug("event published", "event_id", p.ev.ID(), "detail_type", p.ev.DetailType,
+				"sequence_number", p.rec.Change.SequenceNumber)
+		}
+	}
+	h.log.Info("stream batch processed", "records", len(ev.Records), "published", published,
+		"skipped", skipped, "retry", len(resp.BatchItemFailures), "dead_lettered", deadCount)
+	return resp, nil
+}
+
+// decide returns the event for one record, false when it publishes
+// nothing, an error wrapping errRetry to retry it, or a *permanentError.
+func (h *Handler) decide(ctx context.Context, rec events.DynamoDBEventRecord) (incidentevent.Event, bool, error) {
+	pk, sk := keyString(rec.Change.Keys, resources.AttrPK), keyString(rec.Change.Keys, resources.AttrSK)
+	if !strings.HasPrefix(pk, resources.PrefixIncident) {
+		return incidentevent.Event{}, false, nil
+	}
+	switch {
+	case sk == resources.SKIncident && (rec.EventName == "INSERT" || rec.EventName == "MODIFY"):
+		return h.incidentChange(rec)
+	case strings.HasPrefix(sk, resources.SKResponse) && rec.EventName == "INSERT":
+		return h.responseRequest(ctx, rec, strings.TrimPrefix(pk, resources.PrefixIncident))
+	}
+	return incidentevent.Event{}, false, nil
+}
+
+func undecodable(format string, args ...any) error {
+	return &permanentError{Reason{Code: CodeUndecodable, Message: fmt.Sprintf(format, args...)}}
+}
+
+func (h *Handler) incidentChange(rec events.DynamoDBEventRecord) (incidentevent.Event, bool, error) {
+	if rec.Change.NewImage == nil {
+		return incidentevent.Event{}, false, undecodable("%s record without a new image (the stream must carry NEW_AND_OLD_IMAGES)", rec.EventName)
+	}
+	nr, err := dynamostore.IncidentFromImage(rec.Change.NewImage)
+	if err != nil {
+		return incidentevent.Event{}, false, undecodable("new image: %v", err)
+	}
+	newImg := &incidentevent.Image{Incident: nr.Incident, IsIncident: nr.IsIncident}
+	var oldImg *incidentevent.Image
+	if rec.Change.OldImage != nil {
+		or, err := dynamostore.IncidentFromImage(rec.Change.OldImage)
+		if err != nil {
+			return incidentevent.Event{}, false, undecodable("old image: %v", err)
+		}
+		oldImg = &incidentevent.Image{Incident: or.Incident, IsIncident: or.IsIncident}
+	}
+	e, ok := h.build.FromChange(oldImg, newImg)
+	return e, ok, nil
+}
+
+func (h *Handler) responseRequest(ctx context.Context, rec events.DynamoDBEventRecord, incidentID string) (incidentevent.Event, bool, error) {
+	item, err := dynamostore.FromImage(rec.Change.NewImage)
+	if err != nil || item == nil {
+		return incidentevent.Event{}, false, undecodable("response request image: %v", err)
+	}
+	req, err := dynamostore.DecodeResponseRequest(item)
+	if err != nil {
+		return incidentevent.Event{}, false, undecodable("%v", err)
+	}
+	if req.IncidentID == "" {
+		req.IncidentID = incidentID
+	}
+	if req.ID == "" || req.Playbook == "" || req.IncidentID != incidentID {
+		return incidentevent.Event{}, false, undecodable("response request without id, playbook or matching incident")
+	}
+	inc, err := h.incidents.GetIncident(ctx, incidentID)
+	if errors.Is(err, incident.ErrNotFound) {
+		return incidentevent.Event{}, false, &permanentError{Reason{Code: CodeUnknownIncident,
+			Message: "response request for an incident that does not exist or is not visible",
+			EventID: incidentevent.ResponseEventID(incidentID, req.ID), DetailType: incidentevent.DetailTypeResponseRequested}}
+	}
+	if err != nil {
+		return incidentevent.Event{}, false, fmt.Errorf("%w: read incident %s: %v", errRetry, incidentID, err)
+	}
+	return h.build.FromResponse(req, inc), true, nil
+}
+
+func keyString(keys map[string]events.DynamoDBAttributeValue, name string) string {
+	v, ok := keys[name]
+	if !ok || v.DataType() != events.DataTypeString {
+		return ""
+	}
+	return v.String()
 }
