@@ -423,3 +423,15 @@ func truncate(s string, n int) string {
 	}
 	return string(r[:n]) + "…"
 }
+
+// AddTimeline records one timeline entry on a visible incident.
+func (s *Store) AddTimeline(ctx context.Context, id string, e incident.TimelineEntry) error {
+	if e.At.IsZero() {
+		e.At = s.now().UTC()
+	}
+	tl, err := timelineItem(id, e)
+	if err != nil {
+		return err
+	}
+	return s.writeAux(ctx, id, tl)
+}

@@ -1,0 +1,101 @@
+package handler
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/apigw"
+	"github.com/muster-sec/muster/shared/auth"
+	"github.com/muster-sec/muster/shared/dynamostore"
+	"github.com/muster-sec/muster/shared/incident"
+	"github.com/muster-sec/muster/shared/playbook"
+	"github.com/muster-sec/muster/shared/suppress"
+)
+
+// Sentinels of the API layer.
+var (
+	errInvalid     = errors.New("invalid request")
+	errBadCursor   = errors.New("invalid cursor")
+	errRoute       = errors.New("no such route")
+	errMethod      = errors.New("method not allowed")
+	errMediaType   = errors.New("unsupported media type")
+	errTooLarge    = errors.New("body too large")
+	errNeedIfMatch = errors.New("If-Match required")
+)
+
+// clientError is an error whose message is written for the caller.
+type clientError struct {
+	sentinel error
+	detail   string
+	field    string
+}
+
+func (e *clientError) Error() string { return e.detail }
+func (e *clientError) Unwrap() error { return e.sentinel }
+
+func badRequest(detail string) error { return &clientError{sentinel: errInvalid, detail: detail} }
+
+func badField(field, detail string) error {
+	return &clientError{sentinel: errInvalid, detail: field + ": " + detail, field: field}
+}
+
+func asErr[T any](err error, target *T) bool { return errors.As(err, target) }
+
+// problem maps an error to its problem+json response. It is the only
+// place errors become HTTP statuses; the text of errors not written for the
+// caller (storage, AWS, encoding) is logged and replaced by a generic
+// detail.
+func (h *Handler) problem(err error) events.APIGatewayProxyResponse {
+	p := apigw.ProblemDetails{}
+	var ce *clientError
+	var fe *alert.FieldError
+	var ve *playbook.ValidationError
+	switch {
+	case errors.Is(err, auth.ErrUnauthenticated):
+		resp := apigw.Problem(http.StatusUnauthorized, "", "a valid bearer token is required")
+		resp.Headers["WWW-Authenticate"] = `Bearer realm="muster"`
+		return resp
+	case errors.Is(err, auth.ErrForbidden):
+		// auth's message names the missing scope and nothing secret.
+		return apigw.Problem(http.StatusForbidden, "", err.Error())
+	case errors.Is(err, errRoute):
+		return apigw.Problem(http.StatusNotFound, "", "no such resource")
+	case errors.Is(err, errMethod):
+		return apigw.Problem(http.StatusMethodNotAllowed, "", "method not allowed on this resource")
+	case errors.Is(err, incident.ErrNotFound):
+		return apigw.Problem(http.StatusNotFound, "", "not found")
+	case errors.Is(err, suppress.ErrNotFound):
+		return apigw.Problem(http.StatusNotFound, "", "suppression rule not found")
+	case errors.Is(err, errNeedIfMatch):
+		return apigw.Problem(http.StatusPreconditionRequired, "", "send If-Match with the version you last read (ETag of the GET)")
+	case errors.Is(err, incident.ErrConflict):
+		return apigw.Problem(http.StatusPreconditionFailed, "", "the resource changed since you read it; read it again and retry")
+	case errors.Is(err, incident.ErrTransition):
+		return apigw.Problem(http.StatusConflict, "", "status transition not allowed; allowed: Active→InProgress|Resolved|Dismissed, InProgress→Active|Resolved|Dismissed, Resolved→Active|InProgress, Dismissed→Active")
+	case errors.Is(err, errMediaType):
+		return apigw.Problem(http.StatusUnsupportedMediaType, "", "send application/json")
+	case errors.Is(err, errTooLarge):
+		return apigw.ProblemWith(apigw.ProblemDetails{Status: http.StatusRequestEntityTooLarge, Detail: "request body too large", Extensions: map[string]any{"limit": maxBody}})
+	case errors.Is(err, errBadCursor), errors.Is(err, dynamostore.ErrBadPosition):
+		return apigw.Problem(http.StatusBadRequest, "Invalid cursor", "the cursor is not one this API issued for these filters; start again without it")
+	case errors.Is(err, playbook.ErrUnknown):
+		return apigw.ProblemWith(apigw.ProblemDetails{Status: http.StatusBadRequest, Title: "Unknown playbook", Detail: "no playbook of that name; GET /playbooks lists them", Extensions: map[string]any{"field": "playbook"}})
+	case errors.As(err, &ve):
+		return apigw.ProblemWith(apigw.ProblemDetails{Status: http.StatusBadRequest, Title: "Invalid playbook parameters", Detail: ve.Error(), Extensions: map[string]any{"errors": ve.Errors}})
+	case errors.As(err, &ce):
+		p = apigw.ProblemDetails{Status: http.StatusBadRequest, Detail: ce.detail}
+		if ce.field != "" {
+			p.Extensions = map[string]any{"field": ce.field}
+		}
+		return apigw.ProblemWith(p)
+	case (errors.Is(err, alert.ErrInvalid) || errors.Is(err, suppress.ErrInvalid)) && errors.As(err, &fe):
+		return apigw.ProblemWith(apigw.ProblemDetails{Status: http.StatusBadRequest, Detail: fe.Error(), Extensions: map[string]any{"field": fe.Field, "reason": fe.Reason}})
+	case errors.Is(err, alert.ErrInvalid), errors.Is(err, suppress.ErrInvalid):
+		return apigw.Problem(http.StatusBadRequest, "", "invalid request")
+	}
+	h.log.Error("request failed", "error", err.Error())
+	return apigw.Problem(http.StatusInternalServerError, "", "internal error")
+}

@@ -1,0 +1,206 @@
+package handler
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/apigw"
+	"github.com/muster-sec/muster/shared/incident"
+	"github.com/muster-sec/muster/shared/listing"
+)
+
+// maxDetailAlerts bounds the alerts embedded in an incident's details; the
+// rest are paged with GET /incidents/{id}/alerts.
+const maxDetailAlerts = 200
+
+// incidentDetail is GET /incidents/{id}: the incident, its alerts (each
+// with why it joined), timeline, comments and links.
+type incidentDetail struct {
+	Kind string `json:"kind"`
+	*incident.Incident
+	Alerts       []any                    `json:"alerts"`
+	AlertsCursor string                   `json:"alertsCursor,omitempty"`
+	Timeline     []incident.TimelineEntry `json:"timeline"`
+	Comments     []incident.Comment       `json:"comments"`
+	Links        map[string]string        `json:"links"`
+}
+
+func (h *Handler) links(id string) map[string]string {
+	base := h.apiURL + "/incidents/" + id
+	return map[string]string{"self": base, "alerts": base + "/alerts", "summary": base + "/summary",
+		"actions": base + "/actions", "console": h.apiURL + "/#/incidents/" + id}
+}
+
+func etag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
+
+func (h *Handler) getIncident(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+	id := r.params["id"]
+	inc, err := h.store.GetIncident(ctx, id)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	members, err := h.store.IncidentMembers(ctx, id)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	page, err := h.store.ListAlerts(ctx, incidentAlertsFilter(id), maxDetailAlerts, "")
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	tl, err := h.store.Timeline(ctx, id)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	cs, err := h.store.Comments(ctx, id)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	d := incidentDetail{Kind: string(listing.KindIncident), Incident: &inc, Alerts: pageItems(page, membersByAlert(members)),
+		Timeline: nonNil(tl), Comments: nonNil(cs), Links: h.links(id)}
+	if page.Next != "" {
+		f := incidentAlertsFilter(id)
+		lq := listQuery{filter: f, scope: filterScope("incident-alerts:"+id, listing.Filter{}, "", "")}
+		d.AlertsCursor = h.cursorFor(lq, page.Next)
+	}
+	resp := h.json(http.StatusOK, d)
+	resp.Headers["ETag"] = etag(inc.Version)
+	return resp, nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// parseIfMatch reads the version from If-Match ("3", W/"3" or 3).
+func parseIfMatch(r *request) (int64, error) {
+	v := strings.TrimSpace(apigw.Header(r.APIGatewayProxyRequest, "If-Match"))
+	if v == "" {
+		return 0, errNeedIfMatch
+	}
+	v = strings.Trim(strings.TrimPrefix(v, "W/"), `"`)
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, badField("If-Match", "must be the resource's version, as in its ETag")
+	}
+	return n, nil
+}
+
+// patchBody is PATCH /incidents/{id}.
+type patchBody struct {
+	Status         *string `json:"status"`
+	Owner          *string `json:"owner"`
+	Classification *string `json:"classification"`
+	Severity       *string `json:"severity"`
+}
+
+const maxOwnerLen = 256
+
+func (h *Handler) patchIncident(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+	id := r.params["id"]
+	version, err := parseIfMatch(r)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	var b patchBody
+	if err := decodeBody(r, &b); err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	if b.Status == nil && b.Owner == nil && b.Classification == nil && b.Severity == nil {
+		return events.APIGatewayProxyResponse{}, badRequest("give at least one of status, owner, classification, severity")
+	}
+	var status incident.Status
+	if b.Status != nil {
+		s, ok := incident.ParseStatus(*b.Status)
+		if !ok {
+			return events.APIGatewayProxyResponse{}, badField("status", "must be Active, InProgress, Resolved or Dismissed")
+		}
+		status = s
+	}
+	var class incident.Classification
+	if b.Classification != nil {
+		class = incident.Classification(*b.Classification)
+		if *b.Classification != "" && !class.Valid() {
+			return events.APIGatewayProxyResponse{}, badField("classification", "must be TruePositive, BenignPositive, FalsePositive or Undetermined (or empty to clear)")
+		}
+	}
+	var sev alert.Severity
+	if b.Severity != nil {
+		s, ok := alert.ParseSeverity(*b.Severity)
+		if !ok {
+			return events.APIGatewayProxyResponse{}, badField("severity", "must be Informational, Low, Medium, High or Critical")
+		}
+		sev = s
+	}
+	if b.Owner != nil && len(*b.Owner) > maxOwnerLen {
+		return events.APIGatewayProxyResponse{}, badField("owner", "longer than 256 characters")
+	}
+	actor := r.principal.Name
+	now := h.now().UTC()
+	inc, err := h.store.PatchIncident(ctx, id, version, func(inc *incident.Incident) ([]incident.TimelineEntry, error) {
+		var tl []incident.TimelineEntry
+		rec := func(action, from, to string) {
+			tl = append(tl, incident.TimelineEntry{At: now, Actor: actor, Action: action, From: from, To: to})
+		}
+		if b.Status != nil && status != inc.Status {
+			if !incident.CanTransition(inc.Status, status) {
+				return nil, fmt.Errorf("%s → %s: %w", inc.Status, status, incident.ErrTransition)
+			}
+			rec("status changed", string(inc.Status), string(status))
+			inc.Status = status
+		}
+		if b.Owner != nil && strings.TrimSpace(*b.Owner) != inc.Owner {
+			rec("owner changed", inc.Owner, strings.TrimSpace(*b.Owner))
+			inc.Owner = strings.TrimSpace(*b.Owner)
+		}
+		if b.Classification != nil && class != inc.Classification {
+			rec("classification changed", string(inc.Classification), string(class))
+			inc.Classification = class
+		}
+		if b.Severity != nil && (sev != inc.Severity || inc.SeveritySetBy == "") {
+			rec("severity changed", inc.Severity.String(), sev.String())
+			inc.Severity = sev
+			inc.SeveritySetBy = actor
+		}
+		if len(tl) > 0 {
+			inc.UpdatedAt, inc.UpdatedBy = now, actor
+		}
+		return tl, nil
+	})
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	resp := h.json(http.StatusOK, incidentItem{Kind: string(listing.KindIncident), Incident: &inc})
+	resp.Headers["ETag"] = etag(inc.Version)
+	return resp, nil
+}
+
+type commentBody struct {
+	Text string `json:"text"`
+}
+
+func (h *Handler) addComment(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+	var b commentBody
+	if err := decodeBody(r, &b); err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	switch {
+	case strings.TrimSpace(b.Text) == "":
+		return events.APIGatewayProxyResponse{}, badField("text", "is required")
+	case len(b.Text) > incident.MaxCommentLen:
+		return events.APIGatewayProxyResponse{}, badField("text", "longer than "+strconv.Itoa(incident.MaxCommentLen)+" characters")
+	}
+	c, err := h.store.AddComment(ctx, r.params["id"], incident.Comment{At: h.now().UTC(), Author: r.principal.Name, Text: b.Text})
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	return h.json(http.StatusCreated, c), nil
+}

@@ -1,0 +1,391 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/incident"
+	"github.com/muster-sec/muster/shared/killchain"
+	"github.com/muster-sec/muster/shared/listing"
+)
+
+// List limits.
+const (
+	defaultLimit     = 50
+	maxLimit         = 200
+	maxFilterValues  = 25
+	defaultListSince = 90 * 24 * time.Hour
+)
+
+// listResponse is the shape of every list.
+type listResponse struct {
+	Items  []any  `json:"items"`
+	Cursor string `json:"cursor,omitempty"`
+}
+
+// alertItem is an alert in a list or detail, tagged with its kind; inside
+// an incident's alert list it carries why it joined.
+type alertItem struct {
+	Kind string `json:"kind"`
+	*alert.Alert
+	Reason     string               `json:"reason,omitempty"`
+	Membership *incident.Membership `json:"membership,omitempty"`
+}
+
+// incidentItem is an incident in a list, tagged with its kind.
+type incidentItem struct {
+	Kind string `json:"kind"`
+	*incident.Incident
+}
+
+// queryValues merges single- and multi-value query parameters.
+func queryValues(r *request) map[string][]string {
+	out := map[string][]string{}
+	for k, vs := range r.MultiValueQueryStringParameters {
+		out[k] = append(out[k], vs...)
+	}
+	for k, v := range r.QueryStringParameters {
+		if _, ok := out[k]; !ok {
+			out[k] = []string{v}
+		}
+	}
+	return out
+}
+
+// listQuery is a parsed list request.
+type listQuery struct {
+	filter listing.Filter
+	limit  int
+	after  string // store position
+	scope  string // what a cursor must belong to
+}
+
+// unsplit filters take each parameter value whole (names may hold commas);
+// the others also split values on commas.
+var unsplit = map[string]bool{"name": true, "type": true}
+
+func values(q map[string][]string, name string) []string {
+	var out []string
+	for _, v := range q[name] {
+		parts := []string{v}
+		if !unsplit[name] {
+			parts = strings.Split(v, ",")
+		}
+		for _, p := range parts {
+			if p = strings.TrimSpace(p); p != "" && !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// parseTime reads an RFC 3339 time or a duration back from now ("30m",
+// "24h", "7d").
+func parseTime(v string, now time.Time) (time.Time, bool) {
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t.UTC(), true
+	}
+	if d, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 || n > 3650 {
+			return time.Time{}, false
+		}
+		return now.Add(-time.Duration(n) * 24 * time.Hour).UTC(), true
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return time.Time{}, false
+	}
+	return now.Add(-d).UTC(), true
+}
+
+// parseList reads the filters a list accepts (allowed), the limit and the
+// cursor. statuses says which status names are valid.
+func (h *Handler) parseList(r *request, list string, allowed []string, statuses func(string) (string, bool)) (listQuery, error) {
+	q := queryValues(r)
+	var lq listQuery
+	for k := range q {
+		if !slices.Contains(allowed, k) {
+			return lq, badField(k, "unknown query parameter; this list accepts "+strings.Join(allowed, ", "))
+		}
+	}
+	f := &lq.filter
+	type norm func(string) (string, bool)
+	canon := func(name string, dst *[]string, fn norm, what string) error {
+		vs := values(q, name)
+		if len(vs) > maxFilterValues {
+			return badField(name, "at most "+strconv.Itoa(maxFilterValues)+" values")
+		}
+		for _, v := range vs {
+			c, ok := fn(v)
+			if !ok {
+				return badField(name, "unknown value; expected "+what)
+			}
+			if !slices.Contains(*dst, c) {
+				*dst = append(*dst, c)
+			}
+		}
+		return nil
+	}
+	same := func(v string) (string, bool) { return v, len(v) <= 512 }
+	sev := func(v string) (string, bool) {
+		s, ok := alert.ParseSeverity(v)
+		return s.String(), ok
+	}
+	prov := func(v string) (string, bool) {
+		v = strings.ToLower(v)
+		return v, alert.KnownProvider(v)
+	}
+	res := func(v string) (string, bool) { return alert.CanonicalResourceID(v, ""), len(v) <= 2048 }
+	tac := func(v string) (string, bool) {
+		s, ok := killchain.Parse(v)
+		return s.String(), ok
+	}
+	for _, c := range []struct {
+		name string
+		dst  *[]string
+		fn   norm
+		what string
+	}{
+		{"name", &f.Names, same, "a name"},
+		{"type", &f.Types, same, "a detection type"},
+		{"severity", &f.Severities, sev, "Informational, Low, Medium, High or Critical"},
+		{"status", &f.Statuses, statuses, "a status"},
+		{"provider", &f.Providers, prov, strings.Join(alert.Providers, ", ")},
+		{"resource", &f.Resources, res, "a resource id"},
+		{"tactic", &f.Tactics, tac, "a kill-chain stage"},
+		{"incident", &f.Incidents, same, "an incident id"},
+		{"owner", &f.Owners, same, "an owner"},
+	} {
+		if err := canon(c.name, c.dst, c.fn, c.what); err != nil {
+			return lq, err
+		}
+	}
+	if k := values(q, "kind"); len(k) > 0 {
+		if len(k) > 1 || !slices.Contains([]string{"alert", "incident", "all"}, k[0]) {
+			return lq, badField("kind", "must be alert, incident or all")
+		}
+		f.Kind = listing.Kind(k[0])
+	}
+	lq.limit = defaultLimit
+	if l := values(q, "limit"); len(l) > 0 {
+		n, err := strconv.Atoi(l[0])
+		if err != nil || n < 1 || n > maxLimit || len(l) > 1 {
+			return lq, badField("limit", "must be an integer from 1 to "+strconv.Itoa(maxLimit))
+		}
+		lq.limit = n
+	}
+	now := h.now()
+	rawSince, rawUntil := strings.Join(values(q, "since"), ","), strings.Join(values(q, "until"), ",")
+	f.Since = now.Add(-defaultListSince).UTC()
+	if rawSince != "" {
+		t, ok := parseTime(rawSince, now)
+		if !ok {
+			return lq, badField("since", "must be an RFC 3339 time or a duration such as 24h or 7d")
+		}
+		f.Since = t
+	}
+	if rawUntil != "" {
+		t, ok := parseTime(rawUntil, now)
+		if !ok {
+			return lq, badField("until", "must be an RFC 3339 time or a duration such as 24h or 7d")
+		}
+		f.Until = t
+	}
+	if !f.Until.IsZero() && f.Until.Before(f.Since) {
+		return lq, badField("until", "is before since")
+	}
+	lq.scope = filterScope(list, *f, rawSince, rawUntil)
+	if c := values(q, "cursor"); len(c) > 0 {
+		p, err := h.verify(c[0], lq.scope)
+		if err != nil {
+			return lq, err
+		}
+		lq.after = p.Pos
+		f.Since = time.Unix(0, p.Since).UTC()
+		f.Until = time.Time{}
+		if p.Until != 0 {
+			f.Until = time.Unix(0, p.Until).UTC()
+		}
+	}
+	return lq, nil
+}
+
+// filterScope identifies a list and its filters (times as the caller gave
+// them) for cursor binding.
+func filterScope(list string, f listing.Filter, rawSince, rawUntil string) string {
+	f.Since, f.Until = time.Time{}, time.Time{}
+	for _, l := range [][]string{f.Names, f.Types, f.Severities, f.Statuses,
+		f.Providers, f.Resources, f.Tactics, f.Incidents, f.Owners} {
+		sort.Strings(l)
+	}
+	fb, _ := json.Marshal(f)
+	return scopeHash(list, string(fb), rawSince, rawUntil)
+}
+
+func (h *Handler) cursorFor(lq listQuery, next string) string {
+	if next == "" {
+		return ""
+	}
+	return h.sign(lq.scope, next, lq.filter.Since, lq.filter.Until)
+}
+
+func untilNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func alertStatus(v string) (string, bool) {
+	if s, ok := alert.ParseStatus(v); ok {
+		return string(s), true
+	}
+	return "", false
+}
+
+func incidentStatus(v string) (string, bool) {
+	if s, ok := incident.ParseStatus(v); ok {
+		return string(s), true
+	}
+	return "", false
+}
+
+func anyStatus(v string) (string, bool) {
+	if s, ok := incidentStatus(v); ok {
+		return s, true
+	}
+	return alertStatus(v)
+}
+
+var alertListParams = []string{"name", "type", "severity", "status", "provider", "resource", "tactic", "incident", "since", "until", "kind", "limit", "cursor"}
+var incidentListParams = []string{"status", "severity", "resource", "tactic", "provider", "owner", "since", "until", "limit", "cursor"}
+
+func pageItems(p listing.Page, reasons map[string]incident.Membership) []any {
+	items := make([]any, 0, len(p.Items))
+	for _, it := range p.Items {
+		if it.Kind == listing.KindIncident {
+			items = append(items, incidentItem{Kind: string(listing.KindIncident), Incident: it.Incident})
+			continue
+		}
+		ai := alertItem{Kind: string(listing.KindAlert), Alert: it.Alert}
+		if m, ok := reasons[it.Alert.ID]; ok {
+			ai.Reason = m.Reason
+			ai.Membership = &m
+		}
+		items = append(items, ai)
+	}
+	return items
+}
+
+func (h *Handler) listAlerts(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+	q := queryValues(r)
+	statuses := alertStatus
+	if k := values(q, "kind"); len(k) == 1 && k[0] != "alert" {
+		statuses = anyStatus
+	}
+	lq, err := h.parseList(r, "alerts", alertListParams, statuses)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	page, err := h.store.ListAlerts(ctx, lq.filter, lq.limit, lq.after)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	return h.json(http.StatusOK, listResponse{Items: pageItems(page, nil), Cursor: h.cursorFor(lq, page.Next)}), nil
+}
+
+func (h *Handler) listIncidents(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+	lq, err := h.parseList(r, "incidents", incidentListParams, incidentStatus)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	page, err := h.store.ListIncidents(ctx, lq.filter, lq.limit, lq.after)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	return h.json(http.StatusOK, listResponse{Items: pageItems(page, nil), Cursor: h.cursorFor(lq, page.Next)}), nil
+}
+
+// incidentAlertsFilter lists an incident's alerts whatever their age.
+func incidentAlertsFilter(id string) listing.Filter {
+	return listing.Filter{Kind: listing.KindAlert, Incidents: []string{id}, Since: time.Unix(0, 0).UTC()}
+}
+
+func membersByAlert(ms []incident.Membership) map[string]incident.Membership {
+	out := make(map[string]incident.Membership, len(ms))
+	for _, m := range ms {
+		out[m.AlertID] = m
+	}
+	return out
+}
+
+func (h *Handler) incidentAlerts(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+	id := r.params["id"]
+	members, err := h.store.IncidentMembers(ctx, id)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	lq, err := h.parseList(r, "incident-alerts:"+id, []string{"limit", "cursor"}, alertStatus)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	f := incidentAlertsFilter(id)
+	lq.filter = f
+	page, err := h.store.ListAlerts(ctx, f, lq.limit, lq.after)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	return h.json(http.StatusOK, listResponse{Items: pageItems(page, membersByAlert(members)), Cursor: h.cursorFor(lq, page.Next)}), nil
+}
+
+// allIncidentAlerts reads up to max alerts of an incident.
+func (h *Handler) allIncidentAlerts(ctx context.Context, id string, max int) ([]alert.Alert, error) {
+	var out []alert.Alert
+	after := ""
+	for len(out) < max {
+		page, err := h.store.ListAlerts(ctx, incidentAlertsFilter(id), maxLimit, after)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range page.Items {
+			if it.Alert != nil {
+				out = append(out, *it.Alert)
+			}
+		}
+		if page.Next == "" {
+			break
+		}
+		after = page.Next
+	}
+	if len(out) > max {
+		out = out[:max]
+	}
+	return out, nil
+}
+
+func (h *Handler) getAlert(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+	a, err := h.store.FindAlert(ctx, r.params["id"])
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	item := alertItem{Kind: string(listing.KindAlert), Alert: &a}
+	if a.IncidentID != "" {
+		if ms, err := h.store.IncidentMembers(ctx, a.IncidentID); err == nil {
+			if m, ok := membersByAlert(ms)[a.ID]; ok {
+				item.Reason, item.Membership = m.Reason, &m
+			}
+		}
+	}
+	return h.json(http.StatusOK, item), nil
+}

@@ -1,0 +1,181 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/muster-sec/muster/shared/suppress"
+)
+
+// ruleView is a rule as the API shows it: the stored rule plus its state
+// now (Expired once expiresAt has passed).
+type ruleView struct {
+	suppress.Rule
+	EffectiveState suppress.State `json:"effectiveState"`
+}
+
+func (h *Handler) view(r suppress.Rule) ruleView {
+	return ruleView{Rule: r, EffectiveState: r.EffectiveState(h.now())}
+}
+
+// ruleBody is the writable part of a rule (POST, and PATCH where every
+// field is optional).
+type ruleBody struct {
+	Name      string          `json:"name"`
+	Match     *suppress.Match `json:"match"`
+	Reason    string          `json:"reason"`
+	Comment   string          `json:"comment"`
+	State     suppress.State  `json:"state"`
+	ExpiresAt *time.Time      `json:"expiresAt"`
+}
+
+func (h *Handler) listRules(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+	if len(queryValues(r)) > 0 {
+		return events.APIGatewayProxyResponse{}, badRequest("this list takes no query parameters")
+	}
+	rules, err := h.store.ListRules(ctx)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	items := make([]any, 0, len(rules))
+	for _, x := range rules {
+		items = append(items, h.view(x))
+	}
+	return h.json(http.StatusOK, listResponse{Items: items}), nil
+}
+
+func (h *Handler) createRule(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+	var b ruleBody
+	if err := decodeBody(r, &b); err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	if b.Match == nil {
+		return events.APIGatewayProxyResponse{}, badField("match", "is required")
+	}
+	rule := suppress.Rule{Name: b.Name, Match: *b.Match, Reason: b.Reason, Comment: b.Comment, State: b.State,
+		ExpiresAt: b.ExpiresAt, CreatedBy: r.principal.Name}
+	created, err := h.store.CreateRule(ctx, rule)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	resp := h.json(http.StatusCreated, h.view(created))
+	resp.Headers["Location"] = h.apiURL + "/suppression-rules/" + created.ID
+	resp.Headers["ETag"] = etag(created.Version)
+	return resp, nil
+}
+
+func (h *Handler) getRule(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+	rule, err := h.store.GetRule(ctx, r.params["id"])
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	resp := h.json(http.StatusOK, h.view(rule))
+	resp.Headers["ETag"] = etag(rule.Version)
+	return resp, nil
+}
+
+func (h *Handler) patchRule(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+	version, err := parseIfMatch(r)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	var raw map[string]json.RawMessage
+	var b ruleBody
+	if err := decodeBody(r, &b); err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	body, _ := bodyBytes(r)
+	_ = json.Unmarshal(body, &raw)
+	if len(raw) == 0 {
+		return events.APIGatewayProxyResponse{}, badRequest("give at least one of name, match, reason, comment, state, expiresAt")
+	}
+	rule, err := h.store.UpdateRule(ctx, r.params["id"], version, func(x *suppress.Rule) error {
+		if _, ok := raw["name"]; ok {
+			x.Name = b.Name
+		}
+		if _, ok := raw["match"]; ok {
+			if b.Match == nil {
+				return badField("match", "cannot be null")
+			}
+			x.Match = *b.Match
+		}
+		if _, ok := raw["reason"]; ok {
+			x.Reason = b.Reason
+		}
+		if _, ok := raw["comment"]; ok {
+			x.Comment = b.Comment
+		}
+		if _, ok := raw["state"]; ok {
+			x.State = b.State
+		}
+		if _, ok := raw["expiresAt"]; ok {
+			x.ExpiresAt = b.ExpiresAt // null clears the expiry
+		}
+		return nil
+	})
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	resp := h.json(http.StatusOK, h.view(rule))
+	resp.Headers["ETag"] = etag(rule.Version)
+	return resp, nil
+}
+
+func (h *Handler) deleteRule(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+	if err := h.store.DeleteRule(ctx, r.params["id"]); err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	return events.APIGatewayProxyResponse{StatusCode: http.StatusNoContent, Headers: map[string]string{}}, nil
+}
+
+// simulateBody is POST /suppression-rules/simulate: a draft's match and
+// how many days back to look (default 7, at most 90).
+type simulateBody struct {
+	Match *suppress.Match `json:"match"`
+	Days  int             `json:"days"`
+}
+
+const (
+	defaultSimulateDays = 7
+	maxSimulateDays     = 90
+)
+
+type simulateResponse struct {
+	Matched   int       `json:"matched"`
+	Examined  int       `json:"examined"`
+	Truncated bool      `json:"truncated"`
+	Sample    []string  `json:"sample"`
+	Since     time.Time `json:"since"`
+	Days      int       `json:"days"`
+}
+
+func (h *Handler) simulate(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+	var b simulateBody
+	if err := decodeBody(r, &b); err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	if b.Match == nil {
+		return events.APIGatewayProxyResponse{}, badField("match", "is required")
+	}
+	if b.Days == 0 {
+		b.Days = defaultSimulateDays
+	}
+	if b.Days < 1 || b.Days > maxSimulateDays {
+		return events.APIGatewayProxyResponse{}, badField("days", "must be from 1 to 90")
+	}
+	rule := suppress.Rule{Match: *b.Match, Reason: "simulation", State: suppress.Enabled}
+	if err := rule.Validate(); err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	since := h.now().Add(-time.Duration(b.Days) * 24 * time.Hour).UTC()
+	sim, err := h.store.SimulateRule(ctx, rule, since)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	return h.json(http.StatusOK, simulateResponse{Matched: sim.Matched, Examined: sim.Examined, Truncated: sim.Truncated,
+		Sample: nonNil(sim.Sample), Since: since, Days: b.Days}), nil
+}
