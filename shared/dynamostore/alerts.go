@@ -1,0 +1,135 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/incident"
+	"github.com/muster-sec/muster/shared/normalize"
+	"github.com/muster-sec/muster/shared/resources"
+)
+
+// AlertRetention is how long an alert item lives after its last sighting
+// (the item's TTL).
+const AlertRetention = 90 * 24 * time.Hour
+
+// maxPutAttempts bounds PutAlert's optimistic-locking retries.
+const maxPutAttempts = 10
+
+// PutAlert stores a idempotently. A new alert is written with a conditional
+// put (attribute_not_exists(pk)) at version 1: Accepted. A known alert is
+// merged with the delivery (normalize.Merge) and rewritten with a
+// condition on its version, retried on conflict: Duplicate. A duplicate
+// that carries nothing new is not written at all, so exact re-deliveries
+// produce no stream record; a changed one produces a MODIFY, never a second
+// INSERT. Attributes other writers added to the item (the correlator's
+// incidentId, for example) are preserved.
+func (s *Store) PutAlert(ctx context.Context, a *alert.Alert) (normalize.PutResult, error) {
+	var existing map[string]types.AttributeValue
+	for range maxPutAttempts {
+		if existing == nil {
+			item, err := EncodeAlert(a, 1, AlertRetention)
+			if err != nil {
+				return normalize.PutResult{}, err
+			}
+			old, err := s.conditionalPut(ctx, item, "attribute_not_exists(#pk)",
+				map[string]string{"#pk": resources.AttrPK}, nil)
+			if err == nil {
+				return normalize.PutResult{Outcome: normalize.Accepted, Changed: true, Alert: *a}, nil
+			}
+			if !errors.Is(err, incident.ErrConflict) {
+				return normalize.PutResult{}, fmt.Errorf("put alert %s: %w", a.ID, err)
+			}
+			if existing = old; existing == nil {
+				if existing, err = s.alertItem(ctx, a.ID); err != nil {
+					return normalize.PutResult{}, err
+				}
+				if existing == nil {
+					continue // deleted in between: create again
+				}
+			}
+		}
+		stored, v, err := DecodeAlert(existing)
+		if err != nil {
+			return normalize.PutResult{}, err
+		}
+		merged, changed := normalize.Merge(stored, *a)
+		if !changed {
+			return normalize.PutResult{Outcome: normalize.Duplicate, Alert: stored}, nil
+		}
+		item, err := EncodeAlert(&merged, v+1, AlertRetention)
+		if err != nil {
+			return normalize.PutResult{}, err
+		}
+		for k, val := range existing {
+			if _, ok := item[k]; !ok {
+				item[k] = val
+			}
+		}
+		old, err := s.conditionalPut(ctx, item, "#v = :v",
+			map[string]string{"#v": resources.AttrVersion}, map[string]types.AttributeValue{":v": n(v)})
+		if err == nil {
+			return normalize.PutResult{Outcome: normalize.Duplicate, Changed: true, Alert: merged}, nil
+		}
+		if !errors.Is(err, incident.ErrConflict) {
+			return normalize.PutResult{}, fmt.Errorf("update alert %s: %w", a.ID, err)
+		}
+		existing = old
+		if existing == nil {
+			if existing, err = s.alertItem(ctx, a.ID); err != nil {
+				return normalize.PutResult{}, err
+			}
+		}
+	}
+	return normalize.PutResult{}, fmt.Errorf("put alert %s: still conflicting after %d attempts: %w", a.ID, maxPutAttempts, incident.ErrConflict)
+}
+
+// conditionalPut writes item under cond. A failed condition returns
+// incident.ErrConflict and the current item (nil when it does not exist).
+func (s *Store) conditionalPut(ctx context.Context, item map[string]types.AttributeValue, cond string, names map[string]string, values map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           aws.String(s.table),
+		Item:                                item,
+		ConditionExpression:                 aws.String(cond),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return ccf.Item, incident.ErrConflict
+	}
+	return nil, err
+}
+
+// alertItem reads an alert item with a consistent read; nil when absent.
+func (s *Store) alertItem(ctx context.Context, id string) (map[string]types.AttributeValue, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: AlertKey(id), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get alert %s: %w", id, err)
+	}
+	return out.Item, nil
+}
+
+// GetAlert returns a stored alert; the error wraps incident.ErrNotFound
+// when there is none.
+func (s *Store) GetAlert(ctx context.Context, id string) (alert.Alert, error) {
+	item, err := s.alertItem(ctx, id)
+	if err != nil {
+		return alert.Alert{}, err
+	}
+	if item == nil {
+		return alert.Alert{}, fmt.Errorf("alert %s: %w", id, incident.ErrNotFound)
+	}
+	a, _, err := DecodeAlert(item)
+	return a, err
+}

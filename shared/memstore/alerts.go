@@ -1,0 +1,53 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/incident"
+	"github.com/muster-sec/muster/shared/normalize"
+	"github.com/muster-sec/muster/shared/resources"
+)
+
+// alertItem is an alert as memstore keeps it at (ALERT#<id>, ALERT): the
+// document and its version, as in the DynamoDB item.
+type alertItem struct {
+	Doc     alert.Alert `json:"doc"`
+	Version int64       `json:"version"`
+}
+
+// PutAlert stores a idempotently with the same rules as the DynamoDB store:
+// new → Accepted at version 1; known → merged (normalize.Merge), Duplicate,
+// rewritten at version+1 only when something changed.
+func (s *Store) PutAlert(_ context.Context, a *alert.Alert) (normalize.PutResult, error) {
+	if a == nil || a.ID == "" {
+		return normalize.PutResult{}, fmt.Errorf("put alert: %w", alert.Invalid("id", "is required"))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pk := resources.PrefixAlert + a.ID
+	var cur alertItem
+	if !s.get(pk, resources.SKAlert, &cur) {
+		s.put(pk, resources.SKAlert, alertItem{Doc: *a, Version: 1})
+		return normalize.PutResult{Outcome: normalize.Accepted, Changed: true, Alert: *a}, nil
+	}
+	merged, changed := normalize.Merge(cur.Doc, *a)
+	if !changed {
+		return normalize.PutResult{Outcome: normalize.Duplicate, Alert: cur.Doc}, nil
+	}
+	s.put(pk, resources.SKAlert, alertItem{Doc: merged, Version: cur.Version + 1})
+	return normalize.PutResult{Outcome: normalize.Duplicate, Changed: true, Alert: merged}, nil
+}
+
+// GetAlert returns a stored alert; the error wraps incident.ErrNotFound
+// when there is none.
+func (s *Store) GetAlert(_ context.Context, id string) (alert.Alert, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var cur alertItem
+	if !s.get(resources.PrefixAlert+id, resources.SKAlert, &cur) {
+		return alert.Alert{}, fmt.Errorf("alert %s: %w", id, incident.ErrNotFound)
+	}
+	return cur.Doc, nil
+}
