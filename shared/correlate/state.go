@@ -103,6 +103,10 @@ type Group struct {
 	Members []Member
 	// Version is the stored version (0: not stored yet).
 	Version int64
+	// Opaque is a store's own data about the stored record (such as
+	// attributes other writers added), carried unchanged from load to
+	// commit. The engine never reads it.
+	Opaque any
 
 	index map[string]int
 }

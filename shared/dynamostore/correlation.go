@@ -1,0 +1,454 @@
+package dynamostore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/correlate"
+	"github.com/muster-sec/muster/shared/resources"
+)
+
+// Correlation state on the table (see the resources package for the layout):
+//
+//	key-day   pk KEY#<key>  sk DAY#<yyyy-mm-dd>  state (S, JSON entries), version,
+//	          noisy (BOOL), gsi1pk NOISYKEY / gsi1sk <since>#<key> while noisy,
+//	          expiresAt (the day's end + KeyDayRetention)
+//	group     the incident item (EncodeIncident) with the group state in "group"
+//
+// Every write is conditioned on the version read, inside one
+// TransactWriteItems per correlate.Unit, so two correlator workers touching
+// the same keys or groups serialise: the loser gets correlate.ErrConflict,
+// reloads and applies again.
+
+// Key-day item constants.
+const (
+	KindKeyDay = "keyday"
+	// NoisyKeyPartition is the gsi1 partition listing noisy keys.
+	NoisyKeyPartition = "NOISYKEY"
+	// KeyDayRetention is how long a key-day item outlives its day: longer
+	// than the largest correlation window (correlate.MaxWindow), so every
+	// alert within a window of a live alert is still indexed.
+	KeyDayRetention = correlate.MaxWindow + 2*24*time.Hour
+
+	attrState      = "state"
+	attrNoisy      = "noisy"
+	attrMembership = "membership"
+	attrReason     = "reason"
+)
+
+var _ correlate.Store = (*Store)(nil)
+
+// KeyDayKey is the primary key of a key-day item.
+func KeyDayKey(id correlate.KeyDayID) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		resources.AttrPK: s(resources.PrefixKey + string(id.Key)),
+		resources.AttrSK: s(resources.SKKeyDay + id.Day),
+	}
+}
+
+type keyDayState struct {
+	Entries    map[string]correlate.Entry `json:"entries"`
+	NoisySince time.Time                  `json:"noisySince,omitzero"`
+}
+
+// EncodeKeyDay builds the item of a key-day record at its Version.
+func EncodeKeyDay(kd *correlate.KeyDay) (map[string]types.AttributeValue, error) {
+	st, err := json.Marshal(keyDayState{Entries: kd.Entries, NoisySince: kd.NoisySince})
+	if err != nil {
+		return nil, fmt.Errorf("encode key-day %s %s: %w", kd.Key, kd.Day, err)
+	}
+	item := KeyDayKey(kd.ID())
+	item[attrKind] = s(KindKeyDay)
+	item[attrState] = s(string(st))
+	item[resources.AttrVersion] = n(kd.Version)
+	item[attrNoisy] = &types.AttributeValueMemberBOOL{Value: kd.Noisy}
+	if kd.Noisy {
+		item[resources.AttrGSI1PK] = s(NoisyKeyPartition)
+		item[resources.AttrGSI1SK] = s(sortTime(kd.NoisySince) + "#" + string(kd.Key))
+	}
+	if day, err := time.Parse(correlate.DayLayout, kd.Day); err == nil {
+		item[resources.AttrTTL] = n(day.Add(24 * time.Hour).Add(KeyDayRetention).Unix())
+	}
+	return item, nil
+}
+
+// DecodeKeyDay reads a key-day item.
+func DecodeKeyDay(item map[string]types.AttributeValue) (*correlate.KeyDay, error) {
+	pk, sk := StringAttr(item, resources.AttrPK), StringAttr(item, resources.AttrSK)
+	if !strings.HasPrefix(pk, resources.PrefixKey) || !strings.HasPrefix(sk, resources.SKKeyDay) {
+		return nil, fmt.Errorf("decode key-day: not a key-day item (%s/%s)", pk, sk)
+	}
+	kd := &correlate.KeyDay{
+		Key: alert.Key(strings.TrimPrefix(pk, resources.PrefixKey)),
+		Day: strings.TrimPrefix(sk, resources.SKKeyDay),
+	}
+	var st keyDayState
+	if err := json.Unmarshal([]byte(StringAttr(item, attrState)), &st); err != nil {
+		return nil, fmt.Errorf("decode key-day %s %s: %w", kd.Key, kd.Day, err)
+	}
+	kd.Entries = st.Entries
+	if kd.Entries == nil {
+		kd.Entries = map[string]correlate.Entry{}
+	}
+	kd.NoisySince = st.NoisySince
+	if b, ok := item[attrNoisy].(*types.AttributeValueMemberBOOL); ok {
+		kd.Noisy = b.Value
+	}
+	kd.Version = version(item)
+	return kd, nil
+}
+
+// groupManagedAttrs are the incident-item attributes the correlator's
+// encoding owns; anything else another writer put on the item survives a
+// correlator rewrite.
+var groupManagedAttrs = map[string]bool{
+	resources.AttrPK: true, resources.AttrSK: true, attrKind: true, attrDoc: true, attrGroup: true,
+	attrIsIncident: true, resources.AttrVersion: true, "title": true, "severity": true, "sevRank": true,
+	"status": true, "owner": true, "mergedInto": true, "firstActivity": true, "lastActivity": true,
+	"tactics": true, "resourceIds": true, "providers": true, resources.AttrGSI1PK: true, resources.AttrGSI1SK: true,
+}
+
+// EncodeGroup builds the incident item of a group at its Version.
+func EncodeGroup(g *correlate.Group) (map[string]types.AttributeValue, error) {
+	st, err := json.Marshal(g.State())
+	if err != nil {
+		return nil, fmt.Errorf("encode group %s: %w", g.ID(), err)
+	}
+	item, err := EncodeIncident(IncidentRecord{Incident: g.Incident, Group: st, IsIncident: g.IsIncident, Version: g.Version})
+	if err != nil {
+		return nil, err
+	}
+	if extra, ok := g.Opaque.(map[string]types.AttributeValue); ok {
+		for k, v := range extra {
+			if _, set := item[k]; !set {
+				item[k] = v
+			}
+		}
+	}
+	return item, nil
+}
+
+// DecodeGroup reads an incident item as a correlation group.
+func DecodeGroup(item map[string]types.AttributeValue) (*correlate.Group, error) {
+	rec, err := DecodeIncident(item)
+	if err != nil {
+		return nil, err
+	}
+	var st correlate.GroupState
+	if len(rec.Group) > 0 {
+		if err := json.Unmarshal(rec.Group, &st); err != nil {
+			return nil, fmt.Errorf("decode group %s: %w", rec.Incident.ID, err)
+		}
+	}
+	g := correlate.NewGroupFrom(rec.Incident, st, rec.IsIncident, rec.Version)
+	extra := map[string]types.AttributeValue{}
+	for k, v := range item {
+		if !groupManagedAttrs[k] {
+			extra[k] = v
+		}
+	}
+	if len(extra) > 0 {
+		g.Opaque = extra
+	}
+	return g, nil
+}
+
+// batchGet reads items by key with strongly consistent BatchGetItem calls
+// of at most 100 keys, retrying unprocessed keys.
+func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	var out []map[string]types.AttributeValue
+	for start := 0; start < len(keys); start += 100 {
+		pending := keys[start:min(start+100, len(keys))]
+		for attempt := 0; len(pending) > 0; attempt++ {
+			if attempt > 0 {
+				if attempt > 8 {
+					return nil, fmt.Errorf("batch get: %d keys still unprocessed", len(pending))
+				}
+				if err := sleep(ctx, time.Duration(attempt*attempt)*20*time.Millisecond); err != nil {
+					return nil, err
+				}
+			}
+			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
+				RequestItems: map[string]types.KeysAndAttributes{
+					s.table: {Keys: pending, ConsistentRead: aws.Bool(true)},
+				},
+			})
+			if err != nil {
+				return nil, fmt.Errorf("batch get: %w", err)
+			}
+			out = append(out, res.Responses[s.table]...)
+			pending = res.UnprocessedKeys[s.table].Keys
+		}
+	}
+	return out, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// LoadKeyDays reads the key-day items that exist among ids.
+func (s *Store) LoadKeyDays(ctx context.Context, ids []correlate.KeyDayID) (map[correlate.KeyDayID]*correlate.KeyDay, error) {
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = KeyDayKey(id)
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, fmt.Errorf("load key-days: %w", err)
+	}
+	out := make(map[correlate.KeyDayID]*correlate.KeyDay, len(items))
+	for _, item := range items {
+		kd, err := DecodeKeyDay(item)
+		if err != nil {
+			return nil, err
+		}
+		out[kd.ID()] = kd
+	}
+	return out, nil
+}
+
+// LoadGroups reads the group (incident) items that exist among ids.
+func (s *Store) LoadGroups(ctx context.Context, ids []string) (map[string]*correlate.Group, error) {
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = IncidentKey(id)
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, fmt.Errorf("load groups: %w", err)
+	}
+	out := make(map[string]*correlate.Group, len(items))
+	for _, item := range items {
+		g, err := DecodeGroup(item)
+		if err != nil {
+			return nil, err
+		}
+		out[g.ID()] = g
+	}
+	return out, nil
+}
+
+// versionCondition is "stored version is v" (absent when v is 0).
+func versionCondition(v int64) (*string, map[string]string, map[string]types.AttributeValue) {
+	if v == 0 {
+		return aws.String("attribute_not_exists(#pk)"), map[string]string{"#pk": resources.AttrPK}, nil
+	}
+	return aws.String("#v = :v"), map[string]string{"#v": resources.AttrVersion},
+		map[string]types.AttributeValue{":v": n(v)}
+}
+
+// Commit writes a unit in one TransactWriteItems call, every record
+// conditioned on its version.
+func (s *Store) Commit(ctx context.Context, u *correlate.Unit) error {
+	if u.Items() == 0 {
+		return nil
+	}
+	if u.Items() > correlate.MaxTransactionItems {
+		return fmt.Errorf("commit correlation: %d records exceed one transaction", u.Items())
+	}
+	tx := make([]types.TransactWriteItem, 0, u.Items())
+	for _, kd := range u.KeyDays {
+		item, err := EncodeKeyDay(kd)
+		if err != nil {
+			return err
+		}
+		cond, names, vals := versionCondition(kd.Version - 1)
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: item,
+			ConditionExpression: cond, ExpressionAttributeNames: names, ExpressionAttributeValues: vals}})
+	}
+	for _, c := range u.Checks {
+		cond, names, vals := versionCondition(c.Version)
+		tx = append(tx, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.table),
+			Key: KeyDayKey(c.ID), ConditionExpression: cond, ExpressionAttributeNames: names, ExpressionAttributeValues: vals}})
+	}
+	for _, g := range u.Groups {
+		item, err := EncodeGroup(g)
+		if err != nil {
+			return err
+		}
+		cond, names, vals := versionCondition(g.Version - 1)
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: item,
+			ConditionExpression: cond, ExpressionAttributeNames: names, ExpressionAttributeValues: vals}})
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+	if err == nil {
+		return nil
+	}
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) {
+		for _, r := range canceled.CancellationReasons {
+			switch aws.ToString(r.Code) {
+			case "ConditionalCheckFailed", "TransactionConflict":
+				return fmt.Errorf("commit correlation: %w", correlate.ErrConflict)
+			}
+		}
+	}
+	var conflict *types.TransactionConflictException
+	if errors.As(err, &conflict) {
+		return fmt.Errorf("commit correlation: %w", correlate.ErrConflict)
+	}
+	return fmt.Errorf("commit correlation: %w", err)
+}
+
+// Assign records each alert's incident on its item: the incidentId inside
+// the document and as the filter attribute, the incident index (gsi2), and
+// the membership (why it joined). Each alert is read (one batch) and
+// rewritten with a condition on its version; an alert already assigned is
+// not written, one that no longer exists is skipped.
+func (s *Store) Assign(ctx context.Context, as []correlate.Assignment) error {
+	if len(as) == 0 {
+		return nil
+	}
+	keys := make([]map[string]types.AttributeValue, len(as))
+	for i, a := range as {
+		keys[i] = AlertKey(a.AlertID)
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return fmt.Errorf("assign alerts: %w", err)
+	}
+	byID := make(map[string]map[string]types.AttributeValue, len(items))
+	for _, item := range items {
+		byID[strings.TrimPrefix(StringAttr(item, resources.AttrPK), resources.PrefixAlert)] = item
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		work  = make(chan correlate.Assignment)
+	)
+	for w := 0; w < min(8, len(as)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for a := range work {
+				mu.Lock()
+				item := byID[a.AlertID]
+				mu.Unlock()
+				if err := s.assign(ctx, a, item); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, a := range as {
+		work <- a
+	}
+	close(work)
+	wg.Wait()
+	return first
+}
+
+func (st *Store) assign(ctx context.Context, as correlate.Assignment, item map[string]types.AttributeValue) error {
+	for attempt := 0; attempt < 5; attempt++ {
+		if item == nil {
+			return nil // the alert is gone (retention); nothing to assign
+		}
+		a, v, err := DecodeAlert(item)
+		if err != nil {
+			return fmt.Errorf("assign alert %s: %w", as.AlertID, err)
+		}
+		if a.IncidentID == as.IncidentID && StringAttr(item, "incidentId") == as.IncidentID {
+			return nil
+		}
+		a.IncidentID = as.IncidentID
+		doc, err := json.Marshal(&a)
+		if err != nil {
+			return fmt.Errorf("assign alert %s: %w", as.AlertID, err)
+		}
+		m, err := json.Marshal(as.Membership)
+		if err != nil {
+			return fmt.Errorf("assign alert %s: %w", as.AlertID, err)
+		}
+		_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:           aws.String(st.table),
+			Key:                 AlertKey(as.AlertID),
+			UpdateExpression:    aws.String("SET #doc = :doc, #inc = :inc, #g2pk = :g2pk, #g2sk = :g2sk, #m = :m, #r = :r, #v = :nv"),
+			ConditionExpression: aws.String("#v = :v"),
+			ExpressionAttributeNames: map[string]string{"#doc": attrDoc, "#inc": "incidentId", "#g2pk": resources.AttrGSI2PK,
+				"#g2sk": resources.AttrGSI2SK, "#m": attrMembership, "#r": attrReason, "#v": resources.AttrVersion},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":doc": s(string(doc)), ":inc": s(as.IncidentID), ":g2pk": s(IncidentIndexKey(as.IncidentID)),
+				":g2sk": s(TimeSortKey(a.FirstSeen, a.ID)), ":m": s(string(m)), ":r": s(as.Membership.Reason),
+				":v": n(v), ":nv": n(v + 1),
+			},
+		})
+		var ccf *types.ConditionalCheckFailedException
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &ccf):
+			// Ingest rewrote the alert meanwhile: read it again.
+			out, gerr := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table),
+				Key: AlertKey(as.AlertID), ConsistentRead: aws.Bool(true)})
+			if gerr != nil {
+				return fmt.Errorf("assign alert %s: %w", as.AlertID, gerr)
+			}
+			item = out.Item
+		default:
+			return fmt.Errorf("assign alert %s: %w", as.AlertID, err)
+		}
+	}
+	return fmt.Errorf("assign alert %s: %w", as.AlertID, correlate.ErrConflict)
+}
+
+// NoisyKeys lists the keys that turned noisy since the given time, newest
+// first (a Query on the time index's NOISYKEY partition).
+func (st *Store) NoisyKeys(ctx context.Context, since time.Time, limit int) ([]correlate.NoisyKey, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	var out []correlate.NoisyKey
+	var start map[string]types.AttributeValue
+	for len(out) < limit {
+		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                aws.String(st.table),
+			IndexName:                aws.String(resources.IndexTime),
+			KeyConditionExpression:   aws.String("#pk = :pk AND #sk >= :since"),
+			ExpressionAttributeNames: map[string]string{"#pk": resources.AttrGSI1PK, "#sk": resources.AttrGSI1SK},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk": s(NoisyKeyPartition), ":since": s(sortTime(since)),
+			},
+			ScanIndexForward:  aws.Bool(false),
+			Limit:             aws.Int32(int32(limit - len(out))),
+			ExclusiveStartKey: start,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list noisy keys: %w", err)
+		}
+		for _, item := range res.Items {
+			kd, err := DecodeKeyDay(item)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, correlate.NoisyKey{Key: kd.Key, Day: kd.Day, Since: kd.NoisySince})
+		}
+		if res.LastEvaluatedKey == nil {
+			break
+		}
+		start = res.LastEvaluatedKey
+	}
+	return out, nil
+}
