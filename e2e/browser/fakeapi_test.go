@@ -135,7 +135,15 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case p == "/playbooks":
 		writeJSON(w, 200, map[string]any{"items": playbook.DefaultPlaybooks()})
 	case p == "/suppression-rules/simulate":
-		writeJSON(w, 200, map[string]any{"matched": 2, "days": 30})
+		var b struct {
+			Match map[string]any `json:"match"`
+			Days  int            `json:"days"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&b); err != nil || b.Match == nil {
+			problem(w, 400, "Bad Request", "match is required")
+			return
+		}
+		writeJSON(w, 200, map[string]any{"matched": 2, "examined": 40, "days": b.Days})
 	case p == "/incidents/inc-1/suppress":
 		writeJSON(w, 201, map[string]any{"id": "rule-1", "state": "Enabled"})
 	default:

@@ -376,6 +376,7 @@ export async function renderIncidentPage(main, id) {
       state: h('select', { id: 'sup-state' }, h('option', { value: 'Enabled' }, 'Enabled: suppress matching alerts'), h('option', { value: 'Shadow' }, 'Shadow: only count matches')),
       expires: h('input', { id: 'sup-expires', type: 'date' }),
       dismiss: h('input', { id: 'sup-dismiss', type: 'checkbox' }),
+      days: h('select', { id: 'sup-days' }, [7, 30, 90].map((d) => h('option', { value: d, selected: d === 30 }, `Last ${d} days`))),
     };
     const fillFrom = (alertId) => {
       const a = alerts.find((x) => x.id === alertId) || {};
@@ -410,7 +411,7 @@ export async function renderIncidentPage(main, id) {
     const simulate = async () => {
       replace(sim, h('p', { class: 'muted' }, 'Checking what this rule would match…'));
       try {
-        const { data } = await api('POST', 'suppression-rules/simulate', { body: rule() });
+        const { data } = await api('POST', 'suppression-rules/simulate', { body: { match: rule().match, days: Number(f.days.value) } });
         replace(sim, simulationView(data));
       } catch (err) { showError(sim, err, 'The rule could not be checked'); }
     };
@@ -450,7 +451,8 @@ export async function renderIncidentPage(main, id) {
       h('div', { class: 'field' }, h('label', { for: 'sup-expires' }, 'Expires (optional)'), f.expires)),
     h('div', { class: 'field' }, h('label', { for: 'sup-comment' }, 'Comment'), f.comment),
     h('div', { class: 'check' }, f.dismiss, h('label', { for: 'sup-dismiss' }, 'Also dismiss the matching alerts already in this incident')),
-    h('div', { class: 'actions' },
+    h('div', { class: 'actions simulate-row' },
+      h('label', { for: 'sup-days', class: 'visually-hidden' }, 'Stored alerts to check'), f.days,
       h('button', { type: 'button', class: 'btn', id: 'simulate-rule', onclick: simulate }, 'Show what it would match'),
       h('button', { type: 'submit', class: 'btn btn-primary', id: 'create-rule' }, icon('mute'), 'Create rule')),
     sim, msg);
@@ -494,14 +496,14 @@ function guessParam(prm, inc) {
 
 function simulationView(data) {
   const d = data || {};
-  const n = d.matched ?? d.matches ?? d.count ?? d.wouldMatch ?? d.total ?? (Array.isArray(d.items) ? d.items.length : undefined);
-  const scanned = d.examined ?? d.scanned ?? d.considered;
-  const days = d.days ?? d.windowDays;
-  const sample = d.sample || d.alerts || d.items || [];
+  const n = d.matched ?? d.matches ?? d.count;
+  const examined = d.examined;
+  const days = d.days;
+  if (n === undefined) return h('div', { class: 'banner warn', role: 'status' }, 'The API did not say how many alerts match.');
+  const scope = [days ? `last ${days} days` : '', examined !== undefined ? `${examined} alert${examined === 1 ? '' : 's'} checked` : '',
+    d.truncated ? 'more were stored than a simulation checks' : ''].filter(Boolean).join(', ');
   return h('div', { class: 'banner info', role: 'status' },
-    h('p', {}, h('strong', {}, n === undefined ? 'The API did not say how many alerts match.' : `Would match ${n} stored alert${n === 1 ? '' : 's'}`),
-      n !== undefined && (days || scanned !== undefined) ? ` (${days ? `last ${days} days` : ''}${days && scanned !== undefined ? ', ' : ''}${scanned !== undefined ? `${scanned} checked` : ''})` : '', n !== undefined ? '.' : ''),
-    sample.length ? h('ul', { class: 'plain small' }, sample.slice(0, 5).map((a) => h('li', {}, typeof a === 'string' ? a : `${a.name || a.type || a.id}${a.resources && a.resources[0] ? ` on ${resourceName(a.resources[0])}` : ''}`))) : null);
+    h('p', {}, h('strong', {}, `Would match ${n} stored alert${n === 1 ? '' : 's'}`), scope ? ` (${scope}).` : '.'));
 }
 
 function alertDetail(a, compact) {
