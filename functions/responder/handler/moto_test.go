@@ -1,0 +1,319 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/muster-sec/muster/localstack/eventfilter"
+	"github.com/muster-sec/muster/localstack/streampoller"
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/dynamostore"
+	"github.com/muster-sec/muster/shared/eventbus"
+	"github.com/muster-sec/muster/shared/incident"
+	"github.com/muster-sec/muster/shared/incidentevent"
+	"github.com/muster-sec/muster/shared/incidentevent/eventschema"
+	"github.com/muster-sec/muster/shared/killchain"
+	"github.com/muster-sec/muster/shared/mototest"
+	"github.com/muster-sec/muster/shared/playbook"
+	"github.com/muster-sec/muster/shared/resources"
+)
+
+func TestMain(m *testing.M) { os.Exit(mototest.Main(m)) }
+
+// motoEnv is a table with its stream, a bus and the queues its rules feed.
+type motoEnv struct {
+	cfg       aws.Config
+	db        *dynamodb.Client
+	store     *dynamostore.Store
+	table     string
+	streamARN string
+	bus       string
+	queues    map[string]string // rule label → queue URL
+}
+
+func newMotoEnv(t *testing.T) *motoEnv {
+	t.Helper()
+	ctx := context.Background()
+	cfg := mototest.Get(t).Config()
+	e := &motoEnv{cfg: cfg, db: dynamodb.NewFromConfig(cfg), table: mototest.UniqueName("muster"),
+		bus: mototest.UniqueName("bus"), queues: map[string]string{}}
+	var err error
+	if e.streamARN, err = dynamostore.CreateTable(ctx, e.db, e.table); err != nil {
+		t.Fatal(err)
+	}
+	e.store = dynamostore.New(e.db, e.table, dynamostore.Options{})
+	for label, pattern := range map[string]string{
+		"all":     resources.LocalSinkRule.Pattern,
+		"exfil":   resources.HighSeverityExfiltrationPattern,
+		"notify":  incidentevent.NotifyPattern,
+		"isolate": incidentevent.IsolateInstancePattern,
+	} {
+		name := mototest.UniqueName(label)
+		r, err := eventbus.CreateBus(ctx, cfg, e.bus, resources.Rule{Name: name, Pattern: pattern}, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.queues[label] = r.QueueURL
+	}
+	return e
+}
+
+func (e *motoEnv) put(t *testing.T, inc incident.Incident, isIncident bool, group string) {
+	t.Helper()
+	if _, err := e.db.PutItem(context.Background(), &dynamodb.PutItemInput{
+		TableName: aws.String(e.table), Item: incidentItem(t, inc, isIncident, group),
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// streamBatch reads every record of the table's stream, converts it as
+// Lambda does and keeps those the responder's filters select.
+func (e *motoEnv) streamBatch(t *testing.T) events.DynamoDBEvent {
+	t.Helper()
+	ctx := context.Background()
+	st := dynamodbstreams.NewFromConfig(e.cfg)
+	filter, err := eventfilter.Compile(resources.Responder.Filters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := st.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(e.streamARN)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out events.DynamoDBEvent
+	for _, sh := range desc.StreamDescription.Shards {
+		it, err := st.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(e.streamARN),
+			ShardId: sh.ShardId, ShardIteratorType: streamtypes.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		iter := it.ShardIterator
+		for iter != nil {
+			page, err := st.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Records) == 0 {
+				break
+			}
+			for _, r := range page.Records {
+				rec, err := streampoller.ConvertRecord(r, e.streamARN)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := json.Marshal(rec)
+				if ok, err := filter.MatchJSON(b); err != nil || !ok {
+					continue
+				}
+				out.Records = append(out.Records, rec)
+			}
+			iter = page.NextShardIterator
+		}
+	}
+	return out
+}
+
+// received drains a queue and returns "<detail-type> <eventId>" per event,
+// sorted, checking each detail against its schema.
+func (e *motoEnv) received(t *testing.T, v *eventschema.Validator, label string) []string {
+	t.Helper()
+	msgs, err := eventbus.Drain(context.Background(), sqs.NewFromConfig(e.cfg), e.queues[label])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range msgs {
+		var env struct {
+			Source     string          `json:"source"`
+			DetailType string          `json:"detail-type"`
+			Detail     json.RawMessage `json:"detail"`
+		}
+		if err := json.Unmarshal(m, &env); err != nil {
+			t.Fatal(err)
+		}
+		if env.Source != incidentevent.Source {
+			t.Errorf("source %q", env.Source)
+		}
+		if err := v.Validate(env.DetailType, env.Detail); err != nil {
+			t.Errorf("published event does not match its schema: %v", err)
+		}
+		var d incidentevent.Detail
+		if err := json.Unmarshal(env.Detail, &d); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, env.DetailType+" "+d.EventID)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestEventsOnMoto(t *testing.T) {
+	e := newMotoEnv(t)
+	ctx := context.Background()
+	v, err := eventschema.LoadRepo()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Incident a: a group that becomes an incident, grows, is taken, escalates.
+	a1 := newIncident("a", alert.Medium, killchain.InitialAccess)
+	e.put(t, a1, false, `{"members":1}`) // group below the threshold: nothing
+	a2 := next(a1, nil)
+	e.put(t, a2, false, `{"members":2}`) // still a group: nothing
+	a3 := next(a2, func(i *incident.Incident) {
+		i.Severity, i.Tactics = alert.High, []killchain.Stage{killchain.InitialAccess, killchain.Exfiltration}
+	})
+	e.put(t, a3, true, `{"members":3}`) // Created
+	a4 := next(a3, nil)
+	e.put(t, a4, true, `{"members":3,"keys":["ip:198.51.100.23"]}`) // private state only: nothing
+	a5 := next(a4, func(i *incident.Incident) { i.AlertCount, i.LastActivity = 3, t0.Add(time.Minute) })
+	e.put(t, a5, true, `{"members":4}`) // Updated
+	a6 := next(a5, func(i *incident.Incident) {
+		i.Status, i.Owner, i.UpdatedBy = incident.StatusInProgress, "alice@example.com", "alice@example.com"
+	})
+	e.put(t, a6, true, `{"members":4}`) // Status Changed (owner too)
+	a7 := next(a6, func(i *incident.Incident) { i.Severity, i.UpdatedBy = alert.Critical, "" })
+	e.put(t, a7, true, `{"members":5}`) // Updated, escalated
+
+	// b: Medium with Exfiltration, merged into a.
+	b1 := newIncident("b", alert.Medium, killchain.Discovery, killchain.Exfiltration)
+	e.put(t, b1, true, `{}`) // Created
+	b2 := next(b1, func(i *incident.Incident) { i.MergedInto = "a" })
+	e.put(t, b2, true, `{}`) // Updated
+
+	// c: Critical without Exfiltration, resolved.
+	c1 := newIncident("c", alert.Critical, killchain.Discovery, killchain.Impact)
+	e.put(t, c1, true, `{}`) // Created
+	c2 := next(c1, func(i *incident.Incident) { i.Status, i.UpdatedBy = incident.StatusResolved, "bob@example.com" })
+	e.put(t, c2, true, `{}`) // Status Changed
+
+	// Response requests, recorded as POST /incidents/{id}/respond records them.
+	for _, r := range []incident.ResponseRequest{
+		{ID: "req1", IncidentID: "a", Playbook: playbook.IsolateInstance,
+			Parameters: map[string]any{"instanceId": "i-0abc1234def567890"}, RequestedBy: "alice@example.com", RequestedAt: t0},
+		{ID: "req2", IncidentID: "c", Playbook: playbook.NotifyOncall,
+			Parameters: map[string]any{"urgency": "low"}, RequestedBy: "bot:chatops", RequestedAt: t0},
+	} {
+		if _, err := e.store.AddResponseRequest(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	batch := e.streamBatch(t)
+	if len(batch.Records) != 13 {
+		t.Fatalf("%d stream records selected by the responder filters, want 13 (11 incident writes, 2 requests)", len(batch.Records))
+	}
+	deadPath := filepath.Join(t.TempDir(), "dead.jsonl")
+	dead := NewFileDeadLetter(deadPath)
+	pub := eventbus.New(eventbridge.NewFromConfig(e.cfg), e.bus, eventbus.Options{})
+	h := New(pub, e.store, dead, Options{APIURL: "http://127.0.0.1:8080", Logger: slog.New(slog.DiscardHandler)})
+
+	wantAll := []string{
+		"Incident Created a:v3",
+		"Incident Created b:v1",
+		"Incident Created c:v1",
+		"Incident Response Requested a:response:req1",
+		"Incident Response Requested c:response:req2",
+		"Incident Status Changed a:v6",
+		"Incident Status Changed c:v2",
+		"Incident Updated a:v5",
+		"Incident Updated a:v7",
+		"Incident Updated b:v2",
+	}
+	wantRoutes := map[string][]string{
+		"all": wantAll,
+		// High or Critical with Exfiltration: a from its creation; never b
+		// (Medium) or c (no Exfiltration).
+		"exfil": {
+			"Incident Created a:v3",
+			"Incident Response Requested a:response:req1",
+			"Incident Status Changed a:v6",
+			"Incident Updated a:v5",
+			"Incident Updated a:v7",
+		},
+		// Created at, or escalated to, High or Critical.
+		"notify": {
+			"Incident Created a:v3", // a became an incident at High
+			"Incident Created c:v1",
+			"Incident Updated a:v7", // High → Critical
+		},
+		"isolate": {"Incident Response Requested a:response:req1"},
+	}
+	for round := 1; round <= 2; round++ { // the second round replays the same batch
+		resp, err := h.Handle(ctx, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("round %d: failures %v", round, resp.BatchItemFailures)
+		}
+		for label, want := range wantRoutes {
+			if got := e.received(t, v, label); !reflect.DeepEqual(got, want) {
+				t.Errorf("round %d, %s queue:\n got %v\nwant %v", round, label, got, want)
+			}
+		}
+	}
+	if _, err := os.Stat(deadPath); err == nil {
+		t.Error("something was dead-lettered")
+	}
+}
+
+func TestMalformedDetailOnMotoIsDeadLettered(t *testing.T) {
+	// moto rejects an entry whose detail is not a JSON object with
+	// MalformedDetail, a permanent failure: the record goes to the dead
+	// letter file and is not retried.
+	e := newMotoEnv(t)
+	ctx := context.Background()
+	e.put(t, newIncident("m", alert.High, killchain.Discovery, killchain.Impact), true, `{}`)
+	batch := e.streamBatch(t)
+	path := filepath.Join(t.TempDir(), "dead.jsonl")
+	pub := &corrupting{inner: eventbus.New(eventbridge.NewFromConfig(e.cfg), e.bus, eventbus.Options{})}
+	h := New(pub, e.store, NewFileDeadLetter(path), Options{Logger: slog.New(slog.DiscardHandler)})
+	resp, err := h.Handle(ctx, batch)
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("resp %v err %v", resp, err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l Letter
+	if err := json.Unmarshal(b, &l); err != nil {
+		t.Fatal(err)
+	}
+	if l.Reason.Code != "MalformedDetail" || l.Reason.EventID != "m:v1" || l.Record.Change.SequenceNumber != batch.Records[0].Change.SequenceNumber {
+		t.Errorf("letter %+v", l.Reason)
+	}
+	if got := len(e.received(t, nil, "all")); got != 0 {
+		t.Errorf("%d events delivered", got)
+	}
+}
+
+// corrupting replaces each detail with invalid JSON before publishing.
+type corrupting struct{ inner *eventbus.Publisher }
+
+func (c *corrupting) Publish(ctx context.Context, entries []eventbus.Entry) []eventbus.Failure {
+	out := make([]eventbus.Entry, len(entries))
+	for i, e := range entries {
+		e.Detail = []byte(fmt.Sprintf("not json %d", i))
+		out[i] = e
+	}
+	return c.inner.Publish(ctx, out)
+}
