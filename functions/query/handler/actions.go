@@ -38,7 +38,7 @@ type actionsResponse struct {
 }
 
 type respondActions struct {
-	Playbooks []playbook.Playbook          `json:"playbooks"`
+	Playbooks []playbook.Playbook        `json:"playbooks"`
 	Requests  []incident.ResponseRequest `json:"requests"`
 }
 
@@ -208,4 +208,3 @@ func (h *Handler) suppressSimilar(ctx context.Context, r *request) (events.APIGa
 	resp.Headers["Location"] = h.apiURL + "/suppression-rules/" + created.ID
 	return resp, nil
 }
-

@@ -193,6 +193,9 @@ func (h *Handler) ServeAPI(ctx context.Context, req events.APIGatewayProxyReques
 		}
 		r.principal = p
 	}
+	if !rt.query && (len(req.QueryStringParameters) > 0 || len(req.MultiValueQueryStringParameters) > 0) {
+		return h.problem(badRequest("this resource takes no query parameters")), nil
+	}
 	resp, err := rt.serve(h, ctx, r)
 	if err != nil {
 		return h.problem(err), nil

@@ -19,32 +19,35 @@ type route struct {
 	method  string
 	pattern string // "/incidents/{id}/alerts"
 	scope   string // "" for open routes
+	// lists validate their own query parameters; other routes take none
+	// (summary takes format and checks it itself).
+	query bool
 	serve   func(h *Handler, ctx context.Context, r *request) (events.APIGatewayProxyResponse, error)
 }
 
 // routes is every API route. The console (GET / and /assets/…) is served
 // before routing. openapi_test.go checks this table against openapi.json.
 var routes = []route{
-	{http.MethodGet, "/healthz", "", (*Handler).healthz},
-	{http.MethodGet, "/openapi.json", "", (*Handler).openAPI},
-	{http.MethodGet, "/alerts", scopeRead, (*Handler).listAlerts},
-	{http.MethodGet, "/alerts/{id}", scopeRead, (*Handler).getAlert},
-	{http.MethodGet, "/incidents", scopeRead, (*Handler).listIncidents},
-	{http.MethodGet, "/incidents/{id}", scopeRead, (*Handler).getIncident},
-	{http.MethodPatch, "/incidents/{id}", scopeWrite, (*Handler).patchIncident},
-	{http.MethodGet, "/incidents/{id}/alerts", scopeRead, (*Handler).incidentAlerts},
-	{http.MethodGet, "/incidents/{id}/summary", scopeRead, (*Handler).summary},
-	{http.MethodPost, "/incidents/{id}/comments", scopeWrite, (*Handler).addComment},
-	{http.MethodGet, "/incidents/{id}/actions", scopeRead, (*Handler).actions},
-	{http.MethodPost, "/incidents/{id}/respond", scopeWrite, (*Handler).respond},
-	{http.MethodPost, "/incidents/{id}/suppress", scopeWrite, (*Handler).suppressSimilar},
-	{http.MethodGet, "/suppression-rules", scopeRead, (*Handler).listRules},
-	{http.MethodPost, "/suppression-rules", scopeWrite, (*Handler).createRule},
-	{http.MethodPost, "/suppression-rules/simulate", scopeRead, (*Handler).simulate},
-	{http.MethodGet, "/suppression-rules/{id}", scopeRead, (*Handler).getRule},
-	{http.MethodPatch, "/suppression-rules/{id}", scopeWrite, (*Handler).patchRule},
-	{http.MethodDelete, "/suppression-rules/{id}", scopeWrite, (*Handler).deleteRule},
-	{http.MethodGet, "/playbooks", scopeRead, (*Handler).listPlaybooks},
+	{http.MethodGet, "/healthz", "", false, (*Handler).healthz},
+	{http.MethodGet, "/openapi.json", "", false, (*Handler).openAPI},
+	{http.MethodGet, "/alerts", scopeRead, true, (*Handler).listAlerts},
+	{http.MethodGet, "/alerts/{id}", scopeRead, false, (*Handler).getAlert},
+	{http.MethodGet, "/incidents", scopeRead, true, (*Handler).listIncidents},
+	{http.MethodGet, "/incidents/{id}", scopeRead, false, (*Handler).getIncident},
+	{http.MethodPatch, "/incidents/{id}", scopeWrite, false, (*Handler).patchIncident},
+	{http.MethodGet, "/incidents/{id}/alerts", scopeRead, true, (*Handler).incidentAlerts},
+	{http.MethodGet, "/incidents/{id}/summary", scopeRead, true, (*Handler).summary},
+	{http.MethodPost, "/incidents/{id}/comments", scopeWrite, false, (*Handler).addComment},
+	{http.MethodGet, "/incidents/{id}/actions", scopeRead, false, (*Handler).actions},
+	{http.MethodPost, "/incidents/{id}/respond", scopeWrite, false, (*Handler).respond},
+	{http.MethodPost, "/incidents/{id}/suppress", scopeWrite, false, (*Handler).suppressSimilar},
+	{http.MethodGet, "/suppression-rules", scopeRead, false, (*Handler).listRules},
+	{http.MethodPost, "/suppression-rules", scopeWrite, false, (*Handler).createRule},
+	{http.MethodPost, "/suppression-rules/simulate", scopeRead, false, (*Handler).simulate},
+	{http.MethodGet, "/suppression-rules/{id}", scopeRead, false, (*Handler).getRule},
+	{http.MethodPatch, "/suppression-rules/{id}", scopeWrite, false, (*Handler).patchRule},
+	{http.MethodDelete, "/suppression-rules/{id}", scopeWrite, false, (*Handler).deleteRule},
+	{http.MethodGet, "/playbooks", scopeRead, false, (*Handler).listPlaybooks},
 }
 
 // match finds the route for method and path. Literal segments win over
