@@ -126,8 +126,12 @@ export async function renderAlertsPage(main) {
       const cur = state.filters[f.key];
       clear(valueBox);
       if (f.kind === 'text') {
+        // Names match exactly: offer the names on this page.
+        const names = f.key === 'name' ? [...new Set(rows.map(itemName))].sort() : [];
         valueBox.append(h('label', { for: 'filter-value' }, f.label),
-          h('input', { id: 'filter-value', type: 'text', value: cur || '', placeholder: f.placeholder || '', autocomplete: 'off' }));
+          h('input', { id: 'filter-value', type: 'text', value: cur || '', placeholder: f.placeholder || '', autocomplete: 'off', list: names.length ? 'filter-suggestions' : null }),
+          names.length ? h('datalist', { id: 'filter-suggestions' }, names.map((n) => h('option', { value: n }))) : null,
+          f.key === 'name' ? h('p', { class: 'help' }, 'The exact alert or incident name.') : null);
       } else if (f.kind === 'select') {
         valueBox.append(h('label', { for: 'filter-value' }, f.label),
           h('select', { id: 'filter-value' }, f.options.map((o) => h('option', { value: o, selected: o === cur }, f.optionLabel ? f.optionLabel(o) : words(o)))));
