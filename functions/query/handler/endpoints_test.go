@@ -64,49 +64,77 @@ func TestEndpoints(t *testing.T) {
 			notFound: ptr(get("/incidents/nope")),
 			invalid:  func(f fixture) call { return withQ(get("/incidents/"+f.incidentID), "x", "1") }},
 		{name: "patch incident", scope: "write",
-			ok:       func(f fixture) call { return ifMatch(body("PATCH", "/incidents/"+f.incidentID, `{"status":"InProgress"}`), `"1"`) },
+			ok: func(f fixture) call {
+				return ifMatch(body("PATCH", "/incidents/"+f.incidentID, `{"status":"InProgress"}`), `"1"`)
+			},
 			okStatus: 200, notFound: ptr(ifMatch(body("PATCH", "/incidents/nope", `{"status":"InProgress"}`), `"1"`)),
-			invalid: func(f fixture) call { return ifMatch(body("PATCH", "/incidents/"+f.incidentID, `{"status":"Bogus"}`), `"1"`) }},
+			invalid: func(f fixture) call {
+				return ifMatch(body("PATCH", "/incidents/"+f.incidentID, `{"status":"Bogus"}`), `"1"`)
+			}},
 		{name: "incident alerts", scope: "read", ok: func(f fixture) call { return get("/incidents/" + f.incidentID + "/alerts") }, okStatus: 200,
 			notFound: ptr(get("/incidents/nope/alerts")),
 			invalid:  func(f fixture) call { return withQ(get("/incidents/"+f.incidentID+"/alerts"), "limit", "0") }},
 		{name: "summary", scope: "read", ok: func(f fixture) call { return withQ(get("/incidents/"+f.incidentID+"/summary"), "format", "markdown") }, okStatus: 200,
 			notFound: ptr(get("/incidents/nope/summary")),
 			invalid:  func(f fixture) call { return withQ(get("/incidents/"+f.incidentID+"/summary"), "format", "html") }},
-		{name: "comment", scope: "write", ok: func(f fixture) call { return body("POST", "/incidents/"+f.incidentID+"/comments", `{"text":"looking"}`) }, okStatus: 201,
+		{name: "comment", scope: "write", ok: func(f fixture) call {
+			return body("POST", "/incidents/"+f.incidentID+"/comments", `{"text":"looking"}`)
+		}, okStatus: 201,
 			notFound: ptr(body("POST", "/incidents/nope/comments", `{"text":"looking"}`)),
 			invalid:  func(f fixture) call { return body("POST", "/incidents/"+f.incidentID+"/comments", `{"text":"  "}`) }},
 		{name: "actions", scope: "read", ok: func(f fixture) call { return get("/incidents/" + f.incidentID + "/actions") }, okStatus: 200,
 			notFound: ptr(get("/incidents/nope/actions")),
 			invalid:  func(f fixture) call { return withQ(get("/incidents/"+f.incidentID+"/actions"), "x", "1") }},
 		{name: "respond", scope: "write",
-			ok:       func(f fixture) call { return body("POST", "/incidents/"+f.incidentID+"/respond", `{"playbook":"notify-oncall","parameters":{"urgency":"high"}}`) },
+			ok: func(f fixture) call {
+				return body("POST", "/incidents/"+f.incidentID+"/respond", `{"playbook":"notify-oncall","parameters":{"urgency":"high"}}`)
+			},
 			okStatus: 202, notFound: ptr(body("POST", "/incidents/nope/respond", `{"playbook":"notify-oncall"}`)),
-			invalid: func(f fixture) call { return body("POST", "/incidents/"+f.incidentID+"/respond", `{"playbook":"reboot-everything"}`) }},
+			invalid: func(f fixture) call {
+				return body("POST", "/incidents/"+f.incidentID+"/respond", `{"playbook":"reboot-everything"}`)
+			}},
 		{name: "suppress similar", scope: "write",
-			ok:       func(f fixture) call { return body("POST", "/incidents/"+f.incidentID+"/suppress", `{"alertId":"`+f.alertIDs[0]+`"}`) },
+			ok: func(f fixture) call {
+				return body("POST", "/incidents/"+f.incidentID+"/suppress", `{"alertId":"`+f.alertIDs[0]+`"}`)
+			},
 			okStatus: 201, notFound: ptr(body("POST", "/incidents/nope/suppress", `{"alertId":"x"}`)),
-			invalid: func(f fixture) call { return body("POST", "/incidents/"+f.incidentID+"/suppress", `{"alertId":"not-a-member"}`) }},
+			invalid: func(f fixture) call {
+				return body("POST", "/incidents/"+f.incidentID+"/suppress", `{"alertId":"not-a-member"}`)
+			}},
 		{name: "list rules", scope: "read", ok: func(fixture) call { return get("/suppression-rules") }, okStatus: 200,
 			invalid: func(fixture) call { return withQ(get("/suppression-rules"), "x", "1") }},
 		{name: "create rule", scope: "write",
-			ok:       func(fixture) call { return body("POST", "/suppression-rules", `{"match":{"provider":"falco"},"reason":"Expected activity"}`) },
+			ok: func(fixture) call {
+				return body("POST", "/suppression-rules", `{"match":{"provider":"falco"},"reason":"Expected activity"}`)
+			},
 			okStatus: 201,
-			invalid:  func(fixture) call { return body("POST", "/suppression-rules", `{"match":{"provider":"splunk"},"reason":"x"}`) }},
+			invalid: func(fixture) call {
+				return body("POST", "/suppression-rules", `{"match":{"provider":"splunk"},"reason":"x"}`)
+			}},
 		{name: "simulate", scope: "read",
-			ok:       func(fixture) call { return body("POST", "/suppression-rules/simulate", `{"match":{"provider":"guardduty"},"days":7}`) },
+			ok: func(fixture) call {
+				return body("POST", "/suppression-rules/simulate", `{"match":{"provider":"guardduty"},"days":7}`)
+			},
 			okStatus: 200,
-			invalid:  func(fixture) call { return body("POST", "/suppression-rules/simulate", `{"match":{"provider":"guardduty"},"days":1000}`) }},
+			invalid: func(fixture) call {
+				return body("POST", "/suppression-rules/simulate", `{"match":{"provider":"guardduty"},"days":1000}`)
+			}},
 		{name: "get rule", scope: "read", ok: func(f fixture) call { return get("/suppression-rules/" + f.ruleID) }, okStatus: 200,
 			notFound: ptr(get("/suppression-rules/nope")),
 			invalid:  func(f fixture) call { return withQ(get("/suppression-rules/"+f.ruleID), "x", "1") }},
 		{name: "patch rule", scope: "write",
-			ok:       func(f fixture) call { return ifMatch(body("PATCH", "/suppression-rules/"+f.ruleID, `{"state":"Shadow"}`), `"1"`) },
+			ok: func(f fixture) call {
+				return ifMatch(body("PATCH", "/suppression-rules/"+f.ruleID, `{"state":"Shadow"}`), `"1"`)
+			},
 			okStatus: 200, notFound: ptr(ifMatch(body("PATCH", "/suppression-rules/nope", `{"state":"Shadow"}`), `"1"`)),
-			invalid: func(f fixture) call { return ifMatch(body("PATCH", "/suppression-rules/"+f.ruleID, `{"state":"On"}`), `"1"`) }},
+			invalid: func(f fixture) call {
+				return ifMatch(body("PATCH", "/suppression-rules/"+f.ruleID, `{"state":"On"}`), `"1"`)
+			}},
 		{name: "delete rule", scope: "write", ok: func(f fixture) call { return call{method: "DELETE", path: "/suppression-rules/" + f.ruleID} },
 			okStatus: 204, notFound: ptr(call{method: "DELETE", path: "/suppression-rules/nope"}),
-			invalid: func(f fixture) call { return withQ(call{method: "DELETE", path: "/suppression-rules/" + f.ruleID}, "x", "1") }},
+			invalid: func(f fixture) call {
+				return withQ(call{method: "DELETE", path: "/suppression-rules/" + f.ruleID}, "x", "1")
+			}},
 		{name: "playbooks", scope: "read", ok: func(fixture) call { return get("/playbooks") }, okStatus: 200,
 			invalid: func(fixture) call { return withQ(get("/playbooks"), "x", "1") }},
 	}

@@ -159,10 +159,10 @@ func sampleAlert(sourceID string, at time.Time) alert.Alert {
 	return alert.Alert{
 		Provider: "guardduty", SourceID: sourceID, Type: "UnauthorizedAccess:EC2/SSHBruteForce",
 		Name: "SSH brute force", Severity: alert.Medium, Tactics: []killchain.Stage{killchain.InitialAccess},
-		Resources: []alert.Resource{{ID: "i-0a1b2c3d4e5f60718", Type: "AwsEc2Instance", Name: "web-prod-1", Tags: map[string]string{"env": "prod"}}},
-		Entities:  []alert.Entity{{Type: alert.EntityIP, Value: "203.0.113.66"}},
+		Resources:        []alert.Resource{{ID: "i-0a1b2c3d4e5f60718", Type: "AwsEc2Instance", Name: "web-prod-1", Tags: map[string]string{"env": "prod"}}},
+		Entities:         []alert.Entity{{Type: alert.EntityIP, Value: "203.0.113.66"}},
 		RemediationSteps: []string{"Block 203.0.113.66"},
-		FirstSeen: at, LastSeen: at,
+		FirstSeen:        at, LastSeen: at,
 	}
 }
 

@@ -22,7 +22,7 @@ type route struct {
 	// lists validate their own query parameters; other routes take none
 	// (summary takes format and checks it itself).
 	query bool
-	serve   func(h *Handler, ctx context.Context, r *request) (events.APIGatewayProxyResponse, error)
+	serve func(h *Handler, ctx context.Context, r *request) (events.APIGatewayProxyResponse, error)
 }
 
 // routes is every API route. The console (GET / and /assets/…) is served
