@@ -59,6 +59,8 @@ type PutResult struct {
 //   - Identity, provider, type, ReceivedAt (first receipt) and IncidentID
 //     are kept from the stored alert. The raw payload follows the newer
 //     delivery but a raw-only difference is not a change.
+//   - A suppressed alert stays suppressed; a delivery that a rule now
+//     suppresses suppresses the stored alert too.
 func Merge(stored, incoming alert.Alert) (alert.Alert, bool) {
 	m := stored
 	if incoming.FirstSeen.Before(m.FirstSeen) {
@@ -83,6 +85,9 @@ func Merge(stored, incoming alert.Alert) (alert.Alert, bool) {
 		if len(incoming.Raw) > 0 {
 			m.Raw, m.RawTruncated = incoming.Raw, incoming.RawTruncated
 		}
+	}
+	if m.SuppressedBy == "" && incoming.SuppressedBy != "" {
+		m.SuppressedBy = incoming.SuppressedBy // a rule now suppresses it
 	}
 	if m.SuppressedBy != "" {
 		m.Status = alert.StatusDismissed

@@ -3,38 +3,278 @@
 // applies suppression rules and stores every alert idempotently. It also
 // takes GuardDuty and Security Hub findings delivered by an EventBridge
 // rule.
+//
+// The handler is thin: it maps HTTP to Service.Ingest (normalise →
+// suppress → store) and errors to statuses in one place (problem):
+//
+//	404 unknown provider or route      405 not POST
+//	401 missing/bad credentials        403 token without ingest:<provider>
+//	415 Content-Type not JSON          413 body over MaxBodyBytes
+//	400 malformed JSON, more than MaxAlerts alerts, or no valid alert
+//	202 the webhook result (accepted / duplicate / suppressed / rejected)
+//	500 storage failure (the request is idempotent: retry it)
+//
+// Callers never see internal error text, and no credential is logged.
 package handler
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/apigw"
+	"github.com/muster-sec/muster/shared/auth"
+	"github.com/muster-sec/muster/shared/dynamostore"
+	"github.com/muster-sec/muster/shared/normalize"
+)
+
+// Environment variables read by FromEnv (besides auth's).
+const (
+	EnvTable     = "MUSTER_TABLE"
+	DefaultTable = "muster"
 )
 
 // Handler serves POST /webhooks/{provider} and EventBridge deliveries.
-type Handler struct{}
+type Handler struct {
+	svc  *Service
+	auth *auth.Authenticator
+	now  func() time.Time
+	log  *slog.Logger
+}
 
-// FromEnv wires the handler's adapters from the environment.
+// Options configure New. Alerts and Auth are required.
+type Options struct {
+	Alerts AlertStore
+	Rules  RuleSource // nil: no suppression rules
+	Auth   *auth.Authenticator
+	Now    func() time.Time // nil: time.Now
+	Logger *slog.Logger     // nil: slog.Default() with component=ingest
+}
+
+// New builds a Handler from its adapters.
+func New(o Options) (*Handler, error) {
+	if o.Alerts == nil || o.Auth == nil {
+		return nil, errors.New("ingest handler: Alerts and Auth are required")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default().With("component", "ingest")
+	}
+	return &Handler{
+		svc:  &Service{Alerts: o.Alerts, Rules: o.Rules, Now: o.Now, Log: o.Logger},
+		auth: o.Auth,
+		now:  o.Now,
+		log:  o.Logger,
+	}, nil
+}
+
+// FromEnv wires the handler's adapters from the environment: the DynamoDB
+// table MUSTER_TABLE (default "muster") for alerts and suppression rules,
+// and the authenticator (auth.FromEnv; MUSTER_AUTH_PARAM is read from SSM
+// Parameter Store with decryption).
 func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*Handler, error) {
-	return &Handler{}, nil
+	table := getenv(EnvTable)
+	if table == "" {
+		table = DefaultTable
+	}
+	store := dynamostore.New(dynamodb.NewFromConfig(cfg), table, dynamostore.Options{})
+	authn, err := auth.FromEnv(ctx, getenv, ssmParameter(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("configure authentication: %w", err)
+	}
+	return New(Options{Alerts: store, Rules: store, Auth: authn})
+}
+
+// ssmParameter fetches a SecureString parameter, decrypted. The client is
+// created on first use, so deployments without MUSTER_AUTH_PARAM never
+// build it.
+func ssmParameter(cfg aws.Config) func(ctx context.Context, name string) (string, error) {
+	return func(ctx context.Context, name string) (string, error) {
+		out, err := ssm.NewFromConfig(cfg).GetParameter(ctx, &ssm.GetParameterInput{
+			Name: aws.String(name), WithDecryption: aws.Bool(true),
+		})
+		if err != nil {
+			return "", fmt.Errorf("get parameter: %w", err)
+		}
+		if out.Parameter == nil {
+			return "", errors.New("get parameter: empty response")
+		}
+		return aws.ToString(out.Parameter.Value), nil
+	}
+}
+
+// provider extracts {provider} from the request: the path parameter, or
+// the path /webhooks/<provider>. ok is false for any other route.
+func provider(req events.APIGatewayProxyRequest) (string, bool) {
+	if p, ok := req.PathParameters["provider"]; ok && p != "" {
+		return p, true
+	}
+	rest, ok := strings.CutPrefix(req.Path, "/webhooks/")
+	if !ok || rest == "" || strings.Contains(rest, "/") {
+		return "", false
+	}
+	return rest, true
+}
+
+// jsonContentType accepts application/json and any +json type, with
+// parameters.
+func jsonContentType(v string) bool {
+	mt, _, err := mime.ParseMediaType(v)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")
 }
 
 // ServeAPI handles one API Gateway REST proxy request.
 func (h *Handler) ServeAPI(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	return apigw.Problem(http.StatusNotImplemented, "", "not implemented yet"), nil
+	p, ok := provider(req)
+	if !ok {
+		return apigw.Problem(http.StatusNotFound, "", "no such route"), nil
+	}
+	if !alert.KnownProvider(p) {
+		return apigw.Problem(http.StatusNotFound, "Unknown provider",
+			fmt.Sprintf("provider must be one of %s", strings.Join(alert.Providers, ", "))), nil
+	}
+	if req.HTTPMethod != "" && req.HTTPMethod != http.MethodPost {
+		resp := apigw.Problem(http.StatusMethodNotAllowed, "", "use POST")
+		resp.Headers["Allow"] = http.MethodPost
+		return resp, nil
+	}
+	body, err := apigw.Body(req)
+	if err != nil {
+		return apigw.Problem(http.StatusBadRequest, "Malformed body", "the body is not valid base64"), nil
+	}
+	principal, err := h.auth.Authenticate(auth.Request{
+		Header:   func(name string) string { return apigw.Header(req, name) },
+		Body:     body,
+		Provider: p,
+	}, h.now())
+	if err != nil {
+		h.log.InfoContext(ctx, "webhook rejected", "provider", p, "status", http.StatusUnauthorized, "reason", "authentication failed")
+		resp := apigw.Problem(http.StatusUnauthorized, "", "a valid bearer token or webhook signature is required")
+		resp.Headers["WWW-Authenticate"] = `Bearer realm="muster"`
+		return resp, nil
+	}
+	if err := auth.Require(principal, "ingest:"+p); err != nil {
+		h.log.InfoContext(ctx, "webhook rejected", "provider", p, "principal", principal.Name, "status", http.StatusForbidden)
+		return apigw.Problem(http.StatusForbidden, "", fmt.Sprintf("the credential lacks scope ingest:%s", p)), nil
+	}
+	if !jsonContentType(apigw.Header(req, "Content-Type")) {
+		return apigw.Problem(http.StatusUnsupportedMediaType, "", "Content-Type must be application/json"), nil
+	}
+	if len(body) > MaxBodyBytes {
+		return apigw.ProblemWith(apigw.ProblemDetails{
+			Status:     http.StatusRequestEntityTooLarge,
+			Detail:     fmt.Sprintf("the body is %d bytes; the limit is %d bytes (1 MiB)", len(body), MaxBodyBytes),
+			Extensions: map[string]any{"limit": MaxBodyBytes, "limitName": "maxBodyBytes"},
+		}), nil
+	}
+	sum, err := h.svc.Ingest(ctx, p, body)
+	if err != nil {
+		return h.problem(ctx, p, err), nil
+	}
+	h.log.InfoContext(ctx, "webhook ingested", "provider", p, "principal", principal.Name,
+		"accepted", sum.Accepted, "duplicates", sum.Duplicates, "suppressed", sum.Suppressed, "rejected", sum.Rejected)
+	if !sum.Valid() {
+		return apigw.ProblemWith(apigw.ProblemDetails{
+			Status: http.StatusBadRequest, Title: "No valid alert",
+			Detail: "every alert in the request was rejected; see results",
+			Extensions: map[string]any{
+				"accepted": sum.Accepted, "duplicates": sum.Duplicates, "suppressed": sum.Suppressed,
+				"rejected": sum.Rejected, "results": sum.Results,
+			},
+		}), nil
+	}
+	return apigw.JSON(http.StatusAccepted, sum), nil
 }
 
-// Invoke is the Lambda entry point: it accepts an API Gateway proxy event or
-// an EventBridge event and dispatches on its shape.
-func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) {
-	var req events.APIGatewayProxyRequest
-	if err := json.Unmarshal(raw, &req); err != nil {
-		return nil, err
+// problem maps a Service error to its response, the one place errors
+// become statuses. Internal error text is logged, never sent.
+func (h *Handler) problem(ctx context.Context, p string, err error) events.APIGatewayProxyResponse {
+	switch {
+	case errors.Is(err, normalize.ErrUnknownProvider):
+		return apigw.Problem(http.StatusNotFound, "Unknown provider", "")
+	case errors.Is(err, ErrTooManyAlerts):
+		return apigw.ProblemWith(apigw.ProblemDetails{
+			Status: http.StatusBadRequest, Title: "Too many alerts",
+			Detail:     fmt.Sprintf("a request may carry at most %d alerts", MaxAlerts),
+			Extensions: map[string]any{"limit": MaxAlerts, "limitName": "maxAlertsPerRequest"},
+		})
+	case errors.Is(err, normalize.ErrMalformed):
+		// normalize's messages never quote the input: safe to send.
+		return apigw.Problem(http.StatusBadRequest, "Malformed request", err.Error())
 	}
-	return h.ServeAPI(ctx, req)
+	h.log.ErrorContext(ctx, "ingest failed", "provider", p, "error", err)
+	return apigw.Problem(http.StatusInternalServerError, "", "the alerts could not be stored; retry the request (it is idempotent)")
+}
+
+// eventBridgeProviders maps the EventBridge detail types ingest accepts.
+var eventBridgeProviders = map[string]string{
+	normalize.DetailTypeGuardDuty:   alert.ProviderGuardDuty,
+	normalize.DetailTypeSecurityHub: alert.ProviderSecurityHub,
+}
+
+// ErrUnsupportedEvent is returned by Invoke for an EventBridge event of a
+// detail type ingest does not take (the event goes to the function's
+// dead-letter destination rather than being dropped silently).
+var ErrUnsupportedEvent = errors.New("unsupported event")
+
+// Invoke is the Lambda entry point: it accepts an API Gateway proxy event or
+// an EventBridge event and dispatches on its shape. EventBridge findings go
+// through the same normalise → suppress → store path without HTTP
+// authentication (the rule's invoke permission is the authorisation).
+func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) {
+	var probe struct {
+		DetailType string          `json:"detail-type"`
+		Source     string          `json:"source"`
+		Detail     json.RawMessage `json:"detail"`
+		HTTPMethod string          `json:"httpMethod"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, fmt.Errorf("%w: not a JSON object", ErrUnsupportedEvent)
+	}
+	if probe.DetailType == "" || len(probe.Detail) == 0 || probe.HTTPMethod != "" {
+		var req events.APIGatewayProxyRequest
+		if err := json.Unmarshal(raw, &req); err != nil {
+			return nil, fmt.Errorf("%w: not an API Gateway proxy event", ErrUnsupportedEvent)
+		}
+		return h.ServeAPI(ctx, req)
+	}
+	p, ok := eventBridgeProviders[probe.DetailType]
+	if !ok {
+		h.log.WarnContext(ctx, "unsupported EventBridge event", "detail_type", probe.DetailType, "source", probe.Source)
+		return nil, fmt.Errorf("%w: detail-type %q", ErrUnsupportedEvent, probe.DetailType)
+	}
+	sum, err := h.svc.Ingest(ctx, p, raw)
+	if err != nil {
+		if isClientError(err) {
+			// Retrying cannot fix a bad event: report it and drop it.
+			h.log.WarnContext(ctx, "EventBridge event rejected", "provider", p, "error", err)
+			return nil, nil
+		}
+		return nil, err // storage failure: Lambda retries, then the DLQ
+	}
+	for _, r := range sum.Results {
+		if r.Error != nil {
+			h.log.WarnContext(ctx, "EventBridge finding rejected", "provider", p, "index", r.Index, "field", r.Error.Field, "reason", r.Error.Reason)
+		}
+	}
+	h.log.InfoContext(ctx, "EventBridge findings ingested", "provider", p,
+		"accepted", sum.Accepted, "duplicates", sum.Duplicates, "suppressed", sum.Suppressed, "rejected", sum.Rejected)
+	return sum, nil
 }
