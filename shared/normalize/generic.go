@@ -75,6 +75,9 @@ func genericToAlert(g *genericAlert) (*alert.Alert, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !last.IsZero() && last.Before(first) {
+		return nil, alert.Invalid("lastSeen", "is before firstSeen")
+	}
 	status := alert.StatusActive
 	if g.Status != "" {
 		if status, ok = alert.ParseStatus(g.Status); !ok {
