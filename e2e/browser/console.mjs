@@ -159,6 +159,8 @@ await step('Alerts tab: each alert says why it joined; selecting one shows detai
   await items.first().click();
   await page.locator('#alert-detail .alert-card').waitFor();
   await page.locator('#alert-detail').getByRole('heading', { name: 'Remediation steps' }).waitFor();
+  const steps = await page.locator('#alert-detail ol.steps li').count();
+  expect(steps >= 1, 'the selected alert shows no remediation steps');
   await shot(page, '06-alert-selected');
 });
 

@@ -42,6 +42,12 @@ func TestConsoleLocalStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer logFile.Close()
+	// The handlers log through slog's default logger: keep the test's
+	// output to the browser steps.
+	stackLog := slog.New(slog.NewJSONHandler(logFile, nil))
+	prev := slog.Default()
+	slog.SetDefault(stackLog)
+	defer slog.SetDefault(prev)
 	const token = "browser-test-token"
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -53,7 +59,7 @@ func TestConsoleLocalStack(t *testing.T) {
 		Table:    mototest.UniqueName("console"),
 		Bus:      mototest.UniqueName("console"),
 		Queue:    mototest.UniqueName("console"),
-		Logger:   slog.New(slog.NewJSONHandler(logFile, nil)),
+		Logger:   stackLog,
 	})
 	if err != nil {
 		t.Fatalf("start the local stack: %v (log: %s)", err, logPath)

@@ -226,7 +226,7 @@ export async function renderAlertsPage(main) {
     const tr = h('tr', { class: inc ? 'row incident' : 'row', dataset: { id: item.id, kind: inc ? 'incident' : 'alert' } },
       h('td', {}, sevBadge(item.severity)),
       h('th', { scope: 'row' }, btn),
-      h('td', { class: 'hide-narrow' }, res ? `${resourceName(res)}${more}` : '—'),
+      h('td', { class: 'hide-narrow' }, res ? h('span', { class: 'res', title: res.id }, `${resourceName(res)}${more}`) : '—'),
       h('td', {}, h('time', { datetime: itemTime(item) || '' }, when(itemTime(item)))),
       h('td', { class: 'hide-narrow' }, words(item.status)),
       h('td', { class: 'hide-narrow' }, (item.tactics || []).filter((t) => t !== 'Unknown').map(stageLabel).join(', ') || '—'),

@@ -239,7 +239,7 @@ export async function renderIncidentPage(main, id) {
         type: 'button', class: 'alert-item', 'aria-pressed': 'false', dataset: { id: a.id },
         onclick: () => {
           for (const b of list.querySelectorAll('.alert-item')) b.setAttribute('aria-pressed', b === btn ? 'true' : 'false');
-          replace(detail, alertDetail(a, true));
+          replace(detail, alertDetail(a, true, catalogueSteps(a)));
           announce(`Showing alert ${a.name || a.type}`);
         },
       },
@@ -249,6 +249,13 @@ export async function renderIncidentPage(main, id) {
       return h('li', {}, btn);
     }));
     replace(panel, alerts.length ? list : h('p', { class: 'muted' }, 'No alerts.'), detail);
+  }
+
+  // Muster's catalogued steps for an alert's detection type, from the
+  // incident's take-action content.
+  function catalogueSteps(a) {
+    const m = actions && (Array.isArray(actions.mitigate) ? actions.mitigate : []);
+    return (m || []).filter((st) => st && st.source === `catalogue:${a.type}`).map((st) => st.text);
   }
 
   function actionTab(panel) {
@@ -506,8 +513,10 @@ function simulationView(data) {
     h('p', {}, h('strong', {}, `Would match ${n} stored alert${n === 1 ? '' : 's'}`), scope ? ` (${scope}).` : '.'));
 }
 
-function alertDetail(a, compact) {
-  const steps = a.remediationSteps || [];
+function alertDetail(a, compact, catalogued = []) {
+  const own = a.remediationSteps || [];
+  const seen = new Set(own.map((x) => x.trim().toLowerCase()));
+  const extra = catalogued.filter((x) => !seen.has(x.trim().toLowerCase()));
   return h('article', { class: compact ? 'alert-card' : 'card', 'aria-labelledby': `alert-title-${a.id}` },
     h(compact ? 'h3' : 'h1', { id: `alert-title-${a.id}`, tabindex: '-1' }, icon('alert'), ' ', a.name || a.type),
     h('div', { class: 'badges' }, sevBadge(a.severity), h('span', { class: 'status' }, words(a.status))),
@@ -529,7 +538,10 @@ function alertDetail(a, compact) {
     h(compact ? 'h4' : 'h2', {}, 'Affected resources'),
     resourceList(a.resources),
     h(compact ? 'h4' : 'h2', {}, 'Remediation steps'),
-    steps.length ? h('ol', { class: 'steps' }, steps.map((s) => h('li', {}, s))) : h('p', { class: 'muted' }, 'The source gave no remediation steps.'));
+    own.length || extra.length ? h('ol', { class: 'steps' },
+      own.map((s) => h('li', {}, s)),
+      extra.map((s) => h('li', {}, s, h('span', { class: 'muted small' }, ' (Muster catalogue)'))))
+      : h('p', { class: 'muted' }, 'Neither the source nor Muster\u2019s catalogue has remediation steps for this alert type.'));
 }
 
 export async function renderAlertPage(main, id) {
