@@ -35,23 +35,25 @@ func (b *builder) alarms() error {
 	var dlqMetrics []awscloudwatch.IMetric
 	for _, q := range b.dlqs {
 		m := q.queue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
-			Period: five, Statistic: jsii.String("Maximum"), Label: jsii.String(q.name),
+			Period: five, Statistic: jsii.String("Maximum"),
 		})
-		dlqMetrics = append(dlqMetrics, m)
+		dlqMetrics = append(dlqMetrics, m.With(&awscloudwatch.MetricOptions{Label: jsii.String(q.name)}))
 		alarm("DLQ"+alarmID(q.name)+"Alarm", "Dead-letter queue "+q.name+" holds messages: something was not processed", m, 1)
 	}
 	var errs, throttles, durations, iterAges []awscloudwatch.IMetric
 	for _, name := range FunctionNames {
 		fn := b.Functions[name]
-		e := fn.MetricErrors(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum"), Label: jsii.String(name)})
-		t := fn.MetricThrottles(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum"), Label: jsii.String(name)})
-		errs, throttles = append(errs, e), append(throttles, t)
+		// Alarms take the plain metrics; the dashboard the labelled ones.
+		label := &awscloudwatch.MetricOptions{Label: jsii.String(name)}
+		e := fn.MetricErrors(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")})
+		t := fn.MetricThrottles(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")})
+		errs, throttles = append(errs, e.With(label)), append(throttles, t.With(label))
 		durations = append(durations, fn.MetricDuration(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("p95"), Label: jsii.String(name)}))
 		alarm(title(name)+"ErrorsAlarm", "Function "+name+" returned errors", e, 1)
 		alarm(title(name)+"ThrottlesAlarm", "Function "+name+" was throttled", t, 1)
 		if name == Correlator || name == Responder {
-			age := fn.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum"), Label: jsii.String(name)})
-			iterAges = append(iterAges, age)
+			age := fn.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum")})
+			iterAges = append(iterAges, age.With(label))
 			alarm(title(name)+"IteratorAgeAlarm", "Stream consumer "+name+" is falling behind the table stream",
 				age, float64(b.p.IteratorAgeAlarmSeconds)*1000)
 		}

@@ -316,7 +316,7 @@ func (b *builder) functions() error {
 		b.Functions[name] = fn
 		b.Roles[name] = role
 		b.policies[name] = policy
-		b.suppressFunction(name, fn)
+		b.suppressFunction(name, fn, role)
 		if readsAuth[name] && b.p.AuthParamKMSKeyARN == "" {
 			suppress(policy, rule{id: "AwsSolutions-IAM5",
 				appliesTo: []string{"Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*"},
@@ -418,7 +418,7 @@ func statement(sid string, actions []string, resources ...string) awsiam.PolicyS
 
 // suppressFunction records the cdk-nag findings that do not apply to a
 // function, each with its reason.
-func (b *builder) suppressFunction(name string, fn awslambda.Function) {
+func (b *builder) suppressFunction(name string, fn awslambda.Function, role awsiam.Role) {
 	var rules []rule
 	switch name {
 	case Ingest:
@@ -438,7 +438,8 @@ func (b *builder) suppressFunction(name string, fn awslambda.Function) {
 		rules = append(rules, rule{id: "Serverless-LambdaTracing",
 			reason: "X-Ray tracing is opt-in (context tracing=true): it adds cost per request; JSON logs carry the request ids."})
 	} else {
-		rules = append(rules, rule{id: "AwsSolutions-IAM5", appliesTo: []string{"Resource::*"},
+		// CDK adds the X-Ray statement to the role's default policy.
+		suppress(role, rule{id: "AwsSolutions-IAM5", appliesTo: []string{"Resource::*"},
 			reason: "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions."})
 	}
 	suppress(fn, rules...)
