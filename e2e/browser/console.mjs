@@ -261,7 +261,7 @@ await step('API errors are shown in words', async () => {
   await shot(page, '11-error-not-found');
 });
 
-await step('narrow screen: alerts list and quick look fit 390 px', async () => {
+await step('narrow screen: alerts list, quick look and details fit 390 px', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${BASE}#/alerts`);
   await page.locator('#alerts-table tbody tr.row').first().waitFor();
@@ -271,6 +271,12 @@ await step('narrow screen: alerts list and quick look fit 390 px', async () => {
   await page.locator('#alerts-table tbody tr.row .row-link').first().click();
   await page.locator('#quick-look').waitFor({ state: 'visible' });
   await shot(page, '13-narrow-quick-look');
+  await page.getByRole('link', { name: 'View full details' }).click();
+  await page.locator('#inc-title').waitFor();
+  await page.locator('#panel-alerts .alert-item').first().waitFor();
+  const o2 = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(o2 <= 0, `details page scrolls sideways by ${o2}px`);
+  await shot(page, '14-narrow-details');
   await page.setViewportSize({ width: 1280, height: 800 });
 });
 
