@@ -282,11 +282,19 @@ func (r *Runner) handlerEnv() map[string]string {
 		"AWS_DEFAULT_REGION":    Region,
 		"AWS_ACCESS_KEY_ID":     "test",
 		"AWS_SECRET_ACCESS_KEY": "test",
-		"MUSTER_API_URL":        r.url,
 	}
-	if r.opts.Getenv != nil {
-		if v := r.opts.Getenv("MUSTER_API_URL"); v != "" {
-			env["MUSTER_API_URL"] = v
+	// Defaults a user's own setting (through Options.Getenv) may replace.
+	soft := map[string]string{
+		"MUSTER_API_URL": r.url,
+		// The responder's own dead letters (events it could not publish).
+		"MUSTER_DEAD_LETTER_FILE": filepath.Join(r.DeadLetterDir(), "responder-events.jsonl"),
+	}
+	for k, v := range soft {
+		env[k] = v
+		if r.opts.Getenv != nil {
+			if own := r.opts.Getenv(k); own != "" {
+				env[k] = own
+			}
 		}
 	}
 	for k, v := range r.opts.Env {
@@ -296,8 +304,9 @@ func (r *Runner) handlerEnv() map[string]string {
 }
 
 // Getenv is the environment the handlers see: Options.Env, then the
-// runner's own values (table, bus, token, endpoint, credentials, API URL),
-// then Options.Getenv.
+// runner's own values (table, bus, token, endpoint, credentials), then
+// Options.Getenv, then the runner's defaults for MUSTER_API_URL (the API's
+// URL) and MUSTER_DEAD_LETTER_FILE (<Dir>/dead-letter/responder-events.jsonl).
 func (r *Runner) Getenv(key string) string {
 	if v, ok := r.env[key]; ok {
 		return v

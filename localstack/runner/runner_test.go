@@ -151,6 +151,7 @@ func TestRunnerWiring(t *testing.T) {
 	for k, want := range map[string]string{
 		"MUSTER_TABLE": table, "MUSTER_BUS": bus, "AWS_ENDPOINT_URL": srv.Endpoint, "MUSTER_API_URL": r.URL(),
 		"MUSTER_CORRELATION_WINDOW": "1h", "AWS_REGION": runner.Region,
+		"MUSTER_DEAD_LETTER_FILE": filepath.Join(dir, "dead-letter", "responder-events.jsonl"),
 	} {
 		if got := r.Getenv(k); got != want {
 			t.Errorf("handler env %s = %q, want %q", k, got, want)
