@@ -174,13 +174,13 @@ func (s *Store) alertSource(f listing.Filter) *source {
 		src.index, src.pkAttr, src.skAttr = resources.IndexTime, resources.AttrGSI1PK, resources.AttrGSI1SK
 		src.parts = months(resources.PrefixAlert, since, until)
 		src.lo, src.hi = lo, hi
-		if len(f.Resources) > 0 {
-			keys := make([]string, 0, len(f.Resources))
-			for _, r := range f.Resources {
-				keys = append(keys, ResourceIndexKey(r))
-			}
-			filt = and(filt, inCond(resources.AttrGSI3PK, keys))
+	}
+	if len(f.Resources) > 0 && src.index != resources.IndexResource {
+		keys := make([]string, 0, len(f.Resources))
+		for _, r := range f.Resources {
+			keys = append(keys, ResourceIndexKey(r))
 		}
+		filt = and(filt, inCond(resources.AttrGSI3PK, keys))
 	}
 	if len(f.Incidents) > 1 {
 		filt = and(filt, inCond("incidentId", f.Incidents))

@@ -180,6 +180,9 @@ func TestEndpoints(t *testing.T) {
 				c.token = token
 				wantStatus(t, e.do(c), tt.okStatus)
 			})
+			if n := e.counter.Ops()["Scan"]; n != 0 {
+				t.Errorf("%d Scan calls", n)
+			}
 		})
 	}
 }

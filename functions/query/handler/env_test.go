@@ -97,6 +97,18 @@ func (e *env) do(c call) events.APIGatewayProxyResponse {
 	return resp
 }
 
+// doMulti sends c with multi-value query parameters.
+func (e *env) doMulti(c call, q map[string][]string) events.APIGatewayProxyResponse {
+	e.t.Helper()
+	req := events.APIGatewayProxyRequest{HTTPMethod: c.method, Path: c.path, MultiValueQueryStringParameters: q,
+		Headers: map[string]string{"Authorization": "Bearer " + c.token}}
+	resp, err := e.h.ServeAPI(context.Background(), req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", c.method, c.path, err)
+	}
+	return resp
+}
+
 func (e *env) get(path, token string, query map[string]string) events.APIGatewayProxyResponse {
 	e.t.Helper()
 	return e.do(call{method: http.MethodGet, path: path, token: token, query: query})
