@@ -44,7 +44,9 @@ func pick[T any](r *rand.Rand, xs []T) T { return xs[r.Intn(len(xs))] }
 
 func genDataset(r *rand.Rand, nAlerts, nIncidents int) dataset {
 	var d dataset
-	at := func() time.Time { return now.Add(-time.Duration(r.Int63n(int64(120 * 24 * time.Hour)))).Truncate(time.Millisecond) }
+	at := func() time.Time {
+		return now.Add(-time.Duration(r.Int63n(int64(120 * 24 * time.Hour)))).Truncate(time.Millisecond)
+	}
 	for i := 0; i < nAlerts; i++ {
 		ti := r.Intn(len(pTypes))
 		a := alert.Alert{Provider: pick(r, pProviders), SourceID: fmt.Sprintf("p-%d", i), Type: pTypes[ti], Name: pNames[ti],

@@ -17,8 +17,8 @@ import (
 )
 
 type listBody struct {
-	Items []map[string]any `json:"items"`
-	Cursor string          `json:"cursor"`
+	Items  []map[string]any `json:"items"`
+	Cursor string           `json:"cursor"`
 }
 
 // seedIncidents writes n incidents, one every 100 minutes back from now
