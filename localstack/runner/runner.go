@@ -28,6 +28,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -155,6 +156,8 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 			return nil, err
 		}
 		r.endpoint = r.moto.Endpoint
+	} else if err := waitReachable(ctx, r.endpoint, 30*time.Second); err != nil {
+		return nil, err
 	}
 	cfg := awsclient.ForEndpoint(r.endpoint)
 
@@ -394,6 +397,35 @@ func (r *Runner) Close() error {
 		r.log.Info("local stack stopped")
 	})
 	return r.closeErr
+}
+
+// waitReachable waits until something accepts TCP connections at the
+// endpoint's host and port (an emulator started by compose may still be
+// booting).
+func waitReachable(ctx context.Context, endpoint string, timeout time.Duration) error {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("AWS_ENDPOINT_URL %q is not a URL", endpoint)
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), map[bool]string{true: "443", false: "80"}[u.Scheme == "https"])
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var d net.Dialer
+	for {
+		c, err := d.DialContext(ctx, "tcp", host)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the emulator at %s does not answer after %s (is it running?): %w", endpoint, timeout, err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 func cmp(v, def int) int {
