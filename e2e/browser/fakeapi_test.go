@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,13 +73,12 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
 	case p == "/alerts":
-		name := r.URL.Query().Get("name")
 		var items []any
-		if name == "" || name == f.inc["title"] {
+		if keep(f.inc, r.URL.Query()) {
 			items = append(items, f.inc)
 		}
 		for _, a := range f.alerts {
-			if name == "" || a["name"] == name {
+			if keep(a, r.URL.Query()) {
 				items = append(items, a)
 			}
 		}
@@ -149,6 +150,34 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		problem(w, 404, "Not Found", "no such incident")
 	}
+}
+
+// keep applies the list filters the console sends, exactly (since/until
+// are accepted and ignored: every fake item is recent).
+func keep(item map[string]any, q url.Values) bool {
+	name, _ := item["name"].(string)
+	if t, ok := item["title"].(string); ok {
+		name = t
+	}
+	if v := q.Get("name"); v != "" && v != name {
+		return false
+	}
+	for _, k := range []string{"severity", "status", "provider"} {
+		if v := q.Get(k); v != "" && fmt.Sprint(item[k]) != v && !(k == "provider" && item["kind"] == "incident") {
+			return false
+		}
+	}
+	if v := q.Get("tactic"); v != "" && !slices.Contains(item["tactics"].([]string), v) {
+		return false
+	}
+	if v := q.Get("resource"); v != "" {
+		found := false
+		for _, res := range item["resources"].([]map[string]any) {
+			found = found || res["id"] == v
+		}
+		return found
+	}
+	return true
 }
 
 func problem(w http.ResponseWriter, status int, title, detail string) {
