@@ -36,10 +36,17 @@ func repoRoot(t testing.TB) string {
 // with its own table, bus and queue and a free API port.
 func startRunner(t *testing.T, env map[string]string) *runner.Runner {
 	t.Helper()
+	return startRunnerWith(t, runner.Options{Env: env})
+}
+
+// startRunnerWith is startRunner with more options (Webhook, …).
+func startRunnerWith(t *testing.T, opts runner.Options) *runner.Runner {
+	t.Helper()
 	srv := mototest.Get(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	r, err := runner.Start(ctx, runner.Options{
+		Webhook:  opts.Webhook,
 		Endpoint: srv.Endpoint,
 		Addr:     "127.0.0.1:0",
 		Dir:      filepath.Join(t.TempDir(), ".muster"),
@@ -47,7 +54,7 @@ func startRunner(t *testing.T, env map[string]string) *runner.Runner {
 		Table:    mototest.UniqueName("muster"),
 		Bus:      mototest.UniqueName("muster"),
 		Queue:    mototest.UniqueName("muster-local-events"),
-		Env:      env,
+		Env:      opts.Env,
 	})
 	if err != nil {
 		t.Fatalf("start runner: %v", err)
