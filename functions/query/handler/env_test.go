@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/muster-sec/muster/functions/query/handler"
 	"github.com/muster-sec/muster/shared/alert"
@@ -202,4 +203,30 @@ func (e *env) seedIncident(id string, alerts ...alert.Alert) incident.Incident {
 		e.t.Fatal(err)
 	}
 	return inc
+}
+
+// conforms checks a response body against a component schema of the
+// served OpenAPI document.
+func (e *env) conforms(schema string, body string) {
+	e.t.Helper()
+	resp := e.get("/openapi.json", "", nil)
+	var doc any
+	if err := json.Unmarshal([]byte(resp.Body), &doc); err != nil {
+		e.t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("openapi.json", doc); err != nil {
+		e.t.Fatal(err)
+	}
+	sch, err := c.Compile("openapi.json#/components/schemas/" + schema)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := sch.Validate(v); err != nil {
+		e.t.Errorf("response does not conform to %s: %v", schema, err)
+	}
 }

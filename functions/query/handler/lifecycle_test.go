@@ -102,6 +102,7 @@ func TestIncidentDetailsAndSummary(t *testing.T) {
 	resp := e.get("/incidents/inc-1", readToken, nil)
 	wantStatus(t, resp, http.StatusOK)
 	d := decode[map[string]any](t, resp)
+	e.conforms("IncidentDetail", resp.Body)
 	for _, k := range []string{"id", "title", "severity", "status", "tactics", "resources", "alertCount", "multiResource",
 		"firstActivity", "lastActivity", "version", "description"} {
 		if _, ok := d[k]; !ok {
@@ -172,6 +173,7 @@ func TestKindAllListsIncidentsAmongAlerts(t *testing.T) {
 	}
 	resp := e.get("/alerts", readToken, map[string]string{"kind": "all"})
 	wantStatus(t, resp, http.StatusOK)
+	e.conforms("AlertList", resp.Body)
 	kinds := map[string]int{}
 	for _, it := range decode[listBody](t, resp).Items {
 		kinds[it["kind"].(string)]++
@@ -213,6 +215,7 @@ func TestRespondRecordsRequest(t *testing.T) {
 	resp := e.get("/incidents/inc-1/actions", readToken, nil)
 	wantStatus(t, resp, http.StatusOK)
 	a := decode[map[string]any](t, resp)
+	e.conforms("Actions", resp.Body)
 	respond := a["respond"].(map[string]any)
 	if len(respond["requests"].([]any)) != 1 || len(respond["playbooks"].([]any)) == 0 {
 		t.Fatalf("respond = %v", respond)
