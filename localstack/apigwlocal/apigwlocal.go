@@ -12,7 +12,8 @@
 //   - the route /webhooks/{provider} with its path parameter, every other
 //     path as the greedy /{proxy+} resource;
 //   - a request context with a fresh request id, stage "local", the source
-//     IP and the user agent;
+//     IP and the user agent, and the X-Forwarded-For / X-Forwarded-Proto
+//     headers;
 //   - the 10 MB payload limit (413 before the handler runs) and the 29 s
 //     integration timeout;
 //   - a handler error or a response without a status code becomes 502, as
@@ -175,6 +176,7 @@ func ToRequest(r *http.Request, body []byte, requestID string, at time.Time) eve
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		sourceIP = host
 	}
+	forwarded(&req, sourceIP)
 	req.RequestContext = events.APIGatewayProxyRequestContext{
 		AccountID:        "000000000000",
 		ResourceID:       "local",
@@ -225,6 +227,22 @@ func headers(r *http.Request) (map[string]string, map[string][]string) {
 		multi["Host"] = []string{r.Host}
 	}
 	return single, multi
+}
+
+// forwarded adds the X-Forwarded-For (the client appended, as API Gateway
+// does) and X-Forwarded-Proto headers.
+func forwarded(req *events.APIGatewayProxyRequest, sourceIP string) {
+	if req.Headers == nil {
+		req.Headers, req.MultiValueHeaders = map[string]string{}, map[string][]string{}
+	}
+	xff := sourceIP
+	if prev := req.Headers["X-Forwarded-For"]; prev != "" {
+		xff = prev + ", " + sourceIP
+	}
+	req.Headers["X-Forwarded-For"], req.MultiValueHeaders["X-Forwarded-For"] = xff, []string{xff}
+	if req.Headers["X-Forwarded-Proto"] == "" {
+		req.Headers["X-Forwarded-Proto"], req.MultiValueHeaders["X-Forwarded-Proto"] = "http", []string{"http"}
+	}
 }
 
 func queries(r *http.Request) (map[string]string, map[string][]string) {

@@ -105,6 +105,9 @@ func TestToRequest(t *testing.T) {
 			if req.Headers["Host"] == "" {
 				t.Error("Host header missing")
 			}
+			if xff := req.Headers["X-Forwarded-For"]; xff != req.RequestContext.Identity.SourceIP || req.Headers["X-Forwarded-Proto"] != "http" {
+				t.Errorf("forwarded headers = %q / %q", xff, req.Headers["X-Forwarded-Proto"])
+			}
 			rc := req.RequestContext
 			if rc.Stage != Stage || rc.RequestID != "req-1" || rc.HTTPMethod != tt.method || rc.ResourcePath != tt.resource ||
 				rc.RequestTimeEpoch != at.UnixMilli() || rc.Identity.SourceIP == "" {
@@ -215,6 +218,16 @@ func TestGatewayRoutesAndLimits(t *testing.T) {
 	}
 	if MaxBodyBytes != 10*1024*1024 {
 		t.Errorf("default cap = %d, want API Gateway's 10 MB", MaxBodyBytes)
+	}
+}
+
+func TestForwardedForAppends(t *testing.T) {
+	r := httptest.NewRequest("GET", "/incidents", nil)
+	r.Header.Set("X-Forwarded-For", "203.0.113.9")
+	r.RemoteAddr = "192.0.2.1:5555"
+	req := ToRequest(r, nil, "id", time.Now())
+	if got := req.MultiValueHeaders["X-Forwarded-For"]; !reflect.DeepEqual(got, []string{"203.0.113.9, 192.0.2.1"}) {
+		t.Errorf("X-Forwarded-For = %v", got)
 	}
 }
 

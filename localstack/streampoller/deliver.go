@@ -30,6 +30,7 @@ const (
 	ReasonHandlerError = "handler_error"      // the function returned an error for the whole batch
 	ReasonItemFailure  = "batch_item_failure" // the function named the record in BatchItemFailures
 	ReasonRecordAge    = "record_age"         // older than MaxRecordAgeSecs before delivery
+	ReasonConversion   = "conversion_error"   // the stream record could not be converted
 )
 
 // DeadLetter is one line of .muster/dead-letter/<consumer>.jsonl.

@@ -313,7 +313,7 @@ func (p *Poller) process(ctx context.Context, shardID string, recs []types.Recor
 	for _, r := range recs {
 		ev, err := ConvertRecord(r, p.cfg.StreamARN)
 		if err != nil {
-			if derr := p.deadLetter(shardID, []events.DynamoDBEventRecord{ev}, ReasonHandlerError, err, 0); derr != nil {
+			if derr := p.deadLetter(shardID, []events.DynamoDBEventRecord{ev}, ReasonConversion, err, 0); derr != nil {
 				return derr
 			}
 			continue

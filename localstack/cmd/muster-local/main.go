@@ -65,6 +65,9 @@ func run() int {
 	r, err := runner.Start(ctx, opts)
 	if err != nil {
 		switch {
+		case ctx.Err() != nil:
+			fmt.Fprintln(os.Stderr, "muster-local: interrupted during start; everything it started is stopped")
+			return 130
 		case errors.Is(err, moto.ErrPortBusy), errors.Is(err, moto.ErrNotInstalled):
 			fmt.Fprintf(os.Stderr, "muster-local: %v\n", err)
 		default:
