@@ -84,8 +84,8 @@ export async function renderAlertsPage(main) {
             h('th', { scope: 'col', class: 'hide-narrow' }, 'Affected resource'),
             h('th', { scope: 'col' }, 'Activity time'),
             h('th', { scope: 'col', class: 'hide-narrow' }, 'Status'),
-            h('th', { scope: 'col', class: 'hide-narrow' }, 'Tactics'),
-            h('th', { scope: 'col', class: 'hide-narrow' }, 'Provider'))),
+            h('th', { scope: 'col', class: 'hide-narrow col-extra' }, 'Tactics'),
+            h('th', { scope: 'col', class: 'hide-narrow col-extra' }, 'Provider'))),
           tbody)),
       pager),
     pane);
@@ -223,14 +223,14 @@ export async function renderAlertsPage(main) {
         if (all[i]) all[i].focus();
       },
     }, icon(inc ? 'incident' : 'alert', inc ? 'Incident' : 'Alert'), h('span', {}, name));
-    const tr = h('tr', { class: inc ? 'row incident' : 'row', dataset: { id: item.id, kind: inc ? 'incident' : 'alert' } },
+    const tr = h('tr', { class: inc ? 'row incident' : 'row', dataset: { id: item.id, kind: inc ? 'incident' : 'alert', tactics: (item.tactics || []).join(' ') } },
       h('td', {}, sevBadge(item.severity)),
       h('th', { scope: 'row' }, btn),
       h('td', { class: 'hide-narrow' }, res ? h('span', { class: 'res', title: res.id }, `${resourceName(res)}${more}`) : '—'),
       h('td', {}, h('time', { datetime: itemTime(item) || '' }, when(itemTime(item)))),
       h('td', { class: 'hide-narrow' }, words(item.status)),
-      h('td', { class: 'hide-narrow' }, (item.tactics || []).filter((t) => t !== 'Unknown').map(stageLabel).join(', ') || '—'),
-      h('td', { class: 'hide-narrow' }, inc ? (item.sources || []).map(words).join(', ') || 'Muster' : words(item.provider)));
+      h('td', { class: 'hide-narrow col-extra' }, tacticsShort(item.tactics)),
+      h('td', { class: 'hide-narrow col-extra' }, inc ? (item.sources || []).map(words).join(', ') || 'Muster' : words(item.provider)));
     tr.addEventListener('click', () => select(item, btn));
     if (item.id === state.selectedId) tr.classList.add('selected');
     return tr;
@@ -283,6 +283,13 @@ export async function renderAlertsPage(main) {
 
   renderChips();
   await load();
+}
+
+// At most three stages in a list cell; the quick look shows them all.
+function tacticsShort(tactics) {
+  const t = (tactics || []).filter((x) => x !== 'Unknown').map(stageLabel);
+  if (!t.length) return '—';
+  return t.length > 3 ? `${t.slice(0, 3).join(', ')} +${t.length - 3}` : t.join(', ');
 }
 
 export function sevBadge(sev) {
