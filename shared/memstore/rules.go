@@ -1,0 +1,141 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/muster-sec/muster/shared/incident"
+	"github.com/muster-sec/muster/shared/suppress"
+)
+
+const (
+	pkRule = "RULE#"
+	skRule = "RULE"
+)
+
+// CreateRule validates and stores a new rule (id, times and version 1
+// assigned).
+func (s *Store) CreateRule(ctx context.Context, r suppress.Rule) (suppress.Rule, error) {
+	if err := r.Validate(); err != nil {
+		return r, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r.ID == "" {
+		r.ID = newID()
+	}
+	var existing suppress.Rule
+	if s.get(pkRule+r.ID, skRule, &existing) {
+		return r, fmt.Errorf("rule %s exists: %w", r.ID, incident.ErrConflict)
+	}
+	now := s.now().UTC()
+	r.CreatedAt, r.UpdatedAt, r.Version, r.Hits, r.LastHitAt = now, now, 1, 0, nil
+	s.put(pkRule+r.ID, skRule, r)
+	return r, nil
+}
+
+// GetRule returns a rule or suppress.ErrNotFound.
+func (s *Store) GetRule(ctx context.Context, id string) (suppress.Rule, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var r suppress.Rule
+	if !s.get(pkRule+id, skRule, &r) {
+		return r, fmt.Errorf("rule %s: %w", id, suppress.ErrNotFound)
+	}
+	return r, nil
+}
+
+// ListRules returns every rule, oldest first.
+func (s *Store) ListRules(ctx context.Context) ([]suppress.Rule, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []suppress.Rule
+	for _, pk := range s.partitions(pkRule) {
+		var r suppress.Rule
+		if s.get(pk, skRule, &r) {
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// ActiveRules returns the rules whose effective state is Enabled or Shadow.
+func (s *Store) ActiveRules(ctx context.Context) ([]suppress.Rule, error) {
+	all, err := s.ListRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	out := all[:0]
+	for _, r := range all {
+		if st := r.EffectiveState(now); st == suppress.Enabled || st == suppress.Shadow {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// UpdateRule applies change if the stored version is version.
+func (s *Store) UpdateRule(ctx context.Context, id string, version int64, change func(*suppress.Rule) error) (suppress.Rule, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var cur suppress.Rule
+	if !s.get(pkRule+id, skRule, &cur) {
+		return cur, fmt.Errorf("rule %s: %w", id, suppress.ErrNotFound)
+	}
+	if cur.Version != version {
+		return cur, fmt.Errorf("rule %s at version %d, not %d: %w", id, cur.Version, version, incident.ErrConflict)
+	}
+	next := cur
+	if err := change(&next); err != nil {
+		return cur, err
+	}
+	next.ID, next.CreatedAt, next.CreatedBy, next.Hits, next.LastHitAt = cur.ID, cur.CreatedAt, cur.CreatedBy, cur.Hits, cur.LastHitAt
+	if err := next.Validate(); err != nil {
+		return cur, err
+	}
+	next.Version = version + 1
+	next.UpdatedAt = s.now().UTC()
+	s.put(pkRule+id, skRule, next)
+	return next, nil
+}
+
+// DeleteRule removes a rule.
+func (s *Store) DeleteRule(ctx context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var r suppress.Rule
+	if !s.get(pkRule+id, skRule, &r) {
+		return fmt.Errorf("rule %s: %w", id, suppress.ErrNotFound)
+	}
+	s.del(pkRule+id, skRule)
+	return nil
+}
+
+// RecordHits adds hit counts and moves lastHitAt forward; unknown rules
+// are skipped.
+func (s *Store) RecordHits(ctx context.Context, hits map[string]int, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, n := range hits {
+		var r suppress.Rule
+		if n <= 0 || !s.get(pkRule+id, skRule, &r) {
+			continue
+		}
+		r.Hits += int64(n)
+		if r.LastHitAt == nil || at.After(*r.LastHitAt) {
+			t := at.UTC()
+			r.LastHitAt = &t
+		}
+		s.put(pkRule+id, skRule, r)
+	}
+	return nil
+}
