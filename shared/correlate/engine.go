@@ -319,11 +319,9 @@ func (b *batch) apply(a *alert.Alert) error {
 	today := Day(t)
 
 	// Already a member? (replay, re-delivery, a worker that lost a race)
-	if w, err := b.findMember(a, keys, today); err != nil {
+	member, err := b.findMember(a, keys, today)
+	if err != nil {
 		return err
-	} else if w != nil {
-		b.refresh(w, a)
-		return nil
 	}
 
 	links := map[string]*link{} // resolved group id → best link
@@ -402,6 +400,10 @@ func (b *batch) apply(a *alert.Alert) error {
 				links[g.ID()] = l
 			}
 		}
+	}
+
+	if member != nil {
+		return b.redelivered(a, member, links, linkKeys, today)
 	}
 
 	// The groups it joins, oldest first.
@@ -573,6 +575,67 @@ find:
 		}
 	}
 	return nil, nil
+}
+
+// redelivered handles an alert that is already a member: it refreshes the
+// member's fields and, when the re-delivery brought keys the alert was not
+// indexed under yet (a source adding an entity), indexes it under them and
+// merges the groups they link to, exactly as if the alert had carried those
+// keys from the start.
+func (b *batch) redelivered(a *alert.Alert, member *gWork, links map[string]*link, linkKeys []alert.Key, today string) error {
+	b.refresh(member, a)
+	home := member
+	if st := member.g.Incident.Status; st == incident.StatusActive || st == incident.StatusInProgress {
+		var targets []*gWork
+		for id := range links {
+			if id == member.g.ID() {
+				continue
+			}
+			w, _ := b.group(id)
+			targets = append(targets, w)
+		}
+		if len(targets) > 0 {
+			targets = append(targets, member)
+			sort.Slice(targets, func(i, j int) bool { return older(targets[i].g, targets[j].g) })
+			home = targets[0]
+			if links[home.g.ID()] != nil && links[home.g.ID()].reopen {
+				g := b.mutable(home)
+				g.Incident.Status = incident.StatusActive
+				b.ch.Reopened = append(b.ch.Reopened, g.ID())
+			}
+			for _, o := range targets[1:] {
+				b.merge(home, o, a.ID)
+			}
+			b.touched(a.ID, gRef(home.g.ID()))
+		}
+	}
+	var entry *Entry
+	for _, k := range linkKeys {
+		id := KeyDayID{Key: k, Day: today}
+		w, err := b.keyDay(id)
+		if err != nil {
+			return err
+		}
+		if w.kd != nil {
+			if _, ok := w.kd.Entries[a.ID]; ok {
+				continue
+			}
+		}
+		if entry == nil {
+			res := resourceIDs(a)
+			if len(res) > maxEntryResources {
+				res = res[:maxEntryResources]
+			}
+			entry = &Entry{FirstSeen: a.FirstSeen, Group: home.g.ID(), Name: shorten(a.Name, maxEntryName), Resources: res}
+		}
+		kd, err := b.mutableKeyDay(id)
+		if err != nil {
+			return err
+		}
+		kd.Entries[a.ID] = *entry
+		b.touched(a.ID, gRef(home.g.ID()))
+	}
+	return nil
 }
 
 // refresh updates a member's alert fields from a re-delivered alert.
