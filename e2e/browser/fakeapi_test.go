@@ -54,6 +54,14 @@ func newFakeAPI(token, events string) *fakeAPI {
 			"incidentId": "inc-1", "reason": n.reason, "remediationSteps": []string{"Review the security group.", "Rotate the instance role credentials."},
 		})
 	}
+	for i := 3; i < 14; i++ {
+		f.alerts = append(f.alerts, map[string]any{
+			"kind": "alert", "id": fmt.Sprintf("a-%d", i), "provider": "falco", "sourceId": fmt.Sprintf("falco/%d", i),
+			"type": "Read sensitive file untrusted", "name": "Read sensitive file untrusted", "severity": "Low", "status": "Active",
+			"tactics": []string{"CredentialAccess"}, "resources": res[0:1], "firstSeen": now.Add(-time.Duration(i) * time.Hour),
+			"lastSeen": now.Add(-time.Duration(i) * time.Hour),
+		})
+	}
 	return f
 }
 
@@ -82,7 +90,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				items = append(items, a)
 			}
 		}
-		writeJSON(w, 200, map[string]any{"items": items})
+		writeJSON(w, 200, page(items, r.URL.Query()))
 	case strings.HasPrefix(p, "/alerts/"):
 		for _, a := range f.alerts {
 			if a["id"] == strings.TrimPrefix(p, "/alerts/") {
@@ -108,7 +116,13 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("ETag", fmt.Sprintf(`"%d"`, f.inc["version"]))
 		writeJSON(w, 200, f.inc)
 	case p == "/incidents/inc-1/alerts":
-		writeJSON(w, 200, map[string]any{"items": f.alerts})
+		var members []any
+		for _, a := range f.alerts {
+			if a["incidentId"] == "inc-1" {
+				members = append(members, a)
+			}
+		}
+		writeJSON(w, 200, map[string]any{"items": members})
 	case p == "/incidents/inc-1/actions":
 		writeJSON(w, 200, map[string]any{
 			"mitigate": []string{"Review the security group.", "Rotate the instance role credentials."},
@@ -150,6 +164,22 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		problem(w, 404, "Not Found", "no such incident")
 	}
+}
+
+// page cuts one page of items at limit, from the offset the cursor holds.
+func page(items []any, q url.Values) map[string]any {
+	limit, err := strconv.Atoi(q.Get("limit"))
+	if err != nil || limit <= 0 {
+		limit = 50
+	}
+	from, _ := strconv.Atoi(strings.TrimPrefix(q.Get("cursor"), "fake-"))
+	from = min(from, len(items))
+	to := min(from+limit, len(items))
+	out := map[string]any{"items": items[from:to]}
+	if to < len(items) {
+		out["cursor"] = "fake-" + strconv.Itoa(to)
+	}
+	return out
 }
 
 // keep applies the list filters the console sends, exactly (since/until

@@ -8,12 +8,13 @@ import {
   resourceName, isIncident, itemName, itemTime, normItem,
 } from './format.js';
 
-const PAGE_SIZE = 25;
+const PAGE_SIZES = [10, 25, 50, 100];
 
 // Filters survive navigating to details and back.
 const state = {
   filters: {}, // key → value; time range as {since, until, label}
   cursors: [''], // cursor of each page visited; last is the current page
+  pageSize: 25,
   selectedId: '',
 };
 
@@ -36,7 +37,7 @@ const RANGES = [
 ];
 
 function query() {
-  const q = { kind: 'all', limit: PAGE_SIZE };
+  const q = { kind: 'all', limit: state.pageSize };
   for (const [k, v] of Object.entries(state.filters)) {
     if (k === 'time') {
       if (v.since) q.since = v.since;
@@ -203,7 +204,12 @@ export async function renderAlertsPage(main) {
       h('button', {
         type: 'button', class: 'btn', id: 'next-page', disabled: !cursor,
         onclick: () => { state.cursors.push(cursor); load(); },
-      }, 'Next', icon('chevron-right')));
+      }, 'Next', icon('chevron-right')),
+      h('label', { for: 'page-size', class: 'inline-label' }, 'Rows per page'),
+      h('select', {
+        id: 'page-size', class: 'inline-select',
+        onchange: (e) => { state.pageSize = Number(e.target.value); state.cursors = ['']; load(); },
+      }, PAGE_SIZES.map((n2) => h('option', { value: n2, selected: n2 === state.pageSize }, String(n2)))));
   }
 
   function rowFor(item) {
