@@ -76,6 +76,36 @@ var catalogue = map[string]entry{
 			rec("Require IMDSv2 and restrict role use to your VPC", "HttpTokens=required and aws:EC2InstanceSourceVPC conditions stop credentials from working elsewhere."),
 		},
 	},
+	"AttackSequence:IAM/CompromisedCredentials": {
+		mitigate: []string{
+			"Treat the credentials in the attack sequence as compromised: deactivate the IAM user's access keys or revoke the role's active sessions, and reset the console password and MFA of the principal.",
+			"Walk the sequence's signals in CloudTrail (API calls, source IPs, user agents) and undo what the attacker created or changed: IAM users, keys, roles and trust policies, security groups, snapshots or AMIs shared outside the account.",
+			"Check the resources the sequence touched (S3 objects read, secrets retrieved) to scope data exposure, and notify the data owners.",
+		},
+		prevent: []Recommendation{
+			rec("Remove long-lived credentials", "Move people to IAM Identity Center with MFA and workloads to roles; delete unused access keys and alert on any key created outside automation."),
+			rec("Detect misuse early", "Keep GuardDuty Extended Threat Detection and CloudTrail management events on in every region, and route AttackSequence findings to paging."),
+		},
+	},
+	"Exfiltration:S3/AnomalousBehavior": {
+		mitigate: []string{
+			"Identify the principal and the objects read from the finding and CloudTrail S3 data events; revoke the principal's sessions or keys if the access was not expected.",
+			"Block further reads with a bucket policy deny for that principal while investigating, and assess the sensitivity of the objects taken.",
+		},
+		prevent: []Recommendation{
+			rec("Restrict bucket access to your network and organisation", "Add aws:SourceVpce / aws:PrincipalOrgID conditions to bucket policies for sensitive buckets, and grant s3:GetObject only to the roles that need it."),
+			rec("Log and classify sensitive data", "Enable S3 data-event logging for sensitive buckets and Amazon Macie to know which buckets hold personal or secret data."),
+		},
+	},
+	"Policy:S3/BucketBlockPublicAccessDisabled": {
+		mitigate: []string{
+			"Re-enable S3 Block Public Access on the bucket unless it is an intentionally public website bucket, and review its bucket policy and ACLs for public grants.",
+			"Find who disabled it (CloudTrail PutBucketPublicAccessBlock / DeletePublicAccessBlock) and whether any object was read anonymously since.",
+		},
+		prevent: []Recommendation{
+			rec("Enforce Block Public Access at the account level", "Turn on account-level S3 Block Public Access and deny s3:PutBucketPublicAccessBlock / s3:PutAccountPublicAccessBlock with an SCP outside a break-glass role."),
+		},
+	},
 	"CryptoCurrency:EC2/BitcoinTool.B!DNS": {
 		mitigate: []string{
 			"Isolate and stop the instance, snapshot its volumes, and terminate it after collecting evidence; check the account for other instances launched by the same principal.",
