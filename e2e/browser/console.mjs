@@ -357,6 +357,19 @@ await step('paging with the cursor: every row once, and back', async () => {
   await loaded();
 });
 
+await step('alert quick look and alert details page', async () => {
+  await page.goto(`${BASE}#/alerts`);
+  const row = page.locator('#alerts-table tbody tr.row[data-kind="alert"] .row-link').first();
+  await row.waitFor();
+  const name = (await row.textContent()).trim();
+  await row.click();
+  await page.locator('#quick-look').waitFor({ state: 'visible' });
+  await page.getByRole('link', { name: 'View full details' }).click();
+  await page.getByRole('heading', { level: 1, name }).waitFor();
+  await page.getByRole('heading', { name: 'Remediation steps' }).waitFor();
+  await shot(page, '17-alert-details');
+});
+
 await step('sign out forgets the token', async () => {
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByLabel('API token').waitFor();
