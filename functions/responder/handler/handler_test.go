@@ -111,7 +111,7 @@ func (f fakeIncidents) GetIncident(_ context.Context, id string) (incident.Incid
 
 func noSleep(context.Context, time.Duration) error { return nil }
 
-func newHandler(t *testing.T, bus *fakeBus, dead DeadLetter, incs fakeIncidents, log *bytes.Buffer) *Handler {
+func newHandler(t testing.TB, bus *fakeBus, dead DeadLetter, incs fakeIncidents, log *bytes.Buffer) *Handler {
 	t.Helper()
 	if log == nil {
 		log = &bytes.Buffer{}
@@ -125,7 +125,7 @@ func seq(n int) string { return fmt.Sprintf("%021d", n) }
 
 // mixedBatch is a batch with every kind of record. It returns the batch
 // and the request on incident "a".
-func mixedBatch(t *testing.T) ([]events.DynamoDBEventRecord, incident.Incident) {
+func mixedBatch(t testing.TB) ([]events.DynamoDBEventRecord, incident.Incident) {
 	t.Helper()
 	a := newIncident("a", alert.High, killchain.InitialAccess, killchain.Exfiltration)
 	aGroup := a

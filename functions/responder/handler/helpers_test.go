@@ -19,7 +19,7 @@ import (
 var t0 = time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
 
 // toEvents converts an SDK item to a Lambda stream image.
-func toEvents(t *testing.T, item map[string]types.AttributeValue) map[string]events.DynamoDBAttributeValue {
+func toEvents(t testing.TB, item map[string]types.AttributeValue) map[string]events.DynamoDBAttributeValue {
 	t.Helper()
 	if item == nil {
 		return nil
@@ -31,7 +31,7 @@ func toEvents(t *testing.T, item map[string]types.AttributeValue) map[string]eve
 	return out
 }
 
-func toEvent(t *testing.T, v types.AttributeValue) events.DynamoDBAttributeValue {
+func toEvent(t testing.TB, v types.AttributeValue) events.DynamoDBAttributeValue {
 	t.Helper()
 	switch x := v.(type) {
 	case *types.AttributeValueMemberS:
@@ -58,7 +58,7 @@ func toEvent(t *testing.T, v types.AttributeValue) events.DynamoDBAttributeValue
 }
 
 // record builds a stream record for an item change.
-func record(t *testing.T, seq int, name string, oldItem, newItem map[string]types.AttributeValue) events.DynamoDBEventRecord {
+func record(t testing.TB, seq int, name string, oldItem, newItem map[string]types.AttributeValue) events.DynamoDBEventRecord {
 	t.Helper()
 	keyOf := newItem
 	if keyOf == nil {
@@ -80,7 +80,7 @@ func record(t *testing.T, seq int, name string, oldItem, newItem map[string]type
 	}
 }
 
-func incidentItem(t *testing.T, inc incident.Incident, isIncident bool, group string) map[string]types.AttributeValue {
+func incidentItem(t testing.TB, inc incident.Incident, isIncident bool, group string) map[string]types.AttributeValue {
 	t.Helper()
 	item, err := dynamostore.EncodeIncident(dynamostore.IncidentRecord{
 		Incident: inc, Group: json.RawMessage(group), IsIncident: isIncident, Version: inc.Version,
@@ -91,7 +91,7 @@ func incidentItem(t *testing.T, inc incident.Incident, isIncident bool, group st
 	return item
 }
 
-func responseItem(t *testing.T, r incident.ResponseRequest) map[string]types.AttributeValue {
+func responseItem(t testing.TB, r incident.ResponseRequest) map[string]types.AttributeValue {
 	t.Helper()
 	item, err := dynamostore.EncodeResponseRequest(r)
 	if err != nil {

@@ -134,6 +134,14 @@ func (e *motoEnv) streamBatch(t *testing.T) events.DynamoDBEvent {
 // sorted, checking each detail against its schema.
 func (e *motoEnv) received(t *testing.T, v *eventschema.Validator, label string) []string {
 	t.Helper()
+	ids, _ := e.receivedDetails(t, v, label)
+	return ids
+}
+
+// receivedDetails is received with the decoded details by event id.
+func (e *motoEnv) receivedDetails(t *testing.T, v *eventschema.Validator, label string) ([]string, map[string]incidentevent.Detail) {
+	t.Helper()
+	details := map[string]incidentevent.Detail{}
 	msgs, err := eventbus.Drain(context.Background(), sqs.NewFromConfig(e.cfg), e.queues[label])
 	if err != nil {
 		t.Fatal(err)
@@ -159,9 +167,10 @@ func (e *motoEnv) received(t *testing.T, v *eventschema.Validator, label string)
 			t.Fatal(err)
 		}
 		out = append(out, env.DetailType+" "+d.EventID)
+		details[d.EventID] = d
 	}
 	sort.Strings(out)
-	return out
+	return out, details
 }
 
 func TestEventsOnMoto(t *testing.T) {
@@ -265,8 +274,19 @@ func TestEventsOnMoto(t *testing.T) {
 			t.Fatalf("round %d: failures %v", round, resp.BatchItemFailures)
 		}
 		for label, want := range wantRoutes {
-			if got := e.received(t, v, label); !reflect.DeepEqual(got, want) {
+			got, details := e.receivedDetails(t, v, label)
+			if !reflect.DeepEqual(got, want) {
 				t.Errorf("round %d, %s queue:\n got %v\nwant %v", round, label, got, want)
+			}
+			if label != "isolate" {
+				continue
+			}
+			// The request recorded through the store is published with its
+			// playbook, parameters and requester, on the incident as it is now.
+			d := details["a:response:req1"]
+			if d.Playbook != playbook.IsolateInstance || d.Parameters["instanceId"] != "i-0abc1234def567890" ||
+				d.RequestedBy != "alice@example.com" || d.Incident.Version != a7.Version || d.Incident.Severity != "Critical" {
+				t.Errorf("round %d: response detail %+v", round, d)
 			}
 		}
 	}
