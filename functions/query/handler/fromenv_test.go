@@ -1,0 +1,67 @@
+package handler_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/muster-sec/muster/functions/query/handler"
+	"github.com/muster-sec/muster/shared/dynamostore"
+	"github.com/muster-sec/muster/shared/mototest"
+)
+
+// TestFromEnvReadsTokensFromSSM wires the handler as the Lambda does: the
+// table from MUSTER_TABLE and the tokens from an SSM SecureString named by
+// MUSTER_AUTH_PARAM.
+func TestFromEnvReadsTokensFromSSM(t *testing.T) {
+	srv := mototest.Get(t)
+	ctx := context.Background()
+	cfg := srv.Config()
+	table := mototest.UniqueName("fromenv")
+	if _, err := dynamostore.CreateTable(ctx, dynamodb.NewFromConfig(cfg), table); err != nil {
+		t.Fatal(err)
+	}
+	param := "/" + mototest.UniqueName("muster-auth")
+	_, err := ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(param), Type: ssmtypes.ParameterTypeSecureString,
+		Value: aws.String(`{"tokens":[{"name":"bot","token":"ssm-token","scopes":["read"]}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"MUSTER_TABLE": table, "MUSTER_AUTH_PARAM": param, "MUSTER_CURSOR_KEY": "k"}
+	h, err := handler.FromEnv(ctx, cfg, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		token  string
+		status int
+	}{
+		{"ssm-token", http.StatusOK},
+		{"other", http.StatusUnauthorized},
+	}
+	for _, tt := range tests {
+		resp, err := h.ServeAPI(ctx, events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/incidents",
+			Headers: map[string]string{"Authorization": "Bearer " + tt.token}})
+		if err != nil || resp.StatusCode != tt.status {
+			t.Fatalf("token %s: %d %s, %v", tt.token, resp.StatusCode, resp.Body, err)
+		}
+	}
+	t.Run("console is open", func(t *testing.T) {
+		resp, err := h.ServeAPI(ctx, events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/"})
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("console: %d, %v", resp.StatusCode, err)
+		}
+	})
+	t.Run("bad playbook config fails", func(t *testing.T) {
+		env := map[string]string{"MUSTER_TABLE": table, "MUSTER_PLAYBOOKS": "[not json"}
+		if _, err := handler.FromEnv(ctx, cfg, func(k string) string { return env[k] }); err == nil {
+			t.Fatal("no error")
+		}
+	})
+}
