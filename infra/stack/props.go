@@ -89,6 +89,9 @@ type Props struct {
 	LogRetentionDays int
 	// Functions overrides DefaultFunctionSettings per function.
 	Functions map[string]FunctionSettings
+	// Architecture of the function binaries: "arm64" (default, as make
+	// build produces) or "x86_64" (for LocalStack on an x86 host).
+	Architecture string
 	// Tracing turns on X-Ray for the functions, the API stage and the state
 	// machine (default false).
 	Tracing bool
@@ -182,6 +185,7 @@ func (p Props) Defaults() Props {
 		fns[name] = s
 	}
 	p.Functions = fns
+	def(&p.Architecture, "arm64")
 	def(&p.APIStageName, "v1")
 	if p.APIThrottleRate == 0 {
 		p.APIThrottleRate = 50
@@ -221,6 +225,9 @@ func (p Props) Validate() error {
 		if s.ReservedConcurrency < 0 {
 			return bad("Functions."+name+".ReservedConcurrency", "must not be negative")
 		}
+	}
+	if p.Architecture != "arm64" && p.Architecture != "x86_64" {
+		return bad("Architecture", "want arm64 or x86_64, got %q", p.Architecture)
 	}
 	if p.APIThrottleRate < 0 || p.APIThrottleBurst < 0 {
 		return bad("APIThrottle", "rate and burst must not be negative")
@@ -266,6 +273,7 @@ const (
 	CtxDeletionProtection     = "deletionProtection"
 	CtxLogRetentionDays       = "logRetentionDays"
 	CtxTracing                = "tracing"
+	CtxArchitecture           = "architecture"
 	CtxAPIStageName           = "apiStageName"
 	CtxAPIThrottleRate        = "apiThrottleRate"
 	CtxAPIThrottleBurst       = "apiThrottleBurst"
@@ -337,6 +345,7 @@ func FromContext(get func(key string) any) (Props, error) {
 	var tracing *bool
 	boolean(CtxTracing, &tracing)
 	p.Tracing = tracing != nil && *tracing
+	str(CtxArchitecture, &p.Architecture)
 	str(CtxAPIStageName, &p.APIStageName)
 	if v := get(CtxAPIThrottleRate); v != nil {
 		f, err := strconv.ParseFloat(strings.TrimSpace(fmt.Sprint(v)), 64)

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
@@ -245,6 +246,11 @@ var readsAuth = map[string]bool{Ingest: true, Query: true}
 
 func (b *builder) functions() error {
 	b.policies = map[string]awsiam.Policy{}
+	arch := awslambda.Architecture_ARM_64()
+	if b.p.Architecture == "x86_64" {
+		arch = awslambda.Architecture_X86_64()
+	}
+	cursorKey := b.cursorKey()
 	for _, name := range FunctionNames {
 		set := b.p.Functions[name]
 		role := awsiam.NewRole(b.st, jsii.String(title(name)+"Role"), &awsiam.RoleProps{
@@ -287,7 +293,7 @@ func (b *builder) functions() error {
 		props := &awslambda.FunctionProps{
 			Description:           jsii.String("Muster " + name),
 			Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
-			Architecture:          awslambda.Architecture_ARM_64(),
+			Architecture:          arch,
 			Handler:               jsii.String("bootstrap"),
 			Code:                  awslambda.Code_FromAsset(jsii.String(filepath.Join(b.p.AssetRoot, name)), nil),
 			MemorySize:            jsii.Number(float64(set.MemoryMB)),
@@ -305,6 +311,11 @@ func (b *builder) functions() error {
 		}
 		if set.ReservedConcurrency > 0 {
 			props.ReservedConcurrentExecutions = jsii.Number(float64(set.ReservedConcurrency))
+		}
+		if name == Query {
+			// A dynamic reference: resolved by CloudFormation at deploy
+			// time, never present in the template.
+			env["MUSTER_CURSOR_KEY"] = cursorKey.SecretValue().UnsafeUnwrap()
 		}
 		if name == Ingest {
 			// EventBridge invokes ingest asynchronously (the findings rule);
@@ -324,6 +335,26 @@ func (b *builder) functions() error {
 		}
 	}
 	return nil
+}
+
+// cursorKey is the HMAC key that makes the query API's list cursors
+// tamper-evident. Every query instance must share it (a cursor issued by one
+// instance is read by another), so it is generated once by Secrets Manager
+// and handed to the function as a dynamic reference. It authorises nothing:
+// a forged cursor could at most page a list differently, so it lives in the
+// function configuration (encrypted at rest) rather than being fetched at
+// each cold start.
+func (b *builder) cursorKey() awssecretsmanager.Secret {
+	secret := awssecretsmanager.NewSecret(b.st, jsii.String("CursorKey"), &awssecretsmanager.SecretProps{
+		Description: jsii.String("Muster query API cursor HMAC key (generated)"),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			PasswordLength:     jsii.Number(64),
+			ExcludePunctuation: jsii.Bool(true),
+		},
+	})
+	suppress(secret, rule{id: "AwsSolutions-SMG4",
+		reason: "The cursor key is not a credential: rotating it would only invalidate outstanding list cursors; it is read at deploy time, not by a running client that could follow a rotation."})
+	return secret
 }
 
 // envFor is each function's environment beyond table and bus (MUSTER_API_URL

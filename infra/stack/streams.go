@@ -62,7 +62,7 @@ func (b *builder) streamMappings() error {
 		if c.fn == Responder {
 			// The responder sends events it cannot publish for a permanent
 			// reason to the same queue (its "dead-letter path").
-			fn.AddEnvironment(jsii.String("MUSTER_DEAD_LETTER_QUEUE_URL"), dlq.QueueUrl(), nil)
+			fn.AddEnvironment(jsii.String("MUSTER_RESPONDER_DLQ_URL"), dlq.QueueUrl(), nil)
 		}
 	}
 	// The responder publishes to the bus, and nowhere else.
