@@ -513,10 +513,16 @@ function simulationView(data) {
     h('p', {}, h('strong', {}, `Would match ${n} stored alert${n === 1 ? '' : 's'}`), scope ? ` (${scope}).` : '.'));
 }
 
-function alertDetail(a, compact, catalogued = []) {
+// catalogued: Muster's steps for the alert's type (from an incident's
+// take-action content), or null when they were not looked up.
+function alertDetail(a, compact, catalogued = null) {
   const own = a.remediationSteps || [];
   const seen = new Set(own.map((x) => x.trim().toLowerCase()));
-  const extra = catalogued.filter((x) => !seen.has(x.trim().toLowerCase()));
+  const extra = (catalogued || []).filter((x) => !seen.has(x.trim().toLowerCase()));
+  const none = catalogued
+    ? h('p', { class: 'muted' }, 'Neither the source nor Muster\u2019s catalogue has remediation steps for this alert type.')
+    : h('p', { class: 'muted' }, 'The source gave no remediation steps.',
+      a.incidentId ? [' Muster\u2019s catalogued steps are on its ', h('a', { href: `#/incidents/${encodeURIComponent(a.incidentId)}` }, 'incident'), '\u2019s Take action tab.'] : null);
   return h('article', { class: compact ? 'alert-card' : 'card', 'aria-labelledby': `alert-title-${a.id}` },
     h(compact ? 'h3' : 'h1', { id: `alert-title-${a.id}`, tabindex: '-1' }, icon('alert'), ' ', a.name || a.type),
     h('div', { class: 'badges' }, sevBadge(a.severity), h('span', { class: 'status' }, words(a.status))),
@@ -541,7 +547,7 @@ function alertDetail(a, compact, catalogued = []) {
     own.length || extra.length ? h('ol', { class: 'steps' },
       own.map((s) => h('li', {}, s)),
       extra.map((s) => h('li', {}, s, h('span', { class: 'muted small' }, ' (Muster catalogue)'))))
-      : h('p', { class: 'muted' }, 'Neither the source nor Muster\u2019s catalogue has remediation steps for this alert type.'));
+      : none);
 }
 
 export async function renderAlertPage(main, id) {
