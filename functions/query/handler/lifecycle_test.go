@@ -332,3 +332,47 @@ func TestRoutingEdges(t *testing.T) {
 		}
 	})
 }
+
+func TestDetailAlertsCursorPagesTheRest(t *testing.T) {
+	e := newEnv(t)
+	var alerts []alert.Alert
+	for i := 0; i < 230; i++ {
+		alerts = append(alerts, sampleAlert(fmt.Sprintf("many-%d", i), now.Add(-time.Duration(i)*time.Minute)))
+	}
+	e.seedIncident("many", alerts...)
+	resp := e.get("/incidents/many", readToken, nil)
+	wantStatus(t, resp, http.StatusOK)
+	d := decode[map[string]any](t, resp)
+	got := len(d["alerts"].([]any))
+	cur, _ := d["alertsCursor"].(string)
+	if got != 200 || cur == "" {
+		t.Fatalf("detail has %d alerts, cursor %q", got, cur)
+	}
+	seen := map[string]bool{}
+	for _, a := range d["alerts"].([]any) {
+		seen[a.(map[string]any)["id"].(string)] = true
+	}
+	for cur != "" {
+		resp := e.get("/incidents/many/alerts", readToken, map[string]string{"cursor": cur, "limit": "200"})
+		wantStatus(t, resp, http.StatusOK)
+		b := decode[listBody](t, resp)
+		for _, it := range b.Items {
+			id := it["id"].(string)
+			if seen[id] {
+				t.Fatalf("alert %s twice", id)
+			}
+			seen[id] = true
+		}
+		cur = b.Cursor
+	}
+	if len(seen) != 230 {
+		t.Fatalf("saw %d alerts", len(seen))
+	}
+	wantStatus(t, e.get("/incidents/inc-other/alerts", readToken, map[string]string{"cursor": d["alertsCursor"].(string)}), http.StatusNotFound)
+}
+
+func TestSinceBound(t *testing.T) {
+	e := newEnv(t)
+	wantStatus(t, e.get("/incidents", readToken, map[string]string{"since": "800d"}), http.StatusBadRequest)
+	wantStatus(t, e.get("/incidents", readToken, map[string]string{"since": "700d"}), http.StatusOK)
+}

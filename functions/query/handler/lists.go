@@ -24,6 +24,7 @@ const (
 	maxLimit         = 200
 	maxFilterValues  = 25
 	defaultListSince = 90 * 24 * time.Hour
+	maxListWindow    = 731 * 24 * time.Hour
 )
 
 // listResponse is the shape of every list.
@@ -201,6 +202,9 @@ func (h *Handler) parseList(r *request, list string, allowed []string, statuses 
 			return lq, badField("until", "must be an RFC 3339 time or a duration such as 24h or 7d")
 		}
 		f.Until = t
+	}
+	if f.Since.Before(now.Add(-maxListWindow)) {
+		return lq, badField("since", "at most 731 days back (each month of the window is one index partition to read)")
 	}
 	if !f.Until.IsZero() && f.Until.Before(f.Since) {
 		return lq, badField("until", "is before since")
