@@ -89,6 +89,17 @@ await step('load the console: sign-in form', async () => {
   await shot(page, '01-sign-in');
 });
 
+await step('a wrong token is refused in words', async () => {
+  await page.getByLabel('API token').fill('not-a-valid-token');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const warn = page.locator('.signin .banner.warn');
+  await warn.waitFor();
+  const t = await warn.textContent();
+  expect(/token was not accepted/.test(t), `401 shown as: ${t}`);
+  expect(await page.evaluate(() => sessionStorage.length) === 0, 'the refused token was kept');
+  await shot(page, '01b-wrong-token');
+});
+
 await step('sign in with the token: alerts page lists alerts and incidents', async () => {
   await page.getByLabel('API token').fill(TOKEN);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -378,9 +389,9 @@ await step('sign out forgets the token', async () => {
 });
 
 await step('no console errors, CSP violations or token leaks', async () => {
-  // The deliberate 404 and 412 answers are logged by Chromium as failed
+  // The deliberate 401, 404 and 412 answers are logged by Chromium as failed
   // loads; nothing else may appear.
-  const real = problems.filter((p) => !/Failed to load resource: the server responded with a status of (404|412)/.test(p));
+  const real = problems.filter((p) => !/Failed to load resource: the server responded with a status of (401|404|412)/.test(p));
   expect(real.length === 0, real.join('; '));
 });
 
