@@ -235,6 +235,9 @@ var tableActions = map[string][]string{
 		"dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"},
 	Query: {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
 		"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"},
+	// The responder reads the incident a response request names (the
+	// request item carries only its id); it writes nothing.
+	Responder: {"dynamodb:GetItem"},
 }
 
 // streamReadActions read the table's stream (through the event source

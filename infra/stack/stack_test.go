@@ -348,7 +348,7 @@ func TestFunctionIAMActions(t *testing.T) {
 		Query: {"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem",
 			"dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem", "kms:Decrypt", "logs:CreateLogStream",
 			"logs:PutLogEvents", "ssm:GetParameter"},
-		Responder: {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams",
+		Responder: {"dynamodb:GetItem", "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams",
 			"events:PutEvents", "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"},
 	}
 	tracing := []string{"xray:PutTelemetryRecords", "xray:PutTraceSegments"}
