@@ -1,0 +1,105 @@
+// Command report measures Muster and writes bench/out/report.md and
+// bench/out/report.json: correlation quality against two baselines, cost
+// per alert on moto, normalisation and engine speed, end-to-end latency
+// through the local stack, cold start, and the Go benchmarks.
+//
+//	go run ./bench/cmd/report [-short] [-seed 1] [-out bench/out] [-skip e2e,coldstart]
+//
+// Run it from the repository root (scripts/bench.sh does).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/muster-sec/muster/bench"
+)
+
+func main() {
+	var (
+		out       = flag.String("out", "bench/out", "output directory")
+		seed      = flag.Uint64("seed", 1, "scenario seed")
+		short     = flag.Bool("short", false, "tiny sizes: a smoke test of the harness")
+		skip      = flag.String("skip", "", "comma-separated sections to skip: quality,cost,normalize,engine,e2e,coldstart,gobench")
+		state     = flag.String("engine-state", "10000,1000000", "engine state sizes (alerts)")
+		measured  = flag.Int("engine-measured", 20000, "alerts timed per engine state size")
+		coldRuns  = flag.Int("cold-runs", 10, "starts per function for the cold-start median")
+		costScale = flag.Float64("cost-scale", 1, "scale of the scenario pushed through moto for cost (1 = the quality scenario)")
+		benchTime = flag.String("benchtime", "300ms", "go test -benchtime for the Go benchmarks")
+		normTime  = flag.String("norm-benchtime", "500ms", "benchmark time of each in-process normalisation measurement")
+	)
+	testing.Init() // testing.Benchmark reads -test.benchtime
+	flag.Parse()
+	if *short {
+		*normTime = "50ms"
+	}
+	_ = flag.Set("test.benchtime", *normTime)
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	log := slog.Default().With("component", "bench-report")
+
+	root, err := os.Getwd()
+	if err != nil {
+		log.Error("working directory", "error", err)
+		os.Exit(1)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		log.Error("run from the repository root", "error", err)
+		os.Exit(2)
+	}
+	var sizes []int
+	for _, s := range strings.Split(*state, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			log.Error("bad -engine-state", "value", s)
+			os.Exit(2)
+		}
+		sizes = append(sizes, n)
+	}
+	skips := map[string]bool{}
+	for _, s := range strings.Split(*skip, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			skips[s] = true
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	r := bench.Run(ctx, bench.Options{
+		Root: root, Seed: *seed, Short: *short, Skip: skips, EngineState: sizes, EngineMeasured: *measured,
+		ColdRuns: *coldRuns, CostScale: *costScale, BenchTime: *benchTime, Logger: slog.Default(),
+	})
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		log.Error("create output directory", "error", err)
+		os.Exit(1)
+	}
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		log.Error("encode report", "error", err)
+		os.Exit(1)
+	}
+	if err := os.WriteFile(filepath.Join(*out, "report.json"), append(js, '\n'), 0o644); err != nil {
+		log.Error("write report.json", "error", err)
+		os.Exit(1)
+	}
+	md := r.Markdown()
+	if err := os.WriteFile(filepath.Join(*out, "report.md"), []byte(md), 0o644); err != nil {
+		log.Error("write report.md", "error", err)
+		os.Exit(1)
+	}
+	fmt.Println(md)
+	if len(r.Errors) > 0 {
+		log.Warn("some sections failed; see the report's Errors", "sections", len(r.Errors))
+	}
+}

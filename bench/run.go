@@ -1,0 +1,214 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/muster-sec/muster/shared/correlate"
+	"github.com/muster-sec/muster/shared/mototest"
+	"github.com/muster-sec/muster/shared/quality"
+	"github.com/muster-sec/muster/shared/scenario"
+)
+
+// Options select and size a report run.
+type Options struct {
+	// Root is the repository root (go commands run there).
+	Root string
+	Seed uint64
+	// Short runs every section at tiny sizes (a smoke test).
+	Short bool
+	// Skip names sections not to run: quality, cost, normalize, engine,
+	// gobench, e2e, coldstart.
+	Skip map[string]bool
+	// EngineState lists the state sizes of the engine measurement.
+	EngineState []int
+	// EngineMeasured is the number of alerts timed per state size.
+	EngineMeasured int
+	// ColdRuns is the number of starts per function.
+	ColdRuns int
+	// CostScale scales the default scenario for the cost run (1 = the
+	// quality scenario itself).
+	CostScale float64
+	// BenchTime is go test's -benchtime.
+	BenchTime string
+	Logger    *slog.Logger
+}
+
+// Run measures everything Options select.
+func Run(ctx context.Context, o Options) *Report {
+	start := time.Now()
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	log := o.Logger.With("component", "bench")
+	r := &Report{Date: start.UTC(), Machine: DescribeMachine(), Short: o.Short, Errors: map[string]string{}, Sections: map[string]float64{}}
+	section := func(name string, f func() error) {
+		if o.Skip[name] {
+			return
+		}
+		log.Info("section start", "section", name)
+		t := time.Now()
+		if err := f(); err != nil {
+			r.Errors[name] = err.Error()
+			log.Error("section failed", "section", name, "error", err)
+		}
+		r.Sections[name] = time.Since(t).Seconds()
+		log.Info("section done", "section", name, "seconds", r.Sections[name])
+	}
+
+	cfg := scenario.DefaultConfig()
+	cfg.Seed = o.Seed
+	if o.Short {
+		cfg = scenario.Small(o.Seed)
+	}
+	sc := scenario.Generate(cfg)
+	r.Scenario = Summarise(sc)
+
+	section("quality", func() error {
+		groupers := []struct {
+			name, rule string
+			g          quality.Grouper
+		}{
+			{"Muster", "shared/correlate with its defaults (24 h window, ≥ 2 stages, noisy key > 20 resources), alerts fed in delivery order in stream batches of 100; incidents = groups that reached the incident threshold and were not merged away.", &Muster{Config: correlate.DefaultConfig()}},
+			{"Muster (noisy key > 5 resources)", "as Muster with MUSTER_NOISY_KEY_RESOURCES=5 (sensitivity of the noisy-key threshold).", &Muster{Config: func() correlate.Config { c := correlate.DefaultConfig(); c.NoisyKeyResources = 5; return c }()}},
+			{"By resource", "Alertmanager group_by resource: every alert with the same primary resource in one group, for all time; a group with ≥ 2 alerts is an incident.", quality.ByResource{}},
+			{"By entity (5h)", "Sentinel-style: alerts sharing any resource id or entity value (any type, private IPs included) with firstSeen ≤ 5 h apart are linked; connected components with ≥ 2 alerts are incidents.", quality.ByEntity{}},
+		}
+		for _, g := range groupers {
+			t := time.Now()
+			groups := g.g.Group(sc.Alerts)
+			row := QualityRow{Grouper: g.name, Rule: g.rule, Result: quality.Score(groups, sc.Labels), Seconds: time.Since(t).Seconds()}
+			if m, ok := g.g.(*Muster); ok && m.Err != nil {
+				row.Error = m.Err.Error()
+			}
+			r.Quality = append(r.Quality, row)
+		}
+		return nil
+	})
+
+	needMoto := !o.Skip["cost"] || !o.Skip["e2e"] || !o.Skip["coldstart"]
+	var moto *mototest.Server
+	if needMoto {
+		var err error
+		if moto, err = mototest.Start(); err != nil {
+			r.Errors["moto"] = err.Error()
+		} else {
+			defer moto.Stop()
+		}
+	}
+	endpoint := ""
+	if moto != nil {
+		endpoint = moto.Endpoint
+	}
+
+	section("cost", func() error {
+		if moto == nil {
+			return fmt.Errorf("moto not running")
+		}
+		one := scenario.Generate(scenario.Config{Seed: o.Seed, Campaigns: 1, MinAlerts: 20, MaxAlerts: 20,
+			MultiResource: -1, Repeats: -1, NoiseAlerts: -1, Scanners: -1})
+		var errs []string
+		c, err := RunCost(ctx, CostCampaign, one.Alerts, CostOptions{Endpoint: endpoint})
+		if err != nil {
+			errs = append(errs, err.Error())
+		}
+		r.Cost = append(r.Cost, c)
+		set := sc
+		name := fmt.Sprintf("quality scenario (%d alerts)", len(sc.Alerts))
+		if !o.Short && o.CostScale > 0 && o.CostScale != 1 {
+			set = scenario.Generate(scenario.Scale(o.Seed, o.CostScale))
+			name = fmt.Sprintf("scenario ×%.2g (%d alerts)", o.CostScale, len(set.Alerts))
+		}
+		c, err = RunCost(ctx, name, set.Alerts, CostOptions{Endpoint: endpoint})
+		if err != nil {
+			errs = append(errs, err.Error())
+		}
+		r.Cost = append(r.Cost, c)
+		if len(errs) > 0 {
+			return fmt.Errorf("%s", strings.Join(errs, "; "))
+		}
+		return nil
+	})
+
+	section("normalize", func() error {
+		r.Normalize = MeasureNormalize(filepath.Join(o.Root, "events", "samples"), sc)
+		return nil
+	})
+
+	section("engine", func() error {
+		sizes, measured := o.EngineState, o.EngineMeasured
+		if o.Short {
+			sizes, measured = []int{1000}, 1000
+		}
+		var errs []string
+		for _, n := range sizes {
+			e, err := MeasureEngine(o.Seed, n, measured)
+			if err != nil {
+				errs = append(errs, err.Error())
+				continue
+			}
+			r.Engine = append(r.Engine, e)
+		}
+		if len(errs) > 0 {
+			return fmt.Errorf("%s", strings.Join(errs, "; "))
+		}
+		return nil
+	})
+
+	section("e2e", func() error {
+		if moto == nil {
+			return fmt.Errorf("moto not running")
+		}
+		eo := E2EOptions{Endpoint: endpoint}
+		if o.Short {
+			eo.Paced, eo.Attacks, eo.Workers, eo.Timeout = 3, 10, 2, time.Minute
+		}
+		e, err := MeasureE2E(ctx, eo)
+		r.E2E = &e
+		return err
+	})
+
+	section("coldstart", func() error {
+		runs := o.ColdRuns
+		if o.Short {
+			runs = 1
+		}
+		r.ColdStart = MeasureColdStart(ctx, o.Root, runs, endpoint)
+		var errs []string
+		for _, c := range r.ColdStart {
+			if c.Error != "" {
+				errs = append(errs, c.Function+": "+c.Error)
+			}
+		}
+		if len(errs) > 0 {
+			return fmt.Errorf("%s", strings.Join(errs, "; "))
+		}
+		return nil
+	})
+
+	section("gobench", func() error {
+		pkgs, err := BenchPackages(o.Root)
+		if err != nil {
+			return err
+		}
+		bt := o.BenchTime
+		if o.Short {
+			bt = "1x"
+		}
+		res, err := RunGoBench(ctx, o.Root, pkgs, bt, 8*time.Minute)
+		r.GoBench = res
+		return err
+	})
+
+	r.Seconds = time.Since(start).Seconds()
+	r.Machine.LoadEnd = LoadAvg()
+	r.ComputeTargets()
+	if len(r.Errors) == 0 {
+		r.Errors = nil
+	}
+	return r
+}
