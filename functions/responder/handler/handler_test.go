@@ -459,3 +459,37 @@ func TestFromEnv(t *testing.T) {
 		})
 	}
 }
+
+func TestFailuresMapToRecordsAcrossBatches(t *testing.T) {
+	// 25 creations make three PutEvents calls; failures in the second and
+	// third calls must name their own records.
+	var recs []events.DynamoDBEventRecord
+	for i := range 25 {
+		inc := newIncident(fmt.Sprintf("i%02d", i), alert.High, killchain.Discovery, killchain.Impact)
+		recs = append(recs, record(t, i+1, "INSERT", nil, incidentItem(t, inc, true, `{}`)))
+	}
+	bus := &fakeBus{fail: func(_ int, id string) string {
+		switch id {
+		case "i12:v1":
+			return eventbus.CodeThrottling
+		case "i21:v1":
+			return "InvalidArgument"
+		}
+		return ""
+	}}
+	dead := &fakeDead{}
+	h := newHandler(t, bus, dead, fakeIncidents{}, nil)
+	resp, err := h.Handle(context.Background(), events.DynamoDBEvent{Records: recs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []events.DynamoDBBatchItemFailure{{ItemIdentifier: seq(13)}}; !reflect.DeepEqual(resp.BatchItemFailures, want) {
+		t.Errorf("BatchItemFailures %v, want %v", resp.BatchItemFailures, want)
+	}
+	if len(dead.letters) != 1 || dead.letters[0].Seq != seq(22) || dead.letters[0].Reason.EventID != "i21:v1" {
+		t.Errorf("dead letters %+v", dead.letters)
+	}
+	if len(bus.accepted) != 23 {
+		t.Errorf("%d published, want 23", len(bus.accepted))
+	}
+}
