@@ -11,6 +11,11 @@ import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
+import { createRequire } from 'node:module';
+
+// axe-core audits each page for WCAG 2.1 A/AA problems. It is evaluated
+// through the DevTools protocol, so the page's CSP stays on.
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const BASE = process.env.MUSTER_CONSOLE_URL;
 const TOKEN = process.env.MUSTER_TOKEN;
@@ -50,6 +55,16 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
 
+const audits = [];
+async function audit(page, name) {
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(axeSource);
+  const res = await page.evaluate(() => window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+  const v = res.violations.map((x) => `${x.id} (${x.impact}): ${x.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  expect(res.passes.length > 10, `axe checked only ${res.passes.length} rules on ${name}`);
+  audits.push(`${name}: ${v.length} violation(s), ${res.passes.length} rules passed, ${res.incomplete.length} for review`);
+  expect(v.length === 0, `accessibility (${name}): ${v.join('; ')}`);
+}
+
 async function waitFor(fn, what, ms = TIMEOUT) {
   const end = Date.now() + ms;
   let last;
@@ -87,6 +102,7 @@ await step('load the console: sign-in form', async () => {
   expect((h['content-security-policy'] || '').includes("default-src 'self'"), 'no CSP header');
   await page.getByLabel('API token').waitFor();
   await shot(page, '01-sign-in');
+  await audit(page, '01-sign-in');
 });
 
 await step('a wrong token is refused in words', async () => {
@@ -111,6 +127,7 @@ await step('sign in with the token: alerts page lists alerts and incidents', asy
   const kinds = await page.locator('#alerts-table tbody tr.row').evaluateAll((rows) => rows.map((r) => r.dataset.kind));
   expect(kinds.includes('incident') && kinds.includes('alert'), `rows are ${kinds.join(',')}`);
   await shot(page, '02-alerts');
+  await audit(page, '02-alerts');
 });
 
 await step('filter by name: only multi-resource incidents remain', async () => {
@@ -126,6 +143,7 @@ await step('filter by name: only multi-resource incidents remain', async () => {
   }, 'filtered rows');
   expect(rows.every((r) => r.kind === 'incident' && r.name === MULTI), `rows: ${JSON.stringify(rows)}`);
   await shot(page, '03-filtered');
+  await audit(page, '03-filtered');
 });
 
 await step('quick look opens on row select, with focus in the pane, and closes with Escape', async () => {
@@ -138,6 +156,7 @@ await step('quick look opens on row select, with focus in the pane, and closes w
   expect((await pane.locator('h2').textContent()) === MULTI, 'quick look title');
   await pane.getByRole('link', { name: 'View full details' }).waitFor();
   await shot(page, '04-quick-look');
+  await audit(page, '04-quick-look');
   await page.keyboard.press('Escape');
   await pane.waitFor({ state: 'hidden' });
   const back = await page.evaluate(() => document.activeElement && document.activeElement.classList.contains('row-link'));
@@ -158,6 +177,7 @@ await step('full details: left pane, kill chain, resources with tags', async () 
   expect(await page.locator('.left-pane .resource').count() >= 2, 'fewer than two resources');
   expect(await page.locator('.left-pane .tag').count() >= 1, 'no resource tags');
   await shot(page, '05-details');
+  await audit(page, '05-details');
 });
 
 await step('Alerts tab: each alert says why it joined; selecting one shows details and remediation', async () => {
@@ -173,6 +193,7 @@ await step('Alerts tab: each alert says why it joined; selecting one shows detai
   const steps = await page.locator('#alert-detail ol.steps li').count();
   expect(steps >= 1, 'the selected alert shows no remediation steps');
   await shot(page, '06-alert-selected');
+  await audit(page, '06-alert-selected');
 });
 
 await step('switch tabs with the keyboard: Take action', async () => {
@@ -184,6 +205,7 @@ await step('switch tabs with the keyboard: Take action', async () => {
   await page.locator('#act-mitigate').waitFor();
   await page.locator('#act-prevent summary').click();
   await shot(page, '07-take-action');
+  await audit(page, '07-take-action');
 });
 
 await step('trigger an automated response: its event reaches events.jsonl', async () => {
@@ -227,6 +249,7 @@ await step('suppress similar alerts: preview what the rule matches, then create 
   const created = await page.locator('#suppress-form .form-msg').textContent();
   expect(created.includes('Suppression rule created'), `create said: ${created}`);
   await shot(page, '09-suppression-rule');
+  await audit(page, '09-suppression-rule');
 });
 
 await step('edit owner and status; a stale version is explained (412)', async () => {
@@ -253,6 +276,7 @@ await step('edit owner and status; a stale version is explained (412)', async ()
   expect(t.includes('Someone else changed this incident; reload'), `412 shown as: ${t}`);
   await page.getByRole('button', { name: 'Reload' }).waitFor();
   await shot(page, '10-conflict-412');
+  await audit(page, '10-conflict-412');
   await page.getByRole('button', { name: 'Reload' }).click();
   await waitFor(async () => (await page.getByLabel('Owner').inputValue()) === 'someone.else@example.com', 'the reloaded owner');
 });
@@ -282,12 +306,14 @@ await step('narrow screen: alerts list, quick look and details fit 390 px', asyn
   await page.locator('#alerts-table tbody tr.row .row-link').first().click();
   await page.locator('#quick-look').waitFor({ state: 'visible' });
   await shot(page, '13-narrow-quick-look');
+  await audit(page, '13-narrow-quick-look');
   await page.getByRole('link', { name: 'View full details' }).click();
   await page.locator('#inc-title').waitFor();
   await page.locator('#panel-alerts .alert-item').first().waitFor();
   const o2 = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(o2 <= 0, `details page scrolls sideways by ${o2}px`);
   await shot(page, '14-narrow-details');
+  await audit(page, '14-narrow-details');
   await page.setViewportSize({ width: 1280, height: 800 });
 });
 
@@ -379,6 +405,7 @@ await step('alert quick look and alert details page', async () => {
   await page.getByRole('heading', { level: 1, name }).waitFor();
   await page.getByRole('heading', { name: 'Remediation steps' }).waitFor();
   await shot(page, '17-alert-details');
+  await audit(page, '17-alert-details');
 });
 
 await step('sign out forgets the token', async () => {
@@ -398,5 +425,6 @@ await step('no console errors, CSP violations or token leaks', async () => {
 await context.close();
 fs.rmSync(userDataDir, { recursive: true, force: true });
 if (process.env.MUSTER_API_LOG) fs.writeFileSync(process.env.MUSTER_API_LOG, apiCalls.join('\n') + '\n');
+for (const a of audits) console.log(`axe ${a}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
