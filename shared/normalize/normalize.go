@@ -126,6 +126,9 @@ type collector struct {
 func (c *collector) add(a *alert.Alert, identity string, raw []byte) {
 	a.SetRaw(raw)
 	a.Finish(identity, c.receivedAt)
+	if a.Provider != alert.ProviderGeneric {
+		fitLimits(a)
+	}
 	if err := a.Validate(); err != nil {
 		c.reject(err)
 		return
@@ -275,3 +278,41 @@ func truncate(s string, n int) string {
 }
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// fitLimits trims what a vendor sent beyond Muster's field limits instead of
+// rejecting the alert: a third-party detector cannot be asked to shorten its
+// text, and losing the alert would be worse. Identity fields (id, type) are
+// never trimmed; an alert whose identity is over the limit is rejected by
+// Validate. The generic format is Muster's own, so it is validated strictly
+// and over-limit fields are reported instead.
+func fitLimits(a *alert.Alert) {
+	a.Name = truncate(a.Name, alert.MaxNameLen)
+	a.Description = truncate(a.Description, alert.MaxDescriptionLen)
+	if len(a.Resources) > alert.MaxResources {
+		a.Resources = a.Resources[:alert.MaxResources]
+	}
+	for i := range a.Resources {
+		r := &a.Resources[i]
+		for len(r.Tags) > alert.MaxTags {
+			keys := alert.SortedTagKeys(r.Tags)
+			delete(r.Tags, keys[len(keys)-1])
+		}
+	}
+	ents := a.Entities[:0]
+	for _, e := range a.Entities {
+		if len(e.Value) <= alert.MaxValueLen && len(ents) < alert.MaxEntities {
+			ents = append(ents, e)
+		}
+	}
+	a.Entities = ents
+	if len(a.Techniques) > alert.MaxListLen {
+		a.Techniques = a.Techniques[:alert.MaxListLen]
+	}
+	steps := a.RemediationSteps[:0]
+	for _, st := range a.RemediationSteps {
+		if len(steps) < alert.MaxListLen {
+			steps = append(steps, truncate(st, alert.MaxStepLen))
+		}
+	}
+	a.RemediationSteps = steps
+}

@@ -504,3 +504,24 @@ func TestGeneric(t *testing.T) {
 		t.Run(field, func(t *testing.T) { rejected(t, "generic", body, field) })
 	}
 }
+
+// Vendor formats are trimmed to the field limits; the generic format is
+// validated strictly and names the field.
+func TestFieldLimits(t *testing.T) {
+	long := strings.Repeat("é", alert.MaxDescriptionLen)
+	ev := fmt.Sprintf(`{"rule":"R","priority":"Notice","time":"2026-11-20T09:10:31Z","hostname":"h","output":%q}`, long)
+	a := one(t, "falco", ev)
+	if len(a.Description) > alert.MaxDescriptionLen || !strings.HasPrefix(long, a.Description) {
+		t.Fatalf("description of %d bytes", len(a.Description))
+	}
+	var ips []string
+	for i := range alert.MaxEntities + 20 {
+		ips = append(ips, fmt.Sprintf(`{"Type":"ip","Address":"198.51.%d.%d"}`, i/250, i%250))
+	}
+	d := one(t, "defender", defender(`,"Severity":"Low","Description":`+fmt.Sprintf("%q", long)+`,"Entities":[`+strings.Join(ips, ",")+`]`))
+	if len(d.Entities) != alert.MaxEntities || len(d.Description) > alert.MaxDescriptionLen {
+		t.Fatalf("entities %d description %d", len(d.Entities), len(d.Description))
+	}
+	rejected(t, "generic", `{"id":"g","type":"T","severity":"low","firstSeen":"2026-11-20T08:00:00Z","resources":[{"id":"r"}],"description":`+fmt.Sprintf("%q", strings.Repeat("x", alert.MaxDescriptionLen+1))+`}`, "description")
+	rejected(t, "guardduty", gd(strings.Repeat("T", alert.MaxTypeLen+1), "5", "false", "{}", "1"), "type")
+}

@@ -472,3 +472,32 @@ func TestInvokeEventBridgeAndProxy(t *testing.T) {
 		t.Fatal("unsupported detail type accepted")
 	}
 }
+
+// An Alertmanager alert that fires and then resolves is one alert whose
+// status and lastSeen follow the resolution.
+func TestAlertmanagerResolvedRedelivery(t *testing.T) {
+	f := newFixture(t)
+	firing := sample(t, "alertmanager", "ssh-failed-logins.json")
+	resolved := strings.NewReplacer(`"status": "firing"`, `"status": "resolved"`,
+		`"endsAt": "0001-01-01T00:00:00Z"`, `"endsAt": "2026-11-20T09:05:00.000Z"`).Replace(firing)
+	if resolved == firing {
+		t.Fatal("sample did not change")
+	}
+	first := webhookResult(t, mustServe(t, f, post("alertmanager", tokenAll, firing)))
+	second := webhookResult(t, mustServe(t, f, post("alertmanager", tokenAll, resolved)))
+	if first.Accepted != 1 || second.Duplicates != 1 || first.Results[0].AlertID != second.Results[0].AlertID {
+		t.Fatalf("first %+v second %+v", first, second)
+	}
+	a, err := f.store.GetAlert(context.Background(), first.Results[0].AlertID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Status != alert.StatusResolved || !a.LastSeen.Equal(time.Date(2026, 11, 20, 9, 5, 0, 0, time.UTC)) || a.Count != 1 {
+		t.Fatalf("status %v lastSeen %v count %d", a.Status, a.LastSeen, a.Count)
+	}
+	// A late repeat of the firing notification does not reopen it.
+	mustServe(t, f, post("alertmanager", tokenAll, firing))
+	if a, _ = f.store.GetAlert(context.Background(), first.Results[0].AlertID); a.Status != alert.StatusResolved {
+		t.Fatalf("stale firing notification reopened the alert: %v", a.Status)
+	}
+}
