@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/resources"
 )
@@ -397,20 +396,6 @@ func (s *Store) ResponseRequests(ctx context.Context, id string) ([]incident.Res
 		return nil
 	})
 	return out, err
-}
-
-// FindAlert returns one stored alert (ErrNotFound from the incident
-// package when there is none).
-func (s *Store) FindAlert(ctx context.Context, id string) (alert.Alert, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: AlertKey(id)})
-	if err != nil {
-		return alert.Alert{}, fmt.Errorf("get alert %s: %w", id, err)
-	}
-	if out.Item == nil {
-		return alert.Alert{}, fmt.Errorf("alert %s: %w", id, incident.ErrNotFound)
-	}
-	a, _, err := DecodeAlert(out.Item)
-	return a, err
 }
 
 func truncate(s string, n int) string {

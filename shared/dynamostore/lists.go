@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/listing"
 	"github.com/muster-sec/muster/shared/resources"
 )
@@ -455,5 +456,13 @@ func decodeListItem(kind listing.Kind, item map[string]types.AttributeValue) (li
 		return listing.Item{}, err
 	}
 	a.Raw = nil
-	return listing.Item{Kind: listing.KindAlert, Alert: &a}, nil
+	it := listing.Item{Kind: listing.KindAlert, Alert: &a}
+	// The correlator records why the alert joined on the alert item.
+	if m := StringAttr(item, "membership"); m != "" && a.IncidentID != "" {
+		var ms incident.Membership
+		if json.Unmarshal([]byte(m), &ms) == nil && ms.Reason != "" {
+			it.Membership = &ms
+		}
+	}
+	return it, nil
 }

@@ -71,6 +71,9 @@ type Item struct {
 	Kind     Kind
 	Alert    *alert.Alert
 	Incident *incident.Incident
+	// Membership is why the alert joined its incident, when the store
+	// keeps it with the alert.
+	Membership *incident.Membership
 }
 
 // Page is one page of a list.

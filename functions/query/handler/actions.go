@@ -148,7 +148,7 @@ func (h *Handler) suppressSimilar(ctx context.Context, r *request) (events.APIGa
 	if b.AlertID == "" {
 		return events.APIGatewayProxyResponse{}, badField("alertId", "is required: the incident's alert to build the rule from")
 	}
-	a, err := h.store.FindAlert(ctx, b.AlertID)
+	a, err := h.store.GetAlert(ctx, b.AlertID)
 	if err != nil || a.IncidentID != id {
 		return events.APIGatewayProxyResponse{}, badField("alertId", "is not an alert of this incident")
 	}

@@ -42,7 +42,7 @@ import (
 type Store interface {
 	ListAlerts(ctx context.Context, f listing.Filter, limit int, after string) (listing.Page, error)
 	ListIncidents(ctx context.Context, f listing.Filter, limit int, after string) (listing.Page, error)
-	FindAlert(ctx context.Context, id string) (alert.Alert, error)
+	GetAlert(ctx context.Context, id string) (alert.Alert, error)
 	GetIncident(ctx context.Context, id string) (incident.Incident, error)
 	IncidentMembers(ctx context.Context, id string) ([]incident.Membership, error)
 	PatchIncident(ctx context.Context, id string, version int64, change func(*incident.Incident) ([]incident.TimelineEntry, error)) (incident.Incident, error)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/dynamostore"
@@ -239,7 +240,7 @@ func TestSuppressSimilarCreatesRuleAndDismisses(t *testing.T) {
 		t.Fatalf("response = %v", out)
 	}
 	for i, id := range f.alertIDs {
-		a, err := e.store.FindAlert(context.Background(), id)
+		a, err := e.store.GetAlert(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -375,4 +376,34 @@ func TestSinceBound(t *testing.T) {
 	e := newEnv(t)
 	wantStatus(t, e.get("/incidents", readToken, map[string]string{"since": "800d"}), http.StatusBadRequest)
 	wantStatus(t, e.get("/incidents", readToken, map[string]string{"since": "700d"}), http.StatusOK)
+}
+
+// TestReasonFromAlertMembership: the correlator also records the
+// membership on the alert item; the list uses it when the group state has
+// no entry for the alert.
+func TestReasonFromAlertMembership(t *testing.T) {
+	e := newEnv(t)
+	a := sampleAlert("solo", now.Add(-time.Hour))
+	a.IncidentID = "inc-m"
+	stored := e.putAlert(a)
+	if err := e.store.SeedIncident(context.Background(), incident.Incident{ID: "inc-m", Title: "t", Severity: alert.High,
+		Status: incident.StatusActive, LastActivity: now}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.db.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{TableName: aws.String(e.store.Table()),
+		Key: dynamostore.AlertKey(stored.ID), UpdateExpression: aws.String("SET membership = :m"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":m": &types.AttributeValueMemberS{
+			Value: `{"alertId":"` + stored.ID + `","key":"ip:203.0.113.66","stage":"InitialAccess","joinedAt":"2026-11-20T11:00:00Z","reason":"same attacker IP"}`}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := decode[listBody](t, e.get("/incidents/inc-m/alerts", readToken, nil)).Items
+	if len(items) != 1 || items[0]["reason"] != "same attacker IP" {
+		t.Fatalf("items = %v", items)
+	}
+	// A plain alert list carries no reason.
+	items = decode[listBody](t, e.get("/alerts", readToken, nil)).Items
+	if len(items) != 1 || items[0]["reason"] != nil || items[0]["incidentId"] != "inc-m" {
+		t.Fatalf("items = %v", items)
+	}
 }

@@ -283,9 +283,12 @@ func pageItems(p listing.Page, reasons map[string]incident.Membership) []any {
 			continue
 		}
 		ai := alertItem{Kind: string(listing.KindAlert), Alert: it.Alert}
-		if m, ok := reasons[it.Alert.ID]; ok {
-			ai.Reason = m.Reason
-			ai.Membership = &m
+		if reasons != nil {
+			if m, ok := reasons[it.Alert.ID]; ok {
+				ai.Reason, ai.Membership = m.Reason, &m
+			} else if it.Membership != nil {
+				ai.Reason, ai.Membership = it.Membership.Reason, it.Membership
+			}
 		}
 		items = append(items, ai)
 	}
@@ -379,7 +382,7 @@ func (h *Handler) allIncidentAlerts(ctx context.Context, id string, max int) ([]
 }
 
 func (h *Handler) getAlert(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
-	a, err := h.store.FindAlert(ctx, r.params["id"])
+	a, err := h.store.GetAlert(ctx, r.params["id"])
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err
 	}
