@@ -14,7 +14,8 @@ import (
 )
 
 func main() {
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("component", "ingest"))
+	// The handler adds component=ingest to its own records.
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
 	ctx := context.Background()
 	cfg, err := awsclient.Load(ctx)
 	if err != nil {
