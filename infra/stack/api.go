@@ -5,7 +5,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
 )
 
@@ -153,13 +152,4 @@ func (b *builder) api() error {
 		suppress(api, rule{id: "Serverless-APIGWXrayEnabled", reason: "X-Ray tracing is opt-in (context tracing=true)."})
 	}
 	return nil
-}
-
-// lambdaFunctions returns the functions in FunctionNames order.
-func (b *builder) lambdaFunctions() []awslambda.Function {
-	out := make([]awslambda.Function, 0, len(FunctionNames))
-	for _, n := range FunctionNames {
-		out = append(out, b.Functions[n])
-	}
-	return out
 }

@@ -63,13 +63,3 @@ func stringList(raw json.RawMessage) (*[]*string, error) {
 	}
 	return jsii.Strings(list...), nil
 }
-
-func mustPattern(src string) *awsevents.EventPattern {
-	p, err := eventPattern(src)
-	if err != nil {
-		// The patterns are compile-time constants of this repository; a
-		// broken one is a programming error caught by the tests.
-		panic(err)
-	}
-	return p
-}
