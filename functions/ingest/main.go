@@ -19,12 +19,12 @@ func main() {
 	ctx := context.Background()
 	cfg, err := awsclient.Load(ctx)
 	if err != nil {
-		slog.Error("load aws config", "error", err)
+		slog.Error("load aws config", "component", "ingest", "error", err)
 		os.Exit(1)
 	}
 	h, err := handler.FromEnv(ctx, cfg, os.Getenv)
 	if err != nil {
-		slog.Error("configure ingest", "error", err)
+		slog.Error("configure ingest", "component", "ingest", "error", err)
 		os.Exit(1)
 	}
 	lambda.Start(h.Invoke)
