@@ -101,6 +101,14 @@ await step('load the console: sign-in form', async () => {
   const h = res.headers();
   expect((h['content-security-policy'] || '').includes("default-src 'self'"), 'no CSP header');
   await page.getByLabel('API token').waitFor();
+  // Reported, not asserted: the console's weight and load time here.
+  const m = await page.evaluate(() => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    const res = performance.getEntriesByType('resource');
+    return { load: Math.round(nav.loadEventEnd - nav.startTime), files: res.length + 1,
+      bytes: res.reduce((n, r) => n + r.decodedBodySize, nav.decodedBodySize) };
+  });
+  console.log(`metric console_load_ms=${m.load} files=${m.files} bytes=${m.bytes}`);
   await shot(page, '01-sign-in');
   await audit(page, '01-sign-in');
 });

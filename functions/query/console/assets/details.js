@@ -130,7 +130,8 @@ export async function renderIncidentPage(main, id) {
         try {
           const { data, headers: rh } = await api('PATCH', `incidents/${enc}`, { body: patch, headers: { 'If-Match': ifMatch(etag, inc.version) } });
           etag = rh.get('ETag') || '';
-          inc = (data && (data.incident || data)) && (data.incident || data).id ? (data.incident || data) : { ...inc, ...patch, version: inc.version + 1 };
+          const next = data && (data.incident || data);
+          inc = next && next.id ? next : { ...inc, ...patch, version: inc.version + 1 };
           drawLeft();
           const m = left.querySelector('.form-msg');
           replace(m, h('p', { class: 'banner ok', role: 'status' }, 'Saved.'));
