@@ -36,14 +36,14 @@ const (
 )
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	h       *handler.Handler
 	store   *dynamostore.Store
 	db      *dynamodb.Client
 	counter *dynamostore.Counter
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	srv := mototest.Get(t)
 	counter := &dynamostore.Counter{}
@@ -115,7 +115,7 @@ func (e *env) get(path, token string, query map[string]string) events.APIGateway
 	return e.do(call{method: http.MethodGet, path: path, token: token, query: query})
 }
 
-func decode[T any](t *testing.T, resp events.APIGatewayProxyResponse) T {
+func decode[T any](t testing.TB, resp events.APIGatewayProxyResponse) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal([]byte(resp.Body), &v); err != nil {
@@ -124,7 +124,7 @@ func decode[T any](t *testing.T, resp events.APIGatewayProxyResponse) T {
 	return v
 }
 
-func wantStatus(t *testing.T, resp events.APIGatewayProxyResponse, status int) {
+func wantStatus(t testing.TB, resp events.APIGatewayProxyResponse, status int) {
 	t.Helper()
 	if resp.StatusCode != status {
 		t.Fatalf("status = %d, want %d: %s", resp.StatusCode, status, resp.Body)
