@@ -16,6 +16,7 @@ import (
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/incident"
+	"github.com/muster-sec/muster/shared/suppress"
 )
 
 func (e *env) rawIncident(id string) dynamostore.IncidentRecord {
@@ -252,6 +253,13 @@ func TestSuppressSimilarCreatesRuleAndDismisses(t *testing.T) {
 	active, err := e.store.ActiveRules(context.Background())
 	if err != nil || len(active) != 2 {
 		t.Fatalf("active rules = %d, %v", len(active), err)
+	}
+	// What ingest does with the rule set: a later alert like the first one
+	// is suppressed by the new rule.
+	later := sampleAlert("later", now)
+	later.Finish("", now)
+	if v := suppress.Evaluate(active, &later, now); v.SuppressedBy != rule["id"] {
+		t.Fatalf("later alert verdict = %+v", v)
 	}
 	t.Run("match that misses the alert is 400", func(t *testing.T) {
 		wantStatus(t, e.do(call{method: "POST", path: "/incidents/inc-1/suppress", token: writeToken,
