@@ -18,7 +18,13 @@ import (
 	"github.com/muster-sec/muster/shared/mototest"
 )
 
-func TestMain(m *testing.M) { os.Exit(mototest.Main(m)) }
+func TestMain(m *testing.M) {
+	code := mototest.Main(m)
+	if buildDir != "" {
+		_ = os.RemoveAll(buildDir) // the muster-local binary built by the process tests
+	}
+	os.Exit(code)
+}
 
 const token = "e2e-dev-token"
 
