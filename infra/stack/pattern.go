@@ -8,17 +8,6 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// Detail types of Muster's events (DESIGN.md, "Events").
-const (
-	DetailIncidentCreated           = "Incident Created"
-	DetailIncidentUpdated           = "Incident Updated"
-	DetailIncidentStatusChanged     = "Incident Status Changed"
-	DetailIncidentResponseRequested = "Incident Response Requested"
-)
-
-// IsolateInstancePlaybook is the name of the example isolation playbook.
-const IsolateInstancePlaybook = "isolate-instance"
-
 // eventPattern turns an EventBridge pattern written as JSON (as the shared
 // resources package keeps them) into the CDK's EventPattern, so the rules
 // here never restate a pattern. Only top-level fields the CDK type models

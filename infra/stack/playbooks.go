@@ -1,7 +1,6 @@
 package stack
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -12,36 +11,25 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctionstasks"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/muster-sec/muster/shared/incidentevent"
+	"github.com/muster-sec/muster/shared/playbook"
 	"github.com/muster-sec/muster/shared/resources"
 )
 
-// Playbook rule patterns on the Muster bus. The chat playbook notifies on
-// every new incident, and on updates and status changes of incidents that
-// are High or Critical.
-var (
-	NotifyCreatedPattern = mustJSON(map[string]any{
-		"source":      []string{resources.EventSource},
-		"detail-type": []string{DetailIncidentCreated},
-	})
-	NotifyEscalatedPattern = mustJSON(map[string]any{
-		"source":      []string{resources.EventSource},
-		"detail-type": []string{DetailIncidentUpdated, DetailIncidentStatusChanged},
-		"detail":      map[string]any{"incident": map[string]any{"severity": []string{"High", "Critical"}}},
-	})
-	IsolateInstancePattern = mustJSON(map[string]any{
-		"source":      []string{resources.EventSource},
-		"detail-type": []string{DetailIncidentResponseRequested},
-		"detail":      map[string]any{"playbook": []string{IsolateInstancePlaybook}},
-	})
+// The playbook rule patterns are the responder's (shared/incidentevent),
+// which its moto tests match against real published events:
+//
+//   - notify-chat, incidentevent.NotifyPattern: an incident created at, or
+//     escalated to, High or Critical (change.severityRaised), so the channel
+//     is not told about every update of an incident that is already High;
+//   - isolate-instance, incidentevent.IsolateInstancePattern: a response
+//     request naming that playbook.
+const (
+	NotifyPattern          = incidentevent.NotifyPattern
+	IsolateInstancePattern = incidentevent.IsolateInstancePattern
+	// IsolateInstancePlaybook is the playbook name the state machine serves.
+	IsolateInstancePlaybook = playbook.IsolateInstance
 )
-
-func mustJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // static values above; cannot fail
-	}
-	return string(b)
-}
 
 // Target delivery settings: EventBridge retries for up to maxEventAge, then
 // the event goes to the target's dead-letter queue (never dropped).
@@ -119,22 +107,16 @@ func (b *builder) chatPlaybook() error {
 			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(targetMaxEventHours)),
 		}))
 	}
-	for _, r := range []struct{ id, src string }{
-		{"NotifyCreatedRule", NotifyCreatedPattern},
-		{"NotifyEscalatedRule", NotifyEscalatedPattern},
-	} {
-		id, src := r.id, r.src
-		pattern, err := eventPattern(src)
-		if err != nil {
-			return err
-		}
-		awsevents.NewRule(b.st, jsii.String(id), &awsevents.RuleProps{
-			EventBus:     b.Bus,
-			Description:  jsii.String("Playbook notify-chat: " + src),
-			EventPattern: pattern,
-			Targets:      &targets,
-		})
+	pattern, err := eventPattern(NotifyPattern)
+	if err != nil {
+		return fmt.Errorf("notify-chat rule: %w", err)
 	}
+	awsevents.NewRule(b.st, jsii.String("NotifyChatRule"), &awsevents.RuleProps{
+		EventBus:     b.Bus,
+		Description:  jsii.String("Playbook notify-chat: incident created at or escalated to High or Critical"),
+		EventPattern: pattern,
+		Targets:      &targets,
+	})
 	return nil
 }
 

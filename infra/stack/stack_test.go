@@ -20,6 +20,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/muster-sec/muster/shared/incidentevent"
 	"github.com/muster-sec/muster/shared/resources"
 )
 
@@ -771,8 +772,7 @@ func TestPlaybookRules(t *testing.T) {
 		pattern string
 		targets []any
 	}{
-		{"notify created", NotifyCreatedPattern, []any{chat, getAtt(destID, "Arn")}},
-		{"notify escalated", NotifyEscalatedPattern, []any{chat, getAtt(destID, "Arn")}},
+		{"notify-chat", NotifyPattern, []any{chat, getAtt(destID, "Arn")}},
 		{"isolate-instance", IsolateInstancePattern, []any{ref(logicalID(s, s.stack.StateMachine))}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -797,19 +797,20 @@ func TestPlaybookRules(t *testing.T) {
 	if n := len(resourcesOfType(d, "AWS::Events::ApiDestination")) + len(resourcesOfType(d, "AWS::StepFunctions::StateMachine")); n != 0 {
 		t.Errorf("default stack has %d optional playbook resources", n)
 	}
-	if rulesByPattern(d)[asJSON(decode(t, NotifyCreatedPattern))] == nil {
+	if rulesByPattern(d)[asJSON(decode(t, NotifyPattern))] == nil {
 		t.Errorf("default stack lacks the notify-chat rule")
 	}
 }
 
-// TestPlaybookPatternsMatch runs the playbook rules' patterns through
-// EventBridge's own matcher semantics as the CDK's assertions model them:
-// here, checked structurally against sample events.
+// TestPlaybookPatternsMatch checks the playbook rules select the events
+// they are meant for (the responder's moto tests match the same patterns
+// against really published events).
 func TestPlaybookPatternsMatch(t *testing.T) {
-	event := func(detailType, severity, playbook string) map[string]any {
+	event := func(detailType, severity string, raised bool, playbook string) map[string]any {
 		return map[string]any{
 			"source": resources.EventSource, "detail-type": detailType,
 			"detail": map[string]any{"version": "1", "incident": map[string]any{"id": "inc-1", "severity": severity},
+				"change":   map[string]any{"severityRaised": raised},
 				"playbook": playbook, "parameters": map[string]any{"instanceId": "i-0123456789abcdef0"}},
 		}
 	}
@@ -819,13 +820,16 @@ func TestPlaybookPatternsMatch(t *testing.T) {
 		event   map[string]any
 		want    bool
 	}{
-		{"created low notifies", NotifyCreatedPattern, event(DetailIncidentCreated, "Low", ""), true},
-		{"updated high notifies", NotifyEscalatedPattern, event(DetailIncidentUpdated, "High", ""), true},
-		{"status changed critical notifies", NotifyEscalatedPattern, event(DetailIncidentStatusChanged, "Critical", ""), true},
-		{"updated medium is quiet", NotifyEscalatedPattern, event(DetailIncidentUpdated, "Medium", ""), false},
-		{"response requested is not a notification", NotifyCreatedPattern, event(DetailIncidentResponseRequested, "High", IsolateInstancePlaybook), false},
-		{"isolate request starts playbook", IsolateInstancePattern, event(DetailIncidentResponseRequested, "Low", IsolateInstancePlaybook), true},
-		{"other playbook ignored", IsolateInstancePattern, event(DetailIncidentResponseRequested, "Low", "disable-key"), false},
+		{"created high notifies", NotifyPattern, event(incidentevent.DetailTypeCreated, "High", true, ""), true},
+		{"created low is quiet", NotifyPattern, event(incidentevent.DetailTypeCreated, "Low", true, ""), false},
+		{"escalated to critical notifies", NotifyPattern, event(incidentevent.DetailTypeUpdated, "Critical", true, ""), true},
+		{"status change raising to high notifies", NotifyPattern, event(incidentevent.DetailTypeStatusChanged, "High", true, ""), true},
+		{"update of a high incident is quiet", NotifyPattern, event(incidentevent.DetailTypeUpdated, "High", false, ""), false},
+		{"response request is no notification", NotifyPattern, event(incidentevent.DetailTypeResponseRequested, "High", false, IsolateInstancePlaybook), false},
+		{"isolate request starts playbook", IsolateInstancePattern, event(incidentevent.DetailTypeResponseRequested, "Low", false, IsolateInstancePlaybook), true},
+		{"other playbook ignored", IsolateInstancePattern, event(incidentevent.DetailTypeResponseRequested, "Low", false, "disable-access-key"), false},
+		{"readme example matches exfiltration", resources.HighSeverityExfiltrationPattern, withTactics(event(incidentevent.DetailTypeCreated, "High", true, ""), "Collection", "Exfiltration"), true},
+		{"readme example needs exfiltration", resources.HighSeverityExfiltrationPattern, withTactics(event(incidentevent.DetailTypeCreated, "Critical", true, ""), "Impact"), false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -840,9 +844,18 @@ func TestPlaybookPatternsMatch(t *testing.T) {
 	}
 }
 
+func withTactics(ev map[string]any, tactics ...string) map[string]any {
+	list := make([]any, len(tactics))
+	for i, t := range tactics {
+		list[i] = t
+	}
+	ev["detail"].(map[string]any)["incident"].(map[string]any)["tactics"] = list
+	return ev
+}
+
 // matches is EventBridge's exact-value matching (the only operator these
 // patterns use): every pattern field must be present and equal one of the
-// listed values.
+// listed values (for an array in the event, one of its elements must).
 func matches(pattern map[string]any, event map[string]any) bool {
 	for k, pv := range pattern {
 		ev, ok := event[k]
@@ -856,7 +869,12 @@ func matches(pattern map[string]any, event map[string]any) bool {
 				return false
 			}
 		case []any:
-			if !slices.Contains(p, ev) {
+			// An array in the event matches when any element does.
+			values, isList := ev.([]any)
+			if !isList {
+				values = []any{ev}
+			}
+			if !slices.ContainsFunc(values, func(v any) bool { return slices.Contains(p, v) }) {
 				return false
 			}
 		}
