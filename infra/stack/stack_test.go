@@ -626,8 +626,13 @@ func TestAPIRoutes(t *testing.T) {
 				t.Errorf("%s: unexpected route %s", v, route)
 			}
 		}
-		if v == "full" && got["OPTIONS /incidents"] == "" && !strings.Contains(asJSON(s.tmpl), testOrigin) {
-			t.Errorf("full: CORS origin %s not configured", testOrigin)
+		// CORS preflight exists exactly when origins are configured.
+		_, preflight := got["OPTIONS /incidents"]
+		if want := v == "full"; preflight != want {
+			t.Errorf("%s: OPTIONS /incidents present = %v, want %v", v, preflight, want)
+		}
+		if v == "full" && !strings.Contains(asJSON(s.tmpl), "'"+testOrigin+"'") {
+			t.Errorf("full: CORS origin %s not in the preflight responses", testOrigin)
 		}
 	}
 	// Every path in DESIGN.md's route list is present.
