@@ -14,23 +14,23 @@ import (
 // shape ({"id", "name", "properties": {camelCase keys}}). encoding/json
 // matches keys case-insensitively, so one struct serves both.
 type defenderAlert struct {
-	AlertType           string            `json:"AlertType"`
-	SystemAlertID       string            `json:"SystemAlertId"`
-	AlertDisplayName    string            `json:"AlertDisplayName"`
-	Description         string            `json:"Description"`
-	Severity            string            `json:"Severity"`
-	Status              string            `json:"Status"`
-	Intent              string            `json:"Intent"`
-	Techniques          []string          `json:"Techniques"`
-	StartTimeUtc        string            `json:"StartTimeUtc"`
-	EndTimeUtc          string            `json:"EndTimeUtc"`
-	TimeGeneratedUtc    string            `json:"TimeGeneratedUtc"`
-	TimeGenerated       string            `json:"TimeGenerated"`
-	CompromisedEntity   string            `json:"CompromisedEntity"`
-	IsIncident          flexBool          `json:"IsIncident"`
-	RemediationSteps    json.RawMessage   `json:"RemediationSteps"`
-	ResourceIdentifiers []json.RawMessage `json:"ResourceIdentifiers"`
-	Entities            []json.RawMessage `json:"Entities"`
+	AlertType           string          `json:"AlertType"`
+	SystemAlertID       string          `json:"SystemAlertId"`
+	AlertDisplayName    string          `json:"AlertDisplayName"`
+	Description         string          `json:"Description"`
+	Severity            string          `json:"Severity"`
+	Status              string          `json:"Status"`
+	Intent              string          `json:"Intent"`
+	Techniques          []string        `json:"Techniques"`
+	StartTimeUtc        string          `json:"StartTimeUtc"`
+	EndTimeUtc          string          `json:"EndTimeUtc"`
+	TimeGeneratedUtc    string          `json:"TimeGeneratedUtc"`
+	TimeGenerated       string          `json:"TimeGenerated"`
+	CompromisedEntity   string          `json:"CompromisedEntity"`
+	IsIncident          flexBool        `json:"IsIncident"`
+	RemediationSteps    json.RawMessage `json:"RemediationSteps"`
+	ResourceIdentifiers []any           `json:"ResourceIdentifiers"`
+	Entities            []any           `json:"Entities"`
 }
 
 type defenderUnit struct {
@@ -116,8 +116,8 @@ func defenderToAlert(d *defenderAlert) (*alert.Alert, error) {
 
 	idx := defenderIndex(d)
 	var es entities
-	for _, raw := range d.ResourceIdentifiers {
-		m := idx.resolve(raw)
+	for _, v := range d.ResourceIdentifiers {
+		m := idx.deref(v)
 		switch strings.ToLower(str(m, "type")) {
 		case "azureresource":
 			id := str(m, "azureResourceId")
@@ -127,8 +127,8 @@ func defenderToAlert(d *defenderAlert) (*alert.Alert, error) {
 			a.Resources = append(a.Resources, alert.Resource{ID: id, Type: str(m, "awsResourceType"), Account: str(m, "awsAccountId"), Region: str(m, "awsRegion")})
 		}
 	}
-	for _, raw := range d.Entities {
-		idx.entity(idx.resolve(raw), &es, a)
+	for _, v := range d.Entities {
+		idx.entity(idx.deref(v), &es, a)
 	}
 	if len(a.Resources) == 0 && d.CompromisedEntity != "" {
 		a.Resources = append(a.Resources, alert.Resource{ID: d.CompromisedEntity, Type: "Host", Name: d.CompromisedEntity})
@@ -186,26 +186,12 @@ func defenderIndex(d *defenderAlert) refIndex {
 			}
 		}
 	}
-	for _, list := range [][]json.RawMessage{d.ResourceIdentifiers, d.Entities} {
-		for _, raw := range list {
-			var v any
-			if json.Unmarshal(raw, &v) == nil {
-				walk(v)
-			}
-		}
-	}
+	walk(d.ResourceIdentifiers)
+	walk(d.Entities)
 	return idx
 }
 
-// resolve decodes raw (or follows it when it is a {"$ref"}) to an object.
-func (idx refIndex) resolve(raw json.RawMessage) map[string]any {
-	var m map[string]any
-	if json.Unmarshal(raw, &m) != nil {
-		return nil
-	}
-	return idx.deref(m)
-}
-
+// deref returns v as an object, following "$ref" links.
 func (idx refIndex) deref(v any) map[string]any {
 	m, _ := v.(map[string]any)
 	for range 8 { // bounded: a reference cycle must not loop forever

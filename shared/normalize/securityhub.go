@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -116,7 +117,37 @@ type asffFinding struct {
 	Sample        flexBool `json:"Sample"`
 }
 
+// asffEvent is the "Security Hub Findings - Imported" envelope with its
+// findings decoded in the same pass (the fast path for EventBridge).
+type asffEvent struct {
+	DetailType string `json:"detail-type"`
+	Detail     *struct {
+		Findings []asffFinding `json:"findings"`
+	} `json:"detail"`
+}
+
+var (
+	keyDetail   = []byte(`"detail"`)
+	keyFindings = []byte(`"Findings"`)
+)
+
 func parseSecurityHub(c *collector, obj []byte) {
+	switch {
+	case bytes.Contains(obj, keyDetail):
+		// Most likely an EventBridge event: decode it and its findings in
+		// one pass. A one-finding event keeps the event as the raw copy.
+		// Anything unusual (several findings, a field of the wrong type)
+		// takes the general path below, which reports per finding.
+		var ev asffEvent
+		if err := json.Unmarshal(obj, &ev); err == nil && ev.Detail != nil && len(ev.Detail.Findings) == 1 &&
+			(ev.DetailType == "" || ev.DetailType == DetailTypeSecurityHub) {
+			securityHubAdd(c, &ev.Detail.Findings[0], obj)
+			return
+		}
+	case !bytes.Contains(obj, keyFindings):
+		securityHubFinding(c, obj) // a bare finding
+		return
+	}
 	var u asffUnit
 	if err := c.decode(obj, &u); err != nil {
 		c.reject(err)
@@ -151,7 +182,11 @@ func securityHubFinding(c *collector, raw []byte) {
 		c.reject(err)
 		return
 	}
-	a, identity, err := securityHubAlert(&f)
+	securityHubAdd(c, &f, raw)
+}
+
+func securityHubAdd(c *collector, f *asffFinding, raw []byte) {
+	a, identity, err := securityHubAlert(f)
 	if err != nil {
 		c.reject(err)
 		return
