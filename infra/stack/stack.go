@@ -293,6 +293,11 @@ func (b *builder) functions() error {
 		for k, v := range b.envFor(name) {
 			env[k] = jsii.String(v)
 		}
+		if name == Query {
+			// A dynamic reference: resolved by CloudFormation at deploy
+			// time, never present in the template.
+			env["MUSTER_CURSOR_KEY"] = cursorKey.SecretValue().UnsafeUnwrap()
+		}
 		props := &awslambda.FunctionProps{
 			Description:           jsii.String("Muster " + name),
 			Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
@@ -314,11 +319,6 @@ func (b *builder) functions() error {
 		}
 		if set.ReservedConcurrency > 0 {
 			props.ReservedConcurrentExecutions = jsii.Number(float64(set.ReservedConcurrency))
-		}
-		if name == Query {
-			// A dynamic reference: resolved by CloudFormation at deploy
-			// time, never present in the template.
-			env["MUSTER_CURSOR_KEY"] = cursorKey.SecretValue().UnsafeUnwrap()
 		}
 		if name == Ingest {
 			// EventBridge invokes ingest asynchronously (the findings rule);
