@@ -46,6 +46,9 @@ func parseAlertmanager(c *collector, obj []byte) {
 		return
 	}
 	for _, raw := range u.Alerts {
+		if c.full() {
+			return
+		}
 		alertmanagerAlert(c, raw)
 	}
 }

@@ -20,6 +20,9 @@ var (
 	ErrMalformed = errors.New("malformed request")
 	// ErrUnknownProvider is returned for a provider Muster does not accept.
 	ErrUnknownProvider = errors.New("unknown provider")
+	// ErrTooManyAlerts is returned by ParseLimit for a request with more
+	// alerts than its limit.
+	ErrTooManyAlerts = errors.New("too many alerts")
 )
 
 // Result is the outcome of normalising one alert of a request.
@@ -64,11 +67,19 @@ var parsers = map[string]parser{
 // with the reason; otherwise every alert of the request has a Result, in
 // order.
 func Parse(provider string, body []byte, receivedAt time.Time) ([]Result, error) {
+	return ParseLimit(provider, body, receivedAt, 0)
+}
+
+// ParseLimit is Parse that gives up with ErrTooManyAlerts as soon as the
+// request proves to hold more than limit alerts (valid or not), so an
+// over-limit request costs no more than limit+1 alerts of work. A limit of
+// 0 or less means no limit.
+func ParseLimit(provider string, body []byte, receivedAt time.Time, limit int) ([]Result, error) {
 	p, ok := parsers[provider]
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownProvider, provider)
 	}
-	c := &collector{receivedAt: receivedAt.UTC()}
+	c := &collector{receivedAt: receivedAt.UTC(), limit: limit}
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return nil, fmt.Errorf("%w: empty body", ErrMalformed)
@@ -84,7 +95,13 @@ func Parse(provider string, body []byte, receivedAt time.Time) ([]Result, error)
 		if err := json.Unmarshal(body, &items); err != nil {
 			return nil, malformed(body)
 		}
+		if limit > 0 && len(items) > limit {
+			return nil, tooMany(limit)
+		}
 		for _, it := range items {
+			if c.full() {
+				break
+			}
 			if len(it) == 0 || it[0] != '{' {
 				c.reject(alert.Invalid("item", "must be a JSON object"))
 				continue
@@ -97,10 +114,17 @@ func Parse(provider string, body []byte, receivedAt time.Time) ([]Result, error)
 		}
 		return nil, fmt.Errorf("%w: the body must be a JSON object or an array of objects", ErrMalformed)
 	}
+	if c.over {
+		return nil, tooMany(limit)
+	}
 	if len(c.out) == 0 {
 		return nil, fmt.Errorf("%w: the request holds no alerts", ErrMalformed)
 	}
 	return c.out, nil
+}
+
+func tooMany(limit int) error {
+	return fmt.Errorf("%w: more than %d alerts in one request", ErrTooManyAlerts, limit)
 }
 
 // malformed describes a JSON syntax error by offset, never quoting input.
@@ -119,11 +143,28 @@ type collector struct {
 	receivedAt time.Time
 	out        []Result
 	syntax     bool // a decode met invalid JSON: the request is malformed
+	limit      int  // most results wanted; 0 = no limit
+	over       bool // the request holds more than limit alerts
+}
+
+// full reports whether the limit has been exceeded: parsers stop early.
+func (c *collector) full() bool { return c.over }
+
+// room checks the limit before a result is recorded.
+func (c *collector) room() bool {
+	if c.limit > 0 && len(c.out) >= c.limit {
+		c.over = true
+		return false
+	}
+	return true
 }
 
 // add finishes and validates a and records the outcome. identity is the
 // identity provider ("" for a.Provider); raw is the item's own JSON.
 func (c *collector) add(a *alert.Alert, identity string, raw []byte) {
+	if !c.room() {
+		return
+	}
 	a.SetRaw(raw)
 	a.Finish(identity, c.receivedAt)
 	if a.Provider != alert.ProviderGeneric {
@@ -138,6 +179,9 @@ func (c *collector) add(a *alert.Alert, identity string, raw []byte) {
 
 // reject records an invalid alert.
 func (c *collector) reject(err error) {
+	if !c.room() {
+		return
+	}
 	if !errors.Is(err, alert.ErrInvalid) {
 		err = alert.Invalid("item", "%s", err.Error())
 	}

@@ -525,3 +525,24 @@ func TestFieldLimits(t *testing.T) {
 	rejected(t, "generic", `{"id":"g","type":"T","severity":"low","firstSeen":"2026-11-20T08:00:00Z","resources":[{"id":"r"}],"description":`+fmt.Sprintf("%q", strings.Repeat("x", alert.MaxDescriptionLen+1))+`}`, "description")
 	rejected(t, "guardduty", gd(strings.Repeat("T", alert.MaxTypeLen+1), "5", "false", "{}", "1"), "type")
 }
+
+func TestParseLimit(t *testing.T) {
+	item := `{"status":"firing","labels":{"alertname":"A","instance":"h"},"startsAt":"2026-11-20T08:00:00Z","fingerprint":"%d"}`
+	var alerts []string
+	for i := range 6 {
+		alerts = append(alerts, fmt.Sprintf(item, i))
+	}
+	group := `{"version":"4","alerts":[` + strings.Join(alerts, ",") + `]}`
+	if _, err := normalize.ParseLimit("alertmanager", []byte(group), receivedAt, 5); !errors.Is(err, normalize.ErrTooManyAlerts) {
+		t.Fatalf("6 alerts, limit 5: %v", err)
+	}
+	if rs, err := normalize.ParseLimit("alertmanager", []byte(group), receivedAt, 6); err != nil || len(rs) != 6 {
+		t.Fatalf("6 alerts, limit 6: %d %v", len(rs), err)
+	}
+	if _, err := normalize.ParseLimit("generic", []byte(`[{},{},{}]`), receivedAt, 2); !errors.Is(err, normalize.ErrTooManyAlerts) {
+		t.Fatalf("3 items, limit 2: %v", err)
+	}
+	if _, err := normalize.ParseLimit("alertmanager", []byte("["+group+","+group+"]"), receivedAt, 10); !errors.Is(err, normalize.ErrTooManyAlerts) {
+		t.Fatalf("2 groups of 6, limit 10: %v", err)
+	}
+}

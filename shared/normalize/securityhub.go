@@ -172,6 +172,9 @@ func parseSecurityHub(c *collector, obj []byte) {
 		return
 	}
 	for _, f := range findings {
+		if c.full() {
+			return
+		}
 		securityHubFinding(c, f)
 	}
 }

@@ -69,7 +69,7 @@ func (s Summary) Valid() bool { return s.Rejected < len(s.Results) }
 
 // ErrTooManyAlerts is returned for a request with more than MaxAlerts
 // alerts; nothing of it is stored.
-var ErrTooManyAlerts = fmt.Errorf("more than %d alerts in one request", MaxAlerts)
+var ErrTooManyAlerts = normalize.ErrTooManyAlerts
 
 // Service normalises, suppresses and stores alerts. The zero value is not
 // usable: Alerts is required; Rules, Now and Log have safe defaults.
@@ -97,12 +97,9 @@ func (s *Service) Ingest(ctx context.Context, provider string, body []byte) (Sum
 		now = s.Now
 	}
 	at := now().UTC()
-	results, err := normalize.Parse(provider, body, at)
+	results, err := normalize.ParseLimit(provider, body, at, MaxAlerts)
 	if err != nil {
 		return Summary{}, err
-	}
-	if len(results) > MaxAlerts {
-		return Summary{}, fmt.Errorf("%w: the request holds %d", ErrTooManyAlerts, len(results))
 	}
 	sum := Summary{Results: make([]ItemResult, 0, len(results))}
 	var rules []suppress.Rule
