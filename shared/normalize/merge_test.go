@@ -1,0 +1,93 @@
+package normalize_test
+
+import (
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/killchain"
+	"github.com/muster-sec/muster/shared/normalize"
+)
+
+// delivery draws one delivery of the same alert (same identity) with
+// arbitrary counts, times, stages, entities, resources and status.
+func delivery(t *rapid.T, label string) alert.Alert {
+	base := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	first := base.Add(time.Duration(rapid.IntRange(0, 60).Draw(t, label+"first")) * time.Minute)
+	a := alert.Alert{
+		Provider: alert.ProviderGuardDuty, SourceID: "arn:f", Type: "T",
+		Severity:  alert.Severity(rapid.IntRange(1, 5).Draw(t, label+"sev")),
+		Status:    rapid.SampledFrom([]alert.Status{alert.StatusActive, alert.StatusResolved, alert.StatusDismissed}).Draw(t, label+"status"),
+		FirstSeen: first,
+		LastSeen:  first.Add(time.Duration(rapid.IntRange(0, 120).Draw(t, label+"span")) * time.Minute),
+		Count:     rapid.IntRange(1, 50).Draw(t, label+"count"),
+	}
+	for _, s := range rapid.SliceOfNDistinct(rapid.SampledFrom(killchain.All()), 0, 4, rapid.ID[killchain.Stage]).Draw(t, label+"stages") {
+		a.Tactics = append(a.Tactics, s)
+	}
+	for _, v := range rapid.SliceOfNDistinct(rapid.SampledFrom([]string{"203.0.113.1", "198.51.100.2", "10.0.0.3"}), 0, 3, rapid.ID[string]).Draw(t, label+"ips") {
+		a.Entities = append(a.Entities, alert.Entity{Type: alert.EntityIP, Value: v})
+	}
+	for _, v := range rapid.SliceOfNDistinct(rapid.SampledFrom([]string{"i-0a1b2c3d4e5f60718", "arn:aws:s3:::b"}), 1, 2, rapid.ID[string]).Draw(t, label+"res") {
+		a.Resources = append(a.Resources, alert.Resource{ID: v})
+	}
+	a.Finish("", base)
+	return a
+}
+
+func keySet(a alert.Alert) string {
+	var ks []string
+	for _, k := range a.Keys() {
+		ks = append(ks, string(k))
+	}
+	sort.Strings(ks)
+	return fmt.Sprint(ks)
+}
+
+// Merging is order-independent for everything correlation reads, and
+// idempotent: merging a delivery already folded in changes nothing.
+func TestMergeProperties(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		a, b := delivery(t, "a"), delivery(t, "b")
+		ab, _ := normalize.Merge(a, b)
+		ba, _ := normalize.Merge(b, a)
+		if !ab.FirstSeen.Equal(ba.FirstSeen) || !ab.LastSeen.Equal(ba.LastSeen) || ab.Count != ba.Count {
+			t.Fatalf("times/count depend on order: %v %v %d vs %v %v %d", ab.FirstSeen, ab.LastSeen, ab.Count, ba.FirstSeen, ba.LastSeen, ba.Count)
+		}
+		if ab.Stages() != ba.Stages() || keySet(ab) != keySet(ba) {
+			t.Fatalf("stages or keys depend on order")
+		}
+		if !a.LastSeen.Equal(b.LastSeen) && (ab.Status != ba.Status || ab.Severity != ba.Severity) {
+			t.Fatalf("status/severity depend on order: %v/%v vs %v/%v", ab.Status, ab.Severity, ba.Status, ba.Severity)
+		}
+		if ab.Count != max(a.Count, b.Count) {
+			t.Fatalf("count %d, want %d", ab.Count, max(a.Count, b.Count))
+		}
+		if again, changed := normalize.Merge(ab, b); changed {
+			t.Fatalf("re-merging changed the alert: %+v -> %+v", ab, again)
+		}
+		if _, changed := normalize.Merge(a, a); changed {
+			t.Fatal("merging an alert with itself changed it")
+		}
+	})
+}
+
+func TestMergeSuppression(t *testing.T) {
+	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	stored := alert.Alert{ID: "x", Status: alert.StatusActive, FirstSeen: at, LastSeen: at, Count: 1, Severity: alert.Low}
+	in := stored
+	in.LastSeen, in.Status, in.SuppressedBy = at.Add(time.Minute), alert.StatusDismissed, "rule-1"
+	m, changed := normalize.Merge(stored, in)
+	if !changed || m.SuppressedBy != "rule-1" || m.Status != alert.StatusDismissed {
+		t.Fatalf("%+v", m)
+	}
+	in2 := stored
+	in2.LastSeen, in2.Status = at.Add(time.Hour), alert.StatusResolved
+	if m2, _ := normalize.Merge(m, in2); m2.Status != alert.StatusDismissed || m2.SuppressedBy != "rule-1" {
+		t.Fatalf("suppression lost: %+v", m2)
+	}
+}
