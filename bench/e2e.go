@@ -50,7 +50,7 @@ type E2EResult struct {
 type E2EOptions struct {
 	Endpoint string
 	Paced    int // attacks measured one at a time (default 20)
-	Attacks  int // attacks under load (default 200)
+	Attacks  int // attacks under load (default 100)
 	Workers  int // concurrent clients (default 4)
 	Timeout  time.Duration
 }
@@ -62,7 +62,7 @@ func MeasureE2E(ctx context.Context, o E2EOptions) (E2EResult, error) {
 		o.Paced = 20
 	}
 	if o.Attacks <= 0 {
-		o.Attacks = 200
+		o.Attacks = 100
 	}
 	if o.Workers <= 0 {
 		o.Workers = 4

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -30,6 +31,7 @@ type Op struct {
 	// figures; see the report's notes).
 	RCU, WCU float64
 	Failed   bool
+	Seconds  float64
 }
 
 // Meter records the AWS calls of every client built from a configuration
@@ -49,12 +51,15 @@ func (m *Meter) Config(base aws.Config, component string) aws.Config {
 			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("BenchMeter",
 				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 					askCapacity(in.Parameters)
+					t := time.Now()
 					out, md, err := next.HandleInitialize(ctx, in)
+					el := time.Since(t)
 					op := describeOp(in.Parameters, out.Result)
 					op.Component = component
 					op.Service = awsmiddleware.GetServiceID(ctx)
 					op.Operation = awsmiddleware.GetOperationName(ctx)
 					op.Failed = err != nil
+					op.Seconds = el.Seconds()
 					m.mu.Lock()
 					m.ops = append(m.ops, op)
 					m.mu.Unlock()
@@ -238,11 +243,12 @@ func describeOp(params, result any) Op {
 
 // OpCount is a number of calls of one operation.
 type OpCount struct {
-	Component string `json:"component"`
-	Service   string `json:"service"`
-	Operation string `json:"operation"`
-	Calls     int    `json:"calls"`
-	Items     int    `json:"items"`
+	Component string  `json:"component"`
+	Service   string  `json:"service"`
+	Operation string  `json:"operation"`
+	Calls     int     `json:"calls"`
+	Items     int     `json:"items"`
+	Seconds   float64 `json:"seconds"`
 }
 
 // countOps tallies calls by component, service and operation.
@@ -256,6 +262,7 @@ func countOps(ops []Op) []OpCount {
 			idx[k] = c
 		}
 		c.Calls++
+		c.Seconds += o.Seconds
 		c.Items += o.Read + o.Written + o.Entries
 	}
 	out := make([]OpCount, 0, len(idx))

@@ -90,25 +90,21 @@ func Run(ctx context.Context, o Options) *Report {
 		return nil
 	})
 
-	needMoto := !o.Skip["cost"] || !o.Skip["e2e"] || !o.Skip["coldstart"]
-	var moto *mototest.Server
-	if needMoto {
-		var err error
-		if moto, err = mototest.Start(); err != nil {
-			r.Errors["moto"] = err.Error()
-		} else {
-			defer moto.Stop()
+	// Each AWS section gets its own moto_server: moto copies every table on
+	// each TransactWriteItems (for rollback), so a server that holds earlier
+	// sections' tables slows every later transaction down.
+	withMoto := func(f func(endpoint string) error) func() error {
+		return func() error {
+			srv, err := mototest.Start()
+			if err != nil {
+				return fmt.Errorf("start moto: %w", err)
+			}
+			defer srv.Stop()
+			return f(srv.Endpoint)
 		}
-	}
-	endpoint := ""
-	if moto != nil {
-		endpoint = moto.Endpoint
 	}
 
-	section("cost", func() error {
-		if moto == nil {
-			return fmt.Errorf("moto not running")
-		}
+	section("cost", withMoto(func(endpoint string) error {
 		one := scenario.Generate(scenario.Config{Seed: o.Seed, Campaigns: 1, MinAlerts: 20, MaxAlerts: 20,
 			MultiResource: -1, Repeats: -1, NoiseAlerts: -1, Scanners: -1})
 		var errs []string
@@ -117,13 +113,13 @@ func Run(ctx context.Context, o Options) *Report {
 			errs = append(errs, err.Error())
 		}
 		r.Cost = append(r.Cost, c)
-		set := sc
-		name := fmt.Sprintf("quality scenario (%d alerts)", len(sc.Alerts))
-		if !o.Short && o.CostScale > 0 && o.CostScale != 1 {
-			set = scenario.Generate(scenario.Scale(o.Seed, o.CostScale))
-			name = fmt.Sprintf("scenario ×%.2g (%d alerts)", o.CostScale, len(set.Alerts))
+		mixed := CostScenario(o.Seed, o.CostScale)
+		if o.Short {
+			mixed = scenario.Generate(scenario.Config{Seed: o.Seed, Campaigns: 1, Repeats: -1, MinAlerts: 8, MaxAlerts: 8,
+				NoiseAlerts: 10, NoiseResources: 5, Scanners: -1, MultiResource: -1})
 		}
-		c, err = RunCost(ctx, name, set.Alerts, CostOptions{Endpoint: endpoint})
+		name := fmt.Sprintf("mixed scenario (%d campaigns, %d alerts)", len(mixed.Campaigns), len(mixed.Alerts))
+		c, err = RunCost(ctx, name, mixed.Alerts, CostOptions{Endpoint: endpoint})
 		if err != nil {
 			errs = append(errs, err.Error())
 		}
@@ -132,7 +128,7 @@ func Run(ctx context.Context, o Options) *Report {
 			return fmt.Errorf("%s", strings.Join(errs, "; "))
 		}
 		return nil
-	})
+	}))
 
 	section("normalize", func() error {
 		r.Normalize = MeasureNormalize(filepath.Join(o.Root, "events", "samples"), sc)
@@ -159,10 +155,7 @@ func Run(ctx context.Context, o Options) *Report {
 		return nil
 	})
 
-	section("e2e", func() error {
-		if moto == nil {
-			return fmt.Errorf("moto not running")
-		}
+	section("e2e", withMoto(func(endpoint string) error {
 		eo := E2EOptions{Endpoint: endpoint}
 		if o.Short {
 			eo.Paced, eo.Attacks, eo.Workers, eo.Timeout = 3, 10, 2, time.Minute
@@ -170,9 +163,9 @@ func Run(ctx context.Context, o Options) *Report {
 		e, err := MeasureE2E(ctx, eo)
 		r.E2E = &e
 		return err
-	})
+	}))
 
-	section("coldstart", func() error {
+	section("coldstart", withMoto(func(endpoint string) error {
 		runs := o.ColdRuns
 		if o.Short {
 			runs = 1
@@ -188,7 +181,7 @@ func Run(ctx context.Context, o Options) *Report {
 			return fmt.Errorf("%s", strings.Join(errs, "; "))
 		}
 		return nil
-	})
+	}))
 
 	section("gobench", func() error {
 		pkgs, err := BenchPackages(o.Root)
@@ -211,4 +204,17 @@ func Run(ctx context.Context, o Options) *Report {
 		r.Errors = nil
 	}
 	return r
+}
+
+// CostScenario is the mixed scenario pushed through moto for cost: the
+// default scenario's shape at a size moto can take in a minute or two
+// (4 campaigns, one repeat, 60 noise alerts, one scanner over 10
+// resources), times scale.
+func CostScenario(seed uint64, scale float64) *scenario.Scenario {
+	if scale <= 0 {
+		scale = 1
+	}
+	n := func(v int) int { return max(1, int(float64(v)*scale+0.5)) }
+	return scenario.Generate(scenario.Config{Seed: seed, Campaigns: n(4), Repeats: n(1), NoiseAlerts: n(60),
+		NoiseResources: n(30), Scanners: n(1), ScanTargets: 10})
 }

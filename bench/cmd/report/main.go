@@ -33,7 +33,7 @@ func main() {
 		state     = flag.String("engine-state", "10000,1000000", "engine state sizes (alerts)")
 		measured  = flag.Int("engine-measured", 20000, "alerts timed per engine state size")
 		coldRuns  = flag.Int("cold-runs", 10, "starts per function for the cold-start median")
-		costScale = flag.Float64("cost-scale", 1, "scale of the scenario pushed through moto for cost (1 = the quality scenario)")
+		costScale = flag.Float64("cost-scale", 1, "scale of the mixed scenario pushed through moto for cost (1 ≈ 140 alerts; moto slows down as the table grows)")
 		benchTime = flag.String("benchtime", "300ms", "go test -benchtime for the Go benchmarks")
 		normTime  = flag.String("norm-benchtime", "500ms", "benchmark time of each in-process normalisation measurement")
 	)
