@@ -239,7 +239,8 @@ func genQuery(t *rapid.T, incidents bool) query {
 }
 
 // fetchAll pages through a list with q and returns the ids, checking
-// newest-first order of each page's activity times.
+// newest-first order across pages (lastSeen / lastActivity; firstSeen for
+// one incident's alerts, which come from the incident index).
 func (e *env) fetchAll(t *rapid.T, path string, q query, limit int) []string {
 	mv := map[string][]string{"limit": {fmt.Sprint(limit)}}
 	for k, v := range q {
@@ -261,6 +262,10 @@ func (e *env) fetchAll(t *rapid.T, path string, q query, limit int) []string {
 		for _, it := range b.Items {
 			ids = append(ids, it["id"].(string))
 			ts, _ := it["lastSeen"].(string)
+			if len(q["incident"]) == 1 {
+				// One incident's alerts come from the incident index, by firstSeen.
+				ts, _ = it["firstSeen"].(string)
+			}
 			if ts == "" {
 				ts, _ = it["lastActivity"].(string)
 			}
