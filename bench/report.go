@@ -334,6 +334,13 @@ func (r *Report) Markdown() string {
 		p("| %s | %s | %s | %.0f | %.1f | %s | %s | %.1f MB | %.0f | %.1f s |\n", thousands(float64(e.State)), thousands(float64(e.Measured)), thousands(e.AlertsPerSec),
 			e.NsPerAlert, e.AllocsPerAlert, thousands(float64(e.Groups)), thousands(float64(e.KeyDays)), float64(e.StateBytes)/1e6, e.BytesPerGroup, e.LoadSeconds)
 	}
+	for i := len(r.Engine) - 1; i >= 0; i-- {
+		if e := r.Engine[i]; e.MaxKeyDayEntries > 0 {
+			p("\nLargest key-day record with %s alerts of state: %d entries, %s bytes of JSON (%.0f bytes per entry; key %s). A DynamoDB item holds at most 400 KB, so one key on one day can index about %s alerts before the record is too large.\n",
+				thousands(float64(e.State)), e.MaxKeyDayEntries, thousands(float64(e.MaxKeyDayBytes)), e.BytesPerEntry, e.MaxKeyDayKey, thousands(400*1024/e.BytesPerEntry))
+			break
+		}
+	}
 	p("\nState: the first N alerts of a scaled default scenario (same density, longer span) applied and committed to the engine's in-memory store (correlate.Memory); measured: the next alerts in delivery order, in stream batches of 100 (Apply + CommitAll).\n")
 
 	if e := r.E2E; e != nil {

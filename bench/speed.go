@@ -137,6 +137,13 @@ type EngineResult struct {
 	GenerateSeconds  float64 `json:"generateSeconds"`
 	ScenarioAlerts   int     `json:"scenarioAlerts"`
 	IncidentsCreated int     `json:"incidents"`
+	// MaxKeyDayEntries is the most alerts indexed under one key on one day
+	// in the state, and MaxKeyDayBytes that record's JSON size (a DynamoDB
+	// item holds at most 400 KB); BytesPerEntry is the mean entry size.
+	MaxKeyDayEntries int     `json:"maxKeyDayEntries"`
+	MaxKeyDayBytes   int     `json:"maxKeyDayBytes"`
+	MaxKeyDayKey     string  `json:"maxKeyDayKey"`
+	BytesPerEntry    float64 `json:"bytesPerEntry"`
 }
 
 // MeasureEngine loads state alerts of a scaled default scenario into the
@@ -174,7 +181,20 @@ func MeasureEngine(seed uint64, state, measured int) (EngineResult, error) {
 		r.StateBytes = ms.HeapAlloc - before
 	}
 	groups := mem.Groups()
-	r.Groups, r.KeyDays = len(groups), len(mem.KeyDays())
+	kds := mem.KeyDays()
+	r.Groups, r.KeyDays = len(groups), len(kds)
+	var biggest *correlate.KeyDay
+	for _, kd := range kds {
+		if biggest == nil || len(kd.Entries) > len(biggest.Entries) {
+			biggest = kd
+		}
+	}
+	if biggest != nil && len(biggest.Entries) > 0 {
+		b, _ := json.Marshal(biggest.Entries)
+		r.MaxKeyDayEntries, r.MaxKeyDayBytes, r.MaxKeyDayKey = len(biggest.Entries), len(b), string(biggest.Key)
+		r.BytesPerEntry = float64(len(b)) / float64(len(biggest.Entries))
+	}
+	kds = nil
 	if r.Groups > 0 {
 		r.BytesPerGroup = float64(r.StateBytes) / float64(r.Groups)
 	}
