@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -15,10 +14,6 @@ import (
 	"github.com/muster-sec/muster/shared/normalize"
 	"github.com/muster-sec/muster/shared/resources"
 )
-
-// AlertRetention is how long an alert item lives after its last sighting
-// (the item's TTL).
-const AlertRetention = 90 * 24 * time.Hour
 
 // maxPutAttempts bounds PutAlert's optimistic-locking retries.
 const maxPutAttempts = 10
@@ -35,7 +30,7 @@ func (s *Store) PutAlert(ctx context.Context, a *alert.Alert) (normalize.PutResu
 	var existing map[string]types.AttributeValue
 	for range maxPutAttempts {
 		if existing == nil {
-			item, err := EncodeAlert(a, 1, AlertRetention)
+			item, err := EncodeAlert(a, 1, s.retention)
 			if err != nil {
 				return normalize.PutResult{}, err
 			}
@@ -64,7 +59,7 @@ func (s *Store) PutAlert(ctx context.Context, a *alert.Alert) (normalize.PutResu
 		if !changed {
 			return normalize.PutResult{Outcome: normalize.Duplicate, Alert: stored}, nil
 		}
-		item, err := EncodeAlert(&merged, v+1, AlertRetention)
+		item, err := EncodeAlert(&merged, v+1, s.retention)
 		if err != nil {
 			return normalize.PutResult{}, err
 		}

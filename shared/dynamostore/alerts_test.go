@@ -134,7 +134,7 @@ func TestPutAlertPreservesOtherWriters(t *testing.T) {
 	// The correlator assigns the alert to an incident (doc + attributes).
 	stored, _ := s.GetAlert(ctx, a.ID)
 	stored.IncidentID = "inc-42"
-	item, err := dynamostore.EncodeAlert(&stored, 2, dynamostore.AlertRetention)
+	item, err := dynamostore.EncodeAlert(&stored, 2, dynamostore.DefaultAlertRetention)
 	if err != nil {
 		t.Fatal(err)
 	}

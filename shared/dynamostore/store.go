@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,15 +27,39 @@ import (
 
 // Store is the DynamoDB implementation of Muster's storage.
 type Store struct {
-	db    *dynamodb.Client
-	table string
-	now   func() time.Time
+	db        *dynamodb.Client
+	table     string
+	now       func() time.Time
+	retention time.Duration
 }
 
 // Options tune a Store. The zero value is usable.
 type Options struct {
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// AlertRetention is how long an alert item lives after its last
+	// sighting (its TTL); DefaultAlertRetention when zero.
+	AlertRetention time.Duration
+}
+
+// DefaultAlertRetention is the alert TTL when none is configured.
+const DefaultAlertRetention = 90 * 24 * time.Hour
+
+// EnvAlertRetentionDays names the variable OptionsFromEnv reads.
+const EnvAlertRetentionDays = "MUSTER_ALERT_RETENTION_DAYS"
+
+// OptionsFromEnv reads MUSTER_ALERT_RETENTION_DAYS (whole days, 1 to
+// 3650; default 90).
+func OptionsFromEnv(getenv func(string) string) (Options, error) {
+	var o Options
+	if v := getenv(EnvAlertRetentionDays); v != "" {
+		days, err := strconv.Atoi(v)
+		if err != nil || days < 1 || days > 3650 {
+			return o, fmt.Errorf("%s=%q: want whole days between 1 and 3650", EnvAlertRetentionDays, v)
+		}
+		o.AlertRetention = time.Duration(days) * 24 * time.Hour
+	}
+	return o, nil
 }
 
 // New returns a Store on table.
@@ -42,7 +67,10 @@ func New(db *dynamodb.Client, table string, opts Options) *Store {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Store{db: db, table: table, now: opts.Now}
+	if opts.AlertRetention <= 0 {
+		opts.AlertRetention = DefaultAlertRetention
+	}
+	return &Store{db: db, table: table, now: opts.Now, retention: opts.AlertRetention}
 }
 
 // Table returns the table name.

@@ -3,9 +3,16 @@ package dynamostore_test
 import (
 	"context"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/muster-sec/muster/shared/alert"
 
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/mototest"
@@ -44,5 +51,53 @@ func TestCreateTableHasStreamAndIndexes(t *testing.T) {
 	// Creating it again is not an error.
 	if _, err := dynamostore.CreateTable(context.Background(), s.Client(), s.Table()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestOptionsFromEnv(t *testing.T) {
+	tests := []struct {
+		val     string
+		want    time.Duration
+		wantErr bool
+	}{
+		{"", 0, false},
+		{"30", 30 * 24 * time.Hour, false},
+		{"0", 0, true},
+		{"ninety", 0, true},
+		{"99999", 0, true},
+	}
+	for _, tt := range tests {
+		o, err := dynamostore.OptionsFromEnv(func(k string) string {
+			if k == dynamostore.EnvAlertRetentionDays {
+				return tt.val
+			}
+			return ""
+		})
+		if (err != nil) != tt.wantErr || o.AlertRetention != tt.want {
+			t.Errorf("%q: %v, %v", tt.val, o.AlertRetention, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), dynamostore.EnvAlertRetentionDays) {
+			t.Errorf("error does not name the variable: %v", err)
+		}
+	}
+}
+
+// TestAlertTTLFollowsRetention stores an alert and checks its expiresAt is
+// lastSeen plus the configured retention.
+func TestAlertTTLFollowsRetention(t *testing.T) {
+	s, _ := newStore(t, dynamostore.Options{AlertRetention: 10 * 24 * time.Hour})
+	a := &alert.Alert{Provider: "generic", SourceID: "ttl-1", Type: "T", Severity: alert.Low,
+		Resources: []alert.Resource{{ID: "r-1"}}, FirstSeen: time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)}
+	a.Finish("", a.FirstSeen)
+	if _, err := s.PutAlert(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Client().GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(s.Table()), Key: dynamostore.AlertKey(a.ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strconv.FormatInt(a.LastSeen.Add(10*24*time.Hour).Unix(), 10)
+	if got := out.Item["expiresAt"].(*types.AttributeValueMemberN).Value; got != want {
+		t.Fatalf("expiresAt = %s, want %s", got, want)
 	}
 }

@@ -84,6 +84,7 @@ func New(o Options) (*Handler, error) {
 
 // FromEnv wires the handler's adapters from the environment: the DynamoDB
 // table MUSTER_TABLE (default "muster") for alerts and suppression rules,
+// the alert retention MUSTER_ALERT_RETENTION_DAYS (default 90),
 // and the authenticator (auth.FromEnv; MUSTER_AUTH_PARAM is read from SSM
 // Parameter Store with decryption).
 func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*Handler, error) {
@@ -91,7 +92,11 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 	if table == "" {
 		table = DefaultTable
 	}
-	store := dynamostore.New(dynamodb.NewFromConfig(cfg), table, dynamostore.Options{})
+	storeOpts, err := dynamostore.OptionsFromEnv(getenv)
+	if err != nil {
+		return nil, fmt.Errorf("configure store: %w", err)
+	}
+	store := dynamostore.New(dynamodb.NewFromConfig(cfg), table, storeOpts)
 	authn, err := auth.FromEnv(ctx, getenv, ssmParameter(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("configure authentication: %w", err)
