@@ -301,12 +301,9 @@ func (s *Store) DismissAlerts(ctx context.Context, ids []string, ruleID string) 
 			continue
 		}
 		a.Status, a.SuppressedBy = alert.StatusDismissed, ruleID
-		item, err := EncodeAlert(&a, v+1, 0)
+		item, err := EncodeAlert(&a, v+1, s.retention)
 		if err != nil {
 			return changed, err
-		}
-		if ttl, ok := out.Item[resources.AttrTTL]; ok {
-			item[resources.AttrTTL] = ttl
 		}
 		for k, val := range out.Item {
 			if _, ok := item[k]; !ok && k != "suppressedBy" {

@@ -17,7 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,23 +81,27 @@ type Options struct {
 	Now       func() time.Time // time.Now when nil
 	APIURL    string           // public base URL for links; http://127.0.0.1:8080 when empty
 	Logger    *slog.Logger     // slog.Default() when nil
+	// CORSOrigins are the browser origins allowed to read responses; none
+	// by default (the console is served same-origin).
+	CORSOrigins []string
 }
 
 // Handler serves the REST API.
 type Handler struct {
-	store     Store
-	auth      *auth.Authenticator
-	playbooks *playbook.Registry
-	cursorKey []byte
-	now       func() time.Time
-	apiURL    string
-	log       *slog.Logger
+	store       Store
+	auth        *auth.Authenticator
+	playbooks   *playbook.Registry
+	cursorKey   []byte
+	now         func() time.Time
+	apiURL      string
+	log         *slog.Logger
+	corsOrigins []string
 }
 
 // New returns a Handler from o.
 func New(o Options) *Handler {
 	h := &Handler{store: o.Store, auth: o.Auth, playbooks: o.Playbooks, cursorKey: o.CursorKey,
-		now: o.Now, apiURL: strings.TrimRight(o.APIURL, "/"), log: o.Logger}
+		now: o.Now, apiURL: strings.TrimRight(o.APIURL, "/"), log: o.Logger, corsOrigins: o.CORSOrigins}
 	if h.playbooks == nil {
 		h.playbooks = playbook.Default()
 	}
@@ -129,7 +133,11 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 	if table == "" {
 		table = resources.DefaultTableName
 	}
-	store := dynamostore.New(dynamodb.NewFromConfig(cfg), table, dynamostore.Options{})
+	storeOpts, err := dynamostore.OptionsFromEnv(getenv)
+	if err != nil {
+		return nil, fmt.Errorf("configure store: %w", err)
+	}
+	store := dynamostore.New(dynamodb.NewFromConfig(cfg), table, storeOpts)
 	params := ssm.NewFromConfig(cfg)
 	fetch := func(ctx context.Context, name string) (string, error) {
 		out, err := params.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
@@ -146,12 +154,42 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 	if err != nil {
 		return nil, fmt.Errorf("configure playbooks: %w", err)
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	logger := slog.Default()
 	if getenv(EnvCursorKey) == "" {
 		logger.Warn("no cursor key configured; list cursors are valid only within this process", "component", "query", "env", EnvCursorKey)
 	}
 	return New(Options{Store: store, Auth: authn, Playbooks: pb, CursorKey: []byte(getenv(EnvCursorKey)),
-		APIURL: getenv(EnvAPIURL), Logger: logger}), nil
+		APIURL: getenv(EnvAPIURL), Logger: logger, CORSOrigins: splitList(getenv(EnvCORSOrigins))}), nil
+}
+
+// EnvCORSOrigins lists the origins (comma-separated) allowed to call the API
+// from a browser on another origin; unset means no CORS headers at all.
+const EnvCORSOrigins = "MUSTER_CORS_ORIGINS"
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// withCORS adds the CORS response headers when the request's Origin is one
+// of the configured origins (API Gateway answers the preflight requests).
+func (h *Handler) withCORS(req events.APIGatewayProxyRequest, resp events.APIGatewayProxyResponse) events.APIGatewayProxyResponse {
+	origin := apigw.Header(req, "Origin")
+	if origin == "" || !slices.Contains(h.corsOrigins, origin) {
+		return resp
+	}
+	if resp.Headers == nil {
+		resp.Headers = map[string]string{}
+	}
+	resp.Headers["Access-Control-Allow-Origin"] = origin
+	resp.Headers["Access-Control-Expose-Headers"] = "ETag, Location"
+	resp.Headers["Vary"] = "Origin"
+	return resp
 }
 
 // request is one routed request.
@@ -163,6 +201,11 @@ type request struct {
 
 // ServeAPI handles one API Gateway REST proxy request.
 func (h *Handler) ServeAPI(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	resp, err := h.serve(ctx, req)
+	return h.withCORS(req, resp), err
+}
+
+func (h *Handler) serve(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	path := req.Path
 	if len(path) > 1 {
 		path = strings.TrimRight(path, "/")
