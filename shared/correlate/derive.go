@@ -173,7 +173,11 @@ func derive(g *Group, now time.Time) {
 	inc.AlertCount = len(g.Members)
 	inc.MultiResource = len(inc.Resources) > 1
 	inc.Title = incident.Title(inc.Resources)
-	inc.Description = Describe(inc)
+	// Groups below the threshold are invisible: their description is
+	// written when they become incidents.
+	if g.IsIncident {
+		inc.Description = Describe(inc)
+	}
 	if inc.Status == "" {
 		inc.Status = incident.StatusActive
 	}

@@ -137,12 +137,14 @@ type Assignment struct {
 }
 
 type kdWork struct {
+	node    int     // union-find node of the record
 	kd      *KeyDay // nil: absent and not created
 	version int64   // stored version
 	dirty   bool
 }
 
 type gWork struct {
+	node    int // union-find node of the record
 	g       *Group
 	version int64
 	dirty   bool
@@ -160,8 +162,12 @@ type batch struct {
 	kds   map[KeyDayID]*kdWork
 	gs    map[string]*gWork
 	ch    *Changes
-	touch map[string]map[string]bool // alert id → record refs ("k|key|day", "g|id")
-	order []string                   // alert ids in processing order
+	touch map[string][]int // alert id → the records (nodes) it touched
+	cur   []int            // records touched by the alert being applied
+	nodes int              // records seen
+	order []string         // alert ids in processing order
+	// dayNames caches UTC day names by day number.
+	dayNames map[int64]string
 }
 
 // Apply correlates a batch of alerts against st and returns the changes to
@@ -171,7 +177,7 @@ type batch struct {
 // twice yields no changes the second time.
 func (e *Engine) Apply(st State, alerts []alert.Alert, now time.Time) (*Changes, error) {
 	b := &batch{e: e, st: st, now: now.UTC(), kds: map[KeyDayID]*kdWork{}, gs: map[string]*gWork{},
-		ch: &Changes{}, touch: map[string]map[string]bool{}}
+		ch: &Changes{}, touch: map[string][]int{}, dayNames: map[int64]string{}}
 	sorted := make([]*alert.Alert, 0, len(alerts))
 	seen := map[string]int{}
 	for i := range alerts {
@@ -196,32 +202,61 @@ func (e *Engine) Apply(st State, alerts []alert.Alert, now time.Time) (*Changes,
 	})
 	for _, a := range sorted {
 		b.order = append(b.order, a.ID)
+		b.cur = b.cur[:0]
 		if err := b.apply(a); err != nil {
 			return nil, fmt.Errorf("correlate alert %s: %w", a.ID, err)
+		}
+		if len(b.cur) > 0 {
+			b.touch[a.ID] = append(b.touch[a.ID], b.cur...)
 		}
 	}
 	b.finish()
 	return b.ch, nil
 }
 
-func (b *batch) touched(alertID, ref string) {
-	m := b.touch[alertID]
-	if m == nil {
-		m = map[string]bool{}
-		b.touch[alertID] = m
+// day and windowDays are Day and Engine.WindowDays, cached per batch.
+func (b *batch) day(t time.Time) string {
+	n := t.Unix() / 86400
+	if t.Unix() < 0 && t.Unix()%86400 != 0 {
+		n--
 	}
-	m[ref] = true
+	if d, ok := b.dayNames[n]; ok {
+		return d
+	}
+	d := Day(t)
+	b.dayNames[n] = d
+	return d
 }
 
-func kdRef(id KeyDayID) string { return "k|" + string(id.Key) + "|" + id.Day }
-func gRef(id string) string    { return "g|" + id }
+func (b *batch) windowDays(t time.Time) []string {
+	from, to := t.Add(-b.e.cfg.Window), t.Add(b.e.cfg.Window)
+	out := make([]string, 0, b.e.days)
+	last := ""
+	for d := from; ; d = d.Add(24 * time.Hour) {
+		if d.After(to) {
+			d = to
+		}
+		if name := b.day(d); name != last {
+			out = append(out, name)
+			last = name
+		}
+		if !d.Before(to) {
+			return out
+		}
+	}
+}
+
+// touch records that the alert being applied depends on or changes the
+// record with node n.
+func (b *batch) touch1(n int) { b.cur = append(b.cur, n) }
 
 func (b *batch) keyDay(id KeyDayID) (*kdWork, error) {
 	if w, ok := b.kds[id]; ok {
 		return w, nil
 	}
 	kd, err := b.st.KeyDay(id)
-	w := &kdWork{}
+	w := &kdWork{node: b.nodes}
+	b.nodes++
 	switch {
 	case errors.Is(err, ErrNotFound):
 	case err != nil:
@@ -261,7 +296,8 @@ func (b *batch) group(id string) (*gWork, error) {
 	case err != nil:
 		return nil, fmt.Errorf("load group %s: %w", id, err)
 	}
-	w := &gWork{g: g, version: g.Version}
+	w := &gWork{g: g, version: g.Version, node: b.nodes}
+	b.nodes++
 	b.gs[id] = w
 	return w, nil
 }
@@ -315,21 +351,16 @@ func (b *batch) apply(a *alert.Alert) error {
 	cfg := b.e.cfg
 	t := a.FirstSeen
 	keys := b.e.Keys(a)
-	days := b.e.WindowDays(t)
-	today := Day(t)
-
-	// Already a member? (replay, re-delivery, a worker that lost a race)
-	member, err := b.findMember(a, keys, today)
-	if err != nil {
-		return err
-	}
+	days := b.windowDays(t)
+	today := b.day(t)
 
 	links := map[string]*link{} // resolved group id → best link
 	var linkKeys []alert.Key
 	res := resourceIDs(a)
+	indexedIn := "" // the group an earlier delivery of this alert joined
 	for _, k := range keys {
 		noisy := false
-		distinct := map[string]bool{}
+		var distinct map[string]bool
 		type cand struct {
 			id string
 			e  Entry
@@ -337,20 +368,26 @@ func (b *batch) apply(a *alert.Alert) error {
 		var cands []cand
 		for _, d := range days {
 			id := KeyDayID{Key: k, Day: d}
-			b.touched(a.ID, kdRef(id))
 			w, err := b.keyDay(id)
 			if err != nil {
 				return err
 			}
+			b.touch1(w.node)
 			if w.kd == nil {
 				continue
 			}
 			if w.kd.Noisy {
 				noisy = true
 			}
+			if e, ok := w.kd.Entries[a.ID]; ok && indexedIn == "" {
+				indexedIn = e.Group
+			}
 			for eid, e := range w.kd.Entries {
 				if abs(e.FirstSeen.Sub(t)) > cfg.Window {
 					continue
+				}
+				if distinct == nil {
+					distinct = make(map[string]bool, 8)
 				}
 				for _, r := range e.Resources {
 					distinct[r] = true
@@ -358,7 +395,10 @@ func (b *batch) apply(a *alert.Alert) error {
 				cands = append(cands, cand{eid, e})
 			}
 		}
-		if !noisy {
+		if !noisy && (len(distinct) > 0 || len(res) > cfg.NoisyKeyResources) {
+			if distinct == nil {
+				distinct = map[string]bool{}
+			}
 			for _, r := range res {
 				distinct[r] = true
 			}
@@ -402,6 +442,11 @@ func (b *batch) apply(a *alert.Alert) error {
 		}
 	}
 
+	// Already a member? (replay, re-delivery, a worker that lost a race)
+	member, err := b.findMember(a, indexedIn)
+	if err != nil {
+		return err
+	}
 	if member != nil {
 		return b.redelivered(a, member, links, linkKeys, today)
 	}
@@ -439,7 +484,7 @@ func (b *batch) apply(a *alert.Alert) error {
 			b.merge(target, o, a.ID)
 		}
 	}
-	b.touched(a.ID, gRef(target.g.ID()))
+	b.touch1(target.node)
 
 	// Cap: a full incident continues in a linked continuation.
 	continued := ""
@@ -458,7 +503,7 @@ func (b *batch) apply(a *alert.Alert) error {
 		cg.Forced = cg.Forced || parent.g.IsIncident
 		pg := b.mutable(parent)
 		pg.Incident.ContinuedIn = cg.ID()
-		b.touched(a.ID, gRef(cg.ID()))
+		b.touch1(w.node)
 		continued = parent.g.ID()
 		target = w
 	}
@@ -539,40 +584,22 @@ func addTo(m map[string]bool, id string) map[string]bool {
 	return m
 }
 
-// findMember returns the group holding a when it is already a member.
-func (b *batch) findMember(a *alert.Alert, keys []alert.Key, today string) (*gWork, error) {
-	var groups []string
-	// The alert is indexed under its firstSeen day; a re-delivery whose
-	// firstSeen moved is still found within the window.
-	days := append([]string{today}, b.e.WindowDays(a.FirstSeen)...)
-find:
-	for _, d := range days {
-		for _, k := range keys {
-			w, err := b.keyDay(KeyDayID{Key: k, Day: d})
-			if err != nil {
-				return nil, err
-			}
-			if w.kd != nil {
-				if e, ok := w.kd.Entries[a.ID]; ok {
-					groups = append(groups, e.Group)
-					break find
-				}
-			}
+// findMember returns the group holding a when it is already a member:
+// the group its key-day entry points to, or — for an alert indexed under
+// no key because all its keys were noisy — the group it started.
+func (b *batch) findMember(a *alert.Alert, indexedIn string) (*gWork, error) {
+	if indexedIn != "" {
+		w, err := b.resolve(indexedIn, false)
+		if err != nil || w != nil {
+			return w, err
 		}
 	}
-	// An alert indexed under no key (all keys noisy) started its own group.
-	groups = append(groups, GroupIDFor(a.ID))
-	for _, id := range groups {
-		w, err := b.resolve(id, false)
-		if err != nil {
-			return nil, err
-		}
-		if w == nil {
-			continue
-		}
-		if _, ok := w.g.memberIndex(a.ID); ok {
-			return w, nil
-		}
+	w, err := b.resolve(GroupIDFor(a.ID), false)
+	if err != nil || w == nil {
+		return nil, err
+	}
+	if _, ok := w.g.memberIndex(a.ID); ok {
+		return w, nil
 	}
 	return nil, nil
 }
@@ -606,7 +633,7 @@ func (b *batch) redelivered(a *alert.Alert, member *gWork, links map[string]*lin
 			for _, o := range targets[1:] {
 				b.merge(home, o, a.ID)
 			}
-			b.touched(a.ID, gRef(home.g.ID()))
+			b.touch1(home.node)
 		}
 	}
 	var entry *Entry
@@ -633,7 +660,7 @@ func (b *batch) redelivered(a *alert.Alert, member *gWork, links map[string]*lin
 			return err
 		}
 		kd.Entries[a.ID] = *entry
-		b.touched(a.ID, gRef(home.g.ID()))
+		b.touch1(home.node)
 	}
 	return nil
 }
@@ -657,11 +684,11 @@ func (b *batch) refresh(w *gWork, a *alert.Alert) {
 		g.Incident.Resources, g.Incident.Entities = inc.Resources, inc.Entities
 		g.Incident.Techniques, g.Incident.Sources = inc.Techniques, inc.Sources
 		g.Forced = g.Forced || a.SourceIncident
-		b.touched(a.ID, gRef(g.ID()))
+		b.touch1(w.node)
 	}
 	if w.g.IsIncident && a.IncidentID != w.g.ID() {
 		w.assign = addTo(w.assign, a.ID)
-		b.touched(a.ID, gRef(w.g.ID()))
+		b.touch1(w.node)
 	}
 }
 
@@ -676,7 +703,8 @@ func (b *batch) newGroup(id string, a *alert.Alert) *gWork {
 		ID: id, Status: incident.StatusActive, CreatedAt: b.now, UpdatedBy: "correlator",
 		FirstActivity: a.FirstSeen.UTC(), LastActivity: a.LastSeen.UTC(),
 	}}
-	w := &gWork{g: g, dirty: true, created: true}
+	w := &gWork{g: g, dirty: true, created: true, node: b.nodes}
+	b.nodes++
 	b.gs[id] = w
 	b.ch.Created = append(b.ch.Created, id)
 	return w
@@ -693,8 +721,8 @@ func (b *batch) merge(s, o *gWork, by string) {
 	og.Incident.MergedInto = sg.ID()
 	og.Incident.UpdatedBy = "correlator"
 	s.reassign = true
-	b.touched(by, gRef(sg.ID()))
-	b.touched(by, gRef(og.ID()))
+	b.touch1(s.node)
+	b.touch1(o.node)
 	b.ch.Merged = append(b.ch.Merged, og.ID())
 }
 
@@ -843,16 +871,37 @@ func (b *batch) finish() {
 	}
 
 	// Units: union alerts that touched a common record.
-	uf := newUnionFind()
+	parent := make([]int, b.nodes)
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(x int) int {
+		for parent[x] != x {
+			parent[x] = parent[parent[x]]
+			x = parent[x]
+		}
+		return x
+	}
 	for _, id := range b.order {
-		uf.add(id)
-		for ref := range b.touch[id] {
-			uf.union(id, "@"+ref)
+		nodes := b.touch[id]
+		for _, n := range nodes[min(1, len(nodes)):] {
+			if ra, rb := find(nodes[0]), find(n); ra != rb {
+				parent[rb] = ra
+			}
 		}
 	}
-	units := map[string]*Unit{}
-	unitOf := func(ref string) *Unit {
-		root := uf.find("@" + ref)
+	units := map[int]*Unit{}
+	touchedNode := make([]bool, b.nodes)
+	for _, nodes := range b.touch {
+		for _, n := range nodes {
+			touchedNode[n] = true
+		}
+	}
+	unitOf := func(n int) *Unit {
+		if !touchedNode[n] {
+			return nil
+		}
+		root := find(n)
 		u := units[root]
 		if u == nil {
 			u = &Unit{}
@@ -861,21 +910,21 @@ func (b *batch) finish() {
 		return u
 	}
 	for _, id := range b.order {
-		if len(b.touch[id]) == 0 {
-			continue
+		if nodes := b.touch[id]; len(nodes) > 0 {
+			root := find(nodes[0])
+			u := units[root]
+			if u == nil {
+				u = &Unit{}
+				units[root] = u
+			}
+			u.Alerts = append(u.Alerts, id)
 		}
-		root := uf.find(id)
-		if units[root] == nil {
-			units[root] = &Unit{}
-		}
-		units[root].Alerts = append(units[root].Alerts, id)
 	}
 	for id, w := range b.kds {
-		ref := kdRef(id)
-		if !uf.has("@" + ref) {
+		u := unitOf(w.node)
+		if u == nil {
 			continue
 		}
-		u := unitOf(ref)
 		if w.dirty {
 			w.kd.Version = w.version + 1
 			u.KeyDays = append(u.KeyDays, w.kd)
@@ -883,15 +932,14 @@ func (b *batch) finish() {
 			u.Checks = append(u.Checks, KeyDayCheck{ID: id, Version: w.version})
 		}
 	}
-	for id, w := range b.gs {
+	for _, w := range b.gs {
 		if !w.dirty && len(w.assign) == 0 {
 			continue
 		}
-		ref := gRef(id)
-		if !uf.has("@" + ref) {
+		u := unitOf(w.node)
+		if u == nil {
 			continue
 		}
-		u := unitOf(ref)
 		if w.dirty {
 			u.Groups = append(u.Groups, w.g)
 		}
@@ -904,21 +952,20 @@ func (b *batch) finish() {
 			}
 		}
 	}
-	var roots []string
-	for root, u := range units {
+	var list []*Unit
+	for _, u := range units {
 		if len(u.KeyDays) == 0 && len(u.Groups) == 0 && len(u.Assignments) == 0 {
 			continue
 		}
-		roots = append(roots, root)
-	}
-	sort.Strings(roots)
-	for _, root := range roots {
-		u := units[root]
 		sort.Strings(u.Alerts)
 		sort.Slice(u.KeyDays, func(i, j int) bool { return kdLess(u.KeyDays[i].ID(), u.KeyDays[j].ID()) })
 		sort.Slice(u.Checks, func(i, j int) bool { return kdLess(u.Checks[i].ID, u.Checks[j].ID) })
 		sort.Slice(u.Groups, func(i, j int) bool { return u.Groups[i].ID() < u.Groups[j].ID() })
 		sort.Slice(u.Assignments, func(i, j int) bool { return u.Assignments[i].AlertID < u.Assignments[j].AlertID })
+		list = append(list, u)
+	}
+	sort.Slice(list, func(i, j int) bool { return firstAlert(list[i]) < firstAlert(list[j]) })
+	for _, u := range list {
 		b.ch.Units = append(b.ch.Units, *u)
 	}
 	sort.Strings(b.ch.Created)
@@ -943,33 +990,9 @@ func without(ids []string, drop map[string]string) []string {
 	return out
 }
 
-type unionFind struct{ parent map[string]string }
-
-func newUnionFind() *unionFind { return &unionFind{parent: map[string]string{}} }
-
-func (u *unionFind) add(x string) {
-	if _, ok := u.parent[x]; !ok {
-		u.parent[x] = x
+func firstAlert(u *Unit) string {
+	if len(u.Alerts) == 0 {
+		return ""
 	}
-}
-
-func (u *unionFind) has(x string) bool { _, ok := u.parent[x]; return ok }
-
-func (u *unionFind) find(x string) string {
-	u.add(x)
-	for u.parent[x] != x {
-		u.parent[x] = u.parent[u.parent[x]]
-		x = u.parent[x]
-	}
-	return x
-}
-
-func (u *unionFind) union(a, b string) {
-	ra, rb := u.find(a), u.find(b)
-	if ra != rb {
-		if rb < ra {
-			ra, rb = rb, ra
-		}
-		u.parent[rb] = ra
-	}
+	return u.Alerts[0]
 }

@@ -107,8 +107,6 @@ type Group struct {
 	// attributes other writers added), carried unchanged from load to
 	// commit. The engine never reads it.
 	Opaque any
-
-	index map[string]int
 }
 
 // GroupState is the private part of a Group, stored as the incident item's
@@ -138,15 +136,17 @@ func (g *Group) Member(alertID string) (Member, bool) {
 	return Member{}, false
 }
 
+// memberIndex finds a member by a linear scan: groups hold at most
+// MaxAlertsPerIncident members (plus merged ones) and the lookup is only
+// needed for re-deliveries, so no index is kept (stored groups are shared
+// read-only between goroutines).
 func (g *Group) memberIndex(alertID string) (int, bool) {
-	if g.index == nil || len(g.index) != len(g.Members) {
-		g.index = make(map[string]int, len(g.Members))
-		for i, m := range g.Members {
-			g.index[m.AlertID] = i
+	for i := range g.Members {
+		if g.Members[i].AlertID == alertID {
+			return i, true
 		}
 	}
-	i, ok := g.index[alertID]
-	return i, ok
+	return 0, false
 }
 
 // MemberIDs returns the ids of the group's alerts, sorted.
@@ -174,7 +174,6 @@ func (g *Group) Live() bool { return g.Incident.MergedInto == "" }
 func (g *Group) clone() *Group {
 	c := *g
 	c.Members = append(make([]Member, 0, len(g.Members)+1), g.Members...)
-	c.index = nil
 	inc := &c.Incident
 	inc.Resources = cloneResources(inc.Resources)
 	inc.Tactics = append([]killchain.Stage(nil), inc.Tactics...)
