@@ -27,7 +27,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	// Days a window [t-W, t+W] can span, at most.
-	days := int((2*cfg.Window)/(24*time.Hour)) + 2
+	days := int((2*cfg.Window+24*time.Hour-1)/(24*time.Hour)) + 1
 	maxKeys := min(MaxKeysPerAlert, 72/days)
 	if maxKeys < 1 {
 		maxKeys = 1
