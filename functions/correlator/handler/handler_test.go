@@ -13,6 +13,7 @@ import (
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/correlate"
+	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/killchain"
 	"github.com/muster-sec/muster/shared/scenario"
 )
@@ -313,4 +314,59 @@ func minus(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// personEdits makes an analyst's change to the incident right before the
+// correlator's first commit, as if the two raced.
+type personEdits struct {
+	correlate.Store
+	once     sync.Once
+	edit     func()
+	attempts int
+}
+
+func (p *personEdits) Commit(ctx context.Context, u *correlate.Unit) error {
+	p.once.Do(p.edit)
+	p.attempts++
+	return p.Store.Commit(ctx, u)
+}
+
+// TestPersonsChangesSurviveARace: an analyst sets owner, status and
+// severity between the correlator's read and its write; the correlator's
+// write conflicts, it reloads, and both changes end up in the incident.
+func TestPersonsChangesSurviveARace(t *testing.T) {
+	e := newEnv(t)
+	attack, _, _ := samples(t)
+	e.put(attack[:3]...)
+	handle(t, e.handler(correlate.DefaultConfig(), nil), e.records())
+	incs := liveIncidents(e.groups())
+	if len(incs) != 1 {
+		t.Fatalf("incidents = %d", len(incs))
+	}
+	id := incs[0].ID()
+	p := &personEdits{Store: e.store, edit: func() {
+		_, err := e.store.PatchIncident(context.Background(), id, incs[0].Version, func(inc *incident.Incident) ([]incident.TimelineEntry, error) {
+			inc.Owner, inc.Status = "alice", incident.StatusInProgress
+			inc.Severity, inc.SeveritySetBy = alert.Low, "alice"
+			return []incident.TimelineEntry{{Actor: "alice", Action: "assigned"}}, nil
+		})
+		if err != nil {
+			t.Errorf("patch: %v", err)
+		}
+	}}
+	e.put(attack[3:]...)
+	if resp := handle(t, e.handler(correlate.DefaultConfig(), p), e.records()); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("failures: %v", resp.BatchItemFailures)
+	}
+	if p.attempts < 2 {
+		t.Fatalf("commits = %d, want a conflict and a retry", p.attempts)
+	}
+	g := liveIncidents(e.groups())[0]
+	inc := g.Incident
+	if inc.Owner != "alice" || inc.Status != incident.StatusInProgress || inc.Severity != alert.Low || inc.SeveritySetBy != "alice" {
+		t.Errorf("person's changes lost: owner=%q status=%s severity=%s", inc.Owner, inc.Status, inc.Severity)
+	}
+	if want := len(names(attack)); len(g.Members) != want {
+		t.Errorf("members = %d, want %d (Security Hub copies are the GuardDuty alerts)", len(g.Members), want)
+	}
 }
