@@ -205,6 +205,7 @@ func Generate(cfg Config) *Scenario {
 	sc := &Scenario{Config: cfg, Labels: g.labels}
 
 	var campaignTargets []target
+	firstTarget := map[string]target{} // campaign id → its first target
 	for i := 0; i < cfg.Campaigns; i++ {
 		first := g.target()
 		targets := []target{first}
@@ -215,11 +216,13 @@ func Generate(cfg Config) *Scenario {
 		}
 		campaignTargets = append(campaignTargets, targets...)
 		start := cfg.Start.Add(g.dur(0, cfg.Span-cfg.MaxDuration))
-		sc.Campaigns = append(sc.Campaigns, g.campaign(fmt.Sprintf("campaign-%03d", i+1), targets, start, ""))
+		id := fmt.Sprintf("campaign-%03d", i+1)
+		firstTarget[id] = first
+		sc.Campaigns = append(sc.Campaigns, g.campaign(id, targets, start, ""))
 	}
 	for i, orig := range g.rng.Perm(cfg.Campaigns)[:cfg.Repeats] {
 		prev := sc.Campaigns[orig]
-		t := g.targetOf(prev, campaignTargets)
+		t := firstTarget[prev.ID]
 		start := prev.End.Add(cfg.RepeatGap + g.dur(0, 48*time.Hour))
 		sc.Campaigns = append(sc.Campaigns, g.campaign(fmt.Sprintf("repeat-%03d", i+1), []target{t}, start, prev.ID))
 	}
@@ -257,12 +260,14 @@ func Generate(cfg Config) *Scenario {
 		sc.Scanners = append(sc.Scanners, s)
 	}
 
-	for i := range sc.Campaigns {
-		for _, a := range g.out {
-			if g.labels[a.ID] == sc.Campaigns[i].ID {
-				sc.Campaigns[i].AlertIDs = append(sc.Campaigns[i].AlertIDs, a.ID)
-			}
+	byCampaign := map[string][]string{}
+	for _, a := range g.out {
+		if l := g.labels[a.ID]; l != Noise {
+			byCampaign[l] = append(byCampaign[l], a.ID)
 		}
+	}
+	for i := range sc.Campaigns {
+		sc.Campaigns[i].AlertIDs = byCampaign[sc.Campaigns[i].ID]
 	}
 
 	if cfg.Shuffle {
@@ -277,16 +282,6 @@ func Generate(cfg Config) *Scenario {
 	}
 	sc.Alerts = g.out
 	return sc
-}
-
-// targetOf finds the target whose instance is the campaign's first resource.
-func (g *gen) targetOf(c Campaign, ts []target) target {
-	for _, t := range ts {
-		if t.instance == c.Resources[0] || t.role == c.Resources[0] || t.bucket == c.Resources[0] {
-			return t
-		}
-	}
-	return ts[0]
 }
 
 type campaignEntities struct {
