@@ -22,7 +22,6 @@ import (
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/correlate"
 	"github.com/muster-sec/muster/shared/dynamostore"
-	"github.com/muster-sec/muster/shared/killchain"
 	"github.com/muster-sec/muster/shared/mototest"
 	"github.com/muster-sec/muster/shared/normalize"
 	"github.com/muster-sec/muster/shared/resources"
@@ -250,14 +249,6 @@ func (e *env) alertDoc(id string) alert.Alert {
 	if got := dynamostore.StringAttr(out.Item, "incidentId"); got != a.IncidentID {
 		e.t.Fatalf("alert %s: incidentId attribute %q, document %q", id, got, a.IncidentID)
 	}
-	return a
-}
-
-// mkAlert builds a finished alert.
-func mkAlert(provider, src, typ, name string, at time.Duration, stage killchain.Stage, sev alert.Severity, res []alert.Resource, ents ...alert.Entity) *alert.Alert {
-	a := &alert.Alert{Provider: provider, SourceID: src, Type: typ, Name: name, Severity: sev,
-		Tactics: []killchain.Stage{stage}, Resources: res, Entities: ents, FirstSeen: day0.Add(at)}
-	a.Finish("", day0.Add(at))
 	return a
 }
 
