@@ -15,9 +15,10 @@ import (
 // Engine applies the correlation rules. It is safe for concurrent use: it
 // holds only its configuration.
 type Engine struct {
-	cfg     Config
-	maxKeys int
-	days    int
+	cfg        Config
+	maxKeys    int
+	days       int
+	maxEntries int
 }
 
 // New returns an engine for cfg (zero numbers take the defaults).
@@ -32,7 +33,7 @@ func New(cfg Config) (*Engine, error) {
 	if maxKeys < 1 {
 		maxKeys = 1
 	}
-	return &Engine{cfg: cfg, maxKeys: maxKeys, days: days}, nil
+	return &Engine{cfg: cfg, maxKeys: maxKeys, days: days, maxEntries: MaxEntriesPerKeyDay}, nil
 }
 
 // Config returns the engine's configuration.
@@ -358,6 +359,7 @@ func (b *batch) apply(a *alert.Alert) error {
 	var linkKeys []alert.Key
 	res := resourceIDs(a)
 	indexedIn := "" // the group an earlier delivery of this alert joined
+	saturated := false
 	for _, k := range keys {
 		noisy := false
 		var distinct map[string]bool
@@ -381,6 +383,9 @@ func (b *batch) apply(a *alert.Alert) error {
 			}
 			if e, ok := w.kd.Entries[a.ID]; ok && indexedIn == "" {
 				indexedIn = e.Group
+			}
+			if len(w.kd.Entries) >= b.e.maxEntries {
+				saturated = true
 			}
 			for eid, e := range w.kd.Entries {
 				if abs(e.FirstSeen.Sub(t)) > cfg.Window {
@@ -446,6 +451,18 @@ func (b *batch) apply(a *alert.Alert) error {
 	member, err := b.findMember(a, indexedIn)
 	if err != nil {
 		return err
+	}
+	if member == nil && saturated {
+		// A full key-day may not index this alert: look for it among the
+		// members of the groups it links to.
+		for id := range links {
+			if w, _ := b.group(id); w != nil {
+				if _, ok := w.g.memberIndex(a.ID); ok {
+					member = w
+					break
+				}
+			}
+		}
 	}
 	if member != nil {
 		return b.redelivered(a, member, links, linkKeys, today)
@@ -548,12 +565,30 @@ func (b *batch) apply(a *alert.Alert) error {
 		entry.Resources = entry.Resources[:maxEntryResources]
 	}
 	for _, k := range linkKeys {
-		kd, err := b.mutableKeyDay(KeyDayID{Key: k, Day: today})
-		if err != nil {
+		if err := b.index(KeyDayID{Key: k, Day: today}, a.ID, entry); err != nil {
 			return err
 		}
-		kd.Entries[a.ID] = entry
 	}
+	return nil
+}
+
+// index adds an alert's entry to a key-day record, unless the record is
+// full (MaxEntriesPerKeyDay): then the alert still links through the
+// record's entries but later alerts link to it only through its other keys
+// and its group's other entries.
+func (b *batch) index(id KeyDayID, alertID string, e Entry) error {
+	w, err := b.keyDay(id)
+	if err != nil {
+		return err
+	}
+	if w.kd != nil && len(w.kd.Entries) >= b.e.maxEntries {
+		return nil
+	}
+	kd, err := b.mutableKeyDay(id)
+	if err != nil {
+		return err
+	}
+	kd.Entries[alertID] = e
 	return nil
 }
 
@@ -655,11 +690,9 @@ func (b *batch) redelivered(a *alert.Alert, member *gWork, links map[string]*lin
 			}
 			entry = &Entry{FirstSeen: a.FirstSeen, Group: home.g.ID(), Name: shorten(a.Name, maxEntryName), Resources: res}
 		}
-		kd, err := b.mutableKeyDay(id)
-		if err != nil {
+		if err := b.index(id, a.ID, *entry); err != nil {
 			return err
 		}
-		kd.Entries[a.ID] = *entry
 		b.touch1(home.node)
 	}
 	return nil
@@ -670,7 +703,7 @@ func (b *batch) refresh(w *gWork, a *alert.Alert) {
 	i, _ := w.g.memberIndex(a.ID)
 	old := w.g.Members[i]
 	m := old
-	m.Name, m.Provider, m.Severity, m.Stages = a.Name, a.Provider, validSeverity(a.Severity), a.Stages()
+	m.Name, m.Provider, m.Severity, m.Stages = shorten(a.Name, maxMemberName), a.Provider, validSeverity(a.Severity), a.Stages()
 	m.FirstSeen, m.LastSeen, m.Status, m.Count = a.FirstSeen.UTC(), a.LastSeen.UTC(), a.Status, a.Count
 	inc := w.g.Incident
 	inc.Resources = cloneResources(inc.Resources)
@@ -744,7 +777,7 @@ func newMember(a *alert.Alert, now time.Time) Member {
 	}
 	return Member{
 		Membership: incident.Membership{AlertID: a.ID, Stage: first, JoinedAt: now},
-		Name:       a.Name, Provider: a.Provider, Severity: validSeverity(a.Severity), Stages: st,
+		Name:       shorten(a.Name, maxMemberName), Provider: a.Provider, Severity: validSeverity(a.Severity), Stages: st,
 		FirstSeen: a.FirstSeen.UTC(), LastSeen: a.LastSeen.UTC(), Status: a.Status, Count: a.Count,
 	}
 }

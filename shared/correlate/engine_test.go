@@ -1,6 +1,7 @@
 package correlate_test
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -469,6 +470,32 @@ func TestUnitsSeparateUnrelatedAlerts(t *testing.T) {
 		// key-day of the alerts' day written, the other window days checked.
 		if len(u.KeyDays) != 1 || len(u.Checks) != 2 || len(u.Groups) != 1 {
 			t.Errorf("unit %v: keydays=%d checks=%d groups=%d", u.Alerts, len(u.KeyDays), len(u.Checks), len(u.Groups))
+		}
+	}
+}
+
+// TestFullKeyDay: once a key-day holds MaxEntriesPerKeyDay entries, new
+// alerts still join through it, are not indexed under it, and are not
+// duplicated when delivered again.
+func TestFullKeyDay(t *testing.T) {
+	e := mustEngine(t, correlate.DefaultConfig())
+	correlate.SetMaxEntriesPerKeyDay(e, 3)
+	mem := correlate.NewMemory()
+	var specs []spec
+	for i := 0; i < 6; i++ {
+		specs = append(specs, spec{src: fmt.Sprintf("a%d", i), at: time.Duration(i) * time.Minute,
+			stages: []killchain.Stage{killchain.Stage(1 + i)}, res: []string{"r1"}})
+	}
+	batch := one(specs...)
+	run(t, e, mem, batch)
+	run(t, e, mem, batch) // delivered again
+	gs := live(mem)
+	if len(gs) != 1 || len(gs[0].Members) != 6 {
+		t.Fatalf("groups = %d, members = %d; want one group of 6", len(gs), len(gs[0].Members))
+	}
+	for _, kd := range mem.KeyDays() {
+		if len(kd.Entries) > 3 {
+			t.Errorf("key-day %s %s holds %d entries", kd.Key, kd.Day, len(kd.Entries))
 		}
 	}
 }

@@ -40,14 +40,21 @@ type Entry struct {
 	Group string `json:"g"`
 	// Name is the alert's display name (shortened), for reasons.
 	Name string `json:"n,omitempty"`
-	// Resources are the alert's resource ids (at most maxEntryResources),
+	// Resources are the alert's resource ids (at most 3),
 	// for noisy-key detection.
 	Resources []string `json:"r,omitempty"`
 }
 
 const (
-	maxEntryName      = 120
-	maxEntryResources = 8
+	maxEntryName      = 60
+	maxEntryResources = 3
+	// MaxEntriesPerKeyDay bounds the alerts indexed under one key on one
+	// day, so the record stays well under DynamoDB's 400 KB item limit
+	// (an entry is about 120 bytes, at most about 350).
+	MaxEntriesPerKeyDay = 800
+	// maxMemberName bounds a member's name in the group state, so an
+	// incident of MaxAlertsPerIncident members stays under 400 KB.
+	maxMemberName = 120
 )
 
 // KeyDay is the correlation index of one key on one UTC day: the alerts
