@@ -26,9 +26,7 @@ func delivery(t *rapid.T, label string) alert.Alert {
 		LastSeen:  first.Add(time.Duration(rapid.IntRange(0, 120).Draw(t, label+"span")) * time.Minute),
 		Count:     rapid.IntRange(1, 50).Draw(t, label+"count"),
 	}
-	for _, s := range rapid.SliceOfNDistinct(rapid.SampledFrom(killchain.All()), 0, 4, rapid.ID[killchain.Stage]).Draw(t, label+"stages") {
-		a.Tactics = append(a.Tactics, s)
-	}
+	a.Tactics = append(a.Tactics, rapid.SliceOfNDistinct(rapid.SampledFrom(killchain.All()), 0, 4, rapid.ID[killchain.Stage]).Draw(t, label+"stages")...)
 	for _, v := range rapid.SliceOfNDistinct(rapid.SampledFrom([]string{"203.0.113.1", "198.51.100.2", "10.0.0.3"}), 0, 3, rapid.ID[string]).Draw(t, label+"ips") {
 		a.Entities = append(a.Entities, alert.Entity{Type: alert.EntityIP, Value: v})
 	}
