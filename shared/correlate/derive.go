@@ -13,7 +13,7 @@ import (
 // Bounds on an incident's aggregated lists, so the incident item stays
 // well under DynamoDB's 400 KB.
 const (
-	MaxIncidentResources  = 100
+	MaxIncidentResources  = 50
 	MaxIncidentEntities   = 100
 	MaxIncidentTechniques = 100
 )
