@@ -15,14 +15,12 @@ import (
 
 var _ correlate.Store = (*Store)(nil)
 
-// groupRecord is the incident (group) item: the same parts as the DynamoDB
-// incident item (dynamostore.IncidentRecord).
-type groupRecord struct {
-	Incident   incident.Incident `json:"incident"`
-	Group      json.RawMessage   `json:"group,omitempty"`
-	IsIncident bool              `json:"isIncident"`
-	Version    int64             `json:"version"`
-}
+// A group is kept as two items: the incident item (incidentRecord, the
+// shape the incident methods read and patch, with the memberships) and the
+// correlator's private state next to it (skGroupState), so an analyst's
+// patch through the incident methods never drops correlation state. The
+// incident item's version is the group's version.
+const skGroupState = "CORRELATION"
 
 func keyDayPK(id correlate.KeyDayID) (string, string) {
 	return resources.PrefixKey + string(id.Key), resources.SKKeyDay + id.Day
@@ -46,14 +44,15 @@ func (s *Store) LoadKeyDays(_ context.Context, ids []correlate.KeyDayID) (map[co
 }
 
 func (s *Store) loadGroup(id string) (*correlate.Group, bool) {
-	var r groupRecord
-	if !s.get(resources.PrefixIncident+id, resources.SKIncident, &r) {
+	var r incidentRecord
+	if !s.get(pkIncident+id, skIncident, &r) {
 		return nil, false
 	}
 	var st correlate.GroupState
-	if len(r.Group) > 0 {
-		if err := json.Unmarshal(r.Group, &st); err != nil {
-			panic("memstore: corrupt group state " + id + ": " + err.Error())
+	if !s.get(pkIncident+id, skGroupState, &st) {
+		// An incident seeded without correlation state: its memberships.
+		for _, m := range r.Members {
+			st.Members = append(st.Members, correlate.Member{Membership: m})
 		}
 	}
 	return correlate.NewGroupFrom(r.Incident, st, r.IsIncident, r.Version), true
@@ -101,7 +100,7 @@ func (s *Store) Commit(_ context.Context, u *correlate.Unit) error {
 		}
 	}
 	for _, g := range u.Groups {
-		if s.storedVersion(resources.PrefixIncident+g.ID(), resources.SKIncident) != g.Version-1 {
+		if s.storedVersion(pkIncident+g.ID(), skIncident) != g.Version-1 {
 			return fmt.Errorf("group %s: %w", g.ID(), correlate.ErrConflict)
 		}
 	}
@@ -110,36 +109,32 @@ func (s *Store) Commit(_ context.Context, u *correlate.Unit) error {
 		s.put(pk, sk, kd)
 	}
 	for _, g := range u.Groups {
-		st, err := json.Marshal(g.State())
-		if err != nil {
-			return fmt.Errorf("encode group %s: %w", g.ID(), err)
-		}
 		inc := g.Incident
 		inc.Version = g.Version
-		s.put(resources.PrefixIncident+g.ID(), resources.SKIncident,
-			groupRecord{Incident: inc, Group: st, IsIncident: g.IsIncident, Version: g.Version})
+		members := make([]incident.Membership, len(g.Members))
+		for i, m := range g.Members {
+			members[i] = m.Membership
+		}
+		s.put(pkIncident+g.ID(), skIncident, incidentRecord{Incident: inc, Members: members, IsIncident: g.IsIncident, Version: g.Version})
+		s.put(pkIncident+g.ID(), skGroupState, g.State())
 	}
 	return nil
 }
 
-// Assign sets incidentId on stored alerts (an alert item is the alert's
-// JSON); alerts not stored are skipped.
+// Assign sets incidentId on stored alerts (at the next version, as the
+// DynamoDB store does); alerts not stored or already assigned are skipped.
 func (s *Store) Assign(_ context.Context, as []correlate.Assignment) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, a := range as {
-		var doc map[string]json.RawMessage
+		var cur alertItem
 		pk := resources.PrefixAlert + a.AlertID
-		if !s.get(pk, resources.SKAlert, &doc) {
+		if !s.get(pk, resources.SKAlert, &cur) || cur.Doc.IncidentID == a.IncidentID {
 			continue
 		}
-		var id string
-		if err := json.Unmarshal(doc["id"], &id); err != nil || id != a.AlertID {
-			continue // not an alert document this store understands
-		}
-		inc, _ := json.Marshal(a.IncidentID)
-		doc["incidentId"] = inc
-		s.put(pk, resources.SKAlert, doc)
+		cur.Doc.IncidentID = a.IncidentID
+		cur.Version++
+		s.put(pk, resources.SKAlert, cur)
 	}
 	return nil
 }

@@ -185,6 +185,71 @@ func runCorrelation(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 	})
 
+	t.Run("assigning sets the stored alert's incident, idempotently", func(t *testing.T) {
+		raw := newStore(t)
+		st, ok := raw.(correlate.Store)
+		as, ok2 := raw.(AlertStore)
+		if !ok || !ok2 {
+			t.Skip("store does not keep alerts")
+		}
+		a := corrAlert("assign-1", 0, killchain.PreAttack, "web-1")
+		if _, err := as.PutAlert(ctx, &a); err != nil {
+			t.Fatal(err)
+		}
+		asg := []correlate.Assignment{{AlertID: a.ID, IncidentID: "g1", FirstSeen: a.FirstSeen,
+			Membership: incident.Membership{AlertID: a.ID, Reason: "Started the incident"}}}
+		for i := 0; i < 2; i++ {
+			if err := st.Assign(ctx, asg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := as.GetAlert(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.IncidentID != "g1" {
+			t.Fatalf("incidentId = %q, want g1", got.IncidentID)
+		}
+		got.IncidentID = ""
+		if got.Name != a.Name || !got.FirstSeen.Equal(a.FirstSeen) {
+			t.Fatalf("assignment changed the alert: %+v", got)
+		}
+	})
+
+	t.Run("an analyst's patch keeps the correlation state", func(t *testing.T) {
+		raw := newStore(t)
+		st := raw.(correlate.Store)
+		p, ok := raw.(interface {
+			PatchIncident(ctx context.Context, id string, version int64, change func(*incident.Incident) ([]incident.TimelineEntry, error)) (incident.Incident, error)
+		})
+		if !ok {
+			t.Skip("store has no incident patch")
+		}
+		m := correlate.Member{Membership: incident.Membership{AlertID: "a1", Stage: killchain.Exfiltration, JoinedAt: corrDay, Reason: "Started the incident"},
+			Provider: "guardduty", Severity: alert.High, Stages: killchain.NewSet(killchain.Exfiltration), FirstSeen: corrDay, LastSeen: corrDay}
+		g := &correlate.Group{Version: 1, IsIncident: true, Forced: true, Members: []correlate.Member{m},
+			Incident: incident.Incident{ID: "g1", Title: "t", Severity: alert.High, Status: incident.StatusActive,
+				FirstActivity: corrDay, LastActivity: corrDay, CreatedAt: corrDay, UpdatedAt: corrDay}}
+		if err := st.Commit(ctx, &correlate.Unit{Groups: []*correlate.Group{g}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.PatchIncident(ctx, "g1", 1, func(inc *incident.Incident) ([]incident.TimelineEntry, error) {
+			inc.Owner = "alice"
+			return []incident.TimelineEntry{{Actor: "alice", Action: "assigned"}}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		gs, err := st.LoadGroups(ctx, []string{"g1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := gs["g1"]
+		if got == nil || got.Version != 2 || got.Incident.Owner != "alice" || !got.Forced ||
+			!reflect.DeepEqual(got.Members, g.Members) {
+			t.Fatalf("after the patch: %+v", got)
+		}
+	})
+
 	t.Run("assigning alerts that are not stored is a no-op", func(t *testing.T) {
 		st := correlationStore(t, newStore)
 		err := st.Assign(ctx, []correlate.Assignment{{AlertID: "missing", IncidentID: "g1", FirstSeen: corrDay}})
