@@ -1,0 +1,54 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestReportSmoke runs the report at tiny sizes (no builds, no go test
+// run): every section that runs must produce figures, and the Markdown must
+// name every target.
+func TestReportSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("smoke run of the report starts moto and the local runner")
+	}
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		t.Skip("moto_server not installed")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Run(context.Background(), Options{Root: root, Seed: 1, Short: true,
+		Skip: map[string]bool{"coldstart": true, "gobench": true}})
+	for name, e := range r.Errors {
+		t.Errorf("section %s: %s", name, e)
+	}
+	if len(r.Quality) != 4 {
+		t.Errorf("%d quality rows, want 4", len(r.Quality))
+	}
+	for _, c := range r.Cost {
+		if c.Accepted != c.Alerts || c.ItemsWritten < c.Accepted {
+			t.Errorf("cost run %q: accepted %d of %d, wrote %d items", c.Name, c.Accepted, c.Alerts, c.ItemsWritten)
+		}
+	}
+	if r.E2E == nil || r.E2E.Missing != 0 || r.E2E.PacedP50Ms <= 0 {
+		t.Errorf("end to end: %+v", r.E2E)
+	}
+	if len(r.Engine) == 0 || r.Engine[0].AlertsPerSec <= 0 {
+		t.Errorf("engine: %+v", r.Engine)
+	}
+	md := r.Markdown()
+	for _, tg := range r.Targets {
+		if !strings.Contains(md, tg.Name) {
+			t.Errorf("report does not show target %q", tg.Name)
+		}
+	}
+	if _, err := json.Marshal(r); err != nil {
+		t.Fatalf("report does not encode: %v", err)
+	}
+}
