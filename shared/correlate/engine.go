@@ -169,6 +169,9 @@ type batch struct {
 	order []string         // alert ids in processing order
 	// dayNames caches UTC day names by day number.
 	dayNames map[int64]string
+	// Scratch space reused from alert to alert.
+	cands    []cand
+	distinct map[string]bool
 }
 
 // Apply correlates a batch of alerts against st and returns the changes to
@@ -178,7 +181,7 @@ type batch struct {
 // twice yields no changes the second time.
 func (e *Engine) Apply(st State, alerts []alert.Alert, now time.Time) (*Changes, error) {
 	b := &batch{e: e, st: st, now: now.UTC(), kds: map[KeyDayID]*kdWork{}, gs: map[string]*gWork{},
-		ch: &Changes{}, touch: map[string][]int{}, dayNames: map[int64]string{}}
+		ch: &Changes{}, touch: map[string][]int{}, dayNames: map[int64]string{}, distinct: map[string]bool{}}
 	sorted := make([]*alert.Alert, 0, len(alerts))
 	seen := map[string]int{}
 	for i := range alerts {
@@ -332,6 +335,12 @@ func (b *batch) resolve(id string, live bool) (*gWork, error) {
 	return nil, fmt.Errorf("group %s: merge chain too long", id)
 }
 
+// cand is an indexed alert within the window of the alert being applied.
+type cand struct {
+	id string
+	e  Entry
+}
+
 // link is the best reason found for joining one group.
 type link struct {
 	key     alert.Key
@@ -363,11 +372,7 @@ func (b *batch) apply(a *alert.Alert) error {
 	for _, k := range keys {
 		noisy := false
 		var distinct map[string]bool
-		type cand struct {
-			id string
-			e  Entry
-		}
-		var cands []cand
+		cands := b.cands[:0]
 		for _, d := range days {
 			id := KeyDayID{Key: k, Day: d}
 			w, err := b.keyDay(id)
@@ -392,7 +397,8 @@ func (b *batch) apply(a *alert.Alert) error {
 					continue
 				}
 				if distinct == nil {
-					distinct = make(map[string]bool, 8)
+					distinct = b.distinct
+					clear(distinct)
 				}
 				for _, r := range e.Resources {
 					distinct[r] = true
@@ -400,9 +406,11 @@ func (b *batch) apply(a *alert.Alert) error {
 				cands = append(cands, cand{eid, e})
 			}
 		}
+		b.cands = cands // keep the grown buffer for the next key
 		if !noisy && (len(distinct) > 0 || len(res) > cfg.NoisyKeyResources) {
 			if distinct == nil {
-				distinct = map[string]bool{}
+				distinct = b.distinct
+				clear(distinct)
 			}
 			for _, r := range res {
 				distinct[r] = true
