@@ -346,7 +346,7 @@ func (r *Report) Markdown() string {
 	if e := r.E2E; e != nil {
 		p("\n### End to end through the local stack\n\n")
 		p("localstack/runner started in-process on moto (loopback only), stream poll interval %s.\n\n", e.PollInterval)
-		p("Under load the pipeline is bound by moto, not by Muster: moto copies its tables on every TransactWriteItems (see the mean latencies in \"Cost per alert\"), so the correlator's transactions take hundreds of milliseconds each and the backlog grows; the paced figures are the latency of one attack through an idle stack.\n\n")
+		p("Under load the pipeline is bound by moto, not by Muster: moto deep-copies the whole table for every item of a TransactWriteItems call (its rollback copy; see the mean latencies in \"Cost per alert\"), so the correlator's transactions take hundreds of milliseconds each and the backlog grows; the paced figures are the latency of one attack through an idle stack.\n\n")
 		p("| Measure | Value |\n|---|---|\n")
 		p("| Paced attacks (one at a time) | %d |\n| p50 POST → Incident Created | %.0f ms |\n| p95 POST → Incident Created | %.0f ms |\n", e.PacedAttacks, e.PacedP50Ms, e.PacedP95Ms)
 		p("| Load: attacks × 2 alerts, clients | %d × 2, %d clients |\n| Requests / alerts accepted | %d / %d |\n| Ingest alerts/s (HTTP accepted) | %.0f |\n| Pipeline alerts/s (first POST → last incident event) | %.0f |\n| p50 / p95 under load | %.0f / %.0f ms |\n| Missing events / request errors | %d / %d |\n",

@@ -90,9 +90,9 @@ func Run(ctx context.Context, o Options) *Report {
 		return nil
 	})
 
-	// Each AWS section gets its own moto_server: moto copies every table on
-	// each TransactWriteItems (for rollback), so a server that holds earlier
-	// sections' tables slows every later transaction down.
+	// Each AWS section gets its own moto_server: moto deep-copies the table
+	// for every item of a TransactWriteItems call (its rollback copy), so a
+	// server holding earlier sections' items slows every later transaction.
 	withMoto := func(f func(endpoint string) error) func() error {
 		return func() error {
 			srv, err := mototest.Start()
