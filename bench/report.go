@@ -74,6 +74,7 @@ func procField(path, key string) string {
 // QualityRow is one grouper's score on the scenario.
 type QualityRow struct {
 	Grouper string         `json:"grouper"`
+	Seed    uint64         `json:"seed"`
 	Rule    string         `json:"rule"`
 	Result  quality.Result `json:"result"`
 	Seconds float64        `json:"seconds"`
@@ -87,6 +88,7 @@ type ScenarioSummary struct {
 	Campaigns     int            `json:"campaigns"`
 	MultiResource int            `json:"multiResourceCampaigns"`
 	Repeats       int            `json:"repeatCampaigns"`
+	Overlaps      int            `json:"overlappingCampaigns"`
 	CampaignAlert int            `json:"campaignAlerts"`
 	NoiseAlerts   int            `json:"noiseAlerts"`
 	Scanners      int            `json:"scanners"`
@@ -105,6 +107,9 @@ func Summarise(sc *scenario.Scenario) ScenarioSummary {
 		s.CampaignAlert += len(c.AlertIDs)
 		if c.RepeatOf != "" {
 			s.Repeats++
+		}
+		if c.OverlapOf != "" {
+			s.Overlaps++
 		}
 		inst := 0
 		for _, r := range c.Resources {
@@ -137,21 +142,24 @@ type Target struct {
 
 // Report is everything one run measured.
 type Report struct {
-	Date      time.Time          `json:"date"`
-	Machine   Machine            `json:"machine"`
-	Short     bool               `json:"short"`
-	Scenario  ScenarioSummary    `json:"scenario"`
-	Quality   []QualityRow       `json:"quality"`
-	Cost      []CostResult       `json:"cost"`
-	Normalize []NormResult       `json:"normalize"`
-	Engine    []EngineResult     `json:"engine"`
-	GoBench   []GoBench          `json:"goBenchmarks"`
-	E2E       *E2EResult         `json:"endToEnd,omitempty"`
-	ColdStart []ColdStart        `json:"coldStart"`
-	Targets   []Target           `json:"targets"`
-	Errors    map[string]string  `json:"errors,omitempty"`
-	Sections  map[string]float64 `json:"sectionSeconds"`
-	Seconds   float64            `json:"seconds"`
+	Date     time.Time       `json:"date"`
+	Machine  Machine         `json:"machine"`
+	Short    bool            `json:"short"`
+	Scenario ScenarioSummary `json:"scenario"`
+	Quality  []QualityRow    `json:"quality"`
+	// QualitySeeds holds the rows of every scored seed (the first seed's
+	// rows included).
+	QualitySeeds []QualityRow       `json:"qualitySeeds,omitempty"`
+	Cost         []CostResult       `json:"cost"`
+	Normalize    []NormResult       `json:"normalize"`
+	Engine       []EngineResult     `json:"engine"`
+	GoBench      []GoBench          `json:"goBenchmarks"`
+	E2E          *E2EResult         `json:"endToEnd,omitempty"`
+	ColdStart    []ColdStart        `json:"coldStart"`
+	Targets      []Target           `json:"targets"`
+	Errors       map[string]string  `json:"errors,omitempty"`
+	Sections     map[string]float64 `json:"sectionSeconds"`
+	Seconds      float64            `json:"seconds"`
 }
 
 func status(measured bool, ok bool) string {
@@ -185,6 +193,21 @@ func (r *Report) ComputeTargets() {
 			t.Measured = fmt.Sprintf("Muster %.3f, by resource %.3f, by entity %.3f", muster.Result.F1, res.Result.F1, ent.Result.F1)
 		}
 		t.Status = status(ok, ok && muster.Result.F1 > res.Result.F1 && muster.Result.F1 > ent.Result.F1)
+		r.Targets = append(r.Targets, t)
+	}
+	if st := seedStats(r.QualitySeeds); len(st) > 0 && st[0].n > 1 {
+		t := Target{Name: fmt.Sprintf("Grouping F1 above both baselines on each of %d seeds", st[0].n), Target: "Muster F1 > both baselines per seed"}
+		var parts []string
+		all := true
+		for _, x := range st[1:] {
+			if x.name != "By resource" && x.name != "By entity (5h)" {
+				continue
+			}
+			parts = append(parts, fmt.Sprintf("beats %s on %s", x.name, x.beaten))
+			all = all && strings.HasPrefix(x.beaten, fmt.Sprintf("%d /", x.n))
+		}
+		t.Measured = strings.Join(parts, "; ")
+		t.Status = status(true, all)
 		r.Targets = append(r.Targets, t)
 	}
 	var gd *NormResult
@@ -286,8 +309,8 @@ func (r *Report) Markdown() string {
 	}
 
 	s := r.Scenario
-	p("\n## Correlation quality\n\nScenario (seed %d): %d alerts over %.0f days — %d campaigns (%d across several instances, %d repeat attacks on an earlier campaign's resource ≥ 72 h later) holding %d alerts; %d noise alerts including %d scanners × %d resources; %d deliveries out of firstSeen order. Providers: %s.\n\n",
-		s.Seed, s.Alerts, s.SpanDays, s.Campaigns, s.MultiResource, s.Repeats, s.CampaignAlert, s.NoiseAlerts, s.Scanners, s.ScanTargets, s.OutOfOrder, providers(s.Providers))
+	p("\n## Correlation quality\n\nScenario (seed %d): %d alerts over %.0f days — %d campaigns (%d across several instances, %d repeat attacks on an earlier campaign's resource ≥ 72 h later, %d second attackers on a running campaign's resource) holding %d alerts; %d noise alerts including %d scanners × %d resources; %d deliveries out of firstSeen order. Providers: %s.\n\n",
+		s.Seed, s.Alerts, s.SpanDays, s.Campaigns, s.MultiResource, s.Repeats, s.Overlaps, s.CampaignAlert, s.NoiseAlerts, s.Scanners, s.ScanTargets, s.OutOfOrder, providers(s.Providers))
 	p("| Grouper | Precision | Recall | F1 | Attacks detected | Missed | Incidents | Noise reduction (alerts ÷ incidents) | Alerts per incident | Alerts left ungrouped | Noise alerts in incidents |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, q := range r.Quality {
 		x := q.Result
@@ -297,6 +320,13 @@ func (r *Report) Markdown() string {
 		}
 		p("| %s | %.3f | %.3f | **%.3f** | %d / %d | %d | %d | %.1f | %.1f | %d | %d |\n", q.Grouper, x.Precision, x.Recall, x.F1,
 			x.Detected, x.Campaigns, x.Missed, x.Incidents, x.NoiseReduced, x.AlertsPerInc, x.Ungrouped, x.NoiseInInc)
+	}
+	if seeds := seedStats(r.QualitySeeds); len(seeds) > 0 && seeds[0].n > 1 {
+		p("\nAcross %d seeds (%d–%d), same configuration:\n\n| Grouper | Mean F1 | Min F1 | Max F1 | Mean precision | Mean recall | Attacks missed (total) | Seeds where Muster's F1 is higher |\n|---|---|---|---|---|---|---|---|\n",
+			seeds[0].n, seeds[0].minSeed, seeds[0].maxSeed)
+		for _, st := range seeds {
+			p("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %d | %s |\n", st.name, st.meanF1, st.minF1, st.maxF1, st.meanP, st.meanR, st.missed, st.beaten)
+		}
 	}
 	p("\nRules:\n\n")
 	for _, q := range r.Quality {
@@ -422,4 +452,54 @@ func providers(m map[string]int) string {
 		out = append(out, fmt.Sprintf("%s %d", k, m[k]))
 	}
 	return strings.Join(out, ", ")
+}
+
+type seedStat struct {
+	name                 string
+	n                    int
+	minSeed, maxSeed     uint64
+	meanF1, minF1, maxF1 float64
+	meanP, meanR         float64
+	missed               int
+	beaten               string
+}
+
+// seedStats summarises the quality rows per grouper across seeds, in the
+// order the groupers first appear.
+func seedStats(rows []QualityRow) []seedStat {
+	var order []string
+	by := map[string][]QualityRow{}
+	muster := map[uint64]float64{}
+	for _, q := range rows {
+		if _, ok := by[q.Grouper]; !ok {
+			order = append(order, q.Grouper)
+		}
+		by[q.Grouper] = append(by[q.Grouper], q)
+		if q.Grouper == "Muster" {
+			muster[q.Seed] = q.Result.F1
+		}
+	}
+	var out []seedStat
+	for _, name := range order {
+		qs := by[name]
+		st := seedStat{name: name, n: len(qs), minF1: 2, minSeed: qs[0].Seed, maxSeed: qs[0].Seed}
+		wins := 0
+		for _, q := range qs {
+			st.meanF1 += q.Result.F1 / float64(len(qs))
+			st.meanP += q.Result.Precision / float64(len(qs))
+			st.meanR += q.Result.Recall / float64(len(qs))
+			st.minF1, st.maxF1 = min(st.minF1, q.Result.F1), max(st.maxF1, q.Result.F1)
+			st.minSeed, st.maxSeed = min(st.minSeed, q.Seed), max(st.maxSeed, q.Seed)
+			st.missed += q.Result.Missed
+			if muster[q.Seed] > q.Result.F1 {
+				wins++
+			}
+		}
+		st.beaten = fmt.Sprintf("%d / %d", wins, len(qs))
+		if name == "Muster" {
+			st.beaten = "—"
+		}
+		out = append(out, st)
+	}
+	return out
 }

@@ -28,8 +28,8 @@ func TestReportSmoke(t *testing.T) {
 	for name, e := range r.Errors {
 		t.Errorf("section %s: %s", name, e)
 	}
-	if len(r.Quality) != 4 {
-		t.Errorf("%d quality rows, want 4", len(r.Quality))
+	if len(r.Quality) != len(groupers()) {
+		t.Errorf("%d quality rows, want %d", len(r.Quality), len(groupers()))
 	}
 	for _, c := range r.Cost {
 		if c.Accepted != c.Alerts || c.ItemsWritten < c.Accepted {

@@ -33,6 +33,9 @@ type Options struct {
 	// CostScale scales the default scenario for the cost run (1 = the
 	// quality scenario itself).
 	CostScale float64
+	// Seeds is the number of scenarios (seeds Seed, Seed+1, …) scored for
+	// the across-seeds quality table (default 1: only Seed).
+	Seeds int
 	// BenchTime is go test's -benchtime.
 	BenchTime string
 	Logger    *slog.Logger
@@ -69,24 +72,35 @@ func Run(ctx context.Context, o Options) *Report {
 	r.Scenario = Summarise(sc)
 
 	section("quality", func() error {
-		groupers := []struct {
-			name, rule string
-			g          quality.Grouper
-		}{
-			{"Muster", "shared/correlate with its defaults (24 h window, ≥ 2 stages, noisy key > 20 resources), alerts fed in delivery order in stream batches of 100; incidents = groups that reached the incident threshold and were not merged away.", &Muster{Config: correlate.DefaultConfig()}},
-			{"Muster (noisy key > 5 resources)", "as Muster with MUSTER_NOISY_KEY_RESOURCES=5 (sensitivity of the noisy-key threshold).", &Muster{Config: func() correlate.Config { c := correlate.DefaultConfig(); c.NoisyKeyResources = 5; return c }()}},
-			{"By resource", "Alertmanager group_by resource: every alert with the same primary resource in one group, for all time; a group with ≥ 2 alerts is an incident.", quality.ByResource{}},
-			{"By entity (5h)", "Sentinel-style: alerts sharing any resource id or entity value (any type, private IPs included) with firstSeen ≤ 5 h apart are linked; connected components with ≥ 2 alerts are incidents.", quality.ByEntity{}},
+		seeds := []uint64{o.Seed}
+		for i := uint64(1); i < uint64(max(1, o.Seeds)); i++ {
+			seeds = append(seeds, o.Seed+i)
 		}
-		for _, g := range groupers {
-			t := time.Now()
-			groups := g.g.Group(sc.Alerts)
-			row := QualityRow{Grouper: g.name, Rule: g.rule, Result: quality.Score(groups, sc.Labels), Seconds: time.Since(t).Seconds()}
-			if m, ok := g.g.(*Muster); ok && m.Err != nil {
-				row.Error = m.Err.Error()
+		for k, seed := range seeds {
+			scs := sc
+			if k > 0 {
+				c := cfg
+				c.Seed = seed
+				scs = scenario.Generate(c)
 			}
-			r.Quality = append(r.Quality, row)
+			for _, g := range groupers() {
+				t := time.Now()
+				groups := g.g.Group(scs.Alerts)
+				row := QualityRow{Grouper: g.name, Rule: g.rule, Seed: seed, Result: quality.Score(groups, scs.Labels), Seconds: time.Since(t).Seconds()}
+				if m, ok := g.g.(*Muster); ok && m.Err != nil {
+					row.Error = m.Err.Error()
+				}
+				if m, ok := g.g.(*Shuffled); ok && m.Err != nil {
+					row.Error = m.Err.Error()
+				}
+				if k == 0 {
+					r.Quality = append(r.Quality, row)
+				} else {
+					r.QualitySeeds = append(r.QualitySeeds, row)
+				}
+			}
 		}
+		r.QualitySeeds = append(append([]QualityRow(nil), r.Quality...), r.QualitySeeds...)
 		return nil
 	})
 
@@ -217,4 +231,22 @@ func CostScenario(seed uint64, scale float64) *scenario.Scenario {
 	n := func(v int) int { return max(1, int(float64(v)*scale+0.5)) }
 	return scenario.Generate(scenario.Config{Seed: seed, Campaigns: n(4), Repeats: n(1), NoiseAlerts: n(60),
 		NoiseResources: n(30), Scanners: n(1), ScanTargets: 10})
+}
+
+type namedGrouper struct {
+	name, rule string
+	g          quality.Grouper
+}
+
+// groupers are the groupings the report compares, fresh for each scenario.
+func groupers() []namedGrouper {
+	noisy5 := correlate.DefaultConfig()
+	noisy5.NoisyKeyResources = 5
+	return []namedGrouper{
+		{"Muster", "shared/correlate with its defaults (24 h window, ≥ 2 stages, noisy key > 20 resources), alerts fed in delivery order in stream batches of 100; incidents = groups that reached the incident threshold and were not merged away.", &Muster{Config: correlate.DefaultConfig()}},
+		{"Muster (noisy key > 5 resources)", "as Muster with MUSTER_NOISY_KEY_RESOURCES=5 (sensitivity of the noisy-key threshold).", &Muster{Config: noisy5}},
+		{"Muster (shuffled delivery)", "as Muster, the same alerts delivered in a random order (DESIGN.md: the outcome must not depend on arrival order).", &Shuffled{Muster: Muster{Config: correlate.DefaultConfig()}, Seed: 99}},
+		{"By resource", "Alertmanager group_by resource: every alert with the same primary resource in one group, for all time; a group with ≥ 2 alerts is an incident.", quality.ByResource{}},
+		{"By entity (5h)", "Sentinel-style: alerts sharing any resource id or entity value (any type, private IPs included) with firstSeen ≤ 5 h apart are linked; connected components with ≥ 2 alerts are incidents.", quality.ByEntity{}},
+	}
 }

@@ -18,6 +18,11 @@
 //     earlier campaign, at least RepeatGap (default 72h) after it ended, with
 //     a new attacker: the same resource, a separate attack. A correlator with
 //     a 24h window keeps them apart; grouping by resource alone does not.
+//   - Overlaps. Overlaps campaigns are a second attacker on the first
+//     resource of a running campaign (starting 1–12 h after it): two
+//     separate attacks sharing one resource inside the window. The truth
+//     keeps them apart; a correlator that links by resource merges them, at
+//     a cost in precision that every resource-based grouping pays alike.
 //   - Noise. Single-stage alerts spread over a pool of NoiseResources
 //     resources (a share of them on campaign resources), carrying private
 //     source IPs drawn from a small pool, so that "any shared entity"

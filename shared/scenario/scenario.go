@@ -30,6 +30,13 @@ type Config struct {
 	// Repeats is the number of later, separate attacks on the first resource
 	// of an earlier campaign (default 8; at most Campaigns; -1 means none).
 	Repeats int
+	// Overlaps is the number of attacks by a second attacker on the first
+	// resource of an earlier campaign while it is still running (starting
+	// 1–12 h after it): the same resource shared by two separate attacks
+	// inside the window (default 2; at most Campaigns; -1 means none). No
+	// correlator that links by resource can tell them apart; the truth
+	// keeps them separate.
+	Overlaps int
 	// RepeatGap is the least time between the end of a campaign and the
 	// start of a repeat on its resource (default 72h).
 	RepeatGap time.Duration
@@ -76,6 +83,7 @@ func Scale(seed uint64, f float64) Config {
 	mul := func(n int) int { return max(1, int(float64(n)*f+0.5)) }
 	d.Seed = seed
 	d.Campaigns, d.Repeats, d.NoiseAlerts = mul(d.Campaigns), mul(d.Repeats), mul(d.NoiseAlerts)
+	d.Overlaps = mul(d.Overlaps)
 	d.NoiseResources, d.Scanners = mul(d.NoiseResources), mul(d.Scanners)
 	d.Span = time.Duration(float64(d.Span) * max(1, f))
 	return d
@@ -91,6 +99,7 @@ func (c Config) withDefaults() Config {
 	}
 	def(&c.Campaigns, 40)
 	def(&c.Repeats, 8)
+	def(&c.Overlaps, 2)
 	def(&c.MinAlerts, 8)
 	def(&c.MaxAlerts, 20)
 	def(&c.NoiseAlerts, 1500)
@@ -98,6 +107,7 @@ func (c Config) withDefaults() Config {
 	def(&c.Scanners, 5)
 	def(&c.ScanTargets, 40)
 	c.Repeats = min(c.Repeats, c.Campaigns)
+	c.Overlaps = min(c.Overlaps, c.Campaigns)
 	c.MaxAlerts = max(c.MaxAlerts, c.MinAlerts)
 	if c.MultiResource == 0 {
 		c.MultiResource = 0.4
@@ -137,8 +147,11 @@ type Campaign struct {
 	Start      time.Time `json:"start"`
 	End        time.Time `json:"end"`
 	// RepeatOf names the earlier campaign on the same resource, if any.
-	RepeatOf string   `json:"repeatOf,omitempty"`
-	AlertIDs []string `json:"alertIds"`
+	RepeatOf string `json:"repeatOf,omitempty"`
+	// OverlapOf names the campaign running on the same resource at the same
+	// time, if any.
+	OverlapOf string   `json:"overlapOf,omitempty"`
+	AlertIDs  []string `json:"alertIds"`
 }
 
 // Scanner is the ground truth of one scanning IP (all its alerts are noise).
@@ -225,6 +238,13 @@ func Generate(cfg Config) *Scenario {
 		t := firstTarget[prev.ID]
 		start := prev.End.Add(cfg.RepeatGap + g.dur(0, 48*time.Hour))
 		sc.Campaigns = append(sc.Campaigns, g.campaign(fmt.Sprintf("repeat-%03d", i+1), []target{t}, start, prev.ID))
+	}
+	for i, orig := range g.rng.Perm(cfg.Campaigns)[:cfg.Overlaps] {
+		prev := sc.Campaigns[orig]
+		start := prev.Start.Add(g.dur(time.Hour, 12*time.Hour))
+		c := g.campaign(fmt.Sprintf("overlap-%03d", i+1), []target{firstTarget[prev.ID]}, start, "")
+		c.OverlapOf = prev.ID
+		sc.Campaigns = append(sc.Campaigns, c)
 	}
 
 	noiseTargets := make([]target, cfg.NoiseResources)

@@ -71,7 +71,7 @@ func TestLabelsAreSane(t *testing.T) {
 		if len(s.Labels) != len(s.Alerts) {
 			t.Fatalf("seed %d: %d labels for %d alerts", seed, len(s.Labels), len(s.Alerts))
 		}
-		if got, want := len(s.Campaigns), cfg.Campaigns+cfg.Repeats; got != want {
+		if got, want := len(s.Campaigns), cfg.Campaigns+cfg.Repeats+cfg.Overlaps; got != want {
 			t.Fatalf("seed %d: %d campaigns, want %d", seed, got, want)
 		}
 		labelled := 0
@@ -129,6 +129,36 @@ func TestRepeatsAreFarApartOnTheSameResource(t *testing.T) {
 	}
 	if repeats != s.Config.Repeats {
 		t.Fatalf("%d repeats, want %d", repeats, s.Config.Repeats)
+	}
+}
+
+func TestOverlapsShareAResourceInsideTheWindow(t *testing.T) {
+	cfg := scenario.Small(13)
+	cfg.Overlaps = 3
+	s := scenario.Generate(cfg)
+	byID := map[string]scenario.Campaign{}
+	for _, c := range s.Campaigns {
+		byID[c.ID] = c
+	}
+	n := 0
+	for _, c := range s.Campaigns {
+		if c.OverlapOf == "" {
+			continue
+		}
+		n++
+		prev := byID[c.OverlapOf]
+		if c.Resources[0] != prev.Resources[0] {
+			t.Errorf("%s on %s, %s on %s", c.ID, c.Resources[0], prev.ID, prev.Resources[0])
+		}
+		if d := c.Start.Sub(prev.Start); d < time.Hour || d > 12*time.Hour {
+			t.Errorf("%s starts %s after %s", c.ID, d, prev.ID)
+		}
+		if c.AttackerIP == prev.AttackerIP {
+			t.Errorf("%s reuses the attacker IP of %s", c.ID, prev.ID)
+		}
+	}
+	if n != cfg.Overlaps {
+		t.Fatalf("%d overlapping campaigns, want %d", n, cfg.Overlaps)
 	}
 }
 

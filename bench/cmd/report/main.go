@@ -28,6 +28,7 @@ func main() {
 	var (
 		out       = flag.String("out", "bench/out", "output directory")
 		seed      = flag.Uint64("seed", 1, "scenario seed")
+		seeds     = flag.Int("seeds", 5, "scenarios (seed, seed+1, …) scored for the across-seeds quality table")
 		short     = flag.Bool("short", false, "tiny sizes: a smoke test of the harness")
 		skip      = flag.String("skip", "", "comma-separated sections to skip: quality,cost,normalize,engine,e2e,coldstart,gobench")
 		state     = flag.String("engine-state", "10000,1000000", "engine state sizes (alerts)")
@@ -77,7 +78,7 @@ func main() {
 	defer stop()
 
 	r := bench.Run(ctx, bench.Options{
-		Root: root, Seed: *seed, Short: *short, Skip: skips, EngineState: sizes, EngineMeasured: *measured,
+		Root: root, Seed: *seed, Seeds: *seeds, Short: *short, Skip: skips, EngineState: sizes, EngineMeasured: *measured,
 		ColdRuns: *coldRuns, CostScale: *costScale, BenchTime: *benchTime, Logger: slog.Default(),
 	})
 	if err := os.MkdirAll(*out, 0o755); err != nil {
