@@ -37,6 +37,7 @@ var Routes = []Route{
 	{"/suppression-rules/simulate", []string{"POST"}, Query},
 	{"/suppression-rules/{id}", []string{"GET", "PATCH", "DELETE"}, Query},
 	{"/playbooks", []string{"GET"}, Query},
+	{"/noisy-keys", []string{"GET"}, Query},
 }
 
 // accessLogFormat is the JSON access log line. It never includes headers,

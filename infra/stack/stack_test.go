@@ -635,11 +635,12 @@ func TestAPIRoutes(t *testing.T) {
 			t.Errorf("full: CORS origin %s not in the preflight responses", testOrigin)
 		}
 	}
-	// Every path in DESIGN.md's route list is present.
+	// Every path in DESIGN.md's route list (and GET /noisy-keys, which
+	// DESIGN.md's noisy-key rule makes visible in the API) is present.
 	for _, path := range []string{"/healthz", "/", "/assets/{proxy+}", "/webhooks/{provider}", "/alerts", "/alerts/{id}",
 		"/incidents", "/incidents/{id}", "/incidents/{id}/alerts", "/incidents/{id}/summary", "/incidents/{id}/comments",
 		"/incidents/{id}/actions", "/incidents/{id}/respond", "/incidents/{id}/suppress", "/suppression-rules",
-		"/suppression-rules/{id}", "/suppression-rules/simulate", "/playbooks", "/openapi.json"} {
+		"/suppression-rules/{id}", "/suppression-rules/simulate", "/playbooks", "/noisy-keys", "/openapi.json"} {
 		if !slices.ContainsFunc(Routes, func(r Route) bool { return r.Path == path }) {
 			t.Errorf("route %s not in Routes", path)
 		}

@@ -137,6 +137,8 @@ func TestEndpoints(t *testing.T) {
 			}},
 		{name: "playbooks", scope: "read", ok: func(fixture) call { return get("/playbooks") }, okStatus: 200,
 			invalid: func(fixture) call { return withQ(get("/playbooks"), "x", "1") }},
+		{name: "noisy keys", scope: "read", ok: func(fixture) call { return get("/noisy-keys") }, okStatus: 200,
+			invalid: func(fixture) call { return withQ(get("/noisy-keys"), "since", "yesterday") }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,6 +30,7 @@ import (
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/apigw"
 	"github.com/muster-sec/muster/shared/auth"
+	"github.com/muster-sec/muster/shared/correlate"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/listing"
@@ -59,6 +60,9 @@ type Store interface {
 	DeleteRule(ctx context.Context, id string) error
 	DismissAlerts(ctx context.Context, ids []string, ruleID string) (int, error)
 	SimulateRule(ctx context.Context, r suppress.Rule, since time.Time) (dynamostore.Simulation, error)
+	// NoisyKeys lists the correlation keys that turned noisy since the
+	// given time, newest first, at most limit (correlate.Store.NoisyKeys).
+	NoisyKeys(ctx context.Context, since time.Time, limit int) ([]correlate.NoisyKey, error)
 }
 
 var _ Store = (*dynamostore.Store)(nil)

@@ -48,6 +48,7 @@ var routes = []route{
 	{http.MethodPatch, "/suppression-rules/{id}", scopeWrite, false, (*Handler).patchRule},
 	{http.MethodDelete, "/suppression-rules/{id}", scopeWrite, false, (*Handler).deleteRule},
 	{http.MethodGet, "/playbooks", scopeRead, false, (*Handler).listPlaybooks},
+	{http.MethodGet, "/noisy-keys", scopeRead, true, (*Handler).listNoisyKeys},
 }
 
 // match finds the route for method and path. Literal segments win over
