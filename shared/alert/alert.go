@@ -89,6 +89,19 @@ func (a *Alert) SetRaw(raw []byte) {
 	a.Raw, a.RawTruncated = b, len(raw) > RawCap
 }
 
+// SetRawValid is SetRaw for bytes the caller knows to be one valid JSON
+// value, for example because it has just decoded them without error: it
+// skips SetRaw's validity scan and otherwise behaves exactly like SetRaw.
+// Bytes that are not valid JSON must go through SetRaw.
+func (a *Alert) SetRawValid(raw []byte) {
+	if len(raw) == 0 || len(raw) > RawCap {
+		a.SetRaw(raw)
+		return
+	}
+	a.Raw = append(json.RawMessage(nil), raw...)
+	a.RawTruncated = false
+}
+
 // Stages returns the alert's countable stages as a set.
 func (a *Alert) Stages() killchain.Set { return killchain.NewSet(a.Tactics...) }
 

@@ -162,6 +162,31 @@ func TestSetRawCaps(t *testing.T) {
 	}
 }
 
+// SetRawValid behaves exactly like SetRaw on valid JSON.
+func TestSetRawValidMatchesSetRaw(t *testing.T) {
+	tests := map[string][]byte{
+		"object":  []byte(`{"a":1}`),
+		"array":   []byte(` [1, "two", {"three": null}] `),
+		"at cap":  []byte(`"` + strings.Repeat("y", alert.RawCap-2) + `"`),
+		"big":     []byte(`{"x":"` + strings.Repeat("y", alert.RawCap) + `"}`),
+		"unicode": []byte(`{"name":"caf\u00e9 ☕"}`),
+		"empty":   nil,
+	}
+	for name, raw := range tests {
+		t.Run(name, func(t *testing.T) {
+			var want, got alert.Alert
+			want.SetRaw(raw)
+			got.SetRawValid(raw)
+			if string(got.Raw) != string(want.Raw) || got.RawTruncated != want.RawTruncated {
+				t.Errorf("SetRawValid = %.40s… %v, SetRaw = %.40s… %v", got.Raw, got.RawTruncated, want.Raw, want.RawTruncated)
+			}
+			if len(raw) > 0 && len(got.Raw) > 0 && &got.Raw[0] == &raw[0] {
+				t.Error("raw copy aliases the input")
+			}
+		})
+	}
+}
+
 func TestSeverity(t *testing.T) {
 	if s, ok := alert.ParseSeverity("critical"); !ok || s != alert.Critical {
 		t.Errorf("ParseSeverity(critical) = %v %v", s, ok)

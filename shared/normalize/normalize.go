@@ -160,12 +160,14 @@ func (c *collector) room() bool {
 }
 
 // add finishes and validates a and records the outcome. identity is the
-// identity provider ("" for a.Provider); raw is the item's own JSON.
+// identity provider ("" for a.Provider); raw is the item's own JSON, which
+// every parser has decoded without error before calling add, so it is
+// known to be valid JSON and is not scanned again.
 func (c *collector) add(a *alert.Alert, identity string, raw []byte) {
 	if !c.room() {
 		return
 	}
-	a.SetRaw(raw)
+	a.SetRawValid(raw)
 	a.Finish(identity, c.receivedAt)
 	if a.Provider != alert.ProviderGeneric {
 		fitLimits(a)
