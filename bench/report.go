@@ -246,7 +246,7 @@ func (r *Report) ComputeTargets() {
 				c = &r.Cost[i]
 			}
 		}
-		ok := c != nil && c.Accepted > 0
+		ok := c != nil && c.Accepted > 0 && c.Alerts == 20
 		if ok {
 			t.Measured = fmt.Sprintf("%.2f items written per alert (floor %.2f)", c.WritesPerAlert, c.FloorPerAlert)
 		}

@@ -119,7 +119,7 @@ func Run(ctx context.Context, o Options) *Report {
 	}
 
 	section("cost", withMoto(func(endpoint string) error {
-		one := scenario.Generate(scenario.Config{Seed: o.Seed, Campaigns: 1, MinAlerts: 20, MaxAlerts: 20,
+		one := scenario.Generate(scenario.Config{Seed: o.Seed, Campaigns: 1, Overlaps: -1, MinAlerts: 20, MaxAlerts: 20,
 			MultiResource: -1, Repeats: -1, NoiseAlerts: -1, Scanners: -1})
 		var errs []string
 		c, err := RunCost(ctx, CostCampaign, one.Alerts, CostOptions{Endpoint: endpoint})
