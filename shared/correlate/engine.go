@@ -3,7 +3,7 @@ package correlate
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -153,7 +153,8 @@ type gWork struct {
 	// reassign is set when every member's assignment must be (re)written:
 	// the group became an incident or absorbed another group.
 	reassign bool
-	assign   map[string]bool
+	// assign lists alerts whose assignment must be written (may repeat).
+	assign []string
 }
 
 type batch struct {
@@ -163,15 +164,24 @@ type batch struct {
 	kds   map[KeyDayID]*kdWork
 	gs    map[string]*gWork
 	ch    *Changes
-	touch map[string][]int // alert id → the records (nodes) it touched
-	cur   []int            // records touched by the alert being applied
-	nodes int              // records seen
-	order []string         // alert ids in processing order
+	nodes int      // records seen
+	order []string // alert ids in processing order
+	// touched holds the records (nodes) each alert touched: the alert
+	// order[i] touched touched[spans[i][0]:spans[i][1]].
+	touched []int
+	spans   [][2]int
 	// dayNames caches UTC day names by day number.
 	dayNames map[int64]string
+	// Work records are allocated in slabs.
+	kdSlab []kdWork
+	gSlab  []gWork
 	// Scratch space reused from alert to alert.
 	cands    []cand
 	distinct map[string]bool
+	links    map[string]link
+	days     []string
+	linkKeys []alert.Key
+	targets  []*gWork
 }
 
 // Apply correlates a batch of alerts against st and returns the changes to
@@ -180,10 +190,13 @@ type batch struct {
 // its fields and never duplicates membership, so applying the same batch
 // twice yields no changes the second time.
 func (e *Engine) Apply(st State, alerts []alert.Alert, now time.Time) (*Changes, error) {
-	b := &batch{e: e, st: st, now: now.UTC(), kds: map[KeyDayID]*kdWork{}, gs: map[string]*gWork{},
-		ch: &Changes{}, touch: map[string][]int{}, dayNames: map[int64]string{}, distinct: map[string]bool{}}
+	b := &batch{e: e, st: st, now: now.UTC(),
+		kds: make(map[KeyDayID]*kdWork, len(alerts)*2*e.days), gs: make(map[string]*gWork, len(alerts)*2),
+		ch: &Changes{}, dayNames: map[int64]string{}, distinct: map[string]bool{}, links: map[string]link{},
+		order: make([]string, 0, len(alerts)), spans: make([][2]int, 0, len(alerts)),
+		touched: make([]int, 0, len(alerts)*(2*e.days+2))}
 	sorted := make([]*alert.Alert, 0, len(alerts))
-	seen := map[string]int{}
+	seen := make(map[string]int, len(alerts))
 	for i := range alerts {
 		a := &alerts[i]
 		if a.SuppressedBy != "" {
@@ -198,21 +211,19 @@ func (e *Engine) Apply(st State, alerts []alert.Alert, now time.Time) (*Changes,
 		seen[a.ID] = len(sorted)
 		sorted = append(sorted, a)
 	}
-	sort.Slice(sorted, func(i, j int) bool {
-		if !sorted[i].FirstSeen.Equal(sorted[j].FirstSeen) {
-			return sorted[i].FirstSeen.Before(sorted[j].FirstSeen)
+	slices.SortFunc(sorted, func(x, y *alert.Alert) int {
+		if c := x.FirstSeen.Compare(y.FirstSeen); c != 0 {
+			return c
 		}
-		return sorted[i].ID < sorted[j].ID
+		return strings.Compare(x.ID, y.ID)
 	})
 	for _, a := range sorted {
 		b.order = append(b.order, a.ID)
-		b.cur = b.cur[:0]
+		start := len(b.touched)
 		if err := b.apply(a); err != nil {
 			return nil, fmt.Errorf("correlate alert %s: %w", a.ID, err)
 		}
-		if len(b.cur) > 0 {
-			b.touch[a.ID] = append(b.touch[a.ID], b.cur...)
-		}
+		b.spans = append(b.spans, [2]int{start, len(b.touched)})
 	}
 	b.finish()
 	return b.ch, nil
@@ -232,9 +243,10 @@ func (b *batch) day(t time.Time) string {
 	return d
 }
 
+// The result is scratch space, valid until the next call.
 func (b *batch) windowDays(t time.Time) []string {
 	from, to := t.Add(-b.e.cfg.Window), t.Add(b.e.cfg.Window)
-	out := make([]string, 0, b.e.days)
+	out := b.days[:0]
 	last := ""
 	for d := from; ; d = d.Add(24 * time.Hour) {
 		if d.After(to) {
@@ -245,6 +257,7 @@ func (b *batch) windowDays(t time.Time) []string {
 			last = name
 		}
 		if !d.Before(to) {
+			b.days = out
 			return out
 		}
 	}
@@ -252,15 +265,38 @@ func (b *batch) windowDays(t time.Time) []string {
 
 // touch records that the alert being applied depends on or changes the
 // record with node n.
-func (b *batch) touch1(n int) { b.cur = append(b.cur, n) }
+func (b *batch) touch1(n int) { b.touched = append(b.touched, n) }
+
+const slab = 64
+
+func (b *batch) newKDWork() *kdWork {
+	if len(b.kdSlab) == 0 {
+		b.kdSlab = make([]kdWork, slab)
+	}
+	w := &b.kdSlab[0]
+	b.kdSlab = b.kdSlab[1:]
+	w.node = b.nodes
+	b.nodes++
+	return w
+}
+
+func (b *batch) newGWork() *gWork {
+	if len(b.gSlab) == 0 {
+		b.gSlab = make([]gWork, slab/4)
+	}
+	w := &b.gSlab[0]
+	b.gSlab = b.gSlab[1:]
+	w.node = b.nodes
+	b.nodes++
+	return w
+}
 
 func (b *batch) keyDay(id KeyDayID) (*kdWork, error) {
 	if w, ok := b.kds[id]; ok {
 		return w, nil
 	}
 	kd, err := b.st.KeyDay(id)
-	w := &kdWork{node: b.nodes}
-	b.nodes++
+	w := b.newKDWork()
 	switch {
 	case errors.Is(err, ErrNotFound):
 	case err != nil:
@@ -300,8 +336,8 @@ func (b *batch) group(id string) (*gWork, error) {
 	case err != nil:
 		return nil, fmt.Errorf("load group %s: %w", id, err)
 	}
-	w := &gWork{g: g, version: g.Version, node: b.nodes}
-	b.nodes++
+	w := b.newGWork()
+	w.g, w.version = g, g.Version
 	b.gs[id] = w
 	return w, nil
 }
@@ -364,8 +400,10 @@ func (b *batch) apply(a *alert.Alert) error {
 	days := b.windowDays(t)
 	today := b.day(t)
 
-	links := map[string]*link{} // resolved group id → best link
-	var linkKeys []alert.Key
+	links := b.links // resolved group id → best link
+	clear(links)
+	linkKeys := b.linkKeys[:0]
+	defer func() { b.linkKeys = linkKeys[:0] }()
 	res := resourceIDs(a)
 	indexedIn := "" // the group an earlier delivery of this alert joined
 	saturated := false
@@ -448,8 +486,8 @@ func (b *batch) apply(a *alert.Alert) error {
 				}
 				reopen = true
 			}
-			l := &link{key: k, alertID: c.id, entry: c.e, dist: abs(c.e.FirstSeen.Sub(t)), reopen: reopen}
-			if old, ok := links[g.ID()]; !ok || better(l, old) {
+			l := link{key: k, alertID: c.id, entry: c.e, dist: abs(c.e.FirstSeen.Sub(t)), reopen: reopen}
+			if old, ok := links[g.ID()]; !ok || better(&l, &old) {
 				links[g.ID()] = l
 			}
 		}
@@ -477,12 +515,13 @@ func (b *batch) apply(a *alert.Alert) error {
 	}
 
 	// The groups it joins, oldest first.
-	var targets []*gWork
+	targets := b.targets[:0]
 	for id := range links {
 		w, _ := b.group(id)
 		targets = append(targets, w)
 	}
-	sort.Slice(targets, func(i, j int) bool { return older(targets[i].g, targets[j].g) })
+	defer func() { clear(targets); b.targets = targets[:0] }()
+	slices.SortFunc(targets, cmpOlder)
 
 	var target *gWork
 	var why *link
@@ -498,7 +537,8 @@ func (b *batch) apply(a *alert.Alert) error {
 		target = w
 	} else {
 		target = targets[0]
-		why = links[target.g.ID()]
+		l := links[target.g.ID()]
+		why = &l
 		if why.reopen {
 			g := b.mutable(target)
 			g.Incident.Status = incident.StatusActive
@@ -565,7 +605,7 @@ func (b *batch) apply(a *alert.Alert) error {
 	widen(&g.Incident, m.FirstSeen, m.LastSeen)
 	g.Forced = g.Forced || a.SourceIncident
 	absorb(&g.Incident, a)
-	target.assign = addTo(target.assign, a.ID)
+	target.assign = append(target.assign, a.ID)
 
 	// Index the alert under each key that still links.
 	entry := Entry{FirstSeen: t, Group: g.ID(), Name: shorten(a.Name, maxEntryName), Resources: res}
@@ -619,12 +659,15 @@ func older(a, b *Group) bool {
 	return a.ID() < b.ID()
 }
 
-func addTo(m map[string]bool, id string) map[string]bool {
-	if m == nil {
-		m = map[string]bool{}
+// cmpOlder is older as a comparison.
+func cmpOlder(a, b *gWork) int {
+	if older(a.g, b.g) {
+		return -1
 	}
-	m[id] = true
-	return m
+	if older(b.g, a.g) {
+		return 1
+	}
+	return 0
 }
 
 // findMember returns the group holding a when it is already a member:
@@ -652,7 +695,7 @@ func (b *batch) findMember(a *alert.Alert, indexedIn string) (*gWork, error) {
 // indexed under yet (a source adding an entity), indexes it under them and
 // merges the groups they link to, exactly as if the alert had carried those
 // keys from the start.
-func (b *batch) redelivered(a *alert.Alert, member *gWork, links map[string]*link, linkKeys []alert.Key, today string) error {
+func (b *batch) redelivered(a *alert.Alert, member *gWork, links map[string]link, linkKeys []alert.Key, today string) error {
 	b.refresh(member, a)
 	home := member
 	if st := member.g.Incident.Status; st == incident.StatusActive || st == incident.StatusInProgress {
@@ -666,9 +709,9 @@ func (b *batch) redelivered(a *alert.Alert, member *gWork, links map[string]*lin
 		}
 		if len(targets) > 0 {
 			targets = append(targets, member)
-			sort.Slice(targets, func(i, j int) bool { return older(targets[i].g, targets[j].g) })
+			slices.SortFunc(targets, cmpOlder)
 			home = targets[0]
-			if links[home.g.ID()] != nil && links[home.g.ID()].reopen {
+			if l, ok := links[home.g.ID()]; ok && l.reopen {
 				g := b.mutable(home)
 				g.Incident.Status = incident.StatusActive
 				b.ch.Reopened = append(b.ch.Reopened, g.ID())
@@ -728,7 +771,7 @@ func (b *batch) refresh(w *gWork, a *alert.Alert) {
 		b.touch1(w.node)
 	}
 	if w.g.IsIncident && a.IncidentID != w.g.ID() {
-		w.assign = addTo(w.assign, a.ID)
+		w.assign = append(w.assign, a.ID)
 		b.touch1(w.node)
 	}
 }
@@ -744,8 +787,8 @@ func (b *batch) newGroup(id string, a *alert.Alert) *gWork {
 		ID: id, Status: incident.StatusActive, CreatedAt: b.now, UpdatedBy: "correlator",
 		FirstActivity: a.FirstSeen.UTC(), LastActivity: a.LastSeen.UTC(),
 	}}
-	w := &gWork{g: g, dirty: true, created: true, node: b.nodes}
-	b.nodes++
+	w := b.newGWork()
+	w.g, w.dirty, w.created = g, true, true
 	b.gs[id] = w
 	b.ch.Created = append(b.ch.Created, id)
 	return w
@@ -912,60 +955,101 @@ func (b *batch) finish() {
 	}
 
 	// Units: union alerts that touched a common record.
-	parent := make([]int, b.nodes)
+	parent := make([]int32, b.nodes)
 	for i := range parent {
-		parent[i] = i
+		parent[i] = int32(i)
 	}
-	find := func(x int) int {
+	find := func(x int32) int32 {
 		for parent[x] != x {
 			parent[x] = parent[parent[x]]
 			x = parent[x]
 		}
 		return x
 	}
-	for _, id := range b.order {
-		nodes := b.touch[id]
+	for i := range b.order {
+		nodes := b.touchedBy(i)
 		for _, n := range nodes[min(1, len(nodes)):] {
-			if ra, rb := find(nodes[0]), find(n); ra != rb {
+			if ra, rb := find(int32(nodes[0])), find(int32(n)); ra != rb {
 				parent[rb] = ra
 			}
 		}
 	}
-	units := map[int]*Unit{}
-	touchedNode := make([]bool, b.nodes)
-	for _, nodes := range b.touch {
-		for _, n := range nodes {
-			touchedNode[n] = true
-		}
+	// Number the units (one per set of alerts that touched a record) and
+	// count their parts, so that each list is allocated once. A record no
+	// alert touched is its own root and has no unit.
+	unit := make([]int32, b.nodes) // root → unit index, -1: none
+	for i := range unit {
+		unit[i] = -1
 	}
-	unitOf := func(n int) *Unit {
-		if !touchedNode[n] {
-			return nil
-		}
-		root := find(n)
-		u := units[root]
-		if u == nil {
-			u = &Unit{}
-			units[root] = u
-		}
-		return u
-	}
-	for _, id := range b.order {
-		if nodes := b.touch[id]; len(nodes) > 0 {
-			root := find(nodes[0])
-			u := units[root]
-			if u == nil {
-				u = &Unit{}
-				units[root] = u
+	type counts struct{ alerts, keyDays, checks, groups, assignments int }
+	var cs []counts
+	for i := range b.order {
+		if nodes := b.touchedBy(i); len(nodes) > 0 {
+			r := find(int32(nodes[0]))
+			if unit[r] < 0 {
+				unit[r] = int32(len(cs))
+				cs = append(cs, counts{})
 			}
+			cs[unit[r]].alerts++
+		}
+	}
+	unitOf := func(n int) int { return int(unit[find(int32(n))]) }
+	var total counts
+	for _, w := range b.kds {
+		u := unitOf(w.node)
+		if u < 0 {
+			continue
+		}
+		if w.dirty {
+			cs[u].keyDays++
+			total.keyDays++
+		} else {
+			cs[u].checks++
+			total.checks++
+		}
+	}
+	for _, w := range b.gs {
+		if !w.dirty && len(w.assign) == 0 {
+			continue
+		}
+		u := unitOf(w.node)
+		if u < 0 {
+			continue
+		}
+		if w.dirty {
+			cs[u].groups++
+			total.groups++
+		}
+		_, n := w.assignments(nil, true)
+		cs[u].assignments += n
+		total.assignments += n
+	}
+	units := make([]Unit, len(cs))
+	alertsAll := make([]string, len(b.order))
+	kdsAll := make([]*KeyDay, total.keyDays)
+	checksAll := make([]KeyDayCheck, total.checks)
+	groupsAll := make([]*Group, total.groups)
+	assignAll := make([]Assignment, total.assignments)
+	for i, c := range cs {
+		u := &units[i]
+		u.Alerts, alertsAll = carve(alertsAll, c.alerts)
+		u.KeyDays, kdsAll = carve(kdsAll, c.keyDays)
+		u.Checks, checksAll = carve(checksAll, c.checks)
+		u.Groups, groupsAll = carve(groupsAll, c.groups)
+		u.Assignments, assignAll = carve(assignAll, c.assignments)
+	}
+	for i, id := range b.order {
+		if nodes := b.touchedBy(i); len(nodes) > 0 {
+			u := &units[unitOf(nodes[0])]
 			u.Alerts = append(u.Alerts, id)
 		}
 	}
 	for id, w := range b.kds {
-		u := unitOf(w.node)
-		if u == nil {
+		ui := unitOf(w.node)
+		if ui < 0 {
 			continue
 		}
+		u := &units[ui]
 		if w.dirty {
 			w.kd.Version = w.version + 1
 			u.KeyDays = append(u.KeyDays, w.kd)
@@ -977,41 +1061,84 @@ func (b *batch) finish() {
 		if !w.dirty && len(w.assign) == 0 {
 			continue
 		}
-		u := unitOf(w.node)
-		if u == nil {
+		ui := unitOf(w.node)
+		if ui < 0 {
 			continue
 		}
+		u := &units[ui]
 		if w.dirty {
 			u.Groups = append(u.Groups, w.g)
 		}
-		if w.g.IsIncident && w.g.Incident.MergedInto == "" {
-			for _, m := range w.g.Members {
-				if w.reassign || w.assign[m.AlertID] {
-					u.Assignments = append(u.Assignments, Assignment{AlertID: m.AlertID, IncidentID: w.g.ID(),
-						FirstSeen: m.FirstSeen, Membership: m.Membership})
-				}
-			}
-		}
+		u.Assignments, _ = w.assignments(u.Assignments, false)
 	}
-	var list []*Unit
+	list := units[:0]
 	for _, u := range units {
 		if len(u.KeyDays) == 0 && len(u.Groups) == 0 && len(u.Assignments) == 0 {
 			continue
 		}
-		sort.Strings(u.Alerts)
-		sort.Slice(u.KeyDays, func(i, j int) bool { return kdLess(u.KeyDays[i].ID(), u.KeyDays[j].ID()) })
-		sort.Slice(u.Checks, func(i, j int) bool { return kdLess(u.Checks[i].ID, u.Checks[j].ID) })
-		sort.Slice(u.Groups, func(i, j int) bool { return u.Groups[i].ID() < u.Groups[j].ID() })
-		sort.Slice(u.Assignments, func(i, j int) bool { return u.Assignments[i].AlertID < u.Assignments[j].AlertID })
+		slices.Sort(u.Alerts)
+		slices.SortFunc(u.KeyDays, func(x, y *KeyDay) int { return kdCmp(x.ID(), y.ID()) })
+		slices.SortFunc(u.Checks, func(x, y KeyDayCheck) int { return kdCmp(x.ID, y.ID) })
+		slices.SortFunc(u.Groups, func(x, y *Group) int { return strings.Compare(x.ID(), y.ID()) })
+		slices.SortFunc(u.Assignments, func(x, y Assignment) int { return strings.Compare(x.AlertID, y.AlertID) })
 		list = append(list, u)
 	}
-	sort.Slice(list, func(i, j int) bool { return firstAlert(list[i]) < firstAlert(list[j]) })
-	for _, u := range list {
-		b.ch.Units = append(b.ch.Units, *u)
+	slices.SortFunc(list, func(x, y Unit) int { return strings.Compare(firstAlert(&x), firstAlert(&y)) })
+	if len(list) > 0 {
+		b.ch.Units = list
 	}
-	sort.Strings(b.ch.Created)
-	sort.Strings(b.ch.Merged)
-	sort.Strings(b.ch.Promoted)
+	slices.Sort(b.ch.Created)
+	slices.Sort(b.ch.Merged)
+	slices.Sort(b.ch.Promoted)
+}
+
+// touchedBy returns the records (nodes) the alert order[i] touched.
+func (b *batch) touchedBy(i int) []int {
+	sp := b.spans[i]
+	return b.touched[sp[0]:sp[1]]
+}
+
+// carve splits the first n elements off s as an empty slice with room for
+// exactly n, and returns the rest.
+func carve[T any](s []T, n int) (head, rest []T) {
+	return s[:0:n], s[n:]
+}
+
+// assignments appends the group's assignments to dst (or, when count is
+// set, only counts them) and returns the new slice and the count.
+func (w *gWork) assignments(dst []Assignment, count bool) ([]Assignment, int) {
+	g := w.g
+	if !g.IsIncident || g.Incident.MergedInto != "" {
+		return dst, 0
+	}
+	var set map[string]bool
+	if !w.reassign && len(w.assign) > 8 {
+		set = make(map[string]bool, len(w.assign))
+		for _, id := range w.assign {
+			set[id] = true
+		}
+	}
+	if w.reassign && count {
+		return dst, len(g.Members)
+	}
+	n := 0
+	for i := range g.Members {
+		m := &g.Members[i]
+		if w.reassign || (set != nil && set[m.AlertID]) || (set == nil && slices.Contains(w.assign, m.AlertID)) {
+			n++
+			if !count {
+				dst = append(dst, Assignment{AlertID: m.AlertID, IncidentID: g.ID(), FirstSeen: m.FirstSeen, Membership: m.Membership})
+			}
+		}
+	}
+	return dst, n
+}
+
+func kdCmp(a, b KeyDayID) int {
+	if c := strings.Compare(string(a.Key), string(b.Key)); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Day, b.Day)
 }
 
 func kdLess(a, b KeyDayID) bool {
