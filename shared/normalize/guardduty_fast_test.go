@@ -1,0 +1,154 @@
+package normalize
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// checkGuardDutyFast is the fast decode's contract: when it does not give
+// up, the input is valid JSON and the result is exactly json.Unmarshal's.
+// It reports whether the fast decode took the input.
+func checkGuardDutyFast(t *testing.T, b []byte) bool {
+	t.Helper()
+	var fast gdEvent
+	if !decodeGuardDutyFast(b, &fast) {
+		return false
+	}
+	var want gdEvent
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatalf("fast decode accepted what json.Unmarshal rejects (%v): %.200q", err, b)
+	}
+	if !reflect.DeepEqual(fast, want) {
+		got, _ := json.Marshal(fast)
+		exp, _ := json.Marshal(want)
+		t.Fatalf("fast decode differs from json.Unmarshal for %.300q\n got %s\nwant %s", b, got, exp)
+	}
+	return true
+}
+
+func guardDutySamples(t testing.TB) map[string][]byte {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "..", "events", "samples", "guardduty", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no GuardDuty samples: %v", err)
+	}
+	out := map[string][]byte{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[filepath.Base(f)] = b
+	}
+	return out
+}
+
+// Every GuardDuty sample (and each finding of an array sample) takes the
+// fast path and decodes exactly as json.Unmarshal does.
+func TestGuardDutyFastMatchesUnmarshal(t *testing.T) {
+	for name, b := range guardDutySamples(t) {
+		t.Run(name, func(t *testing.T) {
+			items := []json.RawMessage{b}
+			if strings.HasPrefix(strings.TrimSpace(string(b)), "[") {
+				if err := json.Unmarshal(b, &items); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, it := range items {
+				if !checkGuardDutyFast(t, it) {
+					t.Errorf("item %d: the fast decode gave up on a plain sample", i)
+				}
+			}
+		})
+	}
+}
+
+// Inputs at the edges of what encoding/json does: the fast decode either
+// gives up or agrees with it; the plain ones must not make it give up.
+func TestGuardDutyFastEdges(t *testing.T) {
+	tests := []struct {
+		name, in string
+		fast     bool // the fast decode must take it
+	}{
+		{"empty object", `{}`, true},
+		{"nulls", `{"detail":null,"severity":null,"resource":null,"service":{"action":null,"count":null,"archived":null,"additionalInfo":null},"title":null}`, true},
+		{"empty arrays", `{"resource":{"s3BucketDetails":[],"instanceDetails":{"tags":[],"networkInterfaces":[{"privateIpAddresses":[]}]}}}`, true},
+		{"null elements", `{"resource":{"s3BucketDetails":[null,{"name":"b"}]},"service":{"detection":{"sequence":{"sequenceIndicators":[{"key":"k","values":[null,"v"]}]}}}}`, true},
+		{"unknown members skipped", `{"x":[1,-2.5e3,true,false,null,{"y":"\u00e9\n"}],"id":"a","resources":[]}`, true},
+		{"flex values", `{"service":{"archived":"true","additionalInfo":{"sample":"false"},"action":{"networkConnectionAction":{"remoteIpDetails":{"organization":{"asn":16509}}}}}}`, true},
+		{"flex string asn", `{"service":{"action":{"awsApiCallAction":{"remoteIpDetails":{"organization":{"asn":"16509"}}}}}}`, true},
+		{"utf-8 text", `{"title":"café ☕","description":"日本"}`, true},
+		{"escapes", `{"title":"a\"b\\c\/d\u00e9\ud83d\ude00\n","description":"\t"}`, true},
+		{"severity number forms", `{"severity":0}`, true},
+		{"severity exponent", `{"severity":8.5E+0}`, true},
+		{"white space", " \t\n{ \"id\" : \"x\" ,\r\n \"service\":{\"count\":1} } \n", true},
+		{"invalid utf-8", "{\"title\":\"a\xffb\"}", false},
+		{"lone surrogate", `{"title":"\ud800x"}`, false},
+		{"case-folded key", `{"Title":"x"}`, false},
+		{"case-folded nested key", `{"resource":{"InstanceDetails":{"instanceId":"i-1"}}}`, false},
+		{"escaped key", `{"ti\u0074le":"x"}`, false},
+		{"repeated member", `{"title":"a","title":"b"}`, false},
+		{"repeated nested", `{"resource":{"instanceDetails":{"tags":[{"key":"a","value":"b"}]}},"resource":{"instanceDetails":{"tags":[{"key":"c"}]}}}`, false},
+		{"wrong type", `{"title":5}`, false},
+		{"wrong type object", `{"resource":"x"}`, false},
+		{"count fraction", `{"service":{"count":1.5}}`, false},
+		{"severity out of range", `{"severity":1e400}`, false},
+		{"asn object", `{"service":{"action":{"kubernetesApiCallAction":{"remoteIpDetails":{"organization":{"asn":{}}}}}}}`, false},
+		{"archived garbage", `{"service":{"archived":"maybe"}}`, false},
+		{"trailing comma", `{"id":"a",}`, false},
+		{"trailing data", `{"id":"a"} x`, false},
+		{"two values", `{"id":"a"}{}`, false},
+		{"leading zero", `{"x":01}`, false},
+		{"bad literal", `{"x":tru}`, false},
+		{"control char", "{\"title\":\"a\x01\"}", false},
+		{"bad escape", `{"title":"\x"}`, false},
+		{"unterminated", `{"title":"a`, false},
+		{"deep", strings.Repeat(`{"x":`, 300) + "1" + strings.Repeat("}", 300), false},
+		{"not an object", `[1]`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			took := checkGuardDutyFast(t, []byte(tt.in))
+			if tt.fast && !took {
+				t.Error("the fast decode gave up on a plain input")
+			}
+		})
+	}
+}
+
+// FuzzGuardDutyFastDecode: on any input the fast decode gives up or agrees
+// with json.Unmarshal.
+func FuzzGuardDutyFastDecode(f *testing.F) {
+	for _, b := range guardDutySamples(f) {
+		f.Add(b)
+	}
+	f.Add([]byte(`{"detail":{"severity":5,"service":{"archived":"true","count":3}}}`))
+	f.Add([]byte(`{"Title":"x","title":"y"}`))
+	f.Fuzz(func(t *testing.T, b []byte) { checkGuardDutyFast(t, b) })
+}
+
+// plain8 agrees with a byte-by-byte check for every byte value in every
+// position.
+func TestPlain8(t *testing.T) {
+	plain := func(c byte) bool { return c != '"' && c != '\\' && c >= 0x20 && c < 0x80 }
+	for pos := range 8 {
+		for c := range 256 {
+			for _, fill := range []byte{'a', ' ', 0x7f, '!'} {
+				var b [8]byte
+				for i := range b {
+					b[i] = fill
+				}
+				b[pos] = byte(c)
+				want := plain(byte(c)) && plain(fill)
+				if got := plain8(binary.LittleEndian.Uint64(b[:])); got != want {
+					t.Fatalf("plain8(%q) = %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+}
