@@ -3,6 +3,7 @@ package alert_test
 import (
 	"errors"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -199,5 +200,86 @@ func TestSeverity(t *testing.T) {
 	}
 	if !(alert.Informational < alert.Low && alert.Low < alert.Medium && alert.High < alert.Critical) {
 		t.Error("order")
+	}
+}
+
+// canonicalRef is CanonicalResourceID as first written, with regular
+// expressions: the hand-written matchers must agree with it everywhere.
+var (
+	refEC2   = regexp.MustCompile(`(?:^|[/:])(i-[0-9a-f]{8}(?:[0-9a-f]{9})?)$`)
+	refAzure = regexp.MustCompile(`(?i)^/subscriptions/`)
+)
+
+func canonicalRef(id, typ string) string {
+	id = strings.TrimSpace(id)
+	if m := refEC2.FindStringSubmatch(strings.ToLower(id)); m != nil {
+		return m[1]
+	}
+	lt := strings.ToLower(typ)
+	switch {
+	case refAzure.MatchString(id):
+		return strings.ToLower(id)
+	case (lt == "s3bucket" || lt == "awss3bucket") && !strings.HasPrefix(id, "arn:"):
+		return "arn:aws:s3:::" + id
+	case lt == "host" || lt == "node":
+		return alert.ShortHost(id)
+	}
+	return id
+}
+
+func checkCanonical(t *testing.T, id, typ string) {
+	t.Helper()
+	if got, want := alert.CanonicalResourceID(id, typ), canonicalRef(id, typ); got != want {
+		t.Fatalf("CanonicalResourceID(%q, %q) = %q, regexp version %q", id, typ, got, want)
+	}
+	r := alert.Resource{ID: id, Type: typ}
+	r.Canonicalize()
+	wantType := typ
+	if typ == "" && strings.HasPrefix(r.ID, "i-") && refEC2.MatchString(r.ID) {
+		wantType = "AwsEc2Instance"
+	}
+	if r.Type != wantType {
+		t.Fatalf("Canonicalize(%q, %q) type = %q, want %q", id, typ, r.Type, wantType)
+	}
+}
+
+func TestCanonicalResourceIDMatchesRegexp(t *testing.T) {
+	ids := []string{
+		"", "i-", "i-0a1b2c3d", "i-0a1b2c3", "i-0a1b2c3d4", "i-0a1b2c3d4e5f60718", "i-0a1b2c3d4e5f6071",
+		"i-0a1b2c3d4e5f607189", "I-0A1B2C3D", "xi-0a1b2c3d", "/i-0a1b2c3d", ":i-0a1b2c3d", "a/i-0a1b2c3d4e5f60718",
+		"arn:aws:ec2:us-east-1:1:instance/i-0a1b2c3d4e5f60718", "i-0a1b2c3g", "i-0a1b2c3d\n", " i-0a1b2c3d ",
+		"ii-0a1b2c3d4e5f60718", "/i-0a1b2c3d4e5f60718", "x:i-0a1b2c3d4e5f6071x", "İ-0a1b2c3d", "i-0a1b2c3d/",
+		"/subscriptions/ABC/rg", "/SUBSCRIPTIONS/abc", "/ſubscriptions/x", "/subscriptions", "subscriptions/",
+		"/Subscriptions/", "/subscription/", "/subſcriptions/", "/subscriptions\xff/", "\xff/subscriptions/",
+		"my-bucket", "arn:aws:s3:::b", "Web-1.example.com", "10.0.0.1",
+	}
+	for _, id := range ids {
+		for _, typ := range []string{"", "S3Bucket", "awss3bucket", "Host", "node", "AwsEc2Instance"} {
+			checkCanonical(t, id, typ)
+		}
+	}
+}
+
+func FuzzCanonicalResourceID(f *testing.F) {
+	f.Add("arn:aws:ec2:us-east-1:1:instance/i-0a1b2c3d4e5f60718", "")
+	f.Add("/ſubscriptions/x", "Host")
+	f.Add("i-0A1B2C3D", "S3Bucket")
+	f.Fuzz(func(t *testing.T, id, typ string) { checkCanonical(t, id, typ) })
+}
+
+// BenchmarkCanonicalResourceID compares the hand-written matchers with the
+// regular-expression version they replace.
+func BenchmarkCanonicalResourceID(b *testing.B) {
+	ids := []string{"arn:aws:ec2:us-east-1:111122223333:instance/i-0a1b2c3d4e5f60718", "i-0a1b2c3d",
+		"/subscriptions/ABC/resourceGroups/RG/providers/Microsoft.Compute/virtualMachines/VM1", "arn:aws:iam::111122223333:role/web"}
+	for name, fn := range map[string]func(string, string) string{"matcher": alert.CanonicalResourceID, "regexp": canonicalRef} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, id := range ids {
+					fn(id, "")
+				}
+			}
+		})
 	}
 }

@@ -2,9 +2,9 @@ package alert
 
 import (
 	"net/netip"
-	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Resource is an affected cloud or host resource.
@@ -48,10 +48,55 @@ func (r Resource) DisplayName() string {
 	return r.ID
 }
 
-var (
-	ec2InstanceID = regexp.MustCompile(`(?:^|[/:])(i-[0-9a-f]{8}(?:[0-9a-f]{9})?)$`)
-	azureID       = regexp.MustCompile(`(?i)^/subscriptions/`)
-)
+// ec2InstanceSuffix is the EC2 instance id s ends with, as the regular
+// expression `(?:^|[/:])(i-[0-9a-f]{8}(?:[0-9a-f]{9})?)$` would capture
+// it: "i-" and 8 or 17 lower-case hex digits, at the start of s or after
+// a "/" or ":". A hand-written matcher: this runs for every resource of
+// every alert.
+func ec2InstanceSuffix(s string) (string, bool) {
+	for _, n := range [...]int{19, 10} { // i- plus 17 or 8 digits
+		if len(s) < n {
+			continue
+		}
+		start := len(s) - n
+		if start > 0 && s[start-1] != '/' && s[start-1] != ':' {
+			continue
+		}
+		if c := s[start:]; c[0] == 'i' && c[1] == '-' && lowerHex(c[2:]) {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+func lowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// azurePrefix is the prefix of Azure resource ids, matched as the regular
+// expression `(?i)^/subscriptions/` would: case-insensitively with
+// Unicode simple folding (so "ſ", U+017F, matches "s").
+const azurePrefix = "/subscriptions/"
+
+func isAzureID(id string) bool {
+	if len(id) == 0 || id[0] != '/' {
+		return false
+	}
+	n := 0 // byte length of the first len(azurePrefix) runes
+	for range len(azurePrefix) {
+		if n >= len(id) {
+			return false
+		}
+		_, size := utf8.DecodeRuneInString(id[n:])
+		n += size
+	}
+	return strings.EqualFold(id[:n], azurePrefix)
+}
 
 // CanonicalResourceID maps the spellings of one resource onto one id:
 //   - an EC2 instance as "i-…", "arn:aws:ec2:…:instance/i-…" or
@@ -62,12 +107,12 @@ var (
 //   - anything else is trimmed and kept as given.
 func CanonicalResourceID(id, typ string) string {
 	id = strings.TrimSpace(id)
-	if m := ec2InstanceID.FindStringSubmatch(strings.ToLower(id)); m != nil {
-		return m[1]
+	if iid, ok := ec2InstanceSuffix(strings.ToLower(id)); ok {
+		return iid
 	}
 	lt := strings.ToLower(typ)
 	switch {
-	case azureID.MatchString(id):
+	case isAzureID(id):
 		return strings.ToLower(id)
 	case (lt == "s3bucket" || lt == "awss3bucket") && !strings.HasPrefix(id, "arn:"):
 		return "arn:aws:s3:::" + id
@@ -81,7 +126,7 @@ func CanonicalResourceID(id, typ string) string {
 // missing type for EC2 instances.
 func (r *Resource) Canonicalize() {
 	r.ID = CanonicalResourceID(r.ID, r.Type)
-	if r.Type == "" && strings.HasPrefix(r.ID, "i-") && ec2InstanceID.MatchString(r.ID) {
+	if _, ok := ec2InstanceSuffix(r.ID); ok && r.Type == "" && strings.HasPrefix(r.ID, "i-") {
 		r.Type = "AwsEc2Instance"
 	}
 }

@@ -96,7 +96,7 @@ func parseFalco(c *collector, obj []byte) {
 			if s, ok := killchain.Parse(tag); ok {
 				a.Tactics = append(a.Tactics, s)
 			}
-		case techniqueID.MatchString(tag):
+		case isTechniqueID(tag):
 			a.Techniques = append(a.Techniques, tag)
 		}
 	}

@@ -1,7 +1,6 @@
 package normalize
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/muster-sec/muster/shared/alert"
@@ -290,7 +289,7 @@ func guardDutyAlert(f *gdFinding) (*alert.Alert, error) {
 				}
 			case "ATTACK_TECHNIQUE":
 				for _, v := range ind.Values {
-					if techniqueID.MatchString(v) {
+					if isTechniqueID(v) {
 						a.Techniques = append(a.Techniques, v)
 					}
 				}
@@ -304,7 +303,23 @@ func guardDutyAlert(f *gdFinding) (*alert.Alert, error) {
 	return a, nil
 }
 
-var techniqueID = regexp.MustCompile(`^T\d{4}(\.\d{3})?$`)
+// isTechniqueID reports whether v is an ATT&CK technique id, "T1234" or
+// "T1234.567" (what the regular expression `^T\d{4}(\.\d{3})?$` matches).
+func isTechniqueID(v string) bool {
+	if (len(v) != 5 && len(v) != 9) || v[0] != 'T' || !digits(v[1:5]) {
+		return false
+	}
+	return len(v) == 5 || v[5] == '.' && digits(v[6:])
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // instanceSession returns the instance id an assumed-role session is named
 // after ("AROA…:i-0abc…" for instance-profile credentials), or "".

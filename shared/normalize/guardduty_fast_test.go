@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -151,4 +152,25 @@ func TestPlain8(t *testing.T) {
 			}
 		}
 	}
+}
+
+// isTechniqueID matches exactly what `^T\d{4}(\.\d{3})?$` matches.
+func TestIsTechniqueID(t *testing.T) {
+	re := regexp.MustCompile(`^T\d{4}(\.\d{3})?$`)
+	for _, v := range []string{"", "T", "T1", "T1110", "T1110.", "T1110.0", "T1110.003", "T1110.0031", "t1110",
+		"T11100", "T111a", "T1110x003", "T1110.00a", " T1110", "T1110\n", "T١١١٠", "T1110.003\n", "TT1110"} {
+		if got, want := isTechniqueID(v), re.MatchString(v); got != want {
+			t.Errorf("isTechniqueID(%q) = %v, regexp %v", v, got, want)
+		}
+	}
+}
+
+func FuzzIsTechniqueID(f *testing.F) {
+	re := regexp.MustCompile(`^T\d{4}(\.\d{3})?$`)
+	f.Add("T1110.003")
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, want := isTechniqueID(v), re.MatchString(v); got != want {
+			t.Fatalf("isTechniqueID(%q) = %v, regexp %v", v, got, want)
+		}
+	})
 }
