@@ -1,8 +1,8 @@
 package correlate
 
 import (
-	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -192,70 +192,97 @@ func derive(g *Group, now time.Time) {
 // and Credential access to Exfiltration, seen by GuardDuty, Falco and
 // Alertmanager. 7 alerts from 2026-11-20 08:00 to 11:25 UTC."
 func Describe(inc *incident.Incident) string {
-	var subject string
-	switch n := len(inc.Resources); {
-	case n == 1:
-		subject = inc.Resources[0].DisplayName()
-	case n <= 3:
-		names := make([]string, n)
-		for i, r := range inc.Resources {
-			names[i] = r.DisplayName()
-		}
-		subject = fmt.Sprintf("%d resources (%s)", n, list(names))
-	default:
-		subject = fmt.Sprintf("%d resources", n)
-	}
 	var b strings.Builder
+	b.Grow(160)
 	if inc.ContinuationOf != "" {
-		fmt.Fprintf(&b, "Continues incident %s. ", inc.ContinuationOf)
+		b.WriteString("Continues incident ")
+		b.WriteString(inc.ContinuationOf)
+		b.WriteString(". ")
 	}
-	labels := make([]string, len(inc.Tactics))
-	for i, s := range inc.Tactics {
-		labels[i] = s.Label()
+	subject := func() {
+		switch n := len(inc.Resources); {
+		case n == 1:
+			b.WriteString(inc.Resources[0].DisplayName())
+		case n <= 3:
+			b.WriteString(strconv.Itoa(n))
+			b.WriteString(" resources (")
+			writeList(&b, n, func(i int) string { return inc.Resources[i].DisplayName() })
+			b.WriteString(")")
+		default:
+			b.WriteString(strconv.Itoa(n))
+			b.WriteString(" resources")
+		}
 	}
-	switch len(labels) {
+	tactics := inc.Tactics
+	switch len(tactics) {
 	case 0:
-		fmt.Fprintf(&b, "Suspicious activity on %s with no known kill-chain stage", subject)
+		b.WriteString("Suspicious activity on ")
+		subject()
+		b.WriteString(" with no known kill-chain stage")
 	case 1:
-		fmt.Fprintf(&b, "Suspicious activity on %s at the %s stage", subject, labels[0])
+		b.WriteString("Suspicious activity on ")
+		subject()
+		b.WriteString(" at the ")
+		b.WriteString(tactics[0].Label())
+		b.WriteString(" stage")
 	case 2:
-		fmt.Fprintf(&b, "Attack on %s progressed from %s to %s", subject, labels[0], labels[1])
+		b.WriteString("Attack on ")
+		subject()
+		b.WriteString(" progressed from ")
+		b.WriteString(tactics[0].Label())
+		b.WriteString(" to ")
+		b.WriteString(tactics[1].Label())
 	default:
-		fmt.Fprintf(&b, "Attack on %s progressed from %s through %s to %s", subject,
-			labels[0], list(labels[1:len(labels)-1]), labels[len(labels)-1])
+		b.WriteString("Attack on ")
+		subject()
+		b.WriteString(" progressed from ")
+		b.WriteString(tactics[0].Label())
+		b.WriteString(" through ")
+		mid := tactics[1 : len(tactics)-1]
+		writeList(&b, len(mid), func(i int) string { return mid[i].Label() })
+		b.WriteString(" to ")
+		b.WriteString(tactics[len(tactics)-1].Label())
 	}
 	if len(inc.Sources) > 0 {
-		names := make([]string, len(inc.Sources))
-		for i, p := range inc.Sources {
-			names[i] = providerName(p)
-		}
-		fmt.Fprintf(&b, ", seen by %s", list(names))
+		b.WriteString(", seen by ")
+		writeList(&b, len(inc.Sources), func(i int) string { return providerName(inc.Sources[i]) })
 	}
 	b.WriteString(".")
 	if !inc.FirstActivity.IsZero() {
-		alerts := "alerts"
+		alerts := " alerts from "
 		if inc.AlertCount == 1 {
-			alerts = "alert"
+			alerts = " alert from "
 		}
 		from, to := inc.FirstActivity.UTC(), inc.LastActivity.UTC()
 		toFmt := "2006-01-02 15:04"
-		if Day(from) == Day(to) {
+		fy, fm, fd := from.Date()
+		if ty, tm, td := to.Date(); fy == ty && fm == tm && fd == td {
 			toFmt = "15:04"
 		}
-		fmt.Fprintf(&b, " %d %s from %s to %s UTC.", inc.AlertCount, alerts, from.Format("2006-01-02 15:04"), to.Format(toFmt))
+		var buf [32]byte
+		b.WriteString(" ")
+		b.WriteString(strconv.Itoa(inc.AlertCount))
+		b.WriteString(alerts)
+		b.Write(from.AppendFormat(buf[:0], "2006-01-02 15:04"))
+		b.WriteString(" to ")
+		b.Write(to.AppendFormat(buf[:0], toFmt))
+		b.WriteString(" UTC.")
 	}
 	return b.String()
 }
 
-// list joins words as "a, b and c".
-func list(words []string) string {
-	switch len(words) {
-	case 0:
-		return ""
-	case 1:
-		return words[0]
+// writeList writes n words as "a, b and c".
+func writeList(b *strings.Builder, n int, word func(int) string) {
+	for i := range n {
+		switch {
+		case i == 0:
+		case i == n-1:
+			b.WriteString(" and ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(word(i))
 	}
-	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
 var providerNames = map[string]string{

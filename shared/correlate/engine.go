@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -578,15 +579,15 @@ func (b *batch) apply(a *alert.Alert) error {
 	switch {
 	case why == nil && continued == "":
 		if a.SourceIncident {
-			m.Reason = fmt.Sprintf("Started the incident: %s reported it as an incident", providerName(a.Provider))
+			m.Reason = "Started the incident: " + providerName(a.Provider) + " reported it as an incident"
 		} else {
 			m.Reason = "Started the incident"
 		}
 	case why == nil:
-		m.Reason = fmt.Sprintf("Continues incident %s, which reached %d alerts", continued, cfg.MaxAlertsPerIncident)
+		m.Reason = "Continues incident " + continued + ", which reached " + strconv.Itoa(cfg.MaxAlertsPerIncident) + " alerts"
 	default:
 		m.Key, m.LinkedTo = string(why.key), why.alertID
-		m.Reason = fmt.Sprintf("Linked to %s (%s) through shared %s", orID(why.entry.Name, why.alertID), why.alertID, describeKey(why.key, a))
+		m.Reason = "Linked to " + orID(why.entry.Name, why.alertID) + " (" + why.alertID + ") through shared " + describeKey(why.key, a)
 		if len(targets) > 1 {
 			ids := make([]string, 0, len(targets)-1)
 			for _, o := range targets[1:] {
@@ -598,7 +599,7 @@ func (b *batch) apply(a *alert.Alert) error {
 			m.Reason += "; it reopened the resolved incident"
 		}
 		if continued != "" {
-			m.Reason += fmt.Sprintf("; continues incident %s, which reached %d alerts", continued, cfg.MaxAlertsPerIncident)
+			m.Reason += "; continues incident " + continued + ", which reached " + strconv.Itoa(cfg.MaxAlertsPerIncident) + " alerts"
 		}
 	}
 	g.Members = append(g.Members, m)
@@ -868,12 +869,16 @@ func shorten(s string, n int) string {
 
 // describeKey words a key for a reason: "public IP 203.0.113.66".
 func describeKey(k alert.Key, a *alert.Alert) string {
-	v := strings.TrimPrefix(string(k), k.Kind()+":")
-	switch k.Kind() {
+	kind := k.Kind()
+	v := string(k)
+	if len(v) > len(kind) && v[len(kind)] == ':' {
+		v = v[len(kind)+1:]
+	}
+	switch kind {
 	case "res":
 		for _, r := range a.Resources {
 			if r.ID == v && r.Name != "" && r.Name != v {
-				return fmt.Sprintf("resource %s (%s)", r.Name, v)
+				return "resource " + r.Name + " (" + v + ")"
 			}
 		}
 		return "resource " + v
