@@ -174,3 +174,47 @@ func FuzzIsTechniqueID(f *testing.F) {
 		}
 	})
 }
+
+// splitArray gives up or agrees with json.Unmarshal into []json.RawMessage.
+func checkSplitArray(t *testing.T, b []byte) bool {
+	t.Helper()
+	got, ok := splitArray(b)
+	if !ok {
+		return false
+	}
+	var want []json.RawMessage
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatalf("splitArray accepted what json.Unmarshal rejects (%v): %.200q", err, b)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("splitArray gave %d items, json.Unmarshal %d", len(got), len(want))
+	}
+	for i := range got {
+		if string(got[i]) != string(want[i]) {
+			t.Fatalf("item %d = %q, json.Unmarshal %q", i, got[i], want[i])
+		}
+	}
+	return true
+}
+
+func TestSplitArray(t *testing.T) {
+	tests := []struct {
+		in   string
+		fast bool
+	}{
+		{`[]`, true}, {` [ ] `, true}, {"[ {\"a\":1} ,\n {\"b\":[2]} ]", true}, {`[null, 1, "x", true, {}]`, true},
+		{`[1,]`, false}, {`[1] [2]`, false}, {`[`, false}, {`["\x"]`, false}, {`{}`, false},
+		{strings.Repeat("[", 300) + strings.Repeat("]", 300), false},
+	}
+	for _, tt := range tests {
+		if took := checkSplitArray(t, []byte(tt.in)); tt.fast && !took {
+			t.Errorf("splitArray gave up on %q", tt.in)
+		}
+	}
+}
+
+func FuzzSplitArray(f *testing.F) {
+	f.Add([]byte(`[ {"a":1} , {"b":[2, "\u00e9"]} ]`))
+	f.Add([]byte(`[null, 1e5, "x", true, {}]`))
+	f.Fuzz(func(t *testing.T, b []byte) { checkSplitArray(t, b) })
+}
