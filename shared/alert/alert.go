@@ -73,7 +73,9 @@ const RawCap = 16 << 10
 // ID returns the deterministic alert id for a provider identity: the first
 // 32 hex digits of SHA-256 over provider, a NUL, and the sender's own id.
 func ID(provider, sourceID string) string {
-	h := sha256.Sum256([]byte(provider + "\x00" + sourceID))
+	var buf [256]byte // the hashed text, on the stack for usual ids
+	b := append(append(append(buf[:0], provider...), 0), sourceID...)
+	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:16])
 }
 

@@ -1,6 +1,8 @@
 package alert_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/netip"
 	"regexp"
@@ -281,5 +283,32 @@ func BenchmarkCanonicalResourceID(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// ID is the first 32 hex digits of SHA-256 over provider, NUL, source id,
+// for ids of any length.
+func TestIDDefinition(t *testing.T) {
+	for _, src := range []string{"", "a-1", strings.Repeat("x", 255), strings.Repeat("y", 4000)} {
+		h := sha256.Sum256([]byte("guardduty\x00" + src))
+		if got, want := alert.ID("guardduty", src), hex.EncodeToString(h[:16]); got != want {
+			t.Errorf("ID(%d-byte id) = %s, want %s", len(src), got, want)
+		}
+	}
+}
+
+// An IP entity's value is netip's canonical text of the unmapped address.
+func TestEntityIPCanonicalText(t *testing.T) {
+	for _, v := range []string{"10.0.1.25", " 203.0.113.66 ", "::ffff:10.0.0.1", "2606:4700:0:0:0:0:0:1111",
+		"fe80::1%eth0", "2001:DB8::1", "0.0.0.0", "not-an-ip"} {
+		e := alert.Entity{Type: alert.EntityIP, Value: v}
+		e.Canonicalize()
+		want := strings.TrimSpace(v)
+		if a, err := netip.ParseAddr(want); err == nil {
+			want = a.Unmap().String()
+		}
+		if e.Value != want {
+			t.Errorf("Canonicalize(%q) = %q, want %q", v, e.Value, want)
+		}
 	}
 }

@@ -54,7 +54,12 @@ func (e *Entity) Canonicalize() {
 	case EntityIP:
 		if a, err := netip.ParseAddr(e.Value); err == nil {
 			a = a.Unmap()
-			e.Value = a.String()
+			// a.String(), without a new string when the value already is
+			// in canonical form (AppendTo is String for a valid address).
+			var buf [64]byte
+			if c := a.AppendTo(buf[:0]); string(c) != e.Value {
+				e.Value = string(c)
+			}
 			e.Public = IsPublicIP(a)
 		}
 	case EntityHost:
