@@ -8,6 +8,7 @@ import (
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/incident"
+	"github.com/muster-sec/muster/shared/killchain"
 )
 
 // Bounds on an incident's aggregated lists, so the incident item stays
@@ -145,7 +146,9 @@ func addString(list *[]string, v string, max int) bool {
 func derive(g *Group, now time.Time) {
 	inc := &g.Incident
 	stages := g.Stages()
-	inc.Tactics = stages.Stages()
+	if !sameStages(inc.Tactics, stages) {
+		inc.Tactics = stages.Stages()
+	}
 	var sev alert.Severity
 	var first, last time.Time
 	for i, m := range g.Members {
@@ -185,6 +188,20 @@ func derive(g *Group, now time.Time) {
 		inc.CreatedAt = now
 	}
 	inc.UpdatedAt = now
+}
+
+// sameStages reports whether list is exactly s.Stages() (and not empty),
+// so that derive can keep it instead of allocating an equal list.
+func sameStages(list []killchain.Stage, s killchain.Set) bool {
+	if len(list) == 0 || len(list) != s.Len() {
+		return false
+	}
+	for i, st := range list {
+		if !s.Has(st) || (i > 0 && list[i-1] >= st) {
+			return false
+		}
+	}
+	return true
 }
 
 // Describe tells an incident's attack path in one or two sentences, e.g.

@@ -192,7 +192,7 @@ type batch struct {
 // twice yields no changes the second time.
 func (e *Engine) Apply(st State, alerts []alert.Alert, now time.Time) (*Changes, error) {
 	b := &batch{e: e, st: st, now: now.UTC(),
-		kds: make(map[KeyDayID]*kdWork, len(alerts)*2*e.days), gs: make(map[string]*gWork, len(alerts)*2),
+		kds: make(map[KeyDayID]*kdWork, len(alerts)*e.days), gs: make(map[string]*gWork, len(alerts)*2),
 		ch: &Changes{}, dayNames: map[int64]string{}, distinct: map[string]bool{}, links: map[string]link{},
 		order: make([]string, 0, len(alerts)), spans: make([][2]int, 0, len(alerts)),
 		touched: make([]int, 0, len(alerts)*(2*e.days+2))}
@@ -495,7 +495,8 @@ func (b *batch) apply(a *alert.Alert) error {
 	}
 
 	// Already a member? (replay, re-delivery, a worker that lost a race)
-	member, err := b.findMember(a, indexedIn)
+	ownID := GroupIDFor(a.ID) // the id of a group this alert starts
+	member, err := b.findMember(a, ownID, indexedIn)
 	if err != nil {
 		return err
 	}
@@ -527,7 +528,7 @@ func (b *batch) apply(a *alert.Alert) error {
 	var target *gWork
 	var why *link
 	if len(targets) == 0 {
-		id := GroupIDFor(a.ID)
+		id := ownID
 		w, err := b.group(id)
 		if err != nil {
 			return err
@@ -556,7 +557,7 @@ func (b *batch) apply(a *alert.Alert) error {
 	continued := ""
 	if len(target.g.Members) >= cfg.MaxAlertsPerIncident {
 		parent := target
-		id := GroupIDFor(a.ID)
+		id := ownID
 		w, err := b.group(id)
 		if err != nil {
 			return err
@@ -674,14 +675,14 @@ func cmpOlder(a, b *gWork) int {
 // findMember returns the group holding a when it is already a member:
 // the group its key-day entry points to, or — for an alert indexed under
 // no key because all its keys were noisy — the group it started.
-func (b *batch) findMember(a *alert.Alert, indexedIn string) (*gWork, error) {
+func (b *batch) findMember(a *alert.Alert, ownID, indexedIn string) (*gWork, error) {
 	if indexedIn != "" {
 		w, err := b.resolve(indexedIn, false)
 		if err != nil || w != nil {
 			return w, err
 		}
 	}
-	w, err := b.resolve(GroupIDFor(a.ID), false)
+	w, err := b.resolve(ownID, false)
 	if err != nil || w == nil {
 		return nil, err
 	}
@@ -759,9 +760,7 @@ func (b *batch) refresh(w *gWork, a *alert.Alert) {
 	m.FirstSeen, m.LastSeen, m.Status, m.Count = a.FirstSeen.UTC(), a.LastSeen.UTC(), a.Status, a.Count
 	inc := w.g.Incident
 	inc.Resources = cloneResources(inc.Resources)
-	inc.Entities = append([]alert.Entity(nil), inc.Entities...)
-	inc.Techniques = append([]string(nil), inc.Techniques...)
-	inc.Sources = append([]string(nil), inc.Sources...)
+	inc.Entities, inc.Techniques, inc.Sources = clip(inc.Entities), clip(inc.Techniques), clip(inc.Sources)
 	changed := absorb(&inc, a)
 	if !sameMember(old, m) || changed || (w.g.Forced != (w.g.Forced || a.SourceIncident)) {
 		g := b.mutable(w)

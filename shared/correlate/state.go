@@ -183,11 +183,23 @@ func (g *Group) clone() *Group {
 	c.Members = append(make([]Member, 0, len(g.Members)+1), g.Members...)
 	inc := &c.Incident
 	inc.Resources = cloneResources(inc.Resources)
-	inc.Tactics = append([]killchain.Stage(nil), inc.Tactics...)
-	inc.Techniques = append([]string(nil), inc.Techniques...)
-	inc.Entities = append([]alert.Entity(nil), inc.Entities...)
-	inc.Sources = append([]string(nil), inc.Sources...)
+	// The other lists are only ever replaced or grown by append (never
+	// written in place), so the copy shares them with its capacity cut to
+	// their length: the first append copies.
+	inc.Tactics = clip(inc.Tactics)
+	inc.Techniques = clip(inc.Techniques)
+	inc.Entities = clip(inc.Entities)
+	inc.Sources = clip(inc.Sources)
 	return &c
+}
+
+// clip returns s with its capacity cut to its length (nil when empty, as a
+// copy by append would be), so appending to it never writes into s's array.
+func clip[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s[:len(s):len(s)]
 }
 
 func cloneResources(in []alert.Resource) []alert.Resource {
@@ -208,8 +220,12 @@ func cloneResources(in []alert.Resource) []alert.Resource {
 // workers starting the same group compute the same id, so the second
 // one's conditional create fails instead of duplicating the group.
 func GroupIDFor(alertID string) string {
-	h := sha256.Sum256([]byte("muster-group\x00" + alertID))
-	return hex.EncodeToString(h[:12])
+	const prefix = "muster-group\x00"
+	var buf [128]byte
+	h := sha256.Sum256(append(append(buf[:0], prefix...), alertID...))
+	var out [24]byte
+	hex.Encode(out[:], h[:12])
+	return string(out[:])
 }
 
 // State is what the engine reads: key-day records and groups. It returns
