@@ -117,7 +117,6 @@ func MeasureE2E(ctx context.Context, o E2EOptions) (E2EResult, error) {
 	// Load.
 	type job struct {
 		alerts []*alert.Alert
-		res    string
 	}
 	jobs := make(chan job)
 	sent := make([]time.Time, o.Attacks)
