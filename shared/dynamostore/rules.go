@@ -158,14 +158,7 @@ func (s *Store) ActiveRules(ctx context.Context) ([]suppress.Rule, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
-	out := all[:0]
-	for _, r := range all {
-		if st := r.EffectiveState(now); st == suppress.Enabled || st == suppress.Shadow {
-			out = append(out, r)
-		}
-	}
-	return out, nil
+	return suppress.Active(all, s.now()), nil
 }
 
 // UpdateRule applies change to the rule if its stored version is version,

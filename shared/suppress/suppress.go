@@ -253,3 +253,15 @@ func Drafts(a *alert.Alert, incidentID string) []Rule {
 	out = append(out, d)
 	return out
 }
+
+// Active returns the rules whose effective state at now is Enabled or
+// Shadow: the ones ingest must evaluate. It filters in place.
+func Active(rules []Rule, now time.Time) []Rule {
+	out := rules[:0]
+	for _, r := range rules {
+		if st := r.EffectiveState(now); st == Enabled || st == Shadow {
+			out = append(out, r)
+		}
+	}
+	return out
+}

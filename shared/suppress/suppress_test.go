@@ -119,3 +119,18 @@ func TestDraftsMatchTheirAlert(t *testing.T) {
 		}
 	}
 }
+
+func TestActiveKeepsEnabledAndShadowOnly(t *testing.T) {
+	past := now.Add(-time.Minute)
+	rules := []suppress.Rule{
+		{ID: "on", State: suppress.Enabled},
+		{ID: "shadow", State: suppress.Shadow},
+		{ID: "off", State: suppress.Disabled},
+		{ID: "expired", State: suppress.Enabled, ExpiresAt: &past},
+		{ID: "marked-expired", State: suppress.Expired},
+	}
+	got := suppress.Active(rules, now)
+	if len(got) != 2 || got[0].ID != "on" || got[1].ID != "shadow" {
+		t.Fatalf("active = %+v", got)
+	}
+}

@@ -39,17 +39,24 @@ func (h *Handler) links(id string) map[string]string {
 
 func etag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
 
-func (h *Handler) getIncident(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
-	id := r.params["id"]
+// incidentWithAlerts loads an incident, its memberships and the first page
+// of its alerts (at most maxDetailAlerts).
+func (h *Handler) incidentWithAlerts(ctx context.Context, id string) (incident.Incident, []incident.Membership, listing.Page, error) {
 	inc, err := h.store.GetIncident(ctx, id)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return inc, nil, listing.Page{}, err
 	}
 	members, err := h.store.IncidentMembers(ctx, id)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return inc, nil, listing.Page{}, err
 	}
 	page, err := h.store.ListAlerts(ctx, incidentAlertsFilter(id), maxDetailAlerts, "")
+	return inc, members, page, err
+}
+
+func (h *Handler) getIncident(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+	id := r.params["id"]
+	inc, members, page, err := h.incidentWithAlerts(ctx, id)
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err
 	}

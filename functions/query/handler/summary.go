@@ -38,15 +38,7 @@ func (h *Handler) summary(ctx context.Context, r *request) (events.APIGatewayPro
 		return events.APIGatewayProxyResponse{}, badField("format", "must be text or markdown")
 	}
 	id := r.params["id"]
-	inc, err := h.store.GetIncident(ctx, id)
-	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
-	}
-	members, err := h.store.IncidentMembers(ctx, id)
-	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
-	}
-	page, err := h.store.ListAlerts(ctx, incidentAlertsFilter(id), maxDetailAlerts, "")
+	inc, members, page, err := h.incidentWithAlerts(ctx, id)
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err
 	}
