@@ -17,15 +17,7 @@ import (
 	"github.com/muster-sec/muster/shared/killchain"
 	"github.com/muster-sec/muster/shared/mototest"
 	"github.com/muster-sec/muster/shared/normalize"
-	"github.com/muster-sec/muster/shared/storetest"
 )
-
-func TestAlertsConformance(t *testing.T) {
-	storetest.RunAlerts(t, func(t *testing.T) storetest.Store {
-		s, _ := newStore(t, dynamostore.Options{})
-		return s
-	})
-}
 
 // streamEvents counts the stream's records per event name (INSERT, MODIFY,
 // REMOVE) for the alert item with id.
