@@ -6,7 +6,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 3s
 
-.PHONY: all build test test-unit test-fuzz lint bench synth run demo clean localstack-deploy
+.PHONY: all build test vet test-unit test-fuzz lint bench synth run demo clean localstack-deploy
 
 all: lint test build
 
@@ -19,8 +19,11 @@ build:
 	  echo "dist/$$f/bootstrap $$(stat -c %s dist/$$f/bootstrap) bytes"; \
 	done
 
-## test: everything CI runs (unit, moto integration, end-to-end, CDK, fuzz smoke)
-test: test-unit test-fuzz
+## test: everything CI runs (vet, unit, moto integration, end-to-end, CDK, browser, fuzz smoke)
+test: vet test-unit test-fuzz
+
+vet:
+	$(GO) vet ./...
 
 test-unit:
 	MUSTER_REQUIRE_MOTO=1 $(GO) test -count=1 -timeout 30m ./...
