@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -53,17 +54,19 @@ func (d *fastDecoder) ws() {
 	b, i := d.b, d.i
 	for i < len(b) {
 		c := b[i]
-		if c > ' ' {
-			break
+		if c == ' ' && i+8 <= len(b) {
+			// A run of spaces (indentation): skip up to eight at a time.
+			if x := binary.LittleEndian.Uint64(b[i:]) ^ spaces8; x != 0 {
+				i += bits.TrailingZeros64(x) >> 3 // b[i] is a space: at least 1
+			} else {
+				i += 8
+			}
+			continue
 		}
 		if c != ' ' && c != '\n' && c != '\t' && c != '\r' {
 			break
 		}
 		i++
-		// Indentation: skip eight spaces at a time.
-		for i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:]) == spaces8 {
-			i += 8
-		}
 	}
 	d.i = i
 }
@@ -74,18 +77,19 @@ const (
 	highs8  = 0x8080808080808080
 )
 
-// plain8 reports whether none of the eight bytes in x is a quote, a
-// backslash, a control character or a non-ASCII byte (SWAR: a byte-wise
-// "has zero" test on x^'"' and x^'\\', a "less than 0x20" test, the high
-// bits). A false "not plain" only sends those bytes to the byte loop.
-func plain8(x uint64) bool {
+// special8 flags the bytes of x (little-endian) that a string scan must
+// look at: a quote, a backslash, a control character or a non-ASCII byte.
+// SWAR: a byte-wise "has zero" test on x^'"' and x^'\\', a "less than
+// 0x20" test and the high bits. Borrows can flag bytes above a flagged
+// one, never below, so the lowest flag is the first such byte exactly.
+func special8(x uint64) uint64 {
 	q := x ^ (ones8 * '"')
 	bs := x ^ (ones8 * '\\')
 	hit := (q - ones8) &^ q
 	hit |= (bs - ones8) &^ bs
 	hit |= (x - ones8*0x20) &^ x
 	hit |= x
-	return hit&highs8 == 0
+	return hit & highs8
 }
 
 func (d *fastDecoder) peek() byte {
@@ -126,11 +130,13 @@ func (d *fastDecoder) rawString() (s []byte, slow bool) {
 	start := d.i
 	b := d.b
 	for i := start; i < len(b); i++ {
-		for i+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[i:])) {
-			i += 8
-		}
-		if i >= len(b) {
-			break
+		if i+8 <= len(b) {
+			m := special8(binary.LittleEndian.Uint64(b[i:]))
+			if m == 0 {
+				i += 7 // and the loop's i++
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
 		}
 		c := b[i]
 		switch {

@@ -3,6 +3,7 @@ package normalize
 import (
 	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -133,21 +134,34 @@ func FuzzGuardDutyFastDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) { checkGuardDutyFast(t, b) })
 }
 
-// plain8 agrees with a byte-by-byte check for every byte value in every
-// position.
-func TestPlain8(t *testing.T) {
-	plain := func(c byte) bool { return c != '"' && c != '\\' && c >= 0x20 && c < 0x80 }
+// special8's lowest flag is the first byte a string scan must look at,
+// for every byte value in every position after every kind of byte.
+func TestSpecial8(t *testing.T) {
+	special := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 || c >= 0x80 }
 	for pos := range 8 {
 		for c := range 256 {
-			for _, fill := range []byte{'a', ' ', 0x7f, '!'} {
+			for _, fill := range []byte{'a', ' ', 0x7f, '!', 0, '"', 0xff, 0x1f, 0x20} {
 				var b [8]byte
 				for i := range b {
+					b[i] = 'a'
+				}
+				for i := pos + 1; i < 8; i++ {
 					b[i] = fill
 				}
 				b[pos] = byte(c)
-				want := plain(byte(c)) && plain(fill)
-				if got := plain8(binary.LittleEndian.Uint64(b[:])); got != want {
-					t.Fatalf("plain8(%q) = %v, want %v", b, got, want)
+				want := -1
+				for i, x := range b {
+					if special(x) {
+						want = i
+						break
+					}
+				}
+				got := -1
+				if m := special8(binary.LittleEndian.Uint64(b[:])); m != 0 {
+					got = bits.TrailingZeros64(m) >> 3
+				}
+				if got != want {
+					t.Fatalf("first special byte of %q: special8 says %d, want %d", b, got, want)
 				}
 			}
 		}
