@@ -42,7 +42,13 @@
 //   - Count is the source's own occurrence count when it has one (GuardDuty
 //     service.count, the Security Hub copy's ProductFields count, OCSF
 //     count), else 1. Merge folds a re-delivery into the stored alert.
-//   - The raw payload of each item is kept with alert.Alert.SetRaw (capped).
+//   - The raw payload of each item is kept with alert.Alert.SetRawValid
+//     (capped; the item has just been decoded, so it is not re-validated).
+//
+// Speed: GuardDuty findings and top-level arrays are read by a one-pass,
+// reflection-free decoder (fastjson.go) that gives up on anything it
+// cannot decode exactly as encoding/json does; encoding/json then decodes
+// the item, so results never depend on which path ran.
 //
 // No AWS SDK is imported: this is domain code, called by the ingest
 // function and by tests and benchmarks.
