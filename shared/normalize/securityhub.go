@@ -139,7 +139,12 @@ func parseSecurityHub(c *collector, obj []byte) {
 		// Anything unusual (several findings, a field of the wrong type)
 		// takes the general path below, which reports per finding.
 		var ev asffEvent
-		if err := json.Unmarshal(obj, &ev); err == nil && ev.Detail != nil && len(ev.Detail.Findings) == 1 &&
+		ok := decodeASFFEventFast(obj, &ev)
+		if !ok {
+			ev = asffEvent{}
+			ok = json.Unmarshal(obj, &ev) == nil
+		}
+		if ok && ev.Detail != nil && len(ev.Detail.Findings) == 1 &&
 			(ev.DetailType == "" || ev.DetailType == DetailTypeSecurityHub) {
 			securityHubAdd(c, &ev.Detail.Findings[0], obj)
 			return
@@ -181,9 +186,12 @@ func parseSecurityHub(c *collector, obj []byte) {
 
 func securityHubFinding(c *collector, raw []byte) {
 	var f asffFinding
-	if err := c.decode(raw, &f); err != nil {
-		c.reject(err)
-		return
+	if !decodeASFFFindingFast(raw, &f) {
+		f = asffFinding{}
+		if err := c.decode(raw, &f); err != nil {
+			c.reject(err)
+			return
+		}
 	}
 	securityHubAdd(c, &f, raw)
 }
