@@ -45,7 +45,8 @@
 //   - The raw payload of each item is kept with alert.Alert.SetRawValid
 //     (capped; the item has just been decoded, so it is not re-validated).
 //
-// Speed: GuardDuty findings and top-level arrays are read by a one-pass,
+// Speed: GuardDuty findings, Security Hub events and findings, OCSF
+// findings and top-level arrays are read by a one-pass,
 // reflection-free decoder (fastjson.go) that gives up on anything it
 // cannot decode exactly as encoding/json does; encoding/json then decodes
 // the item, so results never depend on which path ran.

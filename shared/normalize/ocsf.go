@@ -142,9 +142,12 @@ func epochMillis(v float64) (time.Time, bool) {
 
 func parseOCSF(c *collector, obj []byte) {
 	var f ocsfFinding
-	if err := c.decode(obj, &f); err != nil {
-		c.reject(err)
-		return
+	if !decodeOCSFFast(obj, &f) {
+		f = ocsfFinding{}
+		if err := c.decode(obj, &f); err != nil {
+			c.reject(err)
+			return
+		}
 	}
 	if f.ClassUID == nil || *f.ClassUID != OCSFDetectionFinding {
 		c.reject(alert.Invalid("class_uid", "must be %d (Detection Finding)", OCSFDetectionFinding))

@@ -1,0 +1,102 @@
+package normalize
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// checkOCSFFast: the fast decode gives up, or the input is valid JSON and
+// the result is exactly json.Unmarshal's. It reports whether it took it.
+func checkOCSFFast(t *testing.T, b []byte) bool {
+	t.Helper()
+	var fast ocsfFinding
+	if !decodeOCSFFast(b, &fast) {
+		return false
+	}
+	var want ocsfFinding
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatalf("fast decode accepted what json.Unmarshal rejects (%v): %.200q", err, b)
+	}
+	if !reflect.DeepEqual(fast, want) {
+		got, _ := json.Marshal(fast)
+		exp, _ := json.Marshal(want)
+		t.Fatalf("fast decode differs for %.300q\n got %s\nwant %s", b, got, exp)
+	}
+	return true
+}
+
+func ocsfSamples(t testing.TB) map[string][]byte {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "..", "events", "samples", "ocsf", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no OCSF samples: %v", err)
+	}
+	out := map[string][]byte{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[filepath.Base(f)] = b
+	}
+	return out
+}
+
+// Every OCSF sample finding takes the fast path and decodes exactly as
+// json.Unmarshal does.
+func TestOCSFFastMatchesUnmarshal(t *testing.T) {
+	for name, b := range ocsfSamples(t) {
+		t.Run(name, func(t *testing.T) {
+			items := []json.RawMessage{b}
+			if strings.HasPrefix(strings.TrimSpace(string(b)), "[") {
+				if err := json.Unmarshal(b, &items); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, it := range items {
+				if !checkOCSFFast(t, it) {
+					t.Errorf("item %d: the fast decode gave up on a plain sample", i)
+				}
+			}
+		})
+	}
+}
+
+func TestOCSFFastEdges(t *testing.T) {
+	tests := []struct {
+		name, in string
+		fast     bool
+	}{
+		{"empty", `{}`, true},
+		{"numbers", `{"class_uid":2004,"severity_id":-1,"time":1.7e12,"status_id":0,"count":12}`, true},
+		{"nulls", `{"class_uid":null,"time":null,"status_id":null,"finding_info":null,"resources":null,"evidences":[null]}`, true},
+		{"nested", `{"finding_info":{"attacks":[{"tactics":[{"name":"x"},null],"tactic":null}],"types":[]},"resources":[{"tags":[{"name":"a"}],"owner":{"account":null}}]}`, true},
+		{"class_uid fraction", `{"class_uid":2004.0}`, false},
+		{"class_uid string", `{"class_uid":"2004"}`, false},
+		{"count overflow", `{"count":99999999999999999999}`, false},
+		{"case-folded", `{"Class_UID":2004}`, false},
+		{"repeated", `{"count":1,"count":2}`, false},
+		{"type_id string", `{"observables":[{"type_id":"2"}]}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if took := checkOCSFFast(t, []byte(tt.in)); tt.fast && !took {
+				t.Error("the fast decode gave up on a plain input")
+			}
+		})
+	}
+}
+
+// FuzzOCSFFastDecode: on any input the fast decode gives up or agrees with
+// json.Unmarshal.
+func FuzzOCSFFastDecode(f *testing.F) {
+	for _, b := range ocsfSamples(f) {
+		f.Add(b)
+	}
+	f.Add([]byte(`{"class_uid":2004,"time":1.5,"count":3,"observables":[{"type_id":2,"value":"x"}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) { checkOCSFFast(t, b) })
+}
