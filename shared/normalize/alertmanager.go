@@ -33,9 +33,12 @@ type amAlert struct {
 
 func parseAlertmanager(c *collector, obj []byte) {
 	var u amUnit
-	if err := c.decode(obj, &u); err != nil {
-		c.reject(err)
-		return
+	if !decodeAMUnitFast(obj, &u) {
+		u = amUnit{}
+		if err := c.decode(obj, &u); err != nil {
+			c.reject(err)
+			return
+		}
 	}
 	if u.Labels != nil || u.Alerts == nil {
 		alertmanagerAlert(c, obj)
@@ -97,9 +100,12 @@ func stripPort(v string) string {
 
 func alertmanagerAlert(c *collector, raw []byte) {
 	var m amAlert
-	if err := c.decode(raw, &m); err != nil {
-		c.reject(err)
-		return
+	if !decodeAMAlertFast(raw, &m) {
+		m = amAlert{}
+		if err := c.decode(raw, &m); err != nil {
+			c.reject(err)
+			return
+		}
 	}
 	l := m.Labels
 	if l["alertname"] == "" {
