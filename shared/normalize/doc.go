@@ -46,8 +46,8 @@
 //     (capped; the item has just been decoded, so it is not re-validated).
 //
 // Speed: GuardDuty findings, Security Hub events and findings, OCSF
-// findings, Alertmanager groups and alerts, generic alerts and top-level
-// arrays are read by a one-pass,
+// findings, Alertmanager groups and alerts, Falco events, generic alerts
+// and top-level arrays are read by a one-pass,
 // reflection-free decoder (fastjson.go) that gives up on anything it
 // cannot decode exactly as encoding/json does; encoding/json then decodes
 // the item, so results never depend on which path ran.

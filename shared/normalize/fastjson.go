@@ -465,3 +465,37 @@ func fastSlice[T any](d *fastDecoder, p *[]T, fn func(v *T)) {
 	})
 	*p = out
 }
+
+// anyValue decodes any value as encoding/json decodes into an empty
+// interface: map[string]any (a repeated key keeps the last value),
+// []any ([] gives an empty non-nil slice), string, float64, bool, nil.
+func (d *fastDecoder) anyValue() any {
+	switch c := d.peek(); c {
+	case '{':
+		m := map[string]any{}
+		d.object(func(k []byte) { m[string(k)] = d.anyValue() })
+		return m
+	case '[':
+		a := []any{}
+		d.array(func() { a = append(a, d.anyValue()) })
+		return a
+	case '"':
+		var s string
+		d.str(&s)
+		return s
+	case 't':
+		d.literal("true")
+		return true
+	case 'f':
+		d.literal("false")
+		return false
+	case 'n':
+		d.literal("null")
+		return nil
+	}
+	f, err := strconv.ParseFloat(string(d.number()), 64)
+	if err != nil {
+		d.bail()
+	}
+	return f
+}

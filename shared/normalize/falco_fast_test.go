@@ -1,0 +1,102 @@
+package normalize
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// checkFalcoFast: the fast decode gives up, or the input is valid JSON
+// and the result is exactly json.Unmarshal's. It reports whether it took
+// the input.
+func checkFalcoFast(t *testing.T, b []byte) bool {
+	t.Helper()
+	var fast falcoEvent
+	if !decodeFalcoFast(b, &fast) {
+		return false
+	}
+	var want falcoEvent
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatalf("fast decode accepted what json.Unmarshal rejects (%v): %.200q", err, b)
+	}
+	if !reflect.DeepEqual(fast, want) {
+		got, _ := json.Marshal(fast)
+		exp, _ := json.Marshal(want)
+		t.Fatalf("fast decode differs for %.300q\n got %s\nwant %s", b, got, exp)
+	}
+	return true
+}
+
+func falcoSamples(t testing.TB) map[string][]byte {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "..", "events", "samples", "falco", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no Falco samples: %v", err)
+	}
+	out := map[string][]byte{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[filepath.Base(f)] = b
+	}
+	return out
+}
+
+// Every Falco sample event takes the fast path and decodes exactly as
+// json.Unmarshal does.
+func TestFalcoFastMatchesUnmarshal(t *testing.T) {
+	for name, b := range falcoSamples(t) {
+		t.Run(name, func(t *testing.T) {
+			items := []json.RawMessage{b}
+			if strings.HasPrefix(strings.TrimSpace(string(b)), "[") {
+				if err := json.Unmarshal(b, &items); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, it := range items {
+				if !checkFalcoFast(t, it) {
+					t.Errorf("item %d: the fast decode gave up on a plain sample", i)
+				}
+			}
+		})
+	}
+}
+
+func TestFalcoFastEdges(t *testing.T) {
+	tests := []struct {
+		name, in string
+		fast     bool
+	}{
+		{"empty", `{}`, true},
+		{"tags", `{"tags":["mitre_execution",null],"output_fields":null}`, true},
+		{"output fields", `{"output_fields":{"a":"x","b":1.5e3,"c":true,"d":null,"e":[],"f":{"g":[1,{"h":false}]},"a":"y","i":-0}}`, true},
+		{"number overflow", `{"output_fields":{"a":1e999}}`, false},
+		{"non-ASCII field", `{"output_fields":{"é":1}}`, false},
+		{"wrong type", `{"rule":1}`, false},
+		{"fields not an object", `{"output_fields":[]}`, false},
+		{"case-folded", `{"Rule":"x"}`, false},
+		{"repeated", `{"rule":"a","rule":"b"}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if took := checkFalcoFast(t, []byte(tt.in)); tt.fast && !took {
+				t.Error("the fast decode gave up on a plain input")
+			}
+		})
+	}
+}
+
+// FuzzFalcoFastDecode: on any input the fast decode gives up or agrees
+// with json.Unmarshal.
+func FuzzFalcoFastDecode(f *testing.F) {
+	for _, b := range falcoSamples(f) {
+		f.Add(b)
+	}
+	f.Add([]byte(`{"rule":"r","priority":"Warning","output_fields":{"a":"x","b":1,"c":[true,null,{"d":"e"}]}}`))
+	f.Fuzz(func(t *testing.T, b []byte) { checkFalcoFast(t, b) })
+}
