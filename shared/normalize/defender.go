@@ -41,9 +41,12 @@ type defenderUnit struct {
 
 func parseDefender(c *collector, obj []byte) {
 	var u defenderUnit
-	if err := c.decode(obj, &u); err != nil {
-		c.reject(err)
-		return
+	if !decodeDefenderFast(obj, &u) {
+		u = defenderUnit{}
+		if err := c.decode(obj, &u); err != nil {
+			c.reject(err)
+			return
+		}
 	}
 	d := &u.defenderAlert
 	if u.Properties != nil {

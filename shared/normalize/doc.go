@@ -45,12 +45,11 @@
 //   - The raw payload of each item is kept with alert.Alert.SetRawValid
 //     (capped; the item has just been decoded, so it is not re-validated).
 //
-// Speed: GuardDuty findings, Security Hub events and findings, OCSF
-// findings, Alertmanager groups and alerts, Falco events, generic alerts
-// and top-level arrays are read by a one-pass,
-// reflection-free decoder (fastjson.go) that gives up on anything it
-// cannot decode exactly as encoding/json does; encoding/json then decodes
-// the item, so results never depend on which path ran.
+// Speed: every provider's items, and top-level arrays, are read by a
+// one-pass, reflection-free decoder (fastjson.go and the *_fast.go files)
+// that gives up on anything it cannot decode exactly as encoding/json
+// does; encoding/json then decodes the item, so results never depend on
+// which path ran.
 //
 // No AWS SDK is imported: this is domain code, called by the ingest
 // function and by tests and benchmarks.
