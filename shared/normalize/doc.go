@@ -46,7 +46,9 @@
 //     (capped; the item has just been decoded, so it is not re-validated).
 //
 // Speed: every provider's items, and top-level arrays, are read by a
-// one-pass, reflection-free decoder (fastjson.go and the *_fast.go files)
+// one-pass, reflection-free decoder (fastjson.go and the *_fast.go files;
+// a Security Hub batch of several findings is still split by
+// encoding/json, each finding then read the fast way)
 // that gives up on anything it cannot decode exactly as encoding/json
 // does; encoding/json then decodes the item, so results never depend on
 // which path ran.
