@@ -156,6 +156,24 @@ type gWork struct {
 	reassign bool
 	// assign lists alerts whose assignment must be written (may repeat).
 	assign []string
+	// ownMembers is set once g.Members is this batch's own array; until
+	// then it may be shared with the stored group (see Group.clone).
+	ownMembers bool
+}
+
+// addMembers appends ms to the (mutable) group's members. The first
+// append to a slice still shared with the stored group allocates exactly
+// what is needed, so stored groups carry no spare capacity; later appends
+// in the batch grow as append does.
+func (w *gWork) addMembers(ms ...Member) {
+	g := w.g
+	if !w.ownMembers {
+		n := make([]Member, len(g.Members), len(g.Members)+len(ms))
+		copy(n, g.Members)
+		g.Members = n
+		w.ownMembers = true
+	}
+	g.Members = append(g.Members, ms...)
 }
 
 type batch struct {
@@ -315,6 +333,11 @@ func (b *batch) mutableKeyDay(id KeyDayID) (*KeyDay, error) {
 	if err != nil {
 		return nil, err
 	}
+	return w.mutable(id), nil
+}
+
+// mutable returns a writable copy of the key-day w holds, creating it.
+func (w *kdWork) mutable(id KeyDayID) *KeyDay {
 	if !w.dirty {
 		if w.kd == nil {
 			w.kd = &KeyDay{Key: id.Key, Day: id.Day, Entries: map[string]Entry{}}
@@ -323,7 +346,7 @@ func (b *batch) mutableKeyDay(id KeyDayID) (*KeyDay, error) {
 		}
 		w.dirty = true
 	}
-	return w.kd, nil
+	return w.kd
 }
 
 func (b *batch) group(id string) (*gWork, error) {
@@ -603,7 +626,7 @@ func (b *batch) apply(a *alert.Alert) error {
 			m.Reason += "; continues incident " + continued + ", which reached " + strconv.Itoa(cfg.MaxAlertsPerIncident) + " alerts"
 		}
 	}
-	g.Members = append(g.Members, m)
+	target.addMembers(m)
 	widen(&g.Incident, m.FirstSeen, m.LastSeen)
 	g.Forced = g.Forced || a.SourceIncident
 	absorb(&g.Incident, a)
@@ -634,11 +657,7 @@ func (b *batch) index(id KeyDayID, alertID string, e Entry) error {
 	if w.kd != nil && len(w.kd.Entries) >= b.e.maxEntries {
 		return nil
 	}
-	kd, err := b.mutableKeyDay(id)
-	if err != nil {
-		return err
-	}
-	kd.Entries[alertID] = e
+	w.mutable(id).Entries[alertID] = e
 	return nil
 }
 
@@ -764,6 +783,10 @@ func (b *batch) refresh(w *gWork, a *alert.Alert) {
 	changed := absorb(&inc, a)
 	if !sameMember(old, m) || changed || (w.g.Forced != (w.g.Forced || a.SourceIncident)) {
 		g := b.mutable(w)
+		if !w.ownMembers {
+			g.Members = slices.Clone(g.Members)
+			w.ownMembers = true
+		}
 		g.Members[i] = m
 		g.Incident.Resources, g.Incident.Entities = inc.Resources, inc.Entities
 		g.Incident.Techniques, g.Incident.Sources = inc.Techniques, inc.Sources
@@ -788,7 +811,7 @@ func (b *batch) newGroup(id string, a *alert.Alert) *gWork {
 		FirstActivity: a.FirstSeen.UTC(), LastActivity: a.LastSeen.UTC(),
 	}}
 	w := b.newGWork()
-	w.g, w.dirty, w.created = g, true, true
+	w.g, w.dirty, w.created, w.ownMembers = g, true, true, true
 	b.gs[id] = w
 	b.ch.Created = append(b.ch.Created, id)
 	return w
@@ -797,7 +820,7 @@ func (b *batch) newGroup(id string, a *alert.Alert) *gWork {
 // merge moves o's members into s; o records mergedInto and stops growing.
 func (b *batch) merge(s, o *gWork, by string) {
 	sg, og := b.mutable(s), b.mutable(o)
-	sg.Members = append(sg.Members, og.Members...)
+	s.addMembers(og.Members...)
 	sg.Forced = sg.Forced || og.Forced
 	sg.IsIncident = sg.IsIncident || og.IsIncident
 	mergeIncident(&sg.Incident, &og.Incident)
@@ -986,7 +1009,7 @@ func (b *batch) finish() {
 		unit[i] = -1
 	}
 	type counts struct{ alerts, keyDays, checks, groups, assignments int }
-	var cs []counts
+	cs := make([]counts, 0, len(b.order))
 	for i := range b.order {
 		if nodes := b.touchedBy(i); len(nodes) > 0 {
 			r := find(int32(nodes[0]))

@@ -180,7 +180,14 @@ func (g *Group) Live() bool { return g.Incident.MergedInto == "" }
 
 func (g *Group) clone() *Group {
 	c := *g
-	c.Members = append(make([]Member, 0, len(g.Members)+1), g.Members...)
+	// Members are shared too, capacity cut to length: the engine copies
+	// them before writing one in place and appends to them through
+	// gWork.addMembers.
+	if g.Members == nil {
+		c.Members = make([]Member, 0, 1)
+	} else {
+		c.Members = g.Members[:len(g.Members):len(g.Members)]
+	}
 	inc := &c.Incident
 	inc.Resources = cloneResources(inc.Resources)
 	// The other lists are only ever replaced or grown by append (never
