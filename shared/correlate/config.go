@@ -12,7 +12,7 @@ import (
 const (
 	DefaultWindow               = 24 * time.Hour
 	DefaultMinStages            = 2
-	DefaultNoisyKeyResources    = 20
+	DefaultNoisyKeyResources    = 5
 	DefaultMaxAlertsPerIncident = 500
 	// MaxKeysPerAlert bounds the correlation keys one alert links through
 	// (resources first, then entities in the order the alert lists them),

@@ -50,7 +50,7 @@
 // continuation incident, linked both ways (continuationOf / continuedIn).
 //
 // Noisy keys. A key that links more than NoisyKeyResources distinct
-// resources within W (default 20), such as a scanner's IP address or a
+// resources within W (default 5), such as a scanner's IP address or a
 // shared NAT gateway, is noisy: it is recorded as such and stops linking
 // within the window of the day it turned noisy. Noise detection is not
 // retroactive: the alerts it linked before crossing the threshold stay
