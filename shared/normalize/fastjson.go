@@ -420,52 +420,6 @@ func (d *fastDecoder) strings(p *[]string) {
 	*p = out
 }
 
-// fastPtr allocates *p if needed and decodes an object into it; null sets
-// nil.
-func fastPtr[T any](d *fastDecoder, p **T, fn func(v *T)) {
-	if d.null() {
-		*p = nil
-		return
-	}
-	if d.peek() != '{' {
-		d.bail()
-	}
-	if *p == nil {
-		*p = new(T)
-	}
-	fn(*p)
-}
-
-// fastStruct decodes an object into v; null leaves it unchanged.
-func fastStruct[T any](d *fastDecoder, v *T, fn func(v *T)) {
-	if d.null() {
-		return
-	}
-	if d.peek() != '{' {
-		d.bail()
-	}
-	fn(v)
-}
-
-// fastSlice decodes an array of objects; null sets nil, [] gives an empty
-// non-nil slice and a null element is the zero value.
-func fastSlice[T any](d *fastDecoder, p *[]T, fn func(v *T)) {
-	if d.null() {
-		*p = nil
-		return
-	}
-	if d.peek() != '[' {
-		d.bail()
-	}
-	out := []T{}
-	d.array(func() {
-		var v T
-		fastStruct(d, &v, fn)
-		out = append(out, v)
-	})
-	*p = out
-}
-
 // anyValue decodes any value as encoding/json decodes into an empty
 // interface: map[string]any (a repeated key keeps the last value),
 // []any ([] gives an empty non-nil slice), string, float64, bool, nil.
