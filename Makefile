@@ -19,8 +19,8 @@ build:
 	  echo "dist/$$f/bootstrap $$(stat -c %s dist/$$f/bootstrap) bytes"; \
 	done
 
-## test: everything CI runs (vet, unit, moto integration, end-to-end, CDK, browser, fuzz smoke)
-test: vet test-unit test-fuzz
+## test: everything CI runs (lint, unit, moto integration, end-to-end, CDK, browser, fuzz smoke)
+test: lint test-unit test-fuzz
 
 vet:
 	$(GO) vet ./...
@@ -33,9 +33,8 @@ test-fuzz:
 	@./scripts/fuzz-smoke.sh $(FUZZTIME)
 
 ## lint: gofmt, go vet, staticcheck
-lint:
+lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 ## bench: Go benchmarks and the measurement report (bench/out/)
