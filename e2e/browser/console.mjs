@@ -266,6 +266,9 @@ await step('edit owner and status; a stale version is explained (412)', async ()
   await page.getByRole('button', { name: 'Save changes' }).click();
   await page.locator('.manage .banner.ok').waitFor();
   expect((await page.locator('#inc-status').textContent()) === 'In progress', 'status not shown as In progress');
+  // The change is on the timeline without a reload.
+  const tl = await page.locator('details.timeline').textContent();
+  expect(tl.includes('InProgress'), `timeline after saving does not show the status change: ${tl}`);
   // Someone else changes the incident behind the page's back.
   const r2 = await page.evaluate(async ([id, token]) => {
     const url = `incidents/${encodeURIComponent(id)}`;

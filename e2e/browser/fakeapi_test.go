@@ -109,9 +109,13 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		var patch map[string]any
 		_ = json.NewDecoder(r.Body).Decode(&patch)
+		tl, _ := f.inc["timeline"].([]any)
 		for k, v := range patch {
+			tl = append(tl, map[string]any{"at": time.Now().UTC(), "actor": "fake", "action": k + " changed",
+				"from": fmt.Sprint(f.inc[k]), "to": fmt.Sprint(v)})
 			f.inc[k] = v
 		}
+		f.inc["timeline"] = tl
 		f.inc["version"] = f.inc["version"].(int) + 1
 		w.Header().Set("ETag", fmt.Sprintf(`"%d"`, f.inc["version"]))
 		writeJSON(w, 200, f.inc)

@@ -132,9 +132,16 @@ export async function renderIncidentPage(main, id) {
           etag = rh.get('ETag') || '';
           const next = data && (data.incident || data);
           inc = next && next.id ? next : { ...inc, ...patch, version: inc.version + 1 };
+          // The change is on the timeline now: fetch it so the page shows it.
+          let timelineErr = null;
+          try {
+            const { data: fresh } = await api('GET', `incidents/${enc}`);
+            if (fresh && Array.isArray(fresh.timeline)) body.timeline = fresh.timeline;
+          } catch (err) { timelineErr = err; }
           drawLeft();
           const m = left.querySelector('.form-msg');
           replace(m, h('p', { class: 'banner ok', role: 'status' }, 'Saved.'));
+          if (timelineErr) showError(m, timelineErr, 'Saved, but the timeline could not be refreshed');
           left.querySelector('#save-incident').focus();
           announce('Incident saved');
         } catch (err) {
