@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"fmt"
+	"github.com/muster-sec/muster/shared/correlate"
 	"os"
 	"os/exec"
 	"runtime"
@@ -366,8 +367,9 @@ func (r *Report) Markdown() string {
 	}
 	for i := len(r.Engine) - 1; i >= 0; i-- {
 		if e := r.Engine[i]; e.MaxKeyDayEntries > 0 {
-			p("\nLargest key-day record with %s alerts of state: %d entries, %s bytes of JSON (%.0f bytes per entry; key %s). A DynamoDB item holds at most 400 KB, so one key on one day can index about %s alerts before the record is too large.\n",
-				thousands(float64(e.State)), e.MaxKeyDayEntries, thousands(float64(e.MaxKeyDayBytes)), e.BytesPerEntry, e.MaxKeyDayKey, thousands(400*1024/e.BytesPerEntry))
+			p("\nLargest key-day record with %s alerts of state: %d entries, %s bytes of JSON (%.0f bytes per entry; key %s). The engine caps a record at %d entries (about %s KB at this size, under DynamoDB's 400 KB item limit); later alerts still link through the key but are not added.\n",
+				thousands(float64(e.State)), e.MaxKeyDayEntries, thousands(float64(e.MaxKeyDayBytes)), e.BytesPerEntry, e.MaxKeyDayKey,
+				correlate.MaxEntriesPerKeyDay, thousands(float64(correlate.MaxEntriesPerKeyDay)*e.BytesPerEntry/1024))
 			break
 		}
 	}
