@@ -3,7 +3,6 @@ package bench
 import (
 	"bufio"
 	"fmt"
-	"github.com/muster-sec/muster/shared/correlate"
 	"os"
 	"os/exec"
 	"runtime"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/muster-sec/muster/shared/correlate"
 	"github.com/muster-sec/muster/shared/quality"
 	"github.com/muster-sec/muster/shared/scenario"
 )
