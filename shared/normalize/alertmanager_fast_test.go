@@ -2,9 +2,6 @@ package normalize
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -13,53 +10,12 @@ import (
 // the result is exactly json.Unmarshal's. It reports whether both took it.
 func checkAMFast(t *testing.T, b []byte) bool {
 	t.Helper()
-	took := true
-	var u amUnit
-	if decodeAMUnitFast(b, &u) {
-		var want amUnit
-		if err := json.Unmarshal(b, &want); err != nil {
-			t.Fatalf("fast group decode accepted what json.Unmarshal rejects (%v): %.200q", err, b)
-		}
-		if !reflect.DeepEqual(u, want) {
-			got, _ := json.Marshal(u)
-			exp, _ := json.Marshal(want)
-			t.Fatalf("fast group decode differs for %.300q\n got %s\nwant %s", b, got, exp)
-		}
-	} else {
-		took = false
-	}
-	var m amAlert
-	if decodeAMAlertFast(b, &m) {
-		var want amAlert
-		if err := json.Unmarshal(b, &want); err != nil {
-			t.Fatalf("fast alert decode accepted what json.Unmarshal rejects (%v): %.200q", err, b)
-		}
-		if !reflect.DeepEqual(m, want) {
-			got, _ := json.Marshal(m)
-			exp, _ := json.Marshal(want)
-			t.Fatalf("fast alert decode differs for %.300q\n got %s\nwant %s", b, got, exp)
-		}
-	} else {
-		took = false
-	}
-	return took
+	group := checkFast(t, b, decodeAMUnitFast)
+	return checkFast(t, b, decodeAMAlertFast) && group
 }
 
 func alertmanagerSamples(t testing.TB) map[string][]byte {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "..", "events", "samples", "alertmanager", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no Alertmanager samples: %v", err)
-	}
-	out := map[string][]byte{}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[filepath.Base(f)] = b
-	}
-	return out
+	return providerSamples(t, "alertmanager")
 }
 
 // Every Alertmanager sample, and each alert in it, takes the fast path and

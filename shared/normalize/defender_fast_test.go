@@ -2,9 +2,6 @@ package normalize
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -14,37 +11,11 @@ import (
 // the input.
 func checkDefenderFast(t *testing.T, b []byte) bool {
 	t.Helper()
-	var fast defenderUnit
-	if !decodeDefenderFast(b, &fast) {
-		return false
-	}
-	var want defenderUnit
-	if err := json.Unmarshal(b, &want); err != nil {
-		t.Fatalf("fast decode accepted what json.Unmarshal rejects (%v): %.200q", err, b)
-	}
-	if !reflect.DeepEqual(fast, want) {
-		got, _ := json.Marshal(fast)
-		exp, _ := json.Marshal(want)
-		t.Fatalf("fast decode differs for %.300q\n got %s\nwant %s", b, got, exp)
-	}
-	return true
+	return checkFast(t, b, decodeDefenderFast)
 }
 
 func defenderSamples(t testing.TB) map[string][]byte {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "..", "events", "samples", "defender", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no Defender samples: %v", err)
-	}
-	out := map[string][]byte{}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[filepath.Base(f)] = b
-	}
-	return out
+	return providerSamples(t, "defender")
 }
 
 // Every Defender sample (both shapes) takes the fast path and decodes exactly as

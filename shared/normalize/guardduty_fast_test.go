@@ -4,9 +4,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math/bits"
-	"os"
-	"path/filepath"
-	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,37 +14,11 @@ import (
 // It reports whether the fast decode took the input.
 func checkGuardDutyFast(t *testing.T, b []byte) bool {
 	t.Helper()
-	var fast gdEvent
-	if !decodeGuardDutyFast(b, &fast) {
-		return false
-	}
-	var want gdEvent
-	if err := json.Unmarshal(b, &want); err != nil {
-		t.Fatalf("fast decode accepted what json.Unmarshal rejects (%v): %.200q", err, b)
-	}
-	if !reflect.DeepEqual(fast, want) {
-		got, _ := json.Marshal(fast)
-		exp, _ := json.Marshal(want)
-		t.Fatalf("fast decode differs from json.Unmarshal for %.300q\n got %s\nwant %s", b, got, exp)
-	}
-	return true
+	return checkFast(t, b, decodeGuardDutyFast)
 }
 
 func guardDutySamples(t testing.TB) map[string][]byte {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "..", "events", "samples", "guardduty", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no GuardDuty samples: %v", err)
-	}
-	out := map[string][]byte{}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[filepath.Base(f)] = b
-	}
-	return out
+	return providerSamples(t, "guardduty")
 }
 
 // Every GuardDuty sample (and each finding of an array sample) takes the

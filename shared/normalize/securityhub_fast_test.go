@@ -2,9 +2,6 @@ package normalize
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
-	"reflect"
 	"testing"
 )
 
@@ -13,53 +10,12 @@ import (
 // exactly json.Unmarshal's. It reports whether both fast decodes took it.
 func checkASFFFast(t *testing.T, b []byte) bool {
 	t.Helper()
-	took := true
-	var ev asffEvent
-	if decodeASFFEventFast(b, &ev) {
-		var want asffEvent
-		if err := json.Unmarshal(b, &want); err != nil {
-			t.Fatalf("fast event decode accepted what json.Unmarshal rejects (%v): %.200q", err, b)
-		}
-		if !reflect.DeepEqual(ev, want) {
-			got, _ := json.Marshal(ev)
-			exp, _ := json.Marshal(want)
-			t.Fatalf("fast event decode differs for %.300q\n got %s\nwant %s", b, got, exp)
-		}
-	} else {
-		took = false
-	}
-	var f asffFinding
-	if decodeASFFFindingFast(b, &f) {
-		var want asffFinding
-		if err := json.Unmarshal(b, &want); err != nil {
-			t.Fatalf("fast finding decode accepted what json.Unmarshal rejects (%v): %.200q", err, b)
-		}
-		if !reflect.DeepEqual(f, want) {
-			got, _ := json.Marshal(f)
-			exp, _ := json.Marshal(want)
-			t.Fatalf("fast finding decode differs for %.300q\n got %s\nwant %s", b, got, exp)
-		}
-	} else {
-		took = false
-	}
-	return took
+	event := checkFast(t, b, decodeASFFEventFast)
+	return checkFast(t, b, decodeASFFFindingFast) && event
 }
 
 func securityHubSamples(t testing.TB) map[string][]byte {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "..", "events", "samples", "securityhub", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no Security Hub samples: %v", err)
-	}
-	out := map[string][]byte{}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[filepath.Base(f)] = b
-	}
-	return out
+	return providerSamples(t, "securityhub")
 }
 
 // Every Security Hub sample and each of its findings takes the fast path
