@@ -3,7 +3,6 @@ package handler_test
 import (
 	"context"
 	"errors"
-	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -11,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/correlate"
@@ -261,15 +262,14 @@ func chunk(recs []events.DynamoDBEventRecord, n int) [][]events.DynamoDBEventRec
 // TestConcurrentWorkersMatchOneWorker: two workers on interleaved batches
 // of the same stream end in the same incidents as one worker.
 //
-// Known issue: in about one run in twelve, one alert that is a group of its
-// own with one worker belongs to no live group after two concurrent
-// workers (seen on moto; arrival order alone does not reproduce it). Until
-// that is fixed the test runs only with MUSTER_CONCURRENCY_TEST=1, so that a
-// rare failure cannot block CI; run it in a loop to reproduce.
+// moto's TransactWriteItems is not isolated from concurrent requests: it
+// snapshots the whole table, applies the items one by one and, when a
+// condition fails, restores the snapshot — erasing whatever another request
+// committed in between. DynamoDB's transactions are serializable, so the
+// second environment serialises its DynamoDB calls (serialCalls): the two
+// workers still interleave their reads, decisions and conditional writes
+// call by call, and conflicts still happen and are retried.
 func TestConcurrentWorkersMatchOneWorker(t *testing.T) {
-	if os.Getenv("MUSTER_CONCURRENCY_TEST") == "" {
-		t.Skip("known rare divergence between one and two concurrent workers; set MUSTER_CONCURRENCY_TEST=1 to run")
-	}
 	sc := scenario.Generate(scenario.Config{Seed: 7, Campaigns: 4, MultiResource: 0.5, Repeats: -1,
 		MinAlerts: 5, MaxAlerts: 8, NoiseAlerts: 20, NoiseResources: 8, Scanners: -1})
 	nm := map[string]string{}
@@ -283,7 +283,7 @@ func TestConcurrentWorkersMatchOneWorker(t *testing.T) {
 	lambdaLoop(t, one.handler(correlate.DefaultConfig(), nil), chunk(recs, 8))
 	want := one.outcome(nm)
 
-	two := newEnv(t)
+	two := newEnv(t, serialCalls())
 	two.put(sc.Alerts...)
 	batches := chunk(two.records(), 8)
 	var odd, even [][]events.DynamoDBEventRecord
@@ -378,5 +378,21 @@ func TestPersonsChangesSurviveARace(t *testing.T) {
 	}
 	if want := len(names(attack)); len(g.Members) != want {
 		t.Errorf("members = %d, want %d (Security Hub copies are the GuardDuty alerts)", len(g.Members), want)
+	}
+}
+
+// serialCalls makes a client's calls one at a time, as isolated as
+// DynamoDB's own transactions are (see TestConcurrentWorkersMatchOneWorker).
+func serialCalls() func(*dynamodb.Options) {
+	var mu sync.Mutex
+	return func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("serialize-calls",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					mu.Lock()
+					defer mu.Unlock()
+					return next.HandleInitialize(ctx, in)
+				}), middleware.Before)
+		})
 	}
 }
