@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -45,4 +46,31 @@ func providerSamples(t testing.TB, provider string) map[string][]byte {
 		out[filepath.Base(f)] = b
 	}
 	return out
+}
+
+// Every sample of these providers (each item of an array sample) takes the
+// fast path and decodes exactly as json.Unmarshal does. Alertmanager and
+// Security Hub, with two fast decoders each, have their own tests.
+func TestFastDecodersMatchUnmarshalOnSamples(t *testing.T) {
+	checks := map[string]func(*testing.T, []byte) bool{
+		"defender": checkDefenderFast, "falco": checkFalcoFast, "generic": checkGenericFast,
+		"guardduty": checkGuardDutyFast, "ocsf": checkOCSFFast,
+	}
+	for provider, check := range checks {
+		for name, b := range providerSamples(t, provider) {
+			t.Run(provider+"/"+name, func(t *testing.T) {
+				items := []json.RawMessage{b}
+				if strings.HasPrefix(strings.TrimSpace(string(b)), "[") {
+					if err := json.Unmarshal(b, &items); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for i, it := range items {
+					if !check(t, it) {
+						t.Errorf("item %d: the fast decode gave up on a plain sample", i)
+					}
+				}
+			})
+		}
+	}
 }
