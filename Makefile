@@ -4,7 +4,7 @@ GO    ?= go
 FUNCTIONS := ingest correlator query responder
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 STATICCHECK_VERSION := v0.8.2
-FUZZTIME ?= 3s
+FUZZTIME ?= 20000x
 
 .PHONY: all build test vet test-unit test-fuzz lint bench synth run demo clean localstack-deploy
 
@@ -28,7 +28,7 @@ vet:
 test-unit:
 	MUSTER_REQUIRE_MOTO=1 $(GO) test -count=1 -timeout 30m ./...
 
-## test-fuzz: every fuzz target, briefly ($(FUZZTIME) each)
+## test-fuzz: every fuzz target, briefly ($(FUZZTIME) executions each; a count, not a duration: see scripts/fuzz-smoke.sh)
 test-fuzz:
 	@./scripts/fuzz-smoke.sh $(FUZZTIME)
 
