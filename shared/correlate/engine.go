@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/muster-sec/muster/shared/alert"
@@ -20,6 +21,9 @@ type Engine struct {
 	maxKeys    int
 	days       int
 	maxEntries int
+	// batches recycles the per-batch working space (maps, slabs, scratch
+	// slices): a batch of 100 alerts otherwise allocates about 60 KB of it.
+	batches sync.Pool
 }
 
 // New returns an engine for cfg (zero numbers take the defaults).
@@ -192,8 +196,11 @@ type batch struct {
 	// dayNames caches UTC day names by day number.
 	dayNames map[int64]string
 	// Work records are allocated in slabs.
-	kdSlab []kdWork
-	gSlab  []gWork
+	kdSlab slabs[kdWork]
+	gSlab  slabs[gWork]
+	// Apply's own scratch: the alerts to process and their positions.
+	sorted []*alert.Alert
+	seen   map[string]int
 	// Scratch space reused from alert to alert.
 	cands    []cand
 	distinct map[string]bool
@@ -209,13 +216,9 @@ type batch struct {
 // its fields and never duplicates membership, so applying the same batch
 // twice yields no changes the second time.
 func (e *Engine) Apply(st State, alerts []alert.Alert, now time.Time) (*Changes, error) {
-	b := &batch{e: e, st: st, now: now.UTC(),
-		kds: make(map[KeyDayID]*kdWork, len(alerts)*e.days), gs: make(map[string]*gWork, len(alerts)*2),
-		ch: &Changes{}, dayNames: map[int64]string{}, distinct: map[string]bool{}, links: map[string]link{},
-		order: make([]string, 0, len(alerts)), spans: make([][2]int, 0, len(alerts)),
-		touched: make([]int, 0, len(alerts)*(2*e.days+2))}
-	sorted := make([]*alert.Alert, 0, len(alerts))
-	seen := make(map[string]int, len(alerts))
+	b := e.getBatch(st, now)
+	defer e.putBatch(b)
+	sorted, seen := b.sorted, b.seen
 	for i := range alerts {
 		a := &alerts[i]
 		if a.SuppressedBy != "" {
@@ -230,6 +233,7 @@ func (e *Engine) Apply(st State, alerts []alert.Alert, now time.Time) (*Changes,
 		seen[a.ID] = len(sorted)
 		sorted = append(sorted, a)
 	}
+	b.sorted = sorted
 	slices.SortFunc(sorted, func(x, y *alert.Alert) int {
 		if c := x.FirstSeen.Compare(y.FirstSeen); c != 0 {
 			return c
@@ -246,6 +250,39 @@ func (e *Engine) Apply(st State, alerts []alert.Alert, now time.Time) (*Changes,
 	}
 	b.finish()
 	return b.ch, nil
+}
+
+// getBatch returns working space for one batch: recycled, or new.
+func (e *Engine) getBatch(st State, now time.Time) *batch {
+	b, _ := e.batches.Get().(*batch)
+	if b == nil {
+		b = &batch{e: e, kds: map[KeyDayID]*kdWork{}, gs: map[string]*gWork{}, dayNames: map[int64]string{},
+			distinct: map[string]bool{}, links: map[string]link{}, seen: map[string]int{}}
+	}
+	b.st, b.now, b.ch = st, now.UTC(), &Changes{}
+	return b
+}
+
+// putBatch empties b — so it holds on to no record of the batch — and
+// recycles it.
+func (e *Engine) putBatch(b *batch) {
+	clear(b.kds)
+	clear(b.gs)
+	clear(b.seen)
+	clear(b.links)
+	clear(b.distinct)
+	clear(b.sorted)
+	clear(b.cands)
+	clear(b.targets)
+	b.st, b.ch, b.nodes = nil, nil, 0
+	b.order, b.touched, b.spans = b.order[:0], b.touched[:0], b.spans[:0]
+	b.sorted, b.cands, b.targets = b.sorted[:0], b.cands[:0], b.targets[:0]
+	b.kdSlab.reset()
+	b.gSlab.reset()
+	if len(b.dayNames) > 1024 {
+		clear(b.dayNames)
+	}
+	e.batches.Put(b)
 }
 
 // day and windowDays are Day and Engine.WindowDays, cached per batch.
@@ -286,25 +323,41 @@ func (b *batch) windowDays(t time.Time) []string {
 // record with node n.
 func (b *batch) touch1(n int) { b.touched = append(b.touched, n) }
 
+// slabs hands out zeroed values from chunks that stay put (so pointers to
+// them stay valid) and are reused after reset.
+type slabs[T any] struct {
+	chunks [][]T
+	used   int
+}
+
 const slab = 64
 
-func (b *batch) newKDWork() *kdWork {
-	if len(b.kdSlab) == 0 {
-		b.kdSlab = make([]kdWork, slab)
+func (s *slabs[T]) next() *T {
+	c, i := s.used/slab, s.used%slab
+	if c == len(s.chunks) {
+		s.chunks = append(s.chunks, make([]T, slab))
 	}
-	w := &b.kdSlab[0]
-	b.kdSlab = b.kdSlab[1:]
+	s.used++
+	return &s.chunks[c][i]
+}
+
+// reset zeroes the values handed out and makes them available again.
+func (s *slabs[T]) reset() {
+	for c := 0; c*slab < s.used; c++ {
+		clear(s.chunks[c][:min(slab, s.used-c*slab)])
+	}
+	s.used = 0
+}
+
+func (b *batch) newKDWork() *kdWork {
+	w := b.kdSlab.next()
 	w.node = b.nodes
 	b.nodes++
 	return w
 }
 
 func (b *batch) newGWork() *gWork {
-	if len(b.gSlab) == 0 {
-		b.gSlab = make([]gWork, slab/4)
-	}
-	w := &b.gSlab[0]
-	b.gSlab = b.gSlab[1:]
+	w := b.gSlab.next()
 	w.node = b.nodes
 	b.nodes++
 	return w
@@ -340,7 +393,7 @@ func (b *batch) mutableKeyDay(id KeyDayID) (*KeyDay, error) {
 func (w *kdWork) mutable(id KeyDayID) *KeyDay {
 	if !w.dirty {
 		if w.kd == nil {
-			w.kd = &KeyDay{Key: id.Key, Day: id.Day, Entries: map[string]Entry{}}
+			w.kd = &KeyDay{Key: id.Key, Day: id.Day, Entries: make(Entries, 0, 1)}
 		} else {
 			w.kd = w.kd.clone()
 		}
@@ -448,13 +501,16 @@ func (b *batch) apply(a *alert.Alert) error {
 			if w.kd.Noisy {
 				noisy = true
 			}
-			if e, ok := w.kd.Entries[a.ID]; ok && indexedIn == "" {
-				indexedIn = e.Group
+			if indexedIn == "" {
+				if e, ok := w.kd.Entries.Get(a.ID); ok {
+					indexedIn = e.Group
+				}
 			}
 			if len(w.kd.Entries) >= b.e.maxEntries {
 				saturated = true
 			}
-			for eid, e := range w.kd.Entries {
+			for _, x := range w.kd.Entries {
+				eid, e := x.AlertID, x.Entry
 				if abs(e.FirstSeen.Sub(t)) > cfg.Window {
 					continue
 				}
@@ -657,7 +713,7 @@ func (b *batch) index(id KeyDayID, alertID string, e Entry) error {
 	if w.kd != nil && len(w.kd.Entries) >= b.e.maxEntries {
 		return nil
 	}
-	w.mutable(id).Entries[alertID] = e
+	w.mutable(id).Entries.Put(alertID, e)
 	return nil
 }
 
@@ -751,7 +807,7 @@ func (b *batch) redelivered(a *alert.Alert, member *gWork, links map[string]link
 			return err
 		}
 		if w.kd != nil {
-			if _, ok := w.kd.Entries[a.ID]; ok {
+			if _, ok := w.kd.Entries.Get(a.ID); ok {
 				continue
 			}
 		}
@@ -937,10 +993,9 @@ func (b *batch) finish() {
 			if !w.dirty {
 				continue
 			}
-			for eid, e := range w.kd.Entries {
-				if to, ok := dropped[e.Group]; ok {
-					e.Group = to
-					w.kd.Entries[eid] = e
+			for i := range w.kd.Entries {
+				if to, ok := dropped[w.kd.Entries[i].Group]; ok {
+					w.kd.Entries[i].Group = to
 				}
 			}
 		}

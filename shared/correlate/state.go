@@ -60,9 +60,9 @@ const (
 // KeyDay is the correlation index of one key on one UTC day: the alerts
 // seen with the key (by firstSeen day) and whether the key turned noisy.
 type KeyDay struct {
-	Key     alert.Key        `json:"key"`
-	Day     string           `json:"day"`
-	Entries map[string]Entry `json:"entries"`
+	Key     alert.Key `json:"key"`
+	Day     string    `json:"day"`
+	Entries Entries   `json:"entries"`
 	// Noisy is set when the key linked more than NoisyKeyResources
 	// resources within the window; from then on it links nothing within
 	// the window of this day.
@@ -77,10 +77,9 @@ func (k *KeyDay) ID() KeyDayID { return KeyDayID{Key: k.Key, Day: k.Day} }
 
 func (k *KeyDay) clone() *KeyDay {
 	c := *k
-	c.Entries = make(map[string]Entry, len(k.Entries)+1)
-	for id, e := range k.Entries {
-		c.Entries[id] = e
-	}
+	// Room for the one entry a batch usually adds.
+	c.Entries = make(Entries, len(k.Entries), len(k.Entries)+1)
+	copy(c.Entries, k.Entries)
 	return &c
 }
 

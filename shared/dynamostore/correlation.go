@@ -57,8 +57,8 @@ func KeyDayKey(id correlate.KeyDayID) map[string]types.AttributeValue {
 }
 
 type keyDayState struct {
-	Entries    map[string]correlate.Entry `json:"entries"`
-	NoisySince time.Time                  `json:"noisySince,omitzero"`
+	Entries    correlate.Entries `json:"entries"`
+	NoisySince time.Time         `json:"noisySince,omitzero"`
 }
 
 // EncodeKeyDay builds the item of a key-day record at its Version.
@@ -97,9 +97,6 @@ func DecodeKeyDay(item map[string]types.AttributeValue) (*correlate.KeyDay, erro
 		return nil, fmt.Errorf("decode key-day %s %s: %w", kd.Key, kd.Day, err)
 	}
 	kd.Entries = st.Entries
-	if kd.Entries == nil {
-		kd.Entries = map[string]correlate.Entry{}
-	}
 	kd.NoisySince = st.NoisySince
 	if b, ok := item[attrNoisy].(*types.AttributeValueMemberBOOL); ok {
 		kd.Noisy = b.Value

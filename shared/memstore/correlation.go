@@ -34,9 +34,6 @@ func (s *Store) LoadKeyDays(_ context.Context, ids []correlate.KeyDayID) (map[co
 	for _, id := range ids {
 		var kd correlate.KeyDay
 		if pk, sk := keyDayPK(id); s.get(pk, sk, &kd) {
-			if kd.Entries == nil {
-				kd.Entries = map[string]correlate.Entry{}
-			}
 			out[id] = &kd
 		}
 	}

@@ -52,9 +52,9 @@ func runCorrelation(t *testing.T, newStore func(t *testing.T) Store) {
 
 	t.Run("commit then load round-trips records", func(t *testing.T) {
 		st := correlationStore(t, newStore)
-		kd := &correlate.KeyDay{Key: kdID.Key, Day: kdID.Day, Version: 1, Entries: map[string]correlate.Entry{
+		kd := &correlate.KeyDay{Key: kdID.Key, Day: kdID.Day, Version: 1, Entries: correlate.NewEntries(map[string]correlate.Entry{
 			"a1": {FirstSeen: corrDay, Group: "g1", Name: "Alert a1", Resources: []string{"web-1"}},
-		}}
+		})}
 		g := &correlate.Group{Version: 1, IsIncident: true, Forced: true,
 			Incident: incident.Incident{ID: "g1", Title: "Security incident detected on web-1", Severity: alert.High,
 				Status: incident.StatusActive, FirstActivity: corrDay, LastActivity: corrDay, CreatedAt: corrDay, UpdatedAt: corrDay,
@@ -95,7 +95,7 @@ func runCorrelation(t *testing.T, newStore func(t *testing.T) Store) {
 		// Creating it again (expects absence) and a check on a record that
 		// now exists both conflict; the new key-day in the same unit is not
 		// written.
-		kd := &correlate.KeyDay{Key: kdID.Key, Day: kdID.Day, Version: 1, Entries: map[string]correlate.Entry{}}
+		kd := &correlate.KeyDay{Key: kdID.Key, Day: kdID.Day, Version: 1}
 		other := correlate.KeyDayID{Key: "res:web-2", Day: kdID.Day}
 		units := []*correlate.Unit{
 			{KeyDays: []*correlate.KeyDay{kd}, Groups: []*correlate.Group{g}},
@@ -122,9 +122,9 @@ func runCorrelation(t *testing.T, newStore func(t *testing.T) Store) {
 		var kds []*correlate.KeyDay
 		for i, k := range []alert.Key{"ip:198.51.100.1", "ip:198.51.100.2", "ip:198.51.100.3"} {
 			kds = append(kds, &correlate.KeyDay{Key: k, Day: "2026-11-20", Version: 1, Noisy: true,
-				NoisySince: corrDay.Add(time.Duration(i) * time.Hour), Entries: map[string]correlate.Entry{}})
+				NoisySince: corrDay.Add(time.Duration(i) * time.Hour)})
 		}
-		kds = append(kds, &correlate.KeyDay{Key: "ip:198.51.100.9", Day: "2026-11-20", Version: 1, Entries: map[string]correlate.Entry{}})
+		kds = append(kds, &correlate.KeyDay{Key: "ip:198.51.100.9", Day: "2026-11-20", Version: 1})
 		if err := st.Commit(ctx, &correlate.Unit{KeyDays: kds}); err != nil {
 			t.Fatal(err)
 		}

@@ -30,7 +30,7 @@ type noisyKeyList struct {
 func (e *env) seedNoisyKey(key alert.Key, at time.Time, noisy bool) correlate.NoisyKey {
 	e.t.Helper()
 	kd := &correlate.KeyDay{Key: key, Day: at.UTC().Format(correlate.DayLayout), Version: 1,
-		Entries: map[string]correlate.Entry{"a-" + string(key): {FirstSeen: at, Group: "g-" + string(key)}}}
+		Entries: correlate.Entries{{AlertID: "a-" + string(key), Entry: correlate.Entry{FirstSeen: at, Group: "g-" + string(key)}}}}
 	if noisy {
 		kd.Noisy, kd.NoisySince = true, at
 	}
