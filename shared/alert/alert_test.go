@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -309,6 +310,34 @@ func TestEntityIPCanonicalText(t *testing.T) {
 		}
 		if e.Value != want {
 			t.Errorf("Canonicalize(%q) = %q, want %q", v, e.Value, want)
+		}
+	}
+}
+
+// TestKeysDeduplicated: a key named twice (as a resource host and a host
+// entity, or the same IP twice) appears once, for alerts with few keys and
+// with many (which take a different path).
+func TestKeysDeduplicated(t *testing.T) {
+	for _, extra := range []int{0, 60} {
+		a := &alert.Alert{Resources: []alert.Resource{{ID: "web-1", Type: "host"}},
+			Entities: []alert.Entity{{Type: alert.EntityHost, Value: "web-1"}, {Type: alert.EntityIP, Value: "203.0.113.9", Public: true},
+				{Type: alert.EntityIP, Value: "203.0.113.9", Public: true}}}
+		for i := 0; i < extra; i++ {
+			a.Entities = append(a.Entities, alert.Entity{Type: alert.EntityDomain, Value: fmt.Sprintf("d%d.example", i%30)})
+		}
+		got := a.Keys()
+		seen := map[alert.Key]bool{}
+		for _, k := range got {
+			if seen[k] {
+				t.Fatalf("extra=%d: key %s twice in %v", extra, k, got)
+			}
+			seen[k] = true
+		}
+		if want := 3 + min(extra, 30); len(got) != want {
+			t.Fatalf("extra=%d: %d keys, want %d: %v", extra, len(got), want, got)
+		}
+		if got[0] != "res:web-1" || got[1] != "host:web-1" {
+			t.Fatalf("extra=%d: keys start %v, want resource then host", extra, got[:2])
 		}
 	}
 }

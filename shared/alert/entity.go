@@ -2,6 +2,7 @@ package alert
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -116,16 +117,26 @@ func (k Key) IsResource() bool { return strings.HasPrefix(string(k), "res:") }
 // link alerts.
 func (a *Alert) Keys() []Key {
 	out := make([]Key, 0, len(a.Resources)+len(a.Entities))
-	seen := map[Key]bool{}
+	// Most alerts have a handful of keys: a linear check beats a set,
+	// which only pays for itself with many.
+	var seen map[Key]bool
+	if cap(out) > 32 {
+		seen = make(map[Key]bool, cap(out))
+	}
 	add := func(k Key) {
-		if !seen[k] {
+		if seen != nil {
+			if seen[k] {
+				return
+			}
 			seen[k] = true
-			out = append(out, k)
+		} else if slices.Contains(out, k) {
+			return
 		}
+		out = append(out, k)
 	}
 	for _, r := range a.Resources {
 		add(Key("res:" + r.ID))
-		if t := strings.ToLower(r.Type); t == "host" || t == "node" {
+		if strings.EqualFold(r.Type, "host") || strings.EqualFold(r.Type, "node") {
 			add(Key("host:" + ShortHost(r.ID)))
 		}
 	}

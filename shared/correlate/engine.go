@@ -143,6 +143,7 @@ type Assignment struct {
 }
 
 type kdWork struct {
+	id      KeyDayID
 	node    int     // union-find node of the record
 	kd      *KeyDay // nil: absent and not created
 	version int64   // stored version
@@ -341,6 +342,13 @@ func (s *slabs[T]) next() *T {
 	return &s.chunks[c][i]
 }
 
+// each calls f with every value handed out, in order.
+func (s *slabs[T]) each(f func(*T)) {
+	for i := 0; i < s.used; i++ {
+		f(&s.chunks[i/slab][i%slab])
+	}
+}
+
 // reset zeroes the values handed out and makes them available again.
 func (s *slabs[T]) reset() {
 	for c := 0; c*slab < s.used; c++ {
@@ -369,6 +377,7 @@ func (b *batch) keyDay(id KeyDayID) (*kdWork, error) {
 	}
 	kd, err := b.st.KeyDay(id)
 	w := b.newKDWork()
+	w.id = id
 	switch {
 	case errors.Is(err, ErrNotFound):
 	case err != nil:
@@ -1075,12 +1084,40 @@ func (b *batch) finish() {
 			cs[unit[r]].alerts++
 		}
 	}
+	// Number the units in the order they are returned: by their smallest
+	// alert id (units are large, so they are placed, not sorted).
+	first := make([]string, len(cs))
+	for i, id := range b.order {
+		if nodes := b.touchedBy(i); len(nodes) > 0 {
+			if u := unit[find(int32(nodes[0]))]; first[u] == "" || id < first[u] {
+				first[u] = id
+			}
+		}
+	}
+	perm := make([]int32, len(cs))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortFunc(perm, func(x, y int32) int { return strings.Compare(first[x], first[y]) })
+	rank := make([]int32, len(cs))
+	sortedCounts := make([]counts, len(cs))
+	for r, u := range perm {
+		rank[u] = int32(r)
+		sortedCounts[r] = cs[u]
+	}
+	cs = sortedCounts
+	for i, u := range unit {
+		if u >= 0 {
+			unit[i] = rank[u]
+		}
+	}
 	unitOf := func(n int) int { return int(unit[find(int32(n))]) }
 	var total counts
-	for _, w := range b.kds {
+	// The key-day work records, walked in their slab (cheaper than the map).
+	b.kdSlab.each(func(w *kdWork) {
 		u := unitOf(w.node)
 		if u < 0 {
-			continue
+			return
 		}
 		if w.dirty {
 			cs[u].keyDays++
@@ -1089,7 +1126,7 @@ func (b *batch) finish() {
 			cs[u].checks++
 			total.checks++
 		}
-	}
+	})
 	for _, w := range b.gs {
 		if !w.dirty && len(w.assign) == 0 {
 			continue
@@ -1126,19 +1163,19 @@ func (b *batch) finish() {
 			u.Alerts = append(u.Alerts, id)
 		}
 	}
-	for id, w := range b.kds {
+	b.kdSlab.each(func(w *kdWork) {
 		ui := unitOf(w.node)
 		if ui < 0 {
-			continue
+			return
 		}
 		u := &units[ui]
 		if w.dirty {
 			w.kd.Version = w.version + 1
 			u.KeyDays = append(u.KeyDays, w.kd)
 		} else {
-			u.Checks = append(u.Checks, KeyDayCheck{ID: id, Version: w.version})
+			u.Checks = append(u.Checks, KeyDayCheck{ID: w.id, Version: w.version})
 		}
-	}
+	})
 	for _, w := range b.gs {
 		if !w.dirty && len(w.assign) == 0 {
 			continue
@@ -1165,7 +1202,6 @@ func (b *batch) finish() {
 		slices.SortFunc(u.Assignments, func(x, y Assignment) int { return strings.Compare(x.AlertID, y.AlertID) })
 		list = append(list, u)
 	}
-	slices.SortFunc(list, func(x, y Unit) int { return strings.Compare(firstAlert(&x), firstAlert(&y)) })
 	if len(list) > 0 {
 		b.ch.Units = list
 	}
@@ -1238,11 +1274,4 @@ func without(ids []string, drop map[string]string) []string {
 		}
 	}
 	return out
-}
-
-func firstAlert(u *Unit) string {
-	if len(u.Alerts) == 0 {
-		return ""
-	}
-	return u.Alerts[0]
 }

@@ -1,6 +1,7 @@
 package correlate_test
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -81,6 +82,7 @@ func run(t tb, e *correlate.Engine, mem *correlate.Memory, batches ...[]alert.Al
 		if err != nil {
 			t.Fatal(err)
 		}
+		checkUnits(t, ch)
 		if err := mem.CommitAll(ch); err != nil {
 			t.Fatal(err)
 		}
@@ -158,4 +160,37 @@ func namesOf(alerts ...[]alert.Alert) map[string]string {
 		}
 	}
 	return m
+}
+
+// checkUnits asserts the shape Apply promises: units ordered by their
+// first alert id, each unit's alerts sorted, and no record (key-day or
+// group) in two units.
+func checkUnits(t tb, ch *correlate.Changes) {
+	t.Helper()
+	records := map[string]int{}
+	for i, u := range ch.Units {
+		if !slices.IsSorted(u.Alerts) {
+			t.Fatalf("unit %d alerts not sorted: %v", i, u.Alerts)
+		}
+		if i > 0 && len(u.Alerts) > 0 && len(ch.Units[i-1].Alerts) > 0 && ch.Units[i-1].Alerts[0] >= u.Alerts[0] {
+			t.Fatalf("units out of order: %v before %v", ch.Units[i-1].Alerts, u.Alerts)
+		}
+		for _, kd := range u.KeyDays {
+			claim(t, records, "key-day "+string(kd.Key)+" "+kd.Day, i)
+		}
+		for _, c := range u.Checks {
+			claim(t, records, "key-day "+string(c.ID.Key)+" "+c.ID.Day, i)
+		}
+		for _, g := range u.Groups {
+			claim(t, records, "group "+g.ID(), i)
+		}
+	}
+}
+
+func claim(t tb, records map[string]int, rec string, unit int) {
+	t.Helper()
+	if other, ok := records[rec]; ok && other != unit {
+		t.Fatalf("%s in units %d and %d", rec, other, unit)
+	}
+	records[rec] = unit
 }
