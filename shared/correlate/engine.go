@@ -549,6 +549,7 @@ func (b *batch) apply(a *alert.Alert) error {
 					return err
 				}
 				kd.Noisy, kd.NoisySince = true, t
+				kd.NoisyResources, kd.NoisySample = len(distinct), noisySample(distinct)
 				b.ch.NoisyKeys = append(b.ch.NoisyKeys, k)
 			}
 		}
@@ -926,6 +927,16 @@ func validSeverity(s alert.Severity) alert.Severity {
 		return alert.Informational
 	}
 	return s
+}
+
+// noisySample names the first MaxNoisySample resources of a set, sorted.
+func noisySample(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for r := range set {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return slices.Clip(out[:min(len(out), MaxNoisySample)])
 }
 
 func resourceIDs(a *alert.Alert) []string {

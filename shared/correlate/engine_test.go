@@ -142,6 +142,10 @@ func TestRules(t *testing.T) {
 				for _, kd := range mem.KeyDays() {
 					if kd.Noisy {
 						noisy = append(noisy, string(kd.Key))
+						// s4 took the key to four resources, over the limit of 3.
+						if kd.NoisyResources != 4 || !reflect.DeepEqual(kd.NoisySample, []string{"r1", "r2", "r3", "r4"}) {
+							t.Errorf("noisy key-day records %d resources %v, want 4 [r1 r2 r3 r4]", kd.NoisyResources, kd.NoisySample)
+						}
 					}
 				}
 				if !reflect.DeepEqual(noisy, []string{"ip:198.51.100.9"}) {

@@ -52,6 +52,8 @@ const (
 	// day, so the record stays well under DynamoDB's 400 KB item limit
 	// (an entry is about 120 bytes, at most about 350).
 	MaxEntriesPerKeyDay = 800
+	// MaxNoisySample bounds the resources a noisy key-day names.
+	MaxNoisySample = 10
 	// maxMemberName bounds a member's name in the group state, so an
 	// incident of MaxAlertsPerIncident members stays under 400 KB.
 	maxMemberName = 120
@@ -68,6 +70,11 @@ type KeyDay struct {
 	// the window of this day.
 	Noisy      bool      `json:"noisy,omitempty"`
 	NoisySince time.Time `json:"noisySince,omitzero"`
+	// NoisyResources is how many distinct resources the key linked within
+	// the window when it turned noisy; NoisySample names the first of them
+	// (sorted, at most MaxNoisySample), for analysts tuning the threshold.
+	NoisyResources int      `json:"noisyResources,omitempty"`
+	NoisySample    []string `json:"noisySample,omitempty"`
 	// Version is the stored version (0: not stored yet).
 	Version int64 `json:"version"`
 }

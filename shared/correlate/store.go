@@ -39,6 +39,14 @@ type NoisyKey struct {
 	Key   alert.Key `json:"key"`
 	Day   string    `json:"day"`
 	Since time.Time `json:"since"`
+	// Resources and Sample are the key-day's NoisyResources and NoisySample.
+	Resources int      `json:"resources"`
+	Sample    []string `json:"sample,omitempty"`
+}
+
+// NoisyKeyOf returns the listing of a noisy key-day.
+func NoisyKeyOf(kd *KeyDay) NoisyKey {
+	return NoisyKey{Key: kd.Key, Day: kd.Day, Since: kd.NoisySince, Resources: kd.NoisyResources, Sample: kd.NoisySample}
 }
 
 // MaxTransactionItems is the most records one Commit may hold (DynamoDB

@@ -57,13 +57,16 @@ func KeyDayKey(id correlate.KeyDayID) map[string]types.AttributeValue {
 }
 
 type keyDayState struct {
-	Entries    correlate.Entries `json:"entries"`
-	NoisySince time.Time         `json:"noisySince,omitzero"`
+	Entries        correlate.Entries `json:"entries"`
+	NoisySince     time.Time         `json:"noisySince,omitzero"`
+	NoisyResources int               `json:"noisyResources,omitempty"`
+	NoisySample    []string          `json:"noisySample,omitempty"`
 }
 
 // EncodeKeyDay builds the item of a key-day record at its Version.
 func EncodeKeyDay(kd *correlate.KeyDay) (map[string]types.AttributeValue, error) {
-	st, err := json.Marshal(keyDayState{Entries: kd.Entries, NoisySince: kd.NoisySince})
+	st, err := json.Marshal(keyDayState{Entries: kd.Entries, NoisySince: kd.NoisySince,
+		NoisyResources: kd.NoisyResources, NoisySample: kd.NoisySample})
 	if err != nil {
 		return nil, fmt.Errorf("encode key-day %s %s: %w", kd.Key, kd.Day, err)
 	}
@@ -97,7 +100,7 @@ func DecodeKeyDay(item map[string]types.AttributeValue) (*correlate.KeyDay, erro
 		return nil, fmt.Errorf("decode key-day %s %s: %w", kd.Key, kd.Day, err)
 	}
 	kd.Entries = st.Entries
-	kd.NoisySince = st.NoisySince
+	kd.NoisySince, kd.NoisyResources, kd.NoisySample = st.NoisySince, st.NoisyResources, st.NoisySample
 	if b, ok := item[attrNoisy].(*types.AttributeValueMemberBOOL); ok {
 		kd.Noisy = b.Value
 	}
@@ -440,7 +443,7 @@ func (st *Store) NoisyKeys(ctx context.Context, since time.Time, limit int) ([]c
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, correlate.NoisyKey{Key: kd.Key, Day: kd.Day, Since: kd.NoisySince})
+			out = append(out, correlate.NoisyKeyOf(kd))
 		}
 		if res.LastEvaluatedKey == nil {
 			break

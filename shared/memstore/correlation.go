@@ -149,7 +149,8 @@ func (s *Store) NoisyKeys(_ context.Context, since time.Time, limit int) ([]corr
 		s.each(pk, resources.SKKeyDay, false, func(sk string, raw []byte) bool {
 			var kd correlate.KeyDay
 			if err := json.Unmarshal(raw, &kd); err == nil && kd.Noisy && !kd.NoisySince.Before(since) {
-				out = append(out, correlate.NoisyKey{Key: kd.Key, Day: strings.TrimPrefix(sk, resources.SKKeyDay), Since: kd.NoisySince})
+				kd.Day = strings.TrimPrefix(sk, resources.SKKeyDay)
+				out = append(out, correlate.NoisyKeyOf(&kd))
 			}
 			return true
 		})

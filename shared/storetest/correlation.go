@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -122,7 +123,7 @@ func runCorrelation(t *testing.T, newStore func(t *testing.T) Store) {
 		var kds []*correlate.KeyDay
 		for i, k := range []alert.Key{"ip:198.51.100.1", "ip:198.51.100.2", "ip:198.51.100.3"} {
 			kds = append(kds, &correlate.KeyDay{Key: k, Day: "2026-11-20", Version: 1, Noisy: true,
-				NoisySince: corrDay.Add(time.Duration(i) * time.Hour)})
+				NoisySince: corrDay.Add(time.Duration(i) * time.Hour), NoisyResources: 6 + i, NoisySample: []string{"web-1", fmt.Sprint("web-", 2+i)}})
 		}
 		kds = append(kds, &correlate.KeyDay{Key: "ip:198.51.100.9", Day: "2026-11-20", Version: 1})
 		if err := st.Commit(ctx, &correlate.Unit{KeyDays: kds}); err != nil {
@@ -138,6 +139,9 @@ func runCorrelation(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 		if want := []alert.Key{"ip:198.51.100.3", "ip:198.51.100.2"}; !reflect.DeepEqual(keys, want) {
 			t.Fatalf("noisy keys = %v, want %v", keys, want)
+		}
+		if n := got[0]; n.Resources != 8 || !reflect.DeepEqual(n.Sample, []string{"web-1", "web-4"}) {
+			t.Fatalf("noisy key %s lists %d resources %v, want 8 [web-1 web-4]", n.Key, n.Resources, n.Sample)
 		}
 		if got, _ := st.NoisyKeys(ctx, corrDay, 1); len(got) != 1 || got[0].Key != "ip:198.51.100.3" {
 			t.Fatalf("limit 1 = %v", got)

@@ -25,10 +25,18 @@ type noisyKeyItem struct {
 	Kind  string    `json:"kind"`  // the key's kind: res, ip, host, account, …
 	Day   string    `json:"day"`   // the key-day (UTC yyyy-mm-dd) it is noisy on
 	Since time.Time `json:"since"` // firstSeen of the alert that made it noisy
+	// Resources is how many distinct resources it linked within the window
+	// when it turned noisy; Sample names up to ten of them, sorted.
+	Resources int      `json:"resources"`
+	Sample    []string `json:"sample"`
 }
 
 func noisyItem(k correlate.NoisyKey) noisyKeyItem {
-	return noisyKeyItem{Key: string(k.Key), Kind: k.Key.Kind(), Day: k.Day, Since: k.Since.UTC()}
+	sample := k.Sample
+	if sample == nil {
+		sample = []string{}
+	}
+	return noisyKeyItem{Key: string(k.Key), Kind: k.Key.Kind(), Day: k.Day, Since: k.Since.UTC(), Resources: k.Resources, Sample: sample}
 }
 
 // listNoisyKeys serves GET /noisy-keys: the correlation keys that turned

@@ -14,10 +14,12 @@ import (
 
 // noisyKeyItem is an item of GET /noisy-keys as a client reads it.
 type noisyKeyItem struct {
-	Key   string    `json:"key"`
-	Kind  string    `json:"kind"`
-	Day   string    `json:"day"`
-	Since time.Time `json:"since"`
+	Key       string    `json:"key"`
+	Kind      string    `json:"kind"`
+	Day       string    `json:"day"`
+	Since     time.Time `json:"since"`
+	Resources int       `json:"resources"`
+	Sample    []string  `json:"sample"`
 }
 
 type noisyKeyList struct {
@@ -88,6 +90,10 @@ func TestNoisyKeysFromCorrelator(t *testing.T) {
 		}
 		if it.Day != it.Since.UTC().Format(correlate.DayLayout) {
 			t.Errorf("%s: day %s, since %s", it.Key, it.Day, it.Since)
+		}
+		// Three instances share the IP; the limit is two.
+		if want := []string{"i-0000000000000aaa1", "i-0000000000000aaa2", "i-0000000000000aaa3"}; it.Resources != 3 || !slices.Equal(it.Sample, want) {
+			t.Errorf("%s: resources %d %v, want 3 %v", it.Key, it.Resources, it.Sample, want)
 		}
 	}
 	for k := range want {
