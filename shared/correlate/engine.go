@@ -253,6 +253,11 @@ func (e *Engine) Apply(st State, alerts []alert.Alert, now time.Time) (*Changes,
 	return b.ch, nil
 }
 
+// maxRecycledRecords is the most records a batch may have touched for its
+// working space to be recycled (a stream batch of 100 alerts touches a few
+// hundred).
+const maxRecycledRecords = 4096
+
 // getBatch returns working space for one batch: recycled, or new.
 func (e *Engine) getBatch(st State, now time.Time) *batch {
 	b, _ := e.batches.Get().(*batch)
@@ -267,6 +272,11 @@ func (e *Engine) getBatch(st State, now time.Time) *batch {
 // putBatch empties b — so it holds on to no record of the batch — and
 // recycles it.
 func (e *Engine) putBatch(b *batch) {
+	if b.nodes > maxRecycledRecords {
+		// Maps never shrink: clearing one sized for an unusually large
+		// batch would cost every later batch. Let it go.
+		return
+	}
 	clear(b.kds)
 	clear(b.gs)
 	clear(b.seen)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -500,6 +501,51 @@ func TestFullKeyDay(t *testing.T) {
 	for _, kd := range mem.KeyDays() {
 		if len(kd.Entries) > 3 {
 			t.Errorf("key-day %s %s holds %d entries", kd.Key, kd.Day, len(kd.Entries))
+		}
+	}
+}
+
+// TestApplyConcurrently: one engine applying batches from several
+// goroutines at once (its working space is recycled between batches) gives
+// each the changes it gives the same batch alone.
+func TestApplyConcurrently(t *testing.T) {
+	e := mustEngine(t, correlate.DefaultConfig())
+	mem := correlate.NewMemory()
+	w := newWorld(3, 2000)
+	for i := 0; i < 5; i++ {
+		run(t, e, mem, w.batch(400))
+	}
+	batches := make([][]alert.Alert, 16)
+	want := make([]*correlate.Changes, len(batches))
+	for i := range batches {
+		batches[i] = w.batch(100)
+		ch, err := e.Apply(mem, batches[i], base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = ch
+	}
+	got := make([]*correlate.Changes, len(batches))
+	errs := make([]error, len(batches))
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for round := 0; round < 3; round++ {
+				for i := g; i < len(batches); i += 4 {
+					got[i], errs[i] = e.Apply(mem, batches[i], base)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range batches {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Fatalf("batch %d: concurrent changes differ from the batch applied alone", i)
 		}
 	}
 }
