@@ -26,11 +26,12 @@ import (
 //	incidents                     gsi1  gsi1pk = INCIDENT#<yyyy-mm>, …            per month, newest first
 //
 // Every other filter is a FilterExpression on the item's top-level
-// attributes. Each Query call asks for Limit = limit+1 items and each index
-// partition is queried at most once per page, so a page reads at most
-// limit+1 items per partition it touches. When filters drop items, a page
-// may hold fewer than limit items and its position continues where the
-// reading stopped. Nothing here Scans.
+// attributes. Each Query call asks for Limit = limit+1 items (4×(limit+1),
+// between 100 and 1,000, when a filter may drop items). A page reads in
+// rounds until it holds limit items or the partitions are exhausted, at
+// most maxListRounds rounds; a very selective filter can still return a
+// short (even empty) page with a position to continue from. Nothing here
+// Scans.
 
 // DefaultListWindow is how far back a list looks when the filter has no
 // Since.
@@ -53,9 +54,32 @@ type source struct {
 
 // streamPos is where a walk resumes.
 type streamPos struct {
-	Part int               `json:"p"`
+	Part int `json:"p"`
+	// PK names the partition Part indexed when the position was made: the
+	// partitions of a filter without until move with the clock (a new month
+	// appears at the front), so a later page finds its partition by name.
+	PK   string            `json:"pk,omitempty"`
 	Key  map[string]string `json:"k,omitempty"`
 	Done bool              `json:"d,omitempty"`
+}
+
+// rebase points pos at its partition among parts (found by name), or
+// reports the walk finished when the partition has left the window.
+func (pos streamPos) rebase(parts []string) (streamPos, error) {
+	if pos.Done || pos.PK == "" {
+		if pos.Part > len(parts) {
+			return pos, ErrBadPosition
+		}
+		return pos, nil
+	}
+	for i, p := range parts {
+		if p == pos.PK {
+			pos.Part = i
+			return pos, nil
+		}
+	}
+	// Older than every partition still in the window: nothing left.
+	return streamPos{Done: true}, nil
 }
 
 type position struct {
@@ -245,6 +269,12 @@ func (s *Store) incidentSource(f listing.Filter) *source {
 // stops short, or every partition is exhausted. Each partition is queried
 // at most once, with Limit limit+1.
 func (s *Store) walk(ctx context.Context, src *source, pos streamPos, limit int) (walkResult, error) {
+	// A filtered read evaluates more items per call, since the filter may
+	// drop most of them; the hits beyond the page are read again next time.
+	queryLimit := limit + 1
+	if src.filter != nil {
+		queryLimit = FilteredQueryLimit(limit)
+	}
 	var res walkResult
 	if src.empty || pos.Done {
 		res.done = true
@@ -272,7 +302,7 @@ func (s *Store) walk(ctx context.Context, src *source, pos streamPos, limit int)
 			ExpressionAttributeNames:  expr.Names(),
 			ExpressionAttributeValues: expr.Values(),
 			ScanIndexForward:          aws.Bool(false),
-			Limit:                     aws.Int32(int32(limit + 1)),
+			Limit:                     aws.Int32(int32(queryLimit)),
 		}
 		if len(esk) > 0 {
 			in.ExclusiveStartKey = toKey(esk)
@@ -289,7 +319,7 @@ func (s *Store) walk(ctx context.Context, src *source, pos streamPos, limit int)
 			return res, nil
 		}
 		if len(out.LastEvaluatedKey) > 0 {
-			res.stop = &streamPos{Part: pi, Key: fromKey(out.LastEvaluatedKey)}
+			res.stop = &streamPos{Part: pi, PK: src.parts[pi], Key: fromKey(out.LastEvaluatedKey)}
 			res.frontier = StringAttr(out.LastEvaluatedKey, src.skAttr)
 			return res, nil
 		}
@@ -322,7 +352,7 @@ func (src *source) keyOf(h hit) *streamPos {
 	for _, a := range []string{resources.AttrPK, resources.AttrSK, src.pkAttr, src.skAttr} {
 		k[a] = StringAttr(h.item, a)
 	}
-	return &streamPos{Part: h.part, Key: k}
+	return &streamPos{Part: h.part, PK: src.parts[h.part], Key: k}
 }
 
 func decodePosition(after string, n int) ([]streamPos, error) {
@@ -358,6 +388,18 @@ type tagged struct {
 	stream int
 }
 
+// MaxListRounds bounds the reads behind one page: a selective filter may
+// drop most items read, so a page keeps reading until it holds limit
+// items, the sources are exhausted, or this many rounds have run (then it
+// returns what it has, with a position to continue from). Each round
+// queries each index partition at most once.
+const MaxListRounds = 8
+
+// FilteredQueryLimit is the Limit of a Query that a filter may thin out,
+// when limit more items are wanted: more than limit+1, since most of what
+// it reads may be dropped, and at most 1,000.
+func FilteredQueryLimit(limit int) int { return min(max(4*(limit+1), 100), 1000) }
+
 // list pages through one or two sources merged by sort key (newest first).
 func (s *Store) list(ctx context.Context, srcs []*source, limit int, after string) (listing.Page, error) {
 	if limit < 1 {
@@ -368,17 +410,48 @@ func (s *Store) list(ctx context.Context, srcs []*source, limit int, after strin
 		return listing.Page{}, err
 	}
 	for i, p := range pos {
-		if p.Part > len(srcs[i].parts) {
-			return listing.Page{}, ErrBadPosition
+		if pos[i], err = p.rebase(srcs[i].parts); err != nil {
+			return listing.Page{}, err
 		}
 	}
+	var page listing.Page
+	for round := 0; ; round++ {
+		items, next, err := s.listRound(ctx, srcs, limit-len(page.Items), pos)
+		if err != nil {
+			return listing.Page{}, err
+		}
+		page.Items = append(page.Items, items...)
+		if next == nil {
+			return page, nil
+		}
+		pos = next
+		if len(page.Items) >= limit || round+1 == MaxListRounds {
+			break
+		}
+	}
+	p := position{Alerts: &pos[0]}
+	if len(pos) == 2 {
+		p.Incidents = &pos[1]
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return listing.Page{}, fmt.Errorf("encode list position: %w", err)
+	}
+	page.Next = string(b)
+	return page, nil
+}
+
+// listRound reads each source once from pos and returns up to limit items
+// in order and the positions to continue from (nil when every source is
+// exhausted). Every item a later round returns is older than these.
+func (s *Store) listRound(ctx context.Context, srcs []*source, limit int, pos []streamPos) ([]listing.Item, []streamPos, error) {
 	results := make([]walkResult, len(srcs))
 	var all []tagged
 	cutoff := ""
 	for i, src := range srcs {
 		r, err := s.walk(ctx, src, pos[i], limit)
 		if err != nil {
-			return listing.Page{}, err
+			return nil, nil, err
 		}
 		results[i] = r
 		for _, h := range r.hits {
@@ -395,18 +468,18 @@ func (s *Store) list(ctx context.Context, srcs []*source, limit int, after strin
 		}
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].sk > all[j].sk })
-	var page listing.Page
+	var items []listing.Item
 	emitted := make([]int, len(srcs))
 	last := make([]*hit, len(srcs))
 	for _, t := range all {
-		if len(page.Items) == limit || t.sk < cutoff {
+		if len(items) == limit || t.sk < cutoff {
 			break
 		}
 		item, err := decodeListItem(srcs[t.stream].kind, t.item)
 		if err != nil {
-			return listing.Page{}, err
+			return nil, nil, err
 		}
-		page.Items = append(page.Items, item)
+		items = append(items, item)
 		emitted[t.stream]++
 		h := t.hit
 		last[t.stream] = &h
@@ -429,18 +502,9 @@ func (s *Store) list(ctx context.Context, srcs []*source, limit int, after strin
 		}
 	}
 	if finished {
-		return page, nil
+		return items, nil, nil
 	}
-	p := position{Alerts: &next[0]}
-	if len(next) == 2 {
-		p.Incidents = &next[1]
-	}
-	b, err := json.Marshal(p)
-	if err != nil {
-		return listing.Page{}, fmt.Errorf("encode list position: %w", err)
-	}
-	page.Next = string(b)
-	return page, nil
+	return items, next, nil
 }
 
 func decodeListItem(kind listing.Kind, item map[string]types.AttributeValue) (listing.Item, error) {

@@ -2,7 +2,9 @@ package dynamostore_test
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +17,8 @@ import (
 	"github.com/muster-sec/muster/shared/alert"
 
 	"github.com/muster-sec/muster/shared/dynamostore"
+	"github.com/muster-sec/muster/shared/incident"
+	"github.com/muster-sec/muster/shared/listing"
 	"github.com/muster-sec/muster/shared/mototest"
 )
 
@@ -99,5 +103,47 @@ func TestAlertTTLFollowsRetention(t *testing.T) {
 	want := strconv.FormatInt(a.LastSeen.Add(10*24*time.Hour).Unix(), 10)
 	if got := out.Item["expiresAt"].(*types.AttributeValueMemberN).Value; got != want {
 		t.Fatalf("expiresAt = %s, want %s", got, want)
+	}
+}
+
+// TestListPositionSurvivesANewMonth: a list without until reads the month
+// partitions up to now+24h, so a new month partition appears at the front
+// of the list between two pages; the second page still continues where
+// the first stopped (the position names its partition).
+func TestListPositionSurvivesANewMonth(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	s, _ := newStore(t, dynamostore.Options{Now: func() time.Time { return now }})
+	var want []string
+	for i := 0; i < 5; i++ {
+		id := fmt.Sprintf("m%d", i)
+		want = append(want, id)
+		inc := incident.Incident{ID: id, Title: "Security incident detected on web-1", Severity: alert.High, Status: incident.StatusActive,
+			FirstActivity: now.Add(-time.Duration(i+1) * time.Hour), LastActivity: now.Add(-time.Duration(i) * time.Hour)}
+		if err := s.SeedIncident(ctx, inc, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	p, err := s.ListIncidents(ctx, listing.Filter{}, 2, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range p.Items {
+		got = append(got, it.Incident.ID)
+	}
+	// A day later, now+24h is in December: the partitions are
+	// [2026-12, 2026-11, …] where the first page saw [2026-11, …].
+	now = now.Add(24 * time.Hour)
+	for after := p.Next; after != ""; after = p.Next {
+		if p, err = s.ListIncidents(ctx, listing.Filter{}, 2, after); err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range p.Items {
+			got = append(got, it.Incident.ID)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("pages across the month boundary = %v, want %v", got, want)
 	}
 }

@@ -163,4 +163,46 @@ func RunIncidents(t *testing.T, newStore func(t *testing.T) Store) {
 			t.Fatalf("ids = %v", ids)
 		}
 	})
+	t.Run("a selective filter still fills the first page", func(t *testing.T) {
+		// 150 incidents, only the three oldest Critical: the first page of
+		// a Critical filter must hold matches, not come back empty with a
+		// cursor because the newest items it read were all filtered out.
+		s := open(t)
+		const n = 150
+		for i := 0; i < n; i++ {
+			inc := testIncident(fmt.Sprintf("s%03d", i), base.Add(-time.Duration(i)*time.Minute))
+			if i >= n-3 {
+				inc.Severity = alert.Critical
+			}
+			if err := s.SeedIncident(ctx, inc, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p, err := s.ListIncidents(ctx, listing.Filter{Severities: []string{"Critical"}}, 2, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Items) != 2 || p.Items[0].Incident.ID != "s147" || p.Items[1].Incident.ID != "s148" || p.Next == "" {
+			t.Fatalf("first page = %d items %v, next %q; want s147, s148 and a cursor", len(p.Items), pageIDs(p), p.Next)
+		}
+		p, err = s.ListIncidents(ctx, listing.Filter{Severities: []string{"Critical"}}, 2, p.Next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Items) != 1 || p.Items[0].Incident.ID != "s149" || p.Next != "" {
+			t.Fatalf("second page = %v, next %q; want s149 and no cursor", pageIDs(p), p.Next)
+		}
+	})
+}
+
+func pageIDs(p listing.Page) []string {
+	var out []string
+	for _, it := range p.Items {
+		if it.Incident != nil {
+			out = append(out, it.Incident.ID)
+		} else if it.Alert != nil {
+			out = append(out, it.Alert.ID)
+		}
+	}
+	return out
 }
