@@ -279,24 +279,44 @@ func (s *Store) addHits(ctx context.Context, id string, count int, ts string, se
 func (s *Store) DismissAlerts(ctx context.Context, ids []string, ruleID string) (int, error) {
 	changed := 0
 	for _, id := range ids {
-		out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: AlertKey(id), ConsistentRead: aws.Bool(true)})
-		if err != nil {
-			return changed, fmt.Errorf("get alert %s: %w", id, err)
-		}
-		if out.Item == nil {
-			continue
-		}
-		a, v, err := DecodeAlert(out.Item)
+		done, err := s.dismissAlert(ctx, id, ruleID)
 		if err != nil {
 			return changed, err
 		}
+		if done {
+			changed++
+		}
+	}
+	return changed, nil
+}
+
+// dismissAlertAttempts bounds the re-reads of an alert that keeps changing
+// while it is being dismissed (a re-delivery or the correlator writing it).
+const dismissAlertAttempts = 5
+
+// dismissAlert sets one alert Dismissed by ruleID, re-reading and trying
+// again when it changed between the read and the write. It reports whether
+// it changed the alert (false: absent or already dismissed).
+func (s *Store) dismissAlert(ctx context.Context, id, ruleID string) (bool, error) {
+	for attempt := 0; attempt < dismissAlertAttempts; attempt++ {
+		out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: AlertKey(id), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return false, fmt.Errorf("get alert %s: %w", id, err)
+		}
+		if out.Item == nil {
+			return false, nil
+		}
+		a, v, err := DecodeAlert(out.Item)
+		if err != nil {
+			return false, err
+		}
 		if a.Status == alert.StatusDismissed {
-			continue
+			return false, nil
 		}
 		a.Status, a.SuppressedBy = alert.StatusDismissed, ruleID
 		item, err := EncodeAlert(&a, v+1, s.retention)
 		if err != nil {
-			return changed, err
+			return false, err
 		}
 		for k, val := range out.Item {
 			if _, ok := item[k]; !ok && k != "suppressedBy" {
@@ -311,14 +331,14 @@ func (s *Store) DismissAlerts(ctx context.Context, ids []string, ruleID string) 
 		})
 		var ccf *types.ConditionalCheckFailedException
 		if errors.As(err, &ccf) {
-			return changed, fmt.Errorf("alert %s changed concurrently: %w", id, incident.ErrConflict)
+			continue // changed since the read: read it again
 		}
 		if err != nil {
-			return changed, fmt.Errorf("dismiss alert %s: %w", id, err)
+			return false, fmt.Errorf("dismiss alert %s: %w", id, err)
 		}
-		changed++
+		return true, nil
 	}
-	return changed, nil
+	return false, fmt.Errorf("dismiss alert %s: it kept changing (%d attempts): %w", id, dismissAlertAttempts, incident.ErrConflict)
 }
 
 // Simulation is what a draft rule would have matched.

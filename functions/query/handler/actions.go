@@ -3,6 +3,7 @@ package handler
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -149,6 +150,9 @@ func (h *Handler) suppressSimilar(ctx context.Context, r *request) (events.APIGa
 		return events.APIGatewayProxyResponse{}, badField("alertId", "is required: the incident's alert to build the rule from")
 	}
 	a, err := h.store.GetAlert(ctx, b.AlertID)
+	if err != nil && !errors.Is(err, incident.ErrNotFound) {
+		return events.APIGatewayProxyResponse{}, err
+	}
 	if err != nil || a.IncidentID != id {
 		return events.APIGatewayProxyResponse{}, badField("alertId", "is not an alert of this incident")
 	}

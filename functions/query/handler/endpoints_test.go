@@ -52,7 +52,7 @@ func TestEndpoints(t *testing.T) {
 		invalid  func(f fixture) call
 	}{
 		{name: "healthz", ok: func(fixture) call { return get("/healthz") }, okStatus: 200},
-		{name: "openapi", ok: func(fixture) call { return get("/openapi.json") }, okStatus: 200},
+		{name: "openapi", scope: "read", ok: func(fixture) call { return get("/openapi.json") }, okStatus: 200},
 		{name: "list alerts", scope: "read", ok: func(fixture) call { return get("/alerts") }, okStatus: 200,
 			invalid: func(fixture) call { return withQ(get("/alerts"), "severity", "Bogus") }},
 		{name: "get alert", scope: "read", ok: func(f fixture) call { return get("/alerts/" + f.alertIDs[0]) }, okStatus: 200,

@@ -209,7 +209,7 @@ func (e *env) seedIncident(id string, alerts ...alert.Alert) incident.Incident {
 // served OpenAPI document.
 func (e *env) conforms(schema string, body string) {
 	e.t.Helper()
-	resp := e.get("/openapi.json", "", nil)
+	resp := e.get("/openapi.json", readToken, nil)
 	var doc any
 	if err := json.Unmarshal([]byte(resp.Body), &doc); err != nil {
 		e.t.Fatal(err)

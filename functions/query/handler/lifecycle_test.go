@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	queryhandler "github.com/muster-sec/muster/functions/query/handler"
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/incident"
@@ -413,5 +414,31 @@ func TestReasonFromAlertMembership(t *testing.T) {
 	items = decode[listBody](t, e.get("/alerts", readToken, nil)).Items
 	if len(items) != 1 || items[0]["reason"] != nil || items[0]["incidentId"] != "inc-m" {
 		t.Fatalf("items = %v", items)
+	}
+}
+
+// TestSummaryPicksFromEveryAlert: the summary lists the most severe alerts
+// of the whole incident, not of its newest page, and counts the rest from
+// all of them.
+func TestSummaryPicksFromEveryAlert(t *testing.T) {
+	e := newEnv(t)
+	var alerts []alert.Alert
+	const n = 230 // more than one page of the incident's alerts (200)
+	for i := 0; i < n; i++ {
+		a := sampleAlert(fmt.Sprintf("many-%03d", i), now.Add(-time.Duration(i)*time.Minute))
+		a.Severity, a.Name = alert.Low, fmt.Sprintf("Routine finding %d", i)
+		if i == n-1 { // the oldest
+			a.Severity, a.Name = alert.Critical, "Instance credentials used from outside AWS"
+		}
+		alerts = append(alerts, a)
+	}
+	e.seedIncident("many", alerts...)
+	resp := e.get("/incidents/many/summary", readToken, nil)
+	wantStatus(t, resp, http.StatusOK)
+	if !strings.Contains(resp.Body, "Critical · Instance credentials used from outside AWS") {
+		t.Errorf("summary leaves out the oldest, most severe alert:\n%s", resp.Body)
+	}
+	if want := fmt.Sprintf("…and %d more", n-queryhandler.SummaryAlerts); !strings.Contains(resp.Body, want) {
+		t.Errorf("summary does not say %q:\n%s", want, resp.Body)
 	}
 }

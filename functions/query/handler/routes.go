@@ -29,7 +29,7 @@ type route struct {
 // before routing. openapi_test.go checks this table against openapi.json.
 var routes = []route{
 	{http.MethodGet, "/healthz", "", false, (*Handler).healthz},
-	{http.MethodGet, "/openapi.json", "", false, (*Handler).openAPI},
+	{http.MethodGet, "/openapi.json", scopeRead, false, (*Handler).openAPI},
 	{http.MethodGet, "/alerts", scopeRead, true, (*Handler).listAlerts},
 	{http.MethodGet, "/alerts/{id}", scopeRead, false, (*Handler).getAlert},
 	{http.MethodGet, "/incidents", scopeRead, true, (*Handler).listIncidents},

@@ -38,15 +38,15 @@ func (h *Handler) summary(ctx context.Context, r *request) (events.APIGatewayPro
 		return events.APIGatewayProxyResponse{}, badField("format", "must be text or markdown")
 	}
 	id := r.params["id"]
-	inc, members, page, err := h.incidentWithAlerts(ctx, id)
+	inc, members, _, err := h.incidentWithAlerts(ctx, id)
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err
 	}
-	var alerts []alert.Alert
-	for _, it := range page.Items {
-		if it.Alert != nil {
-			alerts = append(alerts, *it.Alert)
-		}
+	// Every alert (an incident holds at most 500), so the most severe are
+	// picked from all of them, not from the newest page.
+	alerts, err := h.allIncidentAlerts(ctx, id, maxActionAlerts)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
 	}
 	text := Summarize(inc, alerts, membersByAlert(members), format == "markdown", h.links(id)["self"])
 	ct := "text/plain; charset=utf-8"
@@ -127,7 +127,7 @@ func Summarize(inc incident.Incident, alerts []alert.Alert, reasons map[string]i
 		fmt.Fprintf(&b, "%s\n", bold("Alerts"))
 		for i, a := range sorted {
 			if i == summaryAlerts {
-				fmt.Fprintf(&b, "%s…and %d more\n", bullet, len(sorted)-i)
+				fmt.Fprintf(&b, "%s…and %d more\n", bullet, max(len(sorted), inc.AlertCount)-i)
 				break
 			}
 			line := fmt.Sprintf("%s · %s (%s)", a.Severity, a.Name, a.Provider)

@@ -247,10 +247,20 @@ export async function renderAlertsPage(main) {
     tbody.setAttribute('aria-busy', 'true');
     count.textContent = 'Loading…';
     try {
-      const { data } = await api('GET', 'alerts', { query: query() });
+      let { data } = await api('GET', 'alerts', { query: query() });
+      // A selective filter can come back with an empty page and a cursor
+      // (the server stops after a bounded amount of reading): follow it a
+      // few times before showing an empty page.
+      for (let hops = 0; hops < 5 && !items(data).length && data && data.cursor; hops++) {
+        state.cursors[state.cursors.length - 1] = data.cursor;
+        ({ data } = await api('GET', 'alerts', { query: query() }));
+      }
       rows = items(data).map(normItem);
+      const emptyText = data && data.cursor
+        ? 'No matches among the most recent alerts searched so far; use Next to search older ones.'
+        : Object.keys(state.filters).length ? 'Nothing matches these filters.' : 'No alerts yet.';
       replace(tbody, rows.length ? rows.map(rowFor)
-        : h('tr', {}, h('td', { colspan: 7, class: 'empty' }, Object.keys(state.filters).length ? 'Nothing matches these filters.' : 'No alerts yet.')));
+        : h('tr', {}, h('td', { colspan: 7, class: 'empty' }, emptyText)));
       const incidents = rows.filter(isIncident).length;
       count.textContent = `${rows.length} on this page: ${incidents} incident${incidents === 1 ? '' : 's'}, ${rows.length - incidents} alert${rows.length - incidents === 1 ? '' : 's'}.`;
       renderPager(data && data.cursor);

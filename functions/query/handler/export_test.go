@@ -1,0 +1,4 @@
+package handler
+
+// SummaryAlerts is how many alerts a summary lists, for tests.
+const SummaryAlerts = summaryAlerts
