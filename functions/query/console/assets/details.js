@@ -55,13 +55,28 @@ function facts(pairs) {
     .map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
 
+// allAlerts reads every alert of an incident (at most 500, so at most three
+// pages of 200), following the cursor.
+async function allAlerts(enc) {
+  const query = { limit: 200 };
+  const first = await api('GET', `incidents/${enc}/alerts`, { query });
+  const out = [...items(first.data)];
+  let cursor = first.data && first.data.cursor;
+  for (let pages = 1; cursor && pages < 5; pages++) {
+    const { data } = await api('GET', `incidents/${enc}/alerts`, { query: { ...query, cursor } });
+    out.push(...items(data));
+    cursor = data && data.cursor;
+  }
+  return { data: { items: out } };
+}
+
 export async function renderIncidentPage(main, id) {
   document.title = 'Incident · Muster';
   replace(main, h('p', { class: 'loading' }, 'Loading incident…'));
   const enc = encodeURIComponent(id);
   const [incR, alertsR, actionsR] = await Promise.allSettled([
     api('GET', `incidents/${enc}`),
-    api('GET', `incidents/${enc}/alerts`),
+    allAlerts(enc),
     api('GET', `incidents/${enc}/actions`),
   ]);
   if (incR.status === 'rejected') {
