@@ -9,6 +9,16 @@
 // the entry, so a stream handler can retry or dead-letter exactly those
 // records.
 //
+// A failure of a whole PutEvents call is classified: throttling, server
+// faults (5xx), timeouts and network errors are transient (CodeRequestFailed,
+// retried like a throttled entry); an error the service will repeat for
+// the same request (AccessDeniedException, ValidationException,
+// ResourceNotFoundException for a missing bus, any other client-side API
+// error) is permanent (CodeRequestRejected), so the caller dead-letters it
+// instead of retrying until the record expires. A batch of several entries
+// rejected permanently is re-sent one entry per call, so one bad entry
+// cannot take its neighbours to the dead-letter path.
+//
 // CreateBus sets up a bus with a rule routing to an SQS queue, for the local
 // bootstrap and tests.
 package eventbus
@@ -41,9 +51,14 @@ const (
 	CodeThrottling      = "ThrottlingException"
 	// CodeTooLarge: the entry alone exceeds MaxRequestBytes (permanent).
 	CodeTooLarge = "EntryTooLarge"
-	// CodeRequestFailed: the PutEvents call itself failed after the SDK's
-	// own retries (retryable: a later invocation may succeed).
+	// CodeRequestFailed: the PutEvents call itself failed transiently
+	// after the SDK's own retries (throttling, a server fault, a timeout, a
+	// network error; retryable: a later attempt may succeed).
 	CodeRequestFailed = "RequestFailed"
+	// CodeRequestRejected: the PutEvents call itself was refused with an
+	// error that repeats for the same request (access denied, validation,
+	// a missing bus; permanent). The message starts with the API error code.
+	CodeRequestRejected = "RequestRejected"
 	// CodeCanceled: the context ended before the entry was published.
 	CodeCanceled = "Canceled"
 )
@@ -258,9 +273,21 @@ func (p *Publisher) send(ctx context.Context, entries []Entry, batch []int) []Fa
 		err = fmt.Errorf("PutEvents returned %d results for %d entries", len(out.Entries), len(batch))
 	}
 	if err != nil {
+		retryable := ctx.Err() != nil || callRetryable(err)
 		code := CodeRequestFailed
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			code = CodeCanceled
+		case !retryable:
+			code = CodeRequestRejected
+			if len(batch) > 1 {
+				// Find out which entries the service refuses on their own.
+				var fs []Failure
+				for _, i := range batch {
+					fs = append(fs, p.send(ctx, entries, []int{i})...)
+				}
+				return fs
+			}
 		}
 		var ae smithy.APIError
 		msg := err.Error()
@@ -269,7 +296,7 @@ func (p *Publisher) send(ctx context.Context, entries []Entry, batch []int) []Fa
 		}
 		fs := make([]Failure, len(batch))
 		for k, i := range batch {
-			fs[k] = Failure{Index: i, Code: code, Message: msg, Retryable: true}
+			fs[k] = Failure{Index: i, Code: code, Message: msg, Retryable: retryable}
 		}
 		return fs
 	}
@@ -285,6 +312,53 @@ func (p *Publisher) send(ctx context.Context, entries []Entry, batch []int) []Fa
 		fs = append(fs, Failure{Index: batch[k], Code: code, Message: aws.ToString(r.ErrorMessage), Retryable: Retryable(code)})
 	}
 	return fs
+}
+
+// transientCodes are the API error codes of a failed PutEvents call that a
+// later attempt may not meet again: throttling, server-side failures,
+// timeouts, and credentials or a clock that renew themselves. Every other
+// API error is permanent unless it is a server fault or its HTTP status is
+// 429 or 5xx.
+var transientCodes = map[string]bool{
+	"ThrottlingException": true, "Throttling": true, "ThrottledException": true,
+	"RequestThrottledException": true, "TooManyRequestsException": true,
+	"RequestLimitExceeded": true, "RequestThrottled": true, "SlowDown": true,
+	"InternalFailure": true, "InternalException": true, "InternalError": true,
+	"InternalServerError": true, "InternalServerException": true,
+	"ServiceUnavailable": true, "ServiceUnavailableException": true, "Unavailable": true,
+	"RequestTimeout": true, "RequestTimeoutException": true,
+	"ExpiredToken": true, "ExpiredTokenException": true, "RequestExpired": true,
+	"RequestTimeTooSkewed": true,
+}
+
+// callRetryable reports whether a failed PutEvents call may succeed if made
+// again. An API error (the service answered) is retryable only when its
+// code is transient, it is a server fault, or its HTTP status is 429 or
+// 5xx. A request the SDK refused to build (invalid parameters,
+// serialisation) is permanent. Anything else never got an answer from the
+// service (a timeout, a reset connection, a DNS failure, no credentials
+// yet) and is retryable: there is no evidence the request is refused.
+func callRetryable(err error) bool {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		if transientCodes[ae.ErrorCode()] || ae.ErrorFault() == smithy.FaultServer {
+			return true
+		}
+		var st interface{ HTTPStatusCode() int }
+		if errors.As(err, &st) {
+			if c := st.HTTPStatusCode(); c == 429 || c >= 500 {
+				return true
+			}
+		}
+		return false
+	}
+	var invalid smithy.InvalidParamsError // the SDK's validators return it by value
+	var invalidPtr *smithy.InvalidParamsError
+	var ser *smithy.SerializationError
+	if errors.As(err, &invalid) || errors.As(err, &invalidPtr) || errors.As(err, &ser) {
+		return false
+	}
+	return true
 }
 
 func sortFailures(fs []Failure) {

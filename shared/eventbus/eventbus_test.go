@@ -5,17 +5,25 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/muster-sec/muster/shared/mototest"
 	"github.com/muster-sec/muster/shared/resources"
@@ -33,6 +41,8 @@ type fakeClient struct {
 	accepted map[string]int // detail → times accepted
 	fail     func(call int, detail string) string
 	callErr  func(call int) error
+	// reject fails a whole call from the details it carries.
+	reject func(details []string) error
 }
 
 func (f *fakeClient) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
@@ -50,6 +60,15 @@ func (f *fakeClient) PutEvents(ctx context.Context, in *eventbridge.PutEventsInp
 	}
 	if f.callErr != nil {
 		if err := f.callErr(f.calls); err != nil {
+			return nil, err
+		}
+	}
+	if f.reject != nil {
+		var details []string
+		for _, e := range in.Entries {
+			details = append(details, *e.Detail)
+		}
+		if err := f.reject(details); err != nil {
 			return nil, err
 		}
 	}
@@ -237,6 +256,122 @@ func TestCallErrorExhausted(t *testing.T) {
 	}
 }
 
+// apiError is a failed PutEvents call as the SDK returns it after its own
+// retries: an operation error around an HTTP response error around the
+// service's error code.
+func apiError(code string, status int, fault smithy.ErrorFault) error {
+	return &smithy.OperationError{ServiceID: "EventBridge", OperationName: "PutEvents",
+		Err: &awshttp.ResponseError{RequestID: "req-1", ResponseError: &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
+			Err:      &smithy.GenericAPIError{Code: code, Message: code + " from the service", Fault: fault},
+		}}}
+}
+
+func TestCallRetryable(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"access denied", apiError("AccessDeniedException", 400, smithy.FaultClient), false},
+		{"validation", apiError("ValidationException", 400, smithy.FaultClient), false},
+		{"missing bus", apiError("ResourceNotFoundException", 400, smithy.FaultClient), false},
+		{"unknown client", apiError("UnrecognizedClientException", 400, smithy.FaultUnknown), false},
+		{"not authorized (403)", apiError("NotAuthorized", 403, smithy.FaultUnknown), false},
+		{"throttling", apiError("ThrottlingException", 400, smithy.FaultClient), true},
+		{"throttling after SDK retries", &retry.MaxAttemptsError{Attempt: 3, Err: apiError("ThrottlingException", 400, smithy.FaultClient)}, true},
+		{"denied after SDK retries", &retry.MaxAttemptsError{Attempt: 1, Err: apiError("AccessDeniedException", 400, smithy.FaultClient)}, false},
+		{"internal (server fault)", apiError("InternalException", 500, smithy.FaultServer), true},
+		{"unknown code, 503", apiError("Whatever", 503, smithy.FaultUnknown), true},
+		{"unknown code, 429", apiError("Whatever", 429, smithy.FaultUnknown), true},
+		{"unknown code, 400", apiError("Whatever", 400, smithy.FaultUnknown), false},
+		{"service unavailable", apiError("ServiceUnavailable", 400, smithy.FaultUnknown), true},
+		{"expired token", apiError("ExpiredTokenException", 400, smithy.FaultClient), true},
+		{"dial refused", &smithy.OperationError{ServiceID: "EventBridge", OperationName: "PutEvents",
+			Err: &url.Error{Op: "Post", URL: "https://events.eu-west-1.amazonaws.com/",
+				Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}}}, true},
+		{"timeout", &smithy.OperationError{ServiceID: "EventBridge", OperationName: "PutEvents",
+			Err: &url.Error{Op: "Post", URL: "https://events.eu-west-1.amazonaws.com/", Err: context.DeadlineExceeded}}, true},
+		{"plain network error", errors.New("connection reset by peer"), true},
+		{"invalid parameters", &smithy.OperationError{ServiceID: "EventBridge", OperationName: "PutEvents",
+			Err: smithy.InvalidParamsError{Context: "PutEventsInput"}}, false},
+		{"serialisation", &smithy.OperationError{Err: &smithy.SerializationError{Err: errors.New("bad")}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := callRetryable(tt.err); got != tt.want {
+				t.Errorf("callRetryable(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPermanentCallErrorIsNotRetried(t *testing.T) {
+	// The bus is missing: every call is refused the same way. Every entry
+	// comes back permanent at once (no backoff, no second attempt), after
+	// the rejected batches were re-sent entry by entry.
+	f := &fakeClient{accepted: map[string]int{}, callErr: func(int) error {
+		return apiError("ResourceNotFoundException", 400, smithy.FaultClient)
+	}}
+	s := &sleeps{}
+	p := New(f, "muster", testOptions(s))
+	fs := p.Publish(context.Background(), entries(12))
+	if len(fs) != 12 {
+		t.Fatalf("%d failures, want 12: %+v", len(fs), fs)
+	}
+	for i, f := range fs {
+		if f.Index != i || f.Code != CodeRequestRejected || f.Retryable ||
+			f.Message != "ResourceNotFoundException: ResourceNotFoundException from the service" {
+			t.Errorf("failure %d: %+v", i, f)
+		}
+	}
+	if len(s.got) != 0 {
+		t.Errorf("backed off %v before giving up on a permanent error", s.got)
+	}
+	if want := []int{10, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1}; !reflect.DeepEqual(f.sizes, want) {
+		t.Errorf("calls %v, want %v", f.sizes, want)
+	}
+}
+
+func TestPermanentCallErrorIsolatesTheBadEntry(t *testing.T) {
+	// The service refuses any call carrying entry 3: only entry 3 is
+	// permanent, its neighbours in the batch are published once.
+	f := &fakeClient{accepted: map[string]int{}, reject: func(details []string) error {
+		if slices.Contains(details, `{"n":3}`) {
+			return apiError("ValidationException", 400, smithy.FaultClient)
+		}
+		return nil
+	}}
+	p := New(f, "muster", testOptions(&sleeps{}))
+	fs := p.Publish(context.Background(), entries(5))
+	if len(fs) != 1 || fs[0].Index != 3 || fs[0].Code != CodeRequestRejected || fs[0].Retryable {
+		t.Fatalf("failures %+v, want entry 3 rejected permanently", fs)
+	}
+	for i := range 5 {
+		if n, want := f.accepted[fmt.Sprintf(`{"n":%d}`, i)], 1; i != 3 && n != want {
+			t.Errorf("entry %d accepted %d times, want %d", i, n, want)
+		}
+	}
+}
+
+func TestThrottledCallIsRetried(t *testing.T) {
+	// A throttled call is transient: retried with backoff, and reported
+	// retryable when the budget runs out.
+	f := &fakeClient{accepted: map[string]int{}, callErr: func(int) error {
+		return apiError("ThrottlingException", 400, smithy.FaultClient)
+	}}
+	s := &sleeps{}
+	p := New(f, "muster", Options{MaxAttempts: 3, Sleep: s.sleep, Jitter: func(d time.Duration) time.Duration { return d }})
+	fs := p.Publish(context.Background(), entries(2))
+	if len(fs) != 2 || fs[0].Code != CodeRequestFailed || !fs[0].Retryable || !fs[1].Retryable ||
+		fs[0].Message != "ThrottlingException: ThrottlingException from the service" {
+		t.Fatalf("failures %+v", fs)
+	}
+	if f.calls != 3 || len(s.got) != 2 {
+		t.Errorf("%d calls and %d backoffs, want 3 and 2", f.calls, len(s.got))
+	}
+}
+
 func TestCanceledWhileBackingOff(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &fakeClient{accepted: map[string]int{}, fail: func(_ int, d string) string {
@@ -256,6 +391,7 @@ func TestRetryable(t *testing.T) {
 	for code, want := range map[string]bool{
 		CodeInternalFailure: true, CodeThrottling: true, CodeRequestFailed: true, CodeCanceled: true,
 		"MalformedDetail": false, "InvalidArgument": false, "AccessDeniedException": false, CodeTooLarge: false,
+		CodeRequestRejected: false,
 	} {
 		if Retryable(code) != want {
 			t.Errorf("Retryable(%s) = %v", code, !want)
@@ -321,6 +457,27 @@ func TestPublishOnMoto(t *testing.T) {
 	again, err := CreateBus(ctx, cfg, bus, resources.Rule{Name: mototest.UniqueName("all2"), Pattern: `{"source":["muster"]}`}, mototest.UniqueName("all2"))
 	if err != nil || again.BusARN != all.BusARN {
 		t.Fatalf("second CreateBus: %+v %v", again, err)
+	}
+}
+
+func TestMissingBusOnMotoIsPermanent(t *testing.T) {
+	// moto answers PutEvents to a bus that does not exist with
+	// ResourceNotFoundException, as EventBridge does: permanent, reported
+	// at once rather than retried.
+	cfg := mototest.Get(t).Config()
+	s := &sleeps{}
+	p := New(eventbridge.NewFromConfig(cfg), mototest.UniqueName("missing"), testOptions(s))
+	fs := p.Publish(context.Background(), entries(3))
+	if len(fs) != 3 {
+		t.Fatalf("failures %+v, want 3", fs)
+	}
+	for _, f := range fs {
+		if f.Code != CodeRequestRejected || f.Retryable || !strings.HasPrefix(f.Message, "ResourceNotFoundException: ") {
+			t.Errorf("failure %+v, want a permanent ResourceNotFoundException", f)
+		}
+	}
+	if len(s.got) != 0 {
+		t.Errorf("backed off %v", s.got)
 	}
 }
 

@@ -9,15 +9,20 @@
 // together through eventbus, and answers:
 //
 //   - published, or nothing to publish: done;
-//   - failed retryably (throttling, internal failure, a failed call, a read
-//     error): named in BatchItemFailures, so Lambda retries from the lowest
-//     such record. Records after it that were published are published again
-//     on that retry, with the same event ids (consumers de-duplicate on
-//     detail.eventId);
+//   - failed retryably (throttling, internal failure, a PutEvents call that
+//     failed transiently — throttled, 5xx, timed out, a network error — or
+//     a read error): named in BatchItemFailures, so Lambda retries from the
+//     lowest such record. Records after it that were published are
+//     published again on that retry, with the same event ids (consumers
+//     de-duplicate on detail.eventId);
 //   - failed permanently (an undecodable image, an event EventBridge
-//     rejects, a response request for an unknown incident): logged with the
-//     reason and sent to the dead-letter path, never silently dropped. If
-//     the dead-letter send itself fails, the record is named in
+//     rejects, a PutEvents call refused for good — access denied,
+//     validation, a missing bus — or a response request for an unknown
+//     incident): logged with the reason and sent to the dead-letter path
+//     with the whole record, never silently dropped and never left to
+//     Lambda's retries (its on-failure queue would get only batch metadata,
+//     and the record would be gone once the stream's 24 h retention
+//     passed). If the dead-letter send itself fails, the record is named in
 //     BatchItemFailures instead.
 //
 // Replaying a batch republishes the same set of events with the same ids

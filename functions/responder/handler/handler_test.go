@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -18,9 +19,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/dynamostore"
@@ -38,6 +42,7 @@ type fakeBus struct {
 	mu       sync.Mutex
 	calls    int
 	fail     func(call int, eventID string) string
+	callErr  error // fails every call as a whole
 	accepted []published
 }
 
@@ -53,6 +58,9 @@ func (f *fakeBus) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _
 	f.calls++
 	if len(in.Entries) > eventbus.MaxBatchEntries {
 		return nil, fmt.Errorf("%d entries in one call", len(in.Entries))
+	}
+	if f.callErr != nil {
+		return nil, f.callErr
 	}
 	out := &eventbridge.PutEventsOutput{}
 	for _, e := range in.Entries {
@@ -306,6 +314,77 @@ func TestDeadLetterFailureRetriesTheRecord(t *testing.T) {
 	want := []events.DynamoDBBatchItemFailure{{ItemIdentifier: seq(7)}, {ItemIdentifier: seq(4)}}
 	if !reflect.DeepEqual(resp.BatchItemFailures, want) {
 		t.Errorf("BatchItemFailures %v, want %v", resp.BatchItemFailures, want)
+	}
+}
+
+// callError is a whole PutEvents call failing with an API error code, as
+// the SDK returns it.
+func callError(code string, status int) error {
+	return &smithy.OperationError{ServiceID: "EventBridge", OperationName: "PutEvents",
+		Err: &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
+			Err:      &smithy.GenericAPIError{Code: code, Message: "injected " + code},
+		}}}
+}
+
+func TestFailedCalls(t *testing.T) {
+	// A call refused for good (access denied, a missing bus) dead-letters
+	// every record with the reason and is not retried by Lambda; a
+	// throttled call names the records in BatchItemFailures.
+	recs, a := mixedBatch(t)
+	publishing := []string{seq(2), seq(3), seq(4), seq(5), seq(9)} // records that make an event
+	tests := []struct {
+		name      string
+		err       error
+		dead      bool
+		apiCode   string
+		retryRecs []string
+	}{
+		{"access denied", callError("AccessDeniedException", 400), true, "AccessDeniedException", nil},
+		{"missing bus", callError("ResourceNotFoundException", 400), true, "ResourceNotFoundException", nil},
+		{"validation", callError("ValidationException", 400), true, "ValidationException", nil},
+		{"throttled", callError("ThrottlingException", 400), false, "", publishing},
+		{"server error", callError("InternalException", 500), false, "", publishing},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bus, dead := &fakeBus{callErr: tt.err}, &fakeDead{}
+			var logs bytes.Buffer
+			h := newHandler(t, bus, dead, fakeIncidents{byID: map[string]incident.Incident{"a": a}}, &logs)
+			resp, err := h.Handle(context.Background(), events.DynamoDBEvent{Records: recs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var retried []string
+			for _, f := range resp.BatchItemFailures {
+				retried = append(retried, f.ItemIdentifier)
+			}
+			sort.Strings(retried)
+			if !reflect.DeepEqual(retried, tt.retryRecs) {
+				t.Errorf("BatchItemFailures %v, want %v", retried, tt.retryRecs)
+			}
+			var lettered []string
+			for _, l := range dead.letters {
+				if l.Seq == seq(7) { // the undecodable record, dead-lettered either way
+					continue
+				}
+				lettered = append(lettered, l.Seq)
+				if l.Reason.Code != eventbus.CodeRequestRejected || !strings.HasPrefix(l.Reason.Message, tt.apiCode+": ") ||
+					l.Reason.EventID == "" || l.Reason.DetailType == "" {
+					t.Errorf("letter %+v", l)
+				}
+			}
+			sort.Strings(lettered)
+			if want := map[bool][]string{true: publishing}[tt.dead]; !reflect.DeepEqual(lettered, want) {
+				t.Errorf("dead-lettered %v, want %v", lettered, want)
+			}
+			if tt.dead && !strings.Contains(logs.String(), `"code":"RequestRejected","reason":"`+tt.apiCode+`: `) {
+				t.Errorf("dead letters not logged with their reason:\n%s", logs.String())
+			}
+			if len(bus.accepted) != 0 {
+				t.Errorf("%d published through a failing call", len(bus.accepted))
+			}
+		})
 	}
 }
 

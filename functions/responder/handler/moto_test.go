@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/muster-sec/muster/localstack/eventfilter"
 	"github.com/muster-sec/muster/localstack/streampoller"
 	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/correlate"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/eventbus"
 	"github.com/muster-sec/muster/shared/incident"
@@ -181,30 +183,67 @@ func TestEventsOnMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Incident a: a group that becomes an incident, grows, is taken, escalates.
-	a1 := newIncident("a", alert.Medium, killchain.InitialAccess)
-	e.put(t, a1, false, `{"members":1}`) // group below the threshold: nothing
-	a2 := next(a1, nil)
-	e.put(t, a2, false, `{"members":2}`) // still a group: nothing
-	a3 := next(a2, func(i *incident.Incident) {
-		i.Severity, i.Tactics = alert.High, []killchain.Stage{killchain.InitialAccess, killchain.Exfiltration}
-	})
-	e.put(t, a3, true, `{"members":3}`) // Created
-	a4 := next(a3, nil)
-	e.put(t, a4, true, `{"members":3,"keys":["ip:198.51.100.23"]}`) // private state only: nothing
-	a5 := next(a4, func(i *incident.Incident) { i.AlertCount, i.LastActivity = 3, t0.Add(time.Minute) })
-	e.put(t, a5, true, `{"members":4}`) // Updated
-	a6 := next(a5, func(i *incident.Incident) {
-		i.Status, i.Owner, i.UpdatedBy = incident.StatusInProgress, "alice@example.com", "alice@example.com"
-	})
-	e.put(t, a6, true, `{"members":4}`) // Status Changed (owner too)
-	a7 := next(a6, func(i *incident.Incident) { i.Severity, i.UpdatedBy = alert.Critical, "" })
-	e.put(t, a7, true, `{"members":5}`) // Updated, escalated
+	// Incident a is the correlator's own: alerts on one instance, stored
+	// and correlated as the ingest and correlator functions do. It becomes
+	// an incident, grows, is taken by a person through the store's update
+	// path (as PATCH /incidents/{id} does), then the correlator escalates
+	// it: that change is the correlator's, not the person's.
+	now := t0.Add(time.Hour)
+	engine, err := correlate.New(correlate.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	corr := correlate.NewService(engine, e.store, correlate.ServiceOptions{
+		Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
+	ingest := func(a alert.Alert) {
+		t.Helper()
+		put, err := e.store.PutAlert(ctx, &a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := corr.Correlate(ctx, []alert.Alert{put.Alert}); len(r.Failed) != 0 || r.Groups != 1 {
+			t.Fatalf("correlate %s: %+v, want one group written", a.SourceID, r)
+		}
+	}
+	onA := func(src string, sev alert.Severity, stage killchain.Stage, at time.Duration) alert.Alert {
+		a := alert.Alert{Provider: alert.ProviderGeneric, SourceID: src, Type: "Test:" + src, Name: "Alert " + src,
+			Severity: sev, Tactics: []killchain.Stage{stage}, FirstSeen: t0.Add(at),
+			Resources: []alert.Resource{{ID: "i-0abc1234def567801", Type: "AwsEc2Instance", Name: "web-a"}}}
+		a.Finish("", t0)
+		return a
+	}
+	ingest(onA("a1", alert.Medium, killchain.InitialAccess, -50*time.Minute)) // v1: a group below the threshold: nothing
+	ingest(onA("a2", alert.Medium, killchain.InitialAccess, -40*time.Minute)) // v2: still a group: nothing
+	ingest(onA("a3", alert.High, killchain.Exfiltration, -30*time.Minute))    // v3: Created, at High
+	aID := correlate.GroupIDFor(alert.ID(alert.ProviderGeneric, "a1"))
+	again := onA("a1", alert.Medium, killchain.InitialAccess, -50*time.Minute)
+	again.Count = 5
+	ingest(again)                                                              // v4: a member's count, private state only: nothing
+	ingest(onA("a4", alert.Medium, killchain.InitialAccess, -10*time.Minute)) // v5: Updated (alert count, last activity)
+	if _, err := e.store.PatchIncident(ctx, aID, 5, func(i *incident.Incident) ([]incident.TimelineEntry, error) {
+		i.Status, i.Owner = incident.StatusInProgress, "alice@example.com"
+		i.UpdatedAt, i.UpdatedBy = now, "alice@example.com"
+		return []incident.TimelineEntry{
+			{At: now, Actor: "alice@example.com", Action: "status changed", From: "Active", To: "InProgress"},
+			{At: now, Actor: "alice@example.com", Action: "owner changed", To: "alice@example.com"},
+		}, nil
+	}); err != nil { // v6: Status Changed (owner too), by alice
+		t.Fatal(err)
+	}
+	ingest(onA("a5", alert.Critical, killchain.Exfiltration, 0)) // v7: Updated, escalated, by the correlator
+	a7, err := e.store.GetIncident(ctx, aID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a7.Version != 7 || a7.Severity != alert.Critical || a7.Owner != "alice@example.com" || a7.UpdatedBy != correlate.Actor {
+		t.Fatalf("incident a after the correlator's last change: v%d %s owner %q updatedBy %q", a7.Version, a7.Severity, a7.Owner, a7.UpdatedBy)
+	}
+	av := func(v int) string { return fmt.Sprintf("%s:v%d", aID, v) }
 
 	// b: Medium with Exfiltration, merged into a.
 	b1 := newIncident("b", alert.Medium, killchain.Discovery, killchain.Exfiltration)
 	e.put(t, b1, true, `{}`) // Created
-	b2 := next(b1, func(i *incident.Incident) { i.MergedInto = "a" })
+	b2 := next(b1, func(i *incident.Incident) { i.MergedInto = aID })
 	e.put(t, b2, true, `{}`) // Updated
 
 	// c: Critical without Exfiltration, resolved.
@@ -215,7 +254,7 @@ func TestEventsOnMoto(t *testing.T) {
 
 	// Response requests, recorded as POST /incidents/{id}/respond records them.
 	for _, r := range []incident.ResponseRequest{
-		{ID: "req1", IncidentID: "a", Playbook: playbook.IsolateInstance,
+		{ID: "req1", IncidentID: aID, Playbook: playbook.IsolateInstance,
 			Parameters: map[string]any{"instanceId": "i-0abc1234def567890"}, RequestedBy: "alice@example.com", RequestedAt: t0},
 		{ID: "req2", IncidentID: "c", Playbook: playbook.NotifyOncall,
 			Parameters: map[string]any{"urgency": "low"}, RequestedBy: "bot:chatops", RequestedAt: t0},
@@ -235,15 +274,15 @@ func TestEventsOnMoto(t *testing.T) {
 	h := New(pub, e.store, dead, Options{APIURL: "http://127.0.0.1:8080", Logger: slog.New(slog.DiscardHandler)})
 
 	wantAll := []string{
-		"Incident Created a:v3",
+		"Incident Created " + av(3),
 		"Incident Created b:v1",
 		"Incident Created c:v1",
-		"Incident Response Requested a:response:req1",
+		"Incident Response Requested " + aID + ":response:req1",
 		"Incident Response Requested c:response:req2",
-		"Incident Status Changed a:v6",
+		"Incident Status Changed " + av(6),
 		"Incident Status Changed c:v2",
-		"Incident Updated a:v5",
-		"Incident Updated a:v7",
+		"Incident Updated " + av(5),
+		"Incident Updated " + av(7),
 		"Incident Updated b:v2",
 	}
 	wantRoutes := map[string][]string{
@@ -251,19 +290,29 @@ func TestEventsOnMoto(t *testing.T) {
 		// High or Critical with Exfiltration: a from its creation; never b
 		// (Medium) or c (no Exfiltration).
 		"exfil": {
-			"Incident Created a:v3",
-			"Incident Response Requested a:response:req1",
-			"Incident Status Changed a:v6",
-			"Incident Updated a:v5",
-			"Incident Updated a:v7",
+			"Incident Created " + av(3),
+			"Incident Response Requested " + aID + ":response:req1",
+			"Incident Status Changed " + av(6),
+			"Incident Updated " + av(5),
+			"Incident Updated " + av(7),
 		},
 		// Created at, or escalated to, High or Critical.
 		"notify": {
-			"Incident Created a:v3", // a became an incident at High
+			"Incident Created " + av(3), // a became an incident at High
 			"Incident Created c:v1",
-			"Incident Updated a:v7", // High → Critical
+			"Incident Updated " + av(7), // High → Critical
 		},
-		"isolate": {"Incident Response Requested a:response:req1"},
+		"isolate": {"Incident Response Requested " + aID + ":response:req1"},
+	}
+	for _, want := range wantRoutes {
+		sort.Strings(want)
+	}
+	// change.by: who made each change of a.
+	wantBy := map[string]string{
+		av(3): correlate.Actor,
+		av(5): correlate.Actor,
+		av(6): "alice@example.com",
+		av(7): correlate.Actor,
 	}
 	for round := 1; round <= 2; round++ { // the second round replays the same batch
 		resp, err := h.Handle(ctx, batch)
@@ -277,6 +326,13 @@ func TestEventsOnMoto(t *testing.T) {
 			got, details := e.receivedDetails(t, v, label)
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("round %d, %s queue:\n got %v\nwant %v", round, label, got, want)
+			}
+			if label == "all" {
+				for id, by := range wantBy {
+					if d, ok := details[id]; !ok || d.Change.By != by {
+						t.Errorf("round %d: %s change.by = %q, want %q", round, id, d.Change.By, by)
+					}
+				}
 			}
 			if label != "isolate" {
 				continue
@@ -323,6 +379,51 @@ func TestMalformedDetailOnMotoIsDeadLettered(t *testing.T) {
 	}
 	if got := len(e.received(t, nil, "all")); got != 0 {
 		t.Errorf("%d events delivered", got)
+	}
+}
+
+func TestMissingBusOnMotoIsDeadLettered(t *testing.T) {
+	// PutEvents to a bus that does not exist fails the whole call with
+	// ResourceNotFoundException (moto answers as EventBridge does). That is
+	// permanent: each record goes, whole, to the SQS dead-letter queue with
+	// the reason, and none is named for Lambda to retry.
+	e := newMotoEnv(t)
+	ctx := context.Background()
+	e.put(t, newIncident("m", alert.High, killchain.Discovery, killchain.Impact), true, `{}`)
+	e.put(t, newIncident("n", alert.Critical, killchain.Discovery, killchain.Impact), true, `{}`)
+	batch := e.streamBatch(t)
+	q := sqs.NewFromConfig(e.cfg)
+	dlq, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(mototest.UniqueName("responder-dlq"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := eventbus.New(eventbridge.NewFromConfig(e.cfg), mototest.UniqueName("no-such-bus"), eventbus.Options{Sleep: noSleep})
+	h := New(pub, e.store, NewSQSDeadLetter(q, *dlq.QueueUrl), Options{Logger: slog.New(slog.DiscardHandler)})
+	resp, err := h.Handle(ctx, batch)
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("resp %v err %v, want no retries", resp, err)
+	}
+	msgs, err := eventbus.Drain(ctx, q, *dlq.QueueUrl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != len(batch.Records) || len(msgs) != 2 {
+		t.Fatalf("%d letters for %d records, want 2", len(msgs), len(batch.Records))
+	}
+	got := map[string]bool{}
+	for _, m := range msgs {
+		var l Letter
+		if err := json.Unmarshal(m, &l); err != nil {
+			t.Fatal(err)
+		}
+		if l.Reason.Code != eventbus.CodeRequestRejected || !strings.HasPrefix(l.Reason.Message, "ResourceNotFoundException: ") ||
+			l.Record.Change.NewImage == nil || l.ImagesDropped {
+			t.Errorf("letter %+v (images dropped %v)", l.Reason, l.ImagesDropped)
+		}
+		got[l.Reason.EventID] = true
+	}
+	if !got["m:v1"] || !got["n:v1"] {
+		t.Errorf("letters for %v, want m:v1 and n:v1", got)
 	}
 }
 
