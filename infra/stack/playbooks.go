@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -120,9 +121,24 @@ func (b *builder) chatPlaybook() error {
 	return nil
 }
 
+// QuarantineTagKey and QuarantineTagValue mark a security group that an
+// isolate-instance request may name in quarantineSecurityGroup: the state
+// machine may move instances only into the stack's quarantine group or a
+// group carrying this tag.
+const (
+	QuarantineTagKey   = "muster:quarantine"
+	QuarantineTagValue = "true"
+)
+
+// RunKeyAttribute is the partition key of the playbook runs table: the
+// event's detail.eventId, unique per response request.
+const RunKeyAttribute = "eventId"
+
 // isolatePlaybook: on "Incident Response Requested" for isolate-instance, a
-// state machine moves the instance to the quarantine security group, then
-// snapshots each of its EBS volumes (tagged with the incident id).
+// state machine records the event id (ending quietly if it was already
+// recorded: a replayed or redelivered event), moves the instance to the
+// requested quarantine security group or the stack's, then snapshots each
+// of its EBS volumes (tagged with the incident id).
 func (b *builder) isolatePlaybook() error {
 	sg := b.p.QuarantineSecurityGroupID
 	arn := func(resource, name string, noAccount bool) string {
@@ -143,16 +159,91 @@ func (b *builder) isolatePlaybook() error {
 	})
 	catch := &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.error")}
 
+	// Delivery is at least once: EventBridge may start the state machine
+	// twice for one event (a target retry, an archive replay) and the
+	// responder republishes a replayed stream batch with the same event
+	// ids. The first state records detail.eventId with a conditional put;
+	// if it is already there, this request was handled: end without acting.
+	// (An event without detail.eventId fails the execution in this state
+	// with States.Runtime, also before any action.) The record is kept: an
+	// archive replay of the event is a replay too. A failed execution is
+	// not re-run by a replay; request the playbook again (a new event id).
+	runs := awsdynamodb.NewTable(b.st, jsii.String("PlaybookRuns"), &awsdynamodb.TableProps{
+		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String(RunKeyAttribute), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		Encryption:         awsdynamodb.TableEncryption_AWS_MANAGED,
+		DeletionProtection: b.p.DeletionProtection,
+		RemovalPolicy:      b.retainOrDestroy(),
+	})
+	guard := awsstepfunctionstasks.NewDynamoPutItem(b.st, jsii.String("RecordRequest"), &awsstepfunctionstasks.DynamoPutItemProps{
+		Comment: jsii.String("Record the event id once; a replayed event fails the condition and ends the execution"),
+		Table:   runs,
+		Item: &map[string]awsstepfunctionstasks.DynamoAttributeValue{
+			RunKeyAttribute: awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$.detail.eventId"))),
+			"playbook":      awsstepfunctionstasks.DynamoAttributeValue_FromString(jsii.String(IsolateInstancePlaybook)),
+			"incidentId":    awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$.detail.incident.id"))),
+			"executionArn":  awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id"))),
+			"startedAt":     awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.StartTime"))),
+		},
+		ConditionExpression: jsii.String("attribute_not_exists(" + RunKeyAttribute + ")"),
+		ResultPath:          awsstepfunctions.JsonPath_DISCARD(),
+	})
+	guard.AddRetry(&awsstepfunctions.RetryProps{
+		Errors: jsii.Strings("DynamoDB.ProvisionedThroughputExceededException", "DynamoDB.ThrottlingException",
+			"DynamoDB.RequestLimitExceeded", "DynamoDB.InternalServerError"),
+		Interval:    awscdk.Duration_Seconds(jsii.Number(1)),
+		MaxAttempts: jsii.Number(4),
+		BackoffRate: jsii.Number(2),
+	})
+	alreadyHandled := awsstepfunctions.NewSucceed(b.st, jsii.String("AlreadyHandled"), &awsstepfunctions.SucceedProps{
+		Comment: jsii.String("This event id was recorded by an earlier execution: a replay, nothing to do"),
+	})
+	notRecorded := awsstepfunctions.NewFail(b.st, jsii.String("RequestNotRecorded"), &awsstepfunctions.FailProps{
+		Error: jsii.String("RequestNotRecorded"),
+		Cause: jsii.String("The request could not be recorded (DynamoDB failed after retries); nothing was changed. Request the playbook again."),
+	})
+	guard.AddCatch(alreadyHandled, &awsstepfunctions.CatchProps{
+		Errors: jsii.Strings("DynamoDB.ConditionalCheckFailedException"), ResultPath: awsstepfunctions.JsonPath_DISCARD(),
+	})
+	guard.AddCatch(notRecorded, catch)
+
+	// The quarantine group: the request's quarantineSecurityGroup when
+	// given, else the stack's. Either way it lands in $.quarantine.groupId.
+	requested := awsstepfunctions.NewPass(b.st, jsii.String("UseRequestedGroup"), &awsstepfunctions.PassProps{
+		Parameters: &map[string]any{"groupId": awsstepfunctions.JsonPath_StringAt(jsii.String("$.detail.parameters.quarantineSecurityGroup"))},
+		ResultPath: jsii.String("$.quarantine"),
+	})
+	configured := awsstepfunctions.NewPass(b.st, jsii.String("UseConfiguredGroup"), &awsstepfunctions.PassProps{
+		Result:     awsstepfunctions.Result_FromObject(&map[string]any{"groupId": sg}),
+		ResultPath: jsii.String("$.quarantine"),
+	})
+	pickGroup := awsstepfunctions.NewChoice(b.st, jsii.String("HasQuarantineGroup"), nil).
+		When(awsstepfunctions.Condition_IsPresent(jsii.String("$.detail.parameters.quarantineSecurityGroup")), requested, nil).
+		Otherwise(configured)
+
 	quarantine := awsstepfunctionstasks.NewCallAwsService(b.st, jsii.String("MoveToQuarantineGroup"), &awsstepfunctionstasks.CallAwsServiceProps{
 		Service: jsii.String("ec2"),
 		Action:  jsii.String("modifyInstanceAttribute"),
 		Parameters: &map[string]any{
 			"InstanceId": awsstepfunctions.JsonPath_StringAt(jsii.String("$.detail.parameters.instanceId")),
-			"Groups":     []string{sg},
+			"Groups":     awsstepfunctions.JsonPath_Array(awsstepfunctions.JsonPath_StringAt(jsii.String("$.quarantine.groupId"))),
 		},
-		IamAction:    jsii.String("ec2:ModifyInstanceAttribute"),
+		IamAction: jsii.String("ec2:ModifyInstanceAttribute"),
+		// Any instance (named at run time), into the stack's group ...
 		IamResources: jsii.Strings(arn("instance", "*", false), arn("security-group", sg, false)),
-		ResultPath:   awsstepfunctions.JsonPath_DISCARD(),
+		// ... or into a group an operator tagged as a quarantine group, so
+		// a request cannot move an instance into an arbitrary (open) group.
+		AdditionalIamStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("ec2:ModifyInstanceAttribute"),
+			Resources: jsii.Strings(arn("security-group", "*", false)),
+			Conditions: &map[string]any{"StringEquals": map[string]any{
+				"aws:ResourceTag/" + QuarantineTagKey: QuarantineTagValue,
+			}},
+		})},
+		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
 	})
 	quarantine.AddRetry(retry).AddCatch(failed, catch)
 
@@ -213,14 +304,15 @@ func (b *builder) isolatePlaybook() error {
 		Error: jsii.String("MissingInstanceId"), Cause: jsii.String("The request has no parameters.instanceId."),
 	})
 	done := awsstepfunctions.NewSucceed(b.st, jsii.String("Isolated"), nil)
-	definition := awsstepfunctions.NewChoice(b.st, jsii.String("HasInstanceId"), nil).
-		When(awsstepfunctions.Condition_IsPresent(jsii.String("$.detail.parameters.instanceId")),
-			quarantine.Next(describe).Next(volumes).Next(done), nil).
-		Otherwise(missing)
+	quarantine.Next(describe).Next(volumes).Next(done)
+	pickGroup.Afterwards(nil).Next(quarantine)
+	definition := guard.Next(awsstepfunctions.NewChoice(b.st, jsii.String("HasInstanceId"), nil).
+		When(awsstepfunctions.Condition_IsPresent(jsii.String("$.detail.parameters.instanceId")), pickGroup, nil).
+		Otherwise(missing))
 
 	logs := b.logGroup("IsolateInstanceLogs")
 	sm := awsstepfunctions.NewStateMachine(b.st, jsii.String("IsolateInstance"), &awsstepfunctions.StateMachineProps{
-		Comment:          jsii.String("Muster playbook isolate-instance: quarantine security group, then snapshot every volume"),
+		Comment:          jsii.String("Muster playbook isolate-instance: once per event id, quarantine security group, then snapshot every volume"),
 		DefinitionBody:   awsstepfunctions.DefinitionBody_FromChainable(definition),
 		StateMachineType: awsstepfunctions.StateMachineType_STANDARD,
 		Timeout:          awscdk.Duration_Minutes(jsii.Number(30)),
@@ -239,7 +331,10 @@ func (b *builder) isolatePlaybook() error {
 			"Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*",
 			"Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:volume/*",
 			"Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*",
-		}, reason: "The playbook acts on the instance named in the request, unknown until run time; it can only move instances into the one quarantine group, snapshot volumes and tag the snapshots it creates."},
+		}, reason: "The playbook acts on the instance named in the request, unknown until run time; it can only move instances into a quarantine group, snapshot volumes and tag the snapshots it creates."},
+		rule{id: "AwsSolutions-IAM5", appliesTo: []string{
+			"Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:security-group/*",
+		}, reason: "A request may name its own quarantine group (unknown until run time); the statement only allows groups tagged " + QuarantineTagKey + "=" + QuarantineTagValue + " (aws:ResourceTag condition)."},
 	)
 	if !b.p.Tracing {
 		suppress(sm,

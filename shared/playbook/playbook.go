@@ -121,7 +121,7 @@ func DefaultPlaybooks() []Playbook {
 				{Name: "instanceId", Type: TypeString, Required: true, Pattern: `i-[0-9a-f]{8}([0-9a-f]{9})?`,
 					Description: "The EC2 instance to isolate (i-…)."},
 				{Name: "quarantineSecurityGroup", Type: TypeString, Pattern: `sg-[0-9a-f]{8}([0-9a-f]{9})?`,
-					Description: "Security group with no rules to move the instance to; the playbook's configured group when absent."},
+					Description: "Security group with no rules to move the instance to, tagged muster:quarantine=true; the playbook's configured group when absent."},
 			},
 		},
 		{
