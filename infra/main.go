@@ -1,11 +1,13 @@
 // Command infra is Muster's CDK app: it reads the stack settings from CDK
 // context (cdk.json, `-c key=value`, see docs/deploy.md) and synthesises the
 // stack. `cd infra && CDK_OUTDIR=../cdk.out go run .` (make synth) works
-// offline and without the CDK CLI; `npx aws-cdk deploy` runs it through
-// cdk.json.
+// offline and without the CDK CLI, and then reads the "context" object of
+// cdk.json itself; `npx aws-cdk deploy` runs it through cdk.json and passes
+// the context it merged (cdk.json, cdk.context.json, -c).
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -27,7 +29,10 @@ func main() {
 }
 
 func run() error {
-	app := awscdk.NewApp(nil)
+	app, err := newApp(os.Getenv, ".")
+	if err != nil {
+		return err
+	}
 	get := func(key string) any { return app.Node().TryGetContext(jsii.String(key)) }
 	props, err := stack.FromContext(get)
 	if err != nil {
@@ -74,4 +79,52 @@ func assetRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// Environment variables through which the CDK CLI hands the app its merged
+// context (the second names a file, used when the context is large).
+const (
+	envCLIContext         = "CDK_CONTEXT_JSON"
+	envCLIContextOverflow = "CONTEXT_OVERFLOW_LOCATION_ENV"
+)
+
+// newApp creates the CDK app. Under the CDK CLI the context arrives from
+// the CLI; without it (make synth runs `go run .`) the app takes the
+// "context" object of dir/cdk.json, as the CLI would have.
+func newApp(getenv func(string) string, dir string) (awscdk.App, error) {
+	ctx, err := fileContext(getenv, dir)
+	if err != nil {
+		return nil, err
+	}
+	if ctx == nil {
+		return awscdk.NewApp(nil), nil
+	}
+	return awscdk.NewApp(&awscdk.AppProps{Context: &ctx}), nil
+}
+
+// fileContext returns the "context" object of dir/cdk.json when the CDK CLI
+// did not provide the context; nil when it did or when there is no
+// cdk.json.
+func fileContext(getenv func(string) string, dir string) (map[string]any, error) {
+	if getenv(envCLIContext) != "" || getenv(envCLIContextOverflow) != "" {
+		return nil, nil
+	}
+	path := filepath.Join(dir, "cdk.json")
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	var doc struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if doc.Context == nil {
+		return nil, nil
+	}
+	return doc.Context, nil
 }

@@ -16,7 +16,10 @@ type Route struct {
 }
 
 // Routes is every route of the API (DESIGN.md, "HTTP API"). Webhooks go to
-// ingest, everything else to query (which also serves the console).
+// ingest, everything else to query (which also serves the console). The
+// query routes are exactly the paths and methods of
+// functions/query/handler/openapi.json (the query router's contract; a
+// test compares them), plus the console's GET / and GET /assets/{proxy+}.
 var Routes = []Route{
 	{"/healthz", []string{"GET"}, Query},
 	{"/", []string{"GET"}, Query},
@@ -29,7 +32,7 @@ var Routes = []Route{
 	{"/incidents/{id}", []string{"GET", "PATCH"}, Query},
 	{"/incidents/{id}/alerts", []string{"GET"}, Query},
 	{"/incidents/{id}/summary", []string{"GET"}, Query},
-	{"/incidents/{id}/comments", []string{"GET", "POST"}, Query},
+	{"/incidents/{id}/comments", []string{"POST"}, Query},
 	{"/incidents/{id}/actions", []string{"GET"}, Query},
 	{"/incidents/{id}/respond", []string{"POST"}, Query},
 	{"/incidents/{id}/suppress", []string{"POST"}, Query},

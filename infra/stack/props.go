@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/muster-sec/muster/shared/correlate"
+	"github.com/muster-sec/muster/shared/dynamostore"
+	"github.com/muster-sec/muster/shared/playbook"
 	"github.com/muster-sec/muster/shared/resources"
 )
 
@@ -77,8 +80,10 @@ type Props struct {
 	// TableName and BusName (default resources.DefaultTableName / DefaultBusName).
 	TableName string
 	BusName   string
-	// AlertRetentionDays is passed to the functions as MUSTER_ALERT_RETENTION_DAYS;
-	// items carry an expiresAt (TTL) that many days ahead (default 90).
+	// AlertRetentionDays is passed to ingest and query (the functions that
+	// create or rewrite alert items; the correlator only sets their
+	// incident) as MUSTER_ALERT_RETENTION_DAYS; items carry an expiresAt
+	// (TTL) that many days ahead (default 90, at most 3650).
 	AlertRetentionDays int
 	// DeletionProtection on the table (default true). When false the table
 	// is also removed with the stack; when true it is retained.
@@ -102,10 +107,14 @@ type Props struct {
 	APIThrottleBurst  int      // burst (default 100)
 	CORSOrigins       []string // none by default: no CORS at all
 	APICloudWatchRole *bool    // create the account-level API Gateway logging role (default true)
-	// PublicURL is the public base URL for links in events (MUSTER_API_URL);
-	// empty uses the stage's execute-api URL.
+	// PublicURL is the public base URL for links in events (MUSTER_API_URL):
+	// an absolute http(s) URL; empty uses the stage's execute-api URL.
 	PublicURL string
 
+	// Archive creates the event bus archive (default true). LocalStack
+	// supports archives only in some versions and plans, so the LocalStack
+	// deployment can turn it off.
+	Archive *bool
 	// ArchiveRetentionDays of the event bus archive (default 30).
 	ArchiveRetentionDays int
 
@@ -123,8 +132,9 @@ type Props struct {
 	// means the AWS managed key aws/ssm.
 	AuthParamKMSKeyARN string
 
-	// Playbooks is the playbook registry (JSON) given to query and responder
-	// as MUSTER_PLAYBOOKS; empty leaves the functions' built-in registry.
+	// Playbooks is the playbook registry (JSON) given to query as
+	// MUSTER_PLAYBOOKS; empty leaves the built-in registry. It must parse
+	// as shared/playbook parses it (playbook.FromEnv).
 	Playbooks string
 	// QuarantineSecurityGroupID enables the isolate-instance playbook: the
 	// security group an isolated instance is moved to. Empty: the playbook's
@@ -138,11 +148,13 @@ type Props struct {
 	ChatConnectionSecretARN string
 	ChatAuthHeader          string
 
-	// Correlator tuning passed through when set (see the correlator's doc).
-	CorrelationWindow    string // MUSTER_CORRELATION_WINDOW, e.g. "24h"
-	MinStages            int    // MUSTER_MIN_STAGES
-	MaxAlertsPerIncident int    // MUSTER_MAX_ALERTS_PER_INCIDENT
-	NoisyKeyResources    int    // MUSTER_NOISY_KEY_RESOURCES
+	// Correlator tuning passed through when set (zero or empty: the
+	// correlator's default). Validate checks them with the correlator's own
+	// parser and ranges (correlate.FromEnv, correlate.Config.Validate).
+	CorrelationWindow    string // MUSTER_CORRELATION_WINDOW, a Go duration, e.g. "24h" (at most 168h)
+	MinStages            int    // MUSTER_MIN_STAGES (1..13)
+	MaxAlertsPerIncident int    // MUSTER_MAX_ALERTS_PER_INCIDENT (2..1000)
+	NoisyKeyResources    int    // MUSTER_NOISY_KEY_RESOURCES (at least 1)
 	ReopenResolved       *bool  // MUSTER_REOPEN_RESOLVED
 }
 
@@ -194,6 +206,9 @@ func (p Props) Defaults() Props {
 	if p.APICloudWatchRole == nil {
 		p.APICloudWatchRole = ptr(true)
 	}
+	if p.Archive == nil {
+		p.Archive = ptr(true)
+	}
 	defInt(&p.ArchiveRetentionDays, 30)
 	defInt(&p.IteratorAgeAlarmSeconds, 300)
 	def(&p.AuthParamName, "/muster/auth")
@@ -201,66 +216,157 @@ func (p Props) Defaults() Props {
 	return p
 }
 
-// Validate reports the first invalid setting of p (after Defaults).
+// Validate reports the first invalid setting of p (after Defaults). Each
+// error names the Props field and the context key that sets it. Settings
+// the functions read are checked with the functions' own parsers, so a
+// value that synthesises is one the function accepts at start.
 func (p Props) Validate() error {
-	bad := func(field, format string, args ...any) error {
-		return fmt.Errorf("%w: %s: %s", ErrInvalidProps, field, fmt.Sprintf(format, args...))
+	bad := func(field, key, format string, args ...any) error {
+		return fmt.Errorf("%w: %s (context %s): %s", ErrInvalidProps, field, key, fmt.Sprintf(format, args...))
+	}
+	badErr := func(field, key string, err error) error {
+		return fmt.Errorf("%w: %s (context %s): %w", ErrInvalidProps, field, key, err)
 	}
 	if p.AssetRoot == "" {
-		return bad("AssetRoot", "required (the make build dist/ directory)")
+		return bad("AssetRoot", CtxAssetRoot, "required (the make build dist/ directory)")
 	}
-	if p.AlertRetentionDays < 1 {
-		return bad("AlertRetentionDays", "must be at least 1, got %d", p.AlertRetentionDays)
+	// The same check ingest and query make at start.
+	if _, err := dynamostore.OptionsFromEnv(oneVar(dynamostore.EnvAlertRetentionDays, strconv.Itoa(p.AlertRetentionDays))); err != nil {
+		return badErr("AlertRetentionDays", CtxAlertRetentionDays, err)
 	}
 	if !logRetentionDays[p.LogRetentionDays] {
-		return bad("LogRetentionDays", "%d is not a CloudWatch Logs retention value", p.LogRetentionDays)
+		return bad("LogRetentionDays", CtxLogRetentionDays, "%d is not a CloudWatch Logs retention value", p.LogRetentionDays)
 	}
-	for name, s := range p.Functions {
+	for _, name := range FunctionNames {
+		s, ok := p.Functions[name]
+		if !ok {
+			continue
+		}
 		if s.MemoryMB < 128 || s.MemoryMB > 10240 {
-			return bad("Functions."+name+".MemoryMB", "must be 128..10240, got %d", s.MemoryMB)
+			return bad("Functions."+name+".MemoryMB", name+ctxFunctionMemorySuffix, "must be 128..10240, got %d", s.MemoryMB)
 		}
 		if s.TimeoutSeconds < 1 || s.TimeoutSeconds > 900 {
-			return bad("Functions."+name+".TimeoutSeconds", "must be 1..900, got %d", s.TimeoutSeconds)
+			return bad("Functions."+name+".TimeoutSeconds", name+ctxFunctionTimeoutSuffix, "must be 1..900, got %d", s.TimeoutSeconds)
 		}
 		if s.ReservedConcurrency < 0 {
-			return bad("Functions."+name+".ReservedConcurrency", "must not be negative")
+			return bad("Functions."+name+".ReservedConcurrency", name+ctxFunctionReservedSuffix, "must not be negative")
 		}
 	}
 	if p.Architecture != "arm64" && p.Architecture != "x86_64" {
-		return bad("Architecture", "want arm64 or x86_64, got %q", p.Architecture)
+		return bad("Architecture", CtxArchitecture, "want arm64 or x86_64, got %q", p.Architecture)
 	}
-	if p.APIThrottleRate < 0 || p.APIThrottleBurst < 0 {
-		return bad("APIThrottle", "rate and burst must not be negative")
+	if p.APIThrottleRate < 0 {
+		return bad("APIThrottleRate", CtxAPIThrottleRate, "must not be negative")
+	}
+	if p.APIThrottleBurst < 0 {
+		return bad("APIThrottleBurst", CtxAPIThrottleBurst, "must not be negative")
 	}
 	for _, o := range p.CORSOrigins {
 		if o == "*" {
-			return bad("CORSOrigins", "a wildcard origin is not allowed: list the console origins")
+			return bad("CORSOrigins", CtxCORSOrigins, "a wildcard origin is not allowed: list the console origins")
 		}
 		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" {
-			return bad("CORSOrigins", "%q is not an origin (scheme://host[:port])", o)
+			return bad("CORSOrigins", CtxCORSOrigins, "%q is not an origin (scheme://host[:port])", o)
+		}
+	}
+	if p.PublicURL != "" {
+		// The responder refuses to start unless MUSTER_API_URL is http(s).
+		if u, err := url.Parse(p.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return bad("PublicURL", CtxPublicURL, "%q is not an absolute http(s) URL such as https://muster.example.com", p.PublicURL)
 		}
 	}
 	if p.ArchiveRetentionDays < 1 {
-		return bad("ArchiveRetentionDays", "must be at least 1")
+		return bad("ArchiveRetentionDays", CtxArchiveRetentionDays, "must be at least 1, got %d", p.ArchiveRetentionDays)
 	}
 	if !strings.HasPrefix(p.AuthParamName, "/") {
-		return bad("AuthParamName", "must be a path starting with /, got %q", p.AuthParamName)
+		return bad("AuthParamName", CtxAuthParamName, "must be a path starting with /, got %q", p.AuthParamName)
 	}
 	if p.QuarantineSecurityGroupID != "" && !sgPattern.MatchString(p.QuarantineSecurityGroupID) {
-		return bad("QuarantineSecurityGroupID", "%q is not a security group id", p.QuarantineSecurityGroupID)
+		return bad("QuarantineSecurityGroupID", CtxQuarantineSG, "%q is not a security group id", p.QuarantineSecurityGroupID)
 	}
 	if (p.ChatWebhookURL == "") != (p.ChatConnectionSecretARN == "") {
-		return bad("ChatWebhookURL", "set both the webhook URL and the connection secret ARN, or neither")
+		return bad("ChatWebhookURL", CtxChatWebhookURL+" / "+CtxChatConnectionSecret, "set both the webhook URL and the connection secret ARN, or neither")
 	}
 	if p.ChatWebhookURL != "" {
-		if u, err := url.Parse(p.ChatWebhookURL); err != nil || u.Scheme != "https" {
-			return bad("ChatWebhookURL", "must be an https URL")
+		if u, err := url.Parse(p.ChatWebhookURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			return bad("ChatWebhookURL", CtxChatWebhookURL, "must be an https URL")
 		}
 	}
-	if p.Playbooks != "" && !json.Valid([]byte(p.Playbooks)) {
-		return bad("Playbooks", "not valid JSON")
+	if p.Playbooks != "" {
+		// The registry query builds at start (playbook.FromEnv).
+		if _, err := playbook.FromEnv(oneVar(playbook.EnvPlaybooks, p.Playbooks)); err != nil {
+			return badErr("Playbooks", CtxPlaybooks, err)
+		}
+	}
+	return p.validateCorrelator()
+}
+
+// correlatorSetting is one correlator tuning value and where it comes from.
+type correlatorSetting struct {
+	field, key, env, value string // value "" = unset (the correlator's default)
+}
+
+// correlatorSettings lists the correlator's tuning as the stack passes it:
+// zero and empty values are left out, so the correlator uses its defaults.
+func (p Props) correlatorSettings() []correlatorSetting {
+	num := func(n int) string {
+		if n == 0 {
+			return ""
+		}
+		return strconv.Itoa(n)
+	}
+	reopen := ""
+	if p.ReopenResolved != nil {
+		reopen = strconv.FormatBool(*p.ReopenResolved)
+	}
+	return []correlatorSetting{
+		{"CorrelationWindow", CtxCorrelationWindow, correlate.EnvWindow, strings.TrimSpace(p.CorrelationWindow)},
+		{"MinStages", CtxMinStages, correlate.EnvMinStages, num(p.MinStages)},
+		{"MaxAlertsPerIncident", CtxMaxAlertsPerIncident, correlate.EnvMaxAlertsPerIncident, num(p.MaxAlertsPerIncident)},
+		{"NoisyKeyResources", CtxNoisyKeyResources, correlate.EnvNoisyKeyResources, num(p.NoisyKeyResources)},
+		{"ReopenResolved", CtxReopenResolved, correlate.EnvReopenResolved, reopen},
+	}
+}
+
+// correlatorEnv is the correlator's tuning environment.
+func (p Props) correlatorEnv() map[string]string {
+	env := map[string]string{}
+	for _, s := range p.correlatorSettings() {
+		if s.value != "" {
+			env[s.env] = s.value
+		}
+	}
+	return env
+}
+
+// validateCorrelator runs the correlator's own configuration reader
+// (correlate.FromEnv, which parses and then calls correlate.Config.Validate)
+// on each setting alone, so the error names the context key, and then on
+// all of them together, exactly as the correlator will see them.
+func (p Props) validateCorrelator() error {
+	for _, s := range p.correlatorSettings() {
+		if s.value == "" {
+			continue
+		}
+		if _, err := correlate.FromEnv(oneVar(s.env, s.value)); err != nil {
+			return fmt.Errorf("%w: %s (context %s): %w", ErrInvalidProps, s.field, s.key, err)
+		}
+	}
+	env := p.correlatorEnv()
+	if _, err := correlate.FromEnv(func(k string) string { return env[k] }); err != nil {
+		return fmt.Errorf("%w: correlator settings: %w", ErrInvalidProps, err)
 	}
 	return nil
+}
+
+// oneVar is a getenv holding one variable.
+func oneVar(name, value string) func(string) string {
+	return func(k string) string {
+		if k == name {
+			return value
+		}
+		return ""
+	}
 }
 
 // Context keys, one per setting; docs/deploy.md documents each.
@@ -280,6 +386,7 @@ const (
 	CtxCORSOrigins            = "corsOrigins"
 	CtxAPICloudWatchRole      = "apiCloudWatchRole"
 	CtxPublicURL              = "publicUrl"
+	CtxArchive                = "archive"
 	CtxArchiveRetentionDays   = "archiveRetentionDays"
 	CtxAlarmEmail             = "alarmEmail"
 	CtxIteratorAgeAlarm       = "iteratorAgeAlarmSeconds"
@@ -314,6 +421,12 @@ func FromContext(get func(key string) any) (Props, error) {
 	num := func(key string, dst *int) {
 		v := get(key)
 		if v == nil {
+			return
+		}
+		if f, ok := v.(float64); ok && f == float64(int(f)) {
+			// A JSON number from cdk.json (fmt.Sprint would print
+			// 1000000 as 1e+06).
+			*dst = int(f)
 			return
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(fmt.Sprint(v)))
@@ -371,6 +484,7 @@ func FromContext(get func(key string) any) (Props, error) {
 	}
 	boolean(CtxAPICloudWatchRole, &p.APICloudWatchRole)
 	str(CtxPublicURL, &p.PublicURL)
+	boolean(CtxArchive, &p.Archive)
 	num(CtxArchiveRetentionDays, &p.ArchiveRetentionDays)
 	str(CtxAlarmEmail, &p.AlarmEmail)
 	num(CtxIteratorAgeAlarm, &p.IteratorAgeAlarmSeconds)

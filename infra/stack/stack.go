@@ -146,7 +146,12 @@ func (b *builder) bus() error {
 		Description:  jsii.String("Muster incident events (source " + resources.EventSource + ")"),
 	})
 	// The archive keeps every Muster event for replay: a playbook that was
-	// broken or added late can be re-run over past incidents.
+	// broken or added late can be re-run over past incidents. Context
+	// archive=false leaves it out (LocalStack supports archives only in
+	// some versions and plans).
+	if !*b.p.Archive {
+		return nil
+	}
 	b.Bus.Archive(jsii.String("Archive"), &awsevents.BaseArchiveProps{
 		Description:  jsii.String("Every Muster event, for replay"),
 		EventPattern: &awsevents.EventPattern{Source: jsii.Strings(resources.EventSource)},
@@ -378,26 +383,17 @@ func (b *builder) envFor(name string) map[string]string {
 			env["MUSTER_PLAYBOOKS"] = b.p.Playbooks
 		}
 	case Correlator:
-		env["MUSTER_ALERT_RETENTION_DAYS"] = strconv.Itoa(b.p.AlertRetentionDays)
-		if b.p.CorrelationWindow != "" {
-			env["MUSTER_CORRELATION_WINDOW"] = b.p.CorrelationWindow
-		}
-		if b.p.MinStages > 0 {
-			env["MUSTER_MIN_STAGES"] = strconv.Itoa(b.p.MinStages)
-		}
-		if b.p.MaxAlertsPerIncident > 0 {
-			env["MUSTER_MAX_ALERTS_PER_INCIDENT"] = strconv.Itoa(b.p.MaxAlertsPerIncident)
-		}
-		if b.p.NoisyKeyResources > 0 {
-			env["MUSTER_NOISY_KEY_RESOURCES"] = strconv.Itoa(b.p.NoisyKeyResources)
-		}
-		if b.p.ReopenResolved != nil {
-			env["MUSTER_REOPEN_RESOLVED"] = strconv.FormatBool(*b.p.ReopenResolved)
+		// No MUSTER_ALERT_RETENTION_DAYS: the correlator does not read it
+		// (it only sets an alert's incident, an update that leaves the TTL
+		// alone). Its tuning is the environment Validate checked with
+		// correlate.FromEnv.
+		for k, v := range b.p.correlatorEnv() {
+			env[k] = v
 		}
 	case Responder:
-		if b.p.Playbooks != "" {
-			env["MUSTER_PLAYBOOKS"] = b.p.Playbooks
-		}
+		// Nothing beyond table, bus, API URL and its dead-letter queue: the
+		// responder publishes response requests without consulting the
+		// playbook registry (query checks them when they are made).
 	}
 	return env
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -20,7 +21,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/muster-sec/muster/shared/correlate"
 	"github.com/muster-sec/muster/shared/incidentevent"
+	"github.com/muster-sec/muster/shared/playbook"
 	"github.com/muster-sec/muster/shared/resources"
 )
 
@@ -50,6 +53,7 @@ const (
 	testWebhook   = "https://chat.example.com/hooks/T000/B000"
 	testEmail     = "secops@example.com"
 	testOrigin    = "https://console.example.com"
+	testPlaybooks = `[{"name":"page-oncall","description":"Page the on-call responder."}]`
 )
 
 func TestMain(m *testing.M) {
@@ -116,6 +120,10 @@ func get(t *testing.T, name string) *synthesised {
 			Tracing:                   true,
 			AuthParamKMSKeyARN:        testKeyARN,
 			Functions:                 map[string]FunctionSettings{Correlator: {ReservedConcurrency: 5}},
+			Playbooks:                 testPlaybooks,
+			CorrelationWindow:         "48h",
+			MinStages:                 3,
+			ReopenResolved:            ptr(false),
 		}
 		for n, p := range map[string]Props{"full": full, "default": {AssetRoot: assets}} {
 			s, err := build(n, p)
@@ -520,9 +528,18 @@ func TestFunctions(t *testing.T) {
 						wantEnv = append(wantEnv, "MUSTER_CORS_ORIGINS")
 					}
 				case Correlator:
-					wantEnv = append(wantEnv, "MUSTER_ALERT_RETENTION_DAYS")
+					// No MUSTER_ALERT_RETENTION_DAYS: the correlator does not
+					// read it (it never rewrites an alert's TTL).
+					if v == "full" {
+						wantEnv = append(wantEnv, "MUSTER_CORRELATION_WINDOW", "MUSTER_MIN_STAGES", "MUSTER_REOPEN_RESOLVED")
+					}
 				case Responder:
+					// No MUSTER_PLAYBOOKS, even with a registry configured:
+					// the responder never reads it.
 					wantEnv = append(wantEnv, "MUSTER_RESPONDER_DLQ_URL")
+				}
+				if name == Query && v == "full" {
+					wantEnv = append(wantEnv, "MUSTER_PLAYBOOKS")
 				}
 				sort.Strings(wantEnv)
 				var gotEnv []string
@@ -538,6 +555,20 @@ func TestFunctions(t *testing.T) {
 				}
 				if a, ok := env["MUSTER_AUTH_PARAM"]; ok && a != "/muster/auth" {
 					t.Errorf("MUSTER_AUTH_PARAM = %v", a)
+				}
+				if a, ok := env["MUSTER_ALERT_RETENTION_DAYS"]; ok && a != "90" {
+					t.Errorf("MUSTER_ALERT_RETENTION_DAYS = %v", a)
+				}
+				if a, ok := env["MUSTER_PLAYBOOKS"]; ok && a != testPlaybooks {
+					t.Errorf("MUSTER_PLAYBOOKS = %v", a)
+				}
+				if name == Correlator && v == "full" {
+					want := map[string]any{"MUSTER_CORRELATION_WINDOW": "48h", "MUSTER_MIN_STAGES": "3", "MUSTER_REOPEN_RESOLVED": "false"}
+					for k, w := range want {
+						if env[k] != w {
+							t.Errorf("%s = %v, want %v", k, env[k], w)
+						}
+					}
 				}
 				wantTracing := map[string]any(nil)
 				if v == "full" {
@@ -599,28 +630,90 @@ func apiRoutes(t *testing.T, s *synthesised) map[string]string {
 	return out
 }
 
+// openAPIRoutes reads the query API's contract,
+// functions/query/handler/openapi.json (which the query router's own test
+// keeps in step with the routes it serves), as "METHOD /path" keys.
+func openAPIRoutes(t *testing.T) map[string]bool {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "functions", "query", "handler", "openapi.json"))
+	if err != nil {
+		t.Fatalf("read the query OpenAPI document: %v", err)
+	}
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("parse openapi.json: %v", err)
+	}
+	methods := map[string]bool{"get": true, "put": true, "post": true, "delete": true, "options": true, "head": true, "patch": true, "trace": true}
+	out := map[string]bool{}
+	for path, item := range doc.Paths {
+		for m := range item {
+			if methods[m] { // skip path-level "parameters", "summary", …
+				out[strings.ToUpper(m)+" "+path] = true
+			}
+		}
+	}
+	if len(out) < 10 {
+		t.Fatalf("openapi.json lists only %d operations: %v", len(out), out)
+	}
+	return out
+}
+
+// routesOutsideOpenAPI are the deployed routes the query OpenAPI document
+// does not describe, each for a documented reason.
+var routesOutsideOpenAPI = map[string]string{
+	"GET /":                     Query,  // the console page, served before routing (docs/console.md)
+	"GET /assets/{proxy+}":      Query,  // the console's static files, open (README "API")
+	"POST /webhooks/{provider}": Ingest, // ingest's webhooks (functions/ingest/README.md)
+}
+
 func TestAPIRoutes(t *testing.T) {
+	// The expected routes come from the query OpenAPI document, not from
+	// Routes: a route the router does not serve, or an operation the stack
+	// does not deploy, fails here.
+	spec := openAPIRoutes(t)
+	expected := map[string]string{}
+	for route := range spec {
+		expected[route] = Query
+	}
+	for route, fn := range routesOutsideOpenAPI {
+		if spec[route] {
+			t.Errorf("%s is in openapi.json; drop it from routesOutsideOpenAPI", route)
+		}
+		expected[route] = fn
+	}
+	declared := map[string]string{}
+	for _, r := range Routes {
+		for _, m := range r.Methods {
+			declared[m+" "+r.Path] = r.Function
+		}
+	}
+	for route, fn := range expected {
+		if declared[route] != fn {
+			t.Errorf("Routes: %s goes to %q, want %q", route, declared[route], fn)
+		}
+	}
+	for route := range declared {
+		if _, ok := expected[route]; !ok {
+			t.Errorf("Routes: %s is neither in openapi.json nor a documented extra route", route)
+		}
+	}
 	for _, v := range variants {
 		s := get(t, v)
 		got := apiRoutes(t, s)
-		want := map[string]string{}
-		for _, r := range Routes {
-			for _, m := range r.Methods {
-				want[m+" "+r.Path] = logicalID(s, s.stack.Functions[r.Function])
-			}
-		}
-		for route, fnID := range want {
+		for route, fn := range expected {
 			target, ok := got[route]
 			if !ok {
 				t.Errorf("%s: route %s missing", v, route)
 				continue
 			}
-			if !strings.Contains(target, `"`+fnID+`"`) {
+			if fnID := logicalID(s, s.stack.Functions[fn]); !strings.Contains(target, `"`+fnID+`"`) {
 				t.Errorf("%s: route %s goes to %s, want %s", v, route, target, fnID)
 			}
 		}
 		for route := range got {
-			if _, ok := want[route]; ok {
+			if _, ok := expected[route]; ok {
 				continue
 			}
 			// Only CORS preflight methods may be extra, and only with CORS.
@@ -701,12 +794,52 @@ func TestBusAndArchive(t *testing.T) {
 	if len(archives) != 1 {
 		t.Fatalf("archives: %d", len(archives))
 	}
+	if got := len(resourcesOfType(get(t, "full"), "AWS::Events::Archive")); got != 1 {
+		t.Errorf("full: archives: %d", got)
+	}
 	for _, a := range archives {
 		p := props(a)
 		if !reflect.DeepEqual(p["SourceArn"], getAtt(busID, "Arn")) || p["RetentionDays"] != float64(30) ||
 			!reflect.DeepEqual(p["EventPattern"], map[string]any{"source": []any{resources.EventSource}}) {
 			t.Errorf("archive %s", asJSON(p))
 		}
+	}
+}
+
+// TestArchiveOff: context archive=false (the LocalStack option) leaves out
+// the archive and nothing else about the bus.
+func TestArchiveOff(t *testing.T) {
+	assets, err := fakeAssets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(assets)
+	p, err := FromContext(func(k string) any {
+		return map[string]any{CtxAssetRoot: assets, CtxArchive: "false"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())}), "Muster", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	raw, err := json.Marshal(assertions.Template_FromStack(s.Stack, nil).ToJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Resources map[string]struct{ Type string }
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range doc.Resources {
+		counts[r.Type]++
+	}
+	if counts["AWS::Events::Archive"] != 0 || counts["AWS::Events::EventBus"] != 1 {
+		t.Errorf("archive=false: %d archives, %d buses; want 0 and 1", counts["AWS::Events::Archive"], counts["AWS::Events::EventBus"])
 	}
 }
 
@@ -1059,33 +1192,101 @@ func TestPropsValidate(t *testing.T) {
 		name   string
 		mutate func(*Props)
 		field  string // "" = valid
+		key    string // the context key the error must name
+		domain error  // the domain error it must wrap, if any
 	}{
-		{"defaults", func(*Props) {}, ""},
-		{"no assets", func(p *Props) { p.AssetRoot = "" }, "AssetRoot"},
-		{"bad retention", func(p *Props) { p.LogRetentionDays = 31 }, "LogRetentionDays"},
-		{"memory too small", func(p *Props) { p.Functions = map[string]FunctionSettings{Ingest: {MemoryMB: 64}} }, "Functions.ingest.MemoryMB"},
-		{"timeout too long", func(p *Props) { p.Functions = map[string]FunctionSettings{Query: {TimeoutSeconds: 901}} }, "Functions.query.TimeoutSeconds"},
-		{"wildcard CORS", func(p *Props) { p.CORSOrigins = []string{"*"} }, "CORSOrigins"},
-		{"CORS not an origin", func(p *Props) { p.CORSOrigins = []string{"console"} }, "CORSOrigins"},
-		{"relative auth param", func(p *Props) { p.AuthParamName = "muster/auth" }, "AuthParamName"},
-		{"bad security group", func(p *Props) { p.QuarantineSecurityGroupID = "default" }, "QuarantineSecurityGroupID"},
-		{"webhook without secret", func(p *Props) { p.ChatWebhookURL = testWebhook }, "ChatWebhookURL"},
-		{"http webhook", func(p *Props) { p.ChatWebhookURL, p.ChatConnectionSecretARN = "http://x", testSecretARN }, "ChatWebhookURL"},
-		{"playbooks not JSON", func(p *Props) { p.Playbooks = "[" }, "Playbooks"},
-		{"unknown architecture", func(p *Props) { p.Architecture = "riscv" }, "Architecture"},
+		{"defaults", func(*Props) {}, "", "", nil},
+		{"no assets", func(p *Props) { p.AssetRoot = "" }, "AssetRoot", CtxAssetRoot, nil},
+		{"bad log retention", func(p *Props) { p.LogRetentionDays = 31 }, "LogRetentionDays", CtxLogRetentionDays, nil},
+		{"memory too small", func(p *Props) { p.Functions = map[string]FunctionSettings{Ingest: {MemoryMB: 64}} }, "Functions.ingest.MemoryMB", "ingestMemoryMb", nil},
+		{"timeout too long", func(p *Props) { p.Functions = map[string]FunctionSettings{Query: {TimeoutSeconds: 901}} }, "Functions.query.TimeoutSeconds", "queryTimeoutSeconds", nil},
+		{"negative reserved", func(p *Props) { p.Functions = map[string]FunctionSettings{Responder: {ReservedConcurrency: -1}} }, "Functions.responder.ReservedConcurrency", "responderReservedConcurrency", nil},
+		{"wildcard CORS", func(p *Props) { p.CORSOrigins = []string{"*"} }, "CORSOrigins", CtxCORSOrigins, nil},
+		{"CORS not an origin", func(p *Props) { p.CORSOrigins = []string{"console"} }, "CORSOrigins", CtxCORSOrigins, nil},
+		{"relative auth param", func(p *Props) { p.AuthParamName = "muster/auth" }, "AuthParamName", CtxAuthParamName, nil},
+		{"bad security group", func(p *Props) { p.QuarantineSecurityGroupID = "default" }, "QuarantineSecurityGroupID", CtxQuarantineSG, nil},
+		{"webhook without secret", func(p *Props) { p.ChatWebhookURL = testWebhook }, "ChatWebhookURL", CtxChatWebhookURL + " / " + CtxChatConnectionSecret, nil},
+		{"http webhook", func(p *Props) { p.ChatWebhookURL, p.ChatConnectionSecretARN = "http://x", testSecretARN }, "ChatWebhookURL", CtxChatWebhookURL, nil},
+		{"unknown architecture", func(p *Props) { p.Architecture = "riscv" }, "Architecture", CtxArchitecture, nil},
+		{"negative throttle rate", func(p *Props) { p.APIThrottleRate = -1 }, "APIThrottleRate", CtxAPIThrottleRate, nil},
+		{"negative archive retention", func(p *Props) { p.ArchiveRetentionDays = -1 }, "ArchiveRetentionDays", CtxArchiveRetentionDays, nil},
+		{"archive off", func(p *Props) { p.Archive = ptr(false) }, "", "", nil},
+
+		// Alert retention: the bounds ingest and query enforce at start.
+		{"retention 3650 days", func(p *Props) { p.AlertRetentionDays = 3650 }, "", "", nil},
+		{"retention above 3650 days", func(p *Props) { p.AlertRetentionDays = 3651 }, "AlertRetentionDays", CtxAlertRetentionDays, nil},
+		{"negative retention", func(p *Props) { p.AlertRetentionDays = -1 }, "AlertRetentionDays", CtxAlertRetentionDays, nil},
+
+		// publicUrl: the responder refuses a MUSTER_API_URL that is not http(s).
+		{"public https URL", func(p *Props) { p.PublicURL = "https://muster.example.com/" }, "", "", nil},
+		{"public http URL", func(p *Props) { p.PublicURL = "http://localhost:4566/restapis/x/v1/_user_request_" }, "", "", nil},
+		{"public URL without scheme", func(p *Props) { p.PublicURL = "muster.example.com" }, "PublicURL", CtxPublicURL, nil},
+		{"public URL ftp", func(p *Props) { p.PublicURL = "ftp://muster.example.com" }, "PublicURL", CtxPublicURL, nil},
+		{"public URL without host", func(p *Props) { p.PublicURL = "https://" }, "PublicURL", CtxPublicURL, nil},
+
+		// playbooks: parsed as the query function parses MUSTER_PLAYBOOKS.
+		{"playbooks valid", func(p *Props) { p.Playbooks = testPlaybooks }, "", "", nil},
+		{"playbooks not JSON", func(p *Props) { p.Playbooks = "[" }, "Playbooks", CtxPlaybooks, playbook.ErrInvalidConfig},
+		{"playbooks empty list", func(p *Props) { p.Playbooks = "[]" }, "Playbooks", CtxPlaybooks, playbook.ErrInvalidConfig},
+		{"playbook name not allowed", func(p *Props) { p.Playbooks = `[{"name":"Isolate Instance"}]` }, "Playbooks", CtxPlaybooks, playbook.ErrInvalidConfig},
+		{"playbook unknown field", func(p *Props) { p.Playbooks = `[{"name":"x","command":"rm"}]` }, "Playbooks", CtxPlaybooks, playbook.ErrInvalidConfig},
+		{"playbook twice", func(p *Props) { p.Playbooks = `[{"name":"x"},{"name":"x"}]` }, "Playbooks", CtxPlaybooks, playbook.ErrInvalidConfig},
+
+		// Correlator tuning: the correlator's own parser and ranges.
+		{"window 168h", func(p *Props) { p.CorrelationWindow = "168h" }, "", "", nil},
+		{"window in days", func(p *Props) { p.CorrelationWindow = "8d" }, "CorrelationWindow", CtxCorrelationWindow, correlate.ErrConfig},
+		{"window above 7 days", func(p *Props) { p.CorrelationWindow = "192h" }, "CorrelationWindow", CtxCorrelationWindow, correlate.ErrConfig},
+		{"window below 1s", func(p *Props) { p.CorrelationWindow = "500ms" }, "CorrelationWindow", CtxCorrelationWindow, correlate.ErrConfig},
+		{"min stages 13", func(p *Props) { p.MinStages = 13 }, "", "", nil},
+		{"negative min stages", func(p *Props) { p.MinStages = -1 }, "MinStages", CtxMinStages, correlate.ErrConfig},
+		{"min stages above 13", func(p *Props) { p.MinStages = 14 }, "MinStages", CtxMinStages, correlate.ErrConfig},
+		{"max alerts 1000", func(p *Props) { p.MaxAlertsPerIncident = 1000 }, "", "", nil},
+		{"max alerts 1", func(p *Props) { p.MaxAlertsPerIncident = 1 }, "MaxAlertsPerIncident", CtxMaxAlertsPerIncident, correlate.ErrConfig},
+		{"max alerts above 1000", func(p *Props) { p.MaxAlertsPerIncident = 1001 }, "MaxAlertsPerIncident", CtxMaxAlertsPerIncident, correlate.ErrConfig},
+		{"noisy key resources 1", func(p *Props) { p.NoisyKeyResources = 1 }, "", "", nil},
+		{"negative noisy key resources", func(p *Props) { p.NoisyKeyResources = -5 }, "NoisyKeyResources", CtxNoisyKeyResources, correlate.ErrConfig},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := base
 			c.mutate(&p)
 			err := p.Defaults().Validate()
-			switch {
-			case c.field == "" && err != nil:
-				t.Errorf("unexpected error %v", err)
-			case c.field != "" && (!errors.Is(err, ErrInvalidProps) || !strings.Contains(err.Error(), c.field+":")):
-				t.Errorf("error %v, want ErrInvalidProps on %s", err, c.field)
+			if c.field == "" {
+				if err != nil {
+					t.Errorf("unexpected error %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalidProps) || !strings.Contains(fmt.Sprint(err), c.field+" (context "+c.key+"): ") {
+				t.Errorf("error %v, want ErrInvalidProps naming %s (context %s)", err, c.field, c.key)
+			}
+			if c.domain != nil && !errors.Is(err, c.domain) {
+				t.Errorf("error %v does not wrap %v", err, c.domain)
 			}
 		})
+	}
+}
+
+// TestCorrelatorEnvAccepted: what the stack gives the correlator is what the
+// correlator's own reader accepts, values included.
+func TestCorrelatorEnvAccepted(t *testing.T) {
+	p := Props{AssetRoot: "/tmp/x", CorrelationWindow: " 36h ", MinStages: 4, MaxAlertsPerIncident: 250,
+		NoisyKeyResources: 9, ReopenResolved: ptr(false)}.Defaults()
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	env := p.correlatorEnv()
+	cfg, err := correlate.FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := correlate.Config{Window: 36 * time.Hour, MinStages: 4, MaxAlertsPerIncident: 250, NoisyKeyResources: 9, ReopenResolved: false}
+	if cfg != want {
+		t.Errorf("correlator config %+v, want %+v", cfg, want)
+	}
+	// Unset values are not passed: the correlator keeps its defaults.
+	if env := (Props{}).correlatorEnv(); len(env) != 0 {
+		t.Errorf("default props pass %v", env)
 	}
 }
 
@@ -1093,7 +1294,8 @@ func TestDefaults(t *testing.T) {
 	p := Props{}.Defaults()
 	if p.TableName != resources.DefaultTableName || p.BusName != resources.DefaultBusName || p.AlertRetentionDays != 90 ||
 		!*p.DeletionProtection || p.LogRetentionDays != 30 || p.AuthParamName != "/muster/auth" || len(p.CORSOrigins) != 0 ||
-		p.APIThrottleRate != 50 || p.APIThrottleBurst != 100 || !*p.APICloudWatchRole || p.ArchiveRetentionDays != 30 {
+		p.APIThrottleRate != 50 || p.APIThrottleBurst != 100 || !*p.APICloudWatchRole || p.ArchiveRetentionDays != 30 ||
+		!*p.Archive {
 		t.Errorf("defaults: %+v", p)
 	}
 	for _, name := range FunctionNames {
@@ -1125,7 +1327,13 @@ func TestFromContext(t *testing.T) {
 			func(p Props) bool {
 				return p.AlertRetentionDays == 45 && *p.DeletionProtection && len(p.CORSOrigins) == 1 && p.Playbooks == `[{"name":"x"}]`
 			}, false},
-		{"empty", map[string]any{}, func(p Props) bool { return p.DeletionProtection == nil && p.Functions == nil }, false},
+		{"archive off", map[string]any{CtxArchive: "false"}, func(p Props) bool { return p.Archive != nil && !*p.Archive }, false},
+		{"large JSON number", map[string]any{CtxIteratorAgeAlarm: float64(1000000)}, func(p Props) bool { return p.IteratorAgeAlarmSeconds == 1000000 }, false},
+		{"correlator tuning", map[string]any{CtxCorrelationWindow: "8d", CtxMinStages: "-1"},
+			// FromContext only reads; Validate rejects both (TestPropsValidate).
+			func(p Props) bool { return p.CorrelationWindow == "8d" && p.MinStages == -1 }, false},
+		{"empty", map[string]any{}, func(p Props) bool { return p.DeletionProtection == nil && p.Functions == nil && p.Archive == nil }, false},
+		{"fractional JSON number", map[string]any{CtxAlertRetentionDays: float64(1.5)}, nil, true},
 		{"bad number", map[string]any{CtxLogRetentionDays: "a month"}, nil, true},
 		{"bad bool", map[string]any{CtxDeletionProtection: "yes please"}, nil, true},
 	}
