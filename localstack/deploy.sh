@@ -13,6 +13,10 @@
 #                        Lambda containers on the host's architecture)
 #   MUSTER_DEV_TOKEN     if set (and the aws CLI is installed), written to the
 #                        auth parameter as an all-scopes token, hashed
+#   MUSTER_ARCHIVE       true or false: passed as `-c archive=…`; false leaves
+#                        out the event bus archive, which LocalStack supports
+#                        only in some versions and plans (unset: the stack's
+#                        default, true)
 #   CDK_ARGS             extra arguments for `cdklocal deploy`, e.g. "-c tracing=true"
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +37,14 @@ if ! curl -fsS "$endpoint/_localstack/health" >/dev/null; then
   echo "Start it: LOCALSTACK_AUTH_TOKEN=... docker compose -f localstack/compose.yaml up -d" >&2
   exit 1
 fi
+
+# Optional: leave out the event bus archive (context archive=false).
+archive_args=()
+case "${MUSTER_ARCHIVE:-}" in
+  "") ;;
+  true|false) archive_args=(-c "archive=$MUSTER_ARCHIVE") ;;
+  *) echo "MUSTER_ARCHIVE=$MUSTER_ARCHIVE: want true or false" >&2; exit 1 ;;
+esac
 
 # The functions must match the architecture LocalStack runs Lambda on.
 arch=${MUSTER_ARCH:-}
@@ -74,7 +86,7 @@ cd infra
 # shellcheck disable=SC2086
 "${cdk[@]}" deploy Muster --require-approval never \
   -c assetRoot="$assets" -c architecture="$arch" \
-  -c deletionProtection=false -c apiCloudWatchRole=false \
+  -c deletionProtection=false -c apiCloudWatchRole=false ${archive_args[@]+"${archive_args[@]}"} \
   --outputs-file "$root/.muster/localstack-outputs.json" ${CDK_ARGS:-}
 
 url=$(node -e 'const o=require(process.argv[1]); process.stdout.write((o.Muster||{}).ApiUrl||"")' "$root/.muster/localstack-outputs.json")
