@@ -140,9 +140,17 @@ func addString(list *[]string, v string, max int) bool {
 	return true
 }
 
+// Actor is the incident's UpdatedBy (and so an event's change.by) after a
+// change the correlator made.
+const Actor = "correlator"
+
 // derive recomputes an incident's derived fields from its members and
 // aggregates: title, severity, tactics, activity times, counts and the
-// description.
+// description. It is called for every group the batch changed (a new
+// member, a merge, a reopening, a continuation link, a re-delivery that
+// refreshed something), so it also records the change as the
+// correlator's: UpdatedAt now and UpdatedBy Actor, replacing a person's
+// name left by an earlier change through the API.
 func derive(g *Group, now time.Time) {
 	inc := &g.Incident
 	stages := g.Stages()
@@ -187,7 +195,7 @@ func derive(g *Group, now time.Time) {
 	if inc.CreatedAt.IsZero() {
 		inc.CreatedAt = now
 	}
-	inc.UpdatedAt = now
+	inc.UpdatedAt, inc.UpdatedBy = now, Actor
 }
 
 // sameStages reports whether list is exactly s.Stages() (and not empty),

@@ -643,7 +643,7 @@ func (b *batch) apply(a *alert.Alert) error {
 		if why.reopen {
 			g := b.mutable(target)
 			g.Incident.Status = incident.StatusActive
-			g.Incident.UpdatedBy = "correlator"
+			g.Incident.UpdatedBy = Actor
 			b.ch.Reopened = append(b.ch.Reopened, g.ID())
 		}
 		for _, o := range targets[1:] {
@@ -883,7 +883,7 @@ func sameMember(a, b Member) bool {
 
 func (b *batch) newGroup(id string, a *alert.Alert) *gWork {
 	g := &Group{Incident: incident.Incident{
-		ID: id, Status: incident.StatusActive, CreatedAt: b.now, UpdatedBy: "correlator",
+		ID: id, Status: incident.StatusActive, CreatedAt: b.now, UpdatedBy: Actor,
 		FirstActivity: a.FirstSeen.UTC(), LastActivity: a.LastSeen.UTC(),
 	}}
 	w := b.newGWork()
@@ -902,7 +902,7 @@ func (b *batch) merge(s, o *gWork, by string) {
 	mergeIncident(&sg.Incident, &og.Incident)
 	widen(&sg.Incident, og.Incident.FirstActivity, og.Incident.LastActivity)
 	og.Incident.MergedInto = sg.ID()
-	og.Incident.UpdatedBy = "correlator"
+	og.Incident.UpdatedBy = Actor
 	s.reassign = true
 	b.touch1(s.node)
 	b.touch1(o.node)

@@ -39,8 +39,9 @@ const (
 	KindResponseRequested = "responseRequested"
 )
 
-// DefaultActor is change.by when the incident does not say who changed it:
-// the correlator writes without an UpdatedBy.
+// DefaultActor is change.by when the incident does not say who changed it
+// (an item written before the correlator recorded itself as UpdatedBy on
+// every change; correlate.Actor is the same name).
 const DefaultActor = "correlator"
 
 // DefaultAPIURL is the base of the links when none is configured.

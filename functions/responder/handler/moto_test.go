@@ -218,7 +218,7 @@ func TestEventsOnMoto(t *testing.T) {
 	aID := correlate.GroupIDFor(alert.ID(alert.ProviderGeneric, "a1"))
 	again := onA("a1", alert.Medium, killchain.InitialAccess, -50*time.Minute)
 	again.Count = 5
-	ingest(again)                                                              // v4: a member's count, private state only: nothing
+	ingest(again)                                                             // v4: a member's count, private state only: nothing
 	ingest(onA("a4", alert.Medium, killchain.InitialAccess, -10*time.Minute)) // v5: Updated (alert count, last activity)
 	if _, err := e.store.PatchIncident(ctx, aID, 5, func(i *incident.Incident) ([]incident.TimelineEntry, error) {
 		i.Status, i.Owner = incident.StatusInProgress, "alice@example.com"
@@ -339,7 +339,7 @@ func TestEventsOnMoto(t *testing.T) {
 			}
 			// The request recorded through the store is published with its
 			// playbook, parameters and requester, on the incident as it is now.
-			d := details["a:response:req1"]
+			d := details[aID+":response:req1"]
 			if d.Playbook != playbook.IsolateInstance || d.Parameters["instanceId"] != "i-0abc1234def567890" ||
 				d.RequestedBy != "alice@example.com" || d.Incident.Version != a7.Version || d.Incident.Severity != "Critical" {
 				t.Errorf("round %d: response detail %+v", round, d)
