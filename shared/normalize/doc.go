@@ -21,11 +21,15 @@
 //     Security Hub: the finding Id; Defender: SystemAlertId or the REST
 //     name; Alertmanager: the fingerprint; Falco: the uuid, or a hash of
 //     rule, host and time; OCSF: finding_info.uid; generic: id). The alert
-//     id is alert.ID(identity provider, SourceID). A Security Hub finding
-//     whose ProductArn ends in product/aws/guardduty uses identity provider
-//     "guardduty", so it is the same alert as the GuardDuty finding itself;
-//     its type and tactics are recovered from the GuardDuty type so both
-//     copies carry the same detection.
+//     id is alert.ID(provider, SourceID). A Security Hub finding whose
+//     ProductArn ends in product/aws/guardduty is the GuardDuty finding
+//     itself: it is normalised to provider "guardduty" (so the same id) and,
+//     for every field both formats carry, to what the GuardDuty finding
+//     gives — type, tactics and techniques from the GuardDuty type through
+//     the catalogue, count, source incident, resources, and archived →
+//     Dismissed before Workflow and RecordState (see guardDutyCopy). With
+//     Merge's order-independent unions, the stored alert is the same
+//     whichever of the two arrives first.
 //   - Severity and kill-chain stages are mapped as DESIGN.md says; GuardDuty
 //     stages come from a per-finding-type catalogue (catalogue.go) with the
 //     ThreatPurpose prefix as fallback.

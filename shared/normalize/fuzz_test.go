@@ -60,8 +60,12 @@ func checkParse(t *testing.T, provider string, body []byte) {
 		if err := a.Validate(); err != nil {
 			t.Fatalf("result %d: accepted alert is invalid: %v", i, err)
 		}
-		if a.Provider != provider {
+		// A Security Hub copy of a GuardDuty finding is a GuardDuty alert.
+		if a.Provider != provider && (provider != alert.ProviderSecurityHub || a.Provider != alert.ProviderGuardDuty) {
 			t.Fatalf("provider %q, want %q", a.Provider, provider)
+		}
+		if a.ID != alert.ID(a.Provider, a.SourceID) {
+			t.Fatalf("result %d: id %s is not the id of its provider and source id", i, a.ID)
 		}
 		if _, err := json.Marshal(a); err != nil {
 			t.Fatalf("result %d does not encode: %v", i, err)

@@ -55,9 +55,20 @@ type PutResult struct {
 //     the later LastSeen (the incoming one on a tie): the source's newest
 //     word. A suppressed alert stays Dismissed with its SuppressedBy.
 //   - Tactics, techniques, remediation steps, resources and entities are
-//     the union of both; SourceIncident is true if either says so.
+//     the union of both; SourceIncident is true if either says so. When
+//     the two deliveries' lists of a field differ, the longer list leads
+//     (on equal lengths, the one whose ids sort first, then whose values
+//     sort first): its items keep their order and values (a resource's
+//     type, name, tags…), and the other's extra items follow. So the
+//     union, its order and the primary (first) resource do not depend on
+//     which delivery was stored first — a GuardDuty finding and its
+//     Security Hub copy carry different entity lists (the copy has no
+//     private DNS name, for one).
 //   - Identity, provider, type, ReceivedAt (first receipt) and IncidentID
-//     are kept from the stored alert. The raw payload follows the newer
+//     are kept from the stored alert. One exception: a GuardDuty alert
+//     stored with provider securityhub (a Security Hub copy stored before
+//     copies were normalised to GuardDuty's provider) takes provider
+//     guardduty from any later delivery. The raw payload follows the newer
 //     delivery but a raw-only difference is not a change.
 //   - A suppressed alert stays suppressed; a delivery that a rule now
 //     suppresses suppresses the stored alert too.
@@ -71,6 +82,9 @@ func Merge(stored, incoming alert.Alert) (alert.Alert, bool) {
 		m.LastSeen = incoming.LastSeen
 	}
 	m.Count = max(stored.Count, incoming.Count)
+	if m.Provider == alert.ProviderSecurityHub && incoming.Provider == alert.ProviderGuardDuty {
+		m.Provider = alert.ProviderGuardDuty
+	}
 	if newer {
 		m.Status = incoming.Status
 		if incoming.Severity.Valid() {
@@ -108,9 +122,37 @@ func sameIgnoringRaw(a, b alert.Alert) bool {
 	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }
 
+// leads reports whether list a leads list b in a union (see Merge): the
+// longer list leads; on equal lengths, the one whose item keys sort first,
+// then whose JSON sorts first. Equal lists: a leads (the result is the
+// same). It is a total order, so exactly one of two different lists leads
+// whichever is passed first.
+func leads[T any](a, b []T, key func(*T) string) bool {
+	if len(a) != len(b) {
+		return len(a) > len(b)
+	}
+	for i := range a {
+		if ka, kb := key(&a[i]), key(&b[i]); ka != kb {
+			return ka < kb
+		}
+	}
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 != nil || err2 != nil || bytes.Compare(x, y) <= 0
+}
+
+func stringKey(s *string) string { return *s }
+
+func entityKey(e *alert.Entity) string { return string(e.Type) + "\x00" + e.Value }
+
+func resourceKey(r *alert.Resource) string { return r.ID }
+
 func unionStrings(a, b []string, limit int) []string {
 	if len(b) == 0 {
 		return a
+	}
+	if !leads(a, b, stringKey) {
+		a, b = b, a
 	}
 	out := append([]string(nil), a...)
 	seen := make(map[string]bool, len(a)+len(b))
@@ -130,6 +172,9 @@ func unionEntities(a, b []alert.Entity) []alert.Entity {
 	if len(b) == 0 {
 		return a
 	}
+	if !leads(a, b, entityKey) {
+		a, b = b, a
+	}
 	out := append([]alert.Entity(nil), a...)
 	seen := make(map[alert.Entity]bool, len(a)+len(b))
 	for _, e := range a {
@@ -148,6 +193,9 @@ func unionEntities(a, b []alert.Entity) []alert.Entity {
 func unionResources(a, b []alert.Resource) []alert.Resource {
 	if len(b) == 0 {
 		return a
+	}
+	if !leads(a, b, resourceKey) {
+		a, b = b, a
 	}
 	out := make([]alert.Resource, 0, len(a)+len(b))
 	idx := map[string]int{}

@@ -2,6 +2,7 @@ package normalize_test
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"testing"
 	"time"
@@ -58,6 +59,12 @@ func TestMergeProperties(t *testing.T) {
 		}
 		if ab.Stages() != ba.Stages() || keySet(ab) != keySet(ba) {
 			t.Fatalf("stages or keys depend on order")
+		}
+		// The lists themselves, their order included (the first resource
+		// is the alert's primary one).
+		if !reflect.DeepEqual(ab.Resources, ba.Resources) || !reflect.DeepEqual(ab.Entities, ba.Entities) ||
+			!reflect.DeepEqual(ab.Tactics, ba.Tactics) {
+			t.Fatalf("lists depend on order:\n%+v %+v\n%+v %+v", ab.Resources, ab.Entities, ba.Resources, ba.Entities)
 		}
 		if !a.LastSeen.Equal(b.LastSeen) && (ab.Status != ba.Status || ab.Severity != ba.Severity) {
 			t.Fatalf("status/severity depend on order: %v/%v vs %v/%v", ab.Status, ab.Severity, ba.Status, ba.Severity)

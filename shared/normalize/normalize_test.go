@@ -298,12 +298,12 @@ func TestSecurityHub(t *testing.T) {
 	t.Run("envelope without findings", func(t *testing.T) {
 		rejected(t, "securityhub", `{"detail-type":"Security Hub Findings - Imported","detail":{"findings":[]}}`, "detail.findings")
 	})
-	t.Run("guardduty copy has the guardduty identity and type", func(t *testing.T) {
+	t.Run("guardduty copy is a guardduty alert with the guardduty type", func(t *testing.T) {
 		gdArn := "arn:aws:guardduty:us-east-1:123456789012:detector/d/finding/f"
 		body := strings.NewReplacer(`"f-1"`, `"`+gdArn+`"`, "product/acme/edr", "product/aws/guardduty",
 			`"TTPs/Command and Control/Beacon"`, `"TTPs/Command and Control/Backdoor:EC2-C&CActivity.B!DNS"`).Replace(asff(`,"Severity":{"Label":"HIGH"}`))
 		a := one(t, "securityhub", body)
-		if a.ID != alert.ID("guardduty", gdArn) || a.Type != "Backdoor:EC2/C&CActivity.B!DNS" || a.Provider != "securityhub" {
+		if a.ID != alert.ID("guardduty", gdArn) || a.Type != "Backdoor:EC2/C&CActivity.B!DNS" || a.Provider != "guardduty" {
 			t.Fatalf("%+v", a)
 		}
 	})

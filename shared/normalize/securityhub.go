@@ -197,12 +197,12 @@ func securityHubFinding(c *collector, raw []byte) {
 }
 
 func securityHubAdd(c *collector, f *asffFinding, raw []byte) {
-	a, identity, err := securityHubAlert(f)
+	a, err := securityHubAlert(f)
 	if err != nil {
 		c.reject(err)
 		return
 	}
-	c.add(a, identity, raw)
+	c.add(a, "", raw)
 }
 
 // asffSeverity maps Severity.Label, else Severity.Normalized.
@@ -290,23 +290,23 @@ func guardDutyTypeFromASFF(types []string) string {
 	return ""
 }
 
-func securityHubAlert(f *asffFinding) (*alert.Alert, string, error) {
+func securityHubAlert(f *asffFinding) (*alert.Alert, error) {
 	first, err := parseTime("FirstObservedAt", f.FirstObservedAt)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if first.IsZero() {
 		if first, err = parseTime("CreatedAt", f.CreatedAt); err != nil {
-			return nil, "", err
+			return nil, err
 		}
 	}
 	last, err := parseTime("LastObservedAt", f.LastObservedAt)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if last.IsZero() {
 		if last, err = parseTime("UpdatedAt", f.UpdatedAt); err != nil {
-			return nil, "", err
+			return nil, err
 		}
 	}
 	var sev alert.Severity
@@ -314,7 +314,7 @@ func securityHubAlert(f *asffFinding) (*alert.Alert, string, error) {
 		sev = asffSeverity(f.Severity.Label, f.Severity.Normalized)
 	}
 	if sev == 0 {
-		return nil, "", alert.Invalid("Severity", "Label or Normalized (0-100) is required")
+		return nil, alert.Invalid("Severity", "Label or Normalized (0-100) is required")
 	}
 	a := &alert.Alert{
 		Provider:    alert.ProviderSecurityHub,
@@ -331,23 +331,9 @@ func securityHubAlert(f *asffFinding) (*alert.Alert, string, error) {
 	if f.Sample {
 		a.Name = "[Sample] " + a.Name
 	}
-	identity := ""
-	if strings.HasSuffix(f.ProductArn, "product/aws/guardduty") {
-		// The Security Hub copy of a GuardDuty finding: same identity, same
-		// detection as the finding itself.
-		identity = alert.ProviderGuardDuty
-		if gt := guardDutyTypeFromASFF(f.Types); gt != "" {
-			a.Type = gt
-			det := guardDutyDetection(gt)
-			a.Tactics = append(a.Tactics, det.stages...)
-			a.Techniques = append(a.Techniques, det.techniques...)
-		}
-		if n, err := strconv.Atoi(string(f.ProductFields["aws/guardduty/service/count"])); err == nil {
-			a.Count = n
-		}
-		if f.ProductFields["aws/guardduty/service/archived"] == "true" && a.Status == alert.StatusActive {
-			a.Status = alert.StatusDismissed
-		}
+	guardDuty := isGuardDutyCopy(f)
+	if guardDuty {
+		guardDutyCopy(a, f)
 	}
 	if r := f.Remediation; r != nil && r.Recommendation != nil {
 		step := r.Recommendation.Text
@@ -359,18 +345,22 @@ func securityHubAlert(f *asffFinding) (*alert.Alert, string, error) {
 		}
 	}
 	var es entities
+	var fromKey []bool // per resource: it stands for an access key's principal
 	for _, r := range f.Resources {
 		res := alert.Resource{ID: r.ID, Type: r.Type, Region: firstNonEmpty(r.Region, f.Region), Account: f.AwsAccountID, Tags: r.Tags}
 		res.Name = r.Tags["Name"]
+		keyPrincipal := false
 		if d := r.Details; d != nil {
 			if k := d.AwsIamAccessKey; k != nil {
 				es.add(alert.EntityAccessKey, firstNonEmpty(k.AccessKeyID, strings.TrimPrefix(r.ID, "AWS::IAM::AccessKey:")))
 				es.add(alert.EntityAccount, k.PrincipalName)
 				if iid := instanceSession(k.PrincipalID); iid != "" {
 					res = alert.Resource{ID: iid, Type: "AwsEc2Instance", Region: res.Region, Account: res.Account}
+					keyPrincipal = true
 				} else if k.PrincipalName != "" {
 					res = principalResource(f.AwsAccountID, k.PrincipalType, k.PrincipalName)
 					res.Region = firstNonEmpty(r.Region, f.Region)
+					keyPrincipal = true
 				}
 			}
 			if u := d.AwsIamUser; u != nil {
@@ -383,6 +373,13 @@ func securityHubAlert(f *asffFinding) (*alert.Alert, string, error) {
 			}
 		}
 		a.Resources = append(a.Resources, res)
+		fromKey = append(fromKey, keyPrincipal)
+	}
+	if guardDuty {
+		// GuardDuty names an access key's principal (or the instance its
+		// session belongs to) as the affected resource only when the
+		// finding has no other resource.
+		a.Resources = withoutKeyPrincipals(a.Resources, fromKey)
 	}
 	if n := f.Network; n != nil {
 		es.add(alert.EntityIP, n.SourceIPV4)
@@ -434,7 +431,68 @@ func securityHubAlert(f *asffFinding) (*alert.Alert, string, error) {
 		}
 	}
 	a.Entities = es
-	return a, identity, nil
+	return a, nil
+}
+
+// withoutKeyPrincipals drops the resources that stand for an access key's
+// principal (fromKey[i]) when there is any other resource.
+func withoutKeyPrincipals(rs []alert.Resource, fromKey []bool) []alert.Resource {
+	other := false
+	for i := range rs {
+		other = other || !fromKey[i]
+	}
+	if !other {
+		return rs
+	}
+	out := rs[:0]
+	for i, r := range rs {
+		if !fromKey[i] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// isGuardDutyCopy reports whether f is GuardDuty's own finding as Security
+// Hub imported it.
+func isGuardDutyCopy(f *asffFinding) bool {
+	return strings.HasSuffix(f.ProductArn, "product/aws/guardduty")
+}
+
+// guardDutyCopy makes the alert of a Security Hub copy of a GuardDuty
+// finding the alert the GuardDuty finding itself gives, for every field
+// both carry, so that the stored alert does not depend on which of the two
+// arrives first (Merge folds one into the other):
+//   - Provider is guardduty, so the id, GET /alerts?provider=, the
+//     incident's sources and provider suppression rules are the same. That
+//     it came through Security Hub shows only in its raw payload.
+//   - Type, tactics and techniques come from the GuardDuty type recovered
+//     from Types, through the GuardDuty catalogue alone (Security Hub's
+//     TTPs/ prefix for a type may name another stage than the catalogue);
+//     an AttackSequence type is a source incident.
+//   - Count is aws/guardduty/service/count.
+//   - An archived finding (aws/guardduty/service/archived) is Dismissed, as
+//     GuardDuty's archived flag makes it, before Workflow.Status and
+//     RecordState are read: Security Hub archives the record of an
+//     archived finding (RecordState ARCHIVED), which alone means Resolved.
+//
+// Severity needs nothing: Security Hub labels GuardDuty's 0–10 severity
+// with the bands guardDutySeverity uses.
+func guardDutyCopy(a *alert.Alert, f *asffFinding) {
+	a.Provider = alert.ProviderGuardDuty
+	if gt := guardDutyTypeFromASFF(f.Types); gt != "" {
+		a.Type = gt
+		det := guardDutyDetection(gt)
+		a.Tactics = append([]killchain.Stage(nil), det.stages...)
+		a.Techniques = append(a.Techniques, det.techniques...)
+		a.SourceIncident = strings.HasPrefix(gt, "AttackSequence:")
+	}
+	if n, err := strconv.Atoi(string(f.ProductFields["aws/guardduty/service/count"])); err == nil {
+		a.Count = n
+	}
+	if strings.EqualFold(string(f.ProductFields["aws/guardduty/service/archived"]), "true") {
+		a.Status = alert.StatusDismissed
+	}
 }
 
 // asffType is the detection type of a finding that is not a GuardDuty

@@ -14,8 +14,9 @@
 //
 // A playbook's parameters are a small schema: each parameter has a type
 // (string, number, integer, boolean), may be required, and a string may
-// carry an enum, a regular-expression pattern (anchored) and a maximum
-// length (DefaultMaxLength when unset). Validate rejects unknown
+// carry an enum, a regular-expression pattern (anchored), a maximum length
+// (DefaultMaxLength when unset) and inIncident, which confines it to what
+// the incident names (CheckScope). Validate rejects unknown
 // parameters, missing required ones, wrong types, values outside the enum
 // and strings not matching the pattern, all at once, as a *ValidationError
 // that wraps ErrInvalidParameters.
@@ -31,6 +32,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/muster-sec/muster/shared/alert"
 )
 
 // ErrUnknown is returned for a playbook name not in the registry.
@@ -65,6 +68,12 @@ type Parameter struct {
 	Pattern string `json:"pattern,omitempty"`
 	// MaxLength bounds a string value in characters (DefaultMaxLength when 0).
 	MaxLength int `json:"maxLength,omitempty"`
+	// InIncident, when set, confines a string value to the incident the
+	// request is made on: "resource" (one of its affected resources, by id)
+	// or an entity type such as "accesskey" (one of its entities of that
+	// type). A write token can then act only on what the incident names,
+	// not on anything in the account.
+	InIncident string `json:"inIncident,omitempty"`
 
 	re *regexp.Regexp
 }
@@ -118,8 +127,8 @@ func DefaultPlaybooks() []Playbook {
 			Name:        IsolateInstance,
 			Description: "Move an EC2 instance to a quarantine security group and snapshot its EBS volumes for forensics.",
 			Parameters: []Parameter{
-				{Name: "instanceId", Type: TypeString, Required: true, Pattern: `i-[0-9a-f]{8}([0-9a-f]{9})?`,
-					Description: "The EC2 instance to isolate (i-…)."},
+				{Name: "instanceId", Type: TypeString, Required: true, Pattern: `i-[0-9a-f]{8}([0-9a-f]{9})?`, InIncident: InIncidentResource,
+					Description: "The EC2 instance to isolate (i-…): one of the incident's affected resources."},
 				{Name: "quarantineSecurityGroup", Type: TypeString, Pattern: `sg-[0-9a-f]{8}([0-9a-f]{9})?`,
 					Description: "Security group with no rules to move the instance to, tagged muster:quarantine=true; the playbook's configured group when absent."},
 			},
@@ -130,8 +139,8 @@ func DefaultPlaybooks() []Playbook {
 			Parameters: []Parameter{
 				{Name: "userName", Type: TypeString, Required: true, Pattern: `[\w+=,.@-]{1,64}`,
 					Description: "The IAM user that owns the key."},
-				{Name: "accessKeyId", Type: TypeString, Required: true, Pattern: `(AKIA|ASIA)[A-Z0-9]{12,124}`,
-					Description: "The access key id to deactivate (AKIA…/ASIA…)."},
+				{Name: "accessKeyId", Type: TypeString, Required: true, Pattern: `(AKIA|ASIA)[A-Z0-9]{12,124}`, InIncident: string(alert.EntityAccessKey),
+					Description: "The access key id to deactivate (AKIA…/ASIA…): one of the incident's access-key entities."},
 			},
 		},
 		{
@@ -241,6 +250,14 @@ func (q Parameter) check() error {
 	if q.MaxLength < 0 {
 		return fmt.Errorf("parameter %q: negative maxLength", q.Name)
 	}
+	if q.InIncident != "" {
+		if q.Type != TypeString {
+			return fmt.Errorf("parameter %q: inIncident applies to strings only", q.Name)
+		}
+		if q.InIncident != InIncidentResource && !alert.EntityType(q.InIncident).Valid() {
+			return fmt.Errorf("parameter %q: inIncident %q is neither %q nor an entity type", q.Name, q.InIncident, InIncidentResource)
+		}
+	}
 	return nil
 }
 
@@ -285,6 +302,49 @@ func (e *ValidationError) Error() string {
 
 // Unwrap makes errors.Is(err, ErrInvalidParameters) hold.
 func (e *ValidationError) Unwrap() error { return ErrInvalidParameters }
+
+// InIncidentResource confines a parameter to the incident's affected
+// resources (see Parameter.InIncident).
+const InIncidentResource = "resource"
+
+// CheckScope checks the parameters confined to the incident (InIncident)
+// against what the incident names: its resources by id, its entities by
+// type and value (case-insensitive). Call it after Validate.
+func (p Playbook) CheckScope(params map[string]any, resources []alert.Resource, entities []alert.Entity) error {
+	var errs []FieldError
+	for _, q := range p.Parameters {
+		v, ok := params[q.Name].(string)
+		if q.InIncident == "" || !ok {
+			continue
+		}
+		found := false
+		if q.InIncident == InIncidentResource {
+			for _, r := range resources {
+				if strings.EqualFold(r.ID, v) || strings.HasSuffix(strings.ToLower(r.ID), "/"+strings.ToLower(v)) {
+					found = true
+					break
+				}
+			}
+			if !found {
+				errs = append(errs, FieldError{"parameters." + q.Name, "is not an affected resource of this incident"})
+			}
+			continue
+		}
+		for _, e := range entities {
+			if string(e.Type) == q.InIncident && strings.EqualFold(e.Value, v) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			errs = append(errs, FieldError{"parameters." + q.Name, "is not a " + q.InIncident + " entity of this incident"})
+		}
+	}
+	if len(errs) > 0 {
+		return &ValidationError{Playbook: p.Name, Errors: errs}
+	}
+	return nil
+}
 
 // Validate checks params (as decoded from JSON) against the playbook's
 // parameters. A nil map is an empty one. Errors are ordered by parameter

@@ -2,6 +2,7 @@ package handler_test
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"strings"
@@ -15,7 +16,9 @@ import (
 	"github.com/muster-sec/muster/functions/ingest/handler"
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/dynamostore"
+	"github.com/muster-sec/muster/shared/listing"
 	"github.com/muster-sec/muster/shared/mototest"
+	"github.com/muster-sec/muster/shared/suppress"
 )
 
 func TestMain(m *testing.M) { os.Exit(mototest.Main(m)) }
@@ -97,59 +100,119 @@ func TestBadRequestsLeaveTableUnchanged(t *testing.T) {
 }
 
 // The GuardDuty finding and its Security Hub copy give one alert whichever
-// arrives first, through the real handler and store.
+// arrives first, through the real handler and store: the same stored alert
+// (provider guardduty, status, severity, tactics, resources, entities…),
+// for an active finding, one whose copy carries fewer entities, and an
+// archived one.
 func TestGuardDutyAndSecurityHubCopyOnMoto(t *testing.T) {
-	gd := sample(t, "guardduty", "credential-exfiltration.json")
-	sh := sample(t, "securityhub", "guardduty-credential-exfiltration.json")
 	type delivery struct{ provider, body string }
-	var stored []alert.Alert
-	for _, order := range [][]delivery{{{"guardduty", gd}, {"securityhub", sh}}, {{"securityhub", sh}, {"guardduty", gd}}} {
-		h, store := motoHandler(t)
-		var ids []string
-		for i, d := range order {
-			resp, err := h.ServeAPI(context.Background(), post(d.provider, tokenAll, d.body))
-			if err != nil || resp.StatusCode != 202 {
-				t.Fatalf("%s: %d %v %s", d.provider, resp.StatusCode, err, resp.Body)
-			}
-			s := webhookResult(t, resp.Body)
-			want := handler.StatusAccepted
-			if i == 1 {
-				want = handler.StatusDuplicate
-			}
-			if s.Results[0].Status != want {
-				t.Fatalf("delivery %d (%s): %+v, want %s", i, d.provider, s.Results[0], want)
-			}
-			ids = append(ids, s.Results[0].AlertID)
-		}
-		if ids[0] != ids[1] {
-			t.Fatalf("two alert ids: %v", ids)
-		}
-		if n := itemCount(t, store); n != 1 {
-			t.Fatalf("%d items, want 1", n)
-		}
-		a, err := store.GetAlert(context.Background(), ids[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		stored = append(stored, a)
+	archived := func(gd, sh string) (string, string) {
+		return strings.Replace(gd, `"archived": false`, `"archived": true`, 1),
+			strings.NewReplacer(`"aws/guardduty/service/archived": "false"`, `"aws/guardduty/service/archived": "true"`,
+				`"RecordState": "ACTIVE"`, `"RecordState": "ARCHIVED"`).Replace(sh)
 	}
-	a, b := stored[0], stored[1]
-	if a.ID != b.ID || a.Type != b.Type || a.Count != b.Count || !a.LastSeen.Equal(b.LastSeen) ||
-		a.Severity != b.Severity || len(a.Tactics) != len(b.Tactics) || !sameKeySet(a.Keys(), b.Keys()) {
-		t.Fatalf("arrival order changed the alert:\n%+v\n%+v", a, b)
+	exfilGD, exfilSH := sample(t, "guardduty", "credential-exfiltration.json"), sample(t, "securityhub", "guardduty-credential-exfiltration.json")
+	archGD, archSH := archived(exfilGD, exfilSH)
+	if archGD == exfilGD || archSH == exfilSH {
+		t.Fatal("the samples no longer carry the archived fields this test rewrites")
+	}
+	cases := []struct {
+		name   string
+		gd, sh string
+		status alert.Status
+	}{
+		{"credential exfiltration", exfilGD, exfilSH, alert.StatusActive},
+		{"ssh brute force (the copy has fewer entities)", sample(t, "guardduty", "ssh-brute-force.json"),
+			sample(t, "securityhub", "guardduty-ssh-brute-force.json"), alert.StatusActive},
+		{"archived", archGD, archSH, alert.StatusDismissed},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var stored []alert.Alert
+			for _, order := range [][]delivery{{{"guardduty", tc.gd}, {"securityhub", tc.sh}}, {{"securityhub", tc.sh}, {"guardduty", tc.gd}}} {
+				h, store := motoHandler(t)
+				var ids []string
+				for i, d := range order {
+					resp, err := h.ServeAPI(context.Background(), post(d.provider, tokenAll, d.body))
+					if err != nil || resp.StatusCode != 202 {
+						t.Fatalf("%s: %d %v %s", d.provider, resp.StatusCode, err, resp.Body)
+					}
+					s := webhookResult(t, resp.Body)
+					want := handler.StatusAccepted
+					if i == 1 {
+						want = handler.StatusDuplicate
+					}
+					if s.Results[0].Status != want {
+						t.Fatalf("delivery %d (%s): %+v, want %s", i, d.provider, s.Results[0], want)
+					}
+					ids = append(ids, s.Results[0].AlertID)
+				}
+				if ids[0] != ids[1] {
+					t.Fatalf("two alert ids: %v", ids)
+				}
+				if n := itemCount(t, store); n != 1 {
+					t.Fatalf("%d items, want 1", n)
+				}
+				a, err := store.GetAlert(context.Background(), ids[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if a.Provider != alert.ProviderGuardDuty || a.Status != tc.status {
+					t.Errorf("%s first: provider %s status %s, want guardduty %s", order[0].provider, a.Provider, a.Status, tc.status)
+				}
+				// Listed under the GuardDuty provider, not under Security Hub.
+				for p, want := range map[string]int{alert.ProviderGuardDuty: 1, alert.ProviderSecurityHub: 0} {
+					page, err := store.ListAlerts(context.Background(), listing.Filter{Providers: []string{p}}, 10, "")
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(page.Items) != want {
+						t.Errorf("%s first: GET /alerts?provider=%s lists %d alerts, want %d", order[0].provider, p, len(page.Items), want)
+					}
+				}
+				stored = append(stored, a)
+			}
+			if a, b := storedForm(t, stored[0]), storedForm(t, stored[1]); a != b {
+				t.Fatalf("arrival order changed the stored alert:\nGuardDuty first: %s\nSecurity Hub first: %s", a, b)
+			}
+		})
 	}
 }
 
-func sameKeySet(a, b []alert.Key) bool {
-	m := map[alert.Key]bool{}
-	for _, k := range a {
-		m[k] = true
+// A provider: guardduty suppression rule matches the Security Hub copy of
+// a GuardDuty finding at ingest, as it matches the finding.
+func TestGuardDutyRuleSuppressesTheSecurityHubCopyOnMoto(t *testing.T) {
+	h, store := motoHandler(t)
+	rule, err := store.CreateRule(context.Background(), suppress.Rule{Name: "GuardDuty in the lab account", Reason: "Expected activity",
+		State: suppress.Enabled, Match: suppress.Match{Provider: alert.ProviderGuardDuty}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, k := range b {
-		if !m[k] {
-			return false
-		}
-		delete(m, k)
+	resp, err := h.ServeAPI(context.Background(), post("securityhub", tokenAll, sample(t, "securityhub", "guardduty-credential-exfiltration.json")))
+	if err != nil || resp.StatusCode != 202 {
+		t.Fatalf("%d %v %s", resp.StatusCode, err, resp.Body)
 	}
-	return len(m) == 0
+	s := webhookResult(t, resp.Body)
+	if s.Suppressed != 1 || s.Results[0].Status != handler.StatusSuppressed {
+		t.Fatalf("summary %+v", s)
+	}
+	a, err := store.GetAlert(context.Background(), s.Results[0].AlertID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.SuppressedBy != rule.ID || a.Status != alert.StatusDismissed {
+		t.Fatalf("stored as %s, suppressed by %q", a.Status, a.SuppressedBy)
+	}
+}
+
+// storedForm is an alert as stored, minus the raw payload (the audit copy
+// of whichever delivery was newer).
+func storedForm(t *testing.T, a alert.Alert) string {
+	t.Helper()
+	a.Raw, a.RawTruncated = nil, false
+	b, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -107,6 +107,15 @@ func (h *Handler) respond(ctx context.Context, r *request) (events.APIGatewayPro
 	if err := pb.Validate(b.Parameters); err != nil {
 		return events.APIGatewayProxyResponse{}, err
 	}
+	// A playbook acts only on what the incident names (its resources and
+	// entities), not on anything a write token can spell.
+	inc, err := h.store.GetIncident(ctx, id)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	if err := pb.CheckScope(b.Parameters, inc.Resources, inc.Entities); err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
 	if b.Parameters == nil {
 		b.Parameters = map[string]any{}
 	}

@@ -205,6 +205,10 @@ func TestRespondRecordsRequest(t *testing.T) {
 		{"missing parameter", `{"playbook":"isolate-instance","parameters":{}}`, http.StatusBadRequest},
 		{"bad parameter", `{"playbook":"isolate-instance","parameters":{"instanceId":"web-1"}}`, http.StatusBadRequest},
 		{"unknown parameter", `{"playbook":"notify-oncall","parameters":{"pager":"x"}}`, http.StatusBadRequest},
+		// A well-formed instance id that is not one of the incident's
+		// resources: a write token cannot isolate any instance it names.
+		{"instance outside the incident", `{"playbook":"isolate-instance","parameters":{"instanceId":"i-0fffffffffffffff0"}}`, http.StatusBadRequest},
+		{"access key outside the incident", `{"playbook":"disable-access-key","parameters":{"userName":"alice","accessKeyId":"AKIAIOSFODNN7EXAMPLE"}}`, http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
