@@ -2,6 +2,7 @@ package stack
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
@@ -39,6 +40,22 @@ const (
 	targetMaxEventHours = 6
 )
 
+// findingsRuleName names the findings rule after the stack, so two stacks
+// (production and staging) in one account and region do not clash on the
+// default bus: "muster-aws-findings" for the default stack name "Muster".
+func findingsRuleName(stackName string) string {
+	prefix := strings.ToLower(stackName)
+	if prefix == "" {
+		prefix = "muster"
+	}
+	suffix := strings.TrimPrefix(resources.FindingsRule.Name, "muster")
+	const maxRuleName = 64 // EventBridge's limit
+	if len(prefix)+len(suffix) > maxRuleName {
+		prefix = prefix[:maxRuleName-len(suffix)]
+	}
+	return prefix + suffix
+}
+
 // findings routes GuardDuty and Security Hub findings from the default bus
 // to ingest.
 func (b *builder) findings() error {
@@ -48,7 +65,7 @@ func (b *builder) findings() error {
 	}
 	dlq := b.queue("FindingsDLQ", "findings-rule")
 	awsevents.NewRule(b.st, jsii.String("FindingsRule"), &awsevents.RuleProps{
-		RuleName:     jsii.String(resources.FindingsRule.Name),
+		RuleName:     jsii.String(findingsRuleName(b.p.StackName)),
 		Description:  jsii.String(resources.FindingsRule.Description),
 		EventPattern: pattern, // no EventBus: the account's default bus
 		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(b.Functions[Ingest], &awseventstargets.LambdaFunctionProps{

@@ -887,7 +887,7 @@ func TestFindingsRule(t *testing.T) {
 		t.Errorf("findings rule must be on the default bus, got %v", rule["EventBusName"])
 	}
 	if rule["Name"] != resources.FindingsRule.Name {
-		t.Errorf("name %v", rule["Name"])
+		t.Errorf("name %v, want %s for the default stack name", rule["Name"], resources.FindingsRule.Name)
 	}
 	assertTargets(t, s, rule, getAtt(logicalID(s, s.stack.Functions[Ingest]), "Arn"))
 }
@@ -1386,5 +1386,20 @@ func TestMissingAssets(t *testing.T) {
 	_, err := New(awscdk.NewApp(nil), "Muster", Props{AssetRoot: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "make build") {
 		t.Errorf("err %v, want a hint to run make build", err)
+	}
+}
+
+// TestFindingsRuleNameFollowsTheStack: two stacks in one account (say
+// Muster and MusterStaging) get two findings rules on the default bus.
+func TestFindingsRuleNameFollowsTheStack(t *testing.T) {
+	for stackName, want := range map[string]string{
+		"":                         "muster-aws-findings",
+		"Muster":                   "muster-aws-findings",
+		"MusterStaging":            "musterstaging-aws-findings",
+		strings.Repeat("Long", 30): strings.Repeat("long", 30)[:64-len("-aws-findings")] + "-aws-findings",
+	} {
+		if got := findingsRuleName(stackName); got != want {
+			t.Errorf("findingsRuleName(%q) = %q, want %q", stackName, got, want)
+		}
 	}
 }
