@@ -115,18 +115,34 @@ func (a *Alert) PrimaryResource() string {
 	return a.Resources[0].ID
 }
 
-// Field limits, enforced by Validate.
+// Field limits, enforced by Validate. Lengths are bytes of UTF-8 text.
+// Every free-text string of an Alert has one. Vendor formats are trimmed to
+// them by the normalize package where that loses nothing essential
+// (descriptive text, tag values); identifiers over their limit make the
+// alert invalid. See also MaxStoredBytes, which bounds the whole alert.
 const (
-	MaxIDLen          = 512
-	MaxTypeLen        = 256
-	MaxNameLen        = 512
-	MaxDescriptionLen = 8192
-	MaxResources      = 50
-	MaxEntities       = 200
-	MaxListLen        = 100
-	MaxStepLen        = 2048
-	MaxValueLen       = 2048
-	MaxTags           = 50
+	MaxIDLen          = 512  // sourceId, the sender's own id
+	MaxTypeLen        = 256  // alert type; also a resource's type
+	MaxNameLen        = 512  // alert name; also a resource's name
+	MaxDescriptionLen = 8192 // description
+	MaxResources      = 50   // resources per alert
+	MaxEntities       = 200  // entities per alert
+	MaxListLen        = 100  // techniques, remediation steps, tactics
+	MaxStepLen        = 2048 // one remediation step
+	MaxTechniqueLen   = 128  // one technique id or name
+	// MaxKeyLen bounds the identifiers Muster builds table keys from:
+	// resource ids and the values of entities that are correlation keys
+	// (ip, host, account, accesskey, filehash, domain). It keeps every key
+	// derived from them ("RES#<id>", "KEY#accesskey:<value>" and the noisy
+	// key index's "<time>#<key>") within DynamoDB's key size limits
+	// (2,048 bytes for a partition key, 1,024 for a sort key).
+	MaxKeyLen      = 960
+	MaxValueLen    = 2048 // other entity values (process, url, container, pod)
+	MaxRegionLen   = 64   // a resource's region
+	MaxAccountLen  = 256  // a resource's account or subscription
+	MaxTags        = 50   // tags per resource
+	MaxTagKeyLen   = 512  // one tag key
+	MaxTagValueLen = 1024 // one tag value
 )
 
 // FieldError names the field that made an alert invalid and why.
@@ -152,17 +168,17 @@ func (a *Alert) Validate() error {
 	case a.SourceID == "":
 		return Invalid("id", "is required")
 	case len(a.SourceID) > MaxIDLen:
-		return Invalid("id", "longer than %d characters", MaxIDLen)
+		return tooLong("id", MaxIDLen)
 	case !KnownProvider(a.Provider):
 		return Invalid("provider", "unknown provider %q", a.Provider)
 	case a.Type == "":
 		return Invalid("type", "is required")
 	case len(a.Type) > MaxTypeLen:
-		return Invalid("type", "longer than %d characters", MaxTypeLen)
+		return tooLong("type", MaxTypeLen)
 	case len(a.Name) > MaxNameLen:
-		return Invalid("name", "longer than %d characters", MaxNameLen)
+		return tooLong("name", MaxNameLen)
 	case len(a.Description) > MaxDescriptionLen:
-		return Invalid("description", "longer than %d characters", MaxDescriptionLen)
+		return tooLong("description", MaxDescriptionLen)
 	case !a.Severity.Valid():
 		return Invalid("severity", "must be one of Informational, Low, Medium, High, Critical")
 	case !a.Status.Valid():
@@ -179,19 +195,17 @@ func (a *Alert) Validate() error {
 		return Invalid("techniques", "more than %d techniques", MaxListLen)
 	case len(a.RemediationSteps) > MaxListLen:
 		return Invalid("remediationSteps", "more than %d steps", MaxListLen)
+	case len(a.IncidentID) > MaxIDLen:
+		return tooLong("incidentId", MaxIDLen)
+	case len(a.SuppressedBy) > MaxIDLen:
+		return tooLong("suppressedBy", MaxIDLen)
 	}
 	if !a.LastSeen.IsZero() && a.LastSeen.Before(a.FirstSeen) {
 		return Invalid("lastSeen", "is before firstSeen")
 	}
 	for i, r := range a.Resources {
-		if r.ID == "" {
-			return Invalid(fmt.Sprintf("resources[%d].id", i), "is required")
-		}
-		if len(r.ID) > MaxValueLen {
-			return Invalid(fmt.Sprintf("resources[%d].id", i), "longer than %d characters", MaxValueLen)
-		}
-		if len(r.Tags) > MaxTags {
-			return Invalid(fmt.Sprintf("resources[%d].tags", i), "more than %d tags", MaxTags)
+		if err := r.validate(i); err != nil {
+			return err
 		}
 	}
 	for i, e := range a.Entities {
@@ -201,13 +215,65 @@ func (a *Alert) Validate() error {
 		if e.Value == "" {
 			return Invalid(fmt.Sprintf("entities[%d].value", i), "is required")
 		}
-		if len(e.Value) > MaxValueLen {
-			return Invalid(fmt.Sprintf("entities[%d].value", i), "longer than %d characters", MaxValueLen)
+		if n := e.Type.MaxValueLen(); len(e.Value) > n {
+			return tooLong(fmt.Sprintf("entities[%d].value", i), n)
+		}
+	}
+	for i, s := range a.Techniques {
+		if len(s) > MaxTechniqueLen {
+			return tooLong(fmt.Sprintf("techniques[%d]", i), MaxTechniqueLen)
 		}
 	}
 	for i, s := range a.RemediationSteps {
 		if len(s) > MaxStepLen {
-			return Invalid(fmt.Sprintf("remediationSteps[%d]", i), "longer than %d characters", MaxStepLen)
+			return tooLong(fmt.Sprintf("remediationSteps[%d]", i), MaxStepLen)
+		}
+	}
+	return nil
+}
+
+// tooLong is the error of a string field over its limit.
+func tooLong(field string, limit int) error {
+	return Invalid(field, "longer than %d bytes", limit)
+}
+
+// validate checks resource i's fields against their limits.
+func (r *Resource) validate(i int) error {
+	field := func(name string) string { return fmt.Sprintf("resources[%d].%s", i, name) }
+	switch {
+	case r.ID == "":
+		return Invalid(field("id"), "is required")
+	case len(r.ID) > MaxKeyLen:
+		return tooLong(field("id"), MaxKeyLen)
+	case len(r.Type) > MaxTypeLen:
+		return tooLong(field("type"), MaxTypeLen)
+	case len(r.Name) > MaxNameLen:
+		return tooLong(field("name"), MaxNameLen)
+	case len(r.Region) > MaxRegionLen:
+		return tooLong(field("region"), MaxRegionLen)
+	case len(r.Account) > MaxAccountLen:
+		return tooLong(field("account"), MaxAccountLen)
+	case len(r.Tags) > MaxTags:
+		return Invalid(field("tags"), "more than %d tags", MaxTags)
+	}
+	bad := false
+	for k, v := range r.Tags {
+		if len(k) > MaxTagKeyLen || len(v) > MaxTagValueLen {
+			bad = true
+			break
+		}
+	}
+	if !bad {
+		return nil
+	}
+	// Report the first bad tag in key order, so that the same alert always
+	// gets the same answer.
+	for _, k := range SortedTagKeys(r.Tags) {
+		switch {
+		case len(k) > MaxTagKeyLen:
+			return Invalid(field("tags"), "a tag key is longer than %d bytes", MaxTagKeyLen)
+		case len(r.Tags[k]) > MaxTagValueLen:
+			return Invalid(field("tags."+k), "longer than %d bytes", MaxTagValueLen)
 		}
 	}
 	return nil

@@ -16,4 +16,11 @@
 // every strong entity (public IPs only, principals, access keys, short host
 // names, file hashes, domains). Two alerts that share a key and whose
 // FirstSeen times are close enough are linked by the correlate package.
+//
+// Every stored alert is bounded: Validate enforces a length limit on every
+// free-text string (MaxIDLen … MaxTagValueLen; resource ids and key entity
+// values at MaxKeyLen so that table keys built from them stay within
+// DynamoDB's key limits) and CheckStoredSize bounds the whole alert's JSON
+// document at MaxStoredBytes, so that its DynamoDB item stays under the
+// 400 KB item limit.
 package alert

@@ -37,6 +37,17 @@ func (t EntityType) Valid() bool {
 	return false
 }
 
+// MaxValueLen is the longest value an entity of type t may have:
+// MaxKeyLen for the types whose values become correlation keys (ip, host,
+// account, accesskey, filehash, domain), MaxValueLen for the others.
+func (t EntityType) MaxValueLen() int {
+	switch t {
+	case EntityProcess, EntityURL, EntityContainer, EntityPod:
+		return MaxValueLen
+	}
+	return MaxKeyLen
+}
+
 // Entity is something an alert names: an IP, a host, a principal, a key…
 // Public is set for IP entities that are globally routable.
 type Entity struct {

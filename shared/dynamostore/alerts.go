@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/incident"
@@ -26,6 +27,14 @@ const maxPutAttempts = 10
 // produce no stream record; a changed one produces a MODIFY, never a second
 // INSERT. Attributes other writers added to the item (the correlator's
 // incidentId, for example) are preserved.
+//
+// An alert the table cannot hold is refused with an error wrapping
+// alert.ErrInvalid and an *alert.FieldError, and nothing is written: a
+// merge that would take the alert over alert.MaxStoredBytes (after
+// normalize.FitMerged has shrunk what it may), an item over
+// MaxAlertItemBytes, or a DynamoDB ValidationException (item or key too
+// large). Such a refusal is permanent; the error never carries DynamoDB's
+// message, which may quote the item.
 func (s *Store) PutAlert(ctx context.Context, a *alert.Alert) (normalize.PutResult, error) {
 	var existing map[string]types.AttributeValue
 	for range maxPutAttempts {
@@ -40,7 +49,7 @@ func (s *Store) PutAlert(ctx context.Context, a *alert.Alert) (normalize.PutResu
 				return normalize.PutResult{Outcome: normalize.Accepted, Changed: true, Alert: *a}, nil
 			}
 			if !errors.Is(err, incident.ErrConflict) {
-				return normalize.PutResult{}, fmt.Errorf("put alert %s: %w", a.ID, err)
+				return normalize.PutResult{}, fmt.Errorf("put alert %s: %w", a.ID, refused(err))
 			}
 			if existing = old; existing == nil {
 				if existing, err = s.alertItem(ctx, a.ID); err != nil {
@@ -59,6 +68,9 @@ func (s *Store) PutAlert(ctx context.Context, a *alert.Alert) (normalize.PutResu
 		if !changed {
 			return normalize.PutResult{Outcome: normalize.Duplicate, Alert: stored}, nil
 		}
+		if err := normalize.FitMerged(&merged); err != nil {
+			return normalize.PutResult{}, fmt.Errorf("merge alert %s: %w", a.ID, err)
+		}
 		item, err := EncodeAlert(&merged, v+1, s.retention)
 		if err != nil {
 			return normalize.PutResult{}, err
@@ -74,7 +86,7 @@ func (s *Store) PutAlert(ctx context.Context, a *alert.Alert) (normalize.PutResu
 			return normalize.PutResult{Outcome: normalize.Duplicate, Changed: true, Alert: merged}, nil
 		}
 		if !errors.Is(err, incident.ErrConflict) {
-			return normalize.PutResult{}, fmt.Errorf("update alert %s: %w", a.ID, err)
+			return normalize.PutResult{}, fmt.Errorf("update alert %s: %w", a.ID, refused(err))
 		}
 		existing = old
 		if existing == nil {
@@ -84,6 +96,19 @@ func (s *Store) PutAlert(ctx context.Context, a *alert.Alert) (normalize.PutResu
 		}
 	}
 	return normalize.PutResult{}, fmt.Errorf("put alert %s: still conflicting after %d attempts: %w", a.ID, maxPutAttempts, incident.ErrConflict)
+}
+
+// refused turns a DynamoDB ValidationException into a permanent refusal of
+// the alert: an error wrapping alert.ErrInvalid with a reason of ours. The
+// AWS message is dropped (it may quote the item); the error code stays in
+// the error text for the logs. Any other error is returned as it is.
+func refused(err error) error {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" {
+		return err
+	}
+	return fmt.Errorf("DynamoDB %s: %w", ae.ErrorCode(), alert.Invalid("item",
+		"the table refused the alert as invalid (for example over DynamoDB's 400 KB item or 2048-byte key size limit); it cannot be stored as sent"))
 }
 
 // conditionalPut writes item under cond. A failed condition returns

@@ -100,8 +100,17 @@ func setStr(m map[string]types.AttributeValue, k, v string) {
 	}
 }
 
+// MaxAlertItemBytes is the largest alert item EncodeAlert builds, counted
+// as DynamoDB counts item size (attribute names plus values). It is under
+// DynamoDB's 400 KB item limit by enough for the attributes the correlator
+// adds to an alert item later (incidentId, membership, reason, gsi2 keys).
+// An alert within alert.MaxStoredBytes and the field limits always fits.
+const MaxAlertItemBytes = 380_000
+
 // EncodeAlert builds the full item for a at version, expiring retention
-// after its last sighting (no TTL when retention is zero).
+// after its last sighting (no TTL when retention is zero). An item over
+// MaxAlertItemBytes is refused with an error wrapping alert.ErrInvalid (a
+// permanent refusal to report to the sender, not a storage failure).
 func EncodeAlert(a *alert.Alert, version int64, retention time.Duration) (map[string]types.AttributeValue, error) {
 	doc, err := json.Marshal(a)
 	if err != nil {
@@ -144,7 +153,68 @@ func EncodeAlert(a *alert.Alert, version int64, retention time.Duration) (map[st
 	if retention > 0 {
 		item[resources.AttrTTL] = n(a.LastSeen.Add(retention).Unix())
 	}
+	if size := ItemSize(item); size > MaxAlertItemBytes {
+		return nil, fmt.Errorf("encode alert %s: %w", a.ID, alert.Invalid("item",
+			"the alert would take %d bytes in the table, over the limit of %d bytes per stored alert", size, MaxAlertItemBytes))
+	}
 	return item, nil
+}
+
+// ItemSize is the size of item as DynamoDB counts it toward the 400 KB
+// item limit: each attribute's name plus its value (strings and binaries
+// by length, numbers at most their digits, booleans and nulls one byte,
+// sets, lists and maps by their elements plus three bytes of overhead
+// each). Numbers are counted at their text length, an overestimate.
+func ItemSize(item map[string]types.AttributeValue) int {
+	n := 0
+	for k, v := range item {
+		n += len(k) + attrSize(v)
+	}
+	return n
+}
+
+func attrSize(v types.AttributeValue) int {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return len(v.Value)
+	case *types.AttributeValueMemberN:
+		return len(v.Value)
+	case *types.AttributeValueMemberB:
+		return len(v.Value)
+	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
+		return 1
+	case *types.AttributeValueMemberSS:
+		n := 0
+		for _, e := range v.Value {
+			n += len(e)
+		}
+		return n
+	case *types.AttributeValueMemberNS:
+		n := 0
+		for _, e := range v.Value {
+			n += len(e)
+		}
+		return n
+	case *types.AttributeValueMemberBS:
+		n := 0
+		for _, e := range v.Value {
+			n += len(e)
+		}
+		return n
+	case *types.AttributeValueMemberL:
+		n := 3
+		for _, e := range v.Value {
+			n += 1 + attrSize(e)
+		}
+		return n
+	case *types.AttributeValueMemberM:
+		n := 3
+		for k, e := range v.Value {
+			n += 1 + len(k) + attrSize(e)
+		}
+		return n
+	}
+	return 0
 }
 
 // DecodeAlert reads an alert item; it returns the alert and its version.

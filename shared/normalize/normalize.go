@@ -195,6 +195,10 @@ func (c *collector) add(a *alert.Alert, identity string, raw []byte) {
 		c.reject(err)
 		return
 	}
+	if err := FitStored(a); err != nil {
+		c.reject(err)
+		return
+	}
 	c.out = append(c.out, Result{Index: len(c.out), Alert: a})
 }
 
@@ -346,10 +350,15 @@ func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // fitLimits trims what a vendor sent beyond Muster's field limits instead of
 // rejecting the alert: a third-party detector cannot be asked to shorten its
-// text, and losing the alert would be worse. Identity fields (id, type) are
-// never trimmed; an alert whose identity is over the limit is rejected by
-// Validate. The generic format is Muster's own, so it is validated strictly
-// and over-limit fields are reported instead.
+// text, and losing the alert would be worse. Descriptive text (name,
+// description, remediation steps, a resource's type, name, region and
+// account, tag values) is cut to its limit; list items that are identifiers
+// (entity values, techniques, tag keys) are dropped when over their limit,
+// because a cut identifier would be a different one, and lists are cut to
+// their length limits. Identity fields (id, type) and resource ids are
+// never trimmed; an alert whose identity or resource id is over the limit
+// is rejected by Validate. The generic format is Muster's own, so it is
+// validated strictly and over-limit fields are reported instead.
 func fitLimits(a *alert.Alert) {
 	a.Name = truncate(a.Name, alert.MaxNameLen)
 	a.Description = truncate(a.Description, alert.MaxDescriptionLen)
@@ -358,6 +367,18 @@ func fitLimits(a *alert.Alert) {
 	}
 	for i := range a.Resources {
 		r := &a.Resources[i]
+		r.Type = truncate(r.Type, alert.MaxTypeLen)
+		r.Name = truncate(r.Name, alert.MaxNameLen)
+		r.Region = truncate(r.Region, alert.MaxRegionLen)
+		r.Account = truncate(r.Account, alert.MaxAccountLen)
+		for k, v := range r.Tags {
+			switch {
+			case len(k) > alert.MaxTagKeyLen:
+				delete(r.Tags, k)
+			case len(v) > alert.MaxTagValueLen:
+				r.Tags[k] = truncate(v, alert.MaxTagValueLen)
+			}
+		}
 		for len(r.Tags) > alert.MaxTags {
 			keys := alert.SortedTagKeys(r.Tags)
 			delete(r.Tags, keys[len(keys)-1])
@@ -365,14 +386,18 @@ func fitLimits(a *alert.Alert) {
 	}
 	ents := a.Entities[:0]
 	for _, e := range a.Entities {
-		if len(e.Value) <= alert.MaxValueLen && len(ents) < alert.MaxEntities {
+		if len(e.Value) <= e.Type.MaxValueLen() && len(ents) < alert.MaxEntities {
 			ents = append(ents, e)
 		}
 	}
 	a.Entities = ents
-	if len(a.Techniques) > alert.MaxListLen {
-		a.Techniques = a.Techniques[:alert.MaxListLen]
+	techs := a.Techniques[:0]
+	for _, t := range a.Techniques {
+		if len(t) <= alert.MaxTechniqueLen && len(techs) < alert.MaxListLen {
+			techs = append(techs, t)
+		}
 	}
+	a.Techniques = techs
 	steps := a.RemediationSteps[:0]
 	for _, st := range a.RemediationSteps {
 		if len(steps) < alert.MaxListLen {

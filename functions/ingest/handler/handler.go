@@ -11,7 +11,9 @@
 //	401 missing/bad credentials        403 token without ingest:<provider>
 //	415 Content-Type not JSON          413 body over MaxBodyBytes
 //	400 malformed JSON, more than MaxAlerts alerts, or no valid alert
-//	202 the webhook result (accepted / duplicate / suppressed / rejected)
+//	202 the webhook result (accepted / duplicate / suppressed / rejected;
+//	    rejected includes alerts over a field or size limit and alerts the
+//	    table refuses, e.g. over DynamoDB's item size: never a 500)
 //	500 storage failure (the request is idempotent: retry it)
 //
 // Callers never see internal error text, and no credential is logged.

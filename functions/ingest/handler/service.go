@@ -90,7 +90,10 @@ func (s *Service) rules() RuleSource {
 // Ingest handles one request body for provider. Errors: wrapping
 // normalize.ErrUnknownProvider, normalize.ErrMalformed or ErrTooManyAlerts
 // (nothing stored), or a storage error (retry: the request is idempotent).
-// Rejected items are never written.
+// Rejected items are never written. An alert the store refuses as invalid
+// (an error wrapping alert.ErrInvalid, for example one over DynamoDB's item
+// size limit) is a rejected item like one that failed validation; the
+// other alerts of the request are still stored.
 func (s *Service) Ingest(ctx context.Context, provider string, body []byte) (Summary, error) {
 	now := time.Now
 	if s.Now != nil {
@@ -123,6 +126,17 @@ func (s *Service) Ingest(ctx context.Context, provider string, body []byte) (Sum
 		verdict := suppress.Evaluate(rules, a, at)
 		verdict.Apply(a)
 		put, err := s.Alerts.PutAlert(ctx, a)
+		if fe := refusal(err); fe != nil {
+			// The store cannot hold this alert (too large for an item, a
+			// key too long): permanent, so report it like any invalid
+			// alert and go on with the rest of the request.
+			s.logger().WarnContext(ctx, "alert refused by the store", "provider", provider,
+				"index", r.Index, "alert_id", a.ID, "field", fe.Field, "error", err)
+			item.Status, item.Error = StatusRejected, fe
+			sum.Rejected++
+			sum.Results = append(sum.Results, item)
+			continue
+		}
 		if err != nil {
 			return Summary{}, fmt.Errorf("store alert %d: %w", r.Index, err)
 		}
@@ -161,6 +175,21 @@ func (s *Service) logger() *slog.Logger {
 		return slog.Default()
 	}
 	return s.Log
+}
+
+// refusal returns the field error of a PutAlert error that refuses the
+// alert itself (it wraps alert.ErrInvalid), or nil for success and for
+// storage failures. The reason is the store's own text, never the
+// database's.
+func refusal(err error) *alert.FieldError {
+	if err == nil || !errors.Is(err, alert.ErrInvalid) {
+		return nil
+	}
+	var fe *alert.FieldError
+	if errors.As(err, &fe) {
+		return fe
+	}
+	return &alert.FieldError{Field: "item", Reason: "the alert cannot be stored"}
 }
 
 // isClientError reports whether err is the caller's fault (4xx).
