@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/correlate"
+	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/resources"
 )
 
@@ -118,13 +120,82 @@ var groupManagedAttrs = map[string]bool{
 	"tactics": true, "resourceIds": true, "providers": true, resources.AttrGSI1PK: true, resources.AttrGSI1SK: true,
 }
 
-// EncodeGroup builds the incident item of a group at its Version.
+// MaxIncidentItemBytes is the largest incident item EncodeGroup builds
+// (DynamoDB's limit is 400 KB). An incident holds at most
+// correlate.MaxAlertsPerIncident members and bounded lists of resources and
+// entities, but tags and long values can still add up; see fitIncident.
+const MaxIncidentItemBytes = 390_000
+
+// EncodeGroup builds the incident item of a group at its Version. An item
+// over MaxIncidentItemBytes is shrunk in what only people read (see
+// fitIncident) rather than refused: refusing it would stop the stream.
 func EncodeGroup(g *correlate.Group) (map[string]types.AttributeValue, error) {
-	st, err := json.Marshal(g.State())
+	inc, st := g.Incident, g.State()
+	item, err := encodeGroupItem(g, inc, st)
+	if err != nil {
+		return nil, err
+	}
+	for step := 0; ItemSize(item) > MaxIncidentItemBytes; step++ {
+		if !fitIncident(&inc, &st, step) {
+			return nil, fmt.Errorf("encode group %s: %d bytes even shrunk, over the limit of %d", g.ID(), ItemSize(item), MaxIncidentItemBytes)
+		}
+		if item, err = encodeGroupItem(g, inc, st); err != nil {
+			return nil, err
+		}
+	}
+	return item, nil
+}
+
+// fitIncident shrinks an incident's stored form one step at a time, in
+// what only people read, most expendable first: resource tags, then
+// entities beyond the first 20, then resources beyond the first 10, then
+// long membership reasons, names and keys (as shown, not as linked). It
+// reports false when nothing is left to cut.
+// Correlation never reads these fields back (members' alert ids, stages and
+// times, and the key-day records, are untouched).
+func fitIncident(inc *incident.Incident, st *correlate.GroupState, step int) bool {
+	switch step {
+	case 0:
+		rs := make([]alert.Resource, len(inc.Resources))
+		for i, r := range inc.Resources {
+			r.Tags = nil
+			rs[i] = r
+		}
+		inc.Resources = rs
+	case 1:
+		inc.Entities = inc.Entities[:min(len(inc.Entities), 20)]
+	case 2:
+		inc.Resources = inc.Resources[:min(len(inc.Resources), 10)]
+	case 3:
+		ms := make([]correlate.Member, len(st.Members))
+		for i, m := range st.Members {
+			m.Reason, m.Name, m.Key = clipText(m.Reason, 160), clipText(m.Name, 60), clipText(m.Key, 100)
+			ms[i] = m
+		}
+		st.Members = ms
+	default:
+		return false
+	}
+	return true
+}
+
+// clipText cuts s to at most n bytes on a rune boundary, marking the cut.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+func encodeGroupItem(g *correlate.Group, inc incident.Incident, st correlate.GroupState) (map[string]types.AttributeValue, error) {
+	raw, err := json.Marshal(st)
 	if err != nil {
 		return nil, fmt.Errorf("encode group %s: %w", g.ID(), err)
 	}
-	item, err := EncodeIncident(IncidentRecord{Incident: g.Incident, Group: st, IsIncident: g.IsIncident, Version: g.Version})
+	item, err := EncodeIncident(IncidentRecord{Incident: inc, Group: raw, IsIncident: g.IsIncident, Version: g.Version})
 	if err != nil {
 		return nil, err
 	}
