@@ -270,9 +270,11 @@ func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 	sum, err := h.svc.Ingest(ctx, p, raw)
 	if err != nil {
 		if isClientError(err) {
-			// Retrying cannot fix a bad event: report it and drop it.
+			// Retrying cannot fix a bad event, but dropping it would lose
+			// it: fail the invocation, so that after Lambda's asynchronous
+			// retries the whole event lands in ingest's dead-letter queue.
 			h.log.WarnContext(ctx, "EventBridge event rejected", "provider", p, "error", err)
-			return nil, nil
+			return nil, fmt.Errorf("%w: %v", ErrRejectedEvent, err)
 		}
 		return nil, err // storage failure: Lambda retries, then the DLQ
 	}
@@ -283,5 +285,17 @@ func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 	}
 	h.log.InfoContext(ctx, "EventBridge findings ingested", "provider", p,
 		"accepted", sum.Accepted, "duplicates", sum.Duplicates, "suppressed", sum.Suppressed, "rejected", sum.Rejected)
+	if sum.Rejected > 0 {
+		// The findings that were stored stay stored (a retry finds them as
+		// duplicates); the event, rejected findings included, goes to the
+		// dead-letter queue after the retries.
+		return sum, fmt.Errorf("%w: %d of %d findings rejected", ErrRejectedEvent, sum.Rejected, len(sum.Results))
+	}
 	return sum, nil
 }
+
+// ErrRejectedEvent is returned by Invoke for an EventBridge event that is
+// malformed or holds findings ingest rejects: the invocation fails so that
+// Lambda's asynchronous retries end with the event in ingest's dead-letter
+// queue, where nothing is lost (rather than logged and dropped).
+var ErrRejectedEvent = errors.New("EventBridge event rejected")

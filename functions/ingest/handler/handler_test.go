@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -470,6 +471,32 @@ func TestInvokeEventBridgeAndProxy(t *testing.T) {
 	// Unsupported detail types are errors (they go to the DLQ).
 	if _, err := f.h.Invoke(ctx, json.RawMessage(`{"detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","detail":{}}`)); err == nil {
 		t.Fatal("unsupported detail type accepted")
+	}
+	// A malformed finding event fails the invocation (so it reaches the
+	// DLQ after Lambda's retries) instead of being logged and dropped.
+	if _, err := f.h.Invoke(ctx, json.RawMessage(`{"detail-type":"GuardDuty Finding","source":"aws.guardduty","detail":{"id":42}}`)); !errors.Is(err, handler.ErrRejectedEvent) {
+		t.Fatalf("malformed GuardDuty event: err = %v, want ErrRejectedEvent", err)
+	}
+	// A Security Hub envelope with one good and one invalid finding: the
+	// good one is stored, and the invocation fails so the event is kept.
+	var env map[string]any
+	if err := json.Unmarshal([]byte(sample(t, "securityhub", "imported-inspector-and-control.json")), &env); err != nil {
+		t.Fatal(err)
+	}
+	findings := env["detail"].(map[string]any)["findings"].([]any)
+	bad := map[string]any{}
+	for k, v := range findings[0].(map[string]any) {
+		bad[k] = v
+	}
+	bad["Id"] = ""
+	env["detail"].(map[string]any)["findings"] = []any{findings[0], bad}
+	mixed, _ := json.Marshal(env)
+	out, err = f.h.Invoke(ctx, mixed)
+	if !errors.Is(err, handler.ErrRejectedEvent) {
+		t.Fatalf("event with a rejected finding: err = %v, want ErrRejectedEvent", err)
+	}
+	if sum, ok := out.(handler.Summary); !ok || sum.Rejected != 1 || sum.Accepted+sum.Duplicates != 1 {
+		t.Fatalf("event with a rejected finding: %#v", out)
 	}
 }
 
