@@ -964,16 +964,7 @@ func orID(name, id string) string {
 	return name
 }
 
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	// Cut on a rune boundary.
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
-}
+func shorten(s string, n int) string { return alert.Clip(s, n) }
 
 // describeKey words a key for a reason: "public IP 203.0.113.66".
 func describeKey(k alert.Key, a *alert.Alert) string {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -142,34 +141,57 @@ func EncodeGroup(g *correlate.Group) (map[string]types.AttributeValue, error) {
 		if item, err = encodeGroupItem(g, inc, st); err != nil {
 			return nil, err
 		}
+		// The resource filter (GET /incidents?resource=) reads every
+		// resource id, whatever the shown list keeps.
+		setIf(item, "resourceIds", ss(resourceIDs(g.Incident.Resources)))
 	}
 	return item, nil
 }
 
-// fitIncident shrinks an incident's stored form one step at a time, in
-// what only people read, most expendable first: resource tags, then
-// entities beyond the first 20, then resources beyond the first 10, then
-// long membership reasons, names and keys (as shown, not as linked). It
-// reports false when nothing is left to cut.
-// Correlation never reads these fields back (members' alert ids, stages and
-// times, and the key-day records, are untouched).
+func resourceIDs(rs []alert.Resource) []string {
+	out := make([]string, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, r.ID)
+	}
+	return out
+}
+
+// fitIncident shrinks an incident's stored form one step at a time,
+// cheapest loss first: the text of its memberships as shown (reasons,
+// names and keys cut to 160, 60 and 100 bytes; the bulk of a large
+// incident, and rebuilt for every alert that joins later), then resource
+// tags, then entities beyond the first 20, then resources beyond the first
+// 10, and at last the memberships' text altogether. It reports false when
+// nothing is left to cut. Members keep their
+// alert ids, stages and times, and the key-day records keep every link, so
+// what correlates is unchanged; a later alert may add back what was cut,
+// and the item is shrunk again.
 func fitIncident(inc *incident.Incident, st *correlate.GroupState, step int) bool {
 	switch step {
 	case 0:
+		ms := make([]correlate.Member, len(st.Members))
+		for i, m := range st.Members {
+			m.Reason, m.Name, m.Key = alert.Clip(m.Reason, 160), alert.Clip(m.Name, 60), alert.Clip(m.Key, 100)
+			ms[i] = m
+		}
+		st.Members = ms
+	case 1:
 		rs := make([]alert.Resource, len(inc.Resources))
 		for i, r := range inc.Resources {
 			r.Tags = nil
 			rs[i] = r
 		}
 		inc.Resources = rs
-	case 1:
-		inc.Entities = inc.Entities[:min(len(inc.Entities), 20)]
 	case 2:
-		inc.Resources = inc.Resources[:min(len(inc.Resources), 10)]
+		inc.Entities = inc.Entities[:min(len(inc.Entities), 20)]
 	case 3:
+		inc.Resources = inc.Resources[:min(len(inc.Resources), 10)]
+	case 4:
+		// Last: the memberships' text goes altogether (the alerts, their
+		// stages and the links stay).
 		ms := make([]correlate.Member, len(st.Members))
 		for i, m := range st.Members {
-			m.Reason, m.Name, m.Key = clipText(m.Reason, 160), clipText(m.Name, 60), clipText(m.Key, 100)
+			m.Reason, m.Name, m.Key = "", "", alert.Clip(m.Key, 40)
 			ms[i] = m
 		}
 		st.Members = ms
@@ -177,17 +199,6 @@ func fitIncident(inc *incident.Incident, st *correlate.GroupState, step int) boo
 		return false
 	}
 	return true
-}
-
-// clipText cuts s to at most n bytes on a rune boundary, marking the cut.
-func clipText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
 
 func encodeGroupItem(g *correlate.Group, inc incident.Incident, st correlate.GroupState) (map[string]types.AttributeValue, error) {

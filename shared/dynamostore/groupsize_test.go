@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/correlate"
 	"github.com/muster-sec/muster/shared/dynamostore"
@@ -70,6 +72,57 @@ func TestLargestGroupFits(t *testing.T) {
 	}
 	if len(back.Incident.Resources) == 0 || back.Incident.Resources[0].ID != inc.Resources[0].ID {
 		t.Fatalf("the first resource was lost: %v", back.Incident.Resources)
+	}
+	// Even at every bound, the resource filter sees every resource.
+	if ids, ok := item["resourceIds"].(*types.AttributeValueMemberSS); !ok || len(ids.Value) != len(inc.Resources) {
+		t.Fatalf("resourceIds holds %v, want all %d resources", item["resourceIds"], len(inc.Resources))
+	}
+}
+
+// TestMemberTextGoesFirst: an incident over the limit because of its
+// memberships' text (500 alerts linked through a long host name) loses
+// that text, not its resources, entities or tags; and the resource filter
+// still sees every resource id.
+func TestMemberTextGoesFirst(t *testing.T) {
+	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	inc := incident.Incident{ID: "chatty", Title: "Security incident detected on multiple resources", Severity: alert.High,
+		Status: incident.StatusActive, FirstActivity: at, LastActivity: at}
+	for i := 0; i < 30; i++ {
+		inc.Resources = append(inc.Resources, alert.Resource{ID: fmt.Sprintf("i-%017d", i), Tags: map[string]string{"env": "prod"}})
+	}
+	for i := 0; i < 40; i++ {
+		inc.Entities = append(inc.Entities, alert.Entity{Type: alert.EntityAccessKey, Value: fmt.Sprintf("AKIA%016d", i)})
+	}
+	g := &correlate.Group{Incident: inc, IsIncident: true, Version: 1}
+	host := strings.Repeat("h", 240)
+	for i := 0; i < 500; i++ {
+		g.Members = append(g.Members, correlate.Member{
+			Membership: incident.Membership{AlertID: fmt.Sprintf("%032d", i), Key: "host:" + host, LinkedTo: fmt.Sprintf("%032d", i+1),
+				Stage: killchain.Execution, JoinedAt: at, Reason: "Linked through shared host " + host + " and " + strings.Repeat("r", 500)},
+			Name: strings.Repeat("n", 120), Provider: "falco", Severity: alert.High, Stages: killchain.NewSet(killchain.Execution),
+			FirstSeen: at, LastSeen: at, Status: alert.StatusActive, Count: 1})
+	}
+	item, err := dynamostore.EncodeGroup(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := dynamostore.ItemSize(item); n > dynamostore.MaxIncidentItemBytes {
+		t.Fatalf("item is %d bytes, over %d", n, dynamostore.MaxIncidentItemBytes)
+	}
+	back, err := dynamostore.DecodeGroup(item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Incident.Resources) != 30 || len(back.Incident.Entities) != 40 || back.Incident.Resources[29].Tags["env"] != "prod" {
+		t.Fatalf("kept %d resources (tags %v) and %d entities, want all 30 with tags and 40",
+			len(back.Incident.Resources), back.Incident.Resources[len(back.Incident.Resources)-1].Tags, len(back.Incident.Entities))
+	}
+	if len(back.Members[0].Reason) > 200 {
+		t.Errorf("membership reason kept %d bytes; the text should have been cut first", len(back.Members[0].Reason))
+	}
+	ids, ok := item["resourceIds"].(*types.AttributeValueMemberSS)
+	if !ok || len(ids.Value) != 30 {
+		t.Fatalf("resourceIds = %v, want all 30", item["resourceIds"])
 	}
 }
 

@@ -336,17 +336,7 @@ func localUser(user, host string) string {
 }
 
 // truncate cuts s to at most n bytes on a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+func truncate(s string, n int) string { return alert.Truncate(s, n) }
 
 // fitLimits trims what a vendor sent beyond Muster's field limits instead of
 // rejecting the alert: a third-party detector cannot be asked to shorten its

@@ -17,8 +17,10 @@ import (
 	"github.com/muster-sec/muster/shared/suppress"
 )
 
-// maxActionAlerts bounds the alerts take-action content is built from.
-const maxActionAlerts = 500
+// maxActionAlerts bounds the alerts take-action content and summaries are
+// built from: the largest incident the correlator can be configured to
+// hold (MUSTER_MAX_ALERTS_PER_INCIDENT is at most 1,000).
+const maxActionAlerts = 1000
 
 // maxDrafts bounds the suppression drafts offered.
 const maxDrafts = 50
@@ -114,7 +116,21 @@ func (h *Handler) respond(ctx context.Context, r *request) (events.APIGatewayPro
 		return events.APIGatewayProxyResponse{}, err
 	}
 	if err := pb.CheckScope(b.Parameters, inc.Resources, inc.Entities); err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		// The incident's own lists are capped (50 resources, 100 entities):
+		// look through its alerts before refusing.
+		alerts, aerr := h.allIncidentAlerts(ctx, id, maxActionAlerts)
+		if aerr != nil {
+			return events.APIGatewayProxyResponse{}, aerr
+		}
+		var res []alert.Resource
+		var ents []alert.Entity
+		for i := range alerts {
+			res = append(res, alerts[i].Resources...)
+			ents = append(ents, alerts[i].Entities...)
+		}
+		if err := pb.CheckScope(b.Parameters, res, ents); err != nil {
+			return events.APIGatewayProxyResponse{}, err
+		}
 	}
 	if b.Parameters == nil {
 		b.Parameters = map[string]any{}

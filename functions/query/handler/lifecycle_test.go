@@ -446,3 +446,26 @@ func TestSummaryPicksFromEveryAlert(t *testing.T) {
 		t.Errorf("summary does not say %q:\n%s", want, resp.Body)
 	}
 }
+
+// TestRespondScopeLooksThroughTheAlerts: the incident's own lists of
+// resources and entities are capped, so a target missing from them but
+// named by one of its alerts is accepted; one named nowhere is not.
+func TestRespondScopeLooksThroughTheAlerts(t *testing.T) {
+	e := newEnv(t)
+	spread := sampleAlert("spread-2", now.Add(-30*time.Minute))
+	spread.Resources = []alert.Resource{{ID: "i-0bbbbbbbbbbbbbbb1", Type: "AwsEc2Instance", Name: "web-prod-9"}}
+	spread.Entities = append(spread.Entities, alert.Entity{Type: alert.EntityAccessKey, Value: "AKIAIOSFODNN7SPREAD1"})
+	e.seedIncident("wide", sampleAlert("spread-1", now.Add(-time.Hour)), spread) // its lists name only web-prod-1
+	for _, tt := range []struct {
+		name, body string
+		status     int
+	}{
+		{"instance named by an alert", `{"playbook":"isolate-instance","parameters":{"instanceId":"i-0bbbbbbbbbbbbbbb1"}}`, http.StatusAccepted},
+		{"access key named by an alert", `{"playbook":"disable-access-key","parameters":{"userName":"ci","accessKeyId":"AKIAIOSFODNN7SPREAD1"}}`, http.StatusAccepted},
+		{"instance named nowhere", `{"playbook":"isolate-instance","parameters":{"instanceId":"i-0ccccccccccccccc1"}}`, http.StatusBadRequest},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			wantStatus(t, e.do(call{method: "POST", path: "/incidents/wide/respond", token: writeToken, body: tt.body}), tt.status)
+		})
+	}
+}

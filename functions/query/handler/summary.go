@@ -38,12 +38,16 @@ func (h *Handler) summary(ctx context.Context, r *request) (events.APIGatewayPro
 		return events.APIGatewayProxyResponse{}, badField("format", "must be text or markdown")
 	}
 	id := r.params["id"]
-	inc, members, _, err := h.incidentWithAlerts(ctx, id)
+	inc, err := h.store.GetIncident(ctx, id)
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err
 	}
-	// Every alert (an incident holds at most 500), so the most severe are
-	// picked from all of them, not from the newest page.
+	members, err := h.store.IncidentMembers(ctx, id)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	// Every alert (at most maxActionAlerts), so the most severe are picked
+	// from all of them, not from the newest page.
 	alerts, err := h.allIncidentAlerts(ctx, id, maxActionAlerts)
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err

@@ -242,19 +242,28 @@ export async function renderAlertsPage(main) {
     return tr;
   }
 
+  // Each load has a number; a load that a newer one (a changed filter, a
+  // page turn) has overtaken leaves the state and the page alone.
+  let loads = 0;
   async function load() {
+    const mine = ++loads;
     clear(banner);
     tbody.setAttribute('aria-busy', 'true');
     count.textContent = 'Loading…';
     try {
-      let { data } = await api('GET', 'alerts', { query: query() });
+      const q = query();
+      let { data } = await api('GET', 'alerts', { query: q });
       // A selective filter can come back with an empty page and a cursor
       // (the server stops after a bounded amount of reading): follow it a
       // few times before showing an empty page.
       for (let hops = 0; hops < 5 && !items(data).length && data && data.cursor; hops++) {
-        state.cursors[state.cursors.length - 1] = data.cursor;
-        ({ data } = await api('GET', 'alerts', { query: query() }));
+        if (mine !== loads) return;
+        const next = data.cursor;
+        ({ data } = await api('GET', 'alerts', { query: { ...q, cursor: next } }));
+        if (mine !== loads) return;
+        state.cursors[state.cursors.length - 1] = next; // this page now starts there
       }
+      if (mine !== loads) return;
       rows = items(data).map(normItem);
       const emptyText = data && data.cursor
         ? 'No matches among the most recent alerts searched so far; use Next to search older ones.'
@@ -265,12 +274,13 @@ export async function renderAlertsPage(main) {
       count.textContent = `${rows.length} on this page: ${incidents} incident${incidents === 1 ? '' : 's'}, ${rows.length - incidents} alert${rows.length - incidents === 1 ? '' : 's'}.`;
       renderPager(data && data.cursor);
     } catch (err) {
+      if (mine !== loads) return;
       showError(banner, err, 'The list could not be loaded');
       replace(tbody);
       count.textContent = '';
       renderPager('');
     } finally {
-      tbody.removeAttribute('aria-busy');
+      if (mine === loads) tbody.removeAttribute('aria-busy');
     }
   }
 
