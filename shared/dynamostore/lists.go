@@ -29,7 +29,7 @@ import (
 // attributes. Each Query call asks for Limit = limit+1 items (4×(limit+1),
 // between 100 and 1,000, when a filter may drop items). A page reads in
 // rounds until it holds limit items or the partitions are exhausted, at
-// most maxListRounds rounds; a very selective filter can still return a
+// most MaxListRounds rounds; a very selective filter can still return a
 // short (even empty) page with a position to continue from. Nothing here
 // Scans.
 
@@ -267,7 +267,8 @@ func (s *Store) incidentSource(f listing.Filter) *source {
 
 // walk reads src from pos until it holds more than limit hits, a partition
 // stops short, or every partition is exhausted. Each partition is queried
-// at most once, with Limit limit+1.
+// at most once, with Limit limit+1 (FilteredQueryLimit when a filter may
+// drop items).
 func (s *Store) walk(ctx context.Context, src *source, pos streamPos, limit int) (walkResult, error) {
 	// A filtered read evaluates more items per call, since the filter may
 	// drop most of them; the hits beyond the page are read again next time.
