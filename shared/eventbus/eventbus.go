@@ -9,15 +9,21 @@
 // the entry, so a stream handler can retry or dead-letter exactly those
 // records.
 //
-// A failure of a whole PutEvents call is classified: throttling, server
-// faults (5xx), timeouts and network errors are transient (CodeRequestFailed,
-// retried like a throttled entry); an error the service will repeat for
-// the same request (AccessDeniedException, ValidationException,
-// ResourceNotFoundException for a missing bus, any other client-side API
-// error) is permanent (CodeRequestRejected), so the caller dead-letters it
-// instead of retrying until the record expires. A batch of several entries
-// rejected permanently is re-sent one entry per call, so one bad entry
-// cannot take its neighbours to the dead-letter path.
+// A failure of a whole PutEvents call is classified by whose fault it is.
+// It is permanent (CodeRequestRejected) only when the request itself is
+// wrong, so the same request would be refused whatever the deployment: a
+// validation or serialisation error from the service (ValidationException,
+// InvalidParameterValue, SerializationException, HTTP 413, …) or a request
+// the SDK refused to build. Everything else is retryable
+// (CodeRequestFailed, retried like a throttled entry): throttling, server
+// faults, timeouts and network errors, and also access denied, an unknown
+// or expired credential and a missing bus (ResourceNotFoundException).
+// Those belong to the deployment, not to the entries — a wrong bus name, a
+// policy change, IAM still propagating after a deploy — and the same
+// entries are published once it is fixed; dead-lettering them would leave
+// every change of a configuration outage unpublished. A batch of several
+// entries rejected permanently is re-sent one entry per call, so one bad
+// entry cannot take its neighbours to the dead-letter path.
 //
 // CreateBus sets up a bus with a rule routing to an SQS queue, for the local
 // bootstrap and tests.
@@ -28,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -51,13 +58,16 @@ const (
 	CodeThrottling      = "ThrottlingException"
 	// CodeTooLarge: the entry alone exceeds MaxRequestBytes (permanent).
 	CodeTooLarge = "EntryTooLarge"
-	// CodeRequestFailed: the PutEvents call itself failed transiently
-	// after the SDK's own retries (throttling, a server fault, a timeout, a
-	// network error; retryable: a later attempt may succeed).
+	// CodeRequestFailed: the PutEvents call itself failed after the SDK's
+	// own retries for a reason outside the request (throttling, a server
+	// fault, a timeout, a network error, access denied, a missing bus;
+	// retryable: a later attempt may succeed once the service or the
+	// deployment is healthy). The message starts with the API error code
+	// when the service answered.
 	CodeRequestFailed = "RequestFailed"
-	// CodeRequestRejected: the PutEvents call itself was refused with an
-	// error that repeats for the same request (access denied, validation,
-	// a missing bus; permanent). The message starts with the API error code.
+	// CodeRequestRejected: the PutEvents call itself was refused because
+	// the request is invalid (validation or serialisation; permanent). The
+	// message starts with the API error code.
 	CodeRequestRejected = "RequestRejected"
 	// CodeCanceled: the context ended before the entry was published.
 	CodeCanceled = "Canceled"
@@ -314,42 +324,39 @@ func (p *Publisher) send(ctx context.Context, entries []Entry, batch []int) []Fa
 	return fs
 }
 
-// transientCodes are the API error codes of a failed PutEvents call that a
-// later attempt may not meet again: throttling, server-side failures,
-// timeouts, and credentials or a clock that renew themselves. Every other
-// API error is permanent unless it is a server fault or its HTTP status is
-// 429 or 5xx.
-var transientCodes = map[string]bool{
-	"ThrottlingException": true, "Throttling": true, "ThrottledException": true,
-	"RequestThrottledException": true, "TooManyRequestsException": true,
-	"RequestLimitExceeded": true, "RequestThrottled": true, "SlowDown": true,
-	"InternalFailure": true, "InternalException": true, "InternalError": true,
-	"InternalServerError": true, "InternalServerException": true,
-	"ServiceUnavailable": true, "ServiceUnavailableException": true, "Unavailable": true,
-	"RequestTimeout": true, "RequestTimeoutException": true,
-	"ExpiredToken": true, "ExpiredTokenException": true, "RequestExpired": true,
-	"RequestTimeTooSkewed": true,
+// requestErrorCodes are the API error codes of a failed PutEvents call
+// that say the request itself is wrong: sent again unchanged, it is
+// refused again, whatever the state of the service or the deployment.
+var requestErrorCodes = map[string]bool{
+	"ValidationException":         true,
+	"ValidationError":             true,
+	"InvalidParameterValue":       true,
+	"InvalidParameterCombination": true,
+	"MissingParameter":            true,
+	"SerializationException":      true,
 }
 
 // callRetryable reports whether a failed PutEvents call may succeed if made
-// again. An API error (the service answered) is retryable only when its
-// code is transient, it is a server fault, or its HTTP status is 429 or
-// 5xx. A request the SDK refused to build (invalid parameters,
-// serialisation) is permanent. Anything else never got an answer from the
-// service (a timeout, a reset connection, a DNS failure, no credentials
-// yet) and is retryable: there is no evidence the request is refused.
+// again. It is false only when the request itself is bad: the service
+// answered with one of requestErrorCodes or HTTP 413 (the body is too
+// large), or the SDK refused to build the request (invalid parameters,
+// serialisation). Every other failure is retryable. Throttling, server
+// faults, timeouts and network errors pass by themselves; access denied,
+// an unrecognised or expired credential and a missing bus
+// (ResourceNotFoundException) are the deployment's state, not the
+// entries' — a wrong bus name, a policy change, IAM still propagating — and
+// the same entries are published once it is put right, while
+// dead-lettering them would leave every change of the outage unpublished.
+// An unknown code counts as retryable for the same reason: there is no
+// evidence the request is at fault, and the stream consumer's retries and
+// alarms make a persistent one visible.
 func callRetryable(err error) bool {
 	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		if transientCodes[ae.ErrorCode()] || ae.ErrorFault() == smithy.FaultServer {
-			return true
-		}
-		var st interface{ HTTPStatusCode() int }
-		if errors.As(err, &st) {
-			if c := st.HTTPStatusCode(); c == 429 || c >= 500 {
-				return true
-			}
-		}
+	if errors.As(err, &ae) && requestErrorCodes[ae.ErrorCode()] {
+		return false
+	}
+	var st interface{ HTTPStatusCode() int }
+	if errors.As(err, &st) && st.HTTPStatusCode() == http.StatusRequestEntityTooLarge {
 		return false
 	}
 	var invalid smithy.InvalidParamsError // the SDK's validators return it by value

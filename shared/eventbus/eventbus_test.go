@@ -273,20 +273,32 @@ func TestCallRetryable(t *testing.T) {
 		err  error
 		want bool
 	}{
-		{"access denied", apiError("AccessDeniedException", 400, smithy.FaultClient), false},
+		// The request itself is bad: permanent.
 		{"validation", apiError("ValidationException", 400, smithy.FaultClient), false},
-		{"missing bus", apiError("ResourceNotFoundException", 400, smithy.FaultClient), false},
-		{"unknown client", apiError("UnrecognizedClientException", 400, smithy.FaultUnknown), false},
-		{"not authorized (403)", apiError("NotAuthorized", 403, smithy.FaultUnknown), false},
+		{"validation error (query protocol name)", apiError("ValidationError", 400, smithy.FaultClient), false},
+		{"invalid parameter value", apiError("InvalidParameterValue", 400, smithy.FaultClient), false},
+		{"invalid parameter combination", apiError("InvalidParameterCombination", 400, smithy.FaultClient), false},
+		{"missing parameter", apiError("MissingParameter", 400, smithy.FaultClient), false},
+		{"serialization (service)", apiError("SerializationException", 400, smithy.FaultClient), false},
+		{"request too large", apiError("RequestEntityTooLarge", 413, smithy.FaultUnknown), false},
+		{"validation after SDK retries", &retry.MaxAttemptsError{Attempt: 1, Err: apiError("ValidationException", 400, smithy.FaultClient)}, false},
+		// The deployment is wrong (configuration outage): retryable.
+		{"access denied", apiError("AccessDeniedException", 400, smithy.FaultClient), true},
+		{"missing bus", apiError("ResourceNotFoundException", 400, smithy.FaultClient), true},
+		{"unknown client", apiError("UnrecognizedClientException", 400, smithy.FaultUnknown), true},
+		{"not authorized (403)", apiError("NotAuthorized", 403, smithy.FaultUnknown), true},
+		{"invalid client token", apiError("InvalidClientTokenId", 403, smithy.FaultClient), true},
+		{"expired token", apiError("ExpiredTokenException", 400, smithy.FaultClient), true},
+		{"denied after SDK retries", &retry.MaxAttemptsError{Attempt: 1, Err: apiError("AccessDeniedException", 400, smithy.FaultClient)}, true},
+		// The service is busy or broken: retryable.
 		{"throttling", apiError("ThrottlingException", 400, smithy.FaultClient), true},
 		{"throttling after SDK retries", &retry.MaxAttemptsError{Attempt: 3, Err: apiError("ThrottlingException", 400, smithy.FaultClient)}, true},
-		{"denied after SDK retries", &retry.MaxAttemptsError{Attempt: 1, Err: apiError("AccessDeniedException", 400, smithy.FaultClient)}, false},
 		{"internal (server fault)", apiError("InternalException", 500, smithy.FaultServer), true},
 		{"unknown code, 503", apiError("Whatever", 503, smithy.FaultUnknown), true},
 		{"unknown code, 429", apiError("Whatever", 429, smithy.FaultUnknown), true},
-		{"unknown code, 400", apiError("Whatever", 400, smithy.FaultUnknown), false},
+		{"unknown code, 400", apiError("Whatever", 400, smithy.FaultUnknown), true},
 		{"service unavailable", apiError("ServiceUnavailable", 400, smithy.FaultUnknown), true},
-		{"expired token", apiError("ExpiredTokenException", 400, smithy.FaultClient), true},
+		// No answer from the service: retryable.
 		{"dial refused", &smithy.OperationError{ServiceID: "EventBridge", OperationName: "PutEvents",
 			Err: &url.Error{Op: "Post", URL: "https://events.eu-west-1.amazonaws.com/",
 				Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}}}, true},
@@ -307,11 +319,11 @@ func TestCallRetryable(t *testing.T) {
 }
 
 func TestPermanentCallErrorIsNotRetried(t *testing.T) {
-	// The bus is missing: every call is refused the same way. Every entry
-	// comes back permanent at once (no backoff, no second attempt), after
-	// the rejected batches were re-sent entry by entry.
+	// Every call is refused as invalid: every entry comes back permanent
+	// at once (no backoff, no second attempt), after the rejected batches
+	// were re-sent entry by entry.
 	f := &fakeClient{accepted: map[string]int{}, callErr: func(int) error {
-		return apiError("ResourceNotFoundException", 400, smithy.FaultClient)
+		return apiError("ValidationException", 400, smithy.FaultClient)
 	}}
 	s := &sleeps{}
 	p := New(f, "muster", testOptions(s))
@@ -321,7 +333,7 @@ func TestPermanentCallErrorIsNotRetried(t *testing.T) {
 	}
 	for i, f := range fs {
 		if f.Index != i || f.Code != CodeRequestRejected || f.Retryable ||
-			f.Message != "ResourceNotFoundException: ResourceNotFoundException from the service" {
+			f.Message != "ValidationException: ValidationException from the service" {
 			t.Errorf("failure %d: %+v", i, f)
 		}
 	}
@@ -330,6 +342,58 @@ func TestPermanentCallErrorIsNotRetried(t *testing.T) {
 	}
 	if want := []int{10, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1}; !reflect.DeepEqual(f.sizes, want) {
 		t.Errorf("calls %v, want %v", f.sizes, want)
+	}
+}
+
+func TestConfigurationErrorIsRetried(t *testing.T) {
+	// A configuration outage (the bus is missing, the role may not
+	// publish): the entries are not at fault, so they are retried with
+	// backoff in whole batches (never split entry by entry) and come back
+	// retryable when the budget runs out, never rejected.
+	for _, code := range []string{"ResourceNotFoundException", "AccessDeniedException", "UnrecognizedClientException"} {
+		t.Run(code, func(t *testing.T) {
+			f := &fakeClient{accepted: map[string]int{}, callErr: func(int) error {
+				return apiError(code, 400, smithy.FaultClient)
+			}}
+			s := &sleeps{}
+			p := New(f, "muster", Options{MaxAttempts: 3, Sleep: s.sleep, Jitter: func(d time.Duration) time.Duration { return d }})
+			fs := p.Publish(context.Background(), entries(12))
+			if len(fs) != 12 {
+				t.Fatalf("%d failures, want 12: %+v", len(fs), fs)
+			}
+			for i, f := range fs {
+				if f.Index != i || f.Code != CodeRequestFailed || !f.Retryable ||
+					f.Message != code+": "+code+" from the service" {
+					t.Errorf("failure %d: %+v", i, f)
+				}
+			}
+			if want := []int{10, 2, 10, 2, 10, 2}; !reflect.DeepEqual(f.sizes, want) {
+				t.Errorf("calls %v, want %v", f.sizes, want)
+			}
+			if len(s.got) != 2 {
+				t.Errorf("backoffs %v, want 2", s.got)
+			}
+		})
+	}
+}
+
+func TestConfigurationFixedMidwayPublishesEverything(t *testing.T) {
+	// IAM still propagating after a deploy: the first call is denied, the
+	// next one goes through. Nothing is lost or rejected.
+	f := &fakeClient{accepted: map[string]int{}, callErr: func(call int) error {
+		if call == 1 {
+			return apiError("AccessDeniedException", 400, smithy.FaultClient)
+		}
+		return nil
+	}}
+	p := New(f, "muster", testOptions(&sleeps{}))
+	if fs := p.Publish(context.Background(), entries(4)); fs != nil {
+		t.Fatalf("failures %+v", fs)
+	}
+	for i := range 4 {
+		if n := f.accepted[fmt.Sprintf(`{"n":%d}`, i)]; n != 1 {
+			t.Errorf("entry %d accepted %d times, want 1", i, n)
+		}
 	}
 }
 
@@ -460,24 +524,25 @@ func TestPublishOnMoto(t *testing.T) {
 	}
 }
 
-func TestMissingBusOnMotoIsPermanent(t *testing.T) {
+func TestMissingBusOnMotoIsRetryable(t *testing.T) {
 	// moto answers PutEvents to a bus that does not exist with
-	// ResourceNotFoundException, as EventBridge does: permanent, reported
-	// at once rather than retried.
+	// ResourceNotFoundException, as EventBridge does. A missing bus is the
+	// deployment's fault, not the entries': they are retried with backoff
+	// and come back retryable, with the service's code in the message.
 	cfg := mototest.Get(t).Config()
 	s := &sleeps{}
-	p := New(eventbridge.NewFromConfig(cfg), mototest.UniqueName("missing"), testOptions(s))
+	p := New(eventbridge.NewFromConfig(cfg), mototest.UniqueName("missing"), Options{MaxAttempts: 2, Sleep: s.sleep})
 	fs := p.Publish(context.Background(), entries(3))
 	if len(fs) != 3 {
 		t.Fatalf("failures %+v, want 3", fs)
 	}
 	for _, f := range fs {
-		if f.Code != CodeRequestRejected || f.Retryable || !strings.HasPrefix(f.Message, "ResourceNotFoundException: ") {
-			t.Errorf("failure %+v, want a permanent ResourceNotFoundException", f)
+		if f.Code != CodeRequestFailed || !f.Retryable || !strings.HasPrefix(f.Message, "ResourceNotFoundException: ") {
+			t.Errorf("failure %+v, want a retryable ResourceNotFoundException", f)
 		}
 	}
-	if len(s.got) != 0 {
-		t.Errorf("backed off %v", s.got)
+	if len(s.got) != 1 {
+		t.Errorf("backoffs %v, want 1 (2 attempts)", s.got)
 	}
 }
 

@@ -10,14 +10,19 @@
 //
 //   - published, or nothing to publish: done;
 //   - failed retryably (throttling, internal failure, a PutEvents call that
-//     failed transiently — throttled, 5xx, timed out, a network error — or
-//     a read error): named in BatchItemFailures, so Lambda retries from the
-//     lowest such record. Records after it that were published are
-//     published again on that retry, with the same event ids (consumers
-//     de-duplicate on detail.eventId);
+//     failed for a reason outside the request — throttled, 5xx, timed out,
+//     a network error, or the deployment's state: access denied, an
+//     unknown credential, a missing bus — or a read error): named in
+//     BatchItemFailures, so Lambda retries from the lowest such record and
+//     the event is published once the cause is gone — provided that
+//     happens within the mapping's retries (resources.Responder); past
+//     them Lambda sends only the batch's metadata to its on-failure queue.
+//     Records after it that were published are published again on that
+//     retry, with the same event ids (consumers de-duplicate on
+//     detail.eventId);
 //   - failed permanently (an undecodable image, an event EventBridge
-//     rejects, a PutEvents call refused for good — access denied,
-//     validation, a missing bus — or a response request for an unknown
+//     rejects, a PutEvents call refused because the request is invalid —
+//     validation, serialisation — or a response request for an unknown
 //     incident): logged with the reason and sent to the dead-letter path
 //     with the whole record, never silently dropped and never left to
 //     Lambda's retries (its on-failure queue would get only batch metadata,

@@ -328,9 +328,12 @@ func callError(code string, status int) error {
 }
 
 func TestFailedCalls(t *testing.T) {
-	// A call refused for good (access denied, a missing bus) dead-letters
-	// every record with the reason and is not retried by Lambda; a
-	// throttled call names the records in BatchItemFailures.
+	// A call refused because the request is invalid dead-letters every
+	// record with the reason and is not retried by Lambda. A call that
+	// failed for a reason outside the request — throttled, a server error,
+	// or the deployment's state (access denied, a missing bus, an unknown
+	// credential) — names the records in BatchItemFailures, so the stream
+	// retries them and they are published once the cause is gone.
 	recs, a := mixedBatch(t)
 	publishing := []string{seq(2), seq(3), seq(4), seq(5), seq(9)} // records that make an event
 	tests := []struct {
@@ -340,11 +343,12 @@ func TestFailedCalls(t *testing.T) {
 		apiCode   string
 		retryRecs []string
 	}{
-		{"access denied", callError("AccessDeniedException", 400), true, "AccessDeniedException", nil},
-		{"missing bus", callError("ResourceNotFoundException", 400), true, "ResourceNotFoundException", nil},
 		{"validation", callError("ValidationException", 400), true, "ValidationException", nil},
-		{"throttled", callError("ThrottlingException", 400), false, "", publishing},
-		{"server error", callError("InternalException", 500), false, "", publishing},
+		{"access denied", callError("AccessDeniedException", 400), false, "AccessDeniedException", publishing},
+		{"missing bus", callError("ResourceNotFoundException", 400), false, "ResourceNotFoundException", publishing},
+		{"unknown credential", callError("UnrecognizedClientException", 400), false, "UnrecognizedClientException", publishing},
+		{"throttled", callError("ThrottlingException", 400), false, "ThrottlingException", publishing},
+		{"server error", callError("InternalException", 500), false, "InternalException", publishing},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -380,6 +384,9 @@ func TestFailedCalls(t *testing.T) {
 			}
 			if tt.dead && !strings.Contains(logs.String(), `"code":"RequestRejected","reason":"`+tt.apiCode+`: `) {
 				t.Errorf("dead letters not logged with their reason:\n%s", logs.String())
+			}
+			if !tt.dead && !strings.Contains(logs.String(), `"code":"RequestFailed","reason":"`+tt.apiCode+`: `) {
+				t.Errorf("retried records not logged with their reason:\n%s", logs.String())
 			}
 			if len(bus.accepted) != 0 {
 				t.Errorf("%d published through a failing call", len(bus.accepted))

@@ -382,11 +382,83 @@ func TestMalformedDetailOnMotoIsDeadLettered(t *testing.T) {
 	}
 }
 
-func TestMissingBusOnMotoIsDeadLettered(t *testing.T) {
+func TestMissingBusOnMotoIsRetried(t *testing.T) {
 	// PutEvents to a bus that does not exist fails the whole call with
 	// ResourceNotFoundException (moto answers as EventBridge does). That is
-	// permanent: each record goes, whole, to the SQS dead-letter queue with
-	// the reason, and none is named for Lambda to retry.
+	// the deployment's fault, not the records': each is named in
+	// BatchItemFailures for the stream to retry, and none is dead-lettered.
+	// Once the bus exists, the retried batch publishes every event.
+	e := newMotoEnv(t)
+	ctx := context.Background()
+	e.put(t, newIncident("m", alert.High, killchain.Discovery, killchain.Impact), true, `{}`)
+	e.put(t, newIncident("n", alert.Critical, killchain.Discovery, killchain.Impact), true, `{}`)
+	batch := e.streamBatch(t)
+	if len(batch.Records) != 2 {
+		t.Fatalf("%d records, want 2", len(batch.Records))
+	}
+	q := sqs.NewFromConfig(e.cfg)
+	dlq, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(mototest.UniqueName("responder-dlq"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus := mototest.UniqueName("late-bus")
+	pub := eventbus.New(eventbridge.NewFromConfig(e.cfg), bus, eventbus.Options{Sleep: noSleep})
+	h := New(pub, e.store, NewSQSDeadLetter(q, *dlq.QueueUrl), Options{Logger: slog.New(slog.DiscardHandler)})
+	resp, err := h.Handle(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var retried []string
+	for _, f := range resp.BatchItemFailures {
+		retried = append(retried, f.ItemIdentifier)
+	}
+	want := []string{batch.Records[0].Change.SequenceNumber, batch.Records[1].Change.SequenceNumber}
+	sort.Strings(retried)
+	sort.Strings(want)
+	if !reflect.DeepEqual(retried, want) {
+		t.Fatalf("BatchItemFailures %v, want both records %v", retried, want)
+	}
+	if msgs, err := eventbus.Drain(ctx, q, *dlq.QueueUrl); err != nil || len(msgs) != 0 {
+		t.Fatalf("%d dead letters (%v), want none", len(msgs), err)
+	}
+
+	// The operator creates the bus; Lambda retries the batch.
+	name := mototest.UniqueName("sink")
+	route, err := eventbus.CreateBus(ctx, e.cfg, bus, resources.Rule{Name: name, Pattern: resources.LocalSinkRule.Pattern}, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err = h.Handle(ctx, batch)
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("retry: resp %v err %v, want every record published", resp, err)
+	}
+	msgs, err := eventbus.Drain(ctx, q, route.QueueURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, m := range msgs {
+		var env struct {
+			Detail incidentevent.Detail `json:"detail"`
+		}
+		if err := json.Unmarshal(m, &env); err != nil {
+			t.Fatal(err)
+		}
+		got[env.Detail.EventID] = true
+	}
+	if len(msgs) != 2 || !got["m:v1"] || !got["n:v1"] {
+		t.Errorf("%d events %v, want m:v1 and n:v1", len(msgs), got)
+	}
+	if msgs, err := eventbus.Drain(ctx, q, *dlq.QueueUrl); err != nil || len(msgs) != 0 {
+		t.Errorf("%d dead letters (%v), want none", len(msgs), err)
+	}
+}
+
+func TestInvalidCallOnMotoIsDeadLettered(t *testing.T) {
+	// A PutEvents call the service refuses as invalid (ValidationException)
+	// is the request's fault: each record goes, whole, to the SQS
+	// dead-letter queue with the reason, and none is named for Lambda to
+	// retry.
 	e := newMotoEnv(t)
 	ctx := context.Background()
 	e.put(t, newIncident("m", alert.High, killchain.Discovery, killchain.Impact), true, `{}`)
@@ -397,7 +469,7 @@ func TestMissingBusOnMotoIsDeadLettered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := eventbus.New(eventbridge.NewFromConfig(e.cfg), mototest.UniqueName("no-such-bus"), eventbus.Options{Sleep: noSleep})
+	pub := eventbus.New(&fakeBus{callErr: callError("ValidationException", 400)}, e.bus, eventbus.Options{Sleep: noSleep})
 	h := New(pub, e.store, NewSQSDeadLetter(q, *dlq.QueueUrl), Options{Logger: slog.New(slog.DiscardHandler)})
 	resp, err := h.Handle(ctx, batch)
 	if err != nil || len(resp.BatchItemFailures) != 0 {
@@ -416,7 +488,7 @@ func TestMissingBusOnMotoIsDeadLettered(t *testing.T) {
 		if err := json.Unmarshal(m, &l); err != nil {
 			t.Fatal(err)
 		}
-		if l.Reason.Code != eventbus.CodeRequestRejected || !strings.HasPrefix(l.Reason.Message, "ResourceNotFoundException: ") ||
+		if l.Reason.Code != eventbus.CodeRequestRejected || !strings.HasPrefix(l.Reason.Message, "ValidationException: ") ||
 			l.Record.Change.NewImage == nil || l.ImagesDropped {
 			t.Errorf("letter %+v (images dropped %v)", l.Reason, l.ImagesDropped)
 		}
@@ -424,6 +496,9 @@ func TestMissingBusOnMotoIsDeadLettered(t *testing.T) {
 	}
 	if !got["m:v1"] || !got["n:v1"] {
 		t.Errorf("letters for %v, want m:v1 and n:v1", got)
+	}
+	if n := len(e.received(t, nil, "all")); n != 0 {
+		t.Errorf("%d events delivered", n)
 	}
 }
 
