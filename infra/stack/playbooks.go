@@ -151,11 +151,50 @@ const (
 // event's detail.eventId, unique per response request.
 const RunKeyAttribute = "eventId"
 
+// Conditions on the runs table. An execution records the event id unless
+// another execution did; it deletes only the record it made.
+const (
+	guardCondition    = "attribute_not_exists(" + RunKeyAttribute + ") OR executionArn = :self"
+	runOwnerCondition = "executionArn = :self"
+	// conditionFailed is the error Step Functions' optimized DynamoDB
+	// integration raises for a failed condition: "DynamoDB." and the
+	// service's exception name.
+	conditionFailed = "DynamoDB.ConditionalCheckFailedException"
+)
+
+// retryTransient retries every error of a DynamoDB task on the runs table
+// except a failed condition, which is an answer, not a fault. Retriers are
+// tried in order and the first whose ErrorEquals matches is used, so the
+// first one takes the failed condition with MaxAttempts 0 (never retried:
+// the task's catchers handle it at once) and the States.ALL one after it
+// takes everything else. That holds whatever names the integration gives
+// its transient errors — DynamoDB.ProvisionedThroughputExceededException,
+// DynamoDB.ThrottlingException, DynamoDB.RequestLimitExceeded,
+// DynamoDB.InternalServerError, DynamoDB.TransactionConflictException,
+// DynamoDB.AmazonDynamoDBException for an unmodelled one, States.TaskFailed
+// — where a list of names would miss the ones it does not spell. A
+// permanent error (a missing table, no permission) is retried a few times
+// in vain and then caught. This is the Amazon States Language's own
+// pattern for "retry any error except X".
+func retryTransient(task awsstepfunctions.TaskStateBase) {
+	task.AddRetry(&awsstepfunctions.RetryProps{
+		Errors:      jsii.Strings(conditionFailed),
+		MaxAttempts: jsii.Number(0),
+	})
+	task.AddRetry(&awsstepfunctions.RetryProps{
+		Errors:      jsii.Strings("States.ALL"),
+		Interval:    awscdk.Duration_Seconds(jsii.Number(1)),
+		MaxAttempts: jsii.Number(4),
+		BackoffRate: jsii.Number(2),
+	})
+}
+
 // isolatePlaybook: on "Incident Response Requested" for isolate-instance, a
 // state machine records the event id (ending quietly if it was already
 // recorded: a replayed or redelivered event), moves the instance to the
 // requested quarantine security group or the stack's, then snapshots each
-// of its EBS volumes (tagged with the incident id).
+// of its EBS volumes (tagged with the incident id). If that fails, it
+// deletes the record again before failing, so a replay can try again.
 func (b *builder) isolatePlaybook() error {
 	sg := b.p.QuarantineSecurityGroupID
 	arn := func(resource, name string, noAccount bool) string {
@@ -171,20 +210,19 @@ func (b *builder) isolatePlaybook() error {
 		MaxAttempts: jsii.Number(4),
 		BackoffRate: jsii.Number(2),
 	}
-	failed := awsstepfunctions.NewFail(b.st, jsii.String("IsolationFailed"), &awsstepfunctions.FailProps{
-		Error: jsii.String("IsolationFailed"), Cause: jsii.String("An EC2 call failed after retries; see the execution's error output."),
-	})
 	catch := &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.error")}
 
 	// Delivery is at least once: EventBridge may start the state machine
 	// twice for one event (a target retry, an archive replay) and the
 	// responder republishes a replayed stream batch with the same event
 	// ids. The first state records detail.eventId with a conditional put;
-	// if it is already there, this request was handled: end without acting.
-	// (An event without detail.eventId fails the execution in this state
-	// with States.Runtime, also before any action.) The record is kept: an
-	// archive replay of the event is a replay too. A failed execution is
-	// not re-run by a replay; request the playbook again (a new event id).
+	// if another execution recorded it, this request was handled or is
+	// being handled: end without acting. (An event without detail.eventId
+	// fails the execution in this state with States.Runtime, also before
+	// any action.) The record is kept after a success, so an archive replay
+	// of the event is caught too. After a failure it is deleted (ForgetRun)
+	// before the execution fails, so a replay of the event — the archive is
+	// there to re-run a playbook that was broken — tries again.
 	runs := awsdynamodb.NewTable(b.st, jsii.String("PlaybookRuns"), &awsdynamodb.TableProps{
 		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String(RunKeyAttribute), Type: awsdynamodb.AttributeType_STRING},
 		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
@@ -205,27 +243,59 @@ func (b *builder) isolatePlaybook() error {
 			"executionArn":  awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id"))),
 			"startedAt":     awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.StartTime"))),
 		},
-		ConditionExpression: jsii.String("attribute_not_exists(" + RunKeyAttribute + ")"),
-		ResultPath:          awsstepfunctions.JsonPath_DISCARD(),
+		// This execution's own earlier attempt also passes: a put that
+		// succeeded but whose answer was lost, then retried, must not read
+		// as a replay.
+		ConditionExpression: jsii.String(guardCondition),
+		ExpressionAttributeValues: &map[string]awsstepfunctionstasks.DynamoAttributeValue{
+			":self": awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id"))),
+		},
+		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
 	})
-	guard.AddRetry(&awsstepfunctions.RetryProps{
-		Errors: jsii.Strings("DynamoDB.ProvisionedThroughputExceededException", "DynamoDB.ThrottlingException",
-			"DynamoDB.RequestLimitExceeded", "DynamoDB.InternalServerError"),
-		Interval:    awscdk.Duration_Seconds(jsii.Number(1)),
-		MaxAttempts: jsii.Number(4),
-		BackoffRate: jsii.Number(2),
-	})
+	retryTransient(guard)
 	alreadyHandled := awsstepfunctions.NewSucceed(b.st, jsii.String("AlreadyHandled"), &awsstepfunctions.SucceedProps{
-		Comment: jsii.String("This event id was recorded by an earlier execution: a replay, nothing to do"),
+		Comment: jsii.String("This event id was recorded by another execution: a replay, nothing to do"),
 	})
 	notRecorded := awsstepfunctions.NewFail(b.st, jsii.String("RequestNotRecorded"), &awsstepfunctions.FailProps{
 		Error: jsii.String("RequestNotRecorded"),
 		Cause: jsii.String("The request could not be recorded (DynamoDB failed after retries); nothing was changed. Request the playbook again."),
 	})
 	guard.AddCatch(alreadyHandled, &awsstepfunctions.CatchProps{
-		Errors: jsii.Strings("DynamoDB.ConditionalCheckFailedException"), ResultPath: awsstepfunctions.JsonPath_DISCARD(),
+		Errors: jsii.Strings(conditionFailed), ResultPath: awsstepfunctions.JsonPath_DISCARD(),
 	})
 	guard.AddCatch(notRecorded, catch)
+
+	// A failed isolation forgets its run before failing, so a replay of
+	// the event can try again (the condition: only the run this execution
+	// recorded). EC2 actions already done are safe to repeat: moving an
+	// instance to the group it is in changes nothing; a volume snapshotted
+	// before the failure gets a second snapshot.
+	failed := awsstepfunctions.NewFail(b.st, jsii.String("IsolationFailed"), &awsstepfunctions.FailProps{
+		Error: jsii.String("IsolationFailed"),
+		Cause: jsii.String("An EC2 call failed after retries; see the execution's error output. This execution no longer holds the event id: a replay of the event tries again."),
+	})
+	failedRunKept := awsstepfunctions.NewFail(b.st, jsii.String("IsolationFailedRunKept"), &awsstepfunctions.FailProps{
+		Error: jsii.String("IsolationFailed"),
+		Cause: jsii.String("An EC2 call failed after retries, and the run record could not be deleted: delete the item with this event id from the playbook runs table before replaying the event."),
+	})
+	forget := awsstepfunctionstasks.NewDynamoDeleteItem(b.st, jsii.String("ForgetRun"), &awsstepfunctionstasks.DynamoDeleteItemProps{
+		Comment: jsii.String("Delete this execution's run record, so a replay of the event can try again"),
+		Table:   runs,
+		Key: &map[string]awsstepfunctionstasks.DynamoAttributeValue{
+			RunKeyAttribute: awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$.detail.eventId"))),
+		},
+		ConditionExpression: jsii.String(runOwnerCondition),
+		ExpressionAttributeValues: &map[string]awsstepfunctionstasks.DynamoAttributeValue{
+			":self": awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id"))),
+		},
+		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
+	})
+	retryTransient(forget)
+	// Not this execution's record (someone deleted it and a replay
+	// recorded its own): leave it, the isolation still failed.
+	forget.AddCatch(failed, &awsstepfunctions.CatchProps{Errors: jsii.Strings(conditionFailed), ResultPath: awsstepfunctions.JsonPath_DISCARD()})
+	forget.AddCatch(failedRunKept, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.forgetError")})
+	forget.Next(failed)
 
 	// The quarantine group: the request's quarantineSecurityGroup when
 	// given, else the stack's. Either way it lands in $.quarantine.groupId.
@@ -262,7 +332,7 @@ func (b *builder) isolatePlaybook() error {
 		})},
 		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
 	})
-	quarantine.AddRetry(retry).AddCatch(failed, catch)
+	quarantine.AddRetry(retry).AddCatch(forget, catch)
 
 	describe := awsstepfunctionstasks.NewCallAwsService(b.st, jsii.String("FindVolumes"), &awsstepfunctionstasks.CallAwsServiceProps{
 		Service: jsii.String("ec2"),
@@ -277,7 +347,7 @@ func (b *builder) isolatePlaybook() error {
 		},
 		ResultPath: jsii.String("$.instance"),
 	})
-	describe.AddRetry(retry).AddCatch(failed, catch)
+	describe.AddRetry(retry).AddCatch(forget, catch)
 
 	snapshot := awsstepfunctionstasks.NewCallAwsService(b.st, jsii.String("SnapshotVolume"), &awsstepfunctionstasks.CallAwsServiceProps{
 		Service: jsii.String("ec2"),
@@ -315,7 +385,7 @@ func (b *builder) isolatePlaybook() error {
 		ResultPath:     jsii.String("$.snapshots"),
 	})
 	volumes.ItemProcessor(snapshot, nil)
-	volumes.AddCatch(failed, catch)
+	volumes.AddCatch(forget, catch)
 
 	missing := awsstepfunctions.NewFail(b.st, jsii.String("MissingInstanceId"), &awsstepfunctions.FailProps{
 		Error: jsii.String("MissingInstanceId"), Cause: jsii.String("The request has no parameters.instanceId."),

@@ -126,8 +126,16 @@ func TestIsolateGuardFirst(t *testing.T) {
 	if want := "TOKEN" + asJSON(ref(runsTableID(t, s))); params["TableName"] != want {
 		t.Errorf("guard table %v, want %s", params["TableName"], want)
 	}
-	if params["ConditionExpression"] != "attribute_not_exists("+RunKeyAttribute+")" {
+	// Recorded unless another execution recorded it: this execution's own
+	// retried put passes.
+	if params["ConditionExpression"] != "attribute_not_exists("+RunKeyAttribute+") OR executionArn = :self" {
 		t.Errorf("guard condition %v", params["ConditionExpression"])
+	}
+	if self := params["ExpressionAttributeValues"]; !reflect.DeepEqual(self, map[string]any{":self": map[string]any{"S.$": "$$.Execution.Id"}}) {
+		t.Errorf("guard :self %s, want the execution id", asJSON(self))
+	}
+	if owner := params["Item"].(map[string]any)["executionArn"]; !reflect.DeepEqual(owner, map[string]any{"S.$": "$$.Execution.Id"}) {
+		t.Errorf("guard records executionArn %s, want the execution id", asJSON(owner))
 	}
 	if key := params["Item"].(map[string]any)[RunKeyAttribute]; !reflect.DeepEqual(key, map[string]any{"S.$": "$.detail.eventId"}) {
 		t.Errorf("guard key %s, want detail.eventId", asJSON(key))
@@ -148,6 +156,145 @@ func TestIsolateGuardFirst(t *testing.T) {
 	}
 	if end := state(t, def, fmt.Sprint(other["Next"])); end["Type"] != "Fail" || !reflect.DeepEqual(other["ErrorEquals"], []any{"States.ALL"}) {
 		t.Errorf("other guard failures go to %s via %s, want a Fail state", asJSON(end), asJSON(other))
+	}
+}
+
+// dynamoErrors are error names Step Functions' optimized DynamoDB
+// integration may raise for a failure worth retrying, including ones a
+// list of names could miss.
+var dynamoErrors = []string{
+	"DynamoDB.ProvisionedThroughputExceededException", "DynamoDB.ThrottlingException",
+	"DynamoDB.RequestLimitExceeded", "DynamoDB.InternalServerError", "DynamoDB.TransactionConflictException",
+	"DynamoDB.AmazonDynamoDBException", "DynamoDB.SomeFutureException", "States.TaskFailed",
+}
+
+// handle applies a state's Retry and Catch to one error as the Amazon
+// States Language does: the first retrier whose ErrorEquals matches decides
+// (States.ALL matches any name, States.TaskFailed any but States.Timeout);
+// when it allows no retry (or none matches), the first matching catcher
+// decides. It returns the retries allowed and the catcher's Next ("" when
+// none matches).
+func handle(t *testing.T, st map[string]any, errName string) (retries int, next string) {
+	t.Helper()
+	matches := func(equals []string) bool {
+		for _, e := range equals {
+			if e == errName || e == "States.ALL" || (e == "States.TaskFailed" && errName != "States.Timeout") {
+				return true
+			}
+		}
+		return false
+	}
+	for _, r := range list(st["Retry"]) {
+		r := r.(map[string]any)
+		if matches(stringsOf(r["ErrorEquals"])) {
+			n, ok := r["MaxAttempts"].(float64)
+			if !ok {
+				n = 3 // the language's default
+			}
+			retries = int(n)
+			break
+		}
+	}
+	for _, c := range list(st["Catch"]) {
+		c := c.(map[string]any)
+		if matches(stringsOf(c["ErrorEquals"])) {
+			return retries, fmt.Sprint(c["Next"])
+		}
+	}
+	return retries, ""
+}
+
+// TestIsolateRunsTableRetries: the guard and the delete of a failed run
+// retry every DynamoDB error except the failed condition, which they
+// handle at once (a replay ends in AlreadyHandled without a retry's delay),
+// whatever name a transient error carries.
+func TestIsolateRunsTableRetries(t *testing.T) {
+	s := get(t, "full")
+	def := stateMachineDefinition(t, isolateStateMachine(t, s))
+	for _, tt := range []struct{ state, onCondition string }{
+		{"RecordRequest", "AlreadyHandled"},
+		{"ForgetRun", "IsolationFailed"},
+	} {
+		t.Run(tt.state, func(t *testing.T) {
+			st := state(t, def, tt.state)
+			if n, next := handle(t, st, "DynamoDB.ConditionalCheckFailedException"); n != 0 || next != tt.onCondition {
+				t.Errorf("failed condition: %d retries then %q, want 0 then %s\nRetry %s", n, next, tt.onCondition, asJSON(st["Retry"]))
+			}
+			for _, e := range dynamoErrors {
+				if n, next := handle(t, st, e); n < 3 || next == "" || next == tt.onCondition {
+					t.Errorf("%s: %d retries then %q, want at least 3 then a failure state", e, n, next)
+				}
+			}
+			// The language requires States.ALL alone in the last retrier.
+			retries := list(st["Retry"])
+			for i, r := range retries {
+				eq := stringsOf(r.(map[string]any)["ErrorEquals"])
+				if slices.Contains(eq, "States.ALL") && (len(eq) != 1 || i != len(retries)-1) {
+					t.Errorf("States.ALL not alone in the last retrier: %s", asJSON(retries))
+				}
+			}
+		})
+	}
+}
+
+// TestIsolateFailureForgetsRun: every EC2 step that fails after its
+// retries goes through ForgetRun, which deletes this execution's run
+// record (keyed by detail.eventId, only if executionArn is this
+// execution's) and then fails as IsolationFailed, so an archive replay of
+// the event can try again. A delete that fails ends in a Fail state that
+// says the record was kept; no failure path skips the delete.
+func TestIsolateFailureForgetsRun(t *testing.T) {
+	s := get(t, "full")
+	def := stateMachineDefinition(t, isolateStateMachine(t, s))
+	for _, name := range []string{"MoveToQuarantineGroup", "FindVolumes", "SnapshotVolumes"} {
+		st := state(t, def, name)
+		if _, next := handle(t, st, "Ec2.RequestLimitExceeded"); next != "ForgetRun" {
+			t.Errorf("%s: throttling past the retries goes to %q, want ForgetRun", name, next)
+		}
+		if _, next := handle(t, st, "Ec2.InvalidInstanceID.NotFound"); next != "ForgetRun" {
+			t.Errorf("%s: a permanent EC2 error goes to %q, want ForgetRun", name, next)
+		}
+	}
+	forget := state(t, def, "ForgetRun")
+	if !strings.HasSuffix(fmt.Sprint(forget["Resource"]), ":states:::dynamodb:deleteItem") {
+		t.Errorf("ForgetRun resource %v, want the DynamoDB DeleteItem integration", forget["Resource"])
+	}
+	params := forget["Parameters"].(map[string]any)
+	if want := "TOKEN" + asJSON(ref(runsTableID(t, s))); params["TableName"] != want {
+		t.Errorf("ForgetRun table %v, want %s", params["TableName"], want)
+	}
+	if key := params["Key"]; !reflect.DeepEqual(key, map[string]any{RunKeyAttribute: map[string]any{"S.$": "$.detail.eventId"}}) {
+		t.Errorf("ForgetRun key %s, want detail.eventId", asJSON(key))
+	}
+	if params["ConditionExpression"] != "executionArn = :self" ||
+		!reflect.DeepEqual(params["ExpressionAttributeValues"], map[string]any{":self": map[string]any{"S.$": "$$.Execution.Id"}}) {
+		t.Errorf("ForgetRun condition %v %s, want only this execution's record", params["ConditionExpression"], asJSON(params["ExpressionAttributeValues"]))
+	}
+	if forget["Next"] != "IsolationFailed" {
+		t.Errorf("ForgetRun Next %v, want IsolationFailed", forget["Next"])
+	}
+	if end := state(t, def, "IsolationFailed"); end["Type"] != "Fail" || end["Error"] != "IsolationFailed" {
+		t.Errorf("IsolationFailed %s", asJSON(end))
+	}
+	_, next := handle(t, forget, "DynamoDB.AmazonDynamoDBException")
+	if kept := state(t, def, next); kept["Type"] != "Fail" || kept["Error"] != "IsolationFailed" || next == "IsolationFailed" ||
+		!strings.Contains(fmt.Sprint(kept["Cause"]), "could not be deleted") {
+		t.Errorf("a failed delete goes to %s: %s, want a Fail state saying the record was kept", next, asJSON(kept))
+	}
+	// No other state reaches IsolationFailed: every failure passes the delete.
+	for name, st := range def["States"].(map[string]any) {
+		st := st.(map[string]any)
+		if name == "ForgetRun" {
+			continue
+		}
+		if st["Next"] == "IsolationFailed" || st["Default"] == "IsolationFailed" {
+			t.Errorf("%s goes to IsolationFailed without deleting the run", name)
+		}
+		for _, c := range list(st["Catch"]) {
+			if c.(map[string]any)["Next"] == "IsolationFailed" {
+				t.Errorf("%s catches into IsolationFailed without deleting the run", name)
+			}
+		}
 	}
 }
 
@@ -287,8 +434,8 @@ func TestIsolateRunsTable(t *testing.T) {
 	}
 }
 
-// TestIsolateIAM: the state machine's role may write only PutItem to the
-// runs table (nothing on the main table), move any instance only into the
+// TestIsolateIAM: the state machine's role may only PutItem and DeleteItem
+// on the runs table (nothing on the main table), move any instance only into the
 // stack's quarantine group or a group tagged muster:quarantine=true, and
 // call no EC2 action beyond the playbook's.
 func TestIsolateIAM(t *testing.T) {
@@ -296,7 +443,7 @@ func TestIsolateIAM(t *testing.T) {
 	sm := isolateStateMachine(t, s)
 	roleID := props(sm)["RoleArn"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
 	runsID := runsTableID(t, s)
-	// The PutItem task builds the table ARN from its name.
+	// The PutItem and DeleteItem tasks build the table ARN from its name.
 	isRunsTable := func(res []any) bool {
 		return len(res) == 1 && (reflect.DeepEqual(res[0], getAtt(runsID, "Arn")) ||
 			strings.HasSuffix(asJSON(res[0]), `:table/",{"Ref":"`+runsID+`"}]]}`))
@@ -314,17 +461,19 @@ func TestIsolateIAM(t *testing.T) {
 		}
 		for _, a := range acts {
 			perms[a] = append(perms[a], list(st["Resource"])...)
-			if strings.HasPrefix(a, "dynamodb:") && (a != "dynamodb:PutItem" || len(acts) != 1 ||
+			if strings.HasPrefix(a, "dynamodb:") && (!slices.Contains([]string{"dynamodb:PutItem", "dynamodb:DeleteItem"}, a) ||
 				!isRunsTable(list(st["Resource"]))) {
-				t.Errorf("dynamodb permission beyond PutItem on the runs table: %s", asJSON(st))
+				t.Errorf("dynamodb permission beyond PutItem and DeleteItem on the runs table: %s", asJSON(st))
 			}
 			if a == "ec2:ModifyInstanceAttribute" {
 				modify = append(modify, st)
 			}
 		}
 	}
-	if !isRunsTable(perms["dynamodb:PutItem"]) {
-		t.Errorf("dynamodb:PutItem on %s, want only the runs table", asJSON(perms["dynamodb:PutItem"]))
+	for _, a := range []string{"dynamodb:PutItem", "dynamodb:DeleteItem"} {
+		if !isRunsTable(perms[a]) {
+			t.Errorf("%s on %s, want the runs table only", a, asJSON(perms[a]))
+		}
 	}
 	var fixed, tagged bool
 	for _, st := range modify {
