@@ -41,6 +41,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -122,6 +123,10 @@ func New(pub Publisher, incidents Incidents, dead DeadLetter, opts Options) *Han
 		build: incidentevent.Builder{APIURL: opts.APIURL}, log: log}
 }
 
+// busNameRE is what EventBridge takes as an EventBusName: a name
+// ([/\.\-_A-Za-z0-9]{1,256}) or a bus ARN.
+var busNameRE = regexp.MustCompile(`^(?:[/.\-_A-Za-z0-9]{1,256}|arn:aws[\w-]*:events:[a-z0-9-]+:\d{12}:event-bus/[/.\-_A-Za-z0-9]{1,256})$`)
+
 // Environment variables read by FromEnv (besides MUSTER_TABLE, MUSTER_BUS
 // and MUSTER_API_URL).
 const (
@@ -137,6 +142,11 @@ const (
 func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*Handler, error) {
 	table := envOr(getenv, "MUSTER_TABLE", resources.DefaultTableName)
 	bus := envOr(getenv, "MUSTER_BUS", resources.DefaultBusName)
+	// A malformed bus name would make every PutEvents call a
+	// ValidationException, which dead-letters: refuse it at start instead.
+	if !busNameRE.MatchString(bus) {
+		return nil, fmt.Errorf("MUSTER_BUS %q: want an event bus name (letters, digits and . - _ /) or its ARN", bus)
+	}
 	apiURL := envOr(getenv, "MUSTER_API_URL", incidentevent.DefaultAPIURL)
 	if !strings.HasPrefix(apiURL, "http://") && !strings.HasPrefix(apiURL, "https://") {
 		return nil, fmt.Errorf("MUSTER_API_URL %q: want an http(s) URL", apiURL)

@@ -523,6 +523,9 @@ func TestFromEnv(t *testing.T) {
 		{"file", map[string]string{EnvDeadLetterFile: "/tmp/x.jsonl"}, "*handler.FileDeadLetter", false},
 		{"queue wins", map[string]string{EnvDLQURL: "https://sqs.eu-west-1.amazonaws.com/1/dlq", EnvDeadLetterFile: "/tmp/x"}, "*handler.SQSDeadLetter", false},
 		{"bad api url", map[string]string{"MUSTER_API_URL": "muster.example.com"}, "", true},
+		{"bus by ARN", map[string]string{"MUSTER_BUS": "arn:aws:events:eu-west-1:123456789012:event-bus/muster-prod"}, "*handler.LogDeadLetter", false},
+		{"malformed bus", map[string]string{"MUSTER_BUS": "muster bus"}, "", true},
+		{"bus name too long", map[string]string{"MUSTER_BUS": strings.Repeat("b", 257)}, "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
