@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
@@ -21,20 +23,22 @@ const maxPutAttempts = 10
 
 // PutAlert stores a idempotently. A new alert is written with a conditional
 // put (attribute_not_exists(pk)) at version 1: Accepted. A known alert is
-// merged with the delivery (normalize.Merge) and rewritten with a
-// condition on its version, retried on conflict: Duplicate. A duplicate
-// that carries nothing new is not written at all, so exact re-deliveries
-// produce no stream record; a changed one produces a MODIFY, never a second
-// INSERT. Attributes other writers added to the item (the correlator's
-// incidentId, for example) are preserved.
+// merged with the delivery and shrunk to the budget (normalize.MergeStored)
+// and rewritten with a condition on its version, retried on conflict:
+// Duplicate. A duplicate whose merge equals the stored alert (raw payload
+// aside) is not written at all, so re-deliveries that bring nothing new,
+// of a shrunk alert too, produce no stream record; a changed one produces
+// a MODIFY, never a second INSERT. Attributes other writers added to the
+// item (the correlator's incidentId, for example) are preserved.
 //
 // An alert the table cannot hold is refused with an error wrapping
 // alert.ErrInvalid and an *alert.FieldError, and nothing is written: a
 // merge that would take the alert over alert.MaxStoredBytes (after
-// normalize.FitMerged has shrunk what it may), an item over
-// MaxAlertItemBytes, or a DynamoDB ValidationException (item or key too
-// large). Such a refusal is permanent; the error never carries DynamoDB's
-// message, which may quote the item.
+// normalize.MergeStored has shrunk what it may), an item over
+// MaxAlertItemBytes, or DynamoDB's refusal of the item or a key as too
+// large (see refused). Such a refusal is permanent; any other
+// ValidationException is a storage error. The error never carries
+// DynamoDB's message, which may quote the item.
 func (s *Store) PutAlert(ctx context.Context, a *alert.Alert) (normalize.PutResult, error) {
 	var existing map[string]types.AttributeValue
 	for range maxPutAttempts {
@@ -64,12 +68,12 @@ func (s *Store) PutAlert(ctx context.Context, a *alert.Alert) (normalize.PutResu
 		if err != nil {
 			return normalize.PutResult{}, err
 		}
-		merged, changed := normalize.Merge(stored, *a)
+		merged, changed, err := normalize.MergeStored(stored, *a)
+		if err != nil {
+			return normalize.PutResult{}, fmt.Errorf("merge alert %s: %w", a.ID, err)
+		}
 		if !changed {
 			return normalize.PutResult{Outcome: normalize.Duplicate, Alert: stored}, nil
-		}
-		if err := normalize.FitMerged(&merged); err != nil {
-			return normalize.PutResult{}, fmt.Errorf("merge alert %s: %w", a.ID, err)
 		}
 		item, err := EncodeAlert(&merged, v+1, s.retention)
 		if err != nil {
@@ -98,17 +102,62 @@ func (s *Store) PutAlert(ctx context.Context, a *alert.Alert) (normalize.PutResu
 	return normalize.PutResult{}, fmt.Errorf("put alert %s: still conflicting after %d attempts: %w", a.ID, maxPutAttempts, incident.ErrConflict)
 }
 
-// refused turns a DynamoDB ValidationException into a permanent refusal of
-// the alert: an error wrapping alert.ErrInvalid with a reason of ours. The
-// AWS message is dropped (it may quote the item); the error code stays in
-// the error text for the logs. Any other error is returned as it is.
+// refused sorts out a DynamoDB ValidationException from writing an alert.
+// The table's size refusals (an item over 400 KB, a key or index key over
+// its size limit; sizeRefusal) are a permanent refusal of this alert: an
+// error wrapping alert.ErrInvalid with a reason of ours. Any other
+// ValidationException means we built the request wrong (a bad expression,
+// a duplicate in a string set…): a storage error, a 500, not the sender's
+// fault. Either way DynamoDB's message is dropped (it may quote the item);
+// the error code, operation and request id stay in the error text for the
+// logs. Any other error is returned as it is.
 func refused(err error) error {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" {
 		return err
 	}
-	return fmt.Errorf("DynamoDB %s: %w", ae.ErrorCode(), alert.Invalid("item",
-		"the table refused the alert as invalid (for example over DynamoDB's 400 KB item or 2048-byte key size limit); it cannot be stored as sent"))
+	what := "DynamoDB " + ae.ErrorCode()
+	var oe *smithy.OperationError
+	if errors.As(err, &oe) {
+		what += " on " + oe.Operation()
+	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.ServiceRequestID() != "" {
+		what += " (request " + re.ServiceRequestID() + ")"
+	}
+	if !sizeRefusal(ae.ErrorMessage()) {
+		return fmt.Errorf("%s: the table rejected the request; its message is withheld (it may quote the item)", what)
+	}
+	return fmt.Errorf("%s: %w", what, alert.Invalid("item",
+		"the table refused the alert as too large (over DynamoDB's 400 KB item size or a key's size limit); it cannot be stored as sent"))
+}
+
+// sizeMessages are the starts of DynamoDB's messages for an item or a key
+// over its size limit, lower-case, as DynamoDB (and moto) word them:
+//
+//	Item size has exceeded the maximum allowed size
+//	Item size to update has exceeded the maximum allowed size
+//	One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes
+//	One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes
+//	One or more parameter values were invalid: Size limit exceeded for Index Key gsi3pk Actual Size: … IndexName: gsi3
+var sizeMessages = []string{
+	"item size has exceeded the maximum allowed size",
+	"item size to update has exceeded the maximum allowed size",
+	"size of hashkey has exceeded the maximum size limit",
+	"aggregated size of all range keys has exceeded the size limit",
+	"size limit exceeded for index key",
+}
+
+// sizeRefusal reports whether a ValidationException message is one of
+// DynamoDB's item or key size refusals.
+func sizeRefusal(msg string) bool {
+	msg = strings.TrimPrefix(strings.ToLower(msg), "one or more parameter values were invalid: ")
+	for _, m := range sizeMessages {
+		if strings.HasPrefix(msg, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // conditionalPut writes item under cond. A failed condition returns

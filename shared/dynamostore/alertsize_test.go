@@ -9,8 +9,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/dynamostore"
@@ -113,11 +116,11 @@ func TestEncodeAlertRefusesOversizedItem(t *testing.T) {
 	}
 }
 
-// A ValidationException from DynamoDB (here: a resource id that makes the
-// resource index key longer than 2,048 bytes, which only the table checks
-// once an alert skips validation) is a permanent refusal of that alert: an
-// alert.ErrInvalid field error, without DynamoDB's text or the item's data,
-// and nothing is written.
+// DynamoDB's key-size ValidationException (here: a resource id that makes
+// the resource index key longer than 2,048 bytes, which only the table
+// checks once an alert skips validation) is a permanent refusal of that
+// alert: an alert.ErrInvalid field error, without DynamoDB's text or the
+// item's data, and nothing is written.
 func TestPutAlertValidationExceptionIsARefusal(t *testing.T) {
 	s, _ := newStore(t, dynamostore.Options{})
 	a := sampleAlert()
@@ -138,5 +141,104 @@ func TestPutAlertValidationExceptionIsARefusal(t *testing.T) {
 	}
 	if _, err := s.GetAlert(context.Background(), a.ID); err == nil {
 		t.Fatal("a refused alert was stored")
+	}
+}
+
+// An item DynamoDB itself refuses as over 400 KB is a refusal of the alert
+// and writes nothing. Here another writer has grown the stored item, so a
+// re-delivery whose merge EncodeAlert accepts is over the table's limit
+// once the item's other attributes are kept.
+func TestPutAlertItemSizeIsARefusal(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t, dynamostore.Options{})
+	big := largestAlert(t)
+	small := *big
+	small.Entities = big.Entities[:1]
+	if _, err := s.PutAlert(ctx, &small); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Client().GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table()), Key: dynamostore.AlertKey(big.ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	item := out.Item
+	item["correlatorNote"] = &types.AttributeValueMemberS{Value: "SENTINEL-" + strings.Repeat("n", 150_000)}
+	if _, err := s.Client().PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table()), Item: item}); err != nil {
+		t.Fatal(err)
+	}
+	again := *big
+	again.LastSeen = big.LastSeen.Add(time.Hour)
+	_, err = s.PutAlert(ctx, &again)
+	var fe *alert.FieldError
+	if !errors.Is(err, alert.ErrInvalid) || !errors.As(err, &fe) || fe.Field != "item" {
+		t.Fatalf("PutAlert = %v, want an ErrInvalid item error", err)
+	}
+	t.Logf("refusal: %v", err)
+	for _, leak := range []string{"SENTINEL", "nnnn", "exceeded the maximum"} {
+		if strings.Contains(err.Error(), leak) {
+			t.Fatalf("error text carries %q: %v", leak, err)
+		}
+	}
+	got, err := s.GetAlert(ctx, big.ID)
+	if err != nil || len(got.Entities) != 1 || !got.LastSeen.Equal(small.LastSeen) {
+		t.Fatalf("stored alert changed: %d entities, lastSeen %v (%v)", len(got.Entities), got.LastSeen, err)
+	}
+}
+
+// failingPuts is a store whose PutItem calls fail with a ValidationException
+// carrying msg, as DynamoDB would send it.
+func failingPuts(t *testing.T, msg string) *dynamostore.Store {
+	t.Helper()
+	plain, _ := newStore(t, dynamostore.Options{})
+	fail := func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("fail",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					if awsmiddleware.GetOperationName(ctx) == "PutItem" {
+						return middleware.InitializeOutput{}, middleware.Metadata{}, &smithy.GenericAPIError{Code: "ValidationException", Message: msg}
+					}
+					return next.HandleInitialize(ctx, in)
+				}), middleware.Before)
+		})
+	}
+	return dynamostore.New(dynamodb.New(plain.Client().Options(), fail), plain.Table(), dynamostore.Options{})
+}
+
+// Only DynamoDB's size refusals are a rejected alert; any other
+// ValidationException is a request we built wrong, a storage error (a
+// 500), not the sender's fault. Neither carries DynamoDB's message.
+func TestPutAlertOnlySizeValidationIsARefusal(t *testing.T) {
+	tests := []struct {
+		name, msg string
+		refusal   bool
+	}{
+		{"item size", "Item size has exceeded the maximum allowed size", true},
+		{"item size to update", "Item size to update has exceeded the maximum allowed size", true},
+		{"hash key size", "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes", true},
+		{"range keys size", "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes", true},
+		{"index key size", "One or more parameter values were invalid: Size limit exceeded for Index Key gsi3pk Actual Size: 2175 bytes Max Size: 2048 bytes IndexName: gsi3", true},
+		{"duplicate in a string set", "One or more parameter values were invalid: Input collection [KEY#ip:203.0.113.5, KEY#ip:203.0.113.5] contains duplicates.", false},
+		{"bad condition expression", "Invalid ConditionExpression: Syntax error; token: \"=\", near: \"#v = = :v\"", false},
+		{"empty key attribute", "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: gsi1pk", false},
+		{"key type mismatch", "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := failingPuts(t, tc.msg).PutAlert(context.Background(), sampleAlert())
+			if err == nil {
+				t.Fatal("PutAlert succeeded")
+			}
+			if got := errors.Is(err, alert.ErrInvalid); got != tc.refusal {
+				t.Fatalf("refusal = %v, want %v: %v", got, tc.refusal, err)
+			}
+			if !strings.Contains(err.Error(), "ValidationException") {
+				t.Fatalf("error text should keep the error code for the logs: %v", err)
+			}
+			for _, leak := range []string{"203.0.113.5", "parameter values", "exceeded", "token", "mismatch"} {
+				if strings.Contains(err.Error(), leak) {
+					t.Fatalf("error text carries %q: %v", leak, err)
+				}
+			}
+		})
 	}
 }

@@ -18,10 +18,11 @@ type alertItem struct {
 }
 
 // PutAlert stores a idempotently with the same rules as the DynamoDB store:
-// new → Accepted at version 1; known → merged (normalize.Merge), Duplicate,
-// rewritten at version+1 only when something changed. A merge that would
-// take the alert over alert.MaxStoredBytes (after normalize.FitMerged)
-// is refused with an error wrapping alert.ErrInvalid.
+// new → Accepted at version 1; known → merged and shrunk to the budget
+// (normalize.MergeStored), Duplicate, rewritten at version+1 only when the
+// result differs from what is stored. A merge that would take the alert
+// over alert.MaxStoredBytes even shrunk is refused with an error wrapping
+// alert.ErrInvalid.
 func (s *Store) PutAlert(_ context.Context, a *alert.Alert) (normalize.PutResult, error) {
 	if a == nil || a.ID == "" {
 		return normalize.PutResult{}, fmt.Errorf("put alert: %w", alert.Invalid("id", "is required"))
@@ -34,14 +35,14 @@ func (s *Store) PutAlert(_ context.Context, a *alert.Alert) (normalize.PutResult
 		s.put(pk, resources.SKAlert, alertItem{Doc: *a, Version: 1})
 		return normalize.PutResult{Outcome: normalize.Accepted, Changed: true, Alert: *a}, nil
 	}
-	merged, changed := normalize.Merge(cur.Doc, *a)
-	if !changed {
-		return normalize.PutResult{Outcome: normalize.Duplicate, Alert: cur.Doc}, nil
-	}
-	if err := normalize.FitMerged(&merged); err != nil {
+	merged, changed, err := normalize.MergeStored(cur.Doc, *a)
+	if err != nil {
 		// As in the DynamoDB store: a merge over the stored budget is
 		// refused and the stored alert stays as it was.
 		return normalize.PutResult{}, fmt.Errorf("merge alert %s: %w", a.ID, err)
+	}
+	if !changed {
+		return normalize.PutResult{Outcome: normalize.Duplicate, Alert: cur.Doc}, nil
 	}
 	s.put(pk, resources.SKAlert, alertItem{Doc: merged, Version: cur.Version + 1})
 	return normalize.PutResult{Outcome: normalize.Duplicate, Changed: true, Alert: merged}, nil

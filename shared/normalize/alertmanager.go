@@ -235,5 +235,5 @@ func alertmanagerAlert(c *collector, raw []byte) {
 		es.add(alert.EntityFileHash, l[k])
 	}
 	a.Entities = es
-	c.add(a, "", raw)
+	c.add(a, raw)
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/killchain"
@@ -191,5 +192,73 @@ func TestMergeFixesAStoredCopysProvider(t *testing.T) {
 	m, changed := normalize.Merge(old, a)
 	if !changed || m.Provider != alert.ProviderGuardDuty {
 		t.Fatalf("changed %v provider %s", changed, m.Provider)
+	}
+}
+
+// workflow sets the Security Hub copy's Workflow status.
+func workflow(t *testing.T, sh, status string) string {
+	t.Helper()
+	out := strings.Replace(sh, `"Status": "NEW"`, `"Status": "`+status+`"`, 1)
+	if out == sh && status != "NEW" {
+		t.Fatal("workflow: the sample no longer has Workflow.Status NEW")
+	}
+	return out
+}
+
+// A GuardDuty finding (Active) and its Security Hub copy carry the same
+// lastSeen; a Workflow status set in Security Hub decides, whichever
+// arrives first, and re-delivering either one changes nothing (it used to
+// flip the status, and write, on every delivery).
+func TestGuardDutyCopyWorkflowStatusOnATie(t *testing.T) {
+	for _, p := range copyPairs {
+		gdBody := string(readFile(t, filepath.Join(samplesDir, "guardduty", p.guardDuty)))
+		shBody := string(readFile(t, filepath.Join(samplesDir, "securityhub", p.securityHub)))
+		for _, v := range []struct {
+			workflow string
+			want     alert.Status
+		}{{"SUPPRESSED", alert.StatusDismissed}, {"RESOLVED", alert.StatusResolved}} {
+			t.Run(p.guardDuty+"/"+v.workflow, func(t *testing.T) {
+				gd, sh := *one(t, "guardduty", gdBody), *one(t, "securityhub", workflow(t, shBody, v.workflow))
+				if !gd.LastSeen.Equal(sh.LastSeen) || gd.Status != alert.StatusActive || sh.Status != v.want {
+					t.Fatalf("premise: lastSeen %v/%v, status %s/%s", gd.LastSeen, sh.LastSeen, gd.Status, sh.Status)
+				}
+				first, _ := normalize.Merge(gd, sh)
+				second, _ := normalize.Merge(sh, gd)
+				if a, b := stored(t, first), stored(t, second); a != b || first.Status != v.want {
+					t.Fatalf("status %s / %s, want %s either way:\n%s\n%s", first.Status, second.Status, v.want, a, b)
+				}
+				for _, again := range []alert.Alert{gd, sh, gd} {
+					if m, changed := normalize.Merge(first, again); changed {
+						t.Fatalf("re-delivering %s changed the alert: status %s", again.Raw[:30], m.Status)
+					}
+				}
+			})
+		}
+	}
+}
+
+// The same source re-delivering the same sighting (lastSeen unchanged)
+// with a new status: closing it takes effect, reopening waits for the next
+// sighting (a later lastSeen), because a re-delivery of the same sighting
+// cannot be told from a stale copy of it.
+func TestMergeStatusChangeWithoutNewerSighting(t *testing.T) {
+	shBody := string(readFile(t, filepath.Join(samplesDir, "securityhub", copyPairs[1].securityHub)))
+	open := *one(t, "securityhub", shBody)
+	resolved := *one(t, "securityhub", workflow(t, shBody, "RESOLVED"))
+	suppressed := *one(t, "securityhub", workflow(t, shBody, "SUPPRESSED"))
+	m, changed := normalize.Merge(open, resolved)
+	if !changed || m.Status != alert.StatusResolved {
+		t.Fatalf("resolving: changed %v status %s", changed, m.Status)
+	}
+	if m, changed = normalize.Merge(m, suppressed); !changed || m.Status != alert.StatusDismissed {
+		t.Fatalf("suppressing: changed %v status %s", changed, m.Status)
+	}
+	if m2, changed := normalize.Merge(m, open); changed || m2.Status != alert.StatusDismissed {
+		t.Fatalf("reopening the same sighting: changed %v status %s", changed, m2.Status)
+	}
+	next := open
+	next.LastSeen = open.LastSeen.Add(time.Minute)
+	if m3, changed := normalize.Merge(m, next); !changed || m3.Status != alert.StatusActive {
+		t.Fatalf("a newer sighting: changed %v status %s", changed, m3.Status)
 	}
 }

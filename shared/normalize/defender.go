@@ -60,7 +60,7 @@ func parseDefender(c *collector, obj []byte) {
 		c.reject(err)
 		return
 	}
-	c.add(a, "", obj)
+	c.add(a, obj)
 }
 
 func defenderStatus(s string) (alert.Status, bool) {

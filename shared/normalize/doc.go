@@ -27,9 +27,12 @@
 //     for every field both formats carry, to what the GuardDuty finding
 //     gives — type, tactics and techniques from the GuardDuty type through
 //     the catalogue, count, source incident, resources, and archived →
-//     Dismissed before Workflow and RecordState (see guardDutyCopy). With
-//     Merge's order-independent unions, the stored alert is the same
-//     whichever of the two arrives first.
+//     Dismissed before Workflow and RecordState (see guardDutyCopy). The
+//     two carry the same lastSeen, and Merge gives that tie a fixed winner
+//     (status Dismissed > Resolved > Active, the higher severity, the
+//     longer text) and unions lists in an order of their own, so the
+//     stored alert is the same whichever of the two arrives first, and
+//     re-deliveries of either change nothing.
 //   - Severity and kill-chain stages are mapped as DESIGN.md says; GuardDuty
 //     stages come from a per-finding-type catalogue (catalogue.go) with the
 //     ThreatPurpose prefix as fallback.
@@ -45,7 +48,10 @@
 //     principal and must not link their alerts.
 //   - Count is the source's own occurrence count when it has one (GuardDuty
 //     service.count, the Security Hub copy's ProductFields count, OCSF
-//     count), else 1. Merge folds a re-delivery into the stored alert.
+//     count), else 1. Merge folds a re-delivery into the stored alert;
+//     stores call MergeStored, which also shrinks the result to the stored
+//     budget (FitStored) and writes nothing when that equals what is
+//     stored.
 //   - The raw payload of each item is kept with alert.Alert.SetRawValid
 //     (capped; the item has just been decoded, so it is not re-validated).
 //

@@ -142,5 +142,5 @@ func parseFalco(c *collector, obj []byte) {
 	es.add(alert.EntityDomain, field(of, "fd.sip.name"))
 	es.add(alert.EntityFileHash, field(of, "proc.exe_sha256"))
 	a.Entities = es
-	c.add(a, "", obj)
+	c.add(a, obj)
 }

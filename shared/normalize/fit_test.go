@@ -150,6 +150,33 @@ func TestFitStoredVendor(t *testing.T) {
 			t.Fatalf("%d bytes with %d entities: dropped more than needed", n, len(a.Entities))
 		}
 	})
+	t.Run("key entities are dropped last", func(t *testing.T) {
+		a := base()
+		a.Entities = append(a.Entities, alert.Entity{Type: alert.EntityProcess, Value: "/usr/sbin/sshd"})
+		for i := range 150 {
+			v := fmt.Sprintf("https://e.example/%d/", i)
+			a.Entities = append(a.Entities, alert.Entity{Type: alert.EntityURL, Value: v + strings.Repeat("p", alert.MaxValueLen-len(v))})
+		}
+		keys := []alert.Entity{{Type: alert.EntityIP, Value: "203.0.113.7"}, {Type: alert.EntityDomain, Value: "evil.example"},
+			{Type: alert.EntityAccount, Value: "alice"}, {Type: alert.EntityAccessKey, Value: "AKIAEXAMPLE"},
+			{Type: alert.EntityFileHash, Value: strings.Repeat("ab", 32)}, {Type: alert.EntityHost, Value: "web-1"}}
+		a.Entities = append(a.Entities, keys...)
+		a.Finish("", a.FirstSeen)
+		want := keySet(*a)
+		if err := normalize.FitStored(a); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := a.StoredSize(); n > alert.MaxStoredBytes || len(a.Entities) >= 157 {
+			t.Fatalf("%d bytes, %d entities", n, len(a.Entities))
+		}
+		if got := keySet(*a); got != want {
+			t.Fatalf("keys %s, want %s (all kept)", got, want)
+		}
+		// The small process entity outlives the large urls; order is kept.
+		if a.Entities[0].Value != "/usr/sbin/sshd" || a.Entities[1].Type != alert.EntityURL || a.Entities[len(a.Entities)-1].Value != "web-1" {
+			t.Fatalf("entities %s, %s … %s", a.Entities[0].Value, a.Entities[1].Type, a.Entities[len(a.Entities)-1].Value)
+		}
+	})
 	t.Run("small alert untouched", func(t *testing.T) {
 		a := base()
 		if err := normalize.FitStored(a); err != nil || string(a.Raw) != `{"x":1}` || a.RemediationSteps == nil {

@@ -50,7 +50,7 @@ func parseGeneric(c *collector, obj []byte) {
 		c.reject(err)
 		return
 	}
-	c.add(a, "", obj)
+	c.add(a, obj)
 }
 
 func genericToAlert(g *genericAlert) (*alert.Alert, error) {

@@ -212,7 +212,7 @@ func parseGuardDuty(c *collector, obj []byte) {
 		c.reject(err)
 		return
 	}
-	c.add(a, "", obj)
+	c.add(a, obj)
 }
 
 // guardDutySeverity maps GuardDuty's 0–10 number: <4 Low, <7 Medium, <9

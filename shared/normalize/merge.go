@@ -41,10 +41,11 @@ type PutResult struct {
 }
 
 // Merge folds incoming, a re-delivery of the alert stored as stored (same
-// id), into it and reports whether anything changed. The rules make merging
-// commutative for what correlation reads, so the stored alert does not
-// depend on arrival order (a GuardDuty finding and its Security Hub copy,
-// Alertmanager repeats, EventBridge retries):
+// id), into it and reports whether anything changed (stores call
+// MergeStored, which also keeps the result within the stored budget). The
+// rules make merging commutative for what correlation reads, so the stored
+// alert does not depend on arrival order (a GuardDuty finding and its
+// Security Hub copy, Alertmanager repeats, EventBridge retries):
 //   - FirstSeen is the earliest, LastSeen the latest sighting.
 //   - Count is the larger of the two. Sources that count (GuardDuty's
 //     service.count, OCSF count) send running totals, so the maximum is
@@ -52,8 +53,21 @@ type PutResult struct {
 //     instead (stored+1) would make at-least-once delivery inflate counts
 //     and replays non-idempotent.
 //   - Status, severity, name and description come from the delivery with
-//     the later LastSeen (the incoming one on a tie): the source's newest
-//     word. A suppressed alert stays Dismissed with its SuppressedBy.
+//     the later LastSeen: the source's newest word (an older delivery only
+//     fills a name or description the other lacks). A tie in LastSeen is
+//     the same sighting — a GuardDuty finding and its Security Hub copy
+//     carry the same time — and its winner is fixed, not the delivery
+//     that came second: the status first in Dismissed > Resolved > Active,
+//     the higher severity, and for name and description the non-empty,
+//     then the longer (Security Hub cuts descriptions), then the one that
+//     sorts first. So a Workflow status set in Security Hub (SUPPRESSED,
+//     RESOLVED) holds against the GuardDuty finding's Active in either
+//     order, and re-deliveries of either change nothing. A source that
+//     re-sends the same sighting with a new status closes the alert
+//     (Active → Resolved → Dismissed) but does not reopen it: a re-sent
+//     sighting cannot be told from a stale copy of it, so reopening waits
+//     for the next sighting, which has a later LastSeen. A suppressed
+//     alert stays Dismissed with its SuppressedBy.
 //   - Tactics, techniques, remediation steps, resources and entities are
 //     the union of both; SourceIncident is true if either says so. When
 //     the two deliveries' lists of a field differ, the longer list leads
@@ -63,13 +77,15 @@ type PutResult struct {
 //     union, its order and the primary (first) resource do not depend on
 //     which delivery was stored first — a GuardDuty finding and its
 //     Security Hub copy carry different entity lists (the copy has no
-//     private DNS name, for one).
+//     private DNS name, for one). With three or more different lists the
+//     order (not the members) can depend on arrival order.
 //   - Identity, provider, type, ReceivedAt (first receipt) and IncidentID
 //     are kept from the stored alert. One exception: a GuardDuty alert
 //     stored with provider securityhub (a Security Hub copy stored before
 //     copies were normalised to GuardDuty's provider) takes provider
 //     guardduty from any later delivery. The raw payload follows the newer
-//     delivery but a raw-only difference is not a change.
+//     delivery (on a tie, the one that came second; it is an audit copy)
+//     but a raw-only difference is not a change.
 //   - A suppressed alert stays suppressed; a delivery that a rule now
 //     suppresses suppresses the stored alert too.
 func Merge(stored, incoming alert.Alert) (alert.Alert, bool) {
@@ -77,25 +93,34 @@ func Merge(stored, incoming alert.Alert) (alert.Alert, bool) {
 	if incoming.FirstSeen.Before(m.FirstSeen) {
 		m.FirstSeen = incoming.FirstSeen
 	}
-	newer := !incoming.LastSeen.Before(stored.LastSeen)
-	if incoming.LastSeen.After(m.LastSeen) {
-		m.LastSeen = incoming.LastSeen
-	}
 	m.Count = max(stored.Count, incoming.Count)
 	if m.Provider == alert.ProviderSecurityHub && incoming.Provider == alert.ProviderGuardDuty {
 		m.Provider = alert.ProviderGuardDuty
 	}
-	if newer {
+	switch incoming.LastSeen.Compare(stored.LastSeen) {
+	case 1: // the source's newer word
+		m.LastSeen = incoming.LastSeen
 		m.Status = incoming.Status
 		if incoming.Severity.Valid() {
 			m.Severity = incoming.Severity
 		}
-		if incoming.Name != "" {
-			m.Name = incoming.Name
+		m.Name = firstNonEmpty(incoming.Name, stored.Name)
+		m.Description = firstNonEmpty(incoming.Description, stored.Description)
+		if len(incoming.Raw) > 0 {
+			m.Raw, m.RawTruncated = incoming.Raw, incoming.RawTruncated
 		}
-		if incoming.Description != "" {
-			m.Description = incoming.Description
+	case -1: // an older sighting fills only what the stored one lacks
+		m.Name = firstNonEmpty(stored.Name, incoming.Name)
+		m.Description = firstNonEmpty(stored.Description, incoming.Description)
+	case 0: // the same sighting: a fixed winner, whichever came second
+		if statusRank(incoming.Status) > statusRank(stored.Status) {
+			m.Status = incoming.Status
 		}
+		if incoming.Severity.Valid() && (!stored.Severity.Valid() || incoming.Severity > stored.Severity) {
+			m.Severity = incoming.Severity
+		}
+		m.Name = preferText(stored.Name, incoming.Name)
+		m.Description = preferText(stored.Description, incoming.Description)
 		if len(incoming.Raw) > 0 {
 			m.Raw, m.RawTruncated = incoming.Raw, incoming.RawTruncated
 		}
@@ -113,6 +138,38 @@ func Merge(stored, incoming alert.Alert) (alert.Alert, bool) {
 	m.Resources = unionResources(stored.Resources, incoming.Resources)
 	m.Entities = unionEntities(stored.Entities, incoming.Entities)
 	return m, !sameIgnoringRaw(stored, m)
+}
+
+// statusRank orders statuses for a tie in LastSeen: a closed status wins
+// over Active, and Dismissed (a person's or a rule's decision) over
+// Resolved. Unknown statuses rank lowest.
+func statusRank(s alert.Status) int {
+	switch s {
+	case alert.StatusActive:
+		return 1
+	case alert.StatusResolved:
+		return 2
+	case alert.StatusDismissed:
+		return 3
+	}
+	return 0
+}
+
+// preferText picks one of two texts of the same sighting, the same one
+// whichever is passed first: a non-empty text over an empty one, then the
+// longer (Security Hub cuts a GuardDuty description to 1,024 characters),
+// then the one that sorts first.
+func preferText(a, b string) string {
+	switch {
+	case a == "" || b == "":
+		return a + b
+	case len(a) != len(b):
+		if len(a) > len(b) {
+			return a
+		}
+		return b
+	}
+	return min(a, b)
 }
 
 func sameIgnoringRaw(a, b alert.Alert) bool {
@@ -216,12 +273,14 @@ func unionResources(a, b []alert.Resource) []alert.Resource {
 			o.Name = firstNonEmpty(o.Name, r.Name)
 			o.Region = firstNonEmpty(o.Region, r.Region)
 			o.Account = firstNonEmpty(o.Account, r.Account)
-			for k, v := range r.Tags {
+			// Sorted, so which tags fill the last places under the cap
+			// does not depend on map order.
+			for _, k := range alert.SortedTagKeys(r.Tags) {
 				if o.Tags == nil {
 					o.Tags = map[string]string{}
 				}
 				if _, has := o.Tags[k]; !has && len(o.Tags) < alert.MaxTags {
-					o.Tags[k] = v
+					o.Tags[k] = r.Tags[k]
 				}
 			}
 		}

@@ -19,13 +19,18 @@ import (
 func delivery(t *rapid.T, label string) alert.Alert {
 	base := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
 	first := base.Add(time.Duration(rapid.IntRange(0, 60).Draw(t, label+"first")) * time.Minute)
+	// LastSeen takes one of a few values, so that two deliveries often
+	// tie (a GuardDuty finding and its Security Hub copy do).
+	last := base.Add(time.Duration(60+30*rapid.IntRange(0, 2).Draw(t, label+"last")) * time.Minute)
 	a := alert.Alert{
 		Provider: alert.ProviderGuardDuty, SourceID: "arn:f", Type: "T",
-		Severity:  alert.Severity(rapid.IntRange(1, 5).Draw(t, label+"sev")),
-		Status:    rapid.SampledFrom([]alert.Status{alert.StatusActive, alert.StatusResolved, alert.StatusDismissed}).Draw(t, label+"status"),
-		FirstSeen: first,
-		LastSeen:  first.Add(time.Duration(rapid.IntRange(0, 120).Draw(t, label+"span")) * time.Minute),
-		Count:     rapid.IntRange(1, 50).Draw(t, label+"count"),
+		Name:        rapid.SampledFrom([]string{"", "Brute force", "Brute force attempt", "Brute forcf"}).Draw(t, label+"name"),
+		Description: rapid.SampledFrom([]string{"", "d1", "d2", "longer d"}).Draw(t, label+"desc"),
+		Severity:    alert.Severity(rapid.IntRange(1, 5).Draw(t, label+"sev")),
+		Status:      rapid.SampledFrom([]alert.Status{alert.StatusActive, alert.StatusResolved, alert.StatusDismissed}).Draw(t, label+"status"),
+		FirstSeen:   first,
+		LastSeen:    last,
+		Count:       rapid.IntRange(1, 50).Draw(t, label+"count"),
 	}
 	a.Tactics = append(a.Tactics, rapid.SliceOfNDistinct(rapid.SampledFrom(killchain.All()), 0, 4, rapid.ID[killchain.Stage]).Draw(t, label+"stages")...)
 	for _, v := range rapid.SliceOfNDistinct(rapid.SampledFrom([]string{"203.0.113.1", "198.51.100.2", "10.0.0.3"}), 0, 3, rapid.ID[string]).Draw(t, label+"ips") {
@@ -66,8 +71,28 @@ func TestMergeProperties(t *testing.T) {
 			!reflect.DeepEqual(ab.Tactics, ba.Tactics) {
 			t.Fatalf("lists depend on order:\n%+v %+v\n%+v %+v", ab.Resources, ab.Entities, ba.Resources, ba.Entities)
 		}
-		if !a.LastSeen.Equal(b.LastSeen) && (ab.Status != ba.Status || ab.Severity != ba.Severity) {
-			t.Fatalf("status/severity depend on order: %v/%v vs %v/%v", ab.Status, ab.Severity, ba.Status, ba.Severity)
+		// Ties in LastSeen included: the winner does not depend on which
+		// delivery came second.
+		if ab.Status != ba.Status || ab.Severity != ba.Severity || ab.Name != ba.Name || ab.Description != ba.Description {
+			t.Fatalf("status/severity/name/description depend on order (lastSeen %v, %v): %v/%v/%q/%q vs %v/%v/%q/%q",
+				a.LastSeen, b.LastSeen, ab.Status, ab.Severity, ab.Name, ab.Description, ba.Status, ba.Severity, ba.Name, ba.Description)
+		}
+		// Three deliveries in any order give the same scalars, stages and
+		// keys. (The order of the unioned lists is fixed for two
+		// deliveries, above; with three it can depend on arrival order.)
+		c := delivery(t, "c")
+		abc, _ := normalize.Merge(ab, c)
+		cb, _ := normalize.Merge(c, b)
+		cba, _ := normalize.Merge(cb, a)
+		if abc.Status != cba.Status || abc.Severity != cba.Severity || abc.Name != cba.Name || abc.Count != cba.Count ||
+			!abc.LastSeen.Equal(cba.LastSeen) || !abc.FirstSeen.Equal(cba.FirstSeen) ||
+			abc.Stages() != cba.Stages() || keySet(abc) != keySet(cba) {
+			t.Fatalf("three deliveries depend on order:\n%+v\n%+v", abc, cba)
+		}
+		// Which delivery a description came from is not recorded, so an
+		// empty one can be filled from an older delivery (see Merge).
+		if a.Description != "" && b.Description != "" && c.Description != "" && abc.Description != cba.Description {
+			t.Fatalf("description depends on order: %q vs %q", abc.Description, cba.Description)
 		}
 		if ab.Count != max(a.Count, b.Count) {
 			t.Fatalf("count %d, want %d", ab.Count, max(a.Count, b.Count))
@@ -94,5 +119,29 @@ func TestMergeSuppression(t *testing.T) {
 	in2.LastSeen, in2.Status = at.Add(time.Hour), alert.StatusResolved
 	if m2, _ := normalize.Merge(m, in2); m2.Status != alert.StatusDismissed || m2.SuppressedBy != "rule-1" {
 		t.Fatalf("suppression lost: %+v", m2)
+	}
+}
+
+// A resource's tags merged at the cap: the places left go to the other
+// delivery's tags in key order, the same on every merge (not map order).
+func TestMergeTagsAtTheCapAreDeterministic(t *testing.T) {
+	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	withTags := func(prefix string, n int) alert.Alert {
+		tags := map[string]string{}
+		for i := range n {
+			tags[fmt.Sprintf("%s%02d", prefix, i)] = "v"
+		}
+		a := alert.Alert{Provider: alert.ProviderFalco, SourceID: "s", Type: "T", Severity: alert.Low,
+			Resources: []alert.Resource{{ID: "r-1", Tags: tags}}, FirstSeen: at}
+		a.Finish("", at)
+		return a
+	}
+	stored, incoming := withTags("a", alert.MaxTags-1), withTags("x", 20)
+	for range 30 {
+		m, _ := normalize.Merge(stored, incoming)
+		tags := m.Resources[0].Tags
+		if _, ok := tags["x00"]; len(tags) != alert.MaxTags || !ok {
+			t.Fatalf("%d tags, x00 kept %v; want %d with x00 (the first key): %v", len(tags), ok, alert.MaxTags, alert.SortedTagKeys(tags))
+		}
 	}
 }

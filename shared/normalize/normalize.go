@@ -178,16 +178,17 @@ func (c *collector) room() bool {
 	return true
 }
 
-// add finishes and validates a and records the outcome. identity is the
-// identity provider ("" for a.Provider); raw is the item's own JSON, which
-// every parser has decoded without error before calling add, so it is
-// known to be valid JSON and is not scanned again.
-func (c *collector) add(a *alert.Alert, identity string, raw []byte) {
+// add finishes and validates a and records the outcome. raw is the item's
+// own JSON, which every parser has decoded without error before calling
+// add, so it is known to be valid JSON and is not scanned again. The alert
+// id comes from a.Provider (a Security Hub copy of a GuardDuty finding has
+// provider guardduty already).
+func (c *collector) add(a *alert.Alert, raw []byte) {
 	if !c.room() {
 		return
 	}
 	a.SetRawValid(raw)
-	a.Finish(identity, c.receivedAt)
+	a.Finish("", c.receivedAt)
 	if a.Provider != alert.ProviderGeneric {
 		fitLimits(a)
 	}

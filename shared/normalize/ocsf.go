@@ -300,5 +300,5 @@ func parseOCSF(c *collector, obj []byte) {
 			a.RemediationSteps = append(a.RemediationSteps, "See "+ref)
 		}
 	}
-	c.add(a, "", obj)
+	c.add(a, obj)
 }

@@ -202,7 +202,7 @@ func securityHubAdd(c *collector, f *asffFinding, raw []byte) {
 		c.reject(err)
 		return
 	}
-	c.add(a, "", raw)
+	c.add(a, raw)
 }
 
 // asffSeverity maps Severity.Label, else Severity.Normalized.

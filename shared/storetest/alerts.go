@@ -159,6 +159,32 @@ func RunAlerts(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 	})
 
+	t.Run("a status set in Security Hub on the same sighting holds in either order", func(t *testing.T) {
+		// The copy was suppressed in Security Hub (Workflow SUPPRESSED);
+		// both carry the same lastSeen, as GuardDuty's copies do.
+		last := t0.Add(15 * time.Minute)
+		gd := func() *alert.Alert { return gdAlert(4, last) }
+		sh := func() *alert.Alert {
+			a := shAlert(4, last)
+			a.Status = alert.StatusDismissed
+			return a
+		}
+		for _, order := range [][]func() *alert.Alert{{gd, sh}, {sh, gd}} {
+			s := alerts(t)
+			mustPut(t, s, order[0]())
+			mustPut(t, s, order[1]())
+			// Re-deliveries of either change nothing and are not written.
+			for i, again := range []func() *alert.Alert{gd, sh, gd} {
+				if r := mustPut(t, s, again()); r.Changed {
+					t.Fatalf("re-delivery %d rewrote the alert: status %s", i+1, r.Alert.Status)
+				}
+			}
+			if got := mustGet(t, s, gd().ID); got.Status != alert.StatusDismissed {
+				t.Fatalf("status %s, want Dismissed", got.Status)
+			}
+		}
+	})
+
 	t.Run("suppressed alert stays dismissed on re-delivery", func(t *testing.T) {
 		s := alerts(t)
 		a := gdAlert(1, t0)

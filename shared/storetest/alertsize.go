@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/normalize"
 )
 
 func init() { register("alertsize", RunAlertSize) }
@@ -50,9 +51,11 @@ func alertStore(t *testing.T, newStore func(t *testing.T) Store) AlertStore {
 }
 
 // RunAlertSize checks how a store treats a re-delivery whose merge with the
-// stored alert would be over alert.MaxStoredBytes (normalize.FitMerged): a
-// generic alert is refused with a field error and left as it was; a vendor
-// alert is shrunk (raw copy, tags, then entities from the end) and stored.
+// stored alert would be over alert.MaxStoredBytes (normalize.MergeStored):
+// a generic alert is refused with a field error and left as it was; a
+// vendor alert is shrunk (raw copy, tags, then entities, those that make no
+// correlation key first) and stored, and re-sending the same delivery
+// again changes nothing and is not written.
 func RunAlertSize(t *testing.T, newStore func(t *testing.T) Store) {
 	ctx := context.Background()
 	t.Run("generic merge over the budget is refused", func(t *testing.T) {
@@ -97,6 +100,18 @@ func RunAlertSize(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 		if len(got.Entities) <= 70 || len(got.Entities) >= 140 || len(got.Raw) != 0 || len(got.Resources[0].Tags) != 0 {
 			t.Fatalf("%d entities (want between 70 and 140), raw %d bytes, tags %v", len(got.Entities), len(got.Raw), got.Resources[0].Tags)
+		}
+		// The same delivery again (an EventBridge retry): merged and shrunk
+		// it is what is stored, so nothing is written.
+		for i := range 2 {
+			r, err := s.PutAlert(ctx, bulkyAlert(t, alert.ProviderFalco, 1000, last))
+			if err != nil || r.Outcome != normalize.Duplicate || r.Changed {
+				t.Fatalf("re-delivery %d: outcome %v changed %v (%v), want an unchanged duplicate", i+1, r.Outcome, r.Changed, err)
+			}
+		}
+		again, err := s.GetAlert(ctx, first.ID)
+		if err != nil || len(again.Entities) != len(got.Entities) {
+			t.Fatalf("after re-deliveries: %d entities (%v), want %d", len(again.Entities), err, len(got.Entities))
 		}
 	})
 }
