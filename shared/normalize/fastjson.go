@@ -23,6 +23,19 @@ type fastDecoder struct {
 	b     []byte
 	i     int
 	depth int
+	// src is b as one string, made on the first string value read: values
+	// are substrings of it, so a finding's forty-odd strings cost one
+	// allocation instead of forty (they keep the finding's text alive, as
+	// its raw copy does anyway).
+	src string
+}
+
+// substr returns b[from:to] as a string, sharing src.
+func (d *fastDecoder) substr(from, to int) string {
+	if len(d.src) != len(d.b) {
+		d.src = string(d.b)
+	}
+	return d.src[from:to]
 }
 
 // bail is the panic value that unwinds a fast decode that gave up.
@@ -189,12 +202,8 @@ func (d *fastDecoder) str(p *string) {
 	}
 	start := d.i
 	s, slow := d.rawString()
-	if !slow {
-		*p = string(s)
-		return
-	}
-	if !bytes.ContainsRune(s, '\\') && utf8.Valid(s) {
-		*p = string(s)
+	if !slow || !bytes.ContainsRune(s, '\\') && utf8.Valid(s) {
+		*p = d.substr(start+1, start+1+len(s)) // s is b[start+1 : d.i-1]
 		return
 	}
 	// Escapes or invalid UTF-8: encoding/json's own unquoting.
