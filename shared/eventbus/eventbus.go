@@ -74,10 +74,14 @@ const (
 )
 
 // Retryable reports whether an entry that failed with code may succeed if
-// sent again.
+// sent again. Besides transient failures, an entry refused for a reason of
+// the deployment (the caller may not put to the bus, or not with this
+// source or detail type) is retried, as a refused call is: the fix is in
+// the configuration, not in the record.
 func Retryable(code string) bool {
 	switch code {
-	case CodeInternalFailure, CodeThrottling, CodeRequestFailed, CodeCanceled:
+	case CodeInternalFailure, CodeThrottling, CodeRequestFailed, CodeCanceled,
+		"AccessDeniedException", "NotAuthorizedForSourceException", "NotAuthorizedForDetailTypeException":
 		return true
 	}
 	return false

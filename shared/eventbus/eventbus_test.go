@@ -454,8 +454,9 @@ func TestCanceledWhileBackingOff(t *testing.T) {
 func TestRetryable(t *testing.T) {
 	for code, want := range map[string]bool{
 		CodeInternalFailure: true, CodeThrottling: true, CodeRequestFailed: true, CodeCanceled: true,
-		"MalformedDetail": false, "InvalidArgument": false, "AccessDeniedException": false, CodeTooLarge: false,
-		CodeRequestRejected: false,
+		"MalformedDetail": false, "InvalidArgument": false, CodeTooLarge: false, CodeRequestRejected: false,
+		// Refusals of the deployment, per entry, are retried like refused calls.
+		"AccessDeniedException": true, "NotAuthorizedForSourceException": true, "NotAuthorizedForDetailTypeException": true,
 	} {
 		if Retryable(code) != want {
 			t.Errorf("Retryable(%s) = %v", code, !want)

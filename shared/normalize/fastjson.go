@@ -25,8 +25,9 @@ type fastDecoder struct {
 	depth int
 	// src is b as one string, made on the first string value read: values
 	// are substrings of it, so a finding's forty-odd strings cost one
-	// allocation instead of forty (they keep the finding's text alive, as
-	// its raw copy does anyway).
+	// allocation instead of forty. They keep the decoded object's text alive
+	// as long as the alert lives: for the length of a request in ingest; a
+	// store that keeps alerts in memory clones what it keeps.
 	src string
 }
 

@@ -124,10 +124,11 @@ var Correlator = StreamConsumer{
 // Its retry budget is the largest finite one Lambda takes (10,000): a batch
 // the bus refuses for a reason of the deployment (a wrong bus name, a
 // policy change, IAM still propagating) is retried, with the iterator-age
-// alarm telling the operator, until the record is a day old (the stream's
-// own retention) — not given up on after a minute, when the on-failure
-// queue would get only the batch's position and the events would be lost.
-// Records that are bad in themselves go to the dead-letter queue at once.
+// alarm telling the operator, for some five to six hours (Lambda retries
+// at once and a refused invocation ends within about 2 s) — not given up
+// on after a minute, when the on-failure queue would get only the batch's
+// position. Records that are bad in themselves go to the dead-letter queue
+// at once.
 var Responder = StreamConsumer{
 	Name:              "responder",
 	BatchSize:         50,

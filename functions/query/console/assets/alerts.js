@@ -55,6 +55,11 @@ function filterLabel(key, v) {
   return `${f.label}: ${f.optionLabel ? f.optionLabel(v) : words(v)}`;
 }
 
+// Each list load has a number, module-wide (state is module-wide too): a
+// load that a newer one — a changed filter, a page turn, the page drawn
+// again — has overtaken leaves the state and the page alone.
+let loads = 0;
+
 export async function renderAlertsPage(main) {
   document.title = 'Security alerts · Muster';
   const chips = h('ul', { class: 'chips', 'aria-label': 'Active filters' });
@@ -242,9 +247,6 @@ export async function renderAlertsPage(main) {
     return tr;
   }
 
-  // Each load has a number; a load that a newer one (a changed filter, a
-  // page turn) has overtaken leaves the state and the page alone.
-  let loads = 0;
   async function load() {
     const mine = ++loads;
     clear(banner);
