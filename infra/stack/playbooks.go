@@ -151,11 +151,35 @@ const (
 // event's detail.eventId, unique per response request.
 const RunKeyAttribute = "eventId"
 
-// Conditions on the runs table. An execution records the event id unless
-// another execution did; it deletes only the record it made.
+// RunStatusAttribute of a run record is RunStatusFailed once the run's
+// isolation failed; a record without it is a run that succeeded, is still
+// running, or ended otherwise (timed out, no instance id). Only a failed run
+// may be re-run, and only by an archive replay.
 const (
-	guardCondition    = "attribute_not_exists(" + RunKeyAttribute + ") OR executionArn = :self"
-	runOwnerCondition = "executionArn = :self"
+	RunStatusAttribute = "status"
+	RunStatusFailed    = "failed"
+)
+
+// ReplayNameField is the top-level field EventBridge adds to an event it
+// replays from an archive (the replay's name). Events published live never
+// carry it: the managed rule EventBridge puts on the bus for an archive
+// matches "replay-name": [{"exists": false}] so replayed events are not
+// archived again (Amazon EventBridge User Guide, "Archiving and replaying
+// events", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-archive.html,
+// "Preventing replayed events from being delivered to an archive"); AWS's
+// Powertools parser models it the same way (aws-powertools/powertools-lambda-python,
+// aws_lambda_powertools/utilities/parser/models/event_bridge.py:
+// replay_name, alias "replay-name").
+const ReplayNameField = "replay-name"
+
+// Conditions on the runs table. An execution records the event id unless
+// another execution did; an archive replay may also take over the record of
+// a run that failed. An execution marks only the record it made.
+const (
+	guardCondition       = "attribute_not_exists(" + RunKeyAttribute + ") OR executionArn = :self"
+	replayGuardCondition = guardCondition + " OR #st = :failed"
+	runOwnerCondition    = "executionArn = :self"
+	markFailedUpdate     = "SET #st = :failed"
 	// conditionFailed is the error Step Functions' optimized DynamoDB
 	// integration raises for a failed condition: "DynamoDB." and the
 	// service's exception name.
@@ -191,10 +215,11 @@ func retryTransient(task awsstepfunctions.TaskStateBase) {
 
 // isolatePlaybook: on "Incident Response Requested" for isolate-instance, a
 // state machine records the event id (ending quietly if it was already
-// recorded: a replayed or redelivered event), moves the instance to the
+// recorded: a redelivered or replayed event), moves the instance to the
 // requested quarantine security group or the stack's, then snapshots each
-// of its EBS volumes (tagged with the incident id). If that fails, it
-// deletes the record again before failing, so a replay can try again.
+// of its EBS volumes (tagged with the incident id). If that fails, it marks
+// its run record failed, so that an archive replay of the event — and only
+// that — can try again.
 func (b *builder) isolatePlaybook() error {
 	sg := b.p.QuarantineSecurityGroupID
 	arn := func(resource, name string, noAccount bool) string {
@@ -213,16 +238,20 @@ func (b *builder) isolatePlaybook() error {
 	catch := &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.error")}
 
 	// Delivery is at least once: EventBridge may start the state machine
-	// twice for one event (a target retry, an archive replay) and the
-	// responder republishes a replayed stream batch with the same event
-	// ids. The first state records detail.eventId with a conditional put;
-	// if another execution recorded it, this request was handled or is
-	// being handled: end without acting. (An event without detail.eventId
-	// fails the execution in this state with States.Runtime, also before
-	// any action.) The record is kept after a success, so an archive replay
-	// of the event is caught too. After a failure it is deleted (ForgetRun)
-	// before the execution fails, so a replay of the event — the archive is
-	// there to re-run a playbook that was broken — tries again.
+	// twice for one event (a target retry) and the responder republishes a
+	// replayed stream batch with the same event ids. A guard state records
+	// detail.eventId with a conditional put; if another execution recorded
+	// it, this request was handled or is being handled: end without acting.
+	// (An event without detail.eventId fails the execution in the guard with
+	// States.Runtime, also before any action.) The record is never deleted:
+	// it stays after a success (no status) and after a failure (status
+	// "failed", MarkRunFailed), so a redelivery never acts twice. Only an
+	// archive replay — a deliberate re-run, told apart by its top-level
+	// replay-name — goes through the replay guard, which may also take over
+	// a record whose run failed; an archive replay of a successful or
+	// running request is caught like any repeat. (A replayed event that
+	// EventBridge itself delivers twice is still a replay: if the first
+	// delivery's run has already failed, the second tries again.)
 	runs := awsdynamodb.NewTable(b.st, jsii.String("PlaybookRuns"), &awsdynamodb.TableProps{
 		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String(RunKeyAttribute), Type: awsdynamodb.AttributeType_STRING},
 		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
@@ -233,69 +262,106 @@ func (b *builder) isolatePlaybook() error {
 		DeletionProtection: b.p.DeletionProtection,
 		RemovalPolicy:      b.retainOrDestroy(),
 	})
-	guard := awsstepfunctionstasks.NewDynamoPutItem(b.st, jsii.String("RecordRequest"), &awsstepfunctionstasks.DynamoPutItemProps{
-		Comment: jsii.String("Record the event id once; a replayed event fails the condition and ends the execution"),
-		Table:   runs,
-		Item: &map[string]awsstepfunctionstasks.DynamoAttributeValue{
-			RunKeyAttribute: awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$.detail.eventId"))),
+	at := func(path string) awsstepfunctionstasks.DynamoAttributeValue {
+		return awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String(path)))
+	}
+	runItem := func(replay bool) *map[string]awsstepfunctionstasks.DynamoAttributeValue {
+		item := map[string]awsstepfunctionstasks.DynamoAttributeValue{
+			RunKeyAttribute: at("$.detail.eventId"),
 			"playbook":      awsstepfunctionstasks.DynamoAttributeValue_FromString(jsii.String(IsolateInstancePlaybook)),
-			"incidentId":    awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$.detail.incident.id"))),
-			"executionArn":  awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id"))),
-			"startedAt":     awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.StartTime"))),
-		},
-		// This execution's own earlier attempt also passes: a put that
-		// succeeded but whose answer was lost, then retried, must not read
-		// as a replay.
-		ConditionExpression: jsii.String(guardCondition),
-		ExpressionAttributeValues: &map[string]awsstepfunctionstasks.DynamoAttributeValue{
-			":self": awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id"))),
-		},
-		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
-	})
-	retryTransient(guard)
+			"incidentId":    at("$.detail.incident.id"),
+			"executionArn":  at("$$.Execution.Id"),
+			"startedAt":     at("$$.Execution.StartTime"),
+		}
+		if replay {
+			item["replayName"] = at("$." + ReplayNameField)
+		}
+		return &item
+	}
 	alreadyHandled := awsstepfunctions.NewSucceed(b.st, jsii.String("AlreadyHandled"), &awsstepfunctions.SucceedProps{
-		Comment: jsii.String("This event id was recorded by another execution: a replay, nothing to do"),
+		Comment: jsii.String("This event id was recorded by another execution (and, for an archive replay, its run did not fail): nothing to do"),
 	})
 	notRecorded := awsstepfunctions.NewFail(b.st, jsii.String("RequestNotRecorded"), &awsstepfunctions.FailProps{
 		Error: jsii.String("RequestNotRecorded"),
 		Cause: jsii.String("The request could not be recorded (DynamoDB failed after retries); nothing was changed. Request the playbook again."),
 	})
-	guard.AddCatch(alreadyHandled, &awsstepfunctions.CatchProps{
-		Errors: jsii.Strings(conditionFailed), ResultPath: awsstepfunctions.JsonPath_DISCARD(),
-	})
-	guard.AddCatch(notRecorded, catch)
+	// Both guards put the whole item, so a record a replay takes over loses
+	// its failed status: a repeat of the replay is caught in turn. This
+	// execution's own earlier attempt passes either condition: a put that
+	// succeeded but whose answer was lost, then retried, must not read as a
+	// repeat.
+	newGuard := func(id, comment string, replay bool) awsstepfunctionstasks.DynamoPutItem {
+		values := map[string]awsstepfunctionstasks.DynamoAttributeValue{":self": at("$$.Execution.Id")}
+		props := &awsstepfunctionstasks.DynamoPutItemProps{
+			Comment:                   jsii.String(comment),
+			Table:                     runs,
+			Item:                      runItem(replay),
+			ConditionExpression:       jsii.String(guardCondition),
+			ExpressionAttributeValues: &values,
+			ResultPath:                awsstepfunctions.JsonPath_DISCARD(),
+		}
+		if replay {
+			props.ConditionExpression = jsii.String(replayGuardCondition)
+			props.ExpressionAttributeNames = &map[string]*string{"#st": jsii.String(RunStatusAttribute)}
+			values[":failed"] = awsstepfunctionstasks.DynamoAttributeValue_FromString(jsii.String(RunStatusFailed))
+		}
+		g := awsstepfunctionstasks.NewDynamoPutItem(b.st, jsii.String(id), props)
+		retryTransient(g)
+		g.AddCatch(alreadyHandled, &awsstepfunctions.CatchProps{
+			Errors: jsii.Strings(conditionFailed), ResultPath: awsstepfunctions.JsonPath_DISCARD(),
+		})
+		g.AddCatch(notRecorded, catch)
+		return g
+	}
+	guard := newGuard("RecordRequest",
+		"Record the event id once; a repeated event fails the condition and ends the execution", false)
+	replayGuard := newGuard("RecordReplayRequest",
+		"An archive replay: record the event id unless another execution holds it and its run did not fail", true)
+	isReplay := awsstepfunctions.NewChoice(b.st, jsii.String("IsArchiveReplay"), &awsstepfunctions.ChoiceProps{
+		Comment: jsii.String("EventBridge adds " + ReplayNameField + " only to events it replays from an archive"),
+	}).
+		When(awsstepfunctions.Condition_IsPresent(jsii.String("$."+ReplayNameField)), replayGuard, nil).
+		Otherwise(guard)
 
-	// A failed isolation forgets its run before failing, so a replay of
-	// the event can try again (the condition: only the run this execution
-	// recorded). EC2 actions already done are safe to repeat: moving an
+	// A failed isolation marks its run record failed before failing (the
+	// condition: only the record this execution made), so an archive replay
+	// of the event can try again while a redelivery still ends in
+	// AlreadyHandled. EC2 actions already done are safe to repeat: moving an
 	// instance to the group it is in changes nothing; a volume snapshotted
 	// before the failure gets a second snapshot.
 	failed := awsstepfunctions.NewFail(b.st, jsii.String("IsolationFailed"), &awsstepfunctions.FailProps{
 		Error: jsii.String("IsolationFailed"),
-		Cause: jsii.String("An EC2 call failed after retries; see the execution's error output. This execution no longer holds the event id: a replay of the event tries again."),
+		Cause: jsii.String("An EC2 call failed after retries; see the execution's error output. The run record of this event id is marked failed " +
+			"(unless it was no longer this execution's): a redelivery of the event does not act again, an archive replay of it does. " +
+			"Without the archive, request the playbook again (a new request has a new event id)."),
 	})
-	failedRunKept := awsstepfunctions.NewFail(b.st, jsii.String("IsolationFailedRunKept"), &awsstepfunctions.FailProps{
+	failedNotMarked := awsstepfunctions.NewFail(b.st, jsii.String("IsolationFailedNotMarked"), &awsstepfunctions.FailProps{
 		Error: jsii.String("IsolationFailed"),
-		Cause: jsii.String("An EC2 call failed after retries, and the run record could not be deleted: delete the item with this event id from the playbook runs table before replaying the event."),
+		Cause: jsii.String("An EC2 call failed after retries, and the run record could not be marked failed, so an archive replay of the event would be taken for a repeat: " +
+			"set " + RunStatusAttribute + " = \"" + RunStatusFailed + "\" on the item with this event id in the playbook runs table before replaying, " +
+			"or request the playbook again (a new request has a new event id)."),
 	})
-	forget := awsstepfunctionstasks.NewDynamoDeleteItem(b.st, jsii.String("ForgetRun"), &awsstepfunctionstasks.DynamoDeleteItemProps{
-		Comment: jsii.String("Delete this execution's run record, so a replay of the event can try again"),
+	markFailed := awsstepfunctionstasks.NewDynamoUpdateItem(b.st, jsii.String("MarkRunFailed"), &awsstepfunctionstasks.DynamoUpdateItemProps{
+		Comment: jsii.String("Mark this execution's run record failed, so an archive replay of the event (only that) can try again"),
 		Table:   runs,
 		Key: &map[string]awsstepfunctionstasks.DynamoAttributeValue{
-			RunKeyAttribute: awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$.detail.eventId"))),
+			RunKeyAttribute: at("$.detail.eventId"),
 		},
-		ConditionExpression: jsii.String(runOwnerCondition),
+		UpdateExpression:         jsii.String(markFailedUpdate),
+		ConditionExpression:      jsii.String(runOwnerCondition),
+		ExpressionAttributeNames: &map[string]*string{"#st": jsii.String(RunStatusAttribute)},
 		ExpressionAttributeValues: &map[string]awsstepfunctionstasks.DynamoAttributeValue{
-			":self": awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id"))),
+			":failed": awsstepfunctionstasks.DynamoAttributeValue_FromString(jsii.String(RunStatusFailed)),
+			":self":   at("$$.Execution.Id"),
 		},
 		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
 	})
-	retryTransient(forget)
-	// Not this execution's record (someone deleted it and a replay
-	// recorded its own): leave it, the isolation still failed.
-	forget.AddCatch(failed, &awsstepfunctions.CatchProps{Errors: jsii.Strings(conditionFailed), ResultPath: awsstepfunctions.JsonPath_DISCARD()})
-	forget.AddCatch(failedRunKept, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.forgetError")})
-	forget.Next(failed)
+	retryTransient(markFailed)
+	// Not this execution's record (removed by hand, perhaps recorded by
+	// another execution since): leave it, the isolation still failed.
+	markFailed.AddCatch(failed, &awsstepfunctions.CatchProps{Errors: jsii.Strings(conditionFailed), ResultPath: awsstepfunctions.JsonPath_DISCARD()})
+	markFailed.AddCatch(failedNotMarked, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.markError")})
+	markFailed.Next(failed)
 
 	// The quarantine group: the request's quarantineSecurityGroup when
 	// given, else the stack's. Either way it lands in $.quarantine.groupId.
@@ -332,7 +398,7 @@ func (b *builder) isolatePlaybook() error {
 		})},
 		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
 	})
-	quarantine.AddRetry(retry).AddCatch(forget, catch)
+	quarantine.AddRetry(retry).AddCatch(markFailed, catch)
 
 	describe := awsstepfunctionstasks.NewCallAwsService(b.st, jsii.String("FindVolumes"), &awsstepfunctionstasks.CallAwsServiceProps{
 		Service: jsii.String("ec2"),
@@ -347,7 +413,7 @@ func (b *builder) isolatePlaybook() error {
 		},
 		ResultPath: jsii.String("$.instance"),
 	})
-	describe.AddRetry(retry).AddCatch(forget, catch)
+	describe.AddRetry(retry).AddCatch(markFailed, catch)
 
 	snapshot := awsstepfunctionstasks.NewCallAwsService(b.st, jsii.String("SnapshotVolume"), &awsstepfunctionstasks.CallAwsServiceProps{
 		Service: jsii.String("ec2"),
@@ -385,7 +451,7 @@ func (b *builder) isolatePlaybook() error {
 		ResultPath:     jsii.String("$.snapshots"),
 	})
 	volumes.ItemProcessor(snapshot, nil)
-	volumes.AddCatch(forget, catch)
+	volumes.AddCatch(markFailed, catch)
 
 	missing := awsstepfunctions.NewFail(b.st, jsii.String("MissingInstanceId"), &awsstepfunctions.FailProps{
 		Error: jsii.String("MissingInstanceId"), Cause: jsii.String("The request has no parameters.instanceId."),
@@ -393,9 +459,12 @@ func (b *builder) isolatePlaybook() error {
 	done := awsstepfunctions.NewSucceed(b.st, jsii.String("Isolated"), nil)
 	quarantine.Next(describe).Next(volumes).Next(done)
 	pickGroup.Afterwards(nil).Next(quarantine)
-	definition := guard.Next(awsstepfunctions.NewChoice(b.st, jsii.String("HasInstanceId"), nil).
+	hasInstance := awsstepfunctions.NewChoice(b.st, jsii.String("HasInstanceId"), nil).
 		When(awsstepfunctions.Condition_IsPresent(jsii.String("$.detail.parameters.instanceId")), pickGroup, nil).
-		Otherwise(missing))
+		Otherwise(missing)
+	guard.Next(hasInstance)
+	replayGuard.Next(hasInstance)
+	definition := isReplay
 
 	logs := b.logGroup("IsolateInstanceLogs")
 	sm := awsstepfunctions.NewStateMachine(b.st, jsii.String("IsolateInstance"), &awsstepfunctions.StateMachineProps{

@@ -108,54 +108,278 @@ func TestIsolateStateMachine(t *testing.T) {
 	}
 }
 
-// TestIsolateGuardFirst: the first state records detail.eventId with a
-// conditional put on the runs table; a replay (the condition fails) ends
-// the execution successfully before any EC2 call, any other failure ends it
-// failed, also before any EC2 call.
-func TestIsolateGuardFirst(t *testing.T) {
+// TestIsolateReplayChoiceFirst: the first state is a Choice on the
+// top-level replay-name EventBridge adds to events it replays from an
+// archive: present, the replay guard; absent, the normal guard. Run through
+// the interpreter on both kinds of event.
+func TestIsolateReplayChoiceFirst(t *testing.T) {
 	s := get(t, "full")
 	def := stateMachineDefinition(t, isolateStateMachine(t, s))
-	if def["StartAt"] != "RecordRequest" {
-		t.Fatalf("StartAt %v, want the guard RecordRequest", def["StartAt"])
+	if def["StartAt"] != "IsArchiveReplay" {
+		t.Fatalf("StartAt %v, want the Choice IsArchiveReplay", def["StartAt"])
 	}
-	guard := state(t, def, "RecordRequest")
-	params := guard["Parameters"].(map[string]any)
-	if !strings.HasSuffix(fmt.Sprint(guard["Resource"]), ":states:::dynamodb:putItem") {
-		t.Errorf("guard resource %v, want the DynamoDB PutItem integration", guard["Resource"])
+	choice := state(t, def, "IsArchiveReplay")
+	if choice["Type"] != "Choice" {
+		t.Fatalf("IsArchiveReplay %s, want a Choice", asJSON(choice))
 	}
-	if want := "TOKEN" + asJSON(ref(runsTableID(t, s))); params["TableName"] != want {
-		t.Errorf("guard table %v, want %s", params["TableName"], want)
+	want := []any{map[string]any{"Variable": "$.replay-name", "IsPresent": true, "Next": "RecordReplayRequest"}}
+	if !reflect.DeepEqual(choice["Choices"], want) || choice["Default"] != "RecordRequest" {
+		t.Errorf("IsArchiveReplay %s, want replay-name present -> RecordReplayRequest, else RecordRequest", asJSON(choice))
 	}
-	// Recorded unless another execution recorded it: this execution's own
-	// retried put passes.
-	if params["ConditionExpression"] != "attribute_not_exists("+RunKeyAttribute+") OR executionArn = :self" {
-		t.Errorf("guard condition %v", params["ConditionExpression"])
+	for _, tt := range []struct {
+		name  string
+		event map[string]any
+		want  string
+	}{
+		{"live or redelivered event", map[string]any{"detail": map[string]any{"eventId": "inc-1:response:r1"}}, "RecordRequest"},
+		{"archive replay", map[string]any{"replay-name": "retry-isolation", "detail": map[string]any{"eventId": "inc-1:response:r1"}}, "RecordReplayRequest"},
+	} {
+		if got, _ := walk(t, def, "IsArchiveReplay", tt.event, ""); got != tt.want {
+			t.Errorf("%s goes to %s, want %s", tt.name, got, tt.want)
+		}
 	}
-	if self := params["ExpressionAttributeValues"]; !reflect.DeepEqual(self, map[string]any{":self": map[string]any{"S.$": "$$.Execution.Id"}}) {
-		t.Errorf("guard :self %s, want the execution id", asJSON(self))
+}
+
+// TestIsolateGuards: both guards record detail.eventId with a conditional
+// put on the runs table before any EC2 call. The normal guard passes only
+// if no other execution recorded the id; the replay guard also passes if
+// the recorded run failed. A repeat (the condition fails) ends the
+// execution successfully, any other failure ends it failed.
+func TestIsolateGuards(t *testing.T) {
+	s := get(t, "full")
+	def := stateMachineDefinition(t, isolateStateMachine(t, s))
+	self := map[string]any{"S.$": "$$.Execution.Id"}
+	for _, tt := range []struct {
+		state, condition string
+		names, values    any
+	}{
+		{"RecordRequest", "attribute_not_exists(" + RunKeyAttribute + ") OR executionArn = :self",
+			nil, map[string]any{":self": self}},
+		{"RecordReplayRequest", "attribute_not_exists(" + RunKeyAttribute + ") OR executionArn = :self OR #st = :failed",
+			map[string]any{"#st": "status"}, map[string]any{":self": self, ":failed": map[string]any{"S": "failed"}}},
+	} {
+		t.Run(tt.state, func(t *testing.T) {
+			guard := state(t, def, tt.state)
+			params := guard["Parameters"].(map[string]any)
+			if !strings.HasSuffix(fmt.Sprint(guard["Resource"]), ":states:::dynamodb:putItem") {
+				t.Errorf("resource %v, want the DynamoDB PutItem integration", guard["Resource"])
+			}
+			if want := "TOKEN" + asJSON(ref(runsTableID(t, s))); params["TableName"] != want {
+				t.Errorf("table %v, want %s", params["TableName"], want)
+			}
+			// This execution's own retried put passes too.
+			if params["ConditionExpression"] != tt.condition {
+				t.Errorf("condition %v, want %s", params["ConditionExpression"], tt.condition)
+			}
+			if !reflect.DeepEqual(params["ExpressionAttributeNames"], tt.names) {
+				t.Errorf("names %s, want %s", asJSON(params["ExpressionAttributeNames"]), asJSON(tt.names))
+			}
+			if !reflect.DeepEqual(params["ExpressionAttributeValues"], tt.values) {
+				t.Errorf("values %s, want %s", asJSON(params["ExpressionAttributeValues"]), asJSON(tt.values))
+			}
+			item := params["Item"].(map[string]any)
+			if !reflect.DeepEqual(item["executionArn"], self) {
+				t.Errorf("records executionArn %s, want the execution id", asJSON(item["executionArn"]))
+			}
+			if !reflect.DeepEqual(item[RunKeyAttribute], map[string]any{"S.$": "$.detail.eventId"}) {
+				t.Errorf("key %s, want detail.eventId", asJSON(item[RunKeyAttribute]))
+			}
+			// The put replaces the item: a record a replay takes over has
+			// no failed status any more.
+			if _, ok := item[RunStatusAttribute]; ok {
+				t.Errorf("the guard writes a %s: %s", RunStatusAttribute, asJSON(item))
+			}
+			if guard["Next"] != "HasInstanceId" {
+				t.Errorf("Next %v", guard["Next"])
+			}
+			catches := list(guard["Catch"])
+			if len(catches) != 2 {
+				t.Fatalf("catches %s", asJSON(catches))
+			}
+			repeat, other := catches[0].(map[string]any), catches[1].(map[string]any)
+			if !reflect.DeepEqual(repeat["ErrorEquals"], []any{"DynamoDB.ConditionalCheckFailedException"}) || repeat["Next"] != "AlreadyHandled" {
+				t.Errorf("first catch %s, want the failed condition to AlreadyHandled", asJSON(repeat))
+			}
+			if end := state(t, def, "AlreadyHandled"); end["Type"] != "Succeed" {
+				t.Errorf("AlreadyHandled %s, want a Succeed state", asJSON(end))
+			}
+			if end := state(t, def, fmt.Sprint(other["Next"])); end["Type"] != "Fail" || !reflect.DeepEqual(other["ErrorEquals"], []any{"States.ALL"}) {
+				t.Errorf("other failures go to %s via %s, want a Fail state", asJSON(end), asJSON(other))
+			}
+		})
 	}
-	if owner := params["Item"].(map[string]any)["executionArn"]; !reflect.DeepEqual(owner, map[string]any{"S.$": "$$.Execution.Id"}) {
-		t.Errorf("guard records executionArn %s, want the execution id", asJSON(owner))
+}
+
+// runsTableSim applies the runs table tasks of the definition (PutItem and
+// UpdateItem with their condition, update expression, names and values) to
+// an in-memory table, for the few expression forms the playbook uses; any
+// other form stops the test, so a change of form is noticed.
+type runsTableSim struct {
+	t     *testing.T
+	items map[string]map[string]string
+}
+
+func (r *runsTableSim) resolve(v any, input map[string]any, execution string) string {
+	r.t.Helper()
+	m := v.(map[string]any)
+	if s, ok := m["S"].(string); ok {
+		return s
 	}
-	if key := params["Item"].(map[string]any)[RunKeyAttribute]; !reflect.DeepEqual(key, map[string]any{"S.$": "$.detail.eventId"}) {
-		t.Errorf("guard key %s, want detail.eventId", asJSON(key))
+	path, _ := m["S.$"].(string)
+	if path == "$$.Execution.Id" {
+		return execution
 	}
-	if guard["Next"] != "HasInstanceId" {
-		t.Errorf("guard Next %v", guard["Next"])
+	if path == "$$.Execution.StartTime" {
+		return "2026-11-28T12:00:00Z"
 	}
-	catches := list(guard["Catch"])
-	if len(catches) != 2 {
-		t.Fatalf("guard catches %s", asJSON(catches))
+	got, ok := lookup(input, path)
+	if !ok {
+		r.t.Fatalf("%s not in the input %s", path, asJSON(input))
 	}
-	replay, other := catches[0].(map[string]any), catches[1].(map[string]any)
-	if !reflect.DeepEqual(replay["ErrorEquals"], []any{"DynamoDB.ConditionalCheckFailedException"}) {
-		t.Errorf("first catch %s, want the failed condition", asJSON(replay))
+	return fmt.Sprint(got)
+}
+
+// apply runs a putItem or updateItem task and reports whether its
+// condition held (the write is done only then).
+func (r *runsTableSim) apply(task map[string]any, input map[string]any, execution string) bool {
+	r.t.Helper()
+	p := task["Parameters"].(map[string]any)
+	names := map[string]string{}
+	for k, v := range asMap(p["ExpressionAttributeNames"]) {
+		names[k] = v.(string)
 	}
-	if end := state(t, def, fmt.Sprint(replay["Next"])); end["Type"] != "Succeed" {
-		t.Errorf("a replay goes to %s, want a Succeed state", asJSON(end))
+	values := map[string]string{}
+	for k, v := range asMap(p["ExpressionAttributeValues"]) {
+		values[k] = r.resolve(v, input, execution)
 	}
-	if end := state(t, def, fmt.Sprint(other["Next"])); end["Type"] != "Fail" || !reflect.DeepEqual(other["ErrorEquals"], []any{"States.ALL"}) {
-		t.Errorf("other guard failures go to %s via %s, want a Fail state", asJSON(end), asJSON(other))
+	name := func(n string) string {
+		if strings.HasPrefix(n, "#") {
+			if names[n] == "" {
+				r.t.Fatalf("no name %s in %s", n, asJSON(names))
+			}
+			return names[n]
+		}
+		return n
+	}
+	value := func(v string) string {
+		got, ok := values[v]
+		if !ok {
+			r.t.Fatalf("no value %s in %s", v, asJSON(values))
+		}
+		return got
+	}
+	var key string
+	if item, ok := p["Item"].(map[string]any); ok {
+		key = r.resolve(item[RunKeyAttribute], input, execution)
+	} else {
+		key = r.resolve(p["Key"].(map[string]any)[RunKeyAttribute], input, execution)
+	}
+	cur, exists := r.items[key]
+	holds := false
+	for _, term := range strings.Split(p["ConditionExpression"].(string), " OR ") {
+		switch lhs, rhs, eq := strings.Cut(term, " = "); {
+		case strings.HasPrefix(term, "attribute_not_exists(") && strings.HasSuffix(term, ")"):
+			_, has := cur[name(strings.TrimSuffix(strings.TrimPrefix(term, "attribute_not_exists("), ")"))]
+			holds = holds || !exists || !has
+		case eq && strings.HasPrefix(rhs, ":"):
+			got, has := cur[name(lhs)]
+			holds = holds || (exists && has && got == value(rhs))
+		default:
+			r.t.Fatalf("condition term %q not simulated", term)
+		}
+	}
+	if !holds {
+		return false
+	}
+	switch {
+	case strings.HasSuffix(fmt.Sprint(task["Resource"]), ":dynamodb:putItem"):
+		item := map[string]string{}
+		for k, v := range p["Item"].(map[string]any) {
+			item[k] = r.resolve(v, input, execution)
+		}
+		r.items[key] = item
+	case strings.HasSuffix(fmt.Sprint(task["Resource"]), ":dynamodb:updateItem"):
+		lhs, rhs, ok := strings.Cut(strings.TrimPrefix(p["UpdateExpression"].(string), "SET "), " = ")
+		if !ok || !strings.HasPrefix(p["UpdateExpression"].(string), "SET ") || strings.Contains(rhs, ",") {
+			r.t.Fatalf("update %v not simulated", p["UpdateExpression"])
+		}
+		if !exists {
+			cur = map[string]string{RunKeyAttribute: key} // an update creates the item
+			r.items[key] = cur
+		}
+		cur[name(lhs)] = value(rhs)
+	case strings.HasSuffix(fmt.Sprint(task["Resource"]), ":dynamodb:deleteItem"):
+		delete(r.items, key)
+	default:
+		r.t.Fatalf("task %v not simulated", task["Resource"])
+	}
+	return true
+}
+
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+// TestIsolateRepeatsAndReplays runs the definition's own states over a
+// history of one request: the Choice, the guard it picks, and, when the
+// isolation fails, the state every EC2 failure goes to. A redelivery never
+// acts again, whether the run failed or not; an archive replay re-runs a
+// failed run once, and not a successful one.
+func TestIsolateRepeatsAndReplays(t *testing.T) {
+	s := get(t, "full")
+	def := stateMachineDefinition(t, isolateStateMachine(t, s))
+	table := &runsTableSim{t: t, items: map[string]map[string]string{}}
+	event := func(replay string) map[string]any {
+		e := map[string]any{"detail": map[string]any{
+			"eventId": "inc-1:response:r1", "incident": map[string]any{"id": "inc-1"},
+			"parameters": map[string]any{"instanceId": "i-0abc1234def567890"},
+		}}
+		if replay != "" {
+			e["replay-name"] = replay
+		}
+		return e
+	}
+	// run returns "acted" or the state the execution ended in.
+	run := func(execution string, input map[string]any, ec2Fails bool) string {
+		t.Helper()
+		guard, _ := walk(t, def, fmt.Sprint(def["StartAt"]), input, "")
+		st := state(t, def, guard)
+		if !table.apply(st, input, execution) {
+			_, next := handle(t, st, "DynamoDB.ConditionalCheckFailedException")
+			return next
+		}
+		if st["Next"] != "HasInstanceId" {
+			t.Fatalf("%s goes on to %v", guard, st["Next"])
+		}
+		if !ec2Fails {
+			return "acted"
+		}
+		_, onFailure := handle(t, state(t, def, "MoveToQuarantineGroup"), "Ec2.InvalidGroup.NotFound")
+		mark := state(t, def, onFailure)
+		if mark["Type"] != "Task" || !table.apply(mark, input, execution) {
+			t.Fatalf("the EC2 failure state %s is not a runs table task whose condition holds (%s)", onFailure, asJSON(table.items))
+		}
+		return "acted"
+	}
+	for i, step := range []struct {
+		what, execution, replay string
+		ec2Fails                bool
+		want                    string
+	}{
+		{"the request", "exec-1", "", false, "acted"},
+		{"the same execution's retried put (its answer was lost), then the isolation fails", "exec-1", "", true, "acted"},
+		{"a redelivery of the failed request", "exec-2", "", false, "AlreadyHandled"},
+		{"an archive replay of the failed request, which fails again", "exec-3", "retry-1", true, "acted"},
+		{"another redelivery of the failed request", "exec-4", "", false, "AlreadyHandled"},
+		{"a second archive replay", "exec-5", "retry-2", false, "acted"},
+		{"a redelivery of that replay", "exec-6", "retry-2", false, "AlreadyHandled"},
+		{"an archive replay of a run that succeeded", "exec-7", "retry-3", false, "AlreadyHandled"},
+		{"a redelivery of the original event", "exec-8", "", false, "AlreadyHandled"},
+	} {
+		if got := run(step.execution, event(step.replay), step.ec2Fails); got != step.want {
+			t.Fatalf("step %d, %s: %s, want %s (table %s)", i, step.what, got, step.want, asJSON(table.items))
+		}
 	}
 }
 
@@ -204,16 +428,17 @@ func handle(t *testing.T, st map[string]any, errName string) (retries int, next 
 	return retries, ""
 }
 
-// TestIsolateRunsTableRetries: the guard and the delete of a failed run
+// TestIsolateRunsTableRetries: both guards and the marking of a failed run
 // retry every DynamoDB error except the failed condition, which they
-// handle at once (a replay ends in AlreadyHandled without a retry's delay),
+// handle at once (a repeat ends in AlreadyHandled without a retry's delay),
 // whatever name a transient error carries.
 func TestIsolateRunsTableRetries(t *testing.T) {
 	s := get(t, "full")
 	def := stateMachineDefinition(t, isolateStateMachine(t, s))
 	for _, tt := range []struct{ state, onCondition string }{
 		{"RecordRequest", "AlreadyHandled"},
-		{"ForgetRun", "IsolationFailed"},
+		{"RecordReplayRequest", "AlreadyHandled"},
+		{"MarkRunFailed", "IsolationFailed"},
 	} {
 		t.Run(tt.state, func(t *testing.T) {
 			st := state(t, def, tt.state)
@@ -237,63 +462,112 @@ func TestIsolateRunsTableRetries(t *testing.T) {
 	}
 }
 
-// TestIsolateFailureForgetsRun: every EC2 step that fails after its
-// retries goes through ForgetRun, which deletes this execution's run
-// record (keyed by detail.eventId, only if executionArn is this
-// execution's) and then fails as IsolationFailed, so an archive replay of
-// the event can try again. A delete that fails ends in a Fail state that
-// says the record was kept; no failure path skips the delete.
-func TestIsolateFailureForgetsRun(t *testing.T) {
+// successors lists the states a state can go to: Next, a Choice's
+// branches and Default, and its catchers.
+func successors(st map[string]any) []string {
+	var out []string
+	add := func(v any) {
+		if n, ok := v.(string); ok && n != "" {
+			out = append(out, n)
+		}
+	}
+	add(st["Next"])
+	add(st["Default"])
+	for _, c := range list(st["Choices"]) {
+		add(c.(map[string]any)["Next"])
+	}
+	for _, c := range list(st["Catch"]) {
+		add(c.(map[string]any)["Next"])
+	}
+	return out
+}
+
+// TestIsolateFailureMarksRun: every EC2 step that fails after its retries
+// goes to MarkRunFailed, which sets status = "failed" on this execution's
+// run record (keyed by detail.eventId, only if executionArn is this
+// execution's; the record is never deleted) and then fails as
+// IsolationFailed, so an archive replay of the event can try again while a
+// redelivery cannot. An update that fails ends in a Fail state that says
+// the record is not marked and what to do; no path from an EC2 failure
+// reaches a Fail state without passing MarkRunFailed.
+func TestIsolateFailureMarksRun(t *testing.T) {
 	s := get(t, "full")
 	def := stateMachineDefinition(t, isolateStateMachine(t, s))
-	for _, name := range []string{"MoveToQuarantineGroup", "FindVolumes", "SnapshotVolumes"} {
+	ec2 := []string{"MoveToQuarantineGroup", "FindVolumes", "SnapshotVolumes"}
+	for _, name := range ec2 {
 		st := state(t, def, name)
-		if _, next := handle(t, st, "Ec2.RequestLimitExceeded"); next != "ForgetRun" {
-			t.Errorf("%s: throttling past the retries goes to %q, want ForgetRun", name, next)
+		if _, next := handle(t, st, "Ec2.RequestLimitExceeded"); next != "MarkRunFailed" {
+			t.Errorf("%s: throttling past the retries goes to %q, want MarkRunFailed", name, next)
 		}
-		if _, next := handle(t, st, "Ec2.InvalidInstanceID.NotFound"); next != "ForgetRun" {
-			t.Errorf("%s: a permanent EC2 error goes to %q, want ForgetRun", name, next)
+		if _, next := handle(t, st, "Ec2.InvalidInstanceID.NotFound"); next != "MarkRunFailed" {
+			t.Errorf("%s: a permanent EC2 error goes to %q, want MarkRunFailed", name, next)
 		}
 	}
-	forget := state(t, def, "ForgetRun")
-	if !strings.HasSuffix(fmt.Sprint(forget["Resource"]), ":states:::dynamodb:deleteItem") {
-		t.Errorf("ForgetRun resource %v, want the DynamoDB DeleteItem integration", forget["Resource"])
+	mark := state(t, def, "MarkRunFailed")
+	if !strings.HasSuffix(fmt.Sprint(mark["Resource"]), ":states:::dynamodb:updateItem") {
+		t.Errorf("MarkRunFailed resource %v, want the DynamoDB UpdateItem integration", mark["Resource"])
 	}
-	params := forget["Parameters"].(map[string]any)
+	params := mark["Parameters"].(map[string]any)
 	if want := "TOKEN" + asJSON(ref(runsTableID(t, s))); params["TableName"] != want {
-		t.Errorf("ForgetRun table %v, want %s", params["TableName"], want)
+		t.Errorf("MarkRunFailed table %v, want %s", params["TableName"], want)
 	}
 	if key := params["Key"]; !reflect.DeepEqual(key, map[string]any{RunKeyAttribute: map[string]any{"S.$": "$.detail.eventId"}}) {
-		t.Errorf("ForgetRun key %s, want detail.eventId", asJSON(key))
+		t.Errorf("MarkRunFailed key %s, want detail.eventId", asJSON(key))
 	}
-	if params["ConditionExpression"] != "executionArn = :self" ||
-		!reflect.DeepEqual(params["ExpressionAttributeValues"], map[string]any{":self": map[string]any{"S.$": "$$.Execution.Id"}}) {
-		t.Errorf("ForgetRun condition %v %s, want only this execution's record", params["ConditionExpression"], asJSON(params["ExpressionAttributeValues"]))
+	for _, c := range []struct {
+		name      string
+		got, want any
+	}{
+		{"update", params["UpdateExpression"], "SET #st = :failed"},
+		{"condition", params["ConditionExpression"], "executionArn = :self"},
+		{"names", params["ExpressionAttributeNames"], map[string]any{"#st": "status"}},
+		{"values", params["ExpressionAttributeValues"], map[string]any{
+			":self": map[string]any{"S.$": "$$.Execution.Id"}, ":failed": map[string]any{"S": "failed"},
+		}},
+	} {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("MarkRunFailed %s %s, want %s", c.name, asJSON(c.got), asJSON(c.want))
+		}
 	}
-	if forget["Next"] != "IsolationFailed" {
-		t.Errorf("ForgetRun Next %v, want IsolationFailed", forget["Next"])
+	if mark["Next"] != "IsolationFailed" {
+		t.Errorf("MarkRunFailed Next %v, want IsolationFailed", mark["Next"])
 	}
-	if end := state(t, def, "IsolationFailed"); end["Type"] != "Fail" || end["Error"] != "IsolationFailed" {
+	if end := state(t, def, "IsolationFailed"); end["Type"] != "Fail" || end["Error"] != "IsolationFailed" ||
+		!strings.Contains(fmt.Sprint(end["Cause"]), "marked failed") {
 		t.Errorf("IsolationFailed %s", asJSON(end))
 	}
-	_, next := handle(t, forget, "DynamoDB.AmazonDynamoDBException")
-	if kept := state(t, def, next); kept["Type"] != "Fail" || kept["Error"] != "IsolationFailed" || next == "IsolationFailed" ||
-		!strings.Contains(fmt.Sprint(kept["Cause"]), "could not be deleted") {
-		t.Errorf("a failed delete goes to %s: %s, want a Fail state saying the record was kept", next, asJSON(kept))
+	_, next := handle(t, mark, "DynamoDB.AmazonDynamoDBException")
+	if unmarked := state(t, def, next); unmarked["Type"] != "Fail" || unmarked["Error"] != "IsolationFailed" || next == "IsolationFailed" ||
+		!strings.Contains(fmt.Sprint(unmarked["Cause"]), "could not be marked failed") ||
+		!strings.Contains(fmt.Sprint(unmarked["Cause"]), `status = "failed"`) {
+		t.Errorf("a failed update goes to %s: %s, want a Fail state saying the record is not marked and how to mark it", next, asJSON(unmarked))
 	}
-	// No other state reaches IsolationFailed: every failure passes the delete.
-	for name, st := range def["States"].(map[string]any) {
-		st := st.(map[string]any)
-		if name == "ForgetRun" {
+	// From the EC2 steps' catchers, every path to a Fail state passes
+	// MarkRunFailed (the walk stops there).
+	seen := map[string]bool{}
+	var queue []string
+	for _, name := range ec2 {
+		for _, c := range list(state(t, def, name)["Catch"]) {
+			queue = append(queue, fmt.Sprint(c.(map[string]any)["Next"]))
+		}
+	}
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		if seen[name] || name == "MarkRunFailed" {
 			continue
 		}
-		if st["Next"] == "IsolationFailed" || st["Default"] == "IsolationFailed" {
-			t.Errorf("%s goes to IsolationFailed without deleting the run", name)
+		seen[name] = true
+		st := state(t, def, name)
+		if st["Type"] == "Fail" {
+			t.Errorf("an EC2 failure reaches the Fail state %s without MarkRunFailed", name)
 		}
-		for _, c := range list(st["Catch"]) {
-			if c.(map[string]any)["Next"] == "IsolationFailed" {
-				t.Errorf("%s catches into IsolationFailed without deleting the run", name)
-			}
+		queue = append(queue, successors(st)...)
+	}
+	// Nothing deletes a run record any more.
+	for name, st := range def["States"].(map[string]any) {
+		if r := fmt.Sprint(st.(map[string]any)["Resource"]); strings.Contains(r, "deleteItem") {
+			t.Errorf("%s deletes a run record (%s)", name, r)
 		}
 	}
 }
@@ -434,8 +708,8 @@ func TestIsolateRunsTable(t *testing.T) {
 	}
 }
 
-// TestIsolateIAM: the state machine's role may only PutItem and DeleteItem
-// on the runs table (nothing on the main table), move any instance only into the
+// TestIsolateIAM: the state machine's role may only PutItem and UpdateItem
+// on the runs table (no DeleteItem, nothing on the main table), move any instance only into the
 // stack's quarantine group or a group tagged muster:quarantine=true, and
 // call no EC2 action beyond the playbook's.
 func TestIsolateIAM(t *testing.T) {
@@ -443,7 +717,7 @@ func TestIsolateIAM(t *testing.T) {
 	sm := isolateStateMachine(t, s)
 	roleID := props(sm)["RoleArn"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
 	runsID := runsTableID(t, s)
-	// The PutItem and DeleteItem tasks build the table ARN from its name.
+	// The PutItem and UpdateItem tasks build the table ARN from its name.
 	isRunsTable := func(res []any) bool {
 		return len(res) == 1 && (reflect.DeepEqual(res[0], getAtt(runsID, "Arn")) ||
 			strings.HasSuffix(asJSON(res[0]), `:table/",{"Ref":"`+runsID+`"}]]}`))
@@ -461,19 +735,22 @@ func TestIsolateIAM(t *testing.T) {
 		}
 		for _, a := range acts {
 			perms[a] = append(perms[a], list(st["Resource"])...)
-			if strings.HasPrefix(a, "dynamodb:") && (!slices.Contains([]string{"dynamodb:PutItem", "dynamodb:DeleteItem"}, a) ||
+			if strings.HasPrefix(a, "dynamodb:") && (!slices.Contains([]string{"dynamodb:PutItem", "dynamodb:UpdateItem"}, a) ||
 				!isRunsTable(list(st["Resource"]))) {
-				t.Errorf("dynamodb permission beyond PutItem and DeleteItem on the runs table: %s", asJSON(st))
+				t.Errorf("dynamodb permission beyond PutItem and UpdateItem on the runs table: %s", asJSON(st))
 			}
 			if a == "ec2:ModifyInstanceAttribute" {
 				modify = append(modify, st)
 			}
 		}
 	}
-	for _, a := range []string{"dynamodb:PutItem", "dynamodb:DeleteItem"} {
-		if !isRunsTable(perms[a]) {
+	for _, a := range []string{"dynamodb:PutItem", "dynamodb:UpdateItem"} {
+		if !isRunsTable(slices.CompactFunc(perms[a], reflect.DeepEqual)) {
 			t.Errorf("%s on %s, want the runs table only", a, asJSON(perms[a]))
 		}
+	}
+	if res, ok := perms["dynamodb:DeleteItem"]; ok {
+		t.Errorf("dynamodb:DeleteItem on %s: a run record is never deleted", asJSON(res))
 	}
 	var fixed, tagged bool
 	for _, st := range modify {
