@@ -55,7 +55,13 @@ type Alert struct {
 	FirstSeen        time.Time         `json:"firstSeen"`
 	LastSeen         time.Time         `json:"lastSeen"`
 	ReceivedAt       time.Time         `json:"receivedAt"`
-	Count            int               `json:"count"`
+	// UpdatedAt is when the source last updated its record of the alert
+	// (GuardDuty updatedAt, Security Hub UpdatedAt, OCSF
+	// metadata.modified_time), not when the activity happened; zero when
+	// the source does not say. Merge uses it to order two deliveries of
+	// the same sighting.
+	UpdatedAt time.Time `json:"updatedAt,omitzero"`
+	Count     int       `json:"count"`
 	// SourceIncident is true when the source already calls the alert an
 	// incident or attack sequence (Defender IsIncident, GuardDuty
 	// AttackSequence:*); it becomes an incident on its own.
@@ -302,6 +308,9 @@ func (a *Alert) Finish(identityProvider string, receivedAt time.Time) {
 		a.LastSeen = a.FirstSeen
 	}
 	a.LastSeen = a.LastSeen.UTC()
+	if !a.UpdatedAt.IsZero() {
+		a.UpdatedAt = a.UpdatedAt.UTC()
+	}
 	if a.ReceivedAt.IsZero() {
 		a.ReceivedAt = receivedAt.UTC()
 	}

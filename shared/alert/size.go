@@ -3,6 +3,7 @@ package alert
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // MaxStoredBytes is the most bytes an alert may take as stored: the length
@@ -97,8 +98,9 @@ func (a *Alert) largestPart() (string, int) {
 // per byte.
 func (a *Alert) storedSizeBound() int {
 	// Field names, punctuation, times, enums, numbers and the derived id,
-	// all at their longest.
-	const fixed = 1024
+	// all at their longest; the optional updatedAt member (a time encodes
+	// to at most len(time.RFC3339Nano) bytes) on top.
+	const fixed = 1024 + len(`"updatedAt":"",`) + len(time.RFC3339Nano)
 	str := func(s string) int { return escapeFactor*len(s) + 3 } // quotes and a comma
 	n := fixed + escapeFactor*len(a.Raw)
 	n += str(a.SourceID) + str(a.Type) + str(a.Name) + str(a.Description) +

@@ -126,6 +126,7 @@ func TestStoredSizeBoundIsAnUpperBound(t *testing.T) {
 			Severity: alert.High, Status: alert.StatusActive, Count: rapid.IntRange(1, 1<<62).Draw(rt, "count"),
 			FirstSeen: time.Date(2026, 11, 20, 8, 0, 0, 123456789, time.UTC), LastSeen: time.Date(2026, 11, 20, 9, 0, 0, 1, time.UTC),
 			ReceivedAt: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), SourceIncident: true, RawTruncated: true,
+			UpdatedAt:  time.Date(2026, 11, 20, 9, 0, 0, 123456789, time.FixedZone("", -(7*3600+30*60))),
 			IncidentID: text.Draw(rt, "incidentId"), SuppressedBy: text.Draw(rt, "suppressedBy"),
 			Techniques:       rapid.SliceOfN(text, 0, 5).Draw(rt, "techniques"),
 			RemediationSteps: rapid.SliceOfN(text, 0, 5).Draw(rt, "steps"),

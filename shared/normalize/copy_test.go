@@ -237,10 +237,11 @@ func TestGuardDutyCopyWorkflowStatusOnATie(t *testing.T) {
 	}
 }
 
-// The same source re-delivering the same sighting (lastSeen unchanged)
-// with a new status: closing it takes effect, reopening waits for the next
-// sighting (a later lastSeen), because a re-delivery of the same sighting
-// cannot be told from a stale copy of it.
+// The same source re-delivering the same sighting (lastSeen unchanged) in
+// the same record (UpdatedAt unchanged, as a Workflow change made in
+// Security Hub leaves it) with a new status: closing it takes effect,
+// reopening waits for the next sighting (a later lastSeen), because such a
+// re-delivery cannot be told from a stale copy of it.
 func TestMergeStatusChangeWithoutNewerSighting(t *testing.T) {
 	shBody := string(readFile(t, filepath.Join(samplesDir, "securityhub", copyPairs[1].securityHub)))
 	open := *one(t, "securityhub", shBody)
@@ -260,5 +261,76 @@ func TestMergeStatusChangeWithoutNewerSighting(t *testing.T) {
 	next.LastSeen = open.LastSeen.Add(time.Minute)
 	if m3, changed := normalize.Merge(m, next); !changed || m3.Status != alert.StatusActive {
 		t.Fatalf("a newer sighting: changed %v status %s", changed, m3.Status)
+	}
+}
+
+// updatedAt sets the Security Hub sample's UpdatedAt (when the provider
+// last updated its record) to the sample's own value plus d.
+func updatedAt(t *testing.T, sh string, d time.Duration) string {
+	t.Helper()
+	const field = `"UpdatedAt": "2026-11-20T08:31:40.000Z"`
+	if !strings.Contains(sh, field) {
+		t.Fatal("updatedAt: the sample no longer has " + field)
+	}
+	at := time.Date(2026, 11, 20, 8, 31, 40, 0, time.UTC).Add(d)
+	return strings.Replace(sh, field, `"UpdatedAt": "`+at.Format(time.RFC3339Nano)+`"`, 1)
+}
+
+// The same sighting (LastObservedAt unchanged) re-delivered as a newer
+// record (a later UpdatedAt) is the source's newer word: it reopens a
+// Dismissed alert, whichever arrives first. An older record does not.
+func TestMergeNewerRecordOfTheSameSighting(t *testing.T) {
+	shBody := string(readFile(t, filepath.Join(samplesDir, "securityhub", copyPairs[1].securityHub)))
+	suppressed := *one(t, "securityhub", updatedAt(t, workflow(t, shBody, "SUPPRESSED"), 0))
+	reopened := *one(t, "securityhub", updatedAt(t, shBody, 5*time.Minute))
+	if !suppressed.LastSeen.Equal(reopened.LastSeen) || suppressed.Status != alert.StatusDismissed ||
+		reopened.Status != alert.StatusActive || !reopened.UpdatedAt.After(suppressed.UpdatedAt) {
+		t.Fatalf("premise: lastSeen %v/%v, status %s/%s, updatedAt %v/%v", suppressed.LastSeen, reopened.LastSeen,
+			suppressed.Status, reopened.Status, suppressed.UpdatedAt, reopened.UpdatedAt)
+	}
+	m, changed := normalize.Merge(suppressed, reopened)
+	if !changed || m.Status != alert.StatusActive || !m.UpdatedAt.Equal(reopened.UpdatedAt) {
+		t.Fatalf("reopening with a newer record: changed %v status %s updatedAt %v", changed, m.Status, m.UpdatedAt)
+	}
+	// Either order, the same stored alert; re-deliveries change nothing.
+	other, _ := normalize.Merge(reopened, suppressed)
+	if a, b := stored(t, m), stored(t, other); a != b {
+		t.Fatalf("arrival order changes the stored alert:\n%s\n%s", a, b)
+	}
+	for _, again := range []alert.Alert{suppressed, reopened} {
+		if m2, changed := normalize.Merge(m, again); changed {
+			t.Fatalf("re-delivering changed the alert: status %s", m2.Status)
+		}
+	}
+	// A stale record (older UpdatedAt) of the same sighting does not reopen.
+	stale := *one(t, "securityhub", updatedAt(t, shBody, -5*time.Minute))
+	if m3, changed := normalize.Merge(suppressed, stale); changed || m3.Status != alert.StatusDismissed ||
+		!m3.UpdatedAt.Equal(suppressed.UpdatedAt) {
+		t.Fatalf("an older record: changed %v status %s updatedAt %v", changed, m3.Status, m3.UpdatedAt)
+	}
+	// A newer record also brings its severity, name and description.
+	newer := reopened
+	newer.Severity, newer.Name, newer.Description = alert.Low, "renamed", "short"
+	if m4, _ := normalize.Merge(suppressed, newer); m4.Severity != alert.Low || m4.Name != "renamed" || m4.Description != "short" {
+		t.Fatalf("newer record's fields not taken: %s %q %q", m4.Severity, m4.Name, m4.Description)
+	}
+}
+
+// A GuardDuty finding and a Security Hub copy whose record Security Hub
+// updated later (a later UpdatedAt, the same lastSeen): the copy's word
+// wins, whichever arrives first.
+func TestGuardDutyCopyWithALaterRecord(t *testing.T) {
+	p := copyPairs[1]
+	gdBody := string(readFile(t, filepath.Join(samplesDir, "guardduty", p.guardDuty)))
+	shBody := string(readFile(t, filepath.Join(samplesDir, "securityhub", p.securityHub)))
+	gd := *one(t, "guardduty", gdBody)
+	sh := *one(t, "securityhub", updatedAt(t, strings.NewReplacer(`"Label": "MEDIUM"`, `"Label": "LOW"`, `"Normalized": 50`, `"Normalized": 10`).Replace(shBody), time.Minute))
+	if !gd.LastSeen.Equal(sh.LastSeen) || !sh.UpdatedAt.After(gd.UpdatedAt) || gd.Severity <= sh.Severity {
+		t.Fatalf("premise: lastSeen %v/%v updatedAt %v/%v severity %s/%s", gd.LastSeen, sh.LastSeen, gd.UpdatedAt, sh.UpdatedAt, gd.Severity, sh.Severity)
+	}
+	first, _ := normalize.Merge(gd, sh)
+	second, _ := normalize.Merge(sh, gd)
+	if a, b := stored(t, first), stored(t, second); a != b || first.Severity != sh.Severity || !first.UpdatedAt.Equal(sh.UpdatedAt) {
+		t.Fatalf("severity %s / %s, want %s either way:\n%s\n%s", first.Severity, second.Severity, sh.Severity, a, b)
 	}
 }

@@ -28,11 +28,14 @@
 //     gives — type, tactics and techniques from the GuardDuty type through
 //     the catalogue, count, source incident, resources, and archived →
 //     Dismissed before Workflow and RecordState (see guardDutyCopy). The
-//     two carry the same lastSeen, and Merge gives that tie a fixed winner
-//     (status Dismissed > Resolved > Active, the higher severity, the
-//     longer text) and unions lists in an order of their own, so the
-//     stored alert is the same whichever of the two arrives first, and
-//     re-deliveries of either change nothing.
+//     two carry the same lastSeen. Merge gives that tie to the delivery
+//     with the later updatedAt (when the source last updated its record:
+//     GuardDuty updatedAt, Security Hub UpdatedAt, OCSF
+//     metadata.modified_time) when both have one and they differ, else a
+//     fixed winner (status Dismissed > Resolved > Active, the higher
+//     severity, the longer text), and unions lists in an order of their
+//     own, so the stored alert is the same whichever of the two arrives
+//     first, and re-deliveries of either change nothing.
 //   - Severity and kill-chain stages are mapped as DESIGN.md says; GuardDuty
 //     stages come from a per-finding-type catalogue (catalogue.go) with the
 //     ThreatPurpose prefix as fallback.

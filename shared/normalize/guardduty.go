@@ -246,10 +246,12 @@ func guardDutyAlert(f *gdFinding) (*alert.Alert, error) {
 	if err != nil {
 		return nil, err
 	}
+	updated, err := parseTime("updatedAt", f.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
 	if last.IsZero() {
-		if last, err = parseTime("updatedAt", f.UpdatedAt); err != nil {
-			return nil, err
-		}
+		last = updated
 	}
 	a := &alert.Alert{
 		Provider:    alert.ProviderGuardDuty,
@@ -261,6 +263,7 @@ func guardDutyAlert(f *gdFinding) (*alert.Alert, error) {
 		Status:      alert.StatusActive,
 		FirstSeen:   first,
 		LastSeen:    last,
+		UpdatedAt:   updated,
 		Count:       f.Service.Count,
 	}
 	if a.SourceID == "" {

@@ -55,19 +55,29 @@ type PutResult struct {
 //   - Status, severity, name and description come from the delivery with
 //     the later LastSeen: the source's newest word (an older delivery only
 //     fills a name or description the other lacks). A tie in LastSeen is
-//     the same sighting — a GuardDuty finding and its Security Hub copy
-//     carry the same time — and its winner is fixed, not the delivery
-//     that came second: the status first in Dismissed > Resolved > Active,
-//     the higher severity, and for name and description the non-empty,
-//     then the longer (Security Hub cuts descriptions), then the one that
-//     sorts first. So a Workflow status set in Security Hub (SUPPRESSED,
-//     RESOLVED) holds against the GuardDuty finding's Active in either
-//     order, and re-deliveries of either change nothing. A source that
-//     re-sends the same sighting with a new status closes the alert
-//     (Active → Resolved → Dismissed) but does not reopen it: a re-sent
-//     sighting cannot be told from a stale copy of it, so reopening waits
-//     for the next sighting, which has a later LastSeen. A suppressed
-//     alert stays Dismissed with its SuppressedBy.
+//     the same sighting. When both deliveries carry UpdatedAt (when the
+//     source last updated its record) and the two differ, the one with the
+//     later UpdatedAt is the source's newer word and wins as above: a
+//     source that updates its record of a sighting (a finding provider
+//     re-importing a Security Hub finding with a new status, say) can
+//     reopen the alert without a new sighting. Otherwise (equal
+//     UpdatedAt, or either unknown — alerts stored before the field
+//     existed, sources without it) the winner is fixed, not the
+//     delivery that came second: the status first in Dismissed > Resolved
+//     > Active, the higher severity, and for name and description the
+//     non-empty, then the longer (Security Hub cuts descriptions), then the
+//     one that sorts first. So a GuardDuty finding and its Security Hub
+//     copy, which carry the same LastSeen and UpdatedAt, give the same
+//     alert in either order — a Workflow status set in Security Hub
+//     (SUPPRESSED, RESOLVED) holds against the finding's Active — and
+//     re-deliveries of either change nothing. A Workflow change made in
+//     Security Hub (BatchUpdateFindings) does not change UpdatedAt, so it
+//     closes the alert (Active → Resolved → Dismissed) but cannot reopen
+//     it: that waits for the next sighting, which has a later LastSeen. A
+//     suppressed alert stays Dismissed with its SuppressedBy.
+//   - UpdatedAt is the later of the two. (An unknown UpdatedAt ties with
+//     any other, so with three or more deliveries of one sighting of which
+//     only some carry it, the winner can depend on arrival order.)
 //   - Tactics, techniques, remediation steps, resources and entities are
 //     the union of both; SourceIncident is true if either says so. When
 //     the two deliveries' lists of a field differ, the longer list leads
@@ -84,7 +94,8 @@ type PutResult struct {
 //     stored with provider securityhub (a Security Hub copy stored before
 //     copies were normalised to GuardDuty's provider) takes provider
 //     guardduty from any later delivery. The raw payload follows the newer
-//     delivery (on a tie, the one that came second; it is an audit copy)
+//     delivery (on a tie in both LastSeen and UpdatedAt, the one that came
+//     second; it is an audit copy)
 //     but a raw-only difference is not a change.
 //   - A suppressed alert stays suppressed; a delivery that a rule now
 //     suppresses suppresses the stored alert too.
@@ -97,7 +108,17 @@ func Merge(stored, incoming alert.Alert) (alert.Alert, bool) {
 	if m.Provider == alert.ProviderSecurityHub && incoming.Provider == alert.ProviderGuardDuty {
 		m.Provider = alert.ProviderGuardDuty
 	}
-	switch incoming.LastSeen.Compare(stored.LastSeen) {
+	if incoming.UpdatedAt.After(m.UpdatedAt) {
+		m.UpdatedAt = incoming.UpdatedAt
+	}
+	order := incoming.LastSeen.Compare(stored.LastSeen)
+	if order == 0 && !stored.UpdatedAt.IsZero() && !incoming.UpdatedAt.IsZero() {
+		// The same sighting in two versions of the source's record: the
+		// newer record is the source's newer word. Equal (or unknown)
+		// record times leave the tie to the fixed winner below.
+		order = incoming.UpdatedAt.Compare(stored.UpdatedAt)
+	}
+	switch order {
 	case 1: // the source's newer word
 		m.LastSeen = incoming.LastSeen
 		m.Status = incoming.Status

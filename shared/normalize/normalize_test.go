@@ -474,6 +474,38 @@ func TestOCSF(t *testing.T) {
 		rejected(t, "ocsf", fmt.Sprintf(f, "2001", "2", "", 1), "class_uid")
 		rejected(t, "ocsf", `{"time":1}`, "class_uid")
 	})
+	t.Run("updatedAt from metadata.modified_time only", func(t *testing.T) {
+		base := fmt.Sprintf(f, "2004", "2", "", 1)
+		if a := one(t, "ocsf", base); !a.UpdatedAt.IsZero() {
+			t.Errorf("no modified_time: updatedAt %v, want none (time is not a record update)", a.UpdatedAt)
+		}
+		with := strings.Replace(base, `"class_uid"`, `"metadata":{"uid":"m-1","modified_time":1763630000000},"class_uid"`, 1)
+		if a := one(t, "ocsf", with); !a.UpdatedAt.Equal(time.UnixMilli(1763630000000)) {
+			t.Errorf("updatedAt %v, want modified_time", a.UpdatedAt)
+		}
+		bad := strings.Replace(base, `"class_uid"`, `"metadata":{"modified_time":-1},"class_uid"`, 1)
+		if a := one(t, "ocsf", bad); !a.UpdatedAt.IsZero() {
+			t.Errorf("unusable modified_time: updatedAt %v, want none", a.UpdatedAt)
+		}
+	})
+}
+
+// GuardDuty's updatedAt and Security Hub's UpdatedAt are when the source
+// last updated its record: kept as UpdatedAt even when the sighting times
+// are given, and a malformed one is refused like the other times.
+func TestRecordUpdatedAt(t *testing.T) {
+	body := strings.Replace(gd("Recon:EC2/Portscan", "5", "false", "{}", `"1"`), `"title":"t",`, `"title":"t","updatedAt":"2026-11-20T08:10:00.000Z",`, 1)
+	g := one(t, "guardduty", body)
+	if !g.LastSeen.Equal(time.Date(2026, 11, 20, 8, 5, 0, 0, time.UTC)) || !g.UpdatedAt.Equal(time.Date(2026, 11, 20, 8, 10, 0, 0, time.UTC)) {
+		t.Errorf("guardduty: lastSeen %v updatedAt %v, want eventLastSeen and the finding's updatedAt", g.LastSeen, g.UpdatedAt)
+	}
+	rejected(t, "guardduty", strings.Replace(body, "2026-11-20T08:10:00.000Z", "later", 1), "updatedAt")
+	sh := one(t, "securityhub", asff(`,"Severity":{"Label":"LOW"},"LastObservedAt":"2026-11-20T08:30:00Z"`))
+	if !sh.LastSeen.Equal(time.Date(2026, 11, 20, 8, 30, 0, 0, time.UTC)) || !sh.UpdatedAt.Equal(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)) {
+		t.Errorf("securityhub: lastSeen %v updatedAt %v", sh.LastSeen, sh.UpdatedAt)
+	}
+	rejected(t, "securityhub", strings.Replace(asff(`,"Severity":{"Label":"LOW"},"LastObservedAt":"2026-11-20T08:30:00Z"`),
+		`"UpdatedAt":"2026-11-20T09:00:00Z"`, `"UpdatedAt":"yesterday"`, 1), "UpdatedAt")
 }
 
 func TestGeneric(t *testing.T) {

@@ -53,7 +53,8 @@ type ocsfFinding struct {
 		} `json:"attacks"`
 	} `json:"finding_info"`
 	Metadata *struct {
-		UID string `json:"uid"`
+		UID          string   `json:"uid"`
+		ModifiedTime *float64 `json:"modified_time"`
 	} `json:"metadata"`
 	Cloud *struct {
 		Region  string     `json:"region"`
@@ -192,6 +193,13 @@ func parseOCSF(c *collector, obj []byte) {
 	if fi.LastSeenTime != nil {
 		if t, ok := epochMillis(*fi.LastSeenTime); ok {
 			a.LastSeen = t
+		}
+	}
+	if m := f.Metadata; m != nil && m.ModifiedTime != nil {
+		// When the record was last modified; like last_seen_time, an
+		// unusable value is left out rather than refused.
+		if t, ok := epochMillis(*m.ModifiedTime); ok {
+			a.UpdatedAt = t
 		}
 	}
 	switch {

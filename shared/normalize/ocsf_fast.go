@@ -18,7 +18,7 @@ var (
 	ocsfInfoKeys        = []string{"uid", "title", "desc", "types", "first_seen_time", "last_seen_time", "analytic", "attacks"}
 	ocsfNamedKeys       = []string{"name", "uid"}
 	ocsfAttackKeys      = []string{"tactic", "tactics", "technique", "sub_technique"}
-	ocsfUIDKeys         = []string{"uid"}
+	ocsfMetadataKeys    = []string{"uid", "modified_time"}
 	ocsfCloudKeys       = []string{"region", "account"}
 	ocsfResourceKeys    = []string{"uid", "name", "type", "region", "owner", "tags"}
 	ocsfOwnerKeys       = []string{"account"}
@@ -93,7 +93,19 @@ func (d *fastDecoder) ocsfFinding(f *ocsfFinding) {
 		case "metadata":
 			d.once(&seen, 9)
 			if m := fastNew(d, &f.Metadata); m != nil {
-				d.strObject(ocsfUIDKeys, &m.UID)
+				var s uint64
+				d.object(func(k []byte) {
+					switch string(k) {
+					case "uid":
+						d.once(&s, 0)
+						d.str(&m.UID)
+					case "modified_time":
+						d.once(&s, 1)
+						d.float(&m.ModifiedTime)
+					default:
+						d.unknown(k, ocsfMetadataKeys)
+					}
+				})
 			}
 		case "cloud":
 			d.once(&seen, 10)

@@ -30,6 +30,10 @@ func TestOCSFFastEdges(t *testing.T) {
 		{"case-folded", `{"Class_UID":2004}`, false},
 		{"repeated", `{"count":1,"count":2}`, false},
 		{"type_id string", `{"observables":[{"type_id":"2"}]}`, false},
+		{"metadata", `{"metadata":{"uid":"m-1","modified_time":1763634000000,"version":"1.1.0"}}`, true},
+		{"metadata modified_time null", `{"metadata":{"modified_time":null}}`, true},
+		{"metadata modified_time string", `{"metadata":{"modified_time":"1763634000000"}}`, false},
+		{"metadata case-folded", `{"metadata":{"Modified_Time":1}}`, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,5 +51,6 @@ func FuzzOCSFFastDecode(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"class_uid":2004,"time":1.5,"count":3,"observables":[{"type_id":2,"value":"x"}]}`))
+	f.Add([]byte(`{"class_uid":2004,"time":1.5,"metadata":{"uid":"m","modified_time":1.7e12}}`))
 	f.Fuzz(func(t *testing.T, b []byte) { checkOCSFFast(t, b) })
 }

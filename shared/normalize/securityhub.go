@@ -304,10 +304,12 @@ func securityHubAlert(f *asffFinding) (*alert.Alert, error) {
 	if err != nil {
 		return nil, err
 	}
+	updated, err := parseTime("UpdatedAt", f.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
 	if last.IsZero() {
-		if last, err = parseTime("UpdatedAt", f.UpdatedAt); err != nil {
-			return nil, err
-		}
+		last = updated
 	}
 	var sev alert.Severity
 	if f.Severity != nil {
@@ -327,6 +329,7 @@ func securityHubAlert(f *asffFinding) (*alert.Alert, error) {
 		Tactics:     asffTactics(f.Types),
 		FirstSeen:   first,
 		LastSeen:    last,
+		UpdatedAt:   updated,
 	}
 	if f.Sample {
 		a.Name = "[Sample] " + a.Name
