@@ -709,7 +709,7 @@ func (b *batch) apply(a *alert.Alert) error {
 	target.assign = append(target.assign, a.ID)
 
 	// Index the alert under each key that still links.
-	entry := Entry{FirstSeen: t, Group: g.ID(), Name: shorten(a.Name, maxEntryName), Resources: res}
+	entry := Entry{FirstSeen: t, Group: g.ID(), Name: alert.Clip(a.Name, maxEntryName), Resources: res}
 	if len(entry.Resources) > maxEntryResources {
 		entry.Resources = entry.Resources[:maxEntryResources]
 	}
@@ -836,7 +836,7 @@ func (b *batch) redelivered(a *alert.Alert, member *gWork, links map[string]link
 			if len(res) > maxEntryResources {
 				res = res[:maxEntryResources]
 			}
-			entry = &Entry{FirstSeen: a.FirstSeen, Group: home.g.ID(), Name: shorten(a.Name, maxEntryName), Resources: res}
+			entry = &Entry{FirstSeen: a.FirstSeen, Group: home.g.ID(), Name: alert.Clip(a.Name, maxEntryName), Resources: res}
 		}
 		if err := b.index(id, a.ID, *entry); err != nil {
 			return err
@@ -851,7 +851,7 @@ func (b *batch) refresh(w *gWork, a *alert.Alert) {
 	i, _ := w.g.memberIndex(a.ID)
 	old := w.g.Members[i]
 	m := old
-	m.Name, m.Provider, m.Severity, m.Stages = shorten(a.Name, maxMemberName), a.Provider, validSeverity(a.Severity), a.Stages()
+	m.Name, m.Provider, m.Severity, m.Stages = alert.Clip(a.Name, maxMemberName), a.Provider, validSeverity(a.Severity), a.Stages()
 	m.FirstSeen, m.LastSeen, m.Status, m.Count = a.FirstSeen.UTC(), a.LastSeen.UTC(), a.Status, a.Count
 	inc := w.g.Incident
 	inc.Resources = cloneResources(inc.Resources)
@@ -927,7 +927,7 @@ func newMember(a *alert.Alert, now time.Time) Member {
 	}
 	return Member{
 		Membership: incident.Membership{AlertID: a.ID, Stage: first, JoinedAt: now},
-		Name:       shorten(a.Name, maxMemberName), Provider: a.Provider, Severity: validSeverity(a.Severity), Stages: st,
+		Name:       alert.Clip(a.Name, maxMemberName), Provider: a.Provider, Severity: validSeverity(a.Severity), Stages: st,
 		FirstSeen: a.FirstSeen.UTC(), LastSeen: a.LastSeen.UTC(), Status: a.Status, Count: a.Count,
 	}
 }
@@ -963,8 +963,6 @@ func orID(name, id string) string {
 	}
 	return name
 }
-
-func shorten(s string, n int) string { return alert.Clip(s, n) }
 
 // describeKey words a key for a reason: "public IP 203.0.113.66".
 func describeKey(k alert.Key, a *alert.Alert) string {

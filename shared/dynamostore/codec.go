@@ -133,11 +133,7 @@ func EncodeAlert(a *alert.Alert, version int64, retention time.Duration) (map[st
 		tactics = append(tactics, t.String())
 	}
 	setIf(item, "tactics", ss(tactics))
-	res := make([]string, 0, len(a.Resources))
-	for _, r := range a.Resources {
-		res = append(res, r.ID)
-	}
-	setIf(item, "resourceIds", ss(res))
+	setIf(item, "resourceIds", ss(resourceIDs(a.Resources)))
 	setStr(item, "incidentId", a.IncidentID)
 	setStr(item, "suppressedBy", a.SuppressedBy)
 	item[resources.AttrGSI1PK] = s(AlertTimeBucket(a.LastSeen))
@@ -264,11 +260,7 @@ func EncodeIncident(r IncidentRecord) (map[string]types.AttributeValue, error) {
 		tactics = append(tactics, t.String())
 	}
 	setIf(item, "tactics", ss(tactics))
-	res := make([]string, 0, len(inc.Resources))
-	for _, x := range inc.Resources {
-		res = append(res, x.ID)
-	}
-	setIf(item, "resourceIds", ss(res))
+	setIf(item, "resourceIds", ss(resourceIDs(inc.Resources)))
 	setIf(item, "providers", ss(inc.Sources))
 	if r.IsIncident && inc.MergedInto == "" {
 		item[resources.AttrGSI1PK] = s(IncidentTimeBucket(inc.LastActivity))
@@ -356,4 +348,13 @@ func sumLen[T string | []byte](set []T) int {
 		n += len(e)
 	}
 	return n
+}
+
+// resourceIDs lists the ids of rs, in order (the resourceIds attribute).
+func resourceIDs(rs []alert.Resource) []string {
+	out := make([]string, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, r.ID)
+	}
+	return out
 }

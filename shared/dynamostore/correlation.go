@@ -141,19 +141,8 @@ func EncodeGroup(g *correlate.Group) (map[string]types.AttributeValue, error) {
 		if item, err = encodeGroupItem(g, inc, st); err != nil {
 			return nil, err
 		}
-		// The resource filter (GET /incidents?resource=) reads every
-		// resource id, whatever the shown list keeps.
-		setIf(item, "resourceIds", ss(resourceIDs(g.Incident.Resources)))
 	}
 	return item, nil
-}
-
-func resourceIDs(rs []alert.Resource) []string {
-	out := make([]string, 0, len(rs))
-	for _, r := range rs {
-		out = append(out, r.ID)
-	}
-	return out
 }
 
 // fitIncident shrinks an incident's stored form one step at a time,
@@ -162,19 +151,14 @@ func resourceIDs(rs []alert.Resource) []string {
 // incident, and rebuilt for every alert that joins later), then resource
 // tags, then entities beyond the first 20, then resources beyond the first
 // 10, and at last the memberships' text altogether. It reports false when
-// nothing is left to cut. Members keep their
-// alert ids, stages and times, and the key-day records keep every link, so
-// what correlates is unchanged; a later alert may add back what was cut,
-// and the item is shrunk again.
+// nothing is left to cut. Members keep their alert ids, stages and times,
+// and the key-day records keep every link, so what correlates is
+// unchanged; a later alert may add back what was cut, and the item is
+// shrunk again.
 func fitIncident(inc *incident.Incident, st *correlate.GroupState, step int) bool {
 	switch step {
 	case 0:
-		ms := make([]correlate.Member, len(st.Members))
-		for i, m := range st.Members {
-			m.Reason, m.Name, m.Key = alert.Clip(m.Reason, 160), alert.Clip(m.Name, 60), alert.Clip(m.Key, 100)
-			ms[i] = m
-		}
-		st.Members = ms
+		clipMembers(st, 160, 60, 100)
 	case 1:
 		rs := make([]alert.Resource, len(inc.Resources))
 		for i, r := range inc.Resources {
@@ -189,16 +173,29 @@ func fitIncident(inc *incident.Incident, st *correlate.GroupState, step int) boo
 	case 4:
 		// Last: the memberships' text goes altogether (the alerts, their
 		// stages and the links stay).
-		ms := make([]correlate.Member, len(st.Members))
-		for i, m := range st.Members {
-			m.Reason, m.Name, m.Key = "", "", alert.Clip(m.Key, 40)
-			ms[i] = m
-		}
-		st.Members = ms
+		clipMembers(st, 0, 0, 40)
 	default:
 		return false
 	}
 	return true
+}
+
+// clipMembers replaces st's members with copies whose reason, name and key
+// are cut to the given lengths (0: emptied). The stored members are shared,
+// so they are not written in place.
+func clipMembers(st *correlate.GroupState, reason, name, key int) {
+	clip := func(s string, n int) string {
+		if n == 0 {
+			return ""
+		}
+		return alert.Clip(s, n)
+	}
+	ms := make([]correlate.Member, len(st.Members))
+	for i, m := range st.Members {
+		m.Reason, m.Name, m.Key = clip(m.Reason, reason), clip(m.Name, name), clip(m.Key, key)
+		ms[i] = m
+	}
+	st.Members = ms
 }
 
 func encodeGroupItem(g *correlate.Group, inc incident.Incident, st correlate.GroupState) (map[string]types.AttributeValue, error) {
@@ -209,6 +206,11 @@ func encodeGroupItem(g *correlate.Group, inc incident.Incident, st correlate.Gro
 	item, err := EncodeIncident(IncidentRecord{Incident: inc, Group: raw, IsIncident: g.IsIncident, Version: g.Version})
 	if err != nil {
 		return nil, err
+	}
+	if len(inc.Resources) < len(g.Incident.Resources) {
+		// Shrunk: the resource filter (GET /incidents?resource=) still
+		// reads every resource id, whatever the shown list keeps.
+		setIf(item, "resourceIds", ss(resourceIDs(g.Incident.Resources)))
 	}
 	if extra, ok := g.Opaque.(map[string]types.AttributeValue); ok {
 		for k, v := range extra {

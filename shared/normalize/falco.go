@@ -81,7 +81,7 @@ func parseFalco(c *collector, obj []byte) {
 		SourceID:    e.UUID,
 		Type:        e.Rule,
 		Name:        e.Rule,
-		Description: truncate(e.Output, alert.MaxDescriptionLen),
+		Description: alert.Truncate(e.Output, alert.MaxDescriptionLen),
 		Severity:    falcoSeverity(e.Priority),
 		Status:      alert.StatusActive,
 		FirstSeen:   t,

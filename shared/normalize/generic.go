@@ -106,7 +106,7 @@ func genericToAlert(g *genericAlert) (*alert.Alert, error) {
 	for i, t := range g.Tactics {
 		s, ok := killchain.Parse(t)
 		if !ok {
-			return nil, alert.Invalid(fmt.Sprintf("tactics[%d]", i), "unknown kill-chain stage or MITRE tactic %q", truncate(t, 64))
+			return nil, alert.Invalid(fmt.Sprintf("tactics[%d]", i), "unknown kill-chain stage or MITRE tactic %q", alert.Truncate(t, 64))
 		}
 		a.Tactics = append(a.Tactics, s)
 	}

@@ -337,7 +337,6 @@ func localUser(user, host string) string {
 }
 
 // truncate cuts s to at most n bytes on a rune boundary.
-func truncate(s string, n int) string { return alert.Truncate(s, n) }
 
 // fitLimits trims what a vendor sent beyond Muster's field limits instead of
 // rejecting the alert: a third-party detector cannot be asked to shorten its
@@ -351,23 +350,23 @@ func truncate(s string, n int) string { return alert.Truncate(s, n) }
 // is rejected by Validate. The generic format is Muster's own, so it is
 // validated strictly and over-limit fields are reported instead.
 func fitLimits(a *alert.Alert) {
-	a.Name = truncate(a.Name, alert.MaxNameLen)
-	a.Description = truncate(a.Description, alert.MaxDescriptionLen)
+	a.Name = alert.Truncate(a.Name, alert.MaxNameLen)
+	a.Description = alert.Truncate(a.Description, alert.MaxDescriptionLen)
 	if len(a.Resources) > alert.MaxResources {
 		a.Resources = a.Resources[:alert.MaxResources]
 	}
 	for i := range a.Resources {
 		r := &a.Resources[i]
-		r.Type = truncate(r.Type, alert.MaxTypeLen)
-		r.Name = truncate(r.Name, alert.MaxNameLen)
-		r.Region = truncate(r.Region, alert.MaxRegionLen)
-		r.Account = truncate(r.Account, alert.MaxAccountLen)
+		r.Type = alert.Truncate(r.Type, alert.MaxTypeLen)
+		r.Name = alert.Truncate(r.Name, alert.MaxNameLen)
+		r.Region = alert.Truncate(r.Region, alert.MaxRegionLen)
+		r.Account = alert.Truncate(r.Account, alert.MaxAccountLen)
 		for k, v := range r.Tags {
 			switch {
 			case len(k) > alert.MaxTagKeyLen:
 				delete(r.Tags, k)
 			case len(v) > alert.MaxTagValueLen:
-				r.Tags[k] = truncate(v, alert.MaxTagValueLen)
+				r.Tags[k] = alert.Truncate(v, alert.MaxTagValueLen)
 			}
 		}
 		for len(r.Tags) > alert.MaxTags {
@@ -392,7 +391,7 @@ func fitLimits(a *alert.Alert) {
 	steps := a.RemediationSteps[:0]
 	for _, st := range a.RemediationSteps {
 		if len(steps) < alert.MaxListLen {
-			steps = append(steps, truncate(st, alert.MaxStepLen))
+			steps = append(steps, alert.Truncate(st, alert.MaxStepLen))
 		}
 	}
 	a.RemediationSteps = steps

@@ -76,28 +76,17 @@ func (d *fastDecoder) asffEvent(ev *asffEvent) {
 // stringMap decodes an object of strings into a map as encoding/json does:
 // null sets nil, an object makes the map if nil, a null member is stored
 // as "", a repeated key keeps the last value.
-func (d *fastDecoder) stringMap(p *map[string]string) {
-	if d.null() {
-		*p = nil
-		return
-	}
-	if d.peek() != '{' {
-		d.bail()
-	}
-	if *p == nil {
-		*p = map[string]string{}
-	}
-	m := *p
-	d.object(func(k []byte) {
-		var v string
-		d.str(&v)
-		m[string(k)] = v
-	})
-}
+func (d *fastDecoder) stringMap(p *map[string]string) { fastMap(d, p, d.str) }
 
 // flexMap is stringMap for flexString values (each member's raw value goes
 // to flexString.UnmarshalJSON, null included).
 func (d *fastDecoder) flexMap(p *map[string]flexString) {
+	fastMap(d, p, func(v *flexString) { d.unmarshaler(v) })
+}
+
+// fastMap decodes an object into a map with value reading each member, as
+// encoding/json fills a map: null sets nil, an object makes the map if nil.
+func fastMap[V any](d *fastDecoder, p *map[string]V, value func(*V)) {
 	if d.null() {
 		*p = nil
 		return
@@ -106,12 +95,12 @@ func (d *fastDecoder) flexMap(p *map[string]flexString) {
 		d.bail()
 	}
 	if *p == nil {
-		*p = map[string]flexString{}
+		*p = map[string]V{}
 	}
 	m := *p
 	d.object(func(k []byte) {
-		var v flexString
-		d.unmarshaler(&v)
+		var v V
+		value(&v)
 		m[string(k)] = v
 	})
 }
