@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -119,6 +120,6 @@ func (m *Memory) KeyDays() []*KeyDay {
 	for _, kd := range m.keyDays {
 		out = append(out, kd)
 	}
-	sort.Slice(out, func(i, j int) bool { return kdLess(out[i].ID(), out[j].ID()) })
+	slices.SortFunc(out, func(x, y *KeyDay) int { return compareKeyDays(x.ID(), y.ID()) })
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"sort"
 	"time"
 
@@ -84,9 +85,7 @@ func (k *KeyDay) ID() KeyDayID { return KeyDayID{Key: k.Key, Day: k.Day} }
 
 func (k *KeyDay) clone() *KeyDay {
 	c := *k
-	// Room for the one entry a batch usually adds.
-	c.Entries = make(Entries, len(k.Entries), len(k.Entries)+1)
-	copy(c.Entries, k.Entries)
+	c.Entries = slices.Clone(k.Entries)
 	return &c
 }
 
@@ -184,35 +183,24 @@ func (g *Group) Stages() killchain.Set {
 // Live reports whether the group still grows: not merged into another one.
 func (g *Group) Live() bool { return g.Incident.MergedInto == "" }
 
+// clone returns a copy of g that the engine may change: stored groups are
+// shared read-only (between goroutines too), so nothing the copy changes
+// in place may be shared with g.
 func (g *Group) clone() *Group {
 	c := *g
-	// Members are shared too, capacity cut to length: the engine copies
-	// them before writing one in place and appends to them through
-	// gWork.addMembers.
-	if g.Members == nil {
-		c.Members = make([]Member, 0, 1)
-	} else {
-		c.Members = g.Members[:len(g.Members):len(g.Members)]
-	}
-	inc := &c.Incident
-	inc.Resources = cloneResources(inc.Resources)
-	// The other lists are only ever replaced or grown by append (never
-	// written in place), so the copy shares them with its capacity cut to
-	// their length: the first append copies.
-	inc.Tactics = clip(inc.Tactics)
-	inc.Techniques = clip(inc.Techniques)
-	inc.Entities = clip(inc.Entities)
-	inc.Sources = clip(inc.Sources)
+	c.Members = slices.Clone(g.Members)
+	c.Incident = cloneIncident(g.Incident)
 	return &c
 }
 
-// clip returns s with its capacity cut to its length (nil when empty, as a
-// copy by append would be), so appending to it never writes into s's array.
-func clip[T any](s []T) []T {
-	if len(s) == 0 {
-		return nil
-	}
-	return s[:len(s):len(s)]
+// cloneIncident copies the lists of inc that the engine changes in place.
+func cloneIncident(inc incident.Incident) incident.Incident {
+	inc.Resources = cloneResources(inc.Resources)
+	inc.Tactics = slices.Clone(inc.Tactics)
+	inc.Techniques = slices.Clone(inc.Techniques)
+	inc.Entities = slices.Clone(inc.Entities)
+	inc.Sources = slices.Clone(inc.Sources)
+	return inc
 }
 
 func cloneResources(in []alert.Resource) []alert.Resource {
