@@ -146,25 +146,37 @@ func (a *Alert) Keys() []Key {
 		out = append(out, k)
 	}
 	for _, r := range a.Resources {
-		add(Key("res:" + r.ID))
+		add(r.Key())
 		if strings.EqualFold(r.Type, "host") || strings.EqualFold(r.Type, "node") {
 			add(Key("host:" + ShortHost(r.ID)))
 		}
 	}
 	for _, e := range a.Entities {
-		switch e.Type {
-		case EntityIP:
-			if e.Public {
-				add(Key("ip:" + e.Value))
-			}
-		case EntityAccount, EntityAccessKey, EntityFileHash, EntityDomain:
-			add(Key(string(e.Type) + ":" + e.Value))
-		case EntityHost:
-			if _, err := netip.ParseAddr(e.Value); err == nil {
-				continue // an address as a host name is an IP, not a host
-			}
-			add(Key("host:" + e.Value))
+		if k, ok := e.Key(); ok {
+			add(k)
 		}
 	}
 	return out
+}
+
+// Key is the correlation key of a resource (its canonical id).
+func (r Resource) Key() Key { return Key("res:" + r.ID) }
+
+// Key is the correlation key of an entity, when it is a strong entity:
+// a public IP, an account, an access key, a file hash, a domain or a host
+// name (an address given as a host name is not one).
+func (e Entity) Key() (Key, bool) {
+	switch e.Type {
+	case EntityIP:
+		if e.Public {
+			return Key("ip:" + e.Value), true
+		}
+	case EntityAccount, EntityAccessKey, EntityFileHash, EntityDomain:
+		return Key(string(e.Type) + ":" + e.Value), true
+	case EntityHost:
+		if _, err := netip.ParseAddr(e.Value); err != nil {
+			return Key("host:" + e.Value), true
+		}
+	}
+	return "", false
 }

@@ -25,6 +25,8 @@ type batch struct {
 	// (nodes) alert order[i] read or changed.
 	order   []string
 	touched [][]int
+	// turnedNoisy lists the key-days that turned noisy in this batch.
+	turnedNoisy []KeyDayID
 }
 
 // kdWork is a key-day record as the batch sees it.
@@ -46,8 +48,10 @@ type gWork struct {
 	// reassign is set when every member's assignment must be (re)written:
 	// the group became an incident or absorbed another group.
 	reassign bool
-	// assign lists alerts whose assignment must be written (may repeat).
-	assign []string
+	// assign lists alerts whose assignment must be written (may repeat);
+	// unassign alerts that left the incident (or the group stopped being
+	// one): their assignment is cleared unless another group takes them.
+	assign, unassign []string
 }
 
 func newBatch(e *Engine, st State, now time.Time) *batch {
@@ -142,20 +146,24 @@ func (b *batch) newGroup(id string, first, last time.Time) *gWork {
 	return w
 }
 
-// resolve follows mergedInto (and, when live is set, continuedIn) to the
-// group that holds or receives alerts now. It returns nil when a group in
-// the chain does not exist.
-func (b *batch) resolve(id string, live bool) (*gWork, error) {
+// resolve follows, from group id, where alertID went (moved), mergedInto
+// and, when live is set, continuedIn to the group that holds or receives
+// the alert now (alertID may be empty: then it follows the group alone).
+// It returns nil when a group in the chain does not exist.
+func (b *batch) resolve(id, alertID string, live bool) (*gWork, error) {
 	for hops := 0; hops < 64; hops++ {
 		w, err := b.group(id)
 		if err != nil || w == nil {
 			return w, err
 		}
-		switch {
-		case w.g.Incident.MergedInto != "":
-			id = w.g.Incident.MergedInto
-		case live && w.g.Incident.ContinuedIn != "":
-			id = w.g.Incident.ContinuedIn
+		inc := &w.g.Incident
+		switch to := w.g.Moved[alertID]; {
+		case alertID != "" && to != "":
+			id = to
+		case inc.MergedInto != "":
+			id = inc.MergedInto
+		case live && inc.ContinuedIn != "":
+			id = inc.ContinuedIn
 		default:
 			return w, nil
 		}

@@ -13,9 +13,10 @@ import (
 // independent units (no record appears in two units), plus a summary.
 type Changes struct {
 	Units []Unit
-	// Created, Merged, Reopened and Promoted list group ids that were
-	// created, merged into another, reopened, or became incidents.
-	Created, Merged, Reopened, Promoted []string
+	// Created, Merged, Reopened, Promoted and Dissolved list group ids
+	// that were created, merged into another, reopened, became incidents,
+	// or stopped being incidents (a noisy key undid their links).
+	Created, Merged, Reopened, Promoted, Dissolved []string
 	// NoisyKeys lists keys that turned noisy in this batch.
 	NoisyKeys []alert.Key
 	// Skipped lists alerts that take no part in correlation (suppressed).
@@ -51,7 +52,8 @@ type KeyDayCheck struct {
 }
 
 // Assignment sets an alert's incident (the alert is a member of a visible
-// incident).
+// incident), or clears it when IncidentID is empty (the alert left the
+// incident, or the incident dissolved).
 type Assignment struct {
 	AlertID    string
 	IncidentID string
@@ -67,77 +69,108 @@ func (b *batch) finish() {
 		if !w.dirty {
 			continue
 		}
-		g := w.g
-		if !g.IsIncident && g.Live() && (g.Forced || g.Stages().Len() >= b.e.cfg.MinStages) {
-			g.IsIncident = true
-			w.reassign = true
-			b.ch.Promoted = append(b.ch.Promoted, g.ID())
+		if w.g.Live() {
+			b.decide(w)
 		}
-		derive(g, b.now)
-		g.Version = w.version + 1
-		g.Incident.Version = g.Version
+		derive(w.g, b.now)
+		w.g.Version = w.version + 1
+		w.g.Incident.Version = w.g.Version
 	}
 	b.ch.Units = b.units()
 	slices.Sort(b.ch.Created)
 	slices.Sort(b.ch.Merged)
 	slices.Sort(b.ch.Promoted)
+	slices.Sort(b.ch.Dissolved)
+}
+
+// decide assesses a changed group and makes it an incident when its
+// confidence clears the threshold, or dissolves an incident that no longer
+// does (unless a person has acted on it: then it stays).
+func (b *batch) decide(w *gWork) {
+	g := w.g
+	as := assess(g, b.e.cfg)
+	g.Incident.Confidence, g.Incident.ConfidenceReasons = as.Confidence, as.Reasons
+	want := g.Forced || as.Confidence >= b.e.cfg.MinConfidence
+	switch {
+	case want && !g.IsIncident:
+		g.IsIncident = true
+		w.reassign = true
+		b.ch.Promoted = append(b.ch.Promoted, g.ID())
+	case !want && g.IsIncident && !personTouched(&g.Incident):
+		g.IsIncident = false
+		for _, m := range g.Members {
+			w.unassign = append(w.unassign, m.AlertID)
+		}
+		b.ch.Dissolved = append(b.ch.Dissolved, g.ID())
+	}
 }
 
 // dropTransient forgets the groups created and merged within the batch
-// (never stored): the entries and links that point at one point at the
-// group that absorbed it instead.
+// (never stored): the entries, moves and links that point at one point at
+// where its alert, or the group, lives now.
 func (b *batch) dropTransient() {
-	dropped := map[string]string{}
+	dropped := map[string]bool{}
 	for id, w := range b.gs {
 		if w.created && !w.g.Live() {
-			to, _ := b.resolve(id, false)
-			dropped[id] = to.g.ID()
+			dropped[id] = true
 		}
 	}
 	if len(dropped) == 0 {
 		return
 	}
+	home := func(group, alertID string) string {
+		w, _ := b.resolve(group, alertID, false)
+		return w.g.ID()
+	}
 	for _, w := range b.kds {
 		if !w.dirty {
 			continue
 		}
-		for i := range w.kd.Entries {
-			if to, ok := dropped[w.kd.Entries[i].Group]; ok {
-				w.kd.Entries[i].Group = to
+		for i, x := range w.kd.Entries {
+			if dropped[x.Group] {
+				w.kd.Entries[i].Group = home(x.Group, x.AlertID)
+			}
+		}
+	}
+	for _, w := range b.gs {
+		if dropped[w.g.ID()] || !refersTo(w.g, dropped) {
+			continue
+		}
+		g := b.mutable(w)
+		for alertID, to := range g.Moved {
+			if dropped[to] {
+				g.Moved[alertID] = home(to, alertID)
+			}
+		}
+		for _, ref := range []*string{&g.Incident.MergedInto, &g.Incident.ContinuedIn, &g.Incident.ContinuationOf} {
+			if dropped[*ref] {
+				*ref = home(*ref, "")
 			}
 		}
 	}
 	for id := range dropped {
 		delete(b.gs, id)
 	}
-	for _, w := range b.gs {
-		if refersTo(&w.g.Incident, dropped) {
-			inc := &b.mutable(w).Incident
-			for _, ref := range []*string{&inc.MergedInto, &inc.ContinuedIn, &inc.ContinuationOf} {
-				if to, ok := dropped[*ref]; ok {
-					*ref = to
-				}
-			}
-		}
-	}
 	b.ch.Created = without(b.ch.Created, dropped)
 	b.ch.Merged = without(b.ch.Merged, dropped)
 }
 
-// refersTo reports whether inc links to one of the groups in ids.
-func refersTo(inc *incident.Incident, ids map[string]string) bool {
-	for _, ref := range []string{inc.MergedInto, inc.ContinuedIn, inc.ContinuationOf} {
-		if _, ok := ids[ref]; ok && ref != "" {
+// refersTo reports whether g links to or moved an alert to one of the
+// groups in ids.
+func refersTo(g *Group, ids map[string]bool) bool {
+	for _, to := range g.Moved {
+		if ids[to] {
 			return true
 		}
 	}
-	return false
+	inc := &g.Incident
+	return ids[inc.MergedInto] || ids[inc.ContinuedIn] || ids[inc.ContinuationOf]
 }
 
-func without(ids []string, drop map[string]string) []string {
+func without(ids []string, drop map[string]bool) []string {
 	out := ids[:0]
 	for _, id := range ids {
-		if _, ok := drop[id]; !ok {
+		if !drop[id] {
 			out = append(out, id)
 		}
 	}
@@ -189,6 +222,9 @@ func (b *batch) units() []Unit {
 			u.Groups = append(u.Groups, w.g)
 		}
 		u.Assignments = append(u.Assignments, w.assignments()...)
+		for _, id := range w.unassign {
+			u.Assignments = append(u.Assignments, Assignment{AlertID: id})
+		}
 	}
 	var out []Unit
 	for _, u := range byRoot {
@@ -207,7 +243,14 @@ func (u *Unit) sort() {
 	slices.SortFunc(u.KeyDays, func(x, y *KeyDay) int { return compareKeyDays(x.ID(), y.ID()) })
 	slices.SortFunc(u.Checks, func(x, y KeyDayCheck) int { return compareKeyDays(x.ID, y.ID) })
 	slices.SortFunc(u.Groups, func(x, y *Group) int { return strings.Compare(x.ID(), y.ID()) })
-	slices.SortFunc(u.Assignments, func(x, y Assignment) int { return strings.Compare(x.AlertID, y.AlertID) })
+	// One assignment per alert: an incident wins over a cleared one.
+	slices.SortFunc(u.Assignments, func(x, y Assignment) int {
+		if c := strings.Compare(x.AlertID, y.AlertID); c != 0 {
+			return c
+		}
+		return -strings.Compare(x.IncidentID, y.IncidentID)
+	})
+	u.Assignments = slices.CompactFunc(u.Assignments, func(x, y Assignment) bool { return x.AlertID == y.AlertID })
 }
 
 // assignments lists the assignments the group's changes call for: every

@@ -14,6 +14,7 @@ const (
 	DefaultMinStages            = 2
 	DefaultNoisyKeyResources    = 5
 	DefaultMaxAlertsPerIncident = 500
+	DefaultMinConfidence        = 50
 	// MaxKeysPerAlert bounds the correlation keys one alert links through
 	// (resources first, then entities in the order the alert lists them),
 	// so that one alert's writes fit in one DynamoDB transaction.
@@ -29,6 +30,7 @@ const (
 	EnvNoisyKeyResources    = "MUSTER_NOISY_KEY_RESOURCES"
 	EnvMaxAlertsPerIncident = "MUSTER_MAX_ALERTS_PER_INCIDENT"
 	EnvReopenResolved       = "MUSTER_REOPEN_RESOLVED"
+	EnvMinConfidence        = "MUSTER_MIN_CONFIDENCE"
 )
 
 // ErrConfig is wrapped by every configuration error.
@@ -42,9 +44,12 @@ type Config struct {
 	// Window is W: two alerts sharing a key are linked when their firstSeen
 	// times are at most W apart (exactly W links).
 	Window time.Duration
-	// MinStages is the number of distinct kill-chain stages a group needs to
-	// become an incident.
+	// MinStages is the number of distinct kill-chain stages beyond
+	// PreAttack and Discovery a group needs to become an incident.
 	MinStages int
+	// MinConfidence is the confidence (0–100) a group needs to become an
+	// incident (docs/correlation.md, "Confidence").
+	MinConfidence int
 	// NoisyKeyResources: a key that links more than this many distinct
 	// resources within W is noisy and stops linking.
 	NoisyKeyResources int
@@ -63,6 +68,7 @@ func DefaultConfig() Config {
 		MinStages:            DefaultMinStages,
 		NoisyKeyResources:    DefaultNoisyKeyResources,
 		MaxAlertsPerIncident: DefaultMaxAlertsPerIncident,
+		MinConfidence:        DefaultMinConfidence,
 		ReopenResolved:       true,
 	}
 }
@@ -81,6 +87,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxAlertsPerIncident == 0 {
 		c.MaxAlertsPerIncident = DefaultMaxAlertsPerIncident
 	}
+	if c.MinConfidence == 0 {
+		c.MinConfidence = DefaultMinConfidence
+	}
 	return c
 }
 
@@ -95,6 +104,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: noisy key resources %d must be at least 1", ErrConfig, c.NoisyKeyResources)
 	case c.MaxAlertsPerIncident < 2 || c.MaxAlertsPerIncident > 1000:
 		return fmt.Errorf("%w: max alerts per incident %d must be between 2 and 1000", ErrConfig, c.MaxAlertsPerIncident)
+	case c.MinConfidence < 1 || c.MinConfidence > 100:
+		return fmt.Errorf("%w: min confidence %d must be between 1 and 100", ErrConfig, c.MinConfidence)
 	}
 	return nil
 }
@@ -118,6 +129,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		{EnvMinStages, &c.MinStages},
 		{EnvNoisyKeyResources, &c.NoisyKeyResources},
 		{EnvMaxAlertsPerIncident, &c.MaxAlertsPerIncident},
+		{EnvMinConfidence, &c.MinConfidence},
 	}
 	for _, x := range ints {
 		if v := strings.TrimSpace(getenv(x.name)); v != "" {

@@ -19,14 +19,15 @@ func TestFromEnv(t *testing.T) {
 		{name: "defaults", env: nil, want: correlate.DefaultConfig()},
 		{name: "every variable", env: map[string]string{
 			correlate.EnvWindow: "36h", correlate.EnvMinStages: "3", correlate.EnvNoisyKeyResources: "50",
-			correlate.EnvMaxAlertsPerIncident: "200", correlate.EnvReopenResolved: "false"},
-			want: correlate.Config{Window: 36 * time.Hour, MinStages: 3, NoisyKeyResources: 50, MaxAlertsPerIncident: 200}},
+			correlate.EnvMaxAlertsPerIncident: "200", correlate.EnvReopenResolved: "false", correlate.EnvMinConfidence: "70"},
+			want: correlate.Config{Window: 36 * time.Hour, MinStages: 3, NoisyKeyResources: 50, MaxAlertsPerIncident: 200, MinConfidence: 70}},
 		{name: "bad duration", env: map[string]string{correlate.EnvWindow: "a day"}, wantErr: correlate.EnvWindow},
 		{name: "window too long", env: map[string]string{correlate.EnvWindow: "240h"}, wantErr: "window"},
 		{name: "bad number", env: map[string]string{correlate.EnvMinStages: "two"}, wantErr: correlate.EnvMinStages},
 		{name: "zero stages", env: map[string]string{correlate.EnvMinStages: "0"}, wantErr: "min stages"},
 		{name: "bad bool", env: map[string]string{correlate.EnvReopenResolved: "maybe"}, wantErr: correlate.EnvReopenResolved},
 		{name: "cap too small", env: map[string]string{correlate.EnvMaxAlertsPerIncident: "1"}, wantErr: "max alerts"},
+		{name: "confidence over 100", env: map[string]string{correlate.EnvMinConfidence: "101"}, wantErr: "min confidence"},
 		{name: "noisy threshold zero", env: map[string]string{correlate.EnvNoisyKeyResources: "0"}, wantErr: "noisy"},
 	}
 	for _, tc := range cases {

@@ -19,9 +19,19 @@ import (
 // reopening a Resolved one) or starts its own, continues a full incident
 // in a continuation, and is indexed under the keys that still link.
 func (b *batch) apply(a *alert.Alert) error {
+	noisy := len(b.turnedNoisy)
 	s, err := b.scan(a)
 	if err != nil {
 		return err
+	}
+	if len(b.turnedNoisy) > noisy {
+		// a turned keys noisy: undo their links, then look again.
+		if err := b.undoLinks(b.turnedNoisy[noisy:]); err != nil {
+			return err
+		}
+		if s, err = b.scan(a); err != nil {
+			return err
+		}
 	}
 	member, err := b.findMember(a, s)
 	if err != nil {
@@ -56,7 +66,7 @@ func (b *batch) apply(a *alert.Alert) error {
 			return err
 		}
 	}
-	m := newMember(a, b.now)
+	m := newMember(a, s, b.now)
 	m.Key, m.LinkedTo, m.Reason = b.reason(a, why, targets, continued)
 	b.join(target, a, m)
 	entry := newEntry(a, target.g.ID())
@@ -74,12 +84,12 @@ func (b *batch) apply(a *alert.Alert) error {
 // not have indexed it — one of the groups it links to.
 func (b *batch) findMember(a *alert.Alert, s *scan) (*gWork, error) {
 	if s.indexedIn != "" {
-		w, err := b.resolve(s.indexedIn, false)
+		w, err := b.resolve(s.indexedIn, a.ID, false)
 		if err != nil || w != nil {
 			return w, err
 		}
 	}
-	w, err := b.resolve(GroupIDFor(a.ID), false)
+	w, err := b.resolve(GroupIDFor(a.ID), a.ID, false)
 	if err != nil {
 		return nil, err
 	}
@@ -129,6 +139,7 @@ func (b *batch) continuation(a *alert.Alert, parent *gWork) (*gWork, error) {
 func (b *batch) join(w *gWork, a *alert.Alert, m Member) {
 	g := b.mutable(w)
 	g.Members = append(g.Members, m)
+	delete(g.Moved, m.AlertID)
 	widen(&g.Incident, m.FirstSeen, m.LastSeen)
 	g.Forced = g.Forced || a.SourceIncident
 	absorb(&g.Incident, a)
@@ -147,6 +158,9 @@ func (b *batch) reopen(w *gWork) {
 func (b *batch) merge(s, o *gWork) {
 	sg, og := b.mutable(s), b.mutable(o)
 	sg.Members = append(sg.Members, og.Members...)
+	for _, m := range og.Members {
+		delete(sg.Moved, m.AlertID) // back home: moved out once, merged in again
+	}
 	sg.Forced = sg.Forced || og.Forced
 	sg.IsIncident = sg.IsIncident || og.IsIncident
 	mergeIncident(&sg.Incident, &og.Incident)
@@ -165,7 +179,7 @@ func (b *batch) merge(s, o *gWork) {
 // merges the groups they link to, exactly as if the alert had carried those
 // keys from the start.
 func (b *batch) redelivered(a *alert.Alert, member *gWork, s *scan) error {
-	b.refresh(member, a)
+	b.refresh(member, a, s)
 	home := member
 	if st := member.g.Incident.Status; st == incident.StatusActive || st == incident.StatusInProgress {
 		if others := b.linkedGroups(s, member); len(others) > 0 {
@@ -202,12 +216,11 @@ func (b *batch) redelivered(a *alert.Alert, member *gWork, s *scan) error {
 }
 
 // refresh updates a member's alert fields from a re-delivered alert.
-func (b *batch) refresh(w *gWork, a *alert.Alert) {
+func (b *batch) refresh(w *gWork, a *alert.Alert, s *scan) {
 	i, _ := w.g.memberIndex(a.ID)
 	old := w.g.Members[i]
-	m := old
-	m.Name, m.Provider, m.Severity, m.Stages = alert.Clip(a.Name, maxMemberName), a.Provider, validSeverity(a.Severity), a.Stages()
-	m.FirstSeen, m.LastSeen, m.Status, m.Count = a.FirstSeen.UTC(), a.LastSeen.UTC(), a.Status, a.Count
+	m := newMember(a, s, old.JoinedAt)
+	m.Membership = old.Membership
 	inc := cloneIncident(w.g.Incident)
 	changed := absorb(&inc, a)
 	if !sameMember(old, m) || changed || (a.SourceIncident && !w.g.Forced) {
@@ -227,7 +240,8 @@ func (b *batch) refresh(w *gWork, a *alert.Alert) {
 func sameMember(a, b Member) bool {
 	return a.Name == b.Name && a.Provider == b.Provider && a.Severity == b.Severity &&
 		a.Stages == b.Stages && a.FirstSeen.Equal(b.FirstSeen) && a.LastSeen.Equal(b.LastSeen) &&
-		a.Status == b.Status && a.Count == b.Count
+		a.Status == b.Status && a.Count == b.Count && a.Source == b.Source &&
+		slices.Equal(a.Keys, b.Keys) && slices.Equal(a.Blocked, b.Blocked) && slices.Equal(a.Actors, b.Actors)
 }
 
 // reason words why a joined: the key and the alert it linked to, and what
@@ -297,17 +311,35 @@ func describeKey(k alert.Key, a *alert.Alert) string {
 	return string(k)
 }
 
-func newMember(a *alert.Alert, now time.Time) Member {
+// newMember records a as a member: its fields, and its keys as the scan
+// found them (which link, which are noisy on its day).
+func newMember(a *alert.Alert, s *scan, now time.Time) Member {
 	st := a.Stages()
 	first := killchain.Unknown
-	if s := st.Stages(); len(s) > 0 {
-		first = s[0]
+	if list := st.Stages(); len(list) > 0 {
+		first = list[0]
 	}
-	return Member{
+	m := Member{
 		Membership: incident.Membership{AlertID: a.ID, Stage: first, JoinedAt: now},
 		Name:       alert.Clip(a.Name, maxMemberName), Provider: a.Provider, Severity: validSeverity(a.Severity), Stages: st,
 		FirstSeen: a.FirstSeen.UTC(), LastSeen: a.LastSeen.UTC(), Status: a.Status, Count: a.Count,
+		Source: a.SourceIncident,
 	}
+	for _, k := range slices.Concat(s.keys, s.blocked) {
+		h := KeyHash(k)
+		m.Keys = append(m.Keys, h)
+		switch k.Kind() {
+		case "ip", "account", "accesskey":
+			m.Actors = append(m.Actors, h)
+		}
+	}
+	slices.Sort(m.Keys)
+	slices.Sort(m.Actors)
+	for _, k := range s.blocked {
+		m.Blocked = append(m.Blocked, KeyHash(k))
+	}
+	slices.Sort(m.Blocked)
+	return m
 }
 
 // newEntry is a's entry in the key-day index, pointing at group.

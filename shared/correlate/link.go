@@ -16,8 +16,9 @@ type scan struct {
 	// links holds the best link to each group the alert joins (by the id
 	// of the group that receives alerts now).
 	links map[string]link
-	// keys are the alert's keys that still link (not noisy).
-	keys []alert.Key
+	// keys are the alert's keys that still link; blocked those noisy on
+	// its day.
+	keys, blocked []alert.Key
 	// indexedIn is the group an earlier delivery of the alert joined.
 	indexedIn string
 	// saturated is set when a key-day it read is full, so an earlier
@@ -54,17 +55,18 @@ type candidate struct {
 
 // scan reads the key-days of every key of a over its window and finds the
 // groups it links to. A key that names more than NoisyKeyResources
-// resources within the window turns noisy on a's day and links nothing.
+// resources on a's day turns noisy on that day: it links no alert first
+// seen that day (the links it made before are undone when the batch
+// finishes, see split.go).
 func (b *batch) scan(a *alert.Alert) (*scan, error) {
 	s := &scan{links: map[string]link{}}
-	res := resourceIDs(a)
 	for _, k := range b.e.Keys(a) {
 		cands, named, noisy, err := b.candidates(a, k, s)
 		if err != nil {
 			return nil, err
 		}
 		if !noisy {
-			for _, r := range res {
+			for _, r := range resourceIDs(a) {
 				named[r] = true
 			}
 			if len(named) > b.e.cfg.NoisyKeyResources {
@@ -75,6 +77,7 @@ func (b *batch) scan(a *alert.Alert) (*scan, error) {
 			}
 		}
 		if noisy {
+			s.blocked = append(s.blocked, k)
 			continue
 		}
 		s.keys = append(s.keys, k)
@@ -87,12 +90,14 @@ func (b *batch) scan(a *alert.Alert) (*scan, error) {
 	return s, nil
 }
 
-// candidates lists the alerts indexed under k within a's window, the
-// resources they name, and whether k is noisy on a day of the window.
+// candidates lists the alerts indexed under k within a's window on days
+// the key is not noisy, the resources named under k on a's own day, and
+// whether k is noisy on a's day.
 func (b *batch) candidates(a *alert.Alert, k alert.Key, s *scan) ([]candidate, map[string]bool, bool, error) {
 	var cands []candidate
 	named := map[string]bool{}
 	noisy := false
+	today := Day(a.FirstSeen)
 	for _, d := range b.e.WindowDays(a.FirstSeen) {
 		w, err := b.keyDay(KeyDayID{Key: k, Day: d})
 		if err != nil {
@@ -102,21 +107,27 @@ func (b *batch) candidates(a *alert.Alert, k alert.Key, s *scan) ([]candidate, m
 		if w.kd == nil {
 			continue
 		}
-		noisy = noisy || w.kd.Noisy
 		if s.indexedIn == "" {
 			if e, ok := w.kd.Entries.Get(a.ID); ok {
 				s.indexedIn = e.Group
 			}
 		}
 		s.saturated = s.saturated || len(w.kd.Entries) >= b.e.maxEntries
+		if d == today {
+			noisy = w.kd.Noisy
+			for _, x := range w.kd.Entries {
+				for _, r := range x.Resources {
+					named[r] = true
+				}
+			}
+		}
+		if w.kd.Noisy {
+			continue
+		}
 		for _, x := range w.kd.Entries {
-			if absDuration(x.FirstSeen.Sub(a.FirstSeen)) > b.e.cfg.Window {
-				continue
+			if absDuration(x.FirstSeen.Sub(a.FirstSeen)) <= b.e.cfg.Window {
+				cands = append(cands, candidate{x.AlertID, x.Entry})
 			}
-			for _, r := range x.Resources {
-				named[r] = true
-			}
-			cands = append(cands, candidate{x.AlertID, x.Entry})
 		}
 	}
 	return cands, named, noisy, nil
@@ -124,7 +135,8 @@ func (b *batch) candidates(a *alert.Alert, k alert.Key, s *scan) ([]candidate, m
 
 // markNoisy records that k turned noisy on the day of t.
 func (b *batch) markNoisy(k alert.Key, t time.Time, named map[string]bool) error {
-	w, err := b.keyDay(KeyDayID{Key: k, Day: Day(t)})
+	id := KeyDayID{Key: k, Day: Day(t)}
+	w, err := b.keyDay(id)
 	if err != nil {
 		return err
 	}
@@ -132,6 +144,7 @@ func (b *batch) markNoisy(k alert.Key, t time.Time, named map[string]bool) error
 	kd.Noisy, kd.NoisySince = true, t
 	kd.NoisyResources, kd.NoisySample = len(named), noisySample(named)
 	b.ch.NoisyKeys = append(b.ch.NoisyKeys, k)
+	b.turnedNoisy = append(b.turnedNoisy, id)
 	return nil
 }
 
@@ -139,7 +152,7 @@ func (b *batch) markNoisy(k alert.Key, t time.Time, named map[string]bool) error
 // take the alert: a Dismissed incident never grows again, and a Resolved
 // one only reopens within the window of its last activity.
 func (b *batch) consider(s *scan, a *alert.Alert, k alert.Key, c candidate) error {
-	w, err := b.resolve(c.e.Group, true)
+	w, err := b.resolve(c.e.Group, c.id, true)
 	if err != nil || w == nil {
 		return err
 	}

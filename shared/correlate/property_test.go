@@ -191,3 +191,139 @@ func TestPropertyOrderBatchesAndReplays(t *testing.T) {
 		}
 	})
 }
+
+// genScanned is genScenario plus scanners: public IPs that probe several
+// of the pool's resources within a few hours, so that with the noisy-key
+// threshold of noisyConfig some keys turn noisy and the links they made
+// must be undone.
+func genScanned(t *rapid.T) []alert.Alert {
+	out := genScenario(t)
+	resources := []string{"i-0aaaaaaaaaaaaaaa1", "i-0aaaaaaaaaaaaaaa2", "i-0aaaaaaaaaaaaaaa3", "web-1", "db-1", "n1", "n2"}
+	scanners := rapid.IntRange(1, 2).Draw(t, "scanners")
+	for s := 0; s < scanners; s++ {
+		addr := []string{"203.0.113.200", "198.51.100.200"}[s]
+		start := time.Duration(rapid.IntRange(0, 96).Draw(t, "scanStart")) * time.Hour
+		targets := rapid.SliceOfNDistinct(rapid.SampledFrom(resources), 1, len(resources), rapid.ID[string]).Draw(t, "scanTargets")
+		for i, r := range targets {
+			out = append(out, mk(spec{
+				src:    fmt.Sprintf("scan%d-%d", s, i),
+				at:     start + time.Duration(rapid.IntRange(0, 180).Draw(t, "probeAt"))*time.Minute,
+				stages: []killchain.Stage{killchain.Stage(rapid.IntRange(1, 13).Draw(t, "probeStage"))},
+				res:    []string{r},
+				ents:   []alert.Entity{ip(addr)},
+			}))
+		}
+	}
+	return out
+}
+
+func noisyConfig() correlate.Config {
+	c := correlate.DefaultConfig()
+	c.NoisyKeyResources = 3
+	return c
+}
+
+// noisyComponents computes the groups straight from the definition with
+// noisy keys: a key is noisy on a UTC day when the alerts first seen that
+// day with it name more than n resources; two alerts are linked when they
+// share a key that is noisy on neither's day and were first seen at most w
+// apart.
+func noisyComponents(alerts []alert.Alert, w time.Duration, n int) [][]string {
+	named := map[correlate.KeyDayID]map[string]bool{}
+	for _, a := range alerts {
+		for _, k := range a.Keys() {
+			id := correlate.KeyDayID{Key: k, Day: correlate.Day(a.FirstSeen)}
+			if named[id] == nil {
+				named[id] = map[string]bool{}
+			}
+			for _, r := range a.Resources {
+				named[id][r.ID] = true
+			}
+		}
+	}
+	noisy := func(k alert.Key, t time.Time) bool {
+		return len(named[correlate.KeyDayID{Key: k, Day: correlate.Day(t)}]) > n
+	}
+	linked := func(a, b alert.Alert) bool {
+		d := a.FirstSeen.Sub(b.FirstSeen)
+		if d < -w || d > w {
+			return false
+		}
+		for _, x := range a.Keys() {
+			for _, y := range b.Keys() {
+				if x == y && !noisy(x, a.FirstSeen) && !noisy(x, b.FirstSeen) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return componentsOf(alerts, linked)
+}
+
+func componentsOf(alerts []alert.Alert, linked func(a, b alert.Alert) bool) [][]string {
+	parent := make([]int, len(alerts))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		if parent[i] != i {
+			parent[i] = find(parent[i])
+		}
+		return parent[i]
+	}
+	for i := range alerts {
+		for j := i + 1; j < len(alerts); j++ {
+			if linked(alerts[i], alerts[j]) {
+				parent[find(i)] = find(j)
+			}
+		}
+	}
+	groups := map[int][]string{}
+	for i := range alerts {
+		groups[find(i)] = append(groups[find(i)], alerts[i].ID)
+	}
+	var out [][]string
+	for _, g := range groups {
+		sort.Strings(g)
+		out = append(out, g)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
+// TestPropertyNoisyKeysAreRetroactive: with keys crossing the noisy
+// threshold, any arrival order, batching and replay give the same groups
+// and incidents, and the groups are the components of the definition.
+func TestPropertyNoisyKeysAreRetroactive(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		alerts := genScanned(t)
+		e := mustEngine(t, noisyConfig())
+		ref := correlate.NewMemory()
+		run(t, e, ref, alerts)
+		want := outcome(ref)
+		if got, def := memberSets(ref), noisyComponents(alerts, correlate.DefaultWindow, 3); !reflect.DeepEqual(got, def) {
+			t.Fatalf("groups differ from the definition:\n got %v\nwant %v", got, def)
+		}
+		perm := rapid.Permutation(alerts).Draw(t, "order")
+		var batches [][]alert.Alert
+		for rest := perm; len(rest) > 0; {
+			k := rapid.IntRange(1, len(rest)).Draw(t, "batchSize")
+			batches = append(batches, rest[:k])
+			rest = rest[k:]
+		}
+		var deliveries [][]alert.Alert
+		for i, b := range batches {
+			deliveries = append(deliveries, b)
+			if rapid.Bool().Draw(t, "redeliver") {
+				deliveries = append(deliveries, batches[rapid.IntRange(0, i).Draw(t, "which")])
+			}
+		}
+		mem := correlate.NewMemory()
+		run(t, e, mem, deliveries...)
+		if got := outcome(mem); !reflect.DeepEqual(got, want) {
+			t.Fatalf("outcome depends on delivery:\n got %q\nwant %q", got, want)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -101,6 +102,43 @@ type Member struct {
 	LastSeen  time.Time      `json:"lastSeen"`
 	Status    alert.Status   `json:"status,omitempty"`
 	Count     int            `json:"count,omitempty"`
+	// Keys are the alert's correlation keys (KeyHash of each) and Blocked
+	// those of them that are noisy on its day and link nothing; the rest
+	// are the keys it links through. They let the engine recompute the
+	// group's links when a key turns noisy.
+	Keys    []string `json:"k,omitempty"`
+	Blocked []string `json:"kb,omitempty"`
+	// Actors are the keys among Keys that name an actor: a public IP, an
+	// account or an access key.
+	Actors []string `json:"ka,omitempty"`
+	// Source is set when the alert's source called it an incident.
+	Source bool `json:"si,omitempty"`
+}
+
+// Mass reports whether every actor the member names is noisy on its day:
+// the alert is part of mass activity (a scanner, a CI principal, an
+// office address), weak evidence of an attack on this resource.
+func (m *Member) Mass() bool {
+	if len(m.Actors) == 0 {
+		return false
+	}
+	for _, h := range m.Actors {
+		if !slices.Contains(m.Blocked, h) {
+			return false
+		}
+	}
+	return true
+}
+
+// links reports whether the member links through the key with hash h.
+func (m *Member) links(h string) bool {
+	return slices.Contains(m.Keys, h) && !slices.Contains(m.Blocked, h)
+}
+
+// KeyHash is the short, stable form of a key kept on members.
+func KeyHash(k alert.Key) string {
+	sum := sha256.Sum256([]byte(k))
+	return hex.EncodeToString(sum[:6])
 }
 
 // Group is a connected component of linked alerts: the visible Incident
@@ -113,6 +151,10 @@ type Group struct {
 	// Forced is set when a member's source already called it an incident.
 	Forced  bool
 	Members []Member
+	// Moved maps alerts that left the group (a split, an analyst's
+	// correction) to the group they went to: their key-day entries still
+	// point here.
+	Moved map[string]string
 	// Version is the stored version (0: not stored yet).
 	Version int64
 	// Opaque is a store's own data about the stored record (such as
@@ -124,17 +166,20 @@ type Group struct {
 // GroupState is the private part of a Group, stored as the incident item's
 // "group" attribute.
 type GroupState struct {
-	Forced  bool     `json:"forced,omitempty"`
-	Members []Member `json:"members"`
+	Forced  bool              `json:"forced,omitempty"`
+	Members []Member          `json:"members"`
+	Moved   map[string]string `json:"moved,omitempty"`
 }
 
 // State returns the private part of g.
-func (g *Group) State() GroupState { return GroupState{Forced: g.Forced, Members: g.Members} }
+func (g *Group) State() GroupState {
+	return GroupState{Forced: g.Forced, Members: g.Members, Moved: g.Moved}
+}
 
 // NewGroupFrom rebuilds a Group from its stored parts.
 func NewGroupFrom(inc incident.Incident, st GroupState, isIncident bool, version int64) *Group {
 	inc.Version = version
-	return &Group{Incident: inc, IsIncident: isIncident, Forced: st.Forced, Members: st.Members, Version: version}
+	return &Group{Incident: inc, IsIncident: isIncident, Forced: st.Forced, Members: st.Members, Moved: st.Moved, Version: version}
 }
 
 // ID returns the group's id (the incident id).
@@ -189,6 +234,7 @@ func (g *Group) Live() bool { return g.Incident.MergedInto == "" }
 func (g *Group) clone() *Group {
 	c := *g
 	c.Members = slices.Clone(g.Members)
+	c.Moved = maps.Clone(g.Moved)
 	c.Incident = cloneIncident(g.Incident)
 	return &c
 }

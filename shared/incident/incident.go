@@ -133,10 +133,14 @@ type Incident struct {
 	Sources        []string          `json:"sources"`
 	AlertCount     int               `json:"alertCount"`
 	MultiResource  bool              `json:"multiResource"`
-	MergedInto     string            `json:"mergedInto,omitempty"`
-	ContinuationOf string            `json:"continuationOf,omitempty"`
-	ContinuedIn    string            `json:"continuedIn,omitempty"`
-	Version        int64             `json:"version"`
+	// Confidence (0–100) says how strongly the alerts look like one
+	// attack; ConfidenceReasons say why, in an analyst's words.
+	Confidence        int      `json:"confidence"`
+	ConfidenceReasons []string `json:"confidenceReasons,omitempty"`
+	MergedInto        string   `json:"mergedInto,omitempty"`
+	ContinuationOf    string   `json:"continuationOf,omitempty"`
+	ContinuedIn       string   `json:"continuedIn,omitempty"`
+	Version           int64    `json:"version"`
 }
 
 // Title returns the incident title for its resources, as Defender words it.
