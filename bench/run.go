@@ -119,7 +119,7 @@ func Run(ctx context.Context, o Options) *Report {
 	}
 
 	section("cost", withMoto(func(endpoint string) error {
-		one := scenario.Generate(scenario.Config{Seed: o.Seed, Campaigns: 1, Overlaps: -1, MinAlerts: 20, MaxAlerts: 20,
+		one := scenario.Generate(scenario.Config{Seed: o.Seed, Noise: scenario.NoiseLegacy, Campaigns: 1, Overlaps: -1, MinAlerts: 20, MaxAlerts: 20,
 			MultiResource: -1, Repeats: -1, NoiseAlerts: -1, Scanners: -1})
 		var errs []string
 		c, err := RunCost(ctx, CostCampaign, one.Alerts, CostOptions{Endpoint: endpoint})
@@ -129,7 +129,7 @@ func Run(ctx context.Context, o Options) *Report {
 		r.Cost = append(r.Cost, c)
 		mixed := CostScenario(o.Seed, o.CostScale)
 		if o.Short {
-			mixed = scenario.Generate(scenario.Config{Seed: o.Seed, Campaigns: 1, Repeats: -1, MinAlerts: 8, MaxAlerts: 8,
+			mixed = scenario.Generate(scenario.Config{Seed: o.Seed, Noise: scenario.NoiseLegacy, Campaigns: 1, Repeats: -1, MinAlerts: 8, MaxAlerts: 8,
 				NoiseAlerts: 10, NoiseResources: 5, Scanners: -1, MultiResource: -1})
 		}
 		name := fmt.Sprintf("mixed scenario (%d campaigns, %d alerts)", len(mixed.Campaigns), len(mixed.Alerts))
@@ -223,13 +223,14 @@ func Run(ctx context.Context, o Options) *Report {
 // CostScenario is the mixed scenario pushed through moto for cost: the
 // default scenario's shape at a size moto can take in a minute or two
 // (4 campaigns, one repeat, 60 noise alerts, one scanner over 10
-// resources), times scale.
+// resources, legacy noise model: the routine patterns would add hundreds
+// of alerts), times scale.
 func CostScenario(seed uint64, scale float64) *scenario.Scenario {
 	if scale <= 0 {
 		scale = 1
 	}
 	n := func(v int) int { return max(1, int(float64(v)*scale+0.5)) }
-	return scenario.Generate(scenario.Config{Seed: seed, Campaigns: n(4), Repeats: n(1), NoiseAlerts: n(60),
+	return scenario.Generate(scenario.Config{Seed: seed, Noise: scenario.NoiseLegacy, Campaigns: n(4), Repeats: n(1), NoiseAlerts: n(60),
 		NoiseResources: n(30), Scanners: n(1), ScanTargets: 10})
 }
 
