@@ -148,7 +148,7 @@ func Feed(eng *correlate.Engine, mem *correlate.Memory, alerts []*alert.Alert, n
 }
 
 // Shuffled runs Muster on the same alerts in a different, seeded random
-// delivery order. DESIGN.md promises that the outcome does not depend on
+// delivery order. The correlation rules promise that the outcome does not depend on
 // arrival order; a score that differs from Muster's shows where it does.
 type Shuffled struct {
 	Muster

@@ -259,7 +259,7 @@ func campaignAlerts(s *scenario.Scenario, c scenario.Campaign) []*alert.Alert {
 	return out
 }
 
-// linked reports whether the alerts form one component under DESIGN.md's
+// linked reports whether the alerts form one component under the engine's
 // link rule: a shared correlation key and firstSeen at most w apart.
 func linked(as []*alert.Alert, w time.Duration) bool {
 	parent := make([]int, len(as))
