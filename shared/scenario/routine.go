@@ -67,17 +67,6 @@ func (r Routine) withDefaults() Routine {
 	return r
 }
 
-func (r Routine) scaled(f float64) Routine {
-	mul := func(n int) int {
-		if n < 0 {
-			return n
-		}
-		return max(1, int(float64(n)*f+0.5))
-	}
-	return Routine{mul(r.ScanHosts), mul(r.CIResources), mul(r.BackupBuckets), mul(r.AdminHosts),
-		mul(r.ExposedHosts), mul(r.Misconfigured)}
-}
-
 // Pattern names, as Scenario.Patterns reports them.
 const (
 	PatternBackground     = "random background"

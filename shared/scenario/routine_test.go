@@ -185,3 +185,13 @@ func intersect(acc map[alert.Key]bool, a *alert.Alert, kind string) map[alert.Ke
 	}
 	return out
 }
+
+// Scaling keeps the density per day: twice the scenario is about twice the
+// alerts, routine patterns included.
+func TestScaleKeepsDensity(t *testing.T) {
+	one := len(scenario.Generate(scenario.Scale(1, 1)).Alerts)
+	two := len(scenario.Generate(scenario.Scale(1, 2)).Alerts)
+	if r := float64(two) / float64(one); r < 1.8 || r > 2.2 {
+		t.Fatalf("scale 2 gives %d alerts against %d (%.2f×), want about 2×", two, one, r)
+	}
+}

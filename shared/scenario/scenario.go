@@ -89,8 +89,10 @@ func Small(seed uint64) Config {
 }
 
 // Scale returns the default scenario with every count multiplied by f
-// (campaigns, repeats, noise alerts and resources, scanners, the routine
-// patterns' resources).
+// (campaigns, repeats, noise alerts and resources, scanners) and the span
+// stretched as much (for f > 1), so the density of alerts per day stays the
+// same. The routine patterns keep their sizes: they repeat every day, so a
+// longer span already multiplies them.
 func Scale(seed uint64, f float64) Config {
 	d := DefaultConfig()
 	mul := func(n int) int { return max(1, int(float64(n)*f+0.5)) }
@@ -98,7 +100,6 @@ func Scale(seed uint64, f float64) Config {
 	d.Campaigns, d.Repeats, d.NoiseAlerts = mul(d.Campaigns), mul(d.Repeats), mul(d.NoiseAlerts)
 	d.Overlaps = mul(d.Overlaps)
 	d.NoiseResources, d.Scanners = mul(d.NoiseResources), mul(d.Scanners)
-	d.Routine = d.Routine.scaled(f)
 	d.Span = time.Duration(float64(d.Span) * max(1, f))
 	return d
 }
