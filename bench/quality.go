@@ -65,19 +65,21 @@ func scoreSeed(family string, cfg, legacy scenario.Config) []QualityRow {
 	sc := scenario.Generate(cfg)
 	var rows []QualityRow
 	var delivery, shuffled [][]string
+	musterRow := 0
 	for _, g := range groupers() {
 		row, groups := scoreOne(g, sc)
 		row.Family = family
 		switch g.name {
 		case GrouperMuster:
-			delivery = groups
+			delivery, musterRow = groups, len(rows)
 		case GrouperShuffled:
 			shuffled = groups
 		}
 		rows = append(rows, row)
 	}
 	diff := quality.PartitionDiff(delivery, shuffled)
-	rows[0].ShuffledDiff = &diff
+	same := diff == 0
+	rows[musterRow].ShuffledDiff, rows[musterRow].Identical = &diff, &same
 
 	before, _ := scoreOne(namedGrouper{GrouperBefore, beforeRule, &Muster{Config: correlate.DefaultConfig()}}, scenario.Generate(legacy))
 	before.Family = family

@@ -82,8 +82,10 @@ type QualityRow struct {
 	Noise  string `json:"noise"`
 	// Detect is the time to detect (Muster groupers only).
 	Detect *quality.Detection `json:"timeToDetect,omitempty"`
-	// ShuffledDiff is the number of alerts whose incident differs between
-	// delivery order and shuffled order (the Muster row only).
+	// Identical says whether delivery order and shuffled order gave the
+	// same partition; ShuffledDiff is the number of alerts whose incident
+	// differs (the Muster row only).
+	Identical    *bool          `json:"identicalPartitions,omitempty"`
 	ShuffledDiff *int           `json:"shuffledDiff,omitempty"`
 	Rule         string         `json:"rule"`
 	Result       quality.Result `json:"result"`
