@@ -105,3 +105,47 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+// Replaying in firstSeen order gives every incident a formation time no
+// later than its last member's firstSeen and no earlier than its first.
+func TestMusterGroupInTime(t *testing.T) {
+	sc := scenario.Generate(scenario.Small(5))
+	m := &Muster{}
+	inc := m.GroupInTime(sc.Alerts)
+	if m.Err != nil {
+		t.Fatal(m.Err)
+	}
+	if len(inc) == 0 {
+		t.Fatal("no incidents")
+	}
+	seen := map[string]time.Time{}
+	for _, a := range sc.Alerts {
+		seen[a.ID] = a.FirstSeen
+	}
+	for _, f := range inc {
+		first, last := seen[f.IDs[0]], seen[f.IDs[0]]
+		for _, id := range f.IDs {
+			first, last = minTime(first, seen[id]), maxTime(last, seen[id])
+		}
+		if f.At.Before(first) || f.At.After(last) {
+			t.Errorf("incident of %d alerts formed at %s, members from %s to %s", len(f.IDs), f.At, first, last)
+		}
+	}
+	if d := quality.TimeToDetect(inc, sc.Alerts, sc.Labels); d.Detected == 0 {
+		t.Errorf("no campaign detected in time: %+v", d)
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

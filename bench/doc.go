@@ -7,4 +7,10 @@
 // The report command (bench/cmd/report, run by scripts/bench.sh and `make
 // bench`) runs every measurement in one process and writes
 // bench/out/report.md and bench/out/report.json.
+//
+// Correlation quality is scored on two seed families — tuned (seeds 1–5 by
+// default: the engine's rules may be tuned on them) and untuned (101–105,
+// never tuned on, reported apart) — under the realistic noise model, with
+// Muster on the legacy noise model as the "before" row. `go run
+// ./bench/cmd/report -only quality` runs that section alone in seconds.
 package bench

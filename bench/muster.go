@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"math/rand/v2"
+	"sort"
 	"time"
 
 	"github.com/muster-sec/muster/shared/alert"
@@ -22,7 +23,7 @@ type Muster struct {
 	Err error
 }
 
-var _ quality.Grouper = (*Muster)(nil)
+var _ quality.Timeline = (*Muster)(nil)
 
 // Group implements quality.Grouper.
 func (m *Muster) Group(alerts []*alert.Alert) [][]string {
@@ -39,6 +40,77 @@ func (m *Muster) Group(alerts []*alert.Alert) [][]string {
 	for _, g := range mem.Groups() {
 		if g.IsIncident && g.Incident.MergedInto == "" {
 			out = append(out, g.MemberIDs())
+		}
+	}
+	return out
+}
+
+// GroupInTime implements quality.Timeline: it replays the alerts one at a
+// time in firstSeen order (processing time = the alert's firstSeen, so no
+// delivery delay) and notes, for every group the engine promotes, the
+// firstSeen of the alert that promoted it. An incident that absorbed
+// others formed at the earliest promotion among them.
+func (m *Muster) GroupInTime(alerts []*alert.Alert) []quality.Formed {
+	eng, err := correlate.New(m.Config)
+	if err != nil {
+		m.Err = err
+		return nil
+	}
+	in := append([]*alert.Alert(nil), alerts...)
+	sort.SliceStable(in, func(i, j int) bool {
+		if !in[i].FirstSeen.Equal(in[j].FirstSeen) {
+			return in[i].FirstSeen.Before(in[j].FirstSeen)
+		}
+		return in[i].ID < in[j].ID
+	})
+	mem := correlate.NewMemory()
+	promoted := map[string]time.Time{}
+	for i, a := range in {
+		ch, err := eng.Apply(mem, []alert.Alert{*a}, a.FirstSeen)
+		if err == nil {
+			err = mem.CommitAll(ch)
+		}
+		if err != nil {
+			m.Err = fmt.Errorf("replay alert %d: %w", i, err)
+			break
+		}
+		for _, id := range ch.Promoted {
+			if _, ok := promoted[id]; !ok {
+				promoted[id] = a.FirstSeen
+			}
+		}
+	}
+	return formed(mem, promoted)
+}
+
+// formed lists mem's live incidents, each formed at the earliest
+// promotion among itself and the groups merged into it.
+func formed(mem *correlate.Memory, promoted map[string]time.Time) []quality.Formed {
+	byID := map[string]*correlate.Group{}
+	for _, g := range mem.Groups() {
+		byID[g.ID()] = g
+	}
+	final := func(id string) string {
+		for range len(byID) { // a merge chain is at most as long as the groups
+			g, ok := byID[id]
+			if !ok || g.Incident.MergedInto == "" {
+				break
+			}
+			id = g.Incident.MergedInto
+		}
+		return id
+	}
+	at := map[string]time.Time{}
+	for id, t := range promoted {
+		f := final(id)
+		if cur, ok := at[f]; !ok || t.Before(cur) {
+			at[f] = t
+		}
+	}
+	var out []quality.Formed
+	for _, g := range mem.Groups() {
+		if g.IsIncident && g.Incident.MergedInto == "" {
+			out = append(out, quality.Formed{IDs: g.MemberIDs(), At: at[g.ID()]})
 		}
 	}
 	return out
@@ -76,7 +148,7 @@ func Feed(eng *correlate.Engine, mem *correlate.Memory, alerts []*alert.Alert, n
 }
 
 // Shuffled runs Muster on the same alerts in a different, seeded random
-// delivery order. DESIGN.md promises that the outcome does not depend on
+// delivery order. The correlation rules promise that the outcome does not depend on
 // arrival order; a score that differs from Muster's shows where it does.
 type Shuffled struct {
 	Muster

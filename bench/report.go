@@ -74,12 +74,23 @@ func procField(path, key string) string {
 
 // QualityRow is one grouper's score on the scenario.
 type QualityRow struct {
-	Grouper string         `json:"grouper"`
-	Seed    uint64         `json:"seed"`
-	Rule    string         `json:"rule"`
-	Result  quality.Result `json:"result"`
-	Seconds float64        `json:"seconds"`
-	Error   string         `json:"error,omitempty"`
+	Grouper string `json:"grouper"`
+	Seed    uint64 `json:"seed"`
+	// Family is the seed family (FamilyTuned or FamilyUntuned); Noise the
+	// scenario's noise model.
+	Family string `json:"family"`
+	Noise  string `json:"noise"`
+	// Detect is the time to detect (Muster groupers only).
+	Detect *quality.Detection `json:"timeToDetect,omitempty"`
+	// Identical says whether delivery order and shuffled order gave the
+	// same partition; ShuffledDiff is the number of alerts whose incident
+	// differs (the Muster row only).
+	Identical    *bool          `json:"identicalPartitions,omitempty"`
+	ShuffledDiff *int           `json:"shuffledDiff,omitempty"`
+	Rule         string         `json:"rule"`
+	Result       quality.Result `json:"result"`
+	Seconds      float64        `json:"seconds"`
+	Error        string         `json:"error,omitempty"`
 }
 
 // ScenarioSummary describes the generated scenario.
@@ -97,13 +108,26 @@ type ScenarioSummary struct {
 	Providers     map[string]int `json:"providers"`
 	OutOfOrder    int            `json:"outOfOrderDeliveries"`
 	SpanDays      float64        `json:"spanDays"`
+	Noise         string         `json:"noise"`
+	Patterns      []PatternSize  `json:"patterns"`
+}
+
+// PatternSize is one noise pattern's size in the scenario.
+type PatternSize struct {
+	Name      string `json:"name"`
+	Alerts    int    `json:"alerts"`
+	Resources int    `json:"resources"`
+	Days      int    `json:"days"`
 }
 
 // Summarise describes sc.
 func Summarise(sc *scenario.Scenario) ScenarioSummary {
 	s := ScenarioSummary{Seed: sc.Config.Seed, Alerts: len(sc.Alerts), Campaigns: len(sc.Campaigns),
 		Scanners: len(sc.Scanners), ScanTargets: sc.Config.ScanTargets, Providers: map[string]int{},
-		SpanDays: sc.Config.Span.Hours() / 24}
+		SpanDays: sc.Config.Span.Hours() / 24, Noise: sc.Config.Noise.String()}
+	for _, p := range sc.Patterns {
+		s.Patterns = append(s.Patterns, PatternSize{p.Name, len(p.AlertIDs), p.Resources, p.Days})
+	}
 	for _, c := range sc.Campaigns {
 		s.CampaignAlert += len(c.AlertIDs)
 		if c.RepeatOf != "" {
@@ -175,42 +199,7 @@ func status(measured bool, ok bool) string {
 
 // ComputeTargets fills r.Targets from the measurements.
 func (r *Report) ComputeTargets() {
-	r.Targets = nil
-	var muster, res, ent *QualityRow
-	for i := range r.Quality {
-		switch r.Quality[i].Grouper {
-		case "Muster":
-			muster = &r.Quality[i]
-		case "By resource":
-			res = &r.Quality[i]
-		case "By entity (5h)":
-			ent = &r.Quality[i]
-		}
-	}
-	{
-		t := Target{Name: "Grouping F1 above both baselines", Target: "Muster F1 > by-resource and > by-entity"}
-		ok := muster != nil && res != nil && ent != nil && muster.Error == ""
-		if ok {
-			t.Measured = fmt.Sprintf("Muster %.3f, by resource %.3f, by entity %.3f", muster.Result.F1, res.Result.F1, ent.Result.F1)
-		}
-		t.Status = status(ok, ok && muster.Result.F1 > res.Result.F1 && muster.Result.F1 > ent.Result.F1)
-		r.Targets = append(r.Targets, t)
-	}
-	if st := seedStats(r.QualitySeeds); len(st) > 0 && st[0].n > 1 {
-		t := Target{Name: fmt.Sprintf("Grouping F1 above both baselines on each of %d seeds", st[0].n), Target: "Muster F1 > both baselines per seed"}
-		var parts []string
-		all := true
-		for _, x := range st[1:] {
-			if x.name != "By resource" && x.name != "By entity (5h)" {
-				continue
-			}
-			parts = append(parts, fmt.Sprintf("beats %s on %s", x.name, x.beaten))
-			all = all && strings.HasPrefix(x.beaten, fmt.Sprintf("%d /", x.n))
-		}
-		t.Measured = strings.Join(parts, "; ")
-		t.Status = status(true, all)
-		r.Targets = append(r.Targets, t)
-	}
+	r.Targets = r.qualityTargets()
 	var gd *NormResult
 	for i := range r.Normalize {
 		if r.Normalize[i].Provider == "guardduty" && r.Normalize[i].Alerts > 0 {
@@ -309,31 +298,7 @@ func (r *Report) Markdown() string {
 		p("| %s | %s | %s | %s |\n", t.Name, t.Target, dash(t.Measured), mark)
 	}
 
-	s := r.Scenario
-	p("\n## Correlation quality\n\nScenario (seed %d): %d alerts over %.0f days — %d campaigns (%d across several instances, %d repeat attacks on an earlier campaign's resource ≥ 72 h later, %d second attackers on a running campaign's resource) holding %d alerts; %d noise alerts including %d scanners × %d resources; %d deliveries out of firstSeen order. Providers: %s.\n\n",
-		s.Seed, s.Alerts, s.SpanDays, s.Campaigns, s.MultiResource, s.Repeats, s.Overlaps, s.CampaignAlert, s.NoiseAlerts, s.Scanners, s.ScanTargets, s.OutOfOrder, providers(s.Providers))
-	p("| Grouper | Precision | Recall | F1 | Attacks detected | Missed | Incidents | Noise reduction (alerts ÷ incidents) | Alerts per incident | Alerts left ungrouped | Noise alerts in incidents |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
-	for _, q := range r.Quality {
-		x := q.Result
-		if q.Error != "" {
-			p("| %s | error: %s |||||||||| \n", q.Grouper, q.Error)
-			continue
-		}
-		p("| %s | %.3f | %.3f | **%.3f** | %d / %d | %d | %d | %.1f | %.1f | %d | %d |\n", q.Grouper, x.Precision, x.Recall, x.F1,
-			x.Detected, x.Campaigns, x.Missed, x.Incidents, x.NoiseReduced, x.AlertsPerInc, x.Ungrouped, x.NoiseInInc)
-	}
-	if seeds := seedStats(r.QualitySeeds); len(seeds) > 0 && seeds[0].n > 1 {
-		p("\nAcross %d seeds (%d–%d), same configuration:\n\n| Grouper | Mean F1 | Min F1 | Max F1 | Mean precision | Mean recall | Attacks missed (total) | Seeds where Muster's F1 is higher |\n|---|---|---|---|---|---|---|---|\n",
-			seeds[0].n, seeds[0].minSeed, seeds[0].maxSeed)
-		for _, st := range seeds {
-			p("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %d | %s |\n", st.name, st.meanF1, st.minF1, st.maxF1, st.meanP, st.meanR, st.missed, st.beaten)
-		}
-	}
-	p("\nRules:\n\n")
-	for _, q := range r.Quality {
-		p("- **%s**: %s\n", q.Grouper, q.Rule)
-	}
-	p("\nMetrics (shared/quality): pairwise precision and recall over alert pairs in one incident vs one campaign (noise alerts are singletons in the truth; alerts in no incident are singletons in the prediction); an attack is detected when one incident holds more than half of its alerts.\n")
+	r.qualityMarkdown(p)
 
 	p("\n## Cost per alert (DynamoDB on moto, EventBridge entries)\n\n")
 	p("Alerts posted as generic webhooks (50 per request) to the real ingest handler; the table's stream read and delivered to the real correlator (batches of 100, its filter) and responder (batches of 50, its filters), which publishes to a real bus on moto; every AWS call of the three handlers metered by an SDK middleware.\n\n")
@@ -454,54 +419,4 @@ func providers(m map[string]int) string {
 		out = append(out, fmt.Sprintf("%s %d", k, m[k]))
 	}
 	return strings.Join(out, ", ")
-}
-
-type seedStat struct {
-	name                 string
-	n                    int
-	minSeed, maxSeed     uint64
-	meanF1, minF1, maxF1 float64
-	meanP, meanR         float64
-	missed               int
-	beaten               string
-}
-
-// seedStats summarises the quality rows per grouper across seeds, in the
-// order the groupers first appear.
-func seedStats(rows []QualityRow) []seedStat {
-	var order []string
-	by := map[string][]QualityRow{}
-	muster := map[uint64]float64{}
-	for _, q := range rows {
-		if _, ok := by[q.Grouper]; !ok {
-			order = append(order, q.Grouper)
-		}
-		by[q.Grouper] = append(by[q.Grouper], q)
-		if q.Grouper == "Muster" {
-			muster[q.Seed] = q.Result.F1
-		}
-	}
-	var out []seedStat
-	for _, name := range order {
-		qs := by[name]
-		st := seedStat{name: name, n: len(qs), minF1: 2, minSeed: qs[0].Seed, maxSeed: qs[0].Seed}
-		wins := 0
-		for _, q := range qs {
-			st.meanF1 += q.Result.F1 / float64(len(qs))
-			st.meanP += q.Result.Precision / float64(len(qs))
-			st.meanR += q.Result.Recall / float64(len(qs))
-			st.minF1, st.maxF1 = min(st.minF1, q.Result.F1), max(st.maxF1, q.Result.F1)
-			st.minSeed, st.maxSeed = min(st.minSeed, q.Seed), max(st.maxSeed, q.Seed)
-			st.missed += q.Result.Missed
-			if muster[q.Seed] > q.Result.F1 {
-				wins++
-			}
-		}
-		st.beaten = fmt.Sprintf("%d / %d", wins, len(qs))
-		if name == "Muster" {
-			st.beaten = "—"
-		}
-		out = append(out, st)
-	}
-	return out
 }

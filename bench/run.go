@@ -8,11 +8,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/muster-sec/muster/shared/correlate"
 	"github.com/muster-sec/muster/shared/mototest"
-	"github.com/muster-sec/muster/shared/quality"
 	"github.com/muster-sec/muster/shared/scenario"
 )
+
+// Sections lists the report's sections, in the order they run.
+var Sections = []string{"quality", "cost", "normalize", "engine", "e2e", "coldstart", "gobench"}
 
 // Options select and size a report run.
 type Options struct {
@@ -33,9 +34,12 @@ type Options struct {
 	// CostScale scales the default scenario for the cost run (1 = the
 	// quality scenario itself).
 	CostScale float64
-	// Seeds is the number of scenarios (seeds Seed, Seed+1, …) scored for
-	// the across-seeds quality table (default 1: only Seed).
+	// Seeds is the number of scenarios (seeds Seed, Seed+1, …) of the
+	// tuned family (default 1: only Seed).
 	Seeds int
+	// Untuned is the seed family never tuned on, reported apart (nil: none;
+	// the report command passes DefaultUntuned).
+	Untuned []uint64
 	// BenchTime is go test's -benchtime.
 	BenchTime string
 	Logger    *slog.Logger
@@ -63,44 +67,12 @@ func Run(ctx context.Context, o Options) *Report {
 		log.Info("section done", "section", name, "seconds", r.Sections[name])
 	}
 
-	cfg := scenario.DefaultConfig()
-	cfg.Seed = o.Seed
-	if o.Short {
-		cfg = scenario.Small(o.Seed)
-	}
+	cfg := qualityConfig(o.Seed, o.Short, scenario.NoiseRealistic)
 	sc := scenario.Generate(cfg)
 	r.Scenario = Summarise(sc)
 
 	section("quality", func() error {
-		seeds := []uint64{o.Seed}
-		for i := uint64(1); i < uint64(max(1, o.Seeds)); i++ {
-			seeds = append(seeds, o.Seed+i)
-		}
-		for k, seed := range seeds {
-			scs := sc
-			if k > 0 {
-				c := cfg
-				c.Seed = seed
-				scs = scenario.Generate(c)
-			}
-			for _, g := range groupers() {
-				t := time.Now()
-				groups := g.g.Group(scs.Alerts)
-				row := QualityRow{Grouper: g.name, Rule: g.rule, Seed: seed, Result: quality.Score(groups, scs.Labels), Seconds: time.Since(t).Seconds()}
-				if m, ok := g.g.(*Muster); ok && m.Err != nil {
-					row.Error = m.Err.Error()
-				}
-				if m, ok := g.g.(*Shuffled); ok && m.Err != nil {
-					row.Error = m.Err.Error()
-				}
-				if k == 0 {
-					r.Quality = append(r.Quality, row)
-				} else {
-					r.QualitySeeds = append(r.QualitySeeds, row)
-				}
-			}
-		}
-		r.QualitySeeds = append(append([]QualityRow(nil), r.Quality...), r.QualitySeeds...)
+		r.Quality, r.QualitySeeds = scoreFamilies(o, cfg)
 		return nil
 	})
 
@@ -119,7 +91,7 @@ func Run(ctx context.Context, o Options) *Report {
 	}
 
 	section("cost", withMoto(func(endpoint string) error {
-		one := scenario.Generate(scenario.Config{Seed: o.Seed, Campaigns: 1, Overlaps: -1, MinAlerts: 20, MaxAlerts: 20,
+		one := scenario.Generate(scenario.Config{Seed: o.Seed, Noise: scenario.NoiseLegacy, Campaigns: 1, Overlaps: -1, MinAlerts: 20, MaxAlerts: 20,
 			MultiResource: -1, Repeats: -1, NoiseAlerts: -1, Scanners: -1})
 		var errs []string
 		c, err := RunCost(ctx, CostCampaign, one.Alerts, CostOptions{Endpoint: endpoint})
@@ -129,7 +101,7 @@ func Run(ctx context.Context, o Options) *Report {
 		r.Cost = append(r.Cost, c)
 		mixed := CostScenario(o.Seed, o.CostScale)
 		if o.Short {
-			mixed = scenario.Generate(scenario.Config{Seed: o.Seed, Campaigns: 1, Repeats: -1, MinAlerts: 8, MaxAlerts: 8,
+			mixed = scenario.Generate(scenario.Config{Seed: o.Seed, Noise: scenario.NoiseLegacy, Campaigns: 1, Repeats: -1, MinAlerts: 8, MaxAlerts: 8,
 				NoiseAlerts: 10, NoiseResources: 5, Scanners: -1, MultiResource: -1})
 		}
 		name := fmt.Sprintf("mixed scenario (%d campaigns, %d alerts)", len(mixed.Campaigns), len(mixed.Alerts))
@@ -223,30 +195,56 @@ func Run(ctx context.Context, o Options) *Report {
 // CostScenario is the mixed scenario pushed through moto for cost: the
 // default scenario's shape at a size moto can take in a minute or two
 // (4 campaigns, one repeat, 60 noise alerts, one scanner over 10
-// resources), times scale.
+// resources, legacy noise model: the routine patterns would add hundreds
+// of alerts), times scale.
 func CostScenario(seed uint64, scale float64) *scenario.Scenario {
 	if scale <= 0 {
 		scale = 1
 	}
 	n := func(v int) int { return max(1, int(float64(v)*scale+0.5)) }
-	return scenario.Generate(scenario.Config{Seed: seed, Campaigns: n(4), Repeats: n(1), NoiseAlerts: n(60),
+	return scenario.Generate(scenario.Config{Seed: seed, Noise: scenario.NoiseLegacy, Campaigns: n(4), Repeats: n(1), NoiseAlerts: n(60),
 		NoiseResources: n(30), Scanners: n(1), ScanTargets: 10})
 }
 
-type namedGrouper struct {
-	name, rule string
-	g          quality.Grouper
+// qualityConfig is the quality scenario for seed under a noise model: the
+// default scenario, or the small one for a short run.
+func qualityConfig(seed uint64, short bool, noise scenario.NoiseModel) scenario.Config {
+	if short {
+		c := scenario.Small(seed)
+		c.Noise = noise
+		return c
+	}
+	if noise == scenario.NoiseLegacy {
+		return scenario.Legacy(seed)
+	}
+	c := scenario.DefaultConfig()
+	c.Seed = seed
+	return c
 }
 
-// groupers are the groupings the report compares, fresh for each scenario.
-func groupers() []namedGrouper {
-	noisy20 := correlate.DefaultConfig()
-	noisy20.NoisyKeyResources = 20
-	return []namedGrouper{
-		{"Muster", "shared/correlate with its defaults (24 h window, ≥ 2 stages, noisy key > 5 resources), alerts fed in delivery order in stream batches of 100; incidents = groups that reached the incident threshold and were not merged away.", &Muster{Config: correlate.DefaultConfig()}},
-		{"Muster (noisy key > 20 resources)", "as Muster with MUSTER_NOISY_KEY_RESOURCES=20 (sensitivity of the noisy-key threshold).", &Muster{Config: noisy20}},
-		{"Muster (shuffled delivery)", "as Muster, the same alerts delivered in a random order (DESIGN.md: the outcome must not depend on arrival order).", &Shuffled{Muster: Muster{Config: correlate.DefaultConfig()}, Seed: 99}},
-		{"By resource", "Alertmanager group_by resource: every alert with the same primary resource in one group, for all time; a group with ≥ 2 alerts is an incident.", quality.ByResource{}},
-		{"By entity (5h)", "Sentinel-style: alerts sharing any resource id or entity value (any type, private IPs included) with firstSeen ≤ 5 h apart are linked; connected components with ≥ 2 alerts are incidents.", quality.ByEntity{}},
+// scoreFamilies scores every seed of both families: the first seed's rows,
+// and every row (the first seed's included).
+func scoreFamilies(o Options, first scenario.Config) (firstRows, all []QualityRow) {
+	tuned := []uint64{o.Seed}
+	for i := uint64(1); i < uint64(max(1, o.Seeds)); i++ {
+		tuned = append(tuned, o.Seed+i)
 	}
+	families := []struct {
+		name  string
+		seeds []uint64
+	}{{FamilyTuned, tuned}, {FamilyUntuned, o.Untuned}}
+	for _, f := range families {
+		for _, seed := range f.seeds {
+			cfg := qualityConfig(seed, o.Short, scenario.NoiseRealistic)
+			if seed == first.Seed {
+				cfg = first
+			}
+			rows := scoreSeed(f.name, cfg, qualityConfig(seed, o.Short, scenario.NoiseLegacy))
+			if firstRows == nil {
+				firstRows = rows
+			}
+			all = append(all, rows...)
+		}
+	}
+	return firstRows, all
 }

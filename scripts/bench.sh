@@ -12,6 +12,7 @@
 # Extra arguments go to the report command, e.g.:
 #   scripts/bench.sh -short                 # smoke run, tiny sizes
 #   scripts/bench.sh -skip e2e,coldstart    # only some sections
+#   scripts/bench.sh -only quality          # correlation quality alone (seconds)
 #   BENCH_ARGS="-seed 7" make bench
 set -euo pipefail
 cd "$(dirname "$0")/.."

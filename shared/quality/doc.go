@@ -26,6 +26,28 @@
 //     grouped or not). Alerts left in no incident are reported next to it
 //     (Ungrouped), since a grouper that drops alerts reduces noise too.
 //   - Alerts per incident: alerts inside incidents ÷ incidents.
+//   - Incident precision: the share of incidents whose alerts are mostly
+//     (more than half) from one campaign; 1 when there are no incidents.
+//   - False incidents per attack: incidents whose alerts are mostly (more
+//     than half) noise, divided by the number of campaigns. An incident that
+//     is half noise, half campaign is neither precise nor false.
+//
+// # Time to detect (TimeToDetect)
+//
+// A grouping says which alerts belong together, not when the analyst could
+// have known. A grouper that implements Timeline replays the alerts in
+// firstSeen order (alert time, without delivery delay) and says when each
+// incident formed: the firstSeen of the alert that made it reach the
+// incident threshold (for an incident that absorbed others, the earliest
+// such moment). A campaign's time to detect runs from its first alert's
+// firstSeen to the later of that moment and the firstSeen of its earliest
+// alert in the incident that holds most of it (the campaign must be in
+// the incident to be detected by it). Campaigns with no such incident are
+// not detected. Median and p90 are nearest-rank percentiles.
+//
+// PartitionDiff counts the alerts whose incident differs between two
+// groupings (say, one delivery order and another): zero means identical
+// partitions.
 //
 // Pairs are counted from a contingency table (incident × campaign), never
 // enumerated, so scoring a million alerts is linear.

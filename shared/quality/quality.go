@@ -38,6 +38,17 @@ type Result struct {
 	Recall    float64 `json:"recall"`
 	F1        float64 `json:"f1"`
 
+	// Pure is the number of incidents whose alerts are mostly (more than
+	// half) from one campaign; IncidentPrecision is Pure ÷ Incidents (1
+	// when there are no incidents).
+	Pure              int     `json:"pureIncidents"`
+	IncidentPrecision float64 `json:"incidentPrecision"`
+	// False is the number of incidents whose alerts are mostly (more than
+	// half) noise; FalsePerAttack is False ÷ Campaigns (0 when there are no
+	// campaigns).
+	False          int     `json:"falseIncidents"`
+	FalsePerAttack float64 `json:"falseIncidentsPerAttack"`
+
 	Detected      int      `json:"detected"`
 	Missed        int      `json:"missed"`
 	MissedIDs     []string `json:"missedIds,omitempty"`
@@ -95,9 +106,17 @@ func Score(incidents [][]string, labels map[string]string) Result {
 		r.Incidents++
 		r.Grouped += size
 		r.PredictedPairs += pairs(size)
+		top := 0
 		for l, n := range cell {
 			r.CorrectPairs += pairs(n)
 			best[l] = max(best[l], n)
+			top = max(top, n)
+		}
+		if 2*top > size {
+			r.Pure++
+		}
+		if 2*(size-sum(cell)) > size {
+			r.False++
 		}
 	}
 	r.Ungrouped = r.Alerts - r.Grouped
@@ -111,6 +130,13 @@ func Score(incidents [][]string, labels map[string]string) Result {
 	}
 	if p := r.Precision + r.Recall; p > 0 {
 		r.F1 = 2 * r.Precision * r.Recall / p
+	}
+	r.IncidentPrecision = 1
+	if r.Incidents > 0 {
+		r.IncidentPrecision = float64(r.Pure) / float64(r.Incidents)
+	}
+	if r.Campaigns > 0 {
+		r.FalsePerAttack = float64(r.False) / float64(r.Campaigns)
 	}
 	for l, n := range campaignSize {
 		if 2*best[l] > n {
@@ -126,6 +152,14 @@ func Score(incidents [][]string, labels map[string]string) Result {
 		r.AlertsPerInc = float64(r.Grouped) / float64(r.Incidents)
 	}
 	return r
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 func pairs(n int) int64 { return int64(n) * int64(n-1) / 2 }

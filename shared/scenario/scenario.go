@@ -45,8 +45,15 @@ type Config struct {
 	// MaxDuration bounds a campaign's duration from first to last alert
 	// (default 20h; campaigns last between 1h and this).
 	MaxDuration time.Duration
-	// NoiseAlerts is the number of single-stage noise alerts (default 1500;
-	// -1 means none).
+	// Noise chooses the noise model: NoiseRealistic (the zero value) or
+	// NoiseLegacy.
+	Noise NoiseModel
+	// Routine sizes the realistic model's routine patterns (ignored by the
+	// legacy model).
+	Routine Routine
+	// NoiseAlerts is the number of random single-stage background alerts
+	// (default 600 in the realistic model, 1500 in the legacy one; -1
+	// means none).
 	NoiseAlerts int
 	// NoiseResources is the number of resources noise falls on (default 300).
 	NoiseResources int
@@ -69,15 +76,23 @@ type Config struct {
 // DefaultConfig returns the default scenario's configuration.
 func DefaultConfig() Config { return Config{}.withDefaults() }
 
+// Legacy returns the default scenario under the legacy noise model (the
+// campaigns are the same as the default scenario's for the same seed).
+func Legacy(seed uint64) Config { return Config{Seed: seed, Noise: NoiseLegacy}.withDefaults() }
+
 // Small returns a small scenario (a few hundred alerts) for tests and smoke
 // runs.
 func Small(seed uint64) Config {
 	return Config{Seed: seed, Campaigns: 8, Repeats: 2, NoiseAlerts: 150, NoiseResources: 40,
-		Scanners: 1, ScanTargets: 12}.withDefaults()
+		Scanners: 1, ScanTargets: 12, Span: 7 * 24 * time.Hour,
+		Routine: Routine{ScanHosts: 5, CIResources: 2, BackupBuckets: 3, AdminHosts: 4, ExposedHosts: 3, Misconfigured: 5}}.withDefaults()
 }
 
 // Scale returns the default scenario with every count multiplied by f
-// (campaigns, repeats, noise alerts and resources, scanners).
+// (campaigns, repeats, noise alerts and resources, scanners) and the span
+// stretched as much (for f > 1), so the density of alerts per day stays the
+// same. The routine patterns keep their sizes: they repeat every day, so a
+// longer span already multiplies them.
 func Scale(seed uint64, f float64) Config {
 	d := DefaultConfig()
 	mul := func(n int) int { return max(1, int(float64(n)*f+0.5)) }
@@ -102,7 +117,12 @@ func (c Config) withDefaults() Config {
 	def(&c.Overlaps, 2)
 	def(&c.MinAlerts, 8)
 	def(&c.MaxAlerts, 20)
-	def(&c.NoiseAlerts, 1500)
+	if c.Noise == NoiseLegacy {
+		def(&c.NoiseAlerts, 1500)
+	} else {
+		def(&c.NoiseAlerts, 600)
+	}
+	c.Routine = c.Routine.withDefaults()
 	def(&c.NoiseResources, 300)
 	def(&c.Scanners, 5)
 	def(&c.ScanTargets, 40)
@@ -169,6 +189,10 @@ type Scenario struct {
 	Labels    map[string]string `json:"-"`
 	Campaigns []Campaign        `json:"campaigns"`
 	Scanners  []Scanner         `json:"scanners"`
+	// Patterns lists the noise patterns present, in a fixed order: the
+	// random background, the internet scanners and (realistic model) each
+	// routine pattern.
+	Patterns []Pattern `json:"patterns"`
 }
 
 // Label returns the alert's campaign id, or Noise.
@@ -203,20 +227,37 @@ type gen struct {
 	out     []*alert.Alert
 	labels  map[string]string
 	account string
+	pattern map[string][]string // pattern name → its alert ids
 }
 
 // Generate builds the scenario for cfg.
 func Generate(cfg Config) *Scenario {
 	cfg = cfg.withDefaults()
 	g := &gen{
-		cfg:    cfg,
-		rng:    rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
-		used:   map[string]bool{},
-		labels: map[string]string{},
+		cfg:     cfg,
+		rng:     rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+		used:    map[string]bool{},
+		labels:  map[string]string{},
+		pattern: map[string][]string{},
 	}
 	g.account = fmt.Sprintf("%012d", g.rng.Int64N(1e12))
 	sc := &Scenario{Config: cfg, Labels: g.labels}
 
+	campaignTargets := g.attacks(sc)
+	noiseTargets := g.background(campaignTargets)
+	all := append(append([]target(nil), noiseTargets...), campaignTargets...)
+	sc.Scanners = g.scanners(all)
+	if cfg.Noise == NoiseRealistic {
+		g.routine(all)
+	}
+	g.finish(sc)
+	return sc
+}
+
+// attacks emits the campaigns, repeats and overlaps into sc and returns
+// every target they touch.
+func (g *gen) attacks(sc *Scenario) []target {
+	cfg := g.cfg
 	var campaignTargets []target
 	firstTarget := map[string]target{} // campaign id → its first target
 	for i := 0; i < cfg.Campaigns; i++ {
@@ -246,7 +287,14 @@ func Generate(cfg Config) *Scenario {
 		c.OverlapOf = prev.ID
 		sc.Campaigns = append(sc.Campaigns, c)
 	}
+	return campaignTargets
+}
 
+// background emits the random single-stage noise over a fresh pool of
+// NoiseResources targets (a share on campaign targets) and returns the
+// pool.
+func (g *gen) background(campaignTargets []target) []target {
+	cfg := g.cfg
 	noiseTargets := make([]target, cfg.NoiseResources)
 	for i := range noiseTargets {
 		noiseTargets[i] = g.target()
@@ -264,24 +312,38 @@ func Generate(cfg Config) *Scenario {
 		at := cfg.Start.Add(g.dur(0, cfg.Span))
 		a := g.alert(d, t, nil, at, campaignEntities{})
 		a.Entities = append(a.Entities, alert.Entity{Type: alert.EntityIP, Value: pick(g.rng, pool)})
-		g.emit(a, Noise)
+		g.emitIn(PatternBackground, a)
 	}
+	return noiseTargets
+}
 
-	all := append(append([]target(nil), noiseTargets...), campaignTargets...)
-	for range cfg.Scanners {
+// scanners emits each internet scanner's sweep over ScanTargets of all.
+func (g *gen) scanners(all []target) []Scanner {
+	var out []Scanner
+	for range g.cfg.Scanners {
 		ip := g.publicIP()
 		s := Scanner{IP: ip}
-		at := cfg.Start.Add(g.dur(0, cfg.Span-3*time.Hour))
-		for _, k := range g.rng.Perm(len(all))[:min(cfg.ScanTargets, len(all))] {
+		at := g.cfg.Start.Add(g.dur(0, g.cfg.Span-3*time.Hour))
+		for _, k := range g.rng.Perm(len(all))[:min(g.cfg.ScanTargets, len(all))] {
 			a := g.alert(scan, all[k], nil, at.Add(g.dur(0, 3*time.Hour)), campaignEntities{ip: ip})
-			g.emit(a, Noise)
+			g.emitIn(PatternScanners, a)
 			s.AlertIDs = append(s.AlertIDs, a.ID)
 		}
-		sc.Scanners = append(sc.Scanners, s)
+		out = append(out, s)
 	}
+	return out
+}
 
+var patternOrder = []string{PatternBackground, PatternScanners, PatternVulnScan, PatternCI, PatternBackup,
+	PatternAdminSSH, PatternProbeDiscovery, PatternPosture}
+
+// finish fills the campaigns' and patterns' alert lists and puts the
+// alerts in delivery order.
+func (g *gen) finish(sc *Scenario) {
 	byCampaign := map[string][]string{}
+	byID := make(map[string]*alert.Alert, len(g.out))
 	for _, a := range g.out {
+		byID[a.ID] = a
 		if l := g.labels[a.ID]; l != Noise {
 			byCampaign[l] = append(byCampaign[l], a.ID)
 		}
@@ -289,8 +351,20 @@ func Generate(cfg Config) *Scenario {
 	for i := range sc.Campaigns {
 		sc.Campaigns[i].AlertIDs = byCampaign[sc.Campaigns[i].ID]
 	}
+	for _, name := range patternOrder {
+		ids := g.pattern[name]
+		if len(ids) == 0 {
+			continue
+		}
+		res, days := map[string]bool{}, map[string]bool{}
+		for _, id := range ids {
+			res[byID[id].PrimaryResource()] = true
+			days[byID[id].FirstSeen.UTC().Format(time.DateOnly)] = true
+		}
+		sc.Patterns = append(sc.Patterns, Pattern{Name: name, Resources: len(res), Days: len(days), AlertIDs: ids})
+	}
 
-	if cfg.Shuffle {
+	if g.cfg.Shuffle {
 		g.rng.Shuffle(len(g.out), func(i, j int) { g.out[i], g.out[j] = g.out[j], g.out[i] })
 	} else {
 		sort.SliceStable(g.out, func(i, j int) bool {
@@ -301,7 +375,6 @@ func Generate(cfg Config) *Scenario {
 		})
 	}
 	sc.Alerts = g.out
-	return sc
 }
 
 type campaignEntities struct {
@@ -363,7 +436,8 @@ func (g *gen) campaign(id string, targets []target, start time.Time, repeatOf st
 }
 
 // alert builds one alert of detection d on target t at time at.
-func (g *gen) alert(d detection, t target, pivot *target, at time.Time, e campaignEntities) *alert.Alert {
+// extra entities are added as they are.
+func (g *gen) alert(d detection, t target, pivot *target, at time.Time, e campaignEntities, extra ...alert.Entity) *alert.Alert {
 	g.seq++
 	a := &alert.Alert{
 		Provider:   d.provider,
@@ -409,6 +483,7 @@ func (g *gen) alert(d detection, t target, pivot *target, at time.Time, e campai
 	if d.hash && e.hash != "" {
 		a.Entities = append(a.Entities, alert.Entity{Type: alert.EntityFileHash, Value: e.hash})
 	}
+	a.Entities = append(a.Entities, extra...)
 	a.Finish(d.provider, a.ReceivedAt)
 	return a
 }

@@ -18,6 +18,7 @@ func TestGenerateIsDeterministic(t *testing.T) {
 		{"small", scenario.Small(7)},
 		{"small shuffled", func() scenario.Config { c := scenario.Small(7); c.Shuffle = true; return c }()},
 		{"default", scenario.DefaultConfig()},
+		{"legacy noise", scenario.Legacy(7)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,8 +99,17 @@ func TestLabelsAreSane(t *testing.T) {
 		if noise := s.NoiseCount(); labelled+noise != len(s.Alerts) {
 			t.Fatalf("seed %d: %d campaign + %d noise alerts != %d", seed, labelled, noise, len(s.Alerts))
 		}
-		if got, want := s.NoiseCount(), cfg.NoiseAlerts+cfg.Scanners*cfg.ScanTargets; got != want {
-			t.Fatalf("seed %d: %d noise alerts, want %d", seed, got, want)
+		inPatterns := 0
+		for _, p := range s.Patterns {
+			inPatterns += len(p.AlertIDs)
+			for _, id := range p.AlertIDs {
+				if s.Labels[id] != scenario.Noise {
+					t.Errorf("seed %d: %s alert %s labelled %q", seed, p.Name, id, s.Labels[id])
+				}
+			}
+		}
+		if got := s.NoiseCount(); got != inPatterns {
+			t.Fatalf("seed %d: %d noise alerts, %d in patterns", seed, got, inPatterns)
 		}
 	}
 }
@@ -163,7 +173,7 @@ func TestOverlapsShareAResourceInsideTheWindow(t *testing.T) {
 }
 
 func TestScenarioHasTheIntendedShape(t *testing.T) {
-	s := scenario.Generate(scenario.DefaultConfig())
+	s := scenario.Generate(scenario.Legacy(1))
 	providers := map[string]bool{}
 	multi, outOfOrder := 0, 0
 	for i, a := range s.Alerts {
@@ -249,7 +259,7 @@ func campaignAlerts(s *scenario.Scenario, c scenario.Campaign) []*alert.Alert {
 	return out
 }
 
-// linked reports whether the alerts form one component under DESIGN.md's
+// linked reports whether the alerts form one component under the engine's
 // link rule: a shared correlation key and firstSeen at most w apart.
 func linked(as []*alert.Alert, w time.Duration) bool {
 	parent := make([]int, len(as))

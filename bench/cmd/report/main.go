@@ -4,6 +4,7 @@
 // through the local stack, cold start, and the Go benchmarks.
 //
 //	go run ./bench/cmd/report [-short] [-seed 1] [-out bench/out] [-skip e2e,coldstart]
+//	go run ./bench/cmd/report -only quality   # correlation quality alone, seconds
 //
 // Run it from the repository root (scripts/bench.sh does).
 package main
@@ -28,7 +29,9 @@ func main() {
 	var (
 		out       = flag.String("out", "bench/out", "output directory")
 		seed      = flag.Uint64("seed", 1, "scenario seed")
-		seeds     = flag.Int("seeds", 5, "scenarios (seed, seed+1, …) scored for the across-seeds quality table")
+		seeds     = flag.Int("seeds", 5, "scenarios (seed, seed+1, …) of the tuned seed family")
+		untuned   = flag.String("untuned", "101-105", "seed family never tuned on, reported apart: a range lo-hi, a comma-separated list, or none")
+		only      = flag.String("only", "", "comma-separated sections to run, skipping every other (e.g. quality)")
 		short     = flag.Bool("short", false, "tiny sizes: a smoke test of the harness")
 		skip      = flag.String("skip", "", "comma-separated sections to skip: quality,cost,normalize,engine,e2e,coldstart,gobench")
 		state     = flag.String("engine-state", "10000,1000000", "engine state sizes (alerts)")
@@ -68,17 +71,25 @@ func main() {
 		}
 		sizes = append(sizes, n)
 	}
-	skips := map[string]bool{}
-	for _, s := range strings.Split(*skip, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			skips[s] = true
+	skips := splitList(*skip)
+	if *only != "" {
+		keep := splitList(*only)
+		for _, s := range bench.Sections {
+			if !keep[s] {
+				skips[s] = true
+			}
 		}
+	}
+	untunedSeeds, err := parseSeeds(*untuned)
+	if err != nil {
+		log.Error("bad -untuned", "value", *untuned, "error", err)
+		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
 	r := bench.Run(ctx, bench.Options{
-		Root: root, Seed: *seed, Seeds: *seeds, Short: *short, Skip: skips, EngineState: sizes, EngineMeasured: *measured,
+		Root: root, Seed: *seed, Seeds: *seeds, Untuned: untunedSeeds, Short: *short, Skip: skips, EngineState: sizes, EngineMeasured: *measured,
 		ColdRuns: *coldRuns, CostScale: *costScale, BenchTime: *benchTime, Logger: slog.Default(),
 	})
 	if err := os.MkdirAll(*out, 0o755); err != nil {
@@ -103,4 +114,43 @@ func main() {
 	if len(r.Errors) > 0 {
 		log.Warn("some sections failed; see the report's Errors", "sections", len(r.Errors))
 	}
+}
+
+func splitList(v string) map[string]bool {
+	out := map[string]bool{}
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out[s] = true
+		}
+	}
+	return out
+}
+
+// parseSeeds reads "lo-hi", "a,b,c" or "none".
+func parseSeeds(v string) ([]uint64, error) {
+	v = strings.TrimSpace(v)
+	if v == "" || v == "none" {
+		return nil, nil
+	}
+	if lo, hi, ok := strings.Cut(v, "-"); ok {
+		a, err1 := strconv.ParseUint(strings.TrimSpace(lo), 10, 64)
+		b, err2 := strconv.ParseUint(strings.TrimSpace(hi), 10, 64)
+		if err1 != nil || err2 != nil || b < a || b-a > 1000 {
+			return nil, fmt.Errorf("range %q: want lo-hi with lo ≤ hi", v)
+		}
+		var out []uint64
+		for s := a; s <= b; s++ {
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	var out []uint64
+	for _, s := range strings.Split(v, ",") {
+		n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("seed %q: %w", s, err)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

@@ -63,7 +63,7 @@ func (c *opCounter) option() func(*dynamodb.Options) {
 // of five: items read (keys requested), items written (key-days, the
 // incident, alert assignments) and transaction condition checks, per alert.
 func BenchmarkDynamoPerAlert(b *testing.B) {
-	sc := scenario.Generate(scenario.Config{Seed: 3, Campaigns: 1, MinAlerts: 20, MaxAlerts: 20, MultiResource: -1,
+	sc := scenario.Generate(scenario.Config{Seed: 3, Noise: scenario.NoiseLegacy, Campaigns: 1, MinAlerts: 20, MaxAlerts: 20, MultiResource: -1,
 		Repeats: -1, NoiseAlerts: -1, Scanners: -1})
 	ids := map[string]bool{}
 	var alerts []*alert.Alert

@@ -270,7 +270,7 @@ func chunk(recs []events.DynamoDBEventRecord, n int) [][]events.DynamoDBEventRec
 // workers still interleave their reads, decisions and conditional writes
 // call by call, and conflicts still happen and are retried.
 func TestConcurrentWorkersMatchOneWorker(t *testing.T) {
-	sc := scenario.Generate(scenario.Config{Seed: 7, Campaigns: 4, MultiResource: 0.5, Repeats: -1,
+	sc := scenario.Generate(scenario.Config{Seed: 7, Noise: scenario.NoiseLegacy, Campaigns: 4, MultiResource: 0.5, Repeats: -1,
 		MinAlerts: 5, MaxAlerts: 8, NoiseAlerts: 20, NoiseResources: 8, Scanners: -1})
 	nm := map[string]string{}
 	for _, a := range sc.Alerts {
