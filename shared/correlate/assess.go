@@ -57,7 +57,7 @@ func assess(g *Group, cfg Config) Assessment {
 	var looked killchain.Set
 	for i := range g.Members {
 		m := &g.Members[i]
-		if m.Mass() {
+		if m.inert() {
 			mass++
 			continue
 		}

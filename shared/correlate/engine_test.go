@@ -133,13 +133,15 @@ func TestRules(t *testing.T) {
 				{src: "s4", at: 3 * time.Minute, stages: pre, res: []string{"r4"}, ents: []alert.Entity{ip("198.51.100.9")}},
 				{src: "s5", at: 4 * time.Minute, stages: ia, res: []string{"r1"}, ents: []alert.Entity{ip("198.51.100.9")}},
 				{src: "s6", at: 5 * time.Minute, stages: exe, res: []string{"r5"}, ents: []alert.Entity{ip("198.51.100.9")}},
+				{src: "t1", at: 6 * time.Minute, stages: ia, res: []string{"r1"}},
+				{src: "t2", at: 7 * time.Minute, stages: exe, res: []string{"r1"}},
 			}}},
 			// s4 takes the address to four resources that day: it turns
 			// noisy and the links it made (s1–s3) are undone, whatever the
-			// order. s5 still links to s1 through their resource r1, but
-			// its only actor is the noisy address (mass activity) and
-			// probes are no attack step: no incident. s6 links nothing.
-			want: []string{"s1 s5", "s2", "s3", "s4", "s6"},
+			// order. Every alert whose only actor is the noisy address is
+			// mass activity and links nothing, not even through its
+			// resource; t1 and t2 on r1 still link to each other.
+			want: []string{"s1", "s2", "s3", "s4", "s5", "s6", "t1 t2 *"},
 			check: func(t *testing.T, mem *correlate.Memory) {
 				var noisy []string
 				for _, kd := range mem.KeyDays() {

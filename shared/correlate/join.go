@@ -240,8 +240,9 @@ func (b *batch) refresh(w *gWork, a *alert.Alert, s *scan) {
 func sameMember(a, b Member) bool {
 	return a.Name == b.Name && a.Provider == b.Provider && a.Severity == b.Severity &&
 		a.Stages == b.Stages && a.FirstSeen.Equal(b.FirstSeen) && a.LastSeen.Equal(b.LastSeen) &&
-		a.Status == b.Status && a.Count == b.Count && a.Source == b.Source &&
-		slices.Equal(a.Keys, b.Keys) && slices.Equal(a.Blocked, b.Blocked) && slices.Equal(a.Actors, b.Actors)
+		a.Status == b.Status && a.Count == b.Count && a.Source == b.Source && a.Posture == b.Posture &&
+		slices.Equal(a.Keys, b.Keys) && slices.Equal(a.Blocked, b.Blocked) && slices.Equal(a.Actors, b.Actors) &&
+		slices.Equal(a.Hosts, b.Hosts)
 }
 
 // reason words why a joined: the key and the alert it linked to, and what
@@ -323,7 +324,7 @@ func newMember(a *alert.Alert, s *scan, now time.Time) Member {
 		Membership: incident.Membership{AlertID: a.ID, Stage: first, JoinedAt: now},
 		Name:       alert.Clip(a.Name, maxMemberName), Provider: a.Provider, Severity: validSeverity(a.Severity), Stages: st,
 		FirstSeen: a.FirstSeen.UTC(), LastSeen: a.LastSeen.UTC(), Status: a.Status, Count: a.Count,
-		Source: a.SourceIncident,
+		Source: a.SourceIncident, Posture: Posture(a),
 	}
 	for _, k := range slices.Concat(s.keys, s.blocked) {
 		h := KeyHash(k)
@@ -331,10 +332,13 @@ func newMember(a *alert.Alert, s *scan, now time.Time) Member {
 		switch k.Kind() {
 		case "ip", "account", "accesskey":
 			m.Actors = append(m.Actors, h)
+		case "host":
+			m.Hosts = append(m.Hosts, h)
 		}
 	}
 	slices.Sort(m.Keys)
 	slices.Sort(m.Actors)
+	slices.Sort(m.Hosts)
 	for _, k := range s.blocked {
 		m.Blocked = append(m.Blocked, KeyHash(k))
 	}

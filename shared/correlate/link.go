@@ -60,6 +60,7 @@ type candidate struct {
 // finishes, see split.go).
 func (b *batch) scan(a *alert.Alert) (*scan, error) {
 	s := &scan{links: map[string]link{}}
+	found := map[alert.Key][]candidate{}
 	for _, k := range b.e.Keys(a) {
 		cands, named, noisy, err := b.candidates(a, k, s)
 		if err != nil {
@@ -81,13 +82,41 @@ func (b *batch) scan(a *alert.Alert) (*scan, error) {
 			continue
 		}
 		s.keys = append(s.keys, k)
-		for _, c := range cands {
+		found[k] = cands
+	}
+	if s.mass() || Posture(a) {
+		return s, nil // mass activity and posture findings link nothing
+	}
+	for _, k := range s.keys {
+		for _, c := range found[k] {
 			if err := b.consider(s, a, k, c); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return s, nil
+}
+
+// mass reports whether the scanned alert is mass activity (Member.Mass).
+func (s *scan) mass() bool {
+	var actors, hosts []alert.Key
+	for _, k := range slices.Concat(s.keys, s.blocked) {
+		switch k.Kind() {
+		case "ip", "account", "accesskey":
+			actors = append(actors, k)
+		case "host":
+			hosts = append(hosts, k)
+		}
+	}
+	return isMass(keyStrings(actors), keyStrings(hosts), func(k string) bool { return slices.Contains(s.blocked, alert.Key(k)) })
+}
+
+func keyStrings(ks []alert.Key) []string {
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = string(k)
+	}
+	return out
 }
 
 // candidates lists the alerts indexed under k within a's window on days
@@ -157,6 +186,9 @@ func (b *batch) consider(s *scan, a *alert.Alert, k alert.Key, c candidate) erro
 		return err
 	}
 	g := w.g
+	if i, ok := g.memberIndex(c.id); ok && g.Members[i].inert() {
+		return nil // mass activity and posture findings link nothing
+	}
 	reopen := false
 	switch g.Incident.Status {
 	case incident.StatusDismissed:

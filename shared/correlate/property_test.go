@@ -225,9 +225,9 @@ func noisyConfig() correlate.Config {
 
 // noisyComponents computes the groups straight from the definition with
 // noisy keys: a key is noisy on a UTC day when the alerts first seen that
-// day with it name more than n resources; two alerts are linked when they
-// share a key that is noisy on neither's day and were first seen at most w
-// apart.
+// day with it name more than n resources; two alerts are linked when
+// neither is mass activity, they share a key that is noisy on neither's
+// day, and they were first seen at most w apart.
 func noisyComponents(alerts []alert.Alert, w time.Duration, n int) [][]string {
 	named := map[correlate.KeyDayID]map[string]bool{}
 	for _, a := range alerts {
@@ -244,9 +244,26 @@ func noisyComponents(alerts []alert.Alert, w time.Duration, n int) [][]string {
 	noisy := func(k alert.Key, t time.Time) bool {
 		return len(named[correlate.KeyDayID{Key: k, Day: correlate.Day(t)}]) > n
 	}
+	// Mass activity: an actor or host it names is noisy on its day, and
+	// no actor (address, account, access key) it names is not.
+	mass := func(a alert.Alert) bool {
+		some := false
+		for _, k := range a.Keys() {
+			switch k.Kind() {
+			case "ip", "account", "accesskey":
+				if !noisy(k, a.FirstSeen) {
+					return false
+				}
+				some = true
+			case "host":
+				some = some || noisy(k, a.FirstSeen)
+			}
+		}
+		return some
+	}
 	linked := func(a, b alert.Alert) bool {
 		d := a.FirstSeen.Sub(b.FirstSeen)
-		if d < -w || d > w {
+		if d < -w || d > w || mass(a) || mass(b) {
 			return false
 		}
 		for _, x := range a.Keys() {

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/muster-sec/muster/shared/alert"
@@ -108,31 +109,52 @@ type Member struct {
 	// group's links when a key turns noisy.
 	Keys    []string `json:"k,omitempty"`
 	Blocked []string `json:"kb,omitempty"`
-	// Actors are the keys among Keys that name an actor: a public IP, an
-	// account or an access key.
+	// Actors are the keys among Keys that name an actor (a public IP, an
+	// account or an access key), Hosts those that name a host.
 	Actors []string `json:"ka,omitempty"`
+	Hosts  []string `json:"kh,omitempty"`
 	// Source is set when the alert's source called it an incident.
 	Source bool `json:"si,omitempty"`
+	// Posture is set for a posture finding (Posture), which links nothing.
+	Posture bool `json:"po,omitempty"`
 }
 
-// Mass reports whether every actor the member names is noisy on its day:
-// the alert is part of mass activity (a scanner, a CI principal, an
-// office address), weak evidence of an attack on this resource.
+// Posture reports whether an alert is a posture finding rather than a
+// detection of activity: a Security Hub "Software and Configuration
+// Checks" finding (a failed control, a package vulnerability) says what
+// could happen, not what happened. It is stored and listed but links no
+// alerts into incidents.
+func Posture(a *alert.Alert) bool {
+	return a.Provider == alert.ProviderSecurityHub && strings.HasPrefix(a.Type, "Software and Configuration Checks/")
+}
+
+// links reports whether the member links through the key with hash h:
+// the key is not noisy on its day, and the member is no mass activity.
+func (m *Member) links(h string) bool {
+	return slices.Contains(m.Keys, h) && !slices.Contains(m.Blocked, h) && !m.inert()
+}
+
+// inert reports whether the member links nothing: mass activity or a
+// posture finding.
+func (m *Member) inert() bool { return m.Posture || m.Mass() }
+
+// Mass reports whether the member is part of mass activity: an actor or
+// host it names is noisy on its day (a scanner, a CI principal, an office
+// address, an internal vulnerability scanner) and no actor it names is
+// not. Mass activity links nothing and is weak evidence of an attack.
 func (m *Member) Mass() bool {
-	if len(m.Actors) == 0 {
-		return false
-	}
-	for _, h := range m.Actors {
-		if !slices.Contains(m.Blocked, h) {
+	return isMass(m.Actors, m.Hosts, func(h string) bool { return slices.Contains(m.Blocked, h) })
+}
+
+func isMass(actors, hosts []string, noisy func(string) bool) bool {
+	some := false
+	for _, h := range actors {
+		if !noisy(h) {
 			return false
 		}
+		some = true
 	}
-	return true
-}
-
-// links reports whether the member links through the key with hash h.
-func (m *Member) links(h string) bool {
-	return slices.Contains(m.Keys, h) && !slices.Contains(m.Blocked, h)
+	return some || slices.ContainsFunc(hosts, noisy)
 }
 
 // KeyHash is the short, stable form of a key kept on members.
