@@ -38,7 +38,7 @@ func TestResponseRequestReachesSinkAndWebhook(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Second)
 	res := map[string]any{"id": "i-0123456789abcdef0", "type": "AwsEc2Instance", "name": "respond-1"}
 	body, _ := json.Marshal([]map[string]any{
-		{"id": "resp-1", "type": "Recon.PortProbe", "severity": "Low", "tactics": []string{"Reconnaissance"}, "resources": []any{res}, "firstSeen": now.Add(-time.Hour).Format(time.RFC3339)},
+		{"id": "resp-1", "type": "Access.SSHBruteForce", "severity": "Low", "tactics": []string{"InitialAccess"}, "resources": []any{res}, "firstSeen": now.Add(-time.Hour).Format(time.RFC3339)},
 		{"id": "resp-2", "type": "Backdoor.C2", "severity": "High", "tactics": []string{"CommandAndControl"}, "resources": []any{res}, "firstSeen": now.Format(time.RFC3339)},
 	})
 	if status, raw := call(t, r, http.MethodPost, "/webhooks/generic", body, nil); status != http.StatusAccepted {

@@ -31,7 +31,7 @@ func TestSuppressSimilarThroughThePipeline(t *testing.T) {
 		return res
 	}
 	first := postAlerts(
-		alertOf("sup-1", "Recon.PortScan", "Port scan against suppress-1", "Reconnaissance", 30*time.Minute),
+		alertOf("sup-1", "Access.SSHLogin", "SSH login from a scanner on suppress-1", "InitialAccess", 30*time.Minute),
 		alertOf("sup-2", "Execution.Shell", "Shell spawned on suppress-1", "Execution", 20*time.Minute),
 	)
 	if first.Accepted != 2 {
@@ -56,7 +56,7 @@ func TestSuppressSimilarThroughThePipeline(t *testing.T) {
 	}
 	inc := incidentWith(2)
 
-	// Suppress alerts similar to the port scan (its type on its resource).
+	// Suppress alerts similar to the scanner's login (its type on its resource).
 	var created struct {
 		Rule struct {
 			ID string `json:"id"`
@@ -67,10 +67,10 @@ func TestSuppressSimilarThroughThePipeline(t *testing.T) {
 		t.Fatalf("POST suppress: %d %s", status, raw)
 	}
 
-	// The same scan again is suppressed at ingest; a new kind of alert on
+	// The same login again is suppressed at ingest; a new kind of alert on
 	// the resource is not.
 	second := postAlerts(
-		alertOf("sup-3", "Recon.PortScan", "Port scan against suppress-1", "Reconnaissance", 10*time.Minute),
+		alertOf("sup-3", "Access.SSHLogin", "SSH login from a scanner on suppress-1", "InitialAccess", 10*time.Minute),
 		alertOf("sup-4", "Exfiltration.S3", "Data copied out from suppress-1", "Exfiltration", 5*time.Minute),
 	)
 	if second.Suppressed != 1 || second.Accepted != 1 {

@@ -462,23 +462,11 @@ func (st *Store) assign(ctx context.Context, as correlate.Assignment, item map[s
 		if err != nil {
 			return fmt.Errorf("assign alert %s: %w", as.AlertID, err)
 		}
-		m, err := json.Marshal(as.Membership)
+		in, err := assignUpdate(st.table, as, a, string(doc), v)
 		if err != nil {
 			return fmt.Errorf("assign alert %s: %w", as.AlertID, err)
 		}
-		_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:           aws.String(st.table),
-			Key:                 AlertKey(as.AlertID),
-			UpdateExpression:    aws.String("SET #doc = :doc, #inc = :inc, #g2pk = :g2pk, #g2sk = :g2sk, #m = :m, #r = :r, #v = :nv"),
-			ConditionExpression: aws.String("#v = :v"),
-			ExpressionAttributeNames: map[string]string{"#doc": attrDoc, "#inc": "incidentId", "#g2pk": resources.AttrGSI2PK,
-				"#g2sk": resources.AttrGSI2SK, "#m": attrMembership, "#r": attrReason, "#v": resources.AttrVersion},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":doc": s(string(doc)), ":inc": s(as.IncidentID), ":g2pk": s(IncidentIndexKey(as.IncidentID)),
-				":g2sk": s(TimeSortKey(a.FirstSeen, a.ID)), ":m": s(string(m)), ":r": s(as.Membership.Reason),
-				":v": n(v), ":nv": n(v + 1),
-			},
-		})
+		_, err = st.db.UpdateItem(ctx, in)
 		var ccf *types.ConditionalCheckFailedException
 		switch {
 		case err == nil:
@@ -496,6 +484,33 @@ func (st *Store) assign(ctx context.Context, as correlate.Assignment, item map[s
 		}
 	}
 	return fmt.Errorf("assign alert %s: %w", as.AlertID, correlate.ErrConflict)
+}
+
+// assignUpdate is the conditional update that sets an alert's incident
+// (with its membership and the incident index keys), or removes them all
+// when the assignment is empty (the alert left the incident).
+func assignUpdate(table string, as correlate.Assignment, a alert.Alert, doc string, v int64) (*dynamodb.UpdateItemInput, error) {
+	in := &dynamodb.UpdateItemInput{
+		TableName:           aws.String(table),
+		Key:                 AlertKey(as.AlertID),
+		ConditionExpression: aws.String("#v = :v"),
+		ExpressionAttributeNames: map[string]string{"#doc": attrDoc, "#inc": "incidentId", "#g2pk": resources.AttrGSI2PK,
+			"#g2sk": resources.AttrGSI2SK, "#m": attrMembership, "#r": attrReason, "#v": resources.AttrVersion},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":doc": s(doc), ":v": n(v), ":nv": n(v + 1)},
+	}
+	if as.IncidentID == "" {
+		in.UpdateExpression = aws.String("SET #doc = :doc, #v = :nv REMOVE #inc, #g2pk, #g2sk, #m, #r")
+		return in, nil
+	}
+	m, err := json.Marshal(as.Membership)
+	if err != nil {
+		return nil, err
+	}
+	in.UpdateExpression = aws.String("SET #doc = :doc, #inc = :inc, #g2pk = :g2pk, #g2sk = :g2sk, #m = :m, #r = :r, #v = :nv")
+	vals := in.ExpressionAttributeValues
+	vals[":inc"], vals[":g2pk"] = s(as.IncidentID), s(IncidentIndexKey(as.IncidentID))
+	vals[":g2sk"], vals[":m"], vals[":r"] = s(TimeSortKey(a.FirstSeen, a.ID)), s(string(m)), s(as.Membership.Reason)
+	return in, nil
 }
 
 // NoisyKeys lists the keys that turned noisy since the given time, newest

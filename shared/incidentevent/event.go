@@ -35,6 +35,7 @@ const SchemaVersion = "1"
 const (
 	KindCreated           = "created"
 	KindUpdated           = "updated"
+	KindDissolved         = "dissolved"
 	KindStatusChanged     = "statusChanged"
 	KindResponseRequested = "responseRequested"
 )
@@ -129,6 +130,7 @@ type Summary struct {
 	EntityCount    int              `json:"entityCount"`
 	AlertCount     int              `json:"alertCount"`
 	MultiResource  bool             `json:"multiResource"`
+	Confidence     int              `json:"confidence"`
 	Sources        []string         `json:"sources"`
 	FirstActivity  time.Time        `json:"firstActivity"`
 	LastActivity   time.Time        `json:"lastActivity"`
@@ -189,7 +191,8 @@ func ResponseEventID(incidentID, requestID string) string {
 // and new images (old nil on insert). It reports false when the change
 // publishes nothing; see the package documentation for the rules.
 func (b Builder) FromChange(old, new *Image) (Event, bool) {
-	if new == nil || !new.IsIncident {
+	dissolved := new != nil && !new.IsIncident && old != nil && old.IsIncident && new.Incident.MergedInto == ""
+	if new == nil || (!new.IsIncident && !dissolved) {
 		return Event{}, false
 	}
 	inc := new.Incident
@@ -199,6 +202,12 @@ func (b Builder) FromChange(old, new *Image) (Event, bool) {
 	}
 	var detailType string
 	switch {
+	case dissolved:
+		detailType, ch.Kind = DetailTypeUpdated, KindDissolved
+		ch.Fields = Diff(old.Incident, inc)
+		if len(ch.Fields) == 0 {
+			ch.Fields = []FieldChange{{Field: "confidence", From: old.Incident.Confidence, To: inc.Confidence}}
+		}
 	case old == nil || !old.IsIncident:
 		detailType, ch.Kind, ch.SeverityRaised = DetailTypeCreated, KindCreated, true
 	default:
@@ -283,6 +292,7 @@ func (b Builder) Summary(inc incident.Incident) Summary {
 		EntityCount:    len(inc.Entities),
 		AlertCount:     inc.AlertCount,
 		MultiResource:  inc.MultiResource,
+		Confidence:     inc.Confidence,
 		Sources:        nonNil(inc.Sources),
 		FirstActivity:  inc.FirstActivity.UTC(),
 		LastActivity:   inc.LastActivity.UTC(),
@@ -348,6 +358,7 @@ func Diff(old, new incident.Incident) []FieldChange {
 	add("sources", old.Sources, new.Sources)
 	add("alertCount", old.AlertCount, new.AlertCount)
 	add("multiResource", old.MultiResource, new.MultiResource)
+	add("confidence", old.Confidence, new.Confidence)
 	add("firstActivity", timeValue(old.FirstActivity), timeValue(new.FirstActivity))
 	add("lastActivity", timeValue(old.LastActivity), timeValue(new.LastActivity))
 	add("mergedInto", old.MergedInto, new.MergedInto)

@@ -100,6 +100,10 @@ func examples() []example {
 	lowered.SeveritySetBy = "bob@example.com"
 	lowered.UpdatedBy = "bob@example.com"
 
+	dissolved := base
+	dissolved.Version = 3
+	dissolved.Confidence = 35
+
 	reopened := resolved
 	reopened.Version = 5
 	reopened.UpdatedBy = ""
@@ -121,9 +125,26 @@ func examples() []example {
 		{"resource tag added", &Image{base, true}, &Image{tagged, true}, DetailTypeUpdated, []string{"resources"}, false, DefaultActor},
 		{"merged", &Image{base, true}, &Image{merged, true}, DetailTypeUpdated, []string{"mergedInto"}, false, DefaultActor},
 		{"severity lowered by a person", &Image{base, true}, &Image{lowered, true}, DetailTypeUpdated, []string{"severity"}, false, "bob@example.com"},
-		{"incident demoted to group", &Image{base, true}, &Image{base, false}, "", nil, false, ""},
+		{"incident dissolved", &Image{base, true}, &Image{dissolved, false}, DetailTypeUpdated, []string{"confidence"}, false, DefaultActor},
+		{"merged incident leaves no dissolved event", &Image{merged, true}, &Image{merged, false}, "", nil, false, ""},
 		{"no new image", &Image{base, true}, nil, "", nil, false, ""},
 	}
+}
+
+// TestDissolvedKind: an incident that stopped being one (a noisy key undid
+// its links) is announced as an update of kind dissolved.
+func TestDissolvedKind(t *testing.T) {
+	for _, ex := range examples() {
+		if ex.name != "incident dissolved" {
+			continue
+		}
+		ev, ok := Builder{}.FromChange(ex.old, ex.new)
+		if !ok || ev.Detail.Change.Kind != KindDissolved {
+			t.Fatalf("kind = %q (ok %v), want %q", ev.Detail.Change.Kind, ok, KindDissolved)
+		}
+		return
+	}
+	t.Fatal("no dissolved example")
 }
 
 func TestFromChange(t *testing.T) {

@@ -218,6 +218,15 @@ func runCorrelation(t *testing.T, newStore func(t *testing.T) Store) {
 		if got.Name != a.Name || !got.FirstSeen.Equal(a.FirstSeen) {
 			t.Fatalf("assignment changed the alert: %+v", got)
 		}
+		// An empty assignment clears it (the alert left the incident).
+		for i := 0; i < 2; i++ {
+			if err := st.Assign(ctx, []correlate.Assignment{{AlertID: a.ID}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := as.GetAlert(ctx, a.ID); err != nil || got.IncidentID != "" || got.Name != a.Name {
+			t.Fatalf("after clearing: incidentId = %q, name = %q, err = %v", got.IncidentID, got.Name, err)
+		}
 	})
 
 	t.Run("an analyst's patch keeps the correlation state", func(t *testing.T) {
