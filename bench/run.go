@@ -245,7 +245,7 @@ func groupers() []namedGrouper {
 	return []namedGrouper{
 		{"Muster", "shared/correlate with its defaults (24 h window, ≥ 2 stages, noisy key > 5 resources), alerts fed in delivery order in stream batches of 100; incidents = groups that reached the incident threshold and were not merged away.", &Muster{Config: correlate.DefaultConfig()}},
 		{"Muster (noisy key > 20 resources)", "as Muster with MUSTER_NOISY_KEY_RESOURCES=20 (sensitivity of the noisy-key threshold).", &Muster{Config: noisy20}},
-		{"Muster (shuffled delivery)", "as Muster, the same alerts delivered in a random order (DESIGN.md: the outcome must not depend on arrival order).", &Shuffled{Muster: Muster{Config: correlate.DefaultConfig()}, Seed: 99}},
+		{"Muster (shuffled delivery)", "as Muster, the same alerts delivered in a random order (the outcome should not depend on arrival order).", &Shuffled{Muster: Muster{Config: correlate.DefaultConfig()}, Seed: 99}},
 		{"By resource", "Alertmanager group_by resource: every alert with the same primary resource in one group, for all time; a group with ≥ 2 alerts is an incident.", quality.ByResource{}},
 		{"By entity (5h)", "Sentinel-style: alerts sharing any resource id or entity value (any type, private IPs included) with firstSeen ≤ 5 h apart are linked; connected components with ≥ 2 alerts are incidents.", quality.ByEntity{}},
 	}
