@@ -23,6 +23,8 @@ import (
 	"github.com/muster-sec/muster/localstack/streampoller"
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/awsclient"
+	"github.com/muster-sec/muster/shared/awsmeter"
+	"github.com/muster-sec/muster/shared/incidentevent"
 	"github.com/muster-sec/muster/shared/mototest"
 	"github.com/muster-sec/muster/shared/resources"
 )
@@ -108,7 +110,7 @@ func RunCost(ctx context.Context, name string, alerts []*alert.Alert, opts CostO
 		env[k] = v
 	}
 	getenv := func(k string) string { return env[k] }
-	meter := &Meter{}
+	meter := &awsmeter.Meter{}
 	ing, err := ingest.FromEnv(ctx, meter.Config(base, "ingest"), getenv)
 	if err != nil {
 		return res, fmt.Errorf("ingest handler: %w", err)
@@ -153,19 +155,23 @@ func RunCost(ctx context.Context, name string, alerts []*alert.Alert, opts CostO
 		}
 	}
 	res.Seconds = time.Since(start).Seconds()
-	tally(&res, meter.Ops())
+	tally(&res, meter.Calls())
 	if res.Accepted == 0 {
 		return res, fmt.Errorf("ingest accepted no alert: %s", res.FirstIngestError)
 	}
 	return res, nil
 }
 
-func tally(res *CostResult, ops []Op) {
+func tally(res *CostResult, ops []awsmeter.Call) {
 	res.Ops = countOps(ops)
 	for _, o := range ops {
 		if o.Service == "EventBridge" {
-			res.EventEntries += o.Entries
-			res.Incidents += o.Created
+			res.EventEntries += len(o.DetailTypes)
+			for _, dt := range o.DetailTypes {
+				if dt == incidentevent.DetailTypeCreated {
+					res.Incidents++
+				}
+			}
 			continue
 		}
 		if o.Service != "DynamoDB" {
@@ -282,7 +288,7 @@ type pipeline struct {
 	cor        *correlator.Handler
 	rsp        *responder.Handler
 	corF, rspF *eventfilter.Filter
-	meter      *Meter
+	meter      *awsmeter.Meter
 	res        *CostResult
 	corQ, rspQ []events.DynamoDBEventRecord
 }

@@ -148,8 +148,9 @@ func Feed(eng *correlate.Engine, mem *correlate.Memory, alerts []*alert.Alert, n
 }
 
 // Shuffled runs Muster on the same alerts in a different, seeded random
-// delivery order. The correlation rules promise that the outcome does not depend on
-// arrival order; a score that differs from Muster's shows where it does.
+// delivery order. Correlation's outcome should not depend on arrival order
+// (docs/correlation.md); a score that differs from Muster's shows where it
+// does.
 type Shuffled struct {
 	Muster
 	Seed uint64

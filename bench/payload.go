@@ -7,7 +7,8 @@ import (
 	"github.com/muster-sec/muster/shared/alert"
 )
 
-// genericAlert is the generic webhook format (the foundation issue).
+// genericAlert is the generic webhook format (README.md, "The generic
+// format").
 type genericAlert struct {
 	ID          string           `json:"id"`
 	Type        string           `json:"type"`

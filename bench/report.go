@@ -156,7 +156,8 @@ func Summarise(sc *scenario.Scenario) ScenarioSummary {
 	return s
 }
 
-// Target is one of issue 8's targets with the measured figure.
+// Target is one of Muster's performance targets (docs/performance.md)
+// with the measured figure.
 type Target struct {
 	Name     string `json:"name"`
 	Target   string `json:"target"`
@@ -289,7 +290,7 @@ func (r *Report) Markdown() string {
 		r.Machine.CPU, r.Machine.NProc, r.Machine.GOMAXPROCS, r.Machine.MemTotal, r.Machine.GoVersion, r.Machine.OS, r.Machine.Arch, r.Machine.Moto,
 		r.Machine.LoadStart, r.Machine.LoadEnd)
 
-	p("## Targets (issue 8)\n\n| Target | Goal | Measured | Status |\n|---|---|---|---|\n")
+	p("## Targets\n\n| Target | Goal | Measured | Status |\n|---|---|---|---|\n")
 	for _, t := range r.Targets {
 		mark := map[string]string{"met": "✅ met", "missed": "❌ missed"}[t.Status]
 		if mark == "" {

@@ -17,7 +17,7 @@ import (
 	"github.com/muster-sec/muster/shared/playbook"
 )
 
-// fakeAPI is a small stand-in for the query API (DESIGN.md "HTTP API"),
+// fakeAPI is a small stand-in for the query API (docs/api.md),
 // used to exercise the console's error paths deterministically. The
 // workflow test runs against the real local stack.
 type fakeAPI struct {

@@ -15,7 +15,7 @@ type Route struct {
 	Function string
 }
 
-// Routes is every route of the API (DESIGN.md, "HTTP API"). Webhooks go to
+// Routes is every route of the API (docs/api.md). Webhooks go to
 // ingest, everything else to query (which also serves the console). The
 // query routes are exactly the paths and methods of
 // functions/query/handler/openapi.json (the query router's contract; a

@@ -730,8 +730,8 @@ func TestAPIRoutes(t *testing.T) {
 			t.Errorf("full: CORS origin %s not in the preflight responses", testOrigin)
 		}
 	}
-	// Every path in DESIGN.md's route list (and GET /noisy-keys, which
-	// DESIGN.md's noisy-key rule makes visible in the API) is present.
+	// Every route of README.md's API table is present, with /healthz and
+	// the console's.
 	for _, path := range []string{"/healthz", "/", "/assets/{proxy+}", "/webhooks/{provider}", "/alerts", "/alerts/{id}",
 		"/incidents", "/incidents/{id}", "/incidents/{id}/alerts", "/incidents/{id}/summary", "/incidents/{id}/comments",
 		"/incidents/{id}/actions", "/incidents/{id}/respond", "/incidents/{id}/suppress", "/suppression-rules",

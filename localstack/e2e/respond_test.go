@@ -15,8 +15,8 @@ import (
 	"github.com/muster-sec/muster/shared/resources"
 )
 
-// TestResponseRequestReachesSinkAndWebhook is issue 6's local part: a
-// valid POST /incidents/{id}/respond produces one "Incident Response
+// TestResponseRequestReachesSinkAndWebhook checks response requests
+// through the local runner: a valid POST /incidents/{id}/respond produces one "Incident Response
 // Requested" event in events.jsonl, and MUSTER_LOCAL_WEBHOOK receives every
 // event the sink writes.
 func TestResponseRequestReachesSinkAndWebhook(t *testing.T) {

@@ -55,7 +55,7 @@ func post(t *testing.T, e manifestEntry, send func(path string, body []byte) (in
 	return ids
 }
 
-// TestScenario is issue 4's scenario test through the local runner: the
+// TestScenario runs the sample scenario through the local runner: the
 // multi-source campaign on web-prod-1 becomes one incident with its stages
 // in kill-chain order; the same attacker on a second instance turns it into
 // a multi-resource incident; noise creates no incident.

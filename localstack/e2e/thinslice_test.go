@@ -11,9 +11,10 @@ import (
 	"github.com/muster-sec/muster/shared/resources"
 )
 
-// TestThinSlice is issue 2's "done when": two generic alerts on one
-// resource with two different tactics → one incident holding both →
-// an "Incident Created" event from source muster in events.jsonl.
+// TestThinSlice is the smallest whole path through Muster: two generic
+// alerts on one resource with two different tactics → one incident
+// holding both → an "Incident Created" event from source muster in
+// events.jsonl.
 func TestThinSlice(t *testing.T) {
 	r := startRunner(t, nil)
 	now := time.Now().UTC().Truncate(time.Second)

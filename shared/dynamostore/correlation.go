@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -248,31 +249,49 @@ func DecodeGroup(item map[string]types.AttributeValue) (*correlate.Group, error)
 }
 
 // batchGet reads items by key with strongly consistent BatchGetItem calls
-// of at most 100 keys, retrying unprocessed keys.
+// of at most 100 keys.
 func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
 	var out []map[string]types.AttributeValue
-	for start := 0; start < len(keys); start += 100 {
-		pending := keys[start:min(start+100, len(keys))]
-		for attempt := 0; len(pending) > 0; attempt++ {
-			if attempt > 0 {
-				if attempt > 8 {
-					return nil, fmt.Errorf("batch get: %d keys still unprocessed", len(pending))
-				}
-				if err := sleep(ctx, time.Duration(attempt*attempt)*20*time.Millisecond); err != nil {
-					return nil, err
-				}
-			}
-			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
-				RequestItems: map[string]types.KeysAndAttributes{
-					s.table: {Keys: pending, ConsistentRead: aws.Bool(true)},
-				},
-			})
-			if err != nil {
-				return nil, fmt.Errorf("batch get: %w", err)
-			}
-			out = append(out, res.Responses[s.table]...)
-			pending = res.UnprocessedKeys[s.table].Keys
+	for chunk := range slices.Chunk(keys, 100) {
+		items, err := s.batchGetChunk(ctx, chunk)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, items...)
+	}
+	return out, nil
+}
+
+// maxBatchAttempts bounds the BatchGetItem calls for one chunk of keys:
+// the first, then retries of the keys DynamoDB left unprocessed.
+const maxBatchAttempts = 9
+
+// batchGetChunk reads up to 100 keys. The SDK's paginator re-requests the
+// keys DynamoDB leaves unprocessed; each retry waits a little longer
+// (20 ms × attempt²), as DynamoDB asks.
+func (s *Store) batchGetChunk(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	p := dynamodb.NewBatchGetItemPaginator(s.db, &dynamodb.BatchGetItemInput{
+		RequestItems: map[string]types.KeysAndAttributes{
+			s.table: {Keys: keys, ConsistentRead: aws.Bool(true)},
+		},
+	})
+	var out []map[string]types.AttributeValue
+	unprocessed := 0
+	for attempt := 0; p.HasMorePages(); attempt++ {
+		if attempt == maxBatchAttempts {
+			return nil, fmt.Errorf("batch get: %d keys still unprocessed", unprocessed)
+		}
+		if attempt > 0 {
+			if err := sleep(ctx, time.Duration(attempt*attempt)*20*time.Millisecond); err != nil {
+				return nil, err
+			}
+		}
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("batch get: %w", err)
+		}
+		out = append(out, page.Responses[s.table]...)
+		unprocessed = len(page.UnprocessedKeys[s.table].Keys)
 	}
 	return out, nil
 }
@@ -519,35 +538,30 @@ func (st *Store) NoisyKeys(ctx context.Context, since time.Time, limit int) ([]c
 	if limit <= 0 {
 		limit = 100
 	}
+	p := dynamodb.NewQueryPaginator(st.db, &dynamodb.QueryInput{
+		TableName:                aws.String(st.table),
+		IndexName:                aws.String(resources.IndexTime),
+		KeyConditionExpression:   aws.String("#pk = :pk AND #sk >= :since"),
+		ExpressionAttributeNames: map[string]string{"#pk": resources.AttrGSI1PK, "#sk": resources.AttrGSI1SK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": s(NoisyKeyPartition), ":since": s(sortTime(since)),
+		},
+		ScanIndexForward: aws.Bool(false),
+		Limit:            aws.Int32(int32(limit)),
+	})
 	var out []correlate.NoisyKey
-	var start map[string]types.AttributeValue
-	for len(out) < limit {
-		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
-			TableName:                aws.String(st.table),
-			IndexName:                aws.String(resources.IndexTime),
-			KeyConditionExpression:   aws.String("#pk = :pk AND #sk >= :since"),
-			ExpressionAttributeNames: map[string]string{"#pk": resources.AttrGSI1PK, "#sk": resources.AttrGSI1SK},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk": s(NoisyKeyPartition), ":since": s(sortTime(since)),
-			},
-			ScanIndexForward:  aws.Bool(false),
-			Limit:             aws.Int32(int32(limit - len(out))),
-			ExclusiveStartKey: start,
-		})
+	for p.HasMorePages() && len(out) < limit {
+		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("list noisy keys: %w", err)
 		}
-		for _, item := range res.Items {
+		for _, item := range page.Items[:min(len(page.Items), limit-len(out))] {
 			kd, err := DecodeKeyDay(item)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, correlate.NoisyKeyOf(kd))
 		}
-		if res.LastEvaluatedKey == nil {
-			break
-		}
-		start = res.LastEvaluatedKey
 	}
 	return out, nil
 }

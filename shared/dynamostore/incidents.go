@@ -324,28 +324,23 @@ func (s *Store) queryAux(ctx context.Context, id, prefix string, each func(doc [
 	if err != nil {
 		return fmt.Errorf("build query: %w", err)
 	}
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(maxAux),
+	})
 	var docs []string
-	var esk map[string]types.AttributeValue
-	for len(docs) < maxAux {
-		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 aws.String(s.table),
-			KeyConditionExpression:    expr.KeyCondition(),
-			ExpressionAttributeNames:  expr.Names(),
-			ExpressionAttributeValues: expr.Values(),
-			ScanIndexForward:          aws.Bool(false),
-			Limit:                     aws.Int32(int32(maxAux - len(docs))),
-			ExclusiveStartKey:         esk,
-		})
+	for p.HasMorePages() && len(docs) < maxAux {
+		page, err := p.NextPage(ctx)
 		if err != nil {
 			return fmt.Errorf("query %s of incident %s: %w", prefix, id, err)
 		}
-		for _, it := range out.Items {
+		for _, it := range page.Items[:min(len(page.Items), maxAux-len(docs))] {
 			docs = append(docs, StringAttr(it, attrDoc))
 		}
-		if len(out.LastEvaluatedKey) == 0 {
-			break
-		}
-		esk = out.LastEvaluatedKey
 	}
 	for i := len(docs) - 1; i >= 0; i-- {
 		if err := each([]byte(docs[i])); err != nil {

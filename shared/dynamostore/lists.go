@@ -266,47 +266,20 @@ func (s *Store) incidentSource(f listing.Filter) *source {
 }
 
 // walk reads src from pos until it holds more than limit hits, a partition
-// stops short, or every partition is exhausted. Each partition is queried
-// at most once, with Limit limit+1 (FilteredQueryLimit when a filter may
-// drop items).
+// stops short, or every partition is exhausted. It reads one page per
+// partition, by hand rather than with the SDK's paginator: a page that
+// stops short becomes the list position handed to the API client.
 func (s *Store) walk(ctx context.Context, src *source, pos streamPos, limit int) (walkResult, error) {
-	// A filtered read evaluates more items per call, since the filter may
-	// drop most of them; the hits beyond the page are read again next time.
-	queryLimit := limit + 1
-	if src.filter != nil {
-		queryLimit = FilteredQueryLimit(limit)
-	}
 	var res walkResult
 	if src.empty || pos.Done {
 		res.done = true
 		return res, nil
 	}
-	esk := pos.Key
+	start := pos.Key
 	for pi := pos.Part; pi < len(src.parts); pi++ {
-		kc := expression.Key(src.pkAttr).Equal(expression.Value(src.parts[pi]))
-		if src.lo != "" {
-			kc = kc.And(expression.Key(src.skAttr).Between(expression.Value(src.lo), expression.Value(src.hi)))
-		}
-		b := expression.NewBuilder().WithKeyCondition(kc)
-		if src.filter != nil {
-			b = b.WithFilter(*src.filter)
-		}
-		expr, err := b.Build()
+		in, err := s.listQuery(src, pi, start, limit)
 		if err != nil {
-			return res, fmt.Errorf("build list query: %w", err)
-		}
-		in := &dynamodb.QueryInput{
-			TableName:                 aws.String(s.table),
-			IndexName:                 aws.String(src.index),
-			KeyConditionExpression:    expr.KeyCondition(),
-			FilterExpression:          expr.Filter(),
-			ExpressionAttributeNames:  expr.Names(),
-			ExpressionAttributeValues: expr.Values(),
-			ScanIndexForward:          aws.Bool(false),
-			Limit:                     aws.Int32(int32(queryLimit)),
-		}
-		if len(esk) > 0 {
-			in.ExclusiveStartKey = toKey(esk)
+			return res, err
 		}
 		out, err := s.db.Query(ctx, in)
 		if err != nil {
@@ -324,10 +297,45 @@ func (s *Store) walk(ctx context.Context, src *source, pos streamPos, limit int)
 			res.frontier = StringAttr(out.LastEvaluatedKey, src.skAttr)
 			return res, nil
 		}
-		esk = nil
+		start = nil // the next partition is read from its newest item
 	}
 	res.done = true
 	return res, nil
+}
+
+// listQuery is the Query of src's partition part, newest first, resuming
+// after the key start when it is set. It asks for limit+1 items
+// (FilteredQueryLimit when a filter may drop items): the hits beyond the
+// page are read again next time.
+func (s *Store) listQuery(src *source, part int, start map[string]string, limit int) (*dynamodb.QueryInput, error) {
+	kc := expression.Key(src.pkAttr).Equal(expression.Value(src.parts[part]))
+	if src.lo != "" {
+		kc = kc.And(expression.Key(src.skAttr).Between(expression.Value(src.lo), expression.Value(src.hi)))
+	}
+	b := expression.NewBuilder().WithKeyCondition(kc)
+	queryLimit := limit + 1
+	if src.filter != nil {
+		b = b.WithFilter(*src.filter)
+		queryLimit = FilteredQueryLimit(limit)
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return nil, fmt.Errorf("build list query: %w", err)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		IndexName:                 aws.String(src.index),
+		KeyConditionExpression:    expr.KeyCondition(),
+		FilterExpression:          expr.Filter(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(int32(queryLimit)),
+	}
+	if len(start) > 0 {
+		in.ExclusiveStartKey = toKey(start)
+	}
+	return in, nil
 }
 
 func toKey(m map[string]string) map[string]types.AttributeValue {

@@ -122,16 +122,15 @@ func (s *Store) ListRules(ctx context.Context) ([]suppress.Rule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build rules query: %w", err)
 	}
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName: aws.String(s.table), IndexName: aws.String(resources.IndexTime),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
 	var out []suppress.Rule
-	var esk map[string]types.AttributeValue
-	for len(out) < maxRules {
-		page, err := s.db.Query(ctx, &dynamodb.QueryInput{
-			TableName: aws.String(s.table), IndexName: aws.String(resources.IndexTime),
-			KeyConditionExpression:    expr.KeyCondition(),
-			ExpressionAttributeNames:  expr.Names(),
-			ExpressionAttributeValues: expr.Values(),
-			ExclusiveStartKey:         esk,
-		})
+	for p.HasMorePages() && len(out) < maxRules {
+		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("query rules: %w", err)
 		}
@@ -142,10 +141,6 @@ func (s *Store) ListRules(ctx context.Context) ([]suppress.Rule, error) {
 			}
 			out = append(out, r)
 		}
-		if len(page.LastEvaluatedKey) == 0 {
-			break
-		}
-		esk = page.LastEvaluatedKey
 	}
 	return out, nil
 }
@@ -365,20 +360,19 @@ func (s *Store) SimulateRule(ctx context.Context, r suppress.Rule, since time.Ti
 		if err != nil {
 			return sim, fmt.Errorf("build simulation query: %w", err)
 		}
-		var esk map[string]types.AttributeValue
-		for {
-			out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-				TableName: aws.String(s.table), IndexName: aws.String(resources.IndexTime),
-				KeyConditionExpression:    expr.KeyCondition(),
-				ExpressionAttributeNames:  expr.Names(),
-				ExpressionAttributeValues: expr.Values(),
-				ScanIndexForward:          aws.Bool(false),
-				ExclusiveStartKey:         esk,
-			})
+		p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+			TableName: aws.String(s.table), IndexName: aws.String(resources.IndexTime),
+			KeyConditionExpression:    expr.KeyCondition(),
+			ExpressionAttributeNames:  expr.Names(),
+			ExpressionAttributeValues: expr.Values(),
+			ScanIndexForward:          aws.Bool(false),
+		})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
 			if err != nil {
 				return sim, fmt.Errorf("query %s: %w", part, err)
 			}
-			for _, it := range out.Items {
+			for _, it := range page.Items {
 				if sim.Examined >= MaxSimulated {
 					sim.Truncated = true
 					return sim, nil
@@ -395,10 +389,6 @@ func (s *Store) SimulateRule(ctx context.Context, r suppress.Rule, since time.Ti
 					}
 				}
 			}
-			if len(out.LastEvaluatedKey) == 0 {
-				break
-			}
-			esk = out.LastEvaluatedKey
 		}
 	}
 	return sim, nil

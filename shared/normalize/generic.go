@@ -8,8 +8,8 @@ import (
 	"github.com/muster-sec/muster/shared/killchain"
 )
 
-// genericAlert is Muster's own format (see the foundation issue): id, type,
-// severity, firstSeen and at least one resource are required.
+// genericAlert is Muster's own format (README.md, "The generic format"):
+// id, type, severity, firstSeen and at least one resource are required.
 type genericAlert struct {
 	ID               string   `json:"id"`
 	Type             string   `json:"type"`

@@ -259,8 +259,8 @@ func campaignAlerts(s *scenario.Scenario, c scenario.Campaign) []*alert.Alert {
 	return out
 }
 
-// linked reports whether the alerts form one component under the engine's
-// link rule: a shared correlation key and firstSeen at most w apart.
+// linked reports whether the alerts form one component under the link
+// rule (docs/correlation.md): a shared correlation key and firstSeen at most w apart.
 func linked(as []*alert.Alert, w time.Duration) bool {
 	parent := make([]int, len(as))
 	for i := range parent {

@@ -41,7 +41,7 @@ func liveIncidents(gs []*correlate.Group) []*correlate.Group {
 	return out
 }
 
-// TestSampleScenario runs the issue's scenario from events/samples: the
+// TestSampleScenario runs the sample scenario from events/samples: the
 // campaign on web-prod-1 becomes one incident named after it with the
 // stages in order; the attacker's second instance makes it "multiple
 // resources"; noise creates no incident.

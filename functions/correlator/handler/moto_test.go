@@ -252,7 +252,7 @@ func (e *env) alertDoc(id string) alert.Alert {
 	return a
 }
 
-// samples loads the scenario from events/samples: the
+// samples loads the sample scenario from events/samples: the
 // multi-source campaign on web-prod-1, the same attacker on a second
 // instance, and noise, normalised as ingest does.
 func samples(t testing.TB) (attack, second, noise []*alert.Alert) {

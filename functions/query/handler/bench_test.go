@@ -25,7 +25,7 @@ func BenchmarkListIncidentsPage(b *testing.B) {
 			if q.query["kind"] != "" {
 				path = "/alerts"
 			}
-			e.counter.Reset()
+			e.meter.Reset()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				resp := e.get(path, readToken, q.query)
@@ -34,9 +34,9 @@ func BenchmarkListIncidentsPage(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			calls := e.counter.Calls()
+			calls := e.meter.Calls()
 			b.ReportMetric(float64(len(calls))/float64(b.N), "ddb-calls/page")
-			b.ReportMetric(float64(e.counter.ItemsRead())/float64(b.N), "items-read/page")
+			b.ReportMetric(float64(e.meter.ItemsRead())/float64(b.N), "items-read/page")
 		})
 	}
 }

@@ -32,7 +32,7 @@ func (e *env) fixture() fixture {
 	a1.Finish("", now)
 	a2.Finish("", now)
 	a3.Finish("", now)
-	e.counter.Reset()
+	e.meter.Reset()
 	return fixture{incidentID: "inc-1", alertIDs: []string{a1.ID, a2.ID, a3.ID}, ruleID: rule.ID}
 }
 
@@ -182,7 +182,7 @@ func TestEndpoints(t *testing.T) {
 				c.token = token
 				wantStatus(t, e.do(c), tt.okStatus)
 			})
-			if n := e.counter.Ops()["Scan"]; n != 0 {
+			if n := e.meter.Operations()["Scan"]; n != 0 {
 				t.Errorf("%d Scan calls", n)
 			}
 		})

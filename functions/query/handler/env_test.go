@@ -18,6 +18,7 @@ import (
 	"github.com/muster-sec/muster/functions/query/handler"
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/auth"
+	"github.com/muster-sec/muster/shared/awsmeter"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/killchain"
@@ -36,18 +37,18 @@ const (
 )
 
 type env struct {
-	t       testing.TB
-	h       *handler.Handler
-	store   *dynamostore.Store
-	db      *dynamodb.Client
-	counter *dynamostore.Counter
+	t     testing.TB
+	h     *handler.Handler
+	store *dynamostore.Store
+	db    *dynamodb.Client
+	meter *awsmeter.Meter
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	srv := mototest.Get(t)
-	counter := &dynamostore.Counter{}
-	db := dynamodb.NewFromConfig(srv.Config(), dynamostore.CountingOptions(counter))
+	meter := &awsmeter.Meter{}
+	db := dynamodb.NewFromConfig(meter.Config(srv.Config(), "query"))
 	name := mototest.UniqueName("query")
 	if _, err := dynamostore.CreateTable(context.Background(), db, name); err != nil {
 		t.Fatal(err)
@@ -64,8 +65,8 @@ func newEnv(t testing.TB) *env {
 	}
 	h := handler.New(handler.Options{Store: store, Auth: authn, CursorKey: []byte("test-cursor-key"), Now: clock,
 		APIURL: "https://muster.example"})
-	counter.Reset()
-	return &env{t: t, h: h, store: store, db: db, counter: counter}
+	meter.Reset()
+	return &env{t: t, h: h, store: store, db: db, meter: meter}
 }
 
 // call is one API request.

@@ -71,7 +71,7 @@ func TestNoisyKeysFromCorrelator(t *testing.T) {
 	for _, k := range res.NoisyKeys {
 		want[string(k)] = true
 	}
-	e.counter.Reset()
+	e.meter.Reset()
 	resp := e.get("/noisy-keys", readToken, nil)
 	wantStatus(t, resp, http.StatusOK)
 	e.conforms("NoisyKeyList", resp.Body)
@@ -106,7 +106,7 @@ func TestNoisyKeysFromCorrelator(t *testing.T) {
 			t.Errorf("listed %s, which the correlator did not call noisy", k)
 		}
 	}
-	if n := e.counter.Ops()["Scan"]; n != 0 {
+	if n := e.meter.Operations()["Scan"]; n != 0 {
 		t.Errorf("%d Scan calls", n)
 	}
 }

@@ -168,10 +168,10 @@ func TestCountingNoScanAndBoundedReads(t *testing.T) {
 				if cursor != "" {
 					qq["cursor"] = cursor
 				}
-				e.counter.Reset()
+				e.meter.Reset()
 				resp := e.get(q.path, readToken, qq)
 				wantStatus(t, resp, http.StatusOK)
-				if n := e.counter.Ops()["Scan"]; n != 0 {
+				if n := e.meter.Operations()["Scan"]; n != 0 {
 					t.Fatalf("%d Scan calls", n)
 				}
 				// Unfiltered reads ask for one item more than the page; filtered
@@ -182,12 +182,12 @@ func TestCountingNoScanAndBoundedReads(t *testing.T) {
 				if filtered {
 					perQuery = dynamostore.FilteredQueryLimit(limit)
 				}
-				for part, read := range e.counter.ReadPerPartition() {
+				for part, read := range e.meter.ReadPerPartition() {
 					if read > dynamostore.MaxListRounds*perQuery {
 						t.Errorf("page %d read %d items from %s, limit %d", page, read, part, limit)
 					}
 				}
-				for _, c := range e.counter.Calls() {
+				for _, c := range e.meter.Calls() {
 					// A later round of a page asks only for what is still missing.
 					if c.Operation == "Query" && (c.Limit < 2 || c.Limit > int32(perQuery)) {
 						t.Errorf("Query with Limit %d, want 2 to %d", c.Limit, perQuery)
