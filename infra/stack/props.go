@@ -153,6 +153,7 @@ type Props struct {
 	// parser and ranges (correlate.FromEnv, correlate.Config.Validate).
 	CorrelationWindow    string // MUSTER_CORRELATION_WINDOW, a Go duration, e.g. "24h" (at most 168h)
 	MinStages            int    // MUSTER_MIN_STAGES (1..13)
+	MinConfidence        int    // MUSTER_MIN_CONFIDENCE (1..100)
 	MaxAlertsPerIncident int    // MUSTER_MAX_ALERTS_PER_INCIDENT (2..1000)
 	NoisyKeyResources    int    // MUSTER_NOISY_KEY_RESOURCES (at least 1)
 	ReopenResolved       *bool  // MUSTER_REOPEN_RESOLVED
@@ -322,6 +323,7 @@ func (p Props) correlatorSettings() []correlatorSetting {
 	return []correlatorSetting{
 		{"CorrelationWindow", CtxCorrelationWindow, correlate.EnvWindow, strings.TrimSpace(p.CorrelationWindow)},
 		{"MinStages", CtxMinStages, correlate.EnvMinStages, num(p.MinStages)},
+		{"MinConfidence", CtxMinConfidence, correlate.EnvMinConfidence, num(p.MinConfidence)},
 		{"MaxAlertsPerIncident", CtxMaxAlertsPerIncident, correlate.EnvMaxAlertsPerIncident, num(p.MaxAlertsPerIncident)},
 		{"NoisyKeyResources", CtxNoisyKeyResources, correlate.EnvNoisyKeyResources, num(p.NoisyKeyResources)},
 		{"ReopenResolved", CtxReopenResolved, correlate.EnvReopenResolved, reopen},
@@ -399,6 +401,7 @@ const (
 	CtxChatAuthHeader         = "chatAuthHeader"
 	CtxCorrelationWindow      = "correlationWindow"
 	CtxMinStages              = "minStages"
+	CtxMinConfidence          = "minConfidence"
 	CtxMaxAlertsPerIncident   = "maxAlertsPerIncident"
 	CtxNoisyKeyResources      = "noisyKeyResources"
 	CtxReopenResolved         = "reopenResolved"
@@ -503,6 +506,7 @@ func FromContext(get func(key string) any) (Props, error) {
 	str(CtxChatAuthHeader, &p.ChatAuthHeader)
 	str(CtxCorrelationWindow, &p.CorrelationWindow)
 	num(CtxMinStages, &p.MinStages)
+	num(CtxMinConfidence, &p.MinConfidence)
 	num(CtxMaxAlertsPerIncident, &p.MaxAlertsPerIncident)
 	num(CtxNoisyKeyResources, &p.NoisyKeyResources)
 	boolean(CtxReopenResolved, &p.ReopenResolved)

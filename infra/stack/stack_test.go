@@ -1240,6 +1240,7 @@ func TestPropsValidate(t *testing.T) {
 		{"min stages 13", func(p *Props) { p.MinStages = 13 }, "", "", nil},
 		{"negative min stages", func(p *Props) { p.MinStages = -1 }, "MinStages", CtxMinStages, correlate.ErrConfig},
 		{"min stages above 13", func(p *Props) { p.MinStages = 14 }, "MinStages", CtxMinStages, correlate.ErrConfig},
+		{"min confidence above 100", func(p *Props) { p.MinConfidence = 101 }, "MinConfidence", CtxMinConfidence, correlate.ErrConfig},
 		{"max alerts 1000", func(p *Props) { p.MaxAlertsPerIncident = 1000 }, "", "", nil},
 		{"max alerts 1", func(p *Props) { p.MaxAlertsPerIncident = 1 }, "MaxAlertsPerIncident", CtxMaxAlertsPerIncident, correlate.ErrConfig},
 		{"max alerts above 1000", func(p *Props) { p.MaxAlertsPerIncident = 1001 }, "MaxAlertsPerIncident", CtxMaxAlertsPerIncident, correlate.ErrConfig},
@@ -1271,7 +1272,7 @@ func TestPropsValidate(t *testing.T) {
 // correlator's own reader accepts, values included.
 func TestCorrelatorEnvAccepted(t *testing.T) {
 	p := Props{AssetRoot: "/tmp/x", CorrelationWindow: " 36h ", MinStages: 4, MaxAlertsPerIncident: 250,
-		NoisyKeyResources: 9, ReopenResolved: ptr(false)}.Defaults()
+		NoisyKeyResources: 9, MinConfidence: 60, ReopenResolved: ptr(false)}.Defaults()
 	if err := p.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -1280,7 +1281,7 @@ func TestCorrelatorEnvAccepted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := correlate.Config{Window: 36 * time.Hour, MinStages: 4, MaxAlertsPerIncident: 250, NoisyKeyResources: 9, ReopenResolved: false}
+	want := correlate.Config{Window: 36 * time.Hour, MinStages: 4, MaxAlertsPerIncident: 250, NoisyKeyResources: 9, MinConfidence: 60, ReopenResolved: false}
 	if cfg != want {
 		t.Errorf("correlator config %+v, want %+v", cfg, want)
 	}
