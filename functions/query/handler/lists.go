@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/killchain"
@@ -48,19 +46,8 @@ type incidentItem struct {
 	*incident.Incident
 }
 
-// queryValues merges single- and multi-value query parameters.
-func queryValues(r *request) map[string][]string {
-	out := map[string][]string{}
-	for k, vs := range r.MultiValueQueryStringParameters {
-		out[k] = append(out[k], vs...)
-	}
-	for k, v := range r.QueryStringParameters {
-		if _, ok := out[k]; !ok {
-			out[k] = []string{v}
-		}
-	}
-	return out
-}
+// queryValues returns the query parameters, each with every value given.
+func queryValues(r *request) map[string][]string { return r.URL.Query() }
 
 // listQuery is a parsed list request.
 type listQuery struct {
@@ -295,7 +282,7 @@ func pageItems(p listing.Page, reasons map[string]incident.Membership) []any {
 	return items
 }
 
-func (h *Handler) listAlerts(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+func (h *Handler) listAlerts(ctx context.Context, r *request) (reply, error) {
 	q := queryValues(r)
 	statuses := alertStatus
 	if k := values(q, "kind"); len(k) == 1 && k[0] != "alert" {
@@ -303,25 +290,25 @@ func (h *Handler) listAlerts(ctx context.Context, r *request) (events.APIGateway
 	}
 	lq, err := h.parseList(r, "alerts", alertListParams, statuses)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	page, err := h.store.ListAlerts(ctx, lq.filter, lq.limit, lq.after)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
-	return h.json(http.StatusOK, listResponse{Items: pageItems(page, nil), Cursor: h.cursorFor(lq, page.Next)}), nil
+	return jsonReply(http.StatusOK, listResponse{Items: pageItems(page, nil), Cursor: h.cursorFor(lq, page.Next)}), nil
 }
 
-func (h *Handler) listIncidents(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+func (h *Handler) listIncidents(ctx context.Context, r *request) (reply, error) {
 	lq, err := h.parseList(r, "incidents", incidentListParams, incidentStatus)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	page, err := h.store.ListIncidents(ctx, lq.filter, lq.limit, lq.after)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
-	return h.json(http.StatusOK, listResponse{Items: pageItems(page, nil), Cursor: h.cursorFor(lq, page.Next)}), nil
+	return jsonReply(http.StatusOK, listResponse{Items: pageItems(page, nil), Cursor: h.cursorFor(lq, page.Next)}), nil
 }
 
 // incidentAlertsFilter lists an incident's alerts whatever their age.
@@ -337,23 +324,23 @@ func membersByAlert(ms []incident.Membership) map[string]incident.Membership {
 	return out
 }
 
-func (h *Handler) incidentAlerts(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
-	id := r.params["id"]
+func (h *Handler) incidentAlerts(ctx context.Context, r *request) (reply, error) {
+	id := r.PathValue("id")
 	members, err := h.store.IncidentMembers(ctx, id)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	lq, err := h.parseList(r, "incident-alerts:"+id, []string{"limit", "cursor"}, alertStatus)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	f := incidentAlertsFilter(id)
 	lq.filter = f
 	page, err := h.store.ListAlerts(ctx, f, lq.limit, lq.after)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
-	return h.json(http.StatusOK, listResponse{Items: pageItems(page, membersByAlert(members)), Cursor: h.cursorFor(lq, page.Next)}), nil
+	return jsonReply(http.StatusOK, listResponse{Items: pageItems(page, membersByAlert(members)), Cursor: h.cursorFor(lq, page.Next)}), nil
 }
 
 // allIncidentAlerts reads up to max alerts of an incident.
@@ -381,10 +368,10 @@ func (h *Handler) allIncidentAlerts(ctx context.Context, id string, max int) ([]
 	return out, nil
 }
 
-func (h *Handler) getAlert(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
-	a, err := h.store.GetAlert(ctx, r.params["id"])
+func (h *Handler) getAlert(ctx context.Context, r *request) (reply, error) {
+	a, err := h.store.GetAlert(ctx, r.PathValue("id"))
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	item := alertItem{Kind: string(listing.KindAlert), Alert: &a}
 	if a.IncidentID != "" {
@@ -394,5 +381,5 @@ func (h *Handler) getAlert(ctx context.Context, r *request) (events.APIGatewayPr
 			}
 		}
 	}
-	return h.json(http.StatusOK, item), nil
+	return jsonReply(http.StatusOK, item), nil
 }
