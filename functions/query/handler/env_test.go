@@ -43,11 +43,13 @@ type env struct {
 	counter *dynamostore.Counter
 }
 
-func newEnv(t testing.TB) *env {
+// newEnv starts a handler on a fresh table; opts add DynamoDB client
+// options (a query budget, say).
+func newEnv(t testing.TB, opts ...func(*dynamodb.Options)) *env {
 	t.Helper()
 	srv := mototest.Get(t)
 	counter := &dynamostore.Counter{}
-	db := dynamodb.NewFromConfig(srv.Config(), dynamostore.CountingOptions(counter))
+	db := dynamodb.NewFromConfig(srv.Config(), append([]func(*dynamodb.Options){dynamostore.CountingOptions(counter)}, opts...)...)
 	name := mototest.UniqueName("query")
 	if _, err := dynamostore.CreateTable(context.Background(), db, name); err != nil {
 		t.Fatal(err)

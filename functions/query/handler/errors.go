@@ -2,6 +2,7 @@ package handler
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/muster-sec/muster/shared/alert"
@@ -29,6 +30,7 @@ type clientError struct {
 	sentinel error
 	detail   string
 	field    string
+	limit    string // the bound a value broke, when it broke one
 }
 
 func (e *clientError) Error() string { return e.detail }
@@ -38,6 +40,12 @@ func badRequest(detail string) error { return &clientError{sentinel: errInvalid,
 
 func badField(field, detail string) error {
 	return &clientError{sentinel: errInvalid, detail: field + ": " + detail, field: field}
+}
+
+// outOfRange reports a value of field beyond a bound, named in detail and,
+// machine-readably, in limit.
+func outOfRange(field, detail, limit string) error {
+	return &clientError{sentinel: errInvalid, detail: field + ": " + detail, field: field, limit: limit}
 }
 
 func asErr[T any](err error, target *T) bool { return errors.As(err, target) }
@@ -82,6 +90,12 @@ func (h *Handler) problem(err error) apigw.ProblemDetails {
 		return detail(http.StatusUnsupportedMediaType, "send application/json")
 	case errors.Is(err, errTooLarge):
 		return apigw.ProblemDetails{Status: http.StatusRequestEntityTooLarge, Detail: "request body too large", Extensions: map[string]any{"limit": maxBody}}
+	case errors.Is(err, dynamostore.ErrWindowTooWide):
+		// The parameters are checked first; this is a cursor whose window
+		// grew with the clock past what one list may read.
+		return apigw.ProblemDetails{Status: http.StatusBadRequest, Title: "Time window too wide",
+			Detail:     "since: the window spans more month partitions than one list may read; narrow since and until, and start again without the cursor",
+			Extensions: map[string]any{"field": "since", "limit": fmt.Sprintf("%d months", dynamostore.MaxListMonths)}}
 	case errors.Is(err, errBadCursor), errors.Is(err, dynamostore.ErrBadPosition):
 		return apigw.ProblemDetails{Status: http.StatusBadRequest, Title: "Invalid cursor", Detail: "the cursor is not one this API issued for these filters; start again without it"}
 	case errors.Is(err, playbook.ErrUnknown):
@@ -89,9 +103,12 @@ func (h *Handler) problem(err error) apigw.ProblemDetails {
 	case errors.As(err, &ve):
 		return apigw.ProblemDetails{Status: http.StatusBadRequest, Title: "Invalid playbook parameters", Detail: ve.Error(), Extensions: map[string]any{"errors": ve.Errors}}
 	case errors.As(err, &ce):
-		p := apigw.ProblemDetails{Status: http.StatusBadRequest, Detail: ce.detail}
+		p := apigw.ProblemDetails{Status: http.StatusBadRequest, Detail: ce.detail, Extensions: map[string]any{}}
 		if ce.field != "" {
-			p.Extensions = map[string]any{"field": ce.field}
+			p.Extensions["field"] = ce.field
+		}
+		if ce.limit != "" {
+			p.Extensions["limit"] = ce.limit
 		}
 		return p
 	case (errors.Is(err, alert.ErrInvalid) || errors.Is(err, suppress.ErrInvalid)) && errors.As(err, &fe):

@@ -22,7 +22,12 @@ const (
 	maxLimit         = 200
 	maxFilterValues  = 25
 	defaultListSince = 90 * 24 * time.Hour
-	maxListWindow    = 731 * 24 * time.Hour
+	// maxListWindow bounds how far back since goes and how long since..until
+	// is; maxListAhead how far ahead of now either may be (an alert's
+	// lastSeen may run a little ahead of this clock). Together they keep a
+	// list within dynamostore.MaxListMonths month partitions.
+	maxListWindow = 731 * 24 * time.Hour
+	maxListAhead  = 24 * time.Hour
 )
 
 // listResponse is the shape of every list.
@@ -190,11 +195,8 @@ func (h *Handler) parseList(r *request, list string, allowed []string, statuses 
 		}
 		f.Until = t
 	}
-	if f.Since.Before(now.Add(-maxListWindow)) {
-		return lq, badField("since", "at most 731 days back (each month of the window is one index partition to read)")
-	}
-	if !f.Until.IsZero() && f.Until.Before(f.Since) {
-		return lq, badField("until", "is before since")
+	if err := checkWindow(f.Since, f.Until, now); err != nil {
+		return lq, err
 	}
 	lq.scope = filterScope(list, *f, rawSince, rawUntil)
 	if c := values(q, "cursor"); len(c) > 0 {
@@ -210,6 +212,27 @@ func (h *Handler) parseList(r *request, list string, allowed []string, statuses 
 		}
 	}
 	return lq, nil
+}
+
+// checkWindow bounds a list's time window, naming the parameter and the
+// limit: each month of the window is one index partition to read, so a
+// read token must not be able to ask for thousands of them.
+func checkWindow(since, until, now time.Time) error {
+	switch {
+	case since.Before(now.Add(-maxListWindow)):
+		return outOfRange("since", "at most 731 days back (each month of the window is one index partition to read)", "731d")
+	case since.After(now.Add(maxListAhead)):
+		return outOfRange("since", "at most 1 day ahead of now", "24h")
+	case until.IsZero():
+		return nil
+	case until.After(now.Add(maxListAhead)):
+		return outOfRange("until", "at most 1 day ahead of now (each month of the window is one index partition to read)", "24h")
+	case until.Before(since):
+		return badField("until", "is before since")
+	case until.Sub(since) > maxListWindow:
+		return outOfRange("until", "at most 731 days after since (each month of the window is one index partition to read)", "731d")
+	}
+	return nil
 }
 
 // filterScope identifies a list and its filters (times as the caller gave
