@@ -125,14 +125,16 @@ func (b *builder) api() error {
 	}
 
 	// Errors produced by the gateway itself (throttling, 413, missing
-	// route) in the API's problem+json shape.
+	// route) in the API's problem+json shape, with the headers of every
+	// API answer (not cached, not sniffed).
 	for id, typ := range map[string]awsapigateway.ResponseType{
 		"Default4xx": awsapigateway.ResponseType_DEFAULT_4XX(),
 		"Default5xx": awsapigateway.ResponseType_DEFAULT_5XX(),
 	} {
 		api.AddGatewayResponse(jsii.String(id), &awsapigateway.GatewayResponseOptions{
-			Type:            typ,
-			ResponseHeaders: &map[string]*string{"Content-Type": jsii.String("'application/problem+json'")},
+			Type: typ,
+			ResponseHeaders: &map[string]*string{"Content-Type": jsii.String("'application/problem+json'"),
+				"Cache-Control": jsii.String("'no-store'"), "X-Content-Type-Options": jsii.String("'nosniff'")},
 			Templates: &map[string]*string{"application/json": jsii.String(
 				`{"type":"about:blank","title":$context.error.messageString,"requestId":"$context.requestId"}`)},
 		})

@@ -779,8 +779,17 @@ func TestAPIStage(t *testing.T) {
 			t.Errorf("access log group retention")
 		}
 	}
-	if got := len(resourcesOfType(s, "AWS::ApiGateway::GatewayResponse")); got != 2 {
+	responses := resourcesOfType(s, "AWS::ApiGateway::GatewayResponse")
+	if got := len(responses); got != 2 {
 		t.Errorf("gateway responses: %d", got)
+	}
+	for id, r := range responses {
+		params, _ := props(r)["ResponseParameters"].(map[string]any)
+		for h, v := range map[string]string{"Content-Type": "'application/problem+json'", "Cache-Control": "'no-store'", "X-Content-Type-Options": "'nosniff'"} {
+			if got := params["gatewayresponse.header."+h]; got != v {
+				t.Errorf("gateway response %s: %s = %v, want %s", id, h, got, v)
+			}
+		}
 	}
 }
 

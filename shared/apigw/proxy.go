@@ -19,11 +19,13 @@ import (
 // event becomes an *http.Request, and what the handler writes becomes the
 // proxy response. It is the whole Lambda side of a handler written for
 // net/http; a path that is not valid percent-encoding is a 404 problem
-// before the handler runs.
+// before the handler runs (not cached, not sniffed).
 func Serve(ctx context.Context, h http.Handler, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	r, err := Request(ctx, req)
 	if err != nil {
-		return Problem(http.StatusNotFound, "", "no such resource")
+		resp := Problem(http.StatusNotFound, "", "no such resource")
+		resp.Headers["Cache-Control"], resp.Headers["X-Content-Type-Options"] = "no-store", "nosniff"
+		return resp
 	}
 	rec := NewRecorder()
 	h.ServeHTTP(rec, r)

@@ -82,7 +82,8 @@ func TestRequestErrors(t *testing.T) {
 		t.Error("bad escape accepted")
 	}
 	resp := apigw.Serve(context.Background(), http.NotFoundHandler(), events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/a%zz"})
-	if resp.StatusCode != http.StatusNotFound || resp.Headers["Content-Type"] != "application/problem+json" {
+	if resp.StatusCode != http.StatusNotFound || resp.Headers["Content-Type"] != "application/problem+json" ||
+		resp.Headers["Cache-Control"] != "no-store" || resp.Headers["X-Content-Type-Options"] != "nosniff" {
 		t.Errorf("bad escape answered %d %v", resp.StatusCode, resp.Headers)
 	}
 	r, err := apigw.Request(context.Background(), events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/", Body: "%%%", IsBase64Encoded: true})

@@ -134,6 +134,16 @@ func wantStatus(t testing.TB, resp events.APIGatewayProxyResponse, status int) {
 	if status >= 400 && resp.Headers["Content-Type"] != "application/problem+json" {
 		t.Fatalf("error without problem+json: %v", resp.Headers)
 	}
+	wantAPIHeaders(t, resp)
+}
+
+// wantAPIHeaders checks what every API answer, errors included, carries.
+func wantAPIHeaders(t testing.TB, resp events.APIGatewayProxyResponse) {
+	t.Helper()
+	if resp.Headers["Cache-Control"] != "no-store" || resp.Headers["X-Content-Type-Options"] != "nosniff" {
+		t.Errorf("%d answer: Cache-Control %q, X-Content-Type-Options %q; want no-store, nosniff",
+			resp.StatusCode, resp.Headers["Cache-Control"], resp.Headers["X-Content-Type-Options"])
+	}
 }
 
 // putAlert stores a, finished, as the ingest function would.

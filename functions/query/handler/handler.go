@@ -219,7 +219,8 @@ func (h *Handler) ServeAPI(ctx context.Context, req events.APIGatewayProxyReques
 
 // ServeHTTP serves the API: the console's static files for GET and HEAD of
 // / and /assets/…, else the operation the router matches (a trailing slash
-// is ignored), else a 404 or 405 problem.
+// is ignored), else a 404 or 405 problem. Every API answer, errors
+// included, carries apiHeaders.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.cors(w, r)
 	if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
@@ -232,6 +233,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	for k, v := range apiHeaders {
+		w.Header()[k] = []string{v}
+	}
 	if pathpkg.Clean(path) != path {
 		// ServeMux would redirect to the clean path; an API client gets
 		// no redirects.
@@ -243,6 +247,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.mux.ServeHTTP(w, r)
+}
+
+// apiHeaders go on every API answer: its data is per caller and changes,
+// so no cache keeps it, and no browser second-guesses its content type.
+// (The console's files carry their own caching and security headers.)
+var apiHeaders = map[string]string{
+	"Cache-Control":          "no-store",
+	"X-Content-Type-Options": "nosniff",
 }
 
 // withPath returns r for another path, escaped like the original.

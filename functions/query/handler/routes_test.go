@@ -35,9 +35,7 @@ func TestRouterServesTheDocument(t *testing.T) {
 			c := call{method: op.Method, path: samplePath(op.Path)}
 			if op.Scope == "" {
 				c.token = ""
-				if resp := e.do(c); resp.StatusCode != http.StatusOK {
-					t.Fatalf("open operation: %d %s", resp.StatusCode, resp.Body)
-				}
+				wantStatus(t, e.do(c), http.StatusOK)
 				return
 			}
 			resp := e.do(c)
@@ -53,6 +51,7 @@ func TestRouterServesTheDocument(t *testing.T) {
 				resp.StatusCode == http.StatusMethodNotAllowed || strings.Contains(resp.Body, "no such resource") {
 				t.Fatalf("scope %s: %d %s", op.Scope, resp.StatusCode, resp.Body)
 			}
+			wantAPIHeaders(t, resp)
 			if len(op.Query) == 0 {
 				c.query = map[string]string{"undeclared": "1"}
 				resp := e.do(c)
@@ -129,8 +128,9 @@ func TestRouterPathEdges(t *testing.T) {
 		status             int
 		detail             string
 	}{
-		{"console page", "GET", "/", http.StatusOK, ""},
+		{"console page", "GET", "/", http.StatusOK, "<html"},
 		{"console asset HEAD", "HEAD", "/assets/app.js", http.StatusOK, ""},
+		{"unknown console asset", "GET", "/assets/nope.js", http.StatusNotFound, "no such console asset"},
 		{"console is GET only", "POST", "/", http.StatusNotFound, "no such resource"},
 		{"assets without a file", "GET", "/assets", http.StatusNotFound, "no such resource"},
 		{"encoded slash stays in the id", "GET", "/incidents/a%2Fb", http.StatusNotFound, "not found"},
@@ -146,6 +146,15 @@ func TestRouterPathEdges(t *testing.T) {
 			if resp.StatusCode != tt.status || !strings.Contains(resp.Body, tt.detail) {
 				t.Fatalf("%s %s: %d %s", tt.method, tt.path, resp.StatusCode, resp.Body)
 			}
+			if console := tt.path == "/" || strings.HasPrefix(tt.path, "/assets/"); console && tt.method != "POST" {
+				// The console's files keep their own caching (no-cache,
+				// or immutable when versioned) and security headers.
+				if resp.Headers["Cache-Control"] == "no-store" || resp.Headers["X-Content-Type-Options"] != "nosniff" {
+					t.Errorf("console headers %v", resp.Headers)
+				}
+				return
+			}
+			wantAPIHeaders(t, resp)
 		})
 	}
 }
