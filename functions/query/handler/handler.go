@@ -275,10 +275,6 @@ func writeEvent(w http.ResponseWriter, resp events.APIGatewayProxyResponse) {
 	_, _ = w.Write([]byte(resp.Body))
 }
 
-// Patterns lists the ServeMux patterns the router serves, in the order of
-// the OpenAPI document's operations.
-func (h *Handler) Patterns() []string { return slices.Clone(h.patterns) }
-
 // decodeBody decodes a JSON request body into v, rejecting unknown fields,
 // trailing data, non-JSON content types and bodies over maxBody.
 func decodeBody(r *request, v any) error {

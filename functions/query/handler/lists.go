@@ -178,24 +178,9 @@ func (h *Handler) parseList(r *request, list string, allowed []string, statuses 
 		}
 		lq.limit = n
 	}
-	now := h.now()
 	rawSince, rawUntil := strings.Join(values(q, "since"), ","), strings.Join(values(q, "until"), ",")
-	f.Since = now.Add(-defaultListSince).UTC()
-	if rawSince != "" {
-		t, ok := parseTime(rawSince, now)
-		if !ok {
-			return lq, badField("since", "must be an RFC 3339 time or a duration such as 24h or 7d")
-		}
-		f.Since = t
-	}
-	if rawUntil != "" {
-		t, ok := parseTime(rawUntil, now)
-		if !ok {
-			return lq, badField("until", "must be an RFC 3339 time or a duration such as 24h or 7d")
-		}
-		f.Until = t
-	}
-	if err := checkWindow(f.Since, f.Until, now); err != nil {
+	var err error
+	if f.Since, f.Until, err = parseWindow(rawSince, rawUntil, h.now()); err != nil {
 		return lq, err
 	}
 	lq.scope = filterScope(list, *f, rawSince, rawUntil)
@@ -212,6 +197,26 @@ func (h *Handler) parseList(r *request, list string, allowed []string, statuses 
 		}
 	}
 	return lq, nil
+}
+
+// parseWindow reads since (default: defaultListSince ago) and until (zero
+// when not given) and bounds them with checkWindow.
+func parseWindow(rawSince, rawUntil string, now time.Time) (since, until time.Time, err error) {
+	since = now.Add(-defaultListSince).UTC()
+	for _, p := range []struct {
+		name, raw string
+		dst       *time.Time
+	}{{"since", rawSince, &since}, {"until", rawUntil, &until}} {
+		if p.raw == "" {
+			continue
+		}
+		t, ok := parseTime(p.raw, now)
+		if !ok {
+			return since, until, badField(p.name, "must be an RFC 3339 time or a duration such as 24h or 7d")
+		}
+		*p.dst = t
+	}
+	return since, until, checkWindow(since, until, now)
 }
 
 // checkWindow bounds a list's time window, naming the parameter and the
