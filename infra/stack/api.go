@@ -1,11 +1,14 @@
 package stack
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/muster-sec/muster/functions/query/openapi"
 )
 
 // Route is one path of the REST API, its methods and the function serving it.
@@ -15,32 +18,33 @@ type Route struct {
 	Function string
 }
 
-// Routes is every route of the API (docs/api.md). Webhooks go to
-// ingest, everything else to query (which also serves the console). The
-// query routes are exactly the paths and methods of
-// functions/query/handler/openapi.json (the query router's contract; a
-// test compares them), plus the console's GET / and GET /assets/{proxy+}.
-var Routes = []Route{
-	{"/healthz", []string{"GET"}, Query},
+// outsideOpenAPI are the routes the query API's OpenAPI document does not
+// describe: ingest's webhooks, and the console's page and static files,
+// which the query function serves beside its router (docs/console.md).
+var outsideOpenAPI = []Route{
 	{"/", []string{"GET"}, Query},
 	{"/assets/{proxy+}", []string{"GET"}, Query},
-	{"/openapi.json", []string{"GET"}, Query},
 	{"/webhooks/{provider}", []string{"POST"}, Ingest},
-	{"/alerts", []string{"GET"}, Query},
-	{"/alerts/{id}", []string{"GET"}, Query},
-	{"/incidents", []string{"GET"}, Query},
-	{"/incidents/{id}", []string{"GET", "PATCH"}, Query},
-	{"/incidents/{id}/alerts", []string{"GET"}, Query},
-	{"/incidents/{id}/summary", []string{"GET"}, Query},
-	{"/incidents/{id}/comments", []string{"POST"}, Query},
-	{"/incidents/{id}/actions", []string{"GET"}, Query},
-	{"/incidents/{id}/respond", []string{"POST"}, Query},
-	{"/incidents/{id}/suppress", []string{"POST"}, Query},
-	{"/suppression-rules", []string{"GET", "POST"}, Query},
-	{"/suppression-rules/simulate", []string{"POST"}, Query},
-	{"/suppression-rules/{id}", []string{"GET", "PATCH", "DELETE"}, Query},
-	{"/playbooks", []string{"GET"}, Query},
-	{"/noisy-keys", []string{"GET"}, Query},
+}
+
+// Routes is every route of the API: the paths and methods of the query
+// API's OpenAPI document (package openapi, the one route table the query
+// router is built from too), all served by query, plus outsideOpenAPI.
+var Routes = routes(openapi.Operations())
+
+func routes(ops []openapi.Operation) []Route {
+	out := slices.Clone(outsideOpenAPI)
+	at := map[string]int{} // path → index in out
+	for _, op := range ops {
+		i, ok := at[op.Path]
+		if !ok {
+			i = len(out)
+			at[op.Path] = i
+			out = append(out, Route{Path: op.Path, Function: Query})
+		}
+		out[i].Methods = append(out[i].Methods, op.Method)
+	}
+	return out
 }
 
 // accessLogFormat is the JSON access log line. It never includes headers,
@@ -121,14 +125,16 @@ func (b *builder) api() error {
 	}
 
 	// Errors produced by the gateway itself (throttling, 413, missing
-	// route) in the API's problem+json shape.
+	// route) in the API's problem+json shape, with the headers of every
+	// API answer (not cached, not sniffed).
 	for id, typ := range map[string]awsapigateway.ResponseType{
 		"Default4xx": awsapigateway.ResponseType_DEFAULT_4XX(),
 		"Default5xx": awsapigateway.ResponseType_DEFAULT_5XX(),
 	} {
 		api.AddGatewayResponse(jsii.String(id), &awsapigateway.GatewayResponseOptions{
-			Type:            typ,
-			ResponseHeaders: &map[string]*string{"Content-Type": jsii.String("'application/problem+json'")},
+			Type: typ,
+			ResponseHeaders: &map[string]*string{"Content-Type": jsii.String("'application/problem+json'"),
+				"Cache-Control": jsii.String("'no-store'"), "X-Content-Type-Options": jsii.String("'nosniff'")},
 			Templates: &map[string]*string{"application/json": jsii.String(
 				`{"type":"about:blank","title":$context.error.messageString,"requestId":"$context.requestId"}`)},
 		})

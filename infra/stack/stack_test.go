@@ -631,11 +631,12 @@ func apiRoutes(t *testing.T, s *synthesised) map[string]string {
 }
 
 // openAPIRoutes reads the query API's contract,
-// functions/query/handler/openapi.json (which the query router's own test
-// keeps in step with the routes it serves), as "METHOD /path" keys.
+// functions/query/openapi/openapi.json (the query router is built from it),
+// as "METHOD /path" keys, straight from the file rather than through the
+// package the stack uses.
 func openAPIRoutes(t *testing.T) map[string]bool {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "functions", "query", "handler", "openapi.json"))
+	raw, err := os.ReadFile(filepath.Join("..", "..", "functions", "query", "openapi", "openapi.json"))
 	if err != nil {
 		t.Fatalf("read the query OpenAPI document: %v", err)
 	}
@@ -778,8 +779,17 @@ func TestAPIStage(t *testing.T) {
 			t.Errorf("access log group retention")
 		}
 	}
-	if got := len(resourcesOfType(s, "AWS::ApiGateway::GatewayResponse")); got != 2 {
+	responses := resourcesOfType(s, "AWS::ApiGateway::GatewayResponse")
+	if got := len(responses); got != 2 {
 		t.Errorf("gateway responses: %d", got)
+	}
+	for id, r := range responses {
+		params, _ := props(r)["ResponseParameters"].(map[string]any)
+		for h, v := range map[string]string{"Content-Type": "'application/problem+json'", "Cache-Control": "'no-store'", "X-Content-Type-Options": "'nosniff'"} {
+			if got := params["gatewayresponse.header."+h]; got != v {
+				t.Errorf("gateway response %s: %s = %v, want %s", id, h, got, v)
+			}
+		}
 	}
 }
 

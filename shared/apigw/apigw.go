@@ -1,6 +1,8 @@
 // Package apigw holds the small pieces every API Gateway REST proxy handler
 // needs: case-insensitive headers, JSON and problem+json (RFC 9457)
-// responses, and a request-body decoder that reports base64 and size errors.
+// responses, a request-body decoder that reports base64 and size errors,
+// and Serve, the adapter that runs a net/http handler for a REST proxy
+// event (proxy.go).
 package apigw
 
 import (

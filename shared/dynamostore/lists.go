@@ -40,6 +40,17 @@ const DefaultListWindow = 90 * 24 * time.Hour
 // ErrBadPosition is returned for a list position the store cannot use.
 var ErrBadPosition = errors.New("invalid list position")
 
+// MaxListMonths caps the month partitions of the time index that one list
+// walks (per source: alerts, incidents), so no caller can make a page read
+// thousands of empty partitions. The query API accepts windows of at most
+// 731 days that end at most a day ahead: those touch at most 26 calendar
+// months.
+const MaxListMonths = 26
+
+// ErrWindowTooWide is returned for a list whose time window spans more
+// than MaxListMonths month partitions; nothing is read.
+var ErrWindowTooWide = errors.New("list time window too wide")
+
 // source is one ordered walk over index partitions, each read newest first.
 type source struct {
 	kind   listing.Kind
@@ -107,14 +118,22 @@ type walkResult struct {
 // incidents among them) matching f, newest first, resuming at after (a
 // Page.Next of an earlier call with the same filter; "" for the first page).
 func (s *Store) ListAlerts(ctx context.Context, f listing.Filter, limit int, after string) (listing.Page, error) {
-	var srcs []*source
+	var builders []func(listing.Filter) (*source, error)
 	switch f.Kind {
 	case listing.KindIncident:
-		srcs = []*source{s.incidentSource(f)}
+		builders = append(builders, s.incidentSource)
 	case listing.KindAll:
-		srcs = []*source{s.alertSource(f), s.incidentSource(f)}
+		builders = append(builders, s.alertSource, s.incidentSource)
 	default:
-		srcs = []*source{s.alertSource(f)}
+		builders = append(builders, s.alertSource)
+	}
+	srcs := make([]*source, 0, len(builders))
+	for _, build := range builders {
+		src, err := build(f)
+		if err != nil {
+			return listing.Page{}, err
+		}
+		srcs = append(srcs, src)
 	}
 	return s.list(ctx, srcs, limit, after)
 }
@@ -122,7 +141,11 @@ func (s *Store) ListAlerts(ctx context.Context, f listing.Filter, limit int, aft
 // ListIncidents returns one page of incidents matching f, newest activity
 // first.
 func (s *Store) ListIncidents(ctx context.Context, f listing.Filter, limit int, after string) (listing.Page, error) {
-	return s.list(ctx, []*source{s.incidentSource(f)}, limit, after)
+	src, err := s.incidentSource(f)
+	if err != nil {
+		return listing.Page{}, err
+	}
+	return s.list(ctx, []*source{src}, limit, after)
 }
 
 func (s *Store) window(f listing.Filter) (since, until time.Time) {
@@ -134,6 +157,19 @@ func (s *Store) window(f listing.Filter) (since, until time.Time) {
 		until = s.now().Add(24 * time.Hour)
 	}
 	return since, until
+}
+
+// monthParts lists the month partitions from until's month back to
+// since's, newest first, refusing more than MaxListMonths before it lists
+// any.
+func monthParts(prefix string, since, until time.Time) ([]string, error) {
+	since, until = since.UTC(), until.UTC()
+	n := (until.Year()-since.Year())*12 + int(until.Month()) - int(since.Month()) + 1
+	if n > MaxListMonths {
+		return nil, fmt.Errorf("%w: %s to %s spans %d month partitions, at most %d", ErrWindowTooWide,
+			since.Format(time.RFC3339), until.Format(time.RFC3339), n, MaxListMonths)
+	}
+	return months(prefix, since, until), nil
 }
 
 func months(prefix string, since, until time.Time) []string {
@@ -180,7 +216,7 @@ func containsAny(attr string, vals []string) expression.ConditionBuilder {
 	return c
 }
 
-func (s *Store) alertSource(f listing.Filter) *source {
+func (s *Store) alertSource(f listing.Filter) (*source, error) {
 	src := &source{kind: listing.KindAlert, empty: len(f.Owners) > 0}
 	since, until := s.window(f)
 	f.Since = since
@@ -197,7 +233,11 @@ func (s *Store) alertSource(f listing.Filter) *source {
 		src.lo, src.hi = lo, hi
 	default:
 		src.index, src.pkAttr, src.skAttr = resources.IndexTime, resources.AttrGSI1PK, resources.AttrGSI1SK
-		src.parts = months(resources.PrefixAlert, since, until)
+		parts, err := monthParts(resources.PrefixAlert, since, until)
+		if err != nil {
+			return nil, err
+		}
+		src.parts = parts
 		src.lo, src.hi = lo, hi
 	}
 	if len(f.Resources) > 0 && src.index != resources.IndexResource {
@@ -229,16 +269,20 @@ func (s *Store) alertSource(f listing.Filter) *source {
 		filt = and(filt, containsAny("tactics", f.Tactics))
 	}
 	src.filter = filt
-	return src
+	return src, nil
 }
 
-func (s *Store) incidentSource(f listing.Filter) *source {
+func (s *Store) incidentSource(f listing.Filter) (*source, error) {
 	src := &source{kind: listing.KindIncident, empty: len(f.Types) > 0 || len(f.Incidents) > 0,
 		index: resources.IndexTime, pkAttr: resources.AttrGSI1PK, skAttr: resources.AttrGSI1SK}
 	since, until := s.window(f)
 	f.Since = since
 	src.lo, src.hi = bounds(f)
-	src.parts = months(resources.PrefixIncident, since, until)
+	parts, err := monthParts(resources.PrefixIncident, since, until)
+	if err != nil {
+		return nil, err
+	}
+	src.parts = parts
 	var filt *expression.ConditionBuilder
 	if len(f.Names) > 0 {
 		filt = and(filt, inCond("title", f.Names))
@@ -262,7 +306,7 @@ func (s *Store) incidentSource(f listing.Filter) *source {
 		filt = and(filt, containsAny("tactics", f.Tactics))
 	}
 	src.filter = filt
-	return src
+	return src, nil
 }
 
 // walk reads src from pos until it holds more than limit hits, a partition

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/guidance"
 	"github.com/muster-sec/muster/shared/incident"
@@ -45,21 +43,21 @@ type respondActions struct {
 	Requests  []incident.ResponseRequest `json:"requests"`
 }
 
-func (h *Handler) actions(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
-	id := r.params["id"]
+func (h *Handler) actions(ctx context.Context, r *request) (reply, error) {
+	id := r.PathValue("id")
 	inc, err := h.store.GetIncident(ctx, id)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	alerts, err := h.allIncidentAlerts(ctx, id, maxActionAlerts)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	reqs, err := h.store.ResponseRequests(ctx, id)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
-	return h.json(http.StatusOK, actionsResponse{
+	return jsonReply(http.StatusOK, actionsResponse{
 		IncidentID: id,
 		Mitigate:   nonNil(guidance.Mitigate(alerts)),
 		Prevent:    nonNil(guidance.Prevent(inc, alerts)),
@@ -93,34 +91,30 @@ type respondBody struct {
 	Parameters map[string]any `json:"parameters"`
 }
 
-func (h *Handler) respond(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
-	id := r.params["id"]
-	var b respondBody
-	if err := decodeBody(r, &b); err != nil {
-		return events.APIGatewayProxyResponse{}, err
-	}
+func (h *Handler) respond(ctx context.Context, r *request, b respondBody) (reply, error) {
+	id := r.PathValue("id")
 	if b.Playbook == "" {
-		return events.APIGatewayProxyResponse{}, badField("playbook", "is required")
+		return reply{}, badField("playbook", "is required")
 	}
 	pb, err := h.playbooks.Get(b.Playbook)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	if err := pb.Validate(b.Parameters); err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	// A playbook acts only on what the incident names (its resources and
 	// entities), not on anything a write token can spell.
 	inc, err := h.store.GetIncident(ctx, id)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	if err := pb.CheckScope(b.Parameters, inc.Resources, inc.Entities); err != nil {
 		// The incident's own lists are capped (50 resources, 100 entities):
 		// look through its alerts before refusing.
 		alerts, aerr := h.allIncidentAlerts(ctx, id, maxActionAlerts)
 		if aerr != nil {
-			return events.APIGatewayProxyResponse{}, aerr
+			return reply{}, aerr
 		}
 		var res []alert.Resource
 		var ents []alert.Entity
@@ -129,7 +123,7 @@ func (h *Handler) respond(ctx context.Context, r *request) (events.APIGatewayPro
 			ents = append(ents, alerts[i].Entities...)
 		}
 		if err := pb.CheckScope(b.Parameters, res, ents); err != nil {
-			return events.APIGatewayProxyResponse{}, err
+			return reply{}, err
 		}
 	}
 	if b.Parameters == nil {
@@ -138,9 +132,9 @@ func (h *Handler) respond(ctx context.Context, r *request) (events.APIGatewayPro
 	req, err := h.store.AddResponseRequest(ctx, incident.ResponseRequest{IncidentID: id, Playbook: pb.Name,
 		Parameters: b.Parameters, RequestedBy: r.principal.Name, RequestedAt: h.now().UTC()})
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
-	return h.json(http.StatusAccepted, req), nil
+	return jsonReply(http.StatusAccepted, req), nil
 }
 
 // suppressBody is POST /incidents/{id}/suppress: a rule built from one of
@@ -162,24 +156,20 @@ type suppressResponse struct {
 	Dismissed int      `json:"dismissed"`
 }
 
-func (h *Handler) suppressSimilar(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
-	id := r.params["id"]
-	var b suppressBody
-	if err := decodeBody(r, &b); err != nil {
-		return events.APIGatewayProxyResponse{}, err
-	}
+func (h *Handler) suppressSimilar(ctx context.Context, r *request, b suppressBody) (reply, error) {
+	id := r.PathValue("id")
 	if _, err := h.store.GetIncident(ctx, id); err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	if b.AlertID == "" {
-		return events.APIGatewayProxyResponse{}, badField("alertId", "is required: the incident's alert to build the rule from")
+		return reply{}, badField("alertId", "is required: the incident's alert to build the rule from")
 	}
 	a, err := h.store.GetAlert(ctx, b.AlertID)
 	if err != nil && !errors.Is(err, incident.ErrNotFound) {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	if err != nil || a.IncidentID != id {
-		return events.APIGatewayProxyResponse{}, badField("alertId", "is not an alert of this incident")
+		return reply{}, badField("alertId", "is not an alert of this incident")
 	}
 	rule := suppress.Drafts(&a, id)[0]
 	if b.Match != nil {
@@ -200,20 +190,20 @@ func (h *Handler) suppressSimilar(ctx context.Context, r *request) (events.APIGa
 		rule.State = b.State
 	}
 	if err := rule.Validate(); err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	if !rule.Matches(&a) {
-		return events.APIGatewayProxyResponse{}, badField("match", "does not match the alert the rule is built from")
+		return reply{}, badField("match", "does not match the alert the rule is built from")
 	}
 	created, err := h.store.CreateRule(ctx, rule)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	dismissed := 0
 	if b.DismissExisting {
 		alerts, err := h.allIncidentAlerts(ctx, id, maxActionAlerts)
 		if err != nil {
-			return events.APIGatewayProxyResponse{}, err
+			return reply{}, err
 		}
 		var ids []string
 		for i := range alerts {
@@ -222,7 +212,7 @@ func (h *Handler) suppressSimilar(ctx context.Context, r *request) (events.APIGa
 			}
 		}
 		if dismissed, err = h.store.DismissAlerts(ctx, ids, created.ID); err != nil {
-			return events.APIGatewayProxyResponse{}, err
+			return reply{}, err
 		}
 	}
 	detail := "rule " + created.ID
@@ -231,9 +221,8 @@ func (h *Handler) suppressSimilar(ctx context.Context, r *request) (events.APIGa
 	}
 	if err := h.store.AddTimeline(ctx, id, incident.TimelineEntry{At: h.now().UTC(), Actor: r.principal.Name,
 		Action: "suppression rule created", Detail: detail}); err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
-	resp := h.json(http.StatusCreated, suppressResponse{Rule: h.view(created), Dismissed: dismissed})
-	resp.Headers["Location"] = h.apiURL + "/suppression-rules/" + created.ID
-	return resp, nil
+	return jsonReply(http.StatusCreated, suppressResponse{Rule: h.view(created), Dismissed: dismissed}).
+		with("Location", h.apiURL+"/suppression-rules/"+created.ID), nil
 }

@@ -44,11 +44,13 @@ type env struct {
 	meter *awsmeter.Meter
 }
 
-func newEnv(t testing.TB) *env {
+// newEnv starts a handler on a fresh table; opts add DynamoDB client
+// options (a query budget, say).
+func newEnv(t testing.TB, opts ...func(*dynamodb.Options)) *env {
 	t.Helper()
 	srv := mototest.Get(t)
 	meter := &awsmeter.Meter{}
-	db := dynamodb.NewFromConfig(meter.Config(srv.Config(), "query"))
+	db := dynamodb.NewFromConfig(meter.Config(srv.Config(), "query"), opts...)
 	name := mototest.UniqueName("query")
 	if _, err := dynamostore.CreateTable(context.Background(), db, name); err != nil {
 		t.Fatal(err)
@@ -132,6 +134,16 @@ func wantStatus(t testing.TB, resp events.APIGatewayProxyResponse, status int) {
 	}
 	if status >= 400 && resp.Headers["Content-Type"] != "application/problem+json" {
 		t.Fatalf("error without problem+json: %v", resp.Headers)
+	}
+	wantAPIHeaders(t, resp)
+}
+
+// wantAPIHeaders checks what every API answer, errors included, carries.
+func wantAPIHeaders(t testing.TB, resp events.APIGatewayProxyResponse) {
+	t.Helper()
+	if resp.Headers["Cache-Control"] != "no-store" || resp.Headers["X-Content-Type-Options"] != "nosniff" {
+		t.Errorf("%d answer: Cache-Control %q, X-Content-Type-Options %q; want no-store, nosniff",
+			resp.StatusCode, resp.Headers["Cache-Control"], resp.Headers["X-Content-Type-Options"])
 	}
 }
 

@@ -1,22 +1,28 @@
 // Package handler is the query function: Muster's REST API for bots,
-// analysts and the console (docs/api.md; the OpenAPI document is
-// openapi.json, served at GET /openapi.json).
+// analysts and the console (docs/api.md). Its contract and route table is
+// the OpenAPI document of package openapi, served at GET /openapi.json.
 //
-// ServeAPI is a thin router over API Gateway REST proxy events: it matches
-// the method and path against one route table (routes.go), authenticates
-// the caller and checks the route's scope (read for GETs, write for
-// changes), and calls one handler method. Errors map to problem+json in one
-// place (problem in errors.go) with errors.Is; internal error text is
-// logged, never sent.
+// Handler is an http.Handler built on net/http.ServeMux: New registers one
+// pattern per operation of the document ("GET /incidents/{id}"), each
+// behind operation (routes.go), which authenticates the caller, checks the
+// scope the document gives the operation, refuses query parameters where
+// the document declares none, calls the endpoint and writes its reply.
+// Errors map to problem+json in one place (writeError in errors.go) with
+// errors.Is; internal error text is logged, never sent. ServeAPI runs the
+// same handler for API Gateway REST proxy events (apigw.Serve).
 package handler
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	pathpkg "path"
 	"slices"
 	"strings"
 	"time"
@@ -27,6 +33,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/muster-sec/muster/functions/query/console"
+	"github.com/muster-sec/muster/functions/query/openapi"
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/apigw"
 	"github.com/muster-sec/muster/shared/auth"
@@ -100,6 +107,8 @@ type Handler struct {
 	apiURL      string
 	log         *slog.Logger
 	corsOrigins []string
+	mux         *http.ServeMux // one pattern per operation of openapi.json
+	patterns    []string
 }
 
 // New returns a Handler from o.
@@ -123,6 +132,7 @@ func New(o Options) *Handler {
 		h.log = slog.Default()
 	}
 	h.log = h.log.With("component", "query")
+	h.mux, h.patterns = h.routes(openapi.Operations())
 	return h
 }
 
@@ -180,93 +190,105 @@ func splitList(v string) []string {
 	return out
 }
 
-// withCORS adds the CORS response headers when the request's Origin is one
-// of the configured origins (API Gateway answers the preflight requests).
-func (h *Handler) withCORS(req events.APIGatewayProxyRequest, resp events.APIGatewayProxyResponse) events.APIGatewayProxyResponse {
-	origin := apigw.Header(req, "Origin")
+// cors adds the CORS response headers when the request's Origin is one of
+// the configured origins (API Gateway answers the preflight requests).
+func (h *Handler) cors(w http.ResponseWriter, r *http.Request) {
+	origin := r.Header.Get("Origin")
 	if origin == "" || !slices.Contains(h.corsOrigins, origin) {
-		return resp
+		return
 	}
-	if resp.Headers == nil {
-		resp.Headers = map[string]string{}
-	}
-	resp.Headers["Access-Control-Allow-Origin"] = origin
-	resp.Headers["Access-Control-Expose-Headers"] = "ETag, Location"
-	resp.Headers["Vary"] = "Origin"
-	return resp
+	w.Header()["Access-Control-Allow-Origin"] = []string{origin}
+	w.Header()["Access-Control-Expose-Headers"] = []string{"ETag, Location"}
+	w.Header()["Vary"] = []string{"Origin"}
 }
 
-// request is one routed request.
+// request is one routed request and its authenticated caller.
 type request struct {
-	events.APIGatewayProxyRequest
-	params    map[string]string
+	*http.Request
 	principal auth.Principal
+	body      []byte // read by readBody, at most maxBody+1 bytes
+	bodyErr   error
+	bodyRead  bool
 }
 
-// ServeAPI handles one API Gateway REST proxy request.
+// ServeAPI handles one API Gateway REST proxy request: the Lambda entry
+// point, the same API as ServeHTTP.
 func (h *Handler) ServeAPI(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	resp, err := h.serve(ctx, req)
-	return h.withCORS(req, resp), err
+	return apigw.Serve(ctx, h, req), nil
 }
 
-func (h *Handler) serve(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	path := req.Path
-	if len(path) > 1 {
-		path = strings.TrimRight(path, "/")
+// ServeHTTP serves the API: the console's static files for GET and HEAD of
+// / and /assets/…, else the operation the router matches (a trailing slash
+// is ignored), else a 404 or 405 problem. Every API answer, errors
+// included, carries apiHeaders.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.cors(w, r)
+	if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+		r = withPath(r, strings.TrimRight(p, "/"))
 	}
-	if (req.HTTPMethod == http.MethodGet || req.HTTPMethod == http.MethodHead) && (path == "/" || strings.HasPrefix(path, "/assets/")) {
+	path := r.URL.Path
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && (path == "/" || strings.HasPrefix(path, "/assets/")) {
 		if resp, ok := console.Serve(path); ok {
-			return resp, nil
+			writeEvent(w, resp)
+			return
 		}
 	}
-	rt, params, allowed := match(req.HTTPMethod, path)
-	if rt == nil {
-		if len(allowed) > 0 {
-			resp := h.problem(errMethod)
-			resp.Headers["Allow"] = strings.Join(allowed, ", ")
-			return resp, nil
-		}
-		return h.problem(errRoute), nil
+	for k, v := range apiHeaders {
+		w.Header()[k] = []string{v}
 	}
-	r := &request{APIGatewayProxyRequest: req, params: params}
-	if rt.scope != "" {
-		body, _ := apigw.Body(req)
-		p, err := h.auth.Authenticate(auth.Request{Header: func(n string) string { return apigw.Header(req, n) }, Body: body}, h.now())
-		if err == nil {
-			err = auth.Require(p, rt.scope)
-		}
-		if err != nil {
-			return h.problem(err), nil
-		}
-		r.principal = p
+	if pathpkg.Clean(path) != path {
+		// ServeMux would redirect to the clean path; an API client gets
+		// no redirects.
+		h.writeError(w, errRoute)
+		return
 	}
-	if !rt.query && (len(req.QueryStringParameters) > 0 || len(req.MultiValueQueryStringParameters) > 0) {
-		return h.problem(badRequest("this resource takes no query parameters")), nil
+	if next, pattern := h.mux.Handler(r); pattern == "" {
+		h.unrouted(w, r, next)
+		return
 	}
-	resp, err := rt.serve(h, ctx, r)
-	if err != nil {
-		return h.problem(err), nil
+	h.mux.ServeHTTP(w, r)
+}
+
+// apiHeaders go on every API answer: its data is per caller and changes,
+// so no cache keeps it, and no browser second-guesses its content type.
+// (The console's files carry their own caching and security headers.)
+var apiHeaders = map[string]string{
+	"Cache-Control":          "no-store",
+	"X-Content-Type-Options": "nosniff",
+}
+
+// withPath returns r for another path, escaped like the original.
+func withPath(r *http.Request, path string) *http.Request {
+	r2 := r.Clone(r.Context())
+	u := *r.URL
+	u.Path, u.RawPath = path, strings.TrimRight(r.URL.RawPath, "/")
+	r2.URL = &u
+	return r2
+}
+
+// writeEvent writes a response built as a proxy response (the console's).
+func writeEvent(w http.ResponseWriter, resp events.APIGatewayProxyResponse) {
+	for k, v := range resp.Headers {
+		w.Header()[k] = []string{v}
 	}
-	return resp, nil
+	w.WriteHeader(resp.StatusCode)
+	_, _ = w.Write([]byte(resp.Body))
 }
 
 // decodeBody decodes a JSON request body into v, rejecting unknown fields,
 // trailing data, non-JSON content types and bodies over maxBody.
 func decodeBody(r *request, v any) error {
-	if ct := apigw.Header(r.APIGatewayProxyRequest, "Content-Type"); ct != "" && !strings.Contains(strings.ToLower(ct), "json") {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.Contains(strings.ToLower(ct), "json") {
 		return errMediaType
 	}
-	b, err := apigw.Body(r.APIGatewayProxyRequest)
+	b, err := readBody(r)
 	if err != nil {
-		return badRequest("the body is not valid base64")
-	}
-	if len(b) > maxBody {
-		return errTooLarge
+		return err
 	}
 	if len(strings.TrimSpace(string(b))) == 0 {
 		return badRequest("a JSON body is required")
 	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return badRequest("the body is not valid JSON for this request: " + jsonReason(err))
@@ -275,6 +297,23 @@ func decodeBody(r *request, v any) error {
 		return badRequest("the body has data after the JSON value")
 	}
 	return nil
+}
+
+// readBody reads the request body once, at most maxBody bytes.
+func readBody(r *request) ([]byte, error) {
+	if !r.bodyRead {
+		r.bodyRead = true
+		r.body, r.bodyErr = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	}
+	switch {
+	case errors.Is(r.bodyErr, apigw.ErrBadBase64):
+		return nil, badRequest("the body is not valid base64")
+	case r.bodyErr != nil:
+		return nil, badRequest("the body could not be read")
+	case len(r.body) > maxBody:
+		return nil, errTooLarge
+	}
+	return r.body, nil
 }
 
 // maxBody bounds request bodies of this API.
@@ -296,8 +335,4 @@ func jsonReason(err error) string {
 		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
 	}
 	return "malformed"
-}
-
-func (h *Handler) json(status int, v any) events.APIGatewayProxyResponse {
-	return apigw.JSON(status, v)
 }

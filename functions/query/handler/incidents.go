@@ -7,10 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/muster-sec/muster/shared/alert"
-	"github.com/muster-sec/muster/shared/apigw"
 	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/listing"
 )
@@ -54,19 +51,19 @@ func (h *Handler) incidentWithAlerts(ctx context.Context, id string) (incident.I
 	return inc, members, page, err
 }
 
-func (h *Handler) getIncident(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
-	id := r.params["id"]
+func (h *Handler) getIncident(ctx context.Context, r *request) (reply, error) {
+	id := r.PathValue("id")
 	inc, members, page, err := h.incidentWithAlerts(ctx, id)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	tl, err := h.store.Timeline(ctx, id)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	cs, err := h.store.Comments(ctx, id)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	d := incidentDetail{Kind: string(listing.KindIncident), Incident: &inc, Alerts: pageItems(page, membersByAlert(members)),
 		Timeline: nonNil(tl), Comments: nonNil(cs), Links: h.links(id)}
@@ -75,9 +72,7 @@ func (h *Handler) getIncident(ctx context.Context, r *request) (events.APIGatewa
 		lq := listQuery{filter: f, scope: filterScope("incident-alerts:"+id, listing.Filter{}, "", "")}
 		d.AlertsCursor = h.cursorFor(lq, page.Next)
 	}
-	resp := h.json(http.StatusOK, d)
-	resp.Headers["ETag"] = etag(inc.Version)
-	return resp, nil
+	return jsonReply(http.StatusOK, d).with("ETag", etag(inc.Version)), nil
 }
 
 func nonNil[T any](s []T) []T {
@@ -89,7 +84,7 @@ func nonNil[T any](s []T) []T {
 
 // parseIfMatch reads the version from If-Match ("3", W/"3" or 3).
 func parseIfMatch(r *request) (int64, error) {
-	v := strings.TrimSpace(apigw.Header(r.APIGatewayProxyRequest, "If-Match"))
+	v := strings.TrimSpace(r.Header.Get("If-Match"))
 	if v == "" {
 		return 0, errNeedIfMatch
 	}
@@ -111,24 +106,24 @@ type patchBody struct {
 
 const maxOwnerLen = 256
 
-func (h *Handler) patchIncident(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
-	id := r.params["id"]
+func (h *Handler) patchIncident(ctx context.Context, r *request) (reply, error) {
+	id := r.PathValue("id")
 	version, err := parseIfMatch(r)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	var b patchBody
 	if err := decodeBody(r, &b); err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	if b.Status == nil && b.Owner == nil && b.Classification == nil && b.Severity == nil {
-		return events.APIGatewayProxyResponse{}, badRequest("give at least one of status, owner, classification, severity")
+		return reply{}, badRequest("give at least one of status, owner, classification, severity")
 	}
 	var status incident.Status
 	if b.Status != nil {
 		s, ok := incident.ParseStatus(*b.Status)
 		if !ok {
-			return events.APIGatewayProxyResponse{}, badField("status", "must be Active, InProgress, Resolved or Dismissed")
+			return reply{}, badField("status", "must be Active, InProgress, Resolved or Dismissed")
 		}
 		status = s
 	}
@@ -136,19 +131,19 @@ func (h *Handler) patchIncident(ctx context.Context, r *request) (events.APIGate
 	if b.Classification != nil {
 		class = incident.Classification(*b.Classification)
 		if *b.Classification != "" && !class.Valid() {
-			return events.APIGatewayProxyResponse{}, badField("classification", "must be TruePositive, BenignPositive, FalsePositive or Undetermined (or empty to clear)")
+			return reply{}, badField("classification", "must be TruePositive, BenignPositive, FalsePositive or Undetermined (or empty to clear)")
 		}
 	}
 	var sev alert.Severity
 	if b.Severity != nil {
 		s, ok := alert.ParseSeverity(*b.Severity)
 		if !ok {
-			return events.APIGatewayProxyResponse{}, badField("severity", "must be Informational, Low, Medium, High or Critical")
+			return reply{}, badField("severity", "must be Informational, Low, Medium, High or Critical")
 		}
 		sev = s
 	}
 	if b.Owner != nil && len(*b.Owner) > maxOwnerLen {
-		return events.APIGatewayProxyResponse{}, badField("owner", "longer than 256 characters")
+		return reply{}, badField("owner", "longer than 256 characters")
 	}
 	actor := r.principal.Name
 	now := h.now().UTC()
@@ -183,31 +178,25 @@ func (h *Handler) patchIncident(ctx context.Context, r *request) (events.APIGate
 		return tl, nil
 	})
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
-	resp := h.json(http.StatusOK, incidentItem{Kind: string(listing.KindIncident), Incident: &inc})
-	resp.Headers["ETag"] = etag(inc.Version)
-	return resp, nil
+	return jsonReply(http.StatusOK, incidentItem{Kind: string(listing.KindIncident), Incident: &inc}).with("ETag", etag(inc.Version)), nil
 }
 
 type commentBody struct {
 	Text string `json:"text"`
 }
 
-func (h *Handler) addComment(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
-	var b commentBody
-	if err := decodeBody(r, &b); err != nil {
-		return events.APIGatewayProxyResponse{}, err
-	}
+func (h *Handler) addComment(ctx context.Context, r *request, b commentBody) (reply, error) {
 	switch {
 	case strings.TrimSpace(b.Text) == "":
-		return events.APIGatewayProxyResponse{}, badField("text", "is required")
+		return reply{}, badField("text", "is required")
 	case len(b.Text) > incident.MaxCommentLen:
-		return events.APIGatewayProxyResponse{}, badField("text", "longer than "+strconv.Itoa(incident.MaxCommentLen)+" characters")
+		return reply{}, badField("text", "longer than "+strconv.Itoa(incident.MaxCommentLen)+" characters")
 	}
-	c, err := h.store.AddComment(ctx, r.params["id"], incident.Comment{At: h.now().UTC(), Author: r.principal.Name, Text: b.Text})
+	c, err := h.store.AddComment(ctx, r.PathValue("id"), incident.Comment{At: h.now().UTC(), Author: r.principal.Name, Text: b.Text})
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
-	return h.json(http.StatusCreated, c), nil
+	return jsonReply(http.StatusCreated, c), nil
 }

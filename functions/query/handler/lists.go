@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/killchain"
@@ -24,7 +22,12 @@ const (
 	maxLimit         = 200
 	maxFilterValues  = 25
 	defaultListSince = 90 * 24 * time.Hour
-	maxListWindow    = 731 * 24 * time.Hour
+	// maxListWindow bounds how far back since goes and how long since..until
+	// is; maxListAhead how far ahead of now either may be (an alert's
+	// lastSeen may run a little ahead of this clock). Together they keep a
+	// list within dynamostore.MaxListMonths month partitions.
+	maxListWindow = 731 * 24 * time.Hour
+	maxListAhead  = 24 * time.Hour
 )
 
 // listResponse is the shape of every list.
@@ -48,19 +51,8 @@ type incidentItem struct {
 	*incident.Incident
 }
 
-// queryValues merges single- and multi-value query parameters.
-func queryValues(r *request) map[string][]string {
-	out := map[string][]string{}
-	for k, vs := range r.MultiValueQueryStringParameters {
-		out[k] = append(out[k], vs...)
-	}
-	for k, v := range r.QueryStringParameters {
-		if _, ok := out[k]; !ok {
-			out[k] = []string{v}
-		}
-	}
-	return out
-}
+// queryValues returns the query parameters, each with every value given.
+func queryValues(r *request) map[string][]string { return r.URL.Query() }
 
 // listQuery is a parsed list request.
 type listQuery struct {
@@ -186,28 +178,10 @@ func (h *Handler) parseList(r *request, list string, allowed []string, statuses 
 		}
 		lq.limit = n
 	}
-	now := h.now()
 	rawSince, rawUntil := strings.Join(values(q, "since"), ","), strings.Join(values(q, "until"), ",")
-	f.Since = now.Add(-defaultListSince).UTC()
-	if rawSince != "" {
-		t, ok := parseTime(rawSince, now)
-		if !ok {
-			return lq, badField("since", "must be an RFC 3339 time or a duration such as 24h or 7d")
-		}
-		f.Since = t
-	}
-	if rawUntil != "" {
-		t, ok := parseTime(rawUntil, now)
-		if !ok {
-			return lq, badField("until", "must be an RFC 3339 time or a duration such as 24h or 7d")
-		}
-		f.Until = t
-	}
-	if f.Since.Before(now.Add(-maxListWindow)) {
-		return lq, badField("since", "at most 731 days back (each month of the window is one index partition to read)")
-	}
-	if !f.Until.IsZero() && f.Until.Before(f.Since) {
-		return lq, badField("until", "is before since")
+	var err error
+	if f.Since, f.Until, err = parseWindow(rawSince, rawUntil, h.now()); err != nil {
+		return lq, err
 	}
 	lq.scope = filterScope(list, *f, rawSince, rawUntil)
 	if c := values(q, "cursor"); len(c) > 0 {
@@ -223,6 +197,47 @@ func (h *Handler) parseList(r *request, list string, allowed []string, statuses 
 		}
 	}
 	return lq, nil
+}
+
+// parseWindow reads since (default: defaultListSince ago) and until (zero
+// when not given) and bounds them with checkWindow.
+func parseWindow(rawSince, rawUntil string, now time.Time) (since, until time.Time, err error) {
+	since = now.Add(-defaultListSince).UTC()
+	for _, p := range []struct {
+		name, raw string
+		dst       *time.Time
+	}{{"since", rawSince, &since}, {"until", rawUntil, &until}} {
+		if p.raw == "" {
+			continue
+		}
+		t, ok := parseTime(p.raw, now)
+		if !ok {
+			return since, until, badField(p.name, "must be an RFC 3339 time or a duration such as 24h or 7d")
+		}
+		*p.dst = t
+	}
+	return since, until, checkWindow(since, until, now)
+}
+
+// checkWindow bounds a list's time window, naming the parameter and the
+// limit: each month of the window is one index partition to read, so a
+// read token must not be able to ask for thousands of them.
+func checkWindow(since, until, now time.Time) error {
+	switch {
+	case since.Before(now.Add(-maxListWindow)):
+		return outOfRange("since", "at most 731 days back (each month of the window is one index partition to read)", "731d")
+	case since.After(now.Add(maxListAhead)):
+		return outOfRange("since", "at most 1 day ahead of now", "24h")
+	case until.IsZero():
+		return nil
+	case until.After(now.Add(maxListAhead)):
+		return outOfRange("until", "at most 1 day ahead of now (each month of the window is one index partition to read)", "24h")
+	case until.Before(since):
+		return badField("until", "is before since")
+	case until.Sub(since) > maxListWindow:
+		return outOfRange("until", "at most 731 days after since (each month of the window is one index partition to read)", "731d")
+	}
+	return nil
 }
 
 // filterScope identifies a list and its filters (times as the caller gave
@@ -295,7 +310,7 @@ func pageItems(p listing.Page, reasons map[string]incident.Membership) []any {
 	return items
 }
 
-func (h *Handler) listAlerts(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+func (h *Handler) listAlerts(ctx context.Context, r *request) (reply, error) {
 	q := queryValues(r)
 	statuses := alertStatus
 	if k := values(q, "kind"); len(k) == 1 && k[0] != "alert" {
@@ -303,25 +318,25 @@ func (h *Handler) listAlerts(ctx context.Context, r *request) (events.APIGateway
 	}
 	lq, err := h.parseList(r, "alerts", alertListParams, statuses)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	page, err := h.store.ListAlerts(ctx, lq.filter, lq.limit, lq.after)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
-	return h.json(http.StatusOK, listResponse{Items: pageItems(page, nil), Cursor: h.cursorFor(lq, page.Next)}), nil
+	return jsonReply(http.StatusOK, listResponse{Items: pageItems(page, nil), Cursor: h.cursorFor(lq, page.Next)}), nil
 }
 
-func (h *Handler) listIncidents(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+func (h *Handler) listIncidents(ctx context.Context, r *request) (reply, error) {
 	lq, err := h.parseList(r, "incidents", incidentListParams, incidentStatus)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	page, err := h.store.ListIncidents(ctx, lq.filter, lq.limit, lq.after)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
-	return h.json(http.StatusOK, listResponse{Items: pageItems(page, nil), Cursor: h.cursorFor(lq, page.Next)}), nil
+	return jsonReply(http.StatusOK, listResponse{Items: pageItems(page, nil), Cursor: h.cursorFor(lq, page.Next)}), nil
 }
 
 // incidentAlertsFilter lists an incident's alerts whatever their age.
@@ -337,23 +352,23 @@ func membersByAlert(ms []incident.Membership) map[string]incident.Membership {
 	return out
 }
 
-func (h *Handler) incidentAlerts(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
-	id := r.params["id"]
+func (h *Handler) incidentAlerts(ctx context.Context, r *request) (reply, error) {
+	id := r.PathValue("id")
 	members, err := h.store.IncidentMembers(ctx, id)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	lq, err := h.parseList(r, "incident-alerts:"+id, []string{"limit", "cursor"}, alertStatus)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	f := incidentAlertsFilter(id)
 	lq.filter = f
 	page, err := h.store.ListAlerts(ctx, f, lq.limit, lq.after)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
-	return h.json(http.StatusOK, listResponse{Items: pageItems(page, membersByAlert(members)), Cursor: h.cursorFor(lq, page.Next)}), nil
+	return jsonReply(http.StatusOK, listResponse{Items: pageItems(page, membersByAlert(members)), Cursor: h.cursorFor(lq, page.Next)}), nil
 }
 
 // allIncidentAlerts reads up to max alerts of an incident.
@@ -381,10 +396,10 @@ func (h *Handler) allIncidentAlerts(ctx context.Context, id string, max int) ([]
 	return out, nil
 }
 
-func (h *Handler) getAlert(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
-	a, err := h.store.GetAlert(ctx, r.params["id"])
+func (h *Handler) getAlert(ctx context.Context, r *request) (reply, error) {
+	a, err := h.store.GetAlert(ctx, r.PathValue("id"))
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	item := alertItem{Kind: string(listing.KindAlert), Alert: &a}
 	if a.IncidentID != "" {
@@ -394,5 +409,5 @@ func (h *Handler) getAlert(ctx context.Context, r *request) (events.APIGatewayPr
 			}
 		}
 	}
-	return h.json(http.StatusOK, item), nil
+	return jsonReply(http.StatusOK, item), nil
 }

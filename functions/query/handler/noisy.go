@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/muster-sec/muster/shared/correlate"
 )
 
@@ -43,11 +41,11 @@ func noisyItem(k correlate.NoisyKey) noisyKeyItem {
 // noisy (linked too many resources and stopped linking) since a time,
 // newest first, at most limit. No cursor: the list is short by nature and
 // since narrows it.
-func (h *Handler) listNoisyKeys(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+func (h *Handler) listNoisyKeys(ctx context.Context, r *request) (reply, error) {
 	q := queryValues(r)
 	for k := range q {
 		if !slices.Contains(noisyKeyParams, k) {
-			return events.APIGatewayProxyResponse{}, badField(k, "unknown query parameter; this list accepts "+strings.Join(noisyKeyParams, ", "))
+			return reply{}, badField(k, "unknown query parameter; this list accepts "+strings.Join(noisyKeyParams, ", "))
 		}
 	}
 	now := h.now()
@@ -55,7 +53,7 @@ func (h *Handler) listNoisyKeys(ctx context.Context, r *request) (events.APIGate
 	if s := values(q, "since"); len(s) > 0 {
 		t, ok := parseTime(s[0], now)
 		if !ok || len(s) > 1 {
-			return events.APIGatewayProxyResponse{}, badField("since", "must be an RFC 3339 time or a duration such as 24h or 7d")
+			return reply{}, badField("since", "must be an RFC 3339 time or a duration such as 24h or 7d")
 		}
 		since = t
 	}
@@ -63,17 +61,17 @@ func (h *Handler) listNoisyKeys(ctx context.Context, r *request) (events.APIGate
 	if l := values(q, "limit"); len(l) > 0 {
 		n, err := strconv.Atoi(l[0])
 		if err != nil || n < 1 || n > maxLimit || len(l) > 1 {
-			return events.APIGatewayProxyResponse{}, badField("limit", "must be an integer from 1 to "+strconv.Itoa(maxLimit))
+			return reply{}, badField("limit", "must be an integer from 1 to "+strconv.Itoa(maxLimit))
 		}
 		limit = n
 	}
 	keys, err := h.store.NoisyKeys(ctx, since, limit)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	items := make([]any, 0, len(keys))
 	for _, k := range keys {
 		items = append(items, noisyItem(k))
 	}
-	return h.json(http.StatusOK, listResponse{Items: items}), nil
+	return jsonReply(http.StatusOK, listResponse{Items: items}), nil
 }

@@ -2,104 +2,186 @@ package handler
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"net/http"
-	"net/url"
+	"slices"
 	"strings"
 
-	"github.com/aws/aws-lambda-go/events"
+	"github.com/muster-sec/muster/functions/query/openapi"
+	"github.com/muster-sec/muster/shared/apigw"
+	"github.com/muster-sec/muster/shared/auth"
 )
 
-// Scopes.
-const (
-	scopeRead  = "read"
-	scopeWrite = "write"
-)
+// An endpoint serves one operation: it reads the request, calls the store
+// or the domain, and returns the reply to encode or an error for problem
+// to map. It never writes to the connection itself.
+type endpoint func(ctx context.Context, r *request) (reply, error)
 
-type route struct {
-	method  string
-	pattern string // "/incidents/{id}/alerts"
-	scope   string // "" for open routes
-	// lists validate their own query parameters; other routes take none
-	// (summary takes format and checks it itself).
-	query bool
-	serve func(h *Handler, ctx context.Context, r *request) (events.APIGatewayProxyResponse, error)
+// endpoints maps each operation of the OpenAPI document (by its ServeMux
+// pattern) to the method that serves it. Scopes and accepted query
+// parameters are not restated here: they come from the document.
+func (h *Handler) endpoints() map[string]endpoint {
+	return map[string]endpoint{
+		"GET /healthz":                     h.healthz,
+		"GET /openapi.json":                h.openAPI,
+		"GET /alerts":                      h.listAlerts,
+		"GET /alerts/{id}":                 h.getAlert,
+		"GET /incidents":                   h.listIncidents,
+		"GET /incidents/{id}":              h.getIncident,
+		"PATCH /incidents/{id}":            h.patchIncident,
+		"GET /incidents/{id}/alerts":       h.incidentAlerts,
+		"GET /incidents/{id}/summary":      h.summary,
+		"POST /incidents/{id}/comments":    withBody(h.addComment),
+		"GET /incidents/{id}/actions":      h.actions,
+		"POST /incidents/{id}/respond":     withBody(h.respond),
+		"POST /incidents/{id}/suppress":    withBody(h.suppressSimilar),
+		"GET /suppression-rules":           h.listRules,
+		"POST /suppression-rules":          withBody(h.createRule),
+		"POST /suppression-rules/simulate": withBody(h.simulate),
+		"GET /suppression-rules/{id}":      h.getRule,
+		"PATCH /suppression-rules/{id}":    h.patchRule,
+		"DELETE /suppression-rules/{id}":   h.deleteRule,
+		"GET /playbooks":                   h.listPlaybooks,
+		"GET /noisy-keys":                  h.listNoisyKeys,
+	}
 }
 
-// routes is every API route. The console (GET / and /assets/…) is served
-// before routing. openapi_test.go checks this table against openapi.json.
-var routes = []route{
-	{http.MethodGet, "/healthz", "", false, (*Handler).healthz},
-	{http.MethodGet, "/openapi.json", scopeRead, false, (*Handler).openAPI},
-	{http.MethodGet, "/alerts", scopeRead, true, (*Handler).listAlerts},
-	{http.MethodGet, "/alerts/{id}", scopeRead, false, (*Handler).getAlert},
-	{http.MethodGet, "/incidents", scopeRead, true, (*Handler).listIncidents},
-	{http.MethodGet, "/incidents/{id}", scopeRead, false, (*Handler).getIncident},
-	{http.MethodPatch, "/incidents/{id}", scopeWrite, false, (*Handler).patchIncident},
-	{http.MethodGet, "/incidents/{id}/alerts", scopeRead, true, (*Handler).incidentAlerts},
-	{http.MethodGet, "/incidents/{id}/summary", scopeRead, true, (*Handler).summary},
-	{http.MethodPost, "/incidents/{id}/comments", scopeWrite, false, (*Handler).addComment},
-	{http.MethodGet, "/incidents/{id}/actions", scopeRead, false, (*Handler).actions},
-	{http.MethodPost, "/incidents/{id}/respond", scopeWrite, false, (*Handler).respond},
-	{http.MethodPost, "/incidents/{id}/suppress", scopeWrite, false, (*Handler).suppressSimilar},
-	{http.MethodGet, "/suppression-rules", scopeRead, false, (*Handler).listRules},
-	{http.MethodPost, "/suppression-rules", scopeWrite, false, (*Handler).createRule},
-	{http.MethodPost, "/suppression-rules/simulate", scopeRead, false, (*Handler).simulate},
-	{http.MethodGet, "/suppression-rules/{id}", scopeRead, false, (*Handler).getRule},
-	{http.MethodPatch, "/suppression-rules/{id}", scopeWrite, false, (*Handler).patchRule},
-	{http.MethodDelete, "/suppression-rules/{id}", scopeWrite, false, (*Handler).deleteRule},
-	{http.MethodGet, "/playbooks", scopeRead, false, (*Handler).listPlaybooks},
-	{http.MethodGet, "/noisy-keys", scopeRead, true, (*Handler).listNoisyKeys},
-}
-
-// match finds the route for method and path. Literal segments win over
-// parameters ("/suppression-rules/simulate" is not a rule id). When the
-// path matches but the method does not, allowed lists the methods that do.
-func match(method, path string) (*route, map[string]string, []string) {
-	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
-	var allowed []string
-	var best *route
-	var bestParams map[string]string
-	bestLiterals := -1
-	for i := range routes {
-		rt := &routes[i]
-		params, literals, ok := matchPattern(rt.pattern, segs)
+// routes builds the router: one ServeMux pattern per operation of the
+// OpenAPI document, each behind operation (authentication, scope, query
+// and path checks). An operation without an endpoint, or an endpoint for
+// no operation, is a programming error that every test of this package
+// trips over, so it panics like ServeMux does for a bad pattern.
+func (h *Handler) routes(ops []openapi.Operation) (*http.ServeMux, []string) {
+	eps := h.endpoints()
+	mux := http.NewServeMux()
+	var patterns []string
+	for _, op := range ops {
+		ep, ok := eps[op.Pattern()]
 		if !ok {
-			continue
+			panic(fmt.Sprintf("query: openapi.json declares %s but no endpoint serves it", op.Pattern()))
 		}
-		if rt.method != method {
-			allowed = append(allowed, rt.method)
-			continue
-		}
-		if literals > bestLiterals {
-			best, bestParams, bestLiterals = rt, params, literals
-		}
+		delete(eps, op.Pattern())
+		mux.Handle(op.Pattern(), h.operation(op, ep))
+		patterns = append(patterns, op.Pattern())
 	}
-	if best != nil {
-		return best, bestParams, nil
+	for p := range eps {
+		panic(fmt.Sprintf("query: endpoint %s is not in openapi.json", p))
 	}
-	return nil, nil, allowed
+	return mux, patterns
 }
 
-func matchPattern(pattern string, segs []string) (map[string]string, int, bool) {
-	ps := strings.Split(strings.TrimPrefix(pattern, "/"), "/")
-	if len(ps) != len(segs) {
-		return nil, 0, false
-	}
-	params := map[string]string{}
-	literals := 0
-	for i, p := range ps {
-		if strings.HasPrefix(p, "{") {
-			v, err := url.PathUnescape(segs[i])
-			if err != nil || v == "" || len(v) > 256 {
-				return nil, 0, false
+// maxPathParam bounds a path wildcard's value (the document's id schema);
+// a longer one matches no resource.
+const maxPathParam = 256
+
+// operation is the one place an endpoint is run: it authenticates the
+// caller and checks the operation's scope, refuses query parameters the
+// operation does not declare any of, calls the endpoint, and writes its
+// reply or maps its error to a problem.
+func (h *Handler) operation(op openapi.Operation, ep endpoint) http.Handler {
+	params := op.PathParams()
+	return http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
+		r := &request{Request: hr}
+		for _, name := range params {
+			if len(hr.PathValue(name)) > maxPathParam {
+				h.writeError(w, errRoute)
+				return
 			}
-			params[strings.Trim(p, "{}")] = v
-			continue
 		}
-		if p != segs[i] {
-			return nil, 0, false
+		if op.Scope != "" {
+			p, err := h.auth.Authenticate(auth.Request{Header: hr.Header.Get}, h.now())
+			if err == nil {
+				err = auth.Require(p, op.Scope)
+			}
+			if err != nil {
+				h.writeError(w, err)
+				return
+			}
+			r.principal = p
 		}
-		literals++
+		if len(op.Query) == 0 && hr.URL.RawQuery != "" {
+			h.writeError(w, badRequest("this resource takes no query parameters"))
+			return
+		}
+		rep, err := ep(hr.Context(), r)
+		if err != nil {
+			h.writeError(w, err)
+			return
+		}
+		rep.write(w)
+	})
+}
+
+// withBody adapts an endpoint that takes a JSON body of type B: the body
+// is decoded (decodeBody's rules) before fn runs.
+func withBody[B any](fn func(ctx context.Context, r *request, b B) (reply, error)) endpoint {
+	return func(ctx context.Context, r *request) (reply, error) {
+		var b B
+		if err := decodeBody(r, &b); err != nil {
+			return reply{}, err
+		}
+		return fn(ctx, r, b)
 	}
-	return params, literals, true
+}
+
+// reply is an endpoint's answer: a status and a value sent as JSON, or a
+// text with its content type; header holds ETag, Location and the like
+// (set under these exact names).
+type reply struct {
+	status      int
+	value       any
+	text        string
+	contentType string // set for a text reply
+	header      map[string]string
+}
+
+func jsonReply(status int, v any) reply { return reply{status: status, value: v} }
+
+func textReply(contentType, text string) reply {
+	return reply{status: http.StatusOK, text: text, contentType: contentType}
+}
+
+// with returns the reply with one more header.
+func (rep reply) with(name, value string) reply {
+	rep.header = maps.Clone(rep.header)
+	if rep.header == nil {
+		rep.header = map[string]string{}
+	}
+	rep.header[name] = value
+	return rep
+}
+
+func (rep reply) write(w http.ResponseWriter) {
+	for k, v := range rep.header {
+		w.Header()[k] = []string{v}
+	}
+	switch {
+	case rep.contentType != "":
+		w.Header().Set("Content-Type", rep.contentType)
+		w.WriteHeader(rep.status)
+		_, _ = w.Write([]byte(rep.text))
+	case rep.value == nil:
+		w.WriteHeader(rep.status)
+	default:
+		apigw.WriteJSON(w, rep.status, rep.value)
+	}
+}
+
+// unrouted answers a request no operation matched, in the API's problem
+// shape: 405 with Allow when the path has other methods, else 404. It asks
+// the ServeMux's own answer (next) for the status and Allow.
+func (h *Handler) unrouted(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	rec := apigw.NewRecorder()
+	next.ServeHTTP(rec, r)
+	resp := rec.Response()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		h.writeError(w, errRoute)
+		return
+	}
+	allowed := strings.Split(resp.Headers["Allow"], ", ")
+	// ServeMux serves HEAD with every GET pattern; the API documents GET.
+	allowed = slices.DeleteFunc(allowed, func(m string) bool { return m == http.MethodHead })
+	w.Header()["Allow"] = []string{strings.Join(allowed, ", ")}
+	h.writeError(w, errMethod)
 }

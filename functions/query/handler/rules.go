@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/muster-sec/muster/shared/suppress"
 )
 
@@ -33,67 +31,59 @@ type ruleBody struct {
 	ExpiresAt *time.Time      `json:"expiresAt"`
 }
 
-func (h *Handler) listRules(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+func (h *Handler) listRules(ctx context.Context, r *request) (reply, error) {
 	if len(queryValues(r)) > 0 {
-		return events.APIGatewayProxyResponse{}, badRequest("this list takes no query parameters")
+		return reply{}, badRequest("this list takes no query parameters")
 	}
 	rules, err := h.store.ListRules(ctx)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	items := make([]any, 0, len(rules))
 	for _, x := range rules {
 		items = append(items, h.view(x))
 	}
-	return h.json(http.StatusOK, listResponse{Items: items}), nil
+	return jsonReply(http.StatusOK, listResponse{Items: items}), nil
 }
 
-func (h *Handler) createRule(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
-	var b ruleBody
-	if err := decodeBody(r, &b); err != nil {
-		return events.APIGatewayProxyResponse{}, err
-	}
+func (h *Handler) createRule(ctx context.Context, r *request, b ruleBody) (reply, error) {
 	if b.Match == nil {
-		return events.APIGatewayProxyResponse{}, badField("match", "is required")
+		return reply{}, badField("match", "is required")
 	}
 	rule := suppress.Rule{Name: b.Name, Match: *b.Match, Reason: b.Reason, Comment: b.Comment, State: b.State,
 		ExpiresAt: b.ExpiresAt, CreatedBy: r.principal.Name}
 	created, err := h.store.CreateRule(ctx, rule)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
-	resp := h.json(http.StatusCreated, h.view(created))
-	resp.Headers["Location"] = h.apiURL + "/suppression-rules/" + created.ID
-	resp.Headers["ETag"] = etag(created.Version)
-	return resp, nil
+	return jsonReply(http.StatusCreated, h.view(created)).
+		with("Location", h.apiURL+"/suppression-rules/"+created.ID).with("ETag", etag(created.Version)), nil
 }
 
-func (h *Handler) getRule(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
-	rule, err := h.store.GetRule(ctx, r.params["id"])
+func (h *Handler) getRule(ctx context.Context, r *request) (reply, error) {
+	rule, err := h.store.GetRule(ctx, r.PathValue("id"))
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
-	resp := h.json(http.StatusOK, h.view(rule))
-	resp.Headers["ETag"] = etag(rule.Version)
-	return resp, nil
+	return jsonReply(http.StatusOK, h.view(rule)).with("ETag", etag(rule.Version)), nil
 }
 
-func (h *Handler) patchRule(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+func (h *Handler) patchRule(ctx context.Context, r *request) (reply, error) {
 	version, err := parseIfMatch(r)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	var raw map[string]json.RawMessage
 	var b ruleBody
 	if err := decodeBody(r, &b); err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
-	body, _ := bodyBytes(r)
+	body, _ := readBody(r)
 	_ = json.Unmarshal(body, &raw)
 	if len(raw) == 0 {
-		return events.APIGatewayProxyResponse{}, badRequest("give at least one of name, match, reason, comment, state, expiresAt")
+		return reply{}, badRequest("give at least one of name, match, reason, comment, state, expiresAt")
 	}
-	rule, err := h.store.UpdateRule(ctx, r.params["id"], version, func(x *suppress.Rule) error {
+	rule, err := h.store.UpdateRule(ctx, r.PathValue("id"), version, func(x *suppress.Rule) error {
 		if _, ok := raw["name"]; ok {
 			x.Name = b.Name
 		}
@@ -118,18 +108,16 @@ func (h *Handler) patchRule(ctx context.Context, r *request) (events.APIGatewayP
 		return nil
 	})
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
-	resp := h.json(http.StatusOK, h.view(rule))
-	resp.Headers["ETag"] = etag(rule.Version)
-	return resp, nil
+	return jsonReply(http.StatusOK, h.view(rule)).with("ETag", etag(rule.Version)), nil
 }
 
-func (h *Handler) deleteRule(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
-	if err := h.store.DeleteRule(ctx, r.params["id"]); err != nil {
-		return events.APIGatewayProxyResponse{}, err
+func (h *Handler) deleteRule(ctx context.Context, r *request) (reply, error) {
+	if err := h.store.DeleteRule(ctx, r.PathValue("id")); err != nil {
+		return reply{}, err
 	}
-	return events.APIGatewayProxyResponse{StatusCode: http.StatusNoContent, Headers: map[string]string{}}, nil
+	return reply{status: http.StatusNoContent}, nil
 }
 
 // simulateBody is POST /suppression-rules/simulate: a draft's match and
@@ -153,29 +141,25 @@ type simulateResponse struct {
 	Days      int       `json:"days"`
 }
 
-func (h *Handler) simulate(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
-	var b simulateBody
-	if err := decodeBody(r, &b); err != nil {
-		return events.APIGatewayProxyResponse{}, err
-	}
+func (h *Handler) simulate(ctx context.Context, r *request, b simulateBody) (reply, error) {
 	if b.Match == nil {
-		return events.APIGatewayProxyResponse{}, badField("match", "is required")
+		return reply{}, badField("match", "is required")
 	}
 	if b.Days == 0 {
 		b.Days = defaultSimulateDays
 	}
 	if b.Days < 1 || b.Days > maxSimulateDays {
-		return events.APIGatewayProxyResponse{}, badField("days", "must be from 1 to 90")
+		return reply{}, badField("days", "must be from 1 to 90")
 	}
 	rule := suppress.Rule{Match: *b.Match, Reason: "simulation", State: suppress.Enabled}
 	if err := rule.Validate(); err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	since := h.now().Add(-time.Duration(b.Days) * 24 * time.Hour).UTC()
 	sim, err := h.store.SimulateRule(ctx, rule, since)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
-	return h.json(http.StatusOK, simulateResponse{Matched: sim.Matched, Examined: sim.Examined, Truncated: sim.Truncated,
+	return jsonReply(http.StatusOK, simulateResponse{Matched: sim.Matched, Examined: sim.Examined, Truncated: sim.Truncated,
 		Sample: nonNil(sim.Sample), Since: since, Days: b.Days}), nil
 }

@@ -3,12 +3,9 @@ package handler
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"sort"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/incident"
@@ -23,11 +20,11 @@ const (
 	summaryResources = 5
 )
 
-func (h *Handler) summary(ctx context.Context, r *request) (events.APIGatewayProxyResponse, error) {
+func (h *Handler) summary(ctx context.Context, r *request) (reply, error) {
 	q := queryValues(r)
 	for k := range q {
 		if k != "format" {
-			return events.APIGatewayProxyResponse{}, badField(k, "unknown query parameter; this resource accepts format")
+			return reply{}, badField(k, "unknown query parameter; this resource accepts format")
 		}
 	}
 	format := "text"
@@ -35,29 +32,29 @@ func (h *Handler) summary(ctx context.Context, r *request) (events.APIGatewayPro
 		format = f[0]
 	}
 	if format != "text" && format != "markdown" || len(values(q, "format")) > 1 {
-		return events.APIGatewayProxyResponse{}, badField("format", "must be text or markdown")
+		return reply{}, badField("format", "must be text or markdown")
 	}
-	id := r.params["id"]
+	id := r.PathValue("id")
 	inc, err := h.store.GetIncident(ctx, id)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	members, err := h.store.IncidentMembers(ctx, id)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	// Every alert (at most maxActionAlerts), so the most severe are picked
 	// from all of them, not from the newest page.
 	alerts, err := h.allIncidentAlerts(ctx, id, maxActionAlerts)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return reply{}, err
 	}
 	text := Summarize(inc, alerts, membersByAlert(members), format == "markdown", h.links(id)["self"])
 	ct := "text/plain; charset=utf-8"
 	if format == "markdown" {
 		ct = "text/markdown; charset=utf-8"
 	}
-	return events.APIGatewayProxyResponse{StatusCode: http.StatusOK, Headers: map[string]string{"Content-Type": ct}, Body: text}, nil
+	return textReply(ct, text), nil
 }
 
 // Summarize writes a chat-ready summary of an incident in plain text or
