@@ -249,6 +249,7 @@ func EncodeIncident(r IncidentRecord) (map[string]types.AttributeValue, error) {
 	setStr(item, "status", string(inc.Status))
 	setStr(item, "owner", inc.Owner)
 	setStr(item, "mergedInto", inc.MergedInto)
+	item["confidence"] = n(int64(inc.Confidence))
 	if !inc.FirstActivity.IsZero() {
 		item["firstActivity"] = s(sortTime(inc.FirstActivity))
 	}

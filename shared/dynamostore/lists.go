@@ -217,7 +217,7 @@ func containsAny(attr string, vals []string) expression.ConditionBuilder {
 }
 
 func (s *Store) alertSource(f listing.Filter) (*source, error) {
-	src := &source{kind: listing.KindAlert, empty: len(f.Owners) > 0}
+	src := &source{kind: listing.KindAlert, empty: len(f.Owners) > 0 || f.MinConfidence > 0}
 	since, until := s.window(f)
 	f.Since = since
 	lo, hi := bounds(f)
@@ -295,6 +295,10 @@ func (s *Store) incidentSource(f listing.Filter) (*source, error) {
 	}
 	if len(f.Owners) > 0 {
 		filt = and(filt, inCond("owner", f.Owners))
+	}
+	if f.MinConfidence > 0 {
+		c := expression.Name("confidence").GreaterThanEqual(expression.Value(f.MinConfidence))
+		filt = and(filt, c)
 	}
 	if len(f.Providers) > 0 {
 		filt = and(filt, containsAny("providers", f.Providers))

@@ -164,6 +164,13 @@ func (h *Handler) parseList(r *request, list string, allowed []string, statuses 
 			return lq, err
 		}
 	}
+	if v := values(q, "minConfidence"); len(v) > 0 {
+		n, err := strconv.Atoi(v[0])
+		if err != nil || n < 0 || n > 100 || len(v) > 1 {
+			return lq, badField("minConfidence", "must be an integer from 0 to 100")
+		}
+		f.MinConfidence = n
+	}
 	if k := values(q, "kind"); len(k) > 0 {
 		if len(k) > 1 || !slices.Contains([]string{"alert", "incident", "all"}, k[0]) {
 			return lq, badField("kind", "must be alert, incident or all")
@@ -288,7 +295,7 @@ func anyStatus(v string) (string, bool) {
 }
 
 var alertListParams = []string{"name", "type", "severity", "status", "provider", "resource", "tactic", "incident", "since", "until", "kind", "limit", "cursor"}
-var incidentListParams = []string{"status", "severity", "resource", "tactic", "provider", "owner", "since", "until", "limit", "cursor"}
+var incidentListParams = []string{"status", "severity", "resource", "tactic", "provider", "owner", "minConfidence", "since", "until", "limit", "cursor"}
 
 func pageItems(p listing.Page, reasons map[string]incident.Membership) []any {
 	items := make([]any, 0, len(p.Items))
