@@ -65,7 +65,7 @@ type Filter struct {
 	// MinConfidence keeps incidents of at least this confidence (0: any).
 	MinConfidence int
 	Since         time.Time // inclusive; zero: no lower bound
-	Until      time.Time // inclusive; zero: no upper bound
+	Until         time.Time // inclusive; zero: no upper bound
 }
 
 // Item is one list entry: an alert or an incident, told apart by Kind.
