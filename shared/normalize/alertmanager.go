@@ -3,7 +3,7 @@ package normalize
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"net"
 	"net/netip"
 	"sort"
@@ -17,7 +17,7 @@ import (
 // alerts[]) or one bare alert (labels at the top level).
 type amUnit struct {
 	Version string            `json:"version"`
-	Alerts  []json.RawMessage `json:"alerts"`
+	Alerts  []jsontext.Value  `json:"alerts"`
 	Labels  map[string]string `json:"labels"`
 }
 
@@ -33,12 +33,9 @@ type amAlert struct {
 
 func parseAlertmanager(c *collector, obj []byte) {
 	var u amUnit
-	if !decodeAMUnitFast(obj, &u) {
-		u = amUnit{}
-		if err := c.decode(obj, &u); err != nil {
-			c.reject(err)
-			return
-		}
+	if err := c.decode(obj, &u); err != nil {
+		c.reject(err)
+		return
 	}
 	if u.Labels != nil || u.Alerts == nil {
 		alertmanagerAlert(c, obj)
@@ -100,12 +97,9 @@ func stripPort(v string) string {
 
 func alertmanagerAlert(c *collector, raw []byte) {
 	var m amAlert
-	if !decodeAMAlertFast(raw, &m) {
-		m = amAlert{}
-		if err := c.decode(raw, &m); err != nil {
-			c.reject(err)
-			return
-		}
+	if err := c.decode(raw, &m); err != nil {
+		c.reject(err)
+		return
 	}
 	l := m.Labels
 	if l["alertname"] == "" {
@@ -171,8 +165,19 @@ func alertmanagerAlert(c *collector, raw []byte) {
 		a.RemediationSteps = []string{"Follow the runbook: " + u}
 	}
 
-	// The affected resource: resource, instance_id or instance (host part),
-	// then host-like labels.
+	res := amResource(l)
+	if res.ID == "" {
+		c.reject(alert.Invalid("labels", "one of resource, instance_id, instance or host is required"))
+		return
+	}
+	a.Resources = []alert.Resource{res}
+	a.Entities = amEntities(l, res.ID)
+	c.add(a, raw)
+}
+
+// amResource is the affected resource: resource, instance_id or instance
+// (host part), then host-like labels.
+func amResource(l map[string]string) alert.Resource {
 	var res alert.Resource
 	switch {
 	case l["resource"] != "":
@@ -189,15 +194,15 @@ func alertmanagerAlert(c *collector, raw []byte) {
 			}
 		}
 	}
-	if res.ID == "" {
-		c.reject(alert.Invalid("labels", "one of resource, instance_id, instance or host is required"))
-		return
-	}
 	res.Name = firstNonEmpty(l["instance_name"], l["name"])
 	res.Region = l["region"]
 	res.Account = firstNonEmpty(l["account"], l["account_id"])
-	a.Resources = []alert.Resource{res}
+	return res
+}
 
+// amEntities reads the entities from well-known labels; a local user is
+// qualified with its host, else with the resource id.
+func amEntities(l map[string]string, resourceID string) entities {
 	var es entities
 	for _, k := range []string{"ip", "src_ip", "source_ip", "remote_ip", "client_ip", "dst_ip", "destination_ip"} {
 		if v := l[k]; v != "" {
@@ -221,7 +226,7 @@ func alertmanagerAlert(c *collector, raw []byte) {
 	}
 	for _, k := range []string{"user", "username"} {
 		if v := l[k]; v != "" {
-			es.add(alert.EntityAccount, localUser(v, firstNonEmpty(host, res.ID)))
+			es.add(alert.EntityAccount, localUser(v, firstNonEmpty(host, resourceID)))
 		}
 	}
 	if l["pod"] != "" {
@@ -234,6 +239,5 @@ func alertmanagerAlert(c *collector, raw []byte) {
 	for _, k := range []string{"sha256", "file_hash", "hash"} {
 		es.add(alert.EntityFileHash, l[k])
 	}
-	a.Entities = es
-	c.add(a, raw)
+	return es
 }

@@ -1,7 +1,8 @@
 package normalize
 
 import (
-	"encoding/json"
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"strings"
 
 	"github.com/muster-sec/muster/shared/alert"
@@ -14,23 +15,23 @@ import (
 // shape ({"id", "name", "properties": {camelCase keys}}). encoding/json
 // matches keys case-insensitively, so one struct serves both.
 type defenderAlert struct {
-	AlertType           string          `json:"AlertType"`
-	SystemAlertID       string          `json:"SystemAlertId"`
-	AlertDisplayName    string          `json:"AlertDisplayName"`
-	Description         string          `json:"Description"`
-	Severity            string          `json:"Severity"`
-	Status              string          `json:"Status"`
-	Intent              string          `json:"Intent"`
-	Techniques          []string        `json:"Techniques"`
-	StartTimeUtc        string          `json:"StartTimeUtc"`
-	EndTimeUtc          string          `json:"EndTimeUtc"`
-	TimeGeneratedUtc    string          `json:"TimeGeneratedUtc"`
-	TimeGenerated       string          `json:"TimeGenerated"`
-	CompromisedEntity   string          `json:"CompromisedEntity"`
-	IsIncident          flexBool        `json:"IsIncident"`
-	RemediationSteps    json.RawMessage `json:"RemediationSteps"`
-	ResourceIdentifiers []any           `json:"ResourceIdentifiers"`
-	Entities            []any           `json:"Entities"`
+	AlertType           string         `json:"AlertType"`
+	SystemAlertID       string         `json:"SystemAlertId"`
+	AlertDisplayName    string         `json:"AlertDisplayName"`
+	Description         string         `json:"Description"`
+	Severity            string         `json:"Severity"`
+	Status              string         `json:"Status"`
+	Intent              string         `json:"Intent"`
+	Techniques          []string       `json:"Techniques"`
+	StartTimeUtc        string         `json:"StartTimeUtc"`
+	EndTimeUtc          string         `json:"EndTimeUtc"`
+	TimeGeneratedUtc    string         `json:"TimeGeneratedUtc"`
+	TimeGenerated       string         `json:"TimeGenerated"`
+	CompromisedEntity   string         `json:"CompromisedEntity"`
+	IsIncident          flexBool       `json:"IsIncident"`
+	RemediationSteps    jsontext.Value `json:"RemediationSteps"`
+	ResourceIdentifiers []any          `json:"ResourceIdentifiers"`
+	Entities            []any          `json:"Entities"`
 }
 
 type defenderUnit struct {
@@ -41,12 +42,9 @@ type defenderUnit struct {
 
 func parseDefender(c *collector, obj []byte) {
 	var u defenderUnit
-	if !decodeDefenderFast(obj, &u) {
-		u = defenderUnit{}
-		if err := c.decode(obj, &u); err != nil {
-			c.reject(err)
-			return
-		}
+	if err := c.decode(obj, &u); err != nil {
+		c.reject(err)
+		return
 	}
 	d := &u.defenderAlert
 	if u.Properties != nil {
@@ -142,7 +140,7 @@ func defenderToAlert(d *defenderAlert) (*alert.Alert, error) {
 
 // defenderSteps accepts an array of steps, a string holding a JSON array
 // (as continuous export writes it), or one plain string.
-func defenderSteps(raw json.RawMessage) []string {
+func defenderSteps(raw jsontext.Value) []string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}

@@ -55,12 +55,9 @@ func field(m map[string]any, k string) string {
 
 func parseFalco(c *collector, obj []byte) {
 	var e falcoEvent
-	if !decodeFalcoFast(obj, &e) {
-		e = falcoEvent{}
-		if err := c.decode(obj, &e); err != nil {
-			c.reject(err)
-			return
-		}
+	if err := c.decode(obj, &e); err != nil {
+		c.reject(err)
+		return
 	}
 	if e.Rule == "" {
 		c.reject(alert.Invalid("rule", "is required"))

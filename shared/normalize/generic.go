@@ -38,12 +38,9 @@ type genericAlert struct {
 
 func parseGeneric(c *collector, obj []byte) {
 	var g genericAlert
-	if !decodeGenericFast(obj, &g) {
-		g = genericAlert{}
-		if err := c.decode(obj, &g); err != nil {
-			c.reject(err)
-			return
-		}
+	if err := c.decode(obj, &g); err != nil {
+		c.reject(err)
+		return
 	}
 	a, err := genericToAlert(&g)
 	if err != nil {

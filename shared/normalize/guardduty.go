@@ -190,14 +190,9 @@ type gdService struct {
 
 func parseGuardDuty(c *collector, obj []byte) {
 	var ev gdEvent
-	if !decodeGuardDutyFast(obj, &ev) {
-		// Anything the fast decode is unsure of: encoding/json decides,
-		// with its own results and errors.
-		ev = gdEvent{}
-		if err := c.decode(obj, &ev); err != nil {
-			c.reject(err)
-			return
-		}
+	if err := c.decode(obj, &ev); err != nil {
+		c.reject(err)
+		return
 	}
 	f := &ev.gdFinding
 	if ev.Detail != nil {

@@ -25,6 +25,13 @@ type ocsfEndpoint struct {
 	UID      string `json:"uid"`
 }
 
+type ocsfAttack struct {
+	Tactic       *ocsfNamed  `json:"tactic"`
+	Tactics      []ocsfNamed `json:"tactics"`
+	Technique    *ocsfNamed  `json:"technique"`
+	SubTechnique *ocsfNamed  `json:"sub_technique"`
+}
+
 type ocsfFinding struct {
 	ClassUID    *int     `json:"class_uid"`
 	Time        *float64 `json:"time"`
@@ -45,12 +52,7 @@ type ocsfFinding struct {
 			Name string `json:"name"`
 			UID  string `json:"uid"`
 		} `json:"analytic"`
-		Attacks []struct {
-			Tactic       *ocsfNamed  `json:"tactic"`
-			Tactics      []ocsfNamed `json:"tactics"`
-			Technique    *ocsfNamed  `json:"technique"`
-			SubTechnique *ocsfNamed  `json:"sub_technique"`
-		} `json:"attacks"`
+		Attacks []ocsfAttack `json:"attacks"`
 	} `json:"finding_info"`
 	Metadata *struct {
 		UID          string   `json:"uid"`
@@ -143,12 +145,9 @@ func epochMillis(v float64) (time.Time, bool) {
 
 func parseOCSF(c *collector, obj []byte) {
 	var f ocsfFinding
-	if !decodeOCSFFast(obj, &f) {
-		f = ocsfFinding{}
-		if err := c.decode(obj, &f); err != nil {
-			c.reject(err)
-			return
-		}
+	if err := c.decode(obj, &f); err != nil {
+		c.reject(err)
+		return
 	}
 	if f.ClassUID == nil || *f.ClassUID != OCSFDetectionFinding {
 		c.reject(alert.Invalid("class_uid", "must be %d (Detection Finding)", OCSFDetectionFinding))
@@ -210,6 +209,22 @@ func parseOCSF(c *collector, obj []byte) {
 	default:
 		a.Type = fi.Title
 	}
+	ocsfAttacks(a, fi.Attacks)
+	a.Resources = ocsfResources(&f)
+	a.Entities = ocsfEntities(&f)
+	if r := f.Remediation; r != nil {
+		if r.Desc != "" {
+			a.RemediationSteps = append(a.RemediationSteps, r.Desc)
+		}
+		for _, ref := range r.References {
+			a.RemediationSteps = append(a.RemediationSteps, "See "+ref)
+		}
+	}
+	c.add(a, obj)
+}
+
+// ocsfAttacks reads stages (by tactic name, else TA id) and technique ids.
+func ocsfAttacks(a *alert.Alert, attacks []ocsfAttack) {
 	tactic := func(n *ocsfNamed) {
 		if n == nil {
 			return
@@ -220,7 +235,7 @@ func parseOCSF(c *collector, obj []byte) {
 			a.Tactics = append(a.Tactics, s)
 		}
 	}
-	for _, at := range fi.Attacks {
+	for _, at := range attacks {
 		tactic(at.Tactic)
 		for i := range at.Tactics {
 			tactic(&at.Tactics[i])
@@ -232,6 +247,12 @@ func parseOCSF(c *collector, obj []byte) {
 			a.Techniques = append(a.Techniques, at.SubTechnique.UID)
 		}
 	}
+}
+
+// ocsfResources reads the affected resources; the cloud's region and
+// account are the defaults.
+func ocsfResources(f *ocsfFinding) []alert.Resource {
+	var out []alert.Resource
 	region, account := "", ""
 	if f.Cloud != nil {
 		region = f.Cloud.Region
@@ -250,8 +271,13 @@ func parseOCSF(c *collector, obj []byte) {
 			}
 			res.Tags[t.Name] = t.Value
 		}
-		a.Resources = append(a.Resources, res)
+		out = append(out, res)
 	}
+	return out
+}
+
+// ocsfEntities reads entities from the evidences and the observables.
+func ocsfEntities(f *ocsfFinding) entities {
 	var es entities
 	ep := func(e *ocsfEndpoint) {
 		if e != nil {
@@ -299,14 +325,5 @@ func parseOCSF(c *collector, obj []byte) {
 			es.add(alert.EntityProcess, o.Value)
 		}
 	}
-	a.Entities = es
-	if r := f.Remediation; r != nil {
-		if r.Desc != "" {
-			a.RemediationSteps = append(a.RemediationSteps, r.Desc)
-		}
-		for _, ref := range r.References {
-			a.RemediationSteps = append(a.RemediationSteps, "See "+ref)
-		}
-	}
-	c.add(a, obj)
+	return es
 }

@@ -2,7 +2,8 @@ package normalize
 
 import (
 	"bytes"
-	"encoding/json"
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"strconv"
 	"strings"
 
@@ -15,10 +16,10 @@ import (
 type asffUnit struct {
 	DetailType string `json:"detail-type"`
 	Detail     *struct {
-		Findings []json.RawMessage `json:"findings"`
+		Findings []jsontext.Value `json:"findings"`
 	} `json:"detail"`
-	Findings []json.RawMessage `json:"Findings"`
-	ID       string            `json:"Id"`
+	Findings []jsontext.Value `json:"Findings"`
+	ID       string           `json:"Id"`
 }
 
 type asffIP struct {
@@ -118,7 +119,7 @@ type asffFinding struct {
 }
 
 // asffEvent is the "Security Hub Findings - Imported" envelope with its
-// findings decoded in the same pass (the fast path for EventBridge).
+// findings decoded in the same pass (the common EventBridge shape).
 type asffEvent struct {
 	DetailType string `json:"detail-type"`
 	Detail     *struct {
@@ -139,11 +140,7 @@ func parseSecurityHub(c *collector, obj []byte) {
 		// Anything unusual (several findings, a field of the wrong type)
 		// takes the general path below, which reports per finding.
 		var ev asffEvent
-		ok := decodeASFFEventFast(obj, &ev)
-		if !ok {
-			ev = asffEvent{}
-			ok = json.Unmarshal(obj, &ev) == nil
-		}
+		ok := json.Unmarshal(obj, &ev, strict) == nil
 		if ok && ev.Detail != nil && len(ev.Detail.Findings) == 1 &&
 			(ev.DetailType == "" || ev.DetailType == DetailTypeSecurityHub) {
 			securityHubAdd(c, &ev.Detail.Findings[0], obj)
@@ -158,7 +155,7 @@ func parseSecurityHub(c *collector, obj []byte) {
 		c.reject(err)
 		return
 	}
-	var findings []json.RawMessage
+	var findings []jsontext.Value
 	switch {
 	case u.Detail != nil:
 		if u.DetailType != "" && u.DetailType != DetailTypeSecurityHub {
@@ -186,12 +183,9 @@ func parseSecurityHub(c *collector, obj []byte) {
 
 func securityHubFinding(c *collector, raw []byte) {
 	var f asffFinding
-	if !decodeASFFFindingFast(raw, &f) {
-		f = asffFinding{}
-		if err := c.decode(raw, &f); err != nil {
-			c.reject(err)
-			return
-		}
+	if err := c.decode(raw, &f); err != nil {
+		c.reject(err)
+		return
 	}
 	securityHubAdd(c, &f, raw)
 }
@@ -348,91 +342,8 @@ func securityHubAlert(f *asffFinding) (*alert.Alert, error) {
 		}
 	}
 	var es entities
-	var fromKey []bool // per resource: it stands for an access key's principal
-	for _, r := range f.Resources {
-		res := alert.Resource{ID: r.ID, Type: r.Type, Region: firstNonEmpty(r.Region, f.Region), Account: f.AwsAccountID, Tags: r.Tags}
-		res.Name = r.Tags["Name"]
-		keyPrincipal := false
-		if d := r.Details; d != nil {
-			if k := d.AwsIamAccessKey; k != nil {
-				es.add(alert.EntityAccessKey, firstNonEmpty(k.AccessKeyID, strings.TrimPrefix(r.ID, "AWS::IAM::AccessKey:")))
-				es.add(alert.EntityAccount, k.PrincipalName)
-				if iid := instanceSession(k.PrincipalID); iid != "" {
-					res = alert.Resource{ID: iid, Type: "AwsEc2Instance", Region: res.Region, Account: res.Account}
-					keyPrincipal = true
-				} else if k.PrincipalName != "" {
-					res = principalResource(f.AwsAccountID, k.PrincipalType, k.PrincipalName)
-					res.Region = firstNonEmpty(r.Region, f.Region)
-					keyPrincipal = true
-				}
-			}
-			if u := d.AwsIamUser; u != nil {
-				es.add(alert.EntityAccount, u.UserName)
-				res.Name = firstNonEmpty(res.Name, u.UserName)
-			}
-			if ro := d.AwsIamRole; ro != nil {
-				es.add(alert.EntityAccount, ro.RoleName)
-				res.Name = firstNonEmpty(res.Name, ro.RoleName)
-			}
-		}
-		a.Resources = append(a.Resources, res)
-		fromKey = append(fromKey, keyPrincipal)
-	}
-	if guardDuty {
-		// GuardDuty names an access key's principal (or the instance its
-		// session belongs to) as the affected resource only when the
-		// finding has no other resource.
-		a.Resources = withoutKeyPrincipals(a.Resources, fromKey)
-	}
-	if n := f.Network; n != nil {
-		es.add(alert.EntityIP, n.SourceIPV4)
-		es.add(alert.EntityIP, n.SourceIPV6)
-		es.add(alert.EntityIP, n.DestinationIPV4)
-		es.add(alert.EntityIP, n.DestinationIPV6)
-		es.add(alert.EntityDomain, n.SourceDomain)
-		es.add(alert.EntityDomain, n.DestinationDomain)
-	}
-	if act := f.Action; act != nil {
-		ip := func(r *asffIP) {
-			if r != nil {
-				es.add(alert.EntityIP, r.IPAddressV4)
-			}
-		}
-		if n := act.NetworkConnectionAction; n != nil {
-			ip(n.RemoteIPDetails)
-		}
-		if c := act.AwsAPICallAction; c != nil {
-			ip(c.RemoteIPDetails)
-			if c.DomainDetails != nil {
-				es.add(alert.EntityDomain, c.DomainDetails.Domain)
-			}
-		}
-		if d := act.DNSRequestAction; d != nil {
-			es.add(alert.EntityDomain, d.Domain)
-		}
-		if p := act.PortProbeAction; p != nil {
-			for _, d := range p.PortProbeDetails {
-				ip(d.RemoteIPDetails)
-			}
-		}
-	}
-	if p := f.Process; p != nil {
-		es.add(alert.EntityProcess, firstNonEmpty(p.Path, p.Name))
-	}
-	for _, t := range f.ThreatIntelIndicators {
-		switch strings.ToUpper(t.Type) {
-		case "IPV4_ADDRESS", "IPV6_ADDRESS":
-			es.add(alert.EntityIP, t.Value)
-		case "DOMAIN":
-			es.add(alert.EntityDomain, t.Value)
-		case "URL":
-			es.add(alert.EntityURL, t.Value)
-		case "HASH_MD5", "HASH_SHA1", "HASH_SHA256", "HASH_SHA512":
-			es.add(alert.EntityFileHash, t.Value)
-		case "PROCESS":
-			es.add(alert.EntityProcess, t.Value)
-		}
-	}
+	a.Resources = asffResources(f, &es, guardDuty)
+	asffEntities(f, &es)
 	a.Entities = es
 	return a, nil
 }
@@ -506,4 +417,102 @@ func asffType(f *asffFinding) string {
 		return f.GeneratorID
 	}
 	return f.Types[0]
+}
+
+// asffResources reads the resources of f and the entities they name. An
+// access key's principal (or the instance its session belongs to) stands
+// for the key.
+func asffResources(f *asffFinding, es *entities, guardDuty bool) []alert.Resource {
+	var out []alert.Resource
+	var fromKey []bool // per resource: it stands for an access key's principal
+	for _, r := range f.Resources {
+		res := alert.Resource{ID: r.ID, Type: r.Type, Region: firstNonEmpty(r.Region, f.Region), Account: f.AwsAccountID, Tags: r.Tags}
+		res.Name = r.Tags["Name"]
+		keyPrincipal := false
+		if d := r.Details; d != nil {
+			if k := d.AwsIamAccessKey; k != nil {
+				es.add(alert.EntityAccessKey, firstNonEmpty(k.AccessKeyID, strings.TrimPrefix(r.ID, "AWS::IAM::AccessKey:")))
+				es.add(alert.EntityAccount, k.PrincipalName)
+				if iid := instanceSession(k.PrincipalID); iid != "" {
+					res = alert.Resource{ID: iid, Type: "AwsEc2Instance", Region: res.Region, Account: res.Account}
+					keyPrincipal = true
+				} else if k.PrincipalName != "" {
+					res = principalResource(f.AwsAccountID, k.PrincipalType, k.PrincipalName)
+					res.Region = firstNonEmpty(r.Region, f.Region)
+					keyPrincipal = true
+				}
+			}
+			if u := d.AwsIamUser; u != nil {
+				es.add(alert.EntityAccount, u.UserName)
+				res.Name = firstNonEmpty(res.Name, u.UserName)
+			}
+			if ro := d.AwsIamRole; ro != nil {
+				es.add(alert.EntityAccount, ro.RoleName)
+				res.Name = firstNonEmpty(res.Name, ro.RoleName)
+			}
+		}
+		out = append(out, res)
+		fromKey = append(fromKey, keyPrincipal)
+	}
+	if guardDuty {
+		// GuardDuty names an access key's principal (or the instance its
+		// session belongs to) as the affected resource only when the
+		// finding has no other resource.
+		out = withoutKeyPrincipals(out, fromKey)
+	}
+	return out
+}
+
+// asffEntities reads the network, action, process and threat-intelligence
+// entities of f.
+func asffEntities(f *asffFinding, es *entities) {
+	if n := f.Network; n != nil {
+		es.add(alert.EntityIP, n.SourceIPV4)
+		es.add(alert.EntityIP, n.SourceIPV6)
+		es.add(alert.EntityIP, n.DestinationIPV4)
+		es.add(alert.EntityIP, n.DestinationIPV6)
+		es.add(alert.EntityDomain, n.SourceDomain)
+		es.add(alert.EntityDomain, n.DestinationDomain)
+	}
+	if act := f.Action; act != nil {
+		ip := func(r *asffIP) {
+			if r != nil {
+				es.add(alert.EntityIP, r.IPAddressV4)
+			}
+		}
+		if n := act.NetworkConnectionAction; n != nil {
+			ip(n.RemoteIPDetails)
+		}
+		if c := act.AwsAPICallAction; c != nil {
+			ip(c.RemoteIPDetails)
+			if c.DomainDetails != nil {
+				es.add(alert.EntityDomain, c.DomainDetails.Domain)
+			}
+		}
+		if d := act.DNSRequestAction; d != nil {
+			es.add(alert.EntityDomain, d.Domain)
+		}
+		if p := act.PortProbeAction; p != nil {
+			for _, d := range p.PortProbeDetails {
+				ip(d.RemoteIPDetails)
+			}
+		}
+	}
+	if p := f.Process; p != nil {
+		es.add(alert.EntityProcess, firstNonEmpty(p.Path, p.Name))
+	}
+	for _, t := range f.ThreatIntelIndicators {
+		switch strings.ToUpper(t.Type) {
+		case "IPV4_ADDRESS", "IPV6_ADDRESS":
+			es.add(alert.EntityIP, t.Value)
+		case "DOMAIN":
+			es.add(alert.EntityDomain, t.Value)
+		case "URL":
+			es.add(alert.EntityURL, t.Value)
+		case "HASH_MD5", "HASH_SHA1", "HASH_SHA256", "HASH_SHA512":
+			es.add(alert.EntityFileHash, t.Value)
+		case "PROCESS":
+			es.add(alert.EntityProcess, t.Value)
+		}
+	}
 }
