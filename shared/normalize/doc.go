@@ -1,6 +1,11 @@
 // Package normalize turns the alert formats Muster accepts into normalised
 // alert.Alert values.
 //
+// Sources (sources.go) is the registry of the formats Muster accepts: name,
+// display name, parser, sample folder, EventBridge detail type. Ingest,
+// the correlation text and the console read it; tests check the console's
+// format.js and the OpenAPI document against it.
+//
 // Parse is the one entry point: given a provider name (as in
 // POST /webhooks/{provider}) and a request body, it returns one Result per
 // alert in the request, in request order. A body may hold one object, an

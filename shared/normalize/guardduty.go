@@ -7,12 +7,6 @@ import (
 	"github.com/muster-sec/muster/shared/killchain"
 )
 
-// EventBridge detail types Muster accepts.
-const (
-	DetailTypeGuardDuty   = "GuardDuty Finding"
-	DetailTypeSecurityHub = "Security Hub Findings - Imported"
-)
-
 // gdEvent is a GuardDuty finding, bare or inside its EventBridge envelope
 // (then Detail is set and the top-level finding fields are empty).
 type gdEvent struct {

@@ -50,16 +50,6 @@ func (r Result) FieldError() *alert.FieldError {
 // batch) into c.
 type parser func(c *collector, obj []byte)
 
-var parsers = map[string]parser{
-	alert.ProviderGeneric:      parseGeneric,
-	alert.ProviderGuardDuty:    parseGuardDuty,
-	alert.ProviderSecurityHub:  parseSecurityHub,
-	alert.ProviderDefender:     parseDefender,
-	alert.ProviderAlertmanager: parseAlertmanager,
-	alert.ProviderFalco:        parseFalco,
-	alert.ProviderOCSF:         parseOCSF,
-}
-
 // Parse normalises a request body for provider. receivedAt becomes each
 // alert's ReceivedAt. The error is ErrUnknownProvider or wraps ErrMalformed
 // with the reason; otherwise every alert of the request has a Result, in
@@ -73,7 +63,7 @@ func Parse(provider string, body []byte, receivedAt time.Time) ([]Result, error)
 // over-limit request costs no more than limit+1 alerts of work. A limit of
 // 0 or less means no limit.
 func ParseLimit(provider string, body []byte, receivedAt time.Time, limit int) ([]Result, error) {
-	p, ok := parsers[provider]
+	src, ok := Lookup(provider)
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownProvider, provider)
 	}
@@ -84,7 +74,7 @@ func ParseLimit(provider string, body []byte, receivedAt time.Time, limit int) (
 	}
 	switch body[0] {
 	case '{':
-		p(c, body)
+		src.parse(c, body)
 		if c.syntax {
 			return nil, checkSyntax(body)
 		}
@@ -104,7 +94,7 @@ func ParseLimit(provider string, body []byte, receivedAt time.Time, limit int) (
 				c.reject(alert.Invalid("item", "must be a JSON object"))
 				continue
 			}
-			p(c, it)
+			src.parse(c, it)
 		}
 	default:
 		if err := checkSyntax(body); err != nil {
