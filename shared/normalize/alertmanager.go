@@ -1,14 +1,15 @@
 package normalize
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
-	"github.com/go-json-experiment/json/jsontext"
 	"net"
 	"net/netip"
 	"sort"
 	"strings"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/killchain"
 )
@@ -106,7 +107,7 @@ func alertmanagerAlert(c *collector, raw []byte) {
 		c.reject(alert.Invalid("labels.alertname", "is required"))
 		return
 	}
-	first, err := parseTime("startsAt", m.StartsAt)
+	first, err := parseTime("startsAt", m.StartsAt, c.receivedAt)
 	if err != nil {
 		c.reject(err)
 		return
@@ -115,8 +116,8 @@ func alertmanagerAlert(c *collector, raw []byte) {
 		Provider:    alert.ProviderAlertmanager,
 		SourceID:    m.Fingerprint,
 		Type:        l["alertname"],
-		Name:        firstNonEmpty(m.Annotations["summary"], l["alertname"]),
-		Description: firstNonEmpty(m.Annotations["description"], m.Annotations["message"]),
+		Name:        cmp.Or(m.Annotations["summary"], l["alertname"]),
+		Description: cmp.Or(m.Annotations["description"], m.Annotations["message"]),
 		Severity:    alertmanagerSeverity(l["severity"]),
 		Status:      alert.StatusActive,
 		FirstSeen:   first,
@@ -131,7 +132,7 @@ func alertmanagerAlert(c *collector, raw []byte) {
 		// only sighting the payload proves is startsAt.
 	case "resolved":
 		a.Status = alert.StatusResolved
-		end, err := parseTime("endsAt", m.EndsAt)
+		end, err := parseTime("endsAt", m.EndsAt, c.receivedAt)
 		if err != nil {
 			c.reject(err)
 			return
@@ -161,7 +162,7 @@ func alertmanagerAlert(c *collector, raw []byte) {
 			}
 		}
 	}
-	if u := firstNonEmpty(m.Annotations["runbook_url"], m.Annotations["runbook"]); u != "" {
+	if u := cmp.Or(m.Annotations["runbook_url"], m.Annotations["runbook"]); u != "" {
 		a.RemediationSteps = []string{"Follow the runbook: " + u}
 	}
 
@@ -194,9 +195,9 @@ func amResource(l map[string]string) alert.Resource {
 			}
 		}
 	}
-	res.Name = firstNonEmpty(l["instance_name"], l["name"])
+	res.Name = cmp.Or(l["instance_name"], l["name"])
 	res.Region = l["region"]
-	res.Account = firstNonEmpty(l["account"], l["account_id"])
+	res.Account = cmp.Or(l["account"], l["account_id"])
 	return res
 }
 
@@ -213,7 +214,7 @@ func amEntities(l map[string]string, resourceID string) entities {
 	for _, k := range []string{"host", "hostname", "node", "nodename"} {
 		if v := l[k]; v != "" {
 			es.add(alert.EntityHost, v)
-			host = firstNonEmpty(host, v)
+			host = cmp.Or(host, v)
 		}
 	}
 	if inst := stripPort(l["instance"]); inst != "" {
@@ -221,12 +222,12 @@ func amEntities(l map[string]string, resourceID string) entities {
 			es.add(alert.EntityIP, inst)
 		} else {
 			es.add(alert.EntityHost, inst)
-			host = firstNonEmpty(host, inst)
+			host = cmp.Or(host, inst)
 		}
 	}
 	for _, k := range []string{"user", "username"} {
 		if v := l[k]; v != "" {
-			es.add(alert.EntityAccount, localUser(v, firstNonEmpty(host, resourceID)))
+			es.add(alert.EntityAccount, localUser(v, cmp.Or(host, resourceID)))
 		}
 	}
 	if l["pod"] != "" {

@@ -25,7 +25,7 @@ var benchSamples = []struct{ provider, file string }{
 // the cheapest decode a parser could do with the same JSON library.
 var structFloor = map[string]func([]byte) error{
 	"guardduty":    func(b []byte) error { var v gdEvent; return json.Unmarshal(b, &v, strict) },
-	"securityhub":  func(b []byte) error { var v asffEvent; return json.Unmarshal(b, &v, strict) },
+	"securityhub":  func(b []byte) error { var v asffUnit; return json.Unmarshal(b, &v, strict) },
 	"defender":     func(b []byte) error { var v defenderUnit; return json.Unmarshal(b, &v, strict) },
 	"alertmanager": func(b []byte) error { var v amUnit; return json.Unmarshal(b, &v, strict) },
 	"falco":        func(b []byte) error { var v falcoEvent; return json.Unmarshal(b, &v, strict) },

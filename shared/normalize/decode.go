@@ -103,17 +103,16 @@ func jsonKind(t reflect.Type) string {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t == nil {
+	switch {
+	case t == nil:
 		return "value"
-	}
-	switch t.Kind() {
-	case reflect.String:
+	case t.Kind() == reflect.String:
 		return "string"
-	case reflect.Struct, reflect.Map:
+	case t.Kind() == reflect.Struct || t.Kind() == reflect.Map:
 		return "object"
-	case reflect.Slice, reflect.Array:
+	case t.Kind() == reflect.Slice || t.Kind() == reflect.Array:
 		return "array"
-	case reflect.Bool:
+	case t.Kind() == reflect.Bool:
 		return "boolean"
 	}
 	return "number"

@@ -67,7 +67,7 @@ func ParseLimit(provider string, body []byte, receivedAt time.Time, limit int) (
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownProvider, provider)
 	}
-	c := &collector{receivedAt: receivedAt.UTC(), limit: limit}
+	c := &collector{src: src, receivedAt: receivedAt.UTC(), limit: limit}
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return nil, fmt.Errorf("%w: empty body", ErrMalformed)
@@ -117,6 +117,7 @@ func tooMany(limit int) error {
 
 // collector gathers results in request order.
 type collector struct {
+	src        Source // the format being read
 	receivedAt time.Time
 	out        []Result
 	syntax     bool // a decode met invalid JSON: the request is malformed
@@ -145,6 +146,11 @@ func (c *collector) add(a *alert.Alert, raw []byte) {
 	if !c.room() {
 		return
 	}
+	if err := checkIdentity(a, c.src.IDField); err != nil {
+		c.reject(err)
+		return
+	}
+	cleanText(a)
 	a.SetRawValid(raw)
 	a.Finish("", c.receivedAt)
 	if a.Provider != alert.ProviderGeneric {
@@ -172,9 +178,10 @@ func (c *collector) reject(err error) {
 	c.out = append(c.out, Result{Index: len(c.out), Err: err})
 }
 
-// parseTime reads an RFC 3339 time (with or without fractional seconds).
-// Empty text gives the zero time and no error.
-func parseTime(field, v string) (time.Time, error) {
+// parseTime reads an RFC 3339 time (with or without fractional seconds)
+// of an alert received at receivedAt (see checkTime). Empty text gives the
+// zero time and no error.
+func parseTime(field, v string, receivedAt time.Time) (time.Time, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return time.Time{}, nil
@@ -183,7 +190,7 @@ func parseTime(field, v string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, alert.Invalid(field, "must be an RFC 3339 time")
 	}
-	return t.UTC(), nil
+	return t.UTC(), checkTime(field, t, receivedAt)
 }
 
 // entities accumulates entities without duplicates or empty values.

@@ -1,11 +1,12 @@
 package normalize
 
 import (
-	"bytes"
-	"github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
+	"cmp"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/killchain"
@@ -19,7 +20,6 @@ type asffUnit struct {
 		Findings []jsontext.Value `json:"findings"`
 	} `json:"detail"`
 	Findings []jsontext.Value `json:"Findings"`
-	ID       string           `json:"Id"`
 }
 
 type asffIP struct {
@@ -118,80 +118,47 @@ type asffFinding struct {
 	Sample        flexBool `json:"Sample"`
 }
 
-// asffEvent is the "Security Hub Findings - Imported" envelope with its
-// findings decoded in the same pass (the common EventBridge shape).
-type asffEvent struct {
-	DetailType string `json:"detail-type"`
-	Detail     *struct {
-		Findings []asffFinding `json:"findings"`
-	} `json:"detail"`
-}
-
-var (
-	keyDetail   = []byte(`"detail"`)
-	keyFindings = []byte(`"Findings"`)
-)
-
+// parseSecurityHub reads an EventBridge event (its one finding keeps the
+// whole event as raw copy), a BatchImportFindings body or one finding.
 func parseSecurityHub(c *collector, obj []byte) {
-	switch {
-	case bytes.Contains(obj, keyDetail):
-		// Most likely an EventBridge event: decode it and its findings in
-		// one pass. A one-finding event keeps the event as the raw copy.
-		// Anything unusual (several findings, a field of the wrong type)
-		// takes the general path below, which reports per finding.
-		var ev asffEvent
-		ok := json.Unmarshal(obj, &ev, strict) == nil
-		if ok && ev.Detail != nil && len(ev.Detail.Findings) == 1 &&
-			(ev.DetailType == "" || ev.DetailType == DetailTypeSecurityHub) {
-			securityHubAdd(c, &ev.Detail.Findings[0], obj)
-			return
-		}
-	case !bytes.Contains(obj, keyFindings):
-		securityHubFinding(c, obj) // a bare finding
-		return
-	}
 	var u asffUnit
 	if err := c.decode(obj, &u); err != nil {
 		c.reject(err)
 		return
 	}
-	var findings []jsontext.Value
+	findings := u.Findings
 	switch {
+	case u.Detail != nil && u.DetailType != "" && u.DetailType != DetailTypeSecurityHub:
+		c.reject(alert.Invalid("detail-type", "must be %q", DetailTypeSecurityHub))
+		return
+	case u.Detail != nil && len(u.Detail.Findings) == 0:
+		c.reject(alert.Invalid("detail.findings", "at least one finding is required"))
+		return
+	case u.Detail != nil && len(u.Detail.Findings) == 1:
+		securityHubFinding(c, u.Detail.Findings[0], obj)
+		return
 	case u.Detail != nil:
-		if u.DetailType != "" && u.DetailType != DetailTypeSecurityHub {
-			c.reject(alert.Invalid("detail-type", "must be %q", DetailTypeSecurityHub))
-			return
-		}
 		findings = u.Detail.Findings
-		if len(findings) == 0 {
-			c.reject(alert.Invalid("detail.findings", "at least one finding is required"))
-			return
-		}
-	case u.Findings != nil:
-		findings = u.Findings
-	default:
-		securityHubFinding(c, obj)
+	case u.Findings == nil:
+		securityHubFinding(c, obj, obj) // a bare finding
 		return
 	}
 	for _, f := range findings {
 		if c.full() {
 			return
 		}
-		securityHubFinding(c, f)
+		securityHubFinding(c, f, f)
 	}
 }
 
-func securityHubFinding(c *collector, raw []byte) {
+// securityHubFinding normalises the finding item; raw is its audit copy.
+func securityHubFinding(c *collector, item, raw []byte) {
 	var f asffFinding
-	if err := c.decode(raw, &f); err != nil {
+	if err := c.decode(item, &f); err != nil {
 		c.reject(err)
 		return
 	}
-	securityHubAdd(c, &f, raw)
-}
-
-func securityHubAdd(c *collector, f *asffFinding, raw []byte) {
-	a, err := securityHubAlert(f)
+	a, err := securityHubAlert(&f, c.receivedAt)
 	if err != nil {
 		c.reject(err)
 		return
@@ -284,21 +251,21 @@ func guardDutyTypeFromASFF(types []string) string {
 	return ""
 }
 
-func securityHubAlert(f *asffFinding) (*alert.Alert, error) {
-	first, err := parseTime("FirstObservedAt", f.FirstObservedAt)
+func securityHubAlert(f *asffFinding, at time.Time) (*alert.Alert, error) {
+	first, err := parseTime("FirstObservedAt", f.FirstObservedAt, at)
 	if err != nil {
 		return nil, err
 	}
 	if first.IsZero() {
-		if first, err = parseTime("CreatedAt", f.CreatedAt); err != nil {
+		if first, err = parseTime("CreatedAt", f.CreatedAt, at); err != nil {
 			return nil, err
 		}
 	}
-	last, err := parseTime("LastObservedAt", f.LastObservedAt)
+	last, err := parseTime("LastObservedAt", f.LastObservedAt, at)
 	if err != nil {
 		return nil, err
 	}
-	updated, err := parseTime("UpdatedAt", f.UpdatedAt)
+	updated, err := parseTime("UpdatedAt", f.UpdatedAt, at)
 	if err != nil {
 		return nil, err
 	}
@@ -426,29 +393,29 @@ func asffResources(f *asffFinding, es *entities, guardDuty bool) []alert.Resourc
 	var out []alert.Resource
 	var fromKey []bool // per resource: it stands for an access key's principal
 	for _, r := range f.Resources {
-		res := alert.Resource{ID: r.ID, Type: r.Type, Region: firstNonEmpty(r.Region, f.Region), Account: f.AwsAccountID, Tags: r.Tags}
+		res := alert.Resource{ID: r.ID, Type: r.Type, Region: cmp.Or(r.Region, f.Region), Account: f.AwsAccountID, Tags: r.Tags}
 		res.Name = r.Tags["Name"]
 		keyPrincipal := false
 		if d := r.Details; d != nil {
 			if k := d.AwsIamAccessKey; k != nil {
-				es.add(alert.EntityAccessKey, firstNonEmpty(k.AccessKeyID, strings.TrimPrefix(r.ID, "AWS::IAM::AccessKey:")))
+				es.add(alert.EntityAccessKey, cmp.Or(k.AccessKeyID, strings.TrimPrefix(r.ID, "AWS::IAM::AccessKey:")))
 				es.add(alert.EntityAccount, k.PrincipalName)
 				if iid := instanceSession(k.PrincipalID); iid != "" {
 					res = alert.Resource{ID: iid, Type: "AwsEc2Instance", Region: res.Region, Account: res.Account}
 					keyPrincipal = true
 				} else if k.PrincipalName != "" {
 					res = principalResource(f.AwsAccountID, k.PrincipalType, k.PrincipalName)
-					res.Region = firstNonEmpty(r.Region, f.Region)
+					res.Region = cmp.Or(r.Region, f.Region)
 					keyPrincipal = true
 				}
 			}
 			if u := d.AwsIamUser; u != nil {
 				es.add(alert.EntityAccount, u.UserName)
-				res.Name = firstNonEmpty(res.Name, u.UserName)
+				res.Name = cmp.Or(res.Name, u.UserName)
 			}
 			if ro := d.AwsIamRole; ro != nil {
 				es.add(alert.EntityAccount, ro.RoleName)
-				res.Name = firstNonEmpty(res.Name, ro.RoleName)
+				res.Name = cmp.Or(res.Name, ro.RoleName)
 			}
 		}
 		out = append(out, res)
@@ -499,7 +466,7 @@ func asffEntities(f *asffFinding, es *entities) {
 		}
 	}
 	if p := f.Process; p != nil {
-		es.add(alert.EntityProcess, firstNonEmpty(p.Path, p.Name))
+		es.add(alert.EntityProcess, cmp.Or(p.Path, p.Name))
 	}
 	for _, t := range f.ThreatIntelIndicators {
 		switch strings.ToUpper(t.Type) {

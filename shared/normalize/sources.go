@@ -18,6 +18,8 @@ type Source struct {
 	Phrase string
 	// Samples is the folder of realistic payloads under events/samples.
 	Samples string
+	// IDField names the sender's own id in its format (for error messages).
+	IDField string
 	// DetailType is the EventBridge detail type of the findings the source
 	// delivers through an EventBridge rule; empty when it has none.
 	DetailType string
@@ -33,13 +35,13 @@ const (
 
 // sources is the registry, in the order lists show it.
 var sources = []Source{
-	{Name: alert.ProviderGuardDuty, Display: "GuardDuty", Samples: "guardduty", DetailType: DetailTypeGuardDuty, parse: parseGuardDuty},
-	{Name: alert.ProviderSecurityHub, Display: "Security Hub", Samples: "securityhub", DetailType: DetailTypeSecurityHub, parse: parseSecurityHub},
-	{Name: alert.ProviderDefender, Display: "Defender for Cloud", Samples: "defender", parse: parseDefender},
-	{Name: alert.ProviderAlertmanager, Display: "Alertmanager", Samples: "alertmanager", parse: parseAlertmanager},
-	{Name: alert.ProviderFalco, Display: "Falco", Samples: "falco", parse: parseFalco},
-	{Name: alert.ProviderOCSF, Display: "OCSF", Samples: "ocsf", parse: parseOCSF},
-	{Name: alert.ProviderGeneric, Display: "Generic", Phrase: "a generic source", Samples: "generic", parse: parseGeneric},
+	{Name: alert.ProviderGuardDuty, IDField: "arn", Display: "GuardDuty", Samples: "guardduty", DetailType: DetailTypeGuardDuty, parse: parseGuardDuty},
+	{Name: alert.ProviderSecurityHub, IDField: "Id", Display: "Security Hub", Samples: "securityhub", DetailType: DetailTypeSecurityHub, parse: parseSecurityHub},
+	{Name: alert.ProviderDefender, IDField: "SystemAlertId", Display: "Defender for Cloud", Samples: "defender", parse: parseDefender},
+	{Name: alert.ProviderAlertmanager, IDField: "fingerprint", Display: "Alertmanager", Samples: "alertmanager", parse: parseAlertmanager},
+	{Name: alert.ProviderFalco, IDField: "uuid", Display: "Falco", Samples: "falco", parse: parseFalco},
+	{Name: alert.ProviderOCSF, IDField: "finding_info.uid", Display: "OCSF", Samples: "ocsf", parse: parseOCSF},
+	{Name: alert.ProviderGeneric, IDField: "id", Display: "Generic", Phrase: "a generic source", Samples: "generic", parse: parseGeneric},
 }
 
 // Sources returns the registry, in display order.
