@@ -179,8 +179,9 @@ func (c *collector) reject(err error) {
 }
 
 // parseTime reads an RFC 3339 time (with or without fractional seconds)
-// of an alert received at receivedAt (see checkTime). Empty text gives the
-// zero time and no error.
+// of an alert received at receivedAt (see checkTime). Empty text, and Go's
+// zero time 0001-01-01T00:00:00Z that Go senders (Alertmanager among them)
+// write for "unset", give the zero time and no error: absent.
 func parseTime(field, v string, receivedAt time.Time) (time.Time, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -189,6 +190,9 @@ func parseTime(field, v string, receivedAt time.Time) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
 		return time.Time{}, alert.Invalid(field, "must be an RFC 3339 time")
+	}
+	if t.IsZero() {
+		return time.Time{}, nil
 	}
 	return t.UTC(), checkTime(field, t, receivedAt)
 }

@@ -42,7 +42,8 @@ func TestInputSanityRejects(t *testing.T) {
 		{"GuardDuty 1970", "guardduty", gdTime("1970-01-01T00:00:00Z"), "service.eventFirstSeen"},
 		{"Security Hub 9999", "securityhub", `{"Id":"f","ProductArn":"p","GeneratorId":"g","AwsAccountId":"1","Severity":{"Label":"LOW"},"FirstObservedAt":"9999-01-01T00:00:00Z","Resources":[{"Type":"Other","Id":"r"}]}`, "FirstObservedAt"},
 		{"Defender 1970", "defender", `{"SystemAlertId":"d","AlertType":"T","Severity":"High","StartTimeUtc":"1970-01-01T00:00:00Z","CompromisedEntity":"vm"}`, "StartTimeUtc"},
-		{"Alertmanager year 1", "alertmanager", `{"labels":{"alertname":"A","instance":"h"},"startsAt":"0001-01-01T00:00:00Z","status":"resolved","endsAt":"2026-11-20T08:00:00Z"}`, "startsAt"},
+		{"Alertmanager year 0", "alertmanager", `{"labels":{"alertname":"A","instance":"h"},"startsAt":"0000-01-01T00:00:00Z","status":"resolved","endsAt":"2026-11-20T08:00:00Z"}`, "startsAt"},
+		{"Go zero time is absent, and firstSeen is required", "generic", genericItem(`"a"`, `"r"`, `"0001-01-01T00:00:00Z"`, ""), "firstSeen"},
 		{"Falco 9999", "falco", `{"rule":"R","priority":"Notice","time":"9999-01-01T00:00:00Z","hostname":"h"}`, "time"},
 		{"OCSF time 0", "ocsf", `{"class_uid":2004,"severity_id":2,"time":0,"finding_info":{"uid":"o","title":"T"},"resources":[{"uid":"r"}]}`, "time"},
 		{"OCSF last_seen_time 1970", "ocsf", `{"class_uid":2004,"severity_id":2,"time":1763625600000,"finding_info":{"uid":"o","title":"T","last_seen_time":5},"resources":[{"uid":"r"}]}`, "finding_info.last_seen_time"},
@@ -96,6 +97,11 @@ func TestFreeTextIsCleaned(t *testing.T) {
 func TestAlertTimeWindow(t *testing.T) {
 	a := one(t, "generic", genericItem(`"a"`, `"r"`, `"2000-01-01T00:00:00Z"`, `,"lastSeen":"2026-11-22T00:00:00Z"`))
 	if !a.LastSeen.Equal(receivedAt.Add(24 * time.Hour)) {
+		t.Fatalf("lastSeen = %v", a.LastSeen)
+	}
+	// Go's zero time, which Go senders write for an unset time, is absent.
+	a = one(t, "generic", genericItem(`"a"`, `"r"`, okTime, `,"lastSeen":"0001-01-01T00:00:00Z"`))
+	if !a.LastSeen.Equal(a.FirstSeen) {
 		t.Fatalf("lastSeen = %v", a.LastSeen)
 	}
 	ocsf := `{"class_uid":2004,"severity_id":2,"time":%d,"finding_info":{"uid":"o","title":"T"},"resources":[{"uid":"r"}]}`
