@@ -21,7 +21,7 @@
 // all (ErrMalformed: not JSON, not an object or array, no alerts) or an
 // unknown provider (ErrUnknownProvider).
 //
-// Rules every parser follows (see DESIGN.md for the contract):
+// Rules every parser follows:
 //   - Identity: SourceID is the sender's own id (GuardDuty: the finding ARN;
 //     Security Hub: the finding Id; Defender: SystemAlertId or the REST
 //     name; Alertmanager: the fingerprint; Falco: the uuid, or a hash of
@@ -41,9 +41,9 @@
 //     severity, the longer text), and unions lists in an order of their
 //     own, so the stored alert is the same whichever of the two arrives
 //     first, and re-deliveries of either change nothing.
-//   - Severity and kill-chain stages are mapped as DESIGN.md says; GuardDuty
-//     stages come from a per-finding-type catalogue (catalogue.go) with the
-//     ThreatPurpose prefix as fallback.
+//   - Severity and kill-chain stages are mapped per format (stage names:
+//     docs/correlation.md); GuardDuty stages come from a per-finding-type
+//     catalogue (catalogue.go) with the ThreatPurpose prefix as fallback.
 //   - Resources are the affected resources, canonicalised by alert.Finish
 //     (an EC2 instance is "i-…" whether it came as an id, an ARN or a
 //     label). Instance-role credentials (an assumed-role session named after

@@ -9,7 +9,7 @@ import (
 	"github.com/muster-sec/muster/shared/killchain"
 )
 
-// genericAlert is Muster's own format (see the foundation issue): id, type,
+// genericAlert is Muster's own format (README.md, "generic"): id, type,
 // severity, firstSeen and at least one resource are required.
 type genericAlert struct {
 	ID               string   `json:"id"`

@@ -55,7 +55,7 @@ type ItemResult struct {
 	Error   *alert.FieldError `json:"error,omitempty"`
 }
 
-// Summary is the webhook result shape of DESIGN.md.
+// Summary is the webhook result shape (functions/ingest/README.md).
 type Summary struct {
 	Accepted   int          `json:"accepted"`
 	Duplicates int          `json:"duplicates"`
