@@ -23,7 +23,9 @@ const (
 	ProviderGeneric      = "generic"
 )
 
-// Providers lists every accepted provider name.
+// Providers lists every accepted provider name, for validation. The source
+// registry (normalize.Sources: display names, parsers, samples) is the
+// place to add a source; a test there checks this list against it.
 var Providers = []string{ProviderGuardDuty, ProviderSecurityHub, ProviderDefender,
 	ProviderAlertmanager, ProviderFalco, ProviderOCSF, ProviderGeneric}
 

@@ -9,6 +9,7 @@ import (
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/killchain"
+	"github.com/muster-sec/muster/shared/normalize"
 )
 
 // Bounds on an incident's aggregated lists, so the incident item stays
@@ -310,19 +311,6 @@ func writeList(b *strings.Builder, n int, word func(int) string) {
 	}
 }
 
-var providerNames = map[string]string{
-	alert.ProviderGuardDuty:    "GuardDuty",
-	alert.ProviderSecurityHub:  "Security Hub",
-	alert.ProviderDefender:     "Defender for Cloud",
-	alert.ProviderAlertmanager: "Alertmanager",
-	alert.ProviderFalco:        "Falco",
-	alert.ProviderOCSF:         "OCSF",
-	alert.ProviderGeneric:      "a generic source",
-}
-
 func providerName(p string) string {
-	if n, ok := providerNames[p]; ok {
-		return n
-	}
-	return p
+	return normalize.SourcePhrase(p)
 }

@@ -77,7 +77,7 @@ func decodeRule(item map[string]types.AttributeValue) (suppress.Rule, error) {
 // CreateRule validates and stores a new rule; it assigns the id (when
 // empty), the creation time and version 1.
 func (s *Store) CreateRule(ctx context.Context, r suppress.Rule) (suppress.Rule, error) {
-	if err := r.Validate(); err != nil {
+	if err := r.ValidateAt(s.now()); err != nil {
 		return r, err
 	}
 	if r.ID == "" {
@@ -172,7 +172,7 @@ func (s *Store) UpdateRule(ctx context.Context, id string, version int64, change
 		return cur, err
 	}
 	next.ID, next.CreatedAt, next.CreatedBy = cur.ID, cur.CreatedAt, cur.CreatedBy
-	if err := next.Validate(); err != nil {
+	if err := next.ValidateAt(s.now()); err != nil {
 		return cur, err
 	}
 	next.Version = version + 1

@@ -18,7 +18,7 @@ const (
 // CreateRule validates and stores a new rule (id, times and version 1
 // assigned).
 func (s *Store) CreateRule(ctx context.Context, r suppress.Rule) (suppress.Rule, error) {
-	if err := r.Validate(); err != nil {
+	if err := r.ValidateAt(s.now()); err != nil {
 		return r, err
 	}
 	s.mu.Lock()
@@ -92,7 +92,7 @@ func (s *Store) UpdateRule(ctx context.Context, id string, version int64, change
 		return cur, err
 	}
 	next.ID, next.CreatedAt, next.CreatedBy, next.Hits, next.LastHitAt = cur.ID, cur.CreatedAt, cur.CreatedBy, cur.Hits, cur.LastHitAt
-	if err := next.Validate(); err != nil {
+	if err := next.ValidateAt(s.now()); err != nil {
 		return cur, err
 	}
 	next.Version = version + 1

@@ -1,14 +1,15 @@
 package normalize
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"net"
 	"net/netip"
 	"sort"
 	"strings"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/killchain"
 )
@@ -17,7 +18,7 @@ import (
 // alerts[]) or one bare alert (labels at the top level).
 type amUnit struct {
 	Version string            `json:"version"`
-	Alerts  []json.RawMessage `json:"alerts"`
+	Alerts  []jsontext.Value  `json:"alerts"`
 	Labels  map[string]string `json:"labels"`
 }
 
@@ -33,12 +34,9 @@ type amAlert struct {
 
 func parseAlertmanager(c *collector, obj []byte) {
 	var u amUnit
-	if !decodeAMUnitFast(obj, &u) {
-		u = amUnit{}
-		if err := c.decode(obj, &u); err != nil {
-			c.reject(err)
-			return
-		}
+	if err := c.decode(obj, &u); err != nil {
+		c.reject(err)
+		return
 	}
 	if u.Labels != nil || u.Alerts == nil {
 		alertmanagerAlert(c, obj)
@@ -100,19 +98,16 @@ func stripPort(v string) string {
 
 func alertmanagerAlert(c *collector, raw []byte) {
 	var m amAlert
-	if !decodeAMAlertFast(raw, &m) {
-		m = amAlert{}
-		if err := c.decode(raw, &m); err != nil {
-			c.reject(err)
-			return
-		}
+	if err := c.decode(raw, &m); err != nil {
+		c.reject(err)
+		return
 	}
 	l := m.Labels
 	if l["alertname"] == "" {
 		c.reject(alert.Invalid("labels.alertname", "is required"))
 		return
 	}
-	first, err := parseTime("startsAt", m.StartsAt)
+	first, err := parseTime("startsAt", m.StartsAt, c.receivedAt)
 	if err != nil {
 		c.reject(err)
 		return
@@ -121,8 +116,8 @@ func alertmanagerAlert(c *collector, raw []byte) {
 		Provider:    alert.ProviderAlertmanager,
 		SourceID:    m.Fingerprint,
 		Type:        l["alertname"],
-		Name:        firstNonEmpty(m.Annotations["summary"], l["alertname"]),
-		Description: firstNonEmpty(m.Annotations["description"], m.Annotations["message"]),
+		Name:        cmp.Or(m.Annotations["summary"], l["alertname"]),
+		Description: cmp.Or(m.Annotations["description"], m.Annotations["message"]),
 		Severity:    alertmanagerSeverity(l["severity"]),
 		Status:      alert.StatusActive,
 		FirstSeen:   first,
@@ -137,7 +132,7 @@ func alertmanagerAlert(c *collector, raw []byte) {
 		// only sighting the payload proves is startsAt.
 	case "resolved":
 		a.Status = alert.StatusResolved
-		end, err := parseTime("endsAt", m.EndsAt)
+		end, err := parseTime("endsAt", m.EndsAt, c.receivedAt)
 		if err != nil {
 			c.reject(err)
 			return
@@ -167,12 +162,23 @@ func alertmanagerAlert(c *collector, raw []byte) {
 			}
 		}
 	}
-	if u := firstNonEmpty(m.Annotations["runbook_url"], m.Annotations["runbook"]); u != "" {
+	if u := cmp.Or(m.Annotations["runbook_url"], m.Annotations["runbook"]); u != "" {
 		a.RemediationSteps = []string{"Follow the runbook: " + u}
 	}
 
-	// The affected resource: resource, instance_id or instance (host part),
-	// then host-like labels.
+	res := amResource(l)
+	if res.ID == "" {
+		c.reject(alert.Invalid("labels", "one of resource, instance_id, instance or host is required"))
+		return
+	}
+	a.Resources = []alert.Resource{res}
+	a.Entities = amEntities(l, res.ID)
+	c.add(a, raw)
+}
+
+// amResource is the affected resource: resource, instance_id or instance
+// (host part), then host-like labels.
+func amResource(l map[string]string) alert.Resource {
 	var res alert.Resource
 	switch {
 	case l["resource"] != "":
@@ -189,15 +195,15 @@ func alertmanagerAlert(c *collector, raw []byte) {
 			}
 		}
 	}
-	if res.ID == "" {
-		c.reject(alert.Invalid("labels", "one of resource, instance_id, instance or host is required"))
-		return
-	}
-	res.Name = firstNonEmpty(l["instance_name"], l["name"])
+	res.Name = cmp.Or(l["instance_name"], l["name"])
 	res.Region = l["region"]
-	res.Account = firstNonEmpty(l["account"], l["account_id"])
-	a.Resources = []alert.Resource{res}
+	res.Account = cmp.Or(l["account"], l["account_id"])
+	return res
+}
 
+// amEntities reads the entities from well-known labels; a local user is
+// qualified with its host, else with the resource id.
+func amEntities(l map[string]string, resourceID string) entities {
 	var es entities
 	for _, k := range []string{"ip", "src_ip", "source_ip", "remote_ip", "client_ip", "dst_ip", "destination_ip"} {
 		if v := l[k]; v != "" {
@@ -208,7 +214,7 @@ func alertmanagerAlert(c *collector, raw []byte) {
 	for _, k := range []string{"host", "hostname", "node", "nodename"} {
 		if v := l[k]; v != "" {
 			es.add(alert.EntityHost, v)
-			host = firstNonEmpty(host, v)
+			host = cmp.Or(host, v)
 		}
 	}
 	if inst := stripPort(l["instance"]); inst != "" {
@@ -216,12 +222,12 @@ func alertmanagerAlert(c *collector, raw []byte) {
 			es.add(alert.EntityIP, inst)
 		} else {
 			es.add(alert.EntityHost, inst)
-			host = firstNonEmpty(host, inst)
+			host = cmp.Or(host, inst)
 		}
 	}
 	for _, k := range []string{"user", "username"} {
 		if v := l[k]; v != "" {
-			es.add(alert.EntityAccount, localUser(v, firstNonEmpty(host, res.ID)))
+			es.add(alert.EntityAccount, localUser(v, cmp.Or(host, resourceID)))
 		}
 	}
 	if l["pod"] != "" {
@@ -234,6 +240,5 @@ func alertmanagerAlert(c *collector, raw []byte) {
 	for _, k := range []string{"sha256", "file_hash", "hash"} {
 		es.add(alert.EntityFileHash, l[k])
 	}
-	a.Entities = es
-	c.add(a, raw)
+	return es
 }

@@ -1,9 +1,12 @@
 package normalize
 
 import (
-	"encoding/json"
+	"cmp"
 	"strings"
+	"time"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/killchain"
 )
@@ -14,23 +17,23 @@ import (
 // shape ({"id", "name", "properties": {camelCase keys}}). encoding/json
 // matches keys case-insensitively, so one struct serves both.
 type defenderAlert struct {
-	AlertType           string          `json:"AlertType"`
-	SystemAlertID       string          `json:"SystemAlertId"`
-	AlertDisplayName    string          `json:"AlertDisplayName"`
-	Description         string          `json:"Description"`
-	Severity            string          `json:"Severity"`
-	Status              string          `json:"Status"`
-	Intent              string          `json:"Intent"`
-	Techniques          []string        `json:"Techniques"`
-	StartTimeUtc        string          `json:"StartTimeUtc"`
-	EndTimeUtc          string          `json:"EndTimeUtc"`
-	TimeGeneratedUtc    string          `json:"TimeGeneratedUtc"`
-	TimeGenerated       string          `json:"TimeGenerated"`
-	CompromisedEntity   string          `json:"CompromisedEntity"`
-	IsIncident          flexBool        `json:"IsIncident"`
-	RemediationSteps    json.RawMessage `json:"RemediationSteps"`
-	ResourceIdentifiers []any           `json:"ResourceIdentifiers"`
-	Entities            []any           `json:"Entities"`
+	AlertType           string         `json:"AlertType"`
+	SystemAlertID       string         `json:"SystemAlertId"`
+	AlertDisplayName    string         `json:"AlertDisplayName"`
+	Description         string         `json:"Description"`
+	Severity            string         `json:"Severity"`
+	Status              string         `json:"Status"`
+	Intent              string         `json:"Intent"`
+	Techniques          []string       `json:"Techniques"`
+	StartTimeUtc        string         `json:"StartTimeUtc"`
+	EndTimeUtc          string         `json:"EndTimeUtc"`
+	TimeGeneratedUtc    string         `json:"TimeGeneratedUtc"`
+	TimeGenerated       string         `json:"TimeGenerated"`
+	CompromisedEntity   string         `json:"CompromisedEntity"`
+	IsIncident          flexBool       `json:"IsIncident"`
+	RemediationSteps    jsontext.Value `json:"RemediationSteps"`
+	ResourceIdentifiers []any          `json:"ResourceIdentifiers"`
+	Entities            []any          `json:"Entities"`
 }
 
 type defenderUnit struct {
@@ -41,12 +44,9 @@ type defenderUnit struct {
 
 func parseDefender(c *collector, obj []byte) {
 	var u defenderUnit
-	if !decodeDefenderFast(obj, &u) {
-		u = defenderUnit{}
-		if err := c.decode(obj, &u); err != nil {
-			c.reject(err)
-			return
-		}
+	if err := c.decode(obj, &u); err != nil {
+		c.reject(err)
+		return
 	}
 	d := &u.defenderAlert
 	if u.Properties != nil {
@@ -55,7 +55,7 @@ func parseDefender(c *collector, obj []byte) {
 			d.SystemAlertID = u.Name
 		}
 	}
-	a, err := defenderToAlert(d)
+	a, err := defenderToAlert(d, c.receivedAt)
 	if err != nil {
 		c.reject(err)
 		return
@@ -75,7 +75,7 @@ func defenderStatus(s string) (alert.Status, bool) {
 	return "", false
 }
 
-func defenderToAlert(d *defenderAlert) (*alert.Alert, error) {
+func defenderToAlert(d *defenderAlert, at time.Time) (*alert.Alert, error) {
 	sev, ok := alert.ParseSeverity(d.Severity)
 	if !ok {
 		return nil, alert.Invalid("Severity", "must be one of Informational, Low, Medium, High, Critical")
@@ -84,16 +84,16 @@ func defenderToAlert(d *defenderAlert) (*alert.Alert, error) {
 	if !ok {
 		return nil, alert.Invalid("Status", "must be one of New, Active, InProgress, Resolved, Dismissed")
 	}
-	first, err := parseTime("StartTimeUtc", d.StartTimeUtc)
+	first, err := parseTime("StartTimeUtc", d.StartTimeUtc, at)
 	if err != nil {
 		return nil, err
 	}
 	if first.IsZero() {
-		if first, err = parseTime("TimeGeneratedUtc", firstNonEmpty(d.TimeGeneratedUtc, d.TimeGenerated)); err != nil {
+		if first, err = parseTime("TimeGeneratedUtc", cmp.Or(d.TimeGeneratedUtc, d.TimeGenerated), at); err != nil {
 			return nil, err
 		}
 	}
-	last, err := parseTime("EndTimeUtc", d.EndTimeUtc)
+	last, err := parseTime("EndTimeUtc", d.EndTimeUtc, at)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func defenderToAlert(d *defenderAlert) (*alert.Alert, error) {
 			id := str(m, "azureResourceId")
 			a.Resources = append(a.Resources, alert.Resource{ID: id, Type: azureResourceType(id), Name: lastSegment(id)})
 		case "awsresource":
-			id := firstNonEmpty(str(m, "awsResourceId"), str(m, "resourceId"))
+			id := cmp.Or(str(m, "awsResourceId"), str(m, "resourceId"))
 			a.Resources = append(a.Resources, alert.Resource{ID: id, Type: str(m, "awsResourceType"), Account: str(m, "awsAccountId"), Region: str(m, "awsRegion")})
 		}
 	}
@@ -142,7 +142,7 @@ func defenderToAlert(d *defenderAlert) (*alert.Alert, error) {
 
 // defenderSteps accepts an array of steps, a string holding a JSON array
 // (as continuous export writes it), or one plain string.
-func defenderSteps(raw json.RawMessage) []string {
+func defenderSteps(raw jsontext.Value) []string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
@@ -209,19 +209,11 @@ func (idx refIndex) deref(v any) map[string]any {
 
 // str reads a string member case-insensitively (PascalCase or camelCase).
 func str(m map[string]any, key string) string {
-	if v, ok := m[key].(string); ok {
-		return v
-	}
-	for k, v := range m {
-		if strings.EqualFold(k, key) {
-			if s, ok := v.(string); ok {
-				return s
-			}
-		}
-	}
-	return ""
+	s, _ := member(m, key).(string)
+	return s
 }
 
+// member reads a member, preferring the exact key, else any case.
 func member(m map[string]any, key string) any {
 	if v, ok := m[key]; ok {
 		return v
@@ -242,7 +234,7 @@ func (idx refIndex) entity(m map[string]any, es *entities, a *alert.Alert) {
 	case "ip":
 		es.add(alert.EntityIP, str(m, "address"))
 	case "host":
-		es.add(alert.EntityHost, firstNonEmpty(str(m, "hostName"), str(m, "netBiosName")))
+		es.add(alert.EntityHost, cmp.Or(str(m, "hostName"), str(m, "netBiosName")))
 	case "account":
 		name := str(m, "name")
 		switch {
@@ -265,7 +257,7 @@ func (idx refIndex) entity(m map[string]any, es *entities, a *alert.Alert) {
 			if dir != "" && name != "" {
 				cmd = strings.TrimSuffix(dir, "/") + "/" + name
 			} else {
-				cmd = firstNonEmpty(name, cmd)
+				cmd = cmp.Or(name, cmd)
 			}
 		}
 		es.add(alert.EntityProcess, cmd)
@@ -284,7 +276,7 @@ func (idx refIndex) entity(m map[string]any, es *entities, a *alert.Alert) {
 	case "url":
 		es.add(alert.EntityURL, str(m, "url"))
 	case "container":
-		es.add(alert.EntityContainer, firstNonEmpty(str(m, "name"), str(m, "containerId")))
+		es.add(alert.EntityContainer, cmp.Or(str(m, "name"), str(m, "containerId")))
 	case "k8s-pod":
 		es.add(alert.EntityPod, str(m, "name"))
 	case "azure-resource":

@@ -1,6 +1,11 @@
 // Package normalize turns the alert formats Muster accepts into normalised
 // alert.Alert values.
 //
+// Sources (sources.go) is the registry of the formats Muster accepts: name,
+// display name, parser, sample folder, EventBridge detail type. Ingest,
+// the correlation text and the console read it; tests check the console's
+// format.js and the OpenAPI document against it.
+//
 // Parse is the one entry point: given a provider name (as in
 // POST /webhooks/{provider}) and a request body, it returns one Result per
 // alert in the request, in request order. A body may hold one object, an
@@ -59,13 +64,13 @@
 //   - The raw payload of each item is kept with alert.Alert.SetRawValid
 //     (capped; the item has just been decoded, so it is not re-validated).
 //
-// Speed: every provider's items, and top-level arrays, are read by a
-// one-pass, reflection-free decoder (fastjson.go and the *_fast.go files;
-// a Security Hub batch of several findings is still split by
-// encoding/json, each finding then read the fast way)
-// that gives up on anything it cannot decode exactly as encoding/json
-// does; encoding/json then decodes the item, so results never depend on
-// which path ran.
+// Decoding: each format is one set of plain structs with json tags, read
+// by github.com/go-json-experiment/json (decode.go) with one set of
+// options: a name repeated within an object and invalid UTF-8 reject the
+// item with the field named (a repeated id must not let the last copy win
+// silently), and names match fields case-insensitively (Defender sends
+// PascalCase and camelCase). A top-level array is split first, so one bad
+// item is rejected on its own. See docs/performance.md for the speed.
 //
 // No AWS SDK is imported: this is domain code, called by the ingest
 // function and by tests and benchmarks.

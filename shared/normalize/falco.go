@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
@@ -55,12 +56,9 @@ func field(m map[string]any, k string) string {
 
 func parseFalco(c *collector, obj []byte) {
 	var e falcoEvent
-	if !decodeFalcoFast(obj, &e) {
-		e = falcoEvent{}
-		if err := c.decode(obj, &e); err != nil {
-			c.reject(err)
-			return
-		}
+	if err := c.decode(obj, &e); err != nil {
+		c.reject(err)
+		return
 	}
 	if e.Rule == "" {
 		c.reject(alert.Invalid("rule", "is required"))
@@ -70,7 +68,7 @@ func parseFalco(c *collector, obj []byte) {
 		c.reject(alert.Invalid("priority", "is required"))
 		return
 	}
-	t, err := parseTime("time", e.Time)
+	t, err := parseTime("time", e.Time, c.receivedAt)
 	if err != nil {
 		c.reject(err)
 		return
@@ -99,17 +97,17 @@ func parseFalco(c *collector, obj []byte) {
 			if s, ok := killchain.Parse(tag); ok {
 				a.Tactics = append(a.Tactics, s)
 			}
-		case isTechniqueID(tag):
+		case techniqueID.MatchString(tag):
 			a.Techniques = append(a.Techniques, tag)
 		}
 	}
-	host := firstNonEmpty(e.Hostname, field(of, "host.name"))
+	host := cmp.Or(e.Hostname, field(of, "host.name"))
 	pod := field(of, "k8s.pod.name")
 	ns := field(of, "k8s.ns.name")
 	ctr := field(of, "container.id")
 	// falcosidekick's customfields (or Falco's append_output) can stamp the
 	// cloud instance id on every event; then the instance is the resource.
-	instance := firstNonEmpty(field(of, "instance_id"), field(of, "cloud.instance_id"), field(of, "aws.instance_id"))
+	instance := cmp.Or(field(of, "instance_id"), field(of, "cloud.instance_id"), field(of, "aws.instance_id"))
 	switch {
 	case instance != "":
 		a.Resources = []alert.Resource{{ID: instance}}
@@ -126,7 +124,7 @@ func parseFalco(c *collector, obj []byte) {
 	}
 	var es entities
 	es.add(alert.EntityHost, host)
-	es.add(alert.EntityProcess, firstNonEmpty(field(of, "proc.exepath"), field(of, "proc.name")))
+	es.add(alert.EntityProcess, cmp.Or(field(of, "proc.exepath"), field(of, "proc.name")))
 	if ctr != "" && ctr != "host" {
 		es.add(alert.EntityContainer, ctr)
 	}

@@ -3,6 +3,7 @@ package normalize
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/killchain"
@@ -38,14 +39,11 @@ type genericAlert struct {
 
 func parseGeneric(c *collector, obj []byte) {
 	var g genericAlert
-	if !decodeGenericFast(obj, &g) {
-		g = genericAlert{}
-		if err := c.decode(obj, &g); err != nil {
-			c.reject(err)
-			return
-		}
+	if err := c.decode(obj, &g); err != nil {
+		c.reject(err)
+		return
 	}
-	a, err := genericToAlert(&g)
+	a, err := genericToAlert(&g, c.receivedAt)
 	if err != nil {
 		c.reject(err)
 		return
@@ -53,7 +51,7 @@ func parseGeneric(c *collector, obj []byte) {
 	c.add(a, obj)
 }
 
-func genericToAlert(g *genericAlert) (*alert.Alert, error) {
+func genericToAlert(g *genericAlert, at time.Time) (*alert.Alert, error) {
 	if strings.TrimSpace(g.ID) == "" {
 		return nil, alert.Invalid("id", "is required")
 	}
@@ -70,11 +68,11 @@ func genericToAlert(g *genericAlert) (*alert.Alert, error) {
 	if g.FirstSeen == "" {
 		return nil, alert.Invalid("firstSeen", "is required")
 	}
-	first, err := parseTime("firstSeen", g.FirstSeen)
+	first, err := parseTime("firstSeen", g.FirstSeen, at)
 	if err != nil {
 		return nil, err
 	}
-	last, err := parseTime("lastSeen", g.LastSeen)
+	last, err := parseTime("lastSeen", g.LastSeen, at)
 	if err != nil {
 		return nil, err
 	}

@@ -32,13 +32,13 @@ type sample struct {
 func samples(t testing.TB) []sample {
 	t.Helper()
 	var out []sample
-	for _, p := range alert.Providers {
-		files, err := filepath.Glob(filepath.Join(samplesDir, p, "*.json"))
+	for _, src := range normalize.Sources() {
+		files, err := filepath.Glob(filepath.Join(samplesDir, src.Samples, "*.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, f := range files {
-			out = append(out, sample{provider: p, name: strings.TrimSuffix(filepath.Base(f), ".json"), path: f})
+			out = append(out, sample{provider: src.Name, name: strings.TrimSuffix(filepath.Base(f), ".json"), path: f})
 		}
 	}
 	if len(out) == 0 {
@@ -157,7 +157,7 @@ func TestSamplesPerProvider(t *testing.T) {
 		n[s.provider]++
 	}
 	var short []string
-	for _, p := range alert.Providers {
+	for _, p := range normalize.SourceNames() {
 		if n[p] < 3 {
 			short = append(short, p)
 		}

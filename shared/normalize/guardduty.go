@@ -1,16 +1,13 @@
 package normalize
 
 import (
+	"cmp"
+	"regexp"
 	"strings"
+	"time"
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/killchain"
-)
-
-// EventBridge detail types Muster accepts.
-const (
-	DetailTypeGuardDuty   = "GuardDuty Finding"
-	DetailTypeSecurityHub = "Security Hub Findings - Imported"
 )
 
 // gdEvent is a GuardDuty finding, bare or inside its EventBridge envelope
@@ -190,14 +187,9 @@ type gdService struct {
 
 func parseGuardDuty(c *collector, obj []byte) {
 	var ev gdEvent
-	if !decodeGuardDutyFast(obj, &ev) {
-		// Anything the fast decode is unsure of: encoding/json decides,
-		// with its own results and errors.
-		ev = gdEvent{}
-		if err := c.decode(obj, &ev); err != nil {
-			c.reject(err)
-			return
-		}
+	if err := c.decode(obj, &ev); err != nil {
+		c.reject(err)
+		return
 	}
 	f := &ev.gdFinding
 	if ev.Detail != nil {
@@ -207,7 +199,7 @@ func parseGuardDuty(c *collector, obj []byte) {
 		}
 		f = ev.Detail
 	}
-	a, err := guardDutyAlert(f)
+	a, err := guardDutyAlert(f, c.receivedAt)
 	if err != nil {
 		c.reject(err)
 		return
@@ -229,24 +221,24 @@ func guardDutySeverity(v float64) alert.Severity {
 	return alert.Critical
 }
 
-func guardDutyAlert(f *gdFinding) (*alert.Alert, error) {
+func guardDutyAlert(f *gdFinding, at time.Time) (*alert.Alert, error) {
 	if f.Severity == nil {
 		return nil, alert.Invalid("severity", "is required")
 	}
-	first, err := parseTime("service.eventFirstSeen", f.Service.EventFirstSeen)
+	first, err := parseTime("service.eventFirstSeen", f.Service.EventFirstSeen, at)
 	if err != nil {
 		return nil, err
 	}
 	if first.IsZero() {
-		if first, err = parseTime("createdAt", f.CreatedAt); err != nil {
+		if first, err = parseTime("createdAt", f.CreatedAt, at); err != nil {
 			return nil, err
 		}
 	}
-	last, err := parseTime("service.eventLastSeen", f.Service.EventLastSeen)
+	last, err := parseTime("service.eventLastSeen", f.Service.EventLastSeen, at)
 	if err != nil {
 		return nil, err
 	}
-	updated, err := parseTime("updatedAt", f.UpdatedAt)
+	updated, err := parseTime("updatedAt", f.UpdatedAt, at)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +284,7 @@ func guardDutyAlert(f *gdFinding) (*alert.Alert, error) {
 				}
 			case "ATTACK_TECHNIQUE":
 				for _, v := range ind.Values {
-					if isTechniqueID(v) {
+					if techniqueID.MatchString(v) {
 						a.Techniques = append(a.Techniques, v)
 					}
 				}
@@ -306,23 +298,8 @@ func guardDutyAlert(f *gdFinding) (*alert.Alert, error) {
 	return a, nil
 }
 
-// isTechniqueID reports whether v is an ATT&CK technique id, "T1234" or
-// "T1234.567" (what the regular expression `^T\d{4}(\.\d{3})?$` matches).
-func isTechniqueID(v string) bool {
-	if (len(v) != 5 && len(v) != 9) || v[0] != 'T' || !digits(v[1:5]) {
-		return false
-	}
-	return len(v) == 5 || v[5] == '.' && digits(v[6:])
-}
-
-func digits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+// techniqueID matches an ATT&CK technique id, "T1234" or "T1234.567".
+var techniqueID = regexp.MustCompile(`^T\d{4}(\.\d{3})?$`)
 
 // instanceSession returns the instance id an assumed-role session is named
 // after ("AROA…:i-0abc…" for instance-profile credentials), or "".
@@ -375,7 +352,7 @@ func guardDutyResources(a *alert.Alert, f *gdFinding, es *entities) {
 		add(alert.Resource{ID: id, Type: "AwsS3Bucket", Name: b.Name, Tags: gdTags(b.Tags)})
 	}
 	if k := r.EksClusterDetails; k != nil && (k.Arn != "" || k.Name != "") {
-		add(alert.Resource{ID: firstNonEmpty(k.Arn, k.Name), Type: "AwsEksCluster", Name: k.Name, Tags: gdTags(k.Tags)})
+		add(alert.Resource{ID: cmp.Or(k.Arn, k.Name), Type: "AwsEksCluster", Name: k.Name, Tags: gdTags(k.Tags)})
 	}
 	if k := r.KubernetesDetails; k != nil {
 		if u := k.KubernetesUserDetails; u != nil {
@@ -391,13 +368,13 @@ func guardDutyResources(a *alert.Alert, f *gdFinding, es *entities) {
 		}
 	}
 	if db := r.RdsDbInstanceDetails; db != nil {
-		add(alert.Resource{ID: firstNonEmpty(db.DbInstanceArn, db.DbInstanceIdentifier), Type: "AwsRdsDbInstance", Name: db.DbInstanceIdentifier, Tags: gdTags(db.Tags)})
+		add(alert.Resource{ID: cmp.Or(db.DbInstanceArn, db.DbInstanceIdentifier), Type: "AwsRdsDbInstance", Name: db.DbInstanceIdentifier, Tags: gdTags(db.Tags)})
 	}
 	if l := r.LambdaDetails; l != nil {
-		add(alert.Resource{ID: firstNonEmpty(l.FunctionArn, l.FunctionName), Type: "AwsLambdaFunction", Name: l.FunctionName, Tags: gdTags(l.Tags)})
+		add(alert.Resource{ID: cmp.Or(l.FunctionArn, l.FunctionName), Type: "AwsLambdaFunction", Name: l.FunctionName, Tags: gdTags(l.Tags)})
 	}
 	if e := r.EcsClusterDetails; e != nil {
-		add(alert.Resource{ID: firstNonEmpty(e.Arn, e.Name), Type: "AwsEcsCluster", Name: e.Name, Tags: gdTags(e.Tags)})
+		add(alert.Resource{ID: cmp.Or(e.Arn, e.Name), Type: "AwsEcsCluster", Name: e.Name, Tags: gdTags(e.Tags)})
 	}
 	if k := r.AccessKeyDetails; k != nil {
 		es.add(alert.EntityAccessKey, k.AccessKeyID)
@@ -448,7 +425,7 @@ func guardDutyAction(f *gdFinding, es *entities) {
 		ip(k.RemoteIPDetails)
 	}
 	if rt := f.Service.RuntimeDetails; rt != nil && rt.Process != nil {
-		es.add(alert.EntityProcess, firstNonEmpty(rt.Process.ExecutablePath, rt.Process.Name))
+		es.add(alert.EntityProcess, cmp.Or(rt.Process.ExecutablePath, rt.Process.Name))
 		es.add(alert.EntityFileHash, rt.Process.ExecutableSha256)
 	}
 	if ebs := f.Service.EbsVolumeScanDetails; ebs != nil && ebs.ScanDetections != nil && ebs.ScanDetections.ThreatDetectedByName != nil {
@@ -458,13 +435,4 @@ func guardDutyAction(f *gdFinding, es *entities) {
 			}
 		}
 	}
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

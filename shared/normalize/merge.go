@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 
 	"github.com/muster-sec/muster/shared/alert"
@@ -125,14 +126,14 @@ func Merge(stored, incoming alert.Alert) (alert.Alert, bool) {
 		if incoming.Severity.Valid() {
 			m.Severity = incoming.Severity
 		}
-		m.Name = firstNonEmpty(incoming.Name, stored.Name)
-		m.Description = firstNonEmpty(incoming.Description, stored.Description)
+		m.Name = cmp.Or(incoming.Name, stored.Name)
+		m.Description = cmp.Or(incoming.Description, stored.Description)
 		if len(incoming.Raw) > 0 {
 			m.Raw, m.RawTruncated = incoming.Raw, incoming.RawTruncated
 		}
 	case -1: // an older sighting fills only what the stored one lacks
-		m.Name = firstNonEmpty(stored.Name, incoming.Name)
-		m.Description = firstNonEmpty(stored.Description, incoming.Description)
+		m.Name = cmp.Or(stored.Name, incoming.Name)
+		m.Description = cmp.Or(stored.Description, incoming.Description)
 	case 0: // the same sighting: a fixed winner, whichever came second
 		if statusRank(incoming.Status) > statusRank(stored.Status) {
 			m.Status = incoming.Status
@@ -290,10 +291,10 @@ func unionResources(a, b []alert.Resource) []alert.Resource {
 				continue
 			}
 			o := &out[j]
-			o.Type = firstNonEmpty(o.Type, r.Type)
-			o.Name = firstNonEmpty(o.Name, r.Name)
-			o.Region = firstNonEmpty(o.Region, r.Region)
-			o.Account = firstNonEmpty(o.Account, r.Account)
+			o.Type = cmp.Or(o.Type, r.Type)
+			o.Name = cmp.Or(o.Name, r.Name)
+			o.Region = cmp.Or(o.Region, r.Region)
+			o.Account = cmp.Or(o.Account, r.Account)
 			// Sorted, so which tags fill the last places under the cap
 			// does not depend on map order.
 			for _, k := range alert.SortedTagKeys(r.Tags) {

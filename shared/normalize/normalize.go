@@ -2,10 +2,8 @@ package normalize
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -52,16 +50,6 @@ func (r Result) FieldError() *alert.FieldError {
 // batch) into c.
 type parser func(c *collector, obj []byte)
 
-var parsers = map[string]parser{
-	alert.ProviderGeneric:      parseGeneric,
-	alert.ProviderGuardDuty:    parseGuardDuty,
-	alert.ProviderSecurityHub:  parseSecurityHub,
-	alert.ProviderDefender:     parseDefender,
-	alert.ProviderAlertmanager: parseAlertmanager,
-	alert.ProviderFalco:        parseFalco,
-	alert.ProviderOCSF:         parseOCSF,
-}
-
 // Parse normalises a request body for provider. receivedAt becomes each
 // alert's ReceivedAt. The error is ErrUnknownProvider or wraps ErrMalformed
 // with the reason; otherwise every alert of the request has a Result, in
@@ -75,28 +63,25 @@ func Parse(provider string, body []byte, receivedAt time.Time) ([]Result, error)
 // over-limit request costs no more than limit+1 alerts of work. A limit of
 // 0 or less means no limit.
 func ParseLimit(provider string, body []byte, receivedAt time.Time, limit int) ([]Result, error) {
-	p, ok := parsers[provider]
+	src, ok := Lookup(provider)
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownProvider, provider)
 	}
-	c := &collector{receivedAt: receivedAt.UTC(), limit: limit}
+	c := &collector{src: src, receivedAt: receivedAt.UTC(), limit: limit}
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return nil, fmt.Errorf("%w: empty body", ErrMalformed)
 	}
 	switch body[0] {
 	case '{':
-		p(c, body)
+		src.parse(c, body)
 		if c.syntax {
-			return nil, malformed(body)
+			return nil, checkSyntax(body)
 		}
 	case '[':
-		items, ok := splitArray(body)
-		if !ok {
-			// Invalid or unusual (very deep) JSON: encoding/json decides.
-			if err := json.Unmarshal(body, &items); err != nil {
-				return nil, malformed(body)
-			}
+		items, err := splitItems(body)
+		if err != nil {
+			return nil, err
 		}
 		if limit > 0 && len(items) > limit {
 			return nil, tooMany(limit)
@@ -109,11 +94,11 @@ func ParseLimit(provider string, body []byte, receivedAt time.Time, limit int) (
 				c.reject(alert.Invalid("item", "must be a JSON object"))
 				continue
 			}
-			p(c, it)
+			src.parse(c, it)
 		}
 	default:
-		if !json.Valid(body) {
-			return nil, malformed(body)
+		if err := checkSyntax(body); err != nil {
+			return nil, err
 		}
 		return nil, fmt.Errorf("%w: the body must be a JSON object or an array of objects", ErrMalformed)
 	}
@@ -126,39 +111,13 @@ func ParseLimit(provider string, body []byte, receivedAt time.Time, limit int) (
 	return c.out, nil
 }
 
-// splitArray returns the elements of the JSON array body, each exactly
-// its bytes in body as json.Unmarshal into []json.RawMessage gives them,
-// in one validating pass; false means the fast reader gave up.
-func splitArray(body []byte) ([]json.RawMessage, bool) {
-	d := fastDecoder{b: body}
-	items := []json.RawMessage{}
-	ok := d.run(func() {
-		d.array(func() {
-			start := d.i
-			d.skip()
-			items = append(items, body[start:d.i])
-		})
-	})
-	return items, ok
-}
-
 func tooMany(limit int) error {
 	return fmt.Errorf("%w: more than %d alerts in one request", ErrTooManyAlerts, limit)
 }
 
-// malformed describes a JSON syntax error by offset, never quoting input.
-func malformed(body []byte) error {
-	var v any
-	err := json.Unmarshal(body, &v)
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Errorf("%w: invalid JSON at byte %d", ErrMalformed, se.Offset)
-	}
-	return fmt.Errorf("%w: invalid JSON", ErrMalformed)
-}
-
 // collector gathers results in request order.
 type collector struct {
+	src        Source // the format being read
 	receivedAt time.Time
 	out        []Result
 	syntax     bool // a decode met invalid JSON: the request is malformed
@@ -187,6 +146,11 @@ func (c *collector) add(a *alert.Alert, raw []byte) {
 	if !c.room() {
 		return
 	}
+	if err := checkIdentity(a, c.src.IDField); err != nil {
+		c.reject(err)
+		return
+	}
+	cleanText(a)
 	a.SetRawValid(raw)
 	a.Finish("", c.receivedAt)
 	if a.Provider != alert.ProviderGeneric {
@@ -214,46 +178,11 @@ func (c *collector) reject(err error) {
 	c.out = append(c.out, Result{Index: len(c.out), Err: err})
 }
 
-// decode unmarshals one item into v, turning type errors into field errors
-// (the item is rejected, the request goes on). Invalid JSON marks the whole
-// request malformed.
-func (c *collector) decode(b []byte, v any) error {
-	err := json.Unmarshal(b, v)
-	if err == nil {
-		return nil
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		c.syntax = true
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		field := te.Field
-		if field == "" {
-			field = "item"
-		}
-		return alert.Invalid(field, "must be a JSON %s", jsonKind(te.Type.Kind().String()))
-	}
-	return alert.Invalid("item", "cannot be decoded")
-}
-
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
-		return "string"
-	case "struct", "map":
-		return "object"
-	case "slice", "array":
-		return "array"
-	case "bool":
-		return "boolean"
-	}
-	return "number"
-}
-
-// parseTime reads an RFC 3339 time (with or without fractional seconds).
-// Empty text gives the zero time and no error.
-func parseTime(field, v string) (time.Time, error) {
+// parseTime reads an RFC 3339 time (with or without fractional seconds)
+// of an alert received at receivedAt (see checkTime). Empty text, and Go's
+// zero time 0001-01-01T00:00:00Z that Go senders (Alertmanager among them)
+// write for "unset", give the zero time and no error: absent.
+func parseTime(field, v string, receivedAt time.Time) (time.Time, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return time.Time{}, nil
@@ -262,53 +191,10 @@ func parseTime(field, v string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, alert.Invalid(field, "must be an RFC 3339 time")
 	}
-	return t.UTC(), nil
-}
-
-// flexString accepts a JSON string, number, boolean or null as text
-// (GuardDuty's organization.asn is either; ProductFields should be strings
-// but senders differ).
-type flexString string
-
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexString(s)
-		return nil
+	if t.IsZero() {
+		return time.Time{}, nil
 	}
-	switch string(b) {
-	case "null":
-		*f = ""
-		return nil
-	case "true", "false":
-		*f = flexString(b)
-		return nil
-	}
-	if len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9') {
-		*f = flexString(b)
-		return nil
-	}
-	return &json.UnmarshalTypeError{Value: "object", Type: stringType}
-}
-
-// flexBool accepts true/false, "true"/"false" and null.
-type flexBool bool
-
-func (f *flexBool) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(b), `"`)
-	if s == "null" || s == "" {
-		*f = false
-		return nil
-	}
-	v, err := strconv.ParseBool(s)
-	if err != nil {
-		return &json.UnmarshalTypeError{Value: string(b), Type: boolType}
-	}
-	*f = flexBool(v)
-	return nil
+	return t.UTC(), checkTime(field, t, receivedAt)
 }
 
 // entities accumulates entities without duplicates or empty values.
@@ -335,8 +221,6 @@ func localUser(user, host string) string {
 	}
 	return user + "@" + alert.ShortHost(host)
 }
-
-// truncate cuts s to at most n bytes on a rune boundary.
 
 // fitLimits trims what a vendor sent beyond Muster's field limits instead of
 // rejecting the alert: a third-party detector cannot be asked to shorten its

@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"cmp"
 	"math"
 	"strings"
 	"time"
@@ -25,6 +26,13 @@ type ocsfEndpoint struct {
 	UID      string `json:"uid"`
 }
 
+type ocsfAttack struct {
+	Tactic       *ocsfNamed  `json:"tactic"`
+	Tactics      []ocsfNamed `json:"tactics"`
+	Technique    *ocsfNamed  `json:"technique"`
+	SubTechnique *ocsfNamed  `json:"sub_technique"`
+}
+
 type ocsfFinding struct {
 	ClassUID    *int     `json:"class_uid"`
 	Time        *float64 `json:"time"`
@@ -45,12 +53,7 @@ type ocsfFinding struct {
 			Name string `json:"name"`
 			UID  string `json:"uid"`
 		} `json:"analytic"`
-		Attacks []struct {
-			Tactic       *ocsfNamed  `json:"tactic"`
-			Tactics      []ocsfNamed `json:"tactics"`
-			Technique    *ocsfNamed  `json:"technique"`
-			SubTechnique *ocsfNamed  `json:"sub_technique"`
-		} `json:"attacks"`
+		Attacks []ocsfAttack `json:"attacks"`
 	} `json:"finding_info"`
 	Metadata *struct {
 		UID          string   `json:"uid"`
@@ -132,23 +135,27 @@ func ocsfStatus(id int, caption string) alert.Status {
 	return alert.StatusActive
 }
 
-// epochMillis converts OCSF's timestamp_t (milliseconds since the epoch).
-func epochMillis(v float64) (time.Time, bool) {
-	if math.IsNaN(v) || v < 0 || v > 253402300799999 { // year 9999
-		return time.Time{}, false
+// ocsfTime converts OCSF's timestamp_t (milliseconds since the epoch) of
+// an alert received at receivedAt, and checks it like every alert time. A
+// value that read as milliseconds falls before 2000 but read as seconds
+// does not is taken as seconds, which some senders write.
+func ocsfTime(field string, v float64, receivedAt time.Time) (time.Time, error) {
+	earliestMillis := float64(earliest.UnixMilli())
+	if v < earliestMillis && v*1000 >= earliestMillis {
+		v *= 1000
 	}
-	ms := int64(v)
-	return time.UnixMilli(ms).UTC(), true
+	if math.IsNaN(v) || v < 0 || v > 253402300799999 { // year 9999
+		return time.Time{}, alert.Invalid(field, "must be epoch milliseconds")
+	}
+	t := time.UnixMilli(int64(v)).UTC()
+	return t, checkTime(field, t, receivedAt)
 }
 
 func parseOCSF(c *collector, obj []byte) {
 	var f ocsfFinding
-	if !decodeOCSFFast(obj, &f) {
-		f = ocsfFinding{}
-		if err := c.decode(obj, &f); err != nil {
-			c.reject(err)
-			return
-		}
+	if err := c.decode(obj, &f); err != nil {
+		c.reject(err)
+		return
 	}
 	if f.ClassUID == nil || *f.ClassUID != OCSFDetectionFinding {
 		c.reject(alert.Invalid("class_uid", "must be %d (Detection Finding)", OCSFDetectionFinding))
@@ -164,24 +171,24 @@ func parseOCSF(c *collector, obj []byte) {
 		c.reject(alert.Invalid("severity_id", "must be 1-6"))
 		return
 	}
-	ts := fi.FirstSeenTime
+	ts, field := fi.FirstSeenTime, "finding_info.first_seen_time"
 	if ts == nil {
-		ts = f.Time
+		ts, field = f.Time, "time"
 	}
 	if ts == nil {
 		c.reject(alert.Invalid("time", "is required"))
 		return
 	}
-	first, ok := epochMillis(*ts)
-	if !ok {
-		c.reject(alert.Invalid("time", "must be epoch milliseconds"))
+	first, err := ocsfTime(field, *ts, c.receivedAt)
+	if err != nil {
+		c.reject(err)
 		return
 	}
 	a := &alert.Alert{
 		Provider:    alert.ProviderOCSF,
 		SourceID:    fi.UID,
 		Name:        fi.Title,
-		Description: firstNonEmpty(fi.Desc, f.Message),
+		Description: cmp.Or(fi.Desc, f.Message),
 		Severity:    sev,
 		Status:      ocsfStatus(f.StatusID, f.Status),
 		FirstSeen:   first,
@@ -191,25 +198,42 @@ func parseOCSF(c *collector, obj []byte) {
 		a.SourceID = f.Metadata.UID
 	}
 	if fi.LastSeenTime != nil {
-		if t, ok := epochMillis(*fi.LastSeenTime); ok {
-			a.LastSeen = t
+		if a.LastSeen, err = ocsfTime("finding_info.last_seen_time", *fi.LastSeenTime, c.receivedAt); err != nil {
+			c.reject(err)
+			return
 		}
 	}
 	if m := f.Metadata; m != nil && m.ModifiedTime != nil {
-		// When the record was last modified; like last_seen_time, an
+		// When the record was last modified (not an alert time): an
 		// unusable value is left out rather than refused.
-		if t, ok := epochMillis(*m.ModifiedTime); ok {
+		if t, err := ocsfTime("metadata.modified_time", *m.ModifiedTime, c.receivedAt); err == nil {
 			a.UpdatedAt = t
 		}
 	}
 	switch {
 	case len(fi.Types) > 0:
 		a.Type = fi.Types[0]
-	case fi.Analytic != nil && firstNonEmpty(fi.Analytic.Name, fi.Analytic.UID) != "":
-		a.Type = firstNonEmpty(fi.Analytic.Name, fi.Analytic.UID)
+	case fi.Analytic != nil && cmp.Or(fi.Analytic.Name, fi.Analytic.UID) != "":
+		a.Type = cmp.Or(fi.Analytic.Name, fi.Analytic.UID)
 	default:
 		a.Type = fi.Title
 	}
+	ocsfAttacks(a, fi.Attacks)
+	a.Resources = ocsfResources(&f)
+	a.Entities = ocsfEntities(&f)
+	if r := f.Remediation; r != nil {
+		if r.Desc != "" {
+			a.RemediationSteps = append(a.RemediationSteps, r.Desc)
+		}
+		for _, ref := range r.References {
+			a.RemediationSteps = append(a.RemediationSteps, "See "+ref)
+		}
+	}
+	c.add(a, obj)
+}
+
+// ocsfAttacks reads stages (by tactic name, else TA id) and technique ids.
+func ocsfAttacks(a *alert.Alert, attacks []ocsfAttack) {
 	tactic := func(n *ocsfNamed) {
 		if n == nil {
 			return
@@ -220,7 +244,7 @@ func parseOCSF(c *collector, obj []byte) {
 			a.Tactics = append(a.Tactics, s)
 		}
 	}
-	for _, at := range fi.Attacks {
+	for _, at := range attacks {
 		tactic(at.Tactic)
 		for i := range at.Tactics {
 			tactic(&at.Tactics[i])
@@ -232,6 +256,12 @@ func parseOCSF(c *collector, obj []byte) {
 			a.Techniques = append(a.Techniques, at.SubTechnique.UID)
 		}
 	}
+}
+
+// ocsfResources reads the affected resources; the cloud's region and
+// account are the defaults.
+func ocsfResources(f *ocsfFinding) []alert.Resource {
+	var out []alert.Resource
 	region, account := "", ""
 	if f.Cloud != nil {
 		region = f.Cloud.Region
@@ -240,7 +270,7 @@ func parseOCSF(c *collector, obj []byte) {
 		}
 	}
 	for _, r := range f.Resources {
-		res := alert.Resource{ID: firstNonEmpty(r.UID, r.Name), Type: r.Type, Name: r.Name, Region: firstNonEmpty(r.Region, region), Account: account}
+		res := alert.Resource{ID: cmp.Or(r.UID, r.Name), Type: r.Type, Name: r.Name, Region: cmp.Or(r.Region, region), Account: account}
 		if r.Owner != nil && r.Owner.Account != nil && r.Owner.Account.UID != "" {
 			res.Account = r.Owner.Account.UID
 		}
@@ -250,8 +280,13 @@ func parseOCSF(c *collector, obj []byte) {
 			}
 			res.Tags[t.Name] = t.Value
 		}
-		a.Resources = append(a.Resources, res)
+		out = append(out, res)
 	}
+	return out
+}
+
+// ocsfEntities reads entities from the evidences and the observables.
+func ocsfEntities(f *ocsfFinding) entities {
 	var es entities
 	ep := func(e *ocsfEndpoint) {
 		if e != nil {
@@ -264,12 +299,12 @@ func parseOCSF(c *collector, obj []byte) {
 		ep(ev.SrcEndpoint)
 		ep(ev.DstEndpoint)
 		if ev.Actor != nil && ev.Actor.User != nil {
-			es.add(alert.EntityAccount, firstNonEmpty(ev.Actor.User.Name, ev.Actor.User.UID))
+			es.add(alert.EntityAccount, cmp.Or(ev.Actor.User.Name, ev.Actor.User.UID))
 		}
 		if p := ev.Process; p != nil {
 			path := p.Name
 			if p.File != nil {
-				path = firstNonEmpty(p.File.Path, path)
+				path = cmp.Or(p.File.Path, path)
 				for _, h := range p.File.Hashes {
 					es.add(alert.EntityFileHash, h.Value)
 				}
@@ -299,14 +334,5 @@ func parseOCSF(c *collector, obj []byte) {
 			es.add(alert.EntityProcess, o.Value)
 		}
 	}
-	a.Entities = es
-	if r := f.Remediation; r != nil {
-		if r.Desc != "" {
-			a.RemediationSteps = append(a.RemediationSteps, r.Desc)
-		}
-		for _, ref := range r.References {
-			a.RemediationSteps = append(a.RemediationSteps, "See "+ref)
-		}
-	}
-	c.add(a, obj)
+	return es
 }

@@ -1,10 +1,12 @@
 package normalize
 
 import (
-	"bytes"
-	"encoding/json"
+	"cmp"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/killchain"
@@ -15,10 +17,9 @@ import (
 type asffUnit struct {
 	DetailType string `json:"detail-type"`
 	Detail     *struct {
-		Findings []json.RawMessage `json:"findings"`
+		Findings []jsontext.Value `json:"findings"`
 	} `json:"detail"`
-	Findings []json.RawMessage `json:"Findings"`
-	ID       string            `json:"Id"`
+	Findings []jsontext.Value `json:"Findings"`
 }
 
 type asffIP struct {
@@ -117,87 +118,47 @@ type asffFinding struct {
 	Sample        flexBool `json:"Sample"`
 }
 
-// asffEvent is the "Security Hub Findings - Imported" envelope with its
-// findings decoded in the same pass (the fast path for EventBridge).
-type asffEvent struct {
-	DetailType string `json:"detail-type"`
-	Detail     *struct {
-		Findings []asffFinding `json:"findings"`
-	} `json:"detail"`
-}
-
-var (
-	keyDetail   = []byte(`"detail"`)
-	keyFindings = []byte(`"Findings"`)
-)
-
+// parseSecurityHub reads an EventBridge event (its one finding keeps the
+// whole event as raw copy), a BatchImportFindings body or one finding.
 func parseSecurityHub(c *collector, obj []byte) {
-	switch {
-	case bytes.Contains(obj, keyDetail):
-		// Most likely an EventBridge event: decode it and its findings in
-		// one pass. A one-finding event keeps the event as the raw copy.
-		// Anything unusual (several findings, a field of the wrong type)
-		// takes the general path below, which reports per finding.
-		var ev asffEvent
-		ok := decodeASFFEventFast(obj, &ev)
-		if !ok {
-			ev = asffEvent{}
-			ok = json.Unmarshal(obj, &ev) == nil
-		}
-		if ok && ev.Detail != nil && len(ev.Detail.Findings) == 1 &&
-			(ev.DetailType == "" || ev.DetailType == DetailTypeSecurityHub) {
-			securityHubAdd(c, &ev.Detail.Findings[0], obj)
-			return
-		}
-	case !bytes.Contains(obj, keyFindings):
-		securityHubFinding(c, obj) // a bare finding
-		return
-	}
 	var u asffUnit
 	if err := c.decode(obj, &u); err != nil {
 		c.reject(err)
 		return
 	}
-	var findings []json.RawMessage
+	findings := u.Findings
 	switch {
+	case u.Detail != nil && u.DetailType != "" && u.DetailType != DetailTypeSecurityHub:
+		c.reject(alert.Invalid("detail-type", "must be %q", DetailTypeSecurityHub))
+		return
+	case u.Detail != nil && len(u.Detail.Findings) == 0:
+		c.reject(alert.Invalid("detail.findings", "at least one finding is required"))
+		return
+	case u.Detail != nil && len(u.Detail.Findings) == 1:
+		securityHubFinding(c, u.Detail.Findings[0], obj)
+		return
 	case u.Detail != nil:
-		if u.DetailType != "" && u.DetailType != DetailTypeSecurityHub {
-			c.reject(alert.Invalid("detail-type", "must be %q", DetailTypeSecurityHub))
-			return
-		}
 		findings = u.Detail.Findings
-		if len(findings) == 0 {
-			c.reject(alert.Invalid("detail.findings", "at least one finding is required"))
-			return
-		}
-	case u.Findings != nil:
-		findings = u.Findings
-	default:
-		securityHubFinding(c, obj)
+	case u.Findings == nil:
+		securityHubFinding(c, obj, obj) // a bare finding
 		return
 	}
 	for _, f := range findings {
 		if c.full() {
 			return
 		}
-		securityHubFinding(c, f)
+		securityHubFinding(c, f, f)
 	}
 }
 
-func securityHubFinding(c *collector, raw []byte) {
+// securityHubFinding normalises the finding item; raw is its audit copy.
+func securityHubFinding(c *collector, item, raw []byte) {
 	var f asffFinding
-	if !decodeASFFFindingFast(raw, &f) {
-		f = asffFinding{}
-		if err := c.decode(raw, &f); err != nil {
-			c.reject(err)
-			return
-		}
+	if err := c.decode(item, &f); err != nil {
+		c.reject(err)
+		return
 	}
-	securityHubAdd(c, &f, raw)
-}
-
-func securityHubAdd(c *collector, f *asffFinding, raw []byte) {
-	a, err := securityHubAlert(f)
+	a, err := securityHubAlert(&f, c.receivedAt)
 	if err != nil {
 		c.reject(err)
 		return
@@ -290,21 +251,21 @@ func guardDutyTypeFromASFF(types []string) string {
 	return ""
 }
 
-func securityHubAlert(f *asffFinding) (*alert.Alert, error) {
-	first, err := parseTime("FirstObservedAt", f.FirstObservedAt)
+func securityHubAlert(f *asffFinding, at time.Time) (*alert.Alert, error) {
+	first, err := parseTime("FirstObservedAt", f.FirstObservedAt, at)
 	if err != nil {
 		return nil, err
 	}
 	if first.IsZero() {
-		if first, err = parseTime("CreatedAt", f.CreatedAt); err != nil {
+		if first, err = parseTime("CreatedAt", f.CreatedAt, at); err != nil {
 			return nil, err
 		}
 	}
-	last, err := parseTime("LastObservedAt", f.LastObservedAt)
+	last, err := parseTime("LastObservedAt", f.LastObservedAt, at)
 	if err != nil {
 		return nil, err
 	}
-	updated, err := parseTime("UpdatedAt", f.UpdatedAt)
+	updated, err := parseTime("UpdatedAt", f.UpdatedAt, at)
 	if err != nil {
 		return nil, err
 	}
@@ -348,91 +309,8 @@ func securityHubAlert(f *asffFinding) (*alert.Alert, error) {
 		}
 	}
 	var es entities
-	var fromKey []bool // per resource: it stands for an access key's principal
-	for _, r := range f.Resources {
-		res := alert.Resource{ID: r.ID, Type: r.Type, Region: firstNonEmpty(r.Region, f.Region), Account: f.AwsAccountID, Tags: r.Tags}
-		res.Name = r.Tags["Name"]
-		keyPrincipal := false
-		if d := r.Details; d != nil {
-			if k := d.AwsIamAccessKey; k != nil {
-				es.add(alert.EntityAccessKey, firstNonEmpty(k.AccessKeyID, strings.TrimPrefix(r.ID, "AWS::IAM::AccessKey:")))
-				es.add(alert.EntityAccount, k.PrincipalName)
-				if iid := instanceSession(k.PrincipalID); iid != "" {
-					res = alert.Resource{ID: iid, Type: "AwsEc2Instance", Region: res.Region, Account: res.Account}
-					keyPrincipal = true
-				} else if k.PrincipalName != "" {
-					res = principalResource(f.AwsAccountID, k.PrincipalType, k.PrincipalName)
-					res.Region = firstNonEmpty(r.Region, f.Region)
-					keyPrincipal = true
-				}
-			}
-			if u := d.AwsIamUser; u != nil {
-				es.add(alert.EntityAccount, u.UserName)
-				res.Name = firstNonEmpty(res.Name, u.UserName)
-			}
-			if ro := d.AwsIamRole; ro != nil {
-				es.add(alert.EntityAccount, ro.RoleName)
-				res.Name = firstNonEmpty(res.Name, ro.RoleName)
-			}
-		}
-		a.Resources = append(a.Resources, res)
-		fromKey = append(fromKey, keyPrincipal)
-	}
-	if guardDuty {
-		// GuardDuty names an access key's principal (or the instance its
-		// session belongs to) as the affected resource only when the
-		// finding has no other resource.
-		a.Resources = withoutKeyPrincipals(a.Resources, fromKey)
-	}
-	if n := f.Network; n != nil {
-		es.add(alert.EntityIP, n.SourceIPV4)
-		es.add(alert.EntityIP, n.SourceIPV6)
-		es.add(alert.EntityIP, n.DestinationIPV4)
-		es.add(alert.EntityIP, n.DestinationIPV6)
-		es.add(alert.EntityDomain, n.SourceDomain)
-		es.add(alert.EntityDomain, n.DestinationDomain)
-	}
-	if act := f.Action; act != nil {
-		ip := func(r *asffIP) {
-			if r != nil {
-				es.add(alert.EntityIP, r.IPAddressV4)
-			}
-		}
-		if n := act.NetworkConnectionAction; n != nil {
-			ip(n.RemoteIPDetails)
-		}
-		if c := act.AwsAPICallAction; c != nil {
-			ip(c.RemoteIPDetails)
-			if c.DomainDetails != nil {
-				es.add(alert.EntityDomain, c.DomainDetails.Domain)
-			}
-		}
-		if d := act.DNSRequestAction; d != nil {
-			es.add(alert.EntityDomain, d.Domain)
-		}
-		if p := act.PortProbeAction; p != nil {
-			for _, d := range p.PortProbeDetails {
-				ip(d.RemoteIPDetails)
-			}
-		}
-	}
-	if p := f.Process; p != nil {
-		es.add(alert.EntityProcess, firstNonEmpty(p.Path, p.Name))
-	}
-	for _, t := range f.ThreatIntelIndicators {
-		switch strings.ToUpper(t.Type) {
-		case "IPV4_ADDRESS", "IPV6_ADDRESS":
-			es.add(alert.EntityIP, t.Value)
-		case "DOMAIN":
-			es.add(alert.EntityDomain, t.Value)
-		case "URL":
-			es.add(alert.EntityURL, t.Value)
-		case "HASH_MD5", "HASH_SHA1", "HASH_SHA256", "HASH_SHA512":
-			es.add(alert.EntityFileHash, t.Value)
-		case "PROCESS":
-			es.add(alert.EntityProcess, t.Value)
-		}
-	}
+	a.Resources = asffResources(f, &es, guardDuty)
+	asffEntities(f, &es)
 	a.Entities = es
 	return a, nil
 }
@@ -506,4 +384,102 @@ func asffType(f *asffFinding) string {
 		return f.GeneratorID
 	}
 	return f.Types[0]
+}
+
+// asffResources reads the resources of f and the entities they name. An
+// access key's principal (or the instance its session belongs to) stands
+// for the key.
+func asffResources(f *asffFinding, es *entities, guardDuty bool) []alert.Resource {
+	var out []alert.Resource
+	var fromKey []bool // per resource: it stands for an access key's principal
+	for _, r := range f.Resources {
+		res := alert.Resource{ID: r.ID, Type: r.Type, Region: cmp.Or(r.Region, f.Region), Account: f.AwsAccountID, Tags: r.Tags}
+		res.Name = r.Tags["Name"]
+		keyPrincipal := false
+		if d := r.Details; d != nil {
+			if k := d.AwsIamAccessKey; k != nil {
+				es.add(alert.EntityAccessKey, cmp.Or(k.AccessKeyID, strings.TrimPrefix(r.ID, "AWS::IAM::AccessKey:")))
+				es.add(alert.EntityAccount, k.PrincipalName)
+				if iid := instanceSession(k.PrincipalID); iid != "" {
+					res = alert.Resource{ID: iid, Type: "AwsEc2Instance", Region: res.Region, Account: res.Account}
+					keyPrincipal = true
+				} else if k.PrincipalName != "" {
+					res = principalResource(f.AwsAccountID, k.PrincipalType, k.PrincipalName)
+					res.Region = cmp.Or(r.Region, f.Region)
+					keyPrincipal = true
+				}
+			}
+			if u := d.AwsIamUser; u != nil {
+				es.add(alert.EntityAccount, u.UserName)
+				res.Name = cmp.Or(res.Name, u.UserName)
+			}
+			if ro := d.AwsIamRole; ro != nil {
+				es.add(alert.EntityAccount, ro.RoleName)
+				res.Name = cmp.Or(res.Name, ro.RoleName)
+			}
+		}
+		out = append(out, res)
+		fromKey = append(fromKey, keyPrincipal)
+	}
+	if guardDuty {
+		// GuardDuty names an access key's principal (or the instance its
+		// session belongs to) as the affected resource only when the
+		// finding has no other resource.
+		out = withoutKeyPrincipals(out, fromKey)
+	}
+	return out
+}
+
+// asffEntities reads the network, action, process and threat-intelligence
+// entities of f.
+func asffEntities(f *asffFinding, es *entities) {
+	if n := f.Network; n != nil {
+		es.add(alert.EntityIP, n.SourceIPV4)
+		es.add(alert.EntityIP, n.SourceIPV6)
+		es.add(alert.EntityIP, n.DestinationIPV4)
+		es.add(alert.EntityIP, n.DestinationIPV6)
+		es.add(alert.EntityDomain, n.SourceDomain)
+		es.add(alert.EntityDomain, n.DestinationDomain)
+	}
+	if act := f.Action; act != nil {
+		ip := func(r *asffIP) {
+			if r != nil {
+				es.add(alert.EntityIP, r.IPAddressV4)
+			}
+		}
+		if n := act.NetworkConnectionAction; n != nil {
+			ip(n.RemoteIPDetails)
+		}
+		if c := act.AwsAPICallAction; c != nil {
+			ip(c.RemoteIPDetails)
+			if c.DomainDetails != nil {
+				es.add(alert.EntityDomain, c.DomainDetails.Domain)
+			}
+		}
+		if d := act.DNSRequestAction; d != nil {
+			es.add(alert.EntityDomain, d.Domain)
+		}
+		if p := act.PortProbeAction; p != nil {
+			for _, d := range p.PortProbeDetails {
+				ip(d.RemoteIPDetails)
+			}
+		}
+	}
+	if p := f.Process; p != nil {
+		es.add(alert.EntityProcess, cmp.Or(p.Path, p.Name))
+	}
+	for _, t := range f.ThreatIntelIndicators {
+		switch strings.ToUpper(t.Type) {
+		case "IPV4_ADDRESS", "IPV6_ADDRESS":
+			es.add(alert.EntityIP, t.Value)
+		case "DOMAIN":
+			es.add(alert.EntityDomain, t.Value)
+		case "URL":
+			es.add(alert.EntityURL, t.Value)
+		case "HASH_MD5", "HASH_SHA1", "HASH_SHA256", "HASH_SHA512":
+			es.add(alert.EntityFileHash, t.Value)
+		case "PROCESS":
+			es.add(alert.EntityProcess, t.Value)
+		}
+	}
 }

@@ -71,18 +71,38 @@ type Rule struct {
 // allowed too.
 var Reasons = []string{"Detected false positive", "Alert is not relevant", "Expected activity", "Other"}
 
-// Limits on rule text.
+// Limits on rule text and expiry.
 const (
+	MaxNameLen    = 128
 	MaxReasonLen  = 256
 	MaxCommentLen = 2000
 	MaxValueLen   = 2048
+	// MaxExpiryAhead is how far past now a rule may be set to expire.
+	MaxExpiryAhead = 10 * 365 * 24 * time.Hour
 )
+
+// earliestExpiry is the first expiry accepted: anything before is a
+// mistake (year 0, the Unix epoch), not a rule that expired long ago.
+var earliestExpiry = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func invalid(field, format string, args ...any) error {
 	return fmt.Errorf("%w: %w", ErrInvalid, &alert.FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
 }
 
-// Validate checks a rule's fields. The error wraps ErrInvalid and an
+// ValidateAt is Validate for a rule written at now: it also refuses an
+// expiry more than MaxExpiryAhead after now. Stores call it.
+func (r *Rule) ValidateAt(now time.Time) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if r.ExpiresAt != nil && r.ExpiresAt.After(now.Add(MaxExpiryAhead)) {
+		return invalid("expiresAt", "must be at most 10 years ahead")
+	}
+	return nil
+}
+
+// Validate checks a rule's fields (all but how far ahead its expiry is,
+// which needs the time: see ValidateAt). The error wraps ErrInvalid and an
 // *alert.FieldError naming the field.
 func (r *Rule) Validate() error {
 	m := r.Match
@@ -120,6 +140,12 @@ func (r *Rule) Validate() error {
 	}
 	if len(r.Comment) > MaxCommentLen {
 		return invalid("comment", "longer than %d characters", MaxCommentLen)
+	}
+	if len(r.Name) > MaxNameLen {
+		return invalid("name", "longer than %d characters", MaxNameLen)
+	}
+	if r.ExpiresAt != nil && r.ExpiresAt.Before(earliestExpiry) {
+		return invalid("expiresAt", "must be after 2000-01-01")
 	}
 	if r.State == "" {
 		r.State = Enabled

@@ -2,6 +2,7 @@ package suppress_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,6 +77,10 @@ func TestEvaluateIsDeterministicAndApplies(t *testing.T) {
 	}
 }
 
+var validateNow = time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+
+func ptrTime(t time.Time) *time.Time { return &t }
+
 func TestValidate(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -88,11 +93,17 @@ func TestValidate(t *testing.T) {
 		{"bad entity type", suppress.Rule{Reason: "x", Match: suppress.Match{Entity: &suppress.EntityMatch{Type: "thing", Value: "v"}}}, "match.entity.type"},
 		{"no reason", suppress.Rule{Match: suppress.Match{Provider: "falco"}}, "reason"},
 		{"bad state", suppress.Rule{Reason: "x", State: "On", Match: suppress.Match{Provider: "falco"}}, "state"},
-		{"ok", suppress.Rule{Reason: "x", Match: suppress.Match{Provider: "falco"}}, ""},
+		{"long name", suppress.Rule{Name: strings.Repeat("n", suppress.MaxNameLen+1), Reason: "x", Match: suppress.Match{Provider: "falco"}}, "name"},
+		{"expiry in year 0", suppress.Rule{Reason: "x", Match: suppress.Match{Provider: "falco"}, ExpiresAt: ptrTime(time.Time{})}, "expiresAt"},
+		{"expiry in 1970", suppress.Rule{Reason: "x", Match: suppress.Match{Provider: "falco"}, ExpiresAt: ptrTime(time.Unix(0, 0))}, "expiresAt"},
+		{"expiry past, after 2000", suppress.Rule{Reason: "x", Match: suppress.Match{Provider: "falco"}, ExpiresAt: ptrTime(time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC))}, ""},
+		{"expiry in 9999", suppress.Rule{Reason: "x", Match: suppress.Match{Provider: "falco"}, ExpiresAt: ptrTime(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))}, "expiresAt"},
+		{"expiry in nine years", suppress.Rule{Reason: "x", Match: suppress.Match{Provider: "falco"}, ExpiresAt: ptrTime(validateNow.AddDate(9, 0, 0))}, ""},
+		{"ok", suppress.Rule{Name: strings.Repeat("n", suppress.MaxNameLen), Reason: "x", Match: suppress.Match{Provider: "falco"}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.rule.Validate()
+			err := tt.rule.ValidateAt(validateNow)
 			var fe *alert.FieldError
 			switch {
 			case tt.field == "" && err != nil:

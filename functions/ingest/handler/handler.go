@@ -35,7 +35,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
-	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/apigw"
 	"github.com/muster-sec/muster/shared/auth"
 	"github.com/muster-sec/muster/shared/dynamostore"
@@ -153,9 +152,9 @@ func (h *Handler) ServeAPI(ctx context.Context, req events.APIGatewayProxyReques
 	if !ok {
 		return apigw.Problem(http.StatusNotFound, "", "no such route"), nil
 	}
-	if !alert.KnownProvider(p) {
+	if _, known := normalize.Lookup(p); !known {
 		return apigw.Problem(http.StatusNotFound, "Unknown provider",
-			fmt.Sprintf("provider must be one of %s", strings.Join(alert.Providers, ", "))), nil
+			fmt.Sprintf("provider must be one of %s", strings.Join(normalize.SourceNames(), ", "))), nil
 	}
 	if req.HTTPMethod != "" && req.HTTPMethod != http.MethodPost {
 		resp := apigw.Problem(http.StatusMethodNotAllowed, "", "use POST")
@@ -230,12 +229,6 @@ func (h *Handler) problem(ctx context.Context, p string, err error) events.APIGa
 	return apigw.Problem(http.StatusInternalServerError, "", "the alerts could not be stored; retry the request (it is idempotent)")
 }
 
-// eventBridgeProviders maps the EventBridge detail types ingest accepts.
-var eventBridgeProviders = map[string]string{
-	normalize.DetailTypeGuardDuty:   alert.ProviderGuardDuty,
-	normalize.DetailTypeSecurityHub: alert.ProviderSecurityHub,
-}
-
 // ErrUnsupportedEvent is returned by Invoke for an EventBridge event of a
 // detail type ingest does not take (the event goes to the function's
 // dead-letter destination rather than being dropped silently).
@@ -262,11 +255,12 @@ func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 		}
 		return h.ServeAPI(ctx, req)
 	}
-	p, ok := eventBridgeProviders[probe.DetailType]
+	src, ok := normalize.ByDetailType(probe.DetailType)
 	if !ok {
 		h.log.WarnContext(ctx, "unsupported EventBridge event", "detail_type", probe.DetailType, "source", probe.Source)
 		return nil, fmt.Errorf("%w: detail-type %q", ErrUnsupportedEvent, probe.DetailType)
 	}
+	p := src.Name
 	sum, err := h.svc.Ingest(ctx, p, raw)
 	if err != nil {
 		if isClientError(err) {

@@ -1,8 +1,0 @@
-package normalize
-
-import "reflect"
-
-var (
-	stringType = reflect.TypeOf("")
-	boolType   = reflect.TypeOf(false)
-)
