@@ -70,7 +70,7 @@ func TestRegistryConsole(t *testing.T) {
 // name, or a description listing the providers) is the registry's.
 func TestRegistryOpenAPI(t *testing.T) {
 	var doc any
-	if err := json.Unmarshal(readFile(t, filepath.Join("..", "..", "functions", "query", "handler", "openapi.json")), &doc); err != nil {
+	if err := json.Unmarshal(readFile(t, filepath.Join("..", "..", "functions", "query", "openapi", "openapi.json")), &doc); err != nil {
 		t.Fatal(err)
 	}
 	want := normalize.SourceNames()
