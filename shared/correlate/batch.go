@@ -52,6 +52,8 @@ type gWork struct {
 	// unassign alerts that left the incident (or the group stopped being
 	// one): their assignment is cleared unless another group takes them.
 	assign, unassign []string
+	// timeline lists entries to record on the incident with the change.
+	timeline []incident.TimelineEntry
 }
 
 func newBatch(e *Engine, st State, now time.Time) *batch {

@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,10 +40,19 @@ type Unit struct {
 	Checks      []KeyDayCheck
 	Groups      []*Group
 	Assignments []Assignment
+	// Timeline are entries recorded on incidents with the change (who did
+	// what: an analyst's correction, a split, a dissolution).
+	Timeline []TimelineRecord
+}
+
+// TimelineRecord is a timeline entry of one incident.
+type TimelineRecord struct {
+	IncidentID string
+	Entry      incident.TimelineEntry
 }
 
 // Items counts the records a transaction for the unit writes or checks.
-func (u *Unit) Items() int { return len(u.KeyDays) + len(u.Checks) + len(u.Groups) }
+func (u *Unit) Items() int { return len(u.KeyDays) + len(u.Checks) + len(u.Groups) + len(u.Timeline) }
 
 // KeyDayCheck is a key-day record a decision read without changing it:
 // Version is the version read (0: it did not exist).
@@ -90,7 +100,7 @@ func (b *batch) decide(w *gWork) {
 	g := w.g
 	as := assess(g, b.e.cfg)
 	g.Incident.Confidence, g.Incident.ConfidenceReasons = as.Confidence, as.Reasons
-	want := g.Forced || as.Confidence >= b.e.cfg.MinConfidence
+	want := g.Forced || g.Curated() || as.Confidence >= b.e.cfg.MinConfidence
 	switch {
 	case want && !g.IsIncident:
 		g.IsIncident = true
@@ -102,6 +112,8 @@ func (b *batch) decide(w *gWork) {
 			w.unassign = append(w.unassign, m.AlertID)
 		}
 		b.ch.Dissolved = append(b.ch.Dissolved, g.ID())
+		w.timeline = append(w.timeline, incident.TimelineEntry{At: b.now, Actor: Actor, Action: "dissolved",
+			Detail: "confidence " + strconv.Itoa(as.Confidence) + " is below " + strconv.Itoa(b.e.cfg.MinConfidence) + ": " + strings.Join(as.Reasons, "; ")})
 	}
 }
 
@@ -225,10 +237,13 @@ func (b *batch) units() []Unit {
 		for _, id := range w.unassign {
 			u.Assignments = append(u.Assignments, Assignment{AlertID: id})
 		}
+		for _, e := range w.timeline {
+			u.Timeline = append(u.Timeline, TimelineRecord{IncidentID: w.g.ID(), Entry: e})
+		}
 	}
 	var out []Unit
 	for _, u := range byRoot {
-		if len(u.KeyDays) == 0 && len(u.Groups) == 0 && len(u.Assignments) == 0 {
+		if len(u.KeyDays) == 0 && len(u.Groups) == 0 && len(u.Assignments) == 0 && len(u.Timeline) == 0 {
 			continue
 		}
 		u.sort()
@@ -243,6 +258,7 @@ func (u *Unit) sort() {
 	slices.SortFunc(u.KeyDays, func(x, y *KeyDay) int { return compareKeyDays(x.ID(), y.ID()) })
 	slices.SortFunc(u.Checks, func(x, y KeyDayCheck) int { return compareKeyDays(x.ID, y.ID) })
 	slices.SortFunc(u.Groups, func(x, y *Group) int { return strings.Compare(x.ID(), y.ID()) })
+	slices.SortStableFunc(u.Timeline, func(x, y TimelineRecord) int { return strings.Compare(x.IncidentID, y.IncidentID) })
 	// One assignment per alert: an incident wins over a cleared one.
 	slices.SortFunc(u.Assignments, func(x, y Assignment) int {
 		if c := strings.Compare(x.AlertID, y.AlertID); c != 0 {

@@ -184,7 +184,9 @@ func derive(g *Group, now time.Time) {
 	}
 	inc.AlertCount = len(g.Members)
 	inc.MultiResource = len(inc.Resources) > 1
-	inc.Title = incident.Title(inc.Resources)
+	if inc.TitleSetBy == "" {
+		inc.Title = incident.Title(inc.Resources)
+	}
 	// Groups below the threshold are invisible: their description is
 	// written when they become incidents.
 	if g.IsIncident {

@@ -5,19 +5,22 @@ import (
 	"slices"
 	"sort"
 	"sync"
+
+	"github.com/muster-sec/muster/shared/incident"
 )
 
 // Memory is an in-memory State that can commit Changes: the engine's own
 // store for tests and benchmarks. It is safe for concurrent use.
 type Memory struct {
-	mu      sync.RWMutex
-	keyDays map[KeyDayID]*KeyDay
-	groups  map[string]*Group
+	mu       sync.RWMutex
+	keyDays  map[KeyDayID]*KeyDay
+	groups   map[string]*Group
+	timeline map[string][]incident.TimelineEntry
 }
 
 // NewMemory returns an empty Memory.
 func NewMemory() *Memory {
-	return &Memory{keyDays: map[KeyDayID]*KeyDay{}, groups: map[string]*Group{}}
+	return &Memory{keyDays: map[KeyDayID]*KeyDay{}, groups: map[string]*Group{}, timeline: map[string][]incident.TimelineEntry{}}
 }
 
 var _ State = (*Memory)(nil)
@@ -72,7 +75,17 @@ func (m *Memory) Commit(u *Unit) error {
 	for _, g := range u.Groups {
 		m.groups[g.ID()] = g
 	}
+	for _, r := range u.Timeline {
+		m.timeline[r.IncidentID] = append(m.timeline[r.IncidentID], r.Entry)
+	}
 	return nil
+}
+
+// Timeline returns the entries committed for an incident, oldest first.
+func (m *Memory) Timeline(id string) []incident.TimelineEntry {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return slices.Clone(m.timeline[id])
 }
 
 // CommitAll commits every unit of ch.

@@ -197,3 +197,41 @@ func (s *Service) backoff(ctx context.Context, attempt int) bool {
 		return true
 	}
 }
+
+// Correct applies an analyst's correction (Engine.Correct) and commits it
+// in one transaction. When a record changed meanwhile (the correlator
+// grew an incident, another analyst acted), it reloads and applies again;
+// a target no longer at c.Version is then refused with ErrStale.
+func (s *Service) Correct(ctx context.Context, c Correction) (*Changes, error) {
+	for attempt := 1; ; attempt++ {
+		snap := NewSnapshot(ctx, s.store)
+		ch, err := s.engine.Correct(snap, c, s.now())
+		if err != nil {
+			return nil, err
+		}
+		err = s.commitAll(ctx, ch)
+		if IsConflict(err) && attempt < s.maxAttempts && s.backoff(ctx, attempt) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range ch.Units {
+			if err := s.store.Assign(ctx, u.Assignments); err != nil {
+				// The correction is committed; the incident ids on the
+				// alert items follow on the next change.
+				s.log.ErrorContext(ctx, "assign alerts after a correction", "error", err, "alerts", len(u.Assignments))
+			}
+		}
+		return ch, nil
+	}
+}
+
+func (s *Service) commitAll(ctx context.Context, ch *Changes) error {
+	for i := range ch.Units {
+		if err := s.store.Commit(ctx, &ch.Units[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -79,12 +79,7 @@ func (b *batch) repartition(w *gWork) error {
 	if len(comps) < 2 {
 		return nil
 	}
-	keep := 0
-	for i, c := range comps {
-		if len(c) > len(comps[keep]) {
-			keep = i
-		}
-	}
+	keep := anchor(comps)
 	mg := b.mutable(w)
 	for i, c := range comps {
 		if i == keep {
@@ -94,11 +89,31 @@ func (b *batch) repartition(w *gWork) error {
 			return err
 		}
 	}
+	left := len(mg.Members) - len(comps[keep])
 	mg.Members = comps[keep]
 	mg.Forced = anySource(mg.Members)
 	narrow(&mg.Incident, mg.Members, true)
 	b.touch(w.node)
+	if g.IsIncident {
+		w.timeline = append(w.timeline, incident.TimelineEntry{At: b.now, Actor: Actor, Action: "split",
+			Detail: strconv.Itoa(left) + " alert(s) left: nothing links them to the rest any more"})
+	}
 	return nil
+}
+
+// anchor picks the component that keeps the group: the one holding the
+// alerts an analyst pinned here, else the largest (the earliest on a tie).
+func anchor(comps [][]Member) int {
+	keep := 0
+	for i, c := range comps {
+		if slices.ContainsFunc(c, func(m Member) bool { return m.Pin == PinIn }) {
+			return i
+		}
+		if len(c) > len(comps[keep]) {
+			keep = i
+		}
+	}
+	return keep
 }
 
 // splitOff starts a new group with members, which leave w's group.
@@ -153,6 +168,15 @@ func components(ms []Member, window time.Duration) [][]Member {
 	}
 	slices.SortFunc(order, func(x, y int) int { return cmpMembers(&ms[x], &ms[y]) })
 	uf := newUnionFind(len(ms))
+	pinned := -1 // members an analyst pinned to the group stay together
+	for i := range ms {
+		if ms[i].Pin == PinIn {
+			if pinned >= 0 {
+				uf.union(pinned, i)
+			}
+			pinned = i
+		}
+	}
 	last := map[string]int{} // key hash → the latest member seen with it
 	for _, i := range order {
 		for _, h := range ms[i].Keys {

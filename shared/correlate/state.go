@@ -117,7 +117,18 @@ type Member struct {
 	Source bool `json:"si,omitempty"`
 	// Posture is set for a posture finding (Posture), which links nothing.
 	Posture bool `json:"po,omitempty"`
+	// Pin is an analyst's decision about the member: PinIn (it belongs
+	// here: it stays with the group's other pinned members and makes the
+	// group an incident) or PinOut (taken out of an incident: it links
+	// nothing).
+	Pin string `json:"pin,omitempty"`
 }
+
+// Pins.
+const (
+	PinIn  = "in"
+	PinOut = "out"
+)
 
 // Posture reports whether an alert is a posture finding rather than a
 // detection of activity: a Security Hub "Software and Configuration
@@ -136,7 +147,14 @@ func (m *Member) links(h string) bool {
 
 // inert reports whether the member links nothing: mass activity or a
 // posture finding.
-func (m *Member) inert() bool { return m.Posture || m.Mass() }
+func (m *Member) inert() bool { return m.Pin == PinOut || m.Posture || m.Mass() }
+
+// Curated reports whether an analyst placed alerts in the group (a merge,
+// a move, a created or promoted incident): it is then an incident
+// whatever its confidence.
+func (g *Group) Curated() bool {
+	return slices.ContainsFunc(g.Members, func(m Member) bool { return m.Pin == PinIn })
+}
 
 // Mass reports whether the member is part of mass activity: an actor or
 // host it names is noisy on its day (a scanner, a CI principal, an office

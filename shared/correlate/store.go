@@ -123,6 +123,13 @@ func Load(ctx context.Context, store Store, e *Engine, alerts []alert.Alert) (*S
 	return s, nil
 }
 
+// NewSnapshot returns a State that reads records from store as they are
+// needed (an analyst's correction reads a few).
+func NewSnapshot(ctx context.Context, store Store) *Snapshot {
+	return &Snapshot{ctx: ctx, store: store, keyDays: map[KeyDayID]*KeyDay{}, planned: map[KeyDayID]bool{},
+		groups: map[string]*Group{}, absent: map[string]bool{}}
+}
+
 // KeyDay returns a loaded key-day record.
 func (s *Snapshot) KeyDay(id KeyDayID) (*KeyDay, error) {
 	if kd, ok := s.keyDays[id]; ok {

@@ -391,6 +391,13 @@ func (s *Store) Commit(ctx context.Context, u *correlate.Unit) error {
 		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: item,
 			ConditionExpression: cond, ExpressionAttributeNames: names, ExpressionAttributeValues: vals}})
 	}
+	for _, r := range u.Timeline {
+		item, err := timelineItem(r.IncidentID, r.Entry)
+		if err != nil {
+			return err
+		}
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: item}})
+	}
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
 	if err == nil {
 		return nil

@@ -113,11 +113,14 @@ type Membership struct {
 
 // Incident is a group of linked alerts that reached the incident threshold.
 type Incident struct {
-	ID             string            `json:"id"`
-	Title          string            `json:"title"`
-	Description    string            `json:"description"`
-	Severity       alert.Severity    `json:"severity"`
-	SeveritySetBy  string            `json:"severitySetBy,omitempty"`
+	ID            string         `json:"id"`
+	Title         string         `json:"title"`
+	Description   string         `json:"description"`
+	Severity      alert.Severity `json:"severity"`
+	SeveritySetBy string         `json:"severitySetBy,omitempty"`
+	// TitleSetBy names the person who set the title (an incident created
+	// from chosen alerts); the correlator then keeps it.
+	TitleSetBy     string            `json:"titleSetBy,omitempty"`
 	Status         Status            `json:"status"`
 	Classification Classification    `json:"classification,omitempty"`
 	Owner          string            `json:"owner,omitempty"`

@@ -115,6 +115,9 @@ func (s *Store) Commit(_ context.Context, u *correlate.Unit) error {
 		s.put(pkIncident+g.ID(), skIncident, incidentRecord{Incident: inc, Members: members, IsIncident: g.IsIncident, Version: g.Version})
 		s.put(pkIncident+g.ID(), skGroupState, g.State())
 	}
+	for _, r := range u.Timeline {
+		s.put(pkIncident+r.IncidentID, skTimeline+sortTime(r.Entry.At)+"#"+newID()[:8], r.Entry)
+	}
 	return nil
 }
 
