@@ -159,20 +159,10 @@ func derive(g *Group, now time.Time) {
 		inc.Tactics = stages.Stages()
 	}
 	var sev alert.Severity
-	var first, last time.Time
-	for i, m := range g.Members {
+	for _, m := range g.Members {
 		sev = max(sev, m.Severity)
-		if i == 0 || m.FirstSeen.Before(first) {
-			first = m.FirstSeen
-		}
-		l := m.LastSeen
-		if l.Before(m.FirstSeen) {
-			l = m.FirstSeen
-		}
-		if i == 0 || l.After(last) {
-			last = l
-		}
 	}
+	first, last := activity(g.Members)
 	if inc.SeveritySetBy == "" {
 		if stages.Len() >= 3 {
 			sev = sev.Raise()

@@ -3,6 +3,7 @@ package correlate_test
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -90,50 +91,18 @@ func outcome(mem *correlate.Memory) []string {
 // components computes the groups straight from the definition: connected
 // components of "share a key and firstSeen at most W apart".
 func components(alerts []alert.Alert, w time.Duration) [][]string {
-	parent := make([]int, len(alerts))
-	for i := range parent {
-		parent[i] = i
-	}
-	var find func(int) int
-	find = func(i int) int {
-		if parent[i] != i {
-			parent[i] = find(parent[i])
+	return componentsOf(alerts, func(a, b alert.Alert) bool {
+		d := a.FirstSeen.Sub(b.FirstSeen)
+		if d < -w || d > w {
+			return false
 		}
-		return parent[i]
-	}
-	for i := range alerts {
-		for j := i + 1; j < len(alerts); j++ {
-			d := alerts[i].FirstSeen.Sub(alerts[j].FirstSeen)
-			if d < 0 {
-				d = -d
-			}
-			if d > w {
-				continue
-			}
-			shared := false
-			for _, a := range alerts[i].Keys() {
-				for _, b := range alerts[j].Keys() {
-					if a == b {
-						shared = true
-					}
-				}
-			}
-			if shared {
-				parent[find(i)] = find(j)
+		for _, x := range a.Keys() {
+			if slices.Contains(b.Keys(), x) {
+				return true
 			}
 		}
-	}
-	groups := map[int][]string{}
-	for i := range alerts {
-		groups[find(i)] = append(groups[find(i)], alerts[i].ID)
-	}
-	var out [][]string
-	for _, g := range groups {
-		sort.Strings(g)
-		out = append(out, g)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
-	return out
+		return false
+	})
 }
 
 func memberSets(mem *correlate.Memory) [][]string {
