@@ -46,6 +46,16 @@ func IncidentTimeBucket(t time.Time) string { return resources.PrefixIncident + 
 // TimeSortKey is the gsi1 sort key of an item active at t with id.
 func TimeSortKey(t time.Time, id string) string { return sortTime(t) + "#" + id }
 
+// CandidateTimeBucket is the time-index partition of candidates (linked
+// groups below the incident threshold) last active in t's month.
+func CandidateTimeBucket(t time.Time) string { return "CANDIDATE#" + month(t) }
+
+// IsCandidate reports whether a group is a candidate an analyst may
+// promote: linked alerts (two or more), live, Active, not an incident.
+func IsCandidate(inc incident.Incident, isIncident bool) bool {
+	return !isIncident && inc.MergedInto == "" && inc.AlertCount >= 2 && inc.Status == incident.StatusActive
+}
+
 // IncidentIndexKey is the gsi2 partition of an incident's alerts.
 func IncidentIndexKey(incidentID string) string { return "INC#" + incidentID }
 
@@ -263,8 +273,12 @@ func EncodeIncident(r IncidentRecord) (map[string]types.AttributeValue, error) {
 	setIf(item, "tactics", ss(tactics))
 	setIf(item, "resourceIds", ss(resourceIDs(inc.Resources)))
 	setIf(item, "providers", ss(inc.Sources))
-	if r.IsIncident && inc.MergedInto == "" {
+	switch {
+	case r.IsIncident && inc.MergedInto == "":
 		item[resources.AttrGSI1PK] = s(IncidentTimeBucket(inc.LastActivity))
+		item[resources.AttrGSI1SK] = s(TimeSortKey(inc.LastActivity, inc.ID))
+	case IsCandidate(inc, r.IsIncident):
+		item[resources.AttrGSI1PK] = s(CandidateTimeBucket(inc.LastActivity))
 		item[resources.AttrGSI1SK] = s(TimeSortKey(inc.LastActivity, inc.ID))
 	}
 	return item, nil

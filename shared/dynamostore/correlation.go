@@ -572,3 +572,45 @@ func (st *Store) NoisyKeys(ctx context.Context, since time.Time, limit int) ([]c
 	}
 	return out, nil
 }
+
+// MaxCandidateDays bounds how far back a candidate list reaches.
+const MaxCandidateDays = 30
+
+// ListCandidates lists candidates (IsCandidate: linked groups below the
+// incident threshold) last active since the given time, newest first, at
+// most limit: a Query per month partition of the time index (at most two
+// for MaxCandidateDays), never a Scan.
+func (st *Store) ListCandidates(ctx context.Context, since time.Time, limit int) ([]incident.Incident, error) {
+	var out []incident.Incident
+	for m := st.now().UTC(); len(out) < limit && !monthStart(m).Before(monthStart(since)); m = monthStart(m).Add(-time.Nanosecond) {
+		p := dynamodb.NewQueryPaginator(st.db, &dynamodb.QueryInput{
+			TableName:                aws.String(st.table),
+			IndexName:                aws.String(resources.IndexTime),
+			KeyConditionExpression:   aws.String("#pk = :pk AND #sk >= :since"),
+			ExpressionAttributeNames: map[string]string{"#pk": resources.AttrGSI1PK, "#sk": resources.AttrGSI1SK},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk": s(CandidateTimeBucket(m)), ":since": s(sortTime(since)),
+			},
+			ScanIndexForward: aws.Bool(false),
+			Limit:            aws.Int32(int32(limit)),
+		})
+		for p.HasMorePages() && len(out) < limit {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("list candidates: %w", err)
+			}
+			for _, item := range page.Items[:min(len(page.Items), limit-len(out))] {
+				r, err := DecodeIncident(item)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, r.Incident)
+			}
+		}
+	}
+	return out, nil
+}
+
+func monthStart(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+}

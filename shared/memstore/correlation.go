@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -168,4 +169,28 @@ func (s *Store) NoisyKeys(_ context.Context, since time.Time, limit int) ([]corr
 		out = out[:limit]
 	}
 	return out, nil
+}
+
+// ListCandidates lists candidates (linked groups below the incident
+// threshold) last active since the given time, newest first.
+func (s *Store) ListCandidates(_ context.Context, since time.Time, limit int) ([]incident.Incident, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []incident.Incident
+	for _, pk := range s.partitions(pkIncident) {
+		var r incidentRecord
+		if !s.get(pk, skIncident, &r) || r.Incident.LastActivity.Before(since) ||
+			r.IsIncident || r.Incident.MergedInto != "" || r.Incident.AlertCount < 2 || r.Incident.Status != incident.StatusActive {
+			continue
+		}
+		r.Incident.Version = r.Version
+		out = append(out, r.Incident)
+	}
+	slices.SortFunc(out, func(a, b incident.Incident) int {
+		if c := b.LastActivity.Compare(a.LastActivity); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	return out[:min(len(out), limit)], nil
 }
