@@ -243,12 +243,7 @@ func (b *batch) create(c Correction) error {
 	if len(c.Alerts) == 0 || len(c.Alerts) > b.e.cfg.MaxAlertsPerIncident {
 		return fmt.Errorf("%w: an incident takes 1 to %d alerts", ErrRefused, b.e.cfg.MaxAlertsPerIncident)
 	}
-	ids := make([]string, len(c.Alerts))
-	for i, a := range c.Alerts {
-		ids[i] = a.ID
-	}
-	slices.Sort(ids)
-	id := GroupIDFor("created\x00" + strings.Join(ids, ","))
+	id := CreatedID(c.Alerts)
 	if w, err := b.group(id); err != nil || w != nil {
 		if err == nil {
 			err = fmt.Errorf("%w: incident %s was already created from these alerts", ErrRefused, id)
@@ -269,6 +264,17 @@ func (b *batch) create(c Correction) error {
 	}
 	b.note(t, c, "created from alerts", alertList(c.Alerts))
 	return nil
+}
+
+// CreatedID is the id of the incident created from alerts: derived from
+// their ids, so a retried request finds the incident it made.
+func CreatedID(alerts []alert.Alert) string {
+	ids := make([]string, len(alerts))
+	for i, a := range alerts {
+		ids[i] = a.ID
+	}
+	slices.Sort(ids)
+	return GroupIDFor("created\x00" + strings.Join(ids, ","))
 }
 
 func (b *batch) promote(c Correction) error {

@@ -23,6 +23,9 @@ var (
 	errMediaType   = errors.New("unsupported media type")
 	errTooLarge    = errors.New("body too large")
 	errNeedIfMatch = errors.New("If-Match required")
+	errStale       = errors.New("stale version")
+	errRefused     = errors.New("refused")
+	errMissing     = errors.New("not found")
 )
 
 // clientError is an error whose message is written for the caller.
@@ -102,6 +105,12 @@ func (h *Handler) problem(err error) apigw.ProblemDetails {
 		return apigw.ProblemDetails{Status: http.StatusBadRequest, Title: "Unknown playbook", Detail: "no playbook of that name; GET /playbooks lists them", Extensions: map[string]any{"field": "playbook"}}
 	case errors.As(err, &ve):
 		return apigw.ProblemDetails{Status: http.StatusBadRequest, Title: "Invalid playbook parameters", Detail: ve.Error(), Extensions: map[string]any{"errors": ve.Errors}}
+	case errors.As(err, &ce) && ce.sentinel == errStale:
+		return detail(http.StatusPreconditionFailed, ce.detail)
+	case errors.As(err, &ce) && ce.sentinel == errRefused:
+		return detail(http.StatusConflict, ce.detail)
+	case errors.As(err, &ce) && ce.sentinel == errMissing:
+		return detail(http.StatusNotFound, ce.detail)
 	case errors.As(err, &ce):
 		p := apigw.ProblemDetails{Status: http.StatusBadRequest, Detail: ce.detail, Extensions: map[string]any{}}
 		if ce.field != "" {

@@ -70,6 +70,10 @@ type Store interface {
 	// NoisyKeys lists the correlation keys that turned noisy since the
 	// given time, newest first, at most limit (correlate.Store.NoisyKeys).
 	NoisyKeys(ctx context.Context, since time.Time, limit int) ([]correlate.NoisyKey, error)
+	// The correlation state, for analysts' corrections, and the candidates
+	// (linked groups below the incident threshold).
+	correlate.Store
+	ListCandidates(ctx context.Context, since time.Time, limit int) ([]incident.Incident, error)
 }
 
 var _ Store = (*dynamostore.Store)(nil)
@@ -95,6 +99,9 @@ type Options struct {
 	// CORSOrigins are the browser origins allowed to read responses; none
 	// by default (the console is served same-origin).
 	CORSOrigins []string
+	// Correlation is the correlator's configuration, which corrections
+	// follow too (the cap, the thresholds); the defaults when zero.
+	Correlation correlate.Config
 }
 
 // Handler serves the REST API.
@@ -109,6 +116,7 @@ type Handler struct {
 	corsOrigins []string
 	mux         *http.ServeMux // one pattern per operation of openapi.json
 	patterns    []string
+	corrections *correlate.Service
 }
 
 // New returns a Handler from o.
@@ -132,6 +140,12 @@ func New(o Options) *Handler {
 		h.log = slog.Default()
 	}
 	h.log = h.log.With("component", "query")
+	e, err := correlate.New(o.Correlation)
+	if err != nil {
+		h.log.Error("invalid correlation configuration; using the defaults", "error", err.Error())
+		e, _ = correlate.New(correlate.DefaultConfig())
+	}
+	h.corrections = correlate.NewService(e, o.Store, correlate.ServiceOptions{Now: h.now, Logger: h.log})
 	h.mux, h.patterns = h.routes(openapi.Operations())
 	return h
 }
@@ -172,8 +186,12 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 	if getenv(EnvCursorKey) == "" {
 		logger.Warn("no cursor key configured; list cursors are valid only within this process", "component", "query", "env", EnvCursorKey)
 	}
+	ccfg, err := correlate.FromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
 	return New(Options{Store: store, Auth: authn, Playbooks: pb, CursorKey: []byte(getenv(EnvCursorKey)),
-		APIURL: getenv(EnvAPIURL), Logger: logger, CORSOrigins: splitList(getenv(EnvCORSOrigins))}), nil
+		APIURL: getenv(EnvAPIURL), Logger: logger, CORSOrigins: splitList(getenv(EnvCORSOrigins)), Correlation: ccfg}), nil
 }
 
 // EnvCORSOrigins lists the origins (comma-separated) allowed to call the API
