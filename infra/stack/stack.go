@@ -382,6 +382,11 @@ func (b *builder) envFor(name string) map[string]string {
 		if b.p.Playbooks != "" {
 			env["MUSTER_PLAYBOOKS"] = b.p.Playbooks
 		}
+		// Analysts' corrections follow the correlator's rules (the cap,
+		// the thresholds).
+		for k, v := range b.p.correlatorEnv() {
+			env[k] = v
+		}
 	case Correlator:
 		// No MUSTER_ALERT_RETENTION_DAYS: the correlator does not read it
 		// (it only sets an alert's incident, an update that leaves the TTL

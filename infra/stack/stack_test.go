@@ -525,7 +525,8 @@ func TestFunctions(t *testing.T) {
 				case Query:
 					wantEnv = append(wantEnv, "MUSTER_ALERT_RETENTION_DAYS", "MUSTER_AUTH_PARAM", "MUSTER_CURSOR_KEY")
 					if v == "full" {
-						wantEnv = append(wantEnv, "MUSTER_CORS_ORIGINS")
+						// Corrections follow the correlator's tuning.
+						wantEnv = append(wantEnv, "MUSTER_CORS_ORIGINS", "MUSTER_CORRELATION_WINDOW", "MUSTER_MIN_STAGES", "MUSTER_REOPEN_RESOLVED")
 					}
 				case Correlator:
 					// No MUSTER_ALERT_RETENTION_DAYS: the correlator does not
@@ -562,7 +563,7 @@ func TestFunctions(t *testing.T) {
 				if a, ok := env["MUSTER_PLAYBOOKS"]; ok && a != testPlaybooks {
 					t.Errorf("MUSTER_PLAYBOOKS = %v", a)
 				}
-				if name == Correlator && v == "full" {
+				if (name == Correlator || name == Query) && v == "full" {
 					want := map[string]any{"MUSTER_CORRELATION_WINDOW": "48h", "MUSTER_MIN_STAGES": "3", "MUSTER_REOPEN_RESOLVED": "false"}
 					for k, w := range want {
 						if env[k] != w {

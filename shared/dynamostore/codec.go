@@ -348,6 +348,24 @@ func IncidentFromImage(img map[string]events.DynamoDBAttributeValue) (IncidentRe
 	return DecodeIncident(item)
 }
 
+// MemberIDs returns the ids of the alerts in the record's correlation
+// state (none when it has no state or the state does not decode).
+func (r IncidentRecord) MemberIDs() []string {
+	var st struct {
+		Members []struct {
+			AlertID string `json:"alertId"`
+		} `json:"members"`
+	}
+	if len(r.Group) == 0 || json.Unmarshal(r.Group, &st) != nil {
+		return nil
+	}
+	out := make([]string, len(st.Members))
+	for i, m := range st.Members {
+		out[i] = m.AlertID
+	}
+	return out
+}
+
 // StringAttr returns a string attribute of an item, or "".
 func StringAttr(item map[string]types.AttributeValue, name string) string {
 	if v, ok := item[name].(*types.AttributeValueMemberS); ok {

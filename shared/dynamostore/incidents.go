@@ -255,7 +255,7 @@ func (s *Store) AddComment(ctx context.Context, id string, c incident.Comment) (
 	if c.At.IsZero() {
 		c.At = s.now().UTC()
 	}
-	ci, err := auxItem(id, resources.SKComment+sortTime(c.At)+"#"+c.ID, KindComment, c)
+	ci, err := EncodeComment(id, c)
 	if err != nil {
 		return c, err
 	}
@@ -291,6 +291,12 @@ func (s *Store) AddResponseRequest(ctx context.Context, r incident.ResponseReque
 // EncodeResponseRequest builds a response-request item: pk INCIDENT#<id>,
 // sk RESPONSE#<time>#<requestId>, kind "response", doc (the request JSON),
 // and incidentId, playbook, requestedBy as top-level attributes.
+// EncodeComment builds the item of a comment on incident id.
+func EncodeComment(id string, c incident.Comment) (map[string]types.AttributeValue, error) {
+	return auxItem(id, resources.SKComment+sortTime(c.At)+"#"+c.ID, KindComment, c)
+}
+
+// EncodeResponseRequest builds the item of a response request.
 func EncodeResponseRequest(r incident.ResponseRequest) (map[string]types.AttributeValue, error) {
 	item, err := auxItem(r.IncidentID, resources.SKResponse+sortTime(r.RequestedAt)+"#"+r.ID, KindResponse, r)
 	if err != nil {
@@ -304,15 +310,24 @@ func EncodeResponseRequest(r incident.ResponseRequest) (map[string]types.Attribu
 // DecodeResponseRequest reads a response-request item (for example a
 // stream image converted with FromImage).
 func DecodeResponseRequest(item map[string]types.AttributeValue) (incident.ResponseRequest, error) {
-	var r incident.ResponseRequest
+	return decodeDoc[incident.ResponseRequest](item, "response request")
+}
+
+// DecodeComment reads a comment item (as the stream carries it).
+func DecodeComment(item map[string]types.AttributeValue) (incident.Comment, error) {
+	return decodeDoc[incident.Comment](item, "comment")
+}
+
+func decodeDoc[T any](item map[string]types.AttributeValue, what string) (T, error) {
+	var v T
 	doc, ok := item[attrDoc].(*types.AttributeValueMemberS)
 	if !ok {
-		return r, fmt.Errorf("decode response request: no %s attribute", attrDoc)
+		return v, fmt.Errorf("decode %s: no %s attribute", what, attrDoc)
 	}
-	if err := json.Unmarshal([]byte(doc.Value), &r); err != nil {
-		return r, fmt.Errorf("decode response request: %w", err)
+	if err := json.Unmarshal([]byte(doc.Value), &v); err != nil {
+		return v, fmt.Errorf("decode %s: %w", what, err)
 	}
-	return r, nil
+	return v, nil
 }
 
 // queryAux returns the docs of incident id's items whose sort key starts

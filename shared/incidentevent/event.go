@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,12 @@ const (
 	KindCreated           = "created"
 	KindUpdated           = "updated"
 	KindDissolved         = "dissolved"
+	KindMerged            = "merged"
+	KindAlertsAdded       = "alertsAdded"
+	KindAlertsRemoved     = "alertsRemoved"
+	KindOwnerChanged      = "ownerChanged"
+	KindSeverityChanged   = "severityChanged"
+	KindCommentAdded      = "commentAdded"
 	KindStatusChanged     = "statusChanged"
 	KindResponseRequested = "responseRequested"
 )
@@ -70,6 +77,9 @@ const (
 type Image struct {
 	Incident   incident.Incident
 	IsIncident bool
+	// Members are the ids of the incident's alerts (from the correlator's
+	// state on the item), to tell which alerts a change added or removed.
+	Members []string
 }
 
 // Event is one event to publish.
@@ -94,6 +104,8 @@ type Detail struct {
 	Parameters  map[string]any `json:"parameters,omitempty"`
 	RequestID   string         `json:"requestId,omitempty"`
 	RequestedBy string         `json:"requestedBy,omitempty"`
+	// Comment is the comment added (commentAdded only).
+	Comment *incident.Comment `json:"comment,omitempty"`
 }
 
 // MarshalJSON writes parameters as {} rather than omitting them on a
@@ -156,6 +168,9 @@ type Links struct {
 type Change struct {
 	Kind   string        `json:"kind"`
 	Fields []FieldChange `json:"fields"`
+	// Alerts are the alerts added (alertsAdded) or removed (alertsRemoved),
+	// at most MaxListed.
+	Alerts []string `json:"alerts,omitempty"`
 	// SeverityRaised is true on creation and when the severity went up.
 	SeverityRaised bool      `json:"severityRaised"`
 	By             string    `json:"by"`
@@ -219,7 +234,8 @@ func (b Builder) FromChange(old, new *Image) (Event, bool) {
 		if old.Incident.Status != inc.Status {
 			detailType, ch.Kind = DetailTypeStatusChanged, KindStatusChanged
 		} else {
-			detailType, ch.Kind = DetailTypeUpdated, KindUpdated
+			detailType = DetailTypeUpdated
+			ch.Kind, ch.Alerts = updateKind(old, new)
 		}
 	}
 	return Event{
@@ -232,6 +248,57 @@ func (b Builder) FromChange(old, new *Image) (Event, bool) {
 			Change:   ch,
 		},
 	}, true
+}
+
+// updateKind says what an update was about, for a bot mirroring the
+// incident: merged into another, alerts added or removed (with their
+// ids), owner or severity changed; "updated" for anything else.
+func updateKind(old, new *Image) (string, []string) {
+	added, removed := diffIDs(old.Members, new.Members), diffIDs(new.Members, old.Members)
+	switch {
+	case new.Incident.MergedInto != "" && old.Incident.MergedInto == "":
+		return KindMerged, nil
+	case len(removed) > 0:
+		return KindAlertsRemoved, removed[:min(len(removed), MaxListed)]
+	case len(added) > 0:
+		return KindAlertsAdded, added[:min(len(added), MaxListed)]
+	case old.Incident.Owner != new.Incident.Owner:
+		return KindOwnerChanged, nil
+	case old.Incident.Severity != new.Incident.Severity:
+		return KindSeverityChanged, nil
+	}
+	return KindUpdated, nil
+}
+
+// diffIDs lists the ids in b that are not in a, sorted.
+func diffIDs(a, b []string) []string {
+	in := make(map[string]bool, len(a))
+	for _, id := range a {
+		in[id] = true
+	}
+	var out []string
+	for _, id := range b {
+		if !in[id] {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// FromComment builds the event for a comment added to inc.
+func (b Builder) FromComment(c incident.Comment, inc incident.Incident) Event {
+	return Event{
+		DetailType: DetailTypeUpdated,
+		Time:       c.At.UTC(),
+		Detail: Detail{
+			Version:  SchemaVersion,
+			EventID:  inc.ID + ":comment:" + c.ID,
+			Incident: b.Summary(inc),
+			Change:   Change{Kind: KindCommentAdded, Fields: []FieldChange{}, By: c.Author, At: c.At.UTC()},
+			Comment:  &c,
+		},
+	}
 }
 
 // FromResponse builds the event for a committed response request on inc.

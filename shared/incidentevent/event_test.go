@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -111,23 +112,23 @@ func examples() []example {
 	reopened.AlertCount = 7
 
 	return []example{
-		{"group below threshold inserted", nil, &Image{group, false}, "", nil, false, ""},
-		{"group below threshold grows", &Image{group, false}, &Image{group, false}, "", nil, false, ""},
-		{"group becomes incident", &Image{group, false}, &Image{base, true}, DetailTypeCreated, nil, true, DefaultActor},
-		{"inserted as incident", nil, &Image{base, true}, DetailTypeCreated, nil, true, DefaultActor},
-		{"incident grows", &Image{base, true}, &Image{grown, true}, DetailTypeUpdated,
+		{"group below threshold inserted", nil, &Image{Incident: group, IsIncident: false}, "", nil, false, ""},
+		{"group below threshold grows", &Image{Incident: group, IsIncident: false}, &Image{Incident: group, IsIncident: false}, "", nil, false, ""},
+		{"group becomes incident", &Image{Incident: group, IsIncident: false}, &Image{Incident: base, IsIncident: true}, DetailTypeCreated, nil, true, DefaultActor},
+		{"inserted as incident", nil, &Image{Incident: base, IsIncident: true}, DetailTypeCreated, nil, true, DefaultActor},
+		{"incident grows", &Image{Incident: base, IsIncident: true, Members: []string{"a1", "a2"}}, &Image{Incident: grown, IsIncident: true, Members: []string{"a1", "a2", "a3"}}, DetailTypeUpdated,
 			[]string{"description", "severity", "tactics", "alertCount", "lastActivity"}, true, DefaultActor},
-		{"status and more in one write", &Image{grown, true}, &Image{resolved, true}, DetailTypeStatusChanged,
+		{"status and more in one write", &Image{Incident: grown, IsIncident: true}, &Image{Incident: resolved, IsIncident: true}, DetailTypeStatusChanged,
 			[]string{"status", "classification", "owner"}, false, "alice@example.com"},
-		{"reopened by correlator", &Image{resolved, true}, &Image{reopened, true}, DetailTypeStatusChanged,
+		{"reopened by correlator", &Image{Incident: resolved, IsIncident: true}, &Image{Incident: reopened, IsIncident: true}, DetailTypeStatusChanged,
 			[]string{"status", "alertCount"}, false, DefaultActor},
-		{"only private state or bookkeeping", &Image{base, true}, &Image{groupOnly, true}, "", nil, false, ""},
-		{"resource tag added", &Image{base, true}, &Image{tagged, true}, DetailTypeUpdated, []string{"resources"}, false, DefaultActor},
-		{"merged", &Image{base, true}, &Image{merged, true}, DetailTypeUpdated, []string{"mergedInto"}, false, DefaultActor},
-		{"severity lowered by a person", &Image{base, true}, &Image{lowered, true}, DetailTypeUpdated, []string{"severity"}, false, "bob@example.com"},
-		{"incident dissolved", &Image{base, true}, &Image{dissolved, false}, DetailTypeUpdated, []string{"confidence"}, false, DefaultActor},
-		{"merged incident leaves no dissolved event", &Image{merged, true}, &Image{merged, false}, "", nil, false, ""},
-		{"no new image", &Image{base, true}, nil, "", nil, false, ""},
+		{"only private state or bookkeeping", &Image{Incident: base, IsIncident: true}, &Image{Incident: groupOnly, IsIncident: true}, "", nil, false, ""},
+		{"resource tag added", &Image{Incident: base, IsIncident: true}, &Image{Incident: tagged, IsIncident: true}, DetailTypeUpdated, []string{"resources"}, false, DefaultActor},
+		{"merged", &Image{Incident: base, IsIncident: true}, &Image{Incident: merged, IsIncident: true}, DetailTypeUpdated, []string{"mergedInto"}, false, DefaultActor},
+		{"severity lowered by a person", &Image{Incident: base, IsIncident: true}, &Image{Incident: lowered, IsIncident: true}, DetailTypeUpdated, []string{"severity"}, false, "bob@example.com"},
+		{"incident dissolved", &Image{Incident: base, IsIncident: true}, &Image{Incident: dissolved, IsIncident: false}, DetailTypeUpdated, []string{"confidence"}, false, DefaultActor},
+		{"merged incident leaves no dissolved event", &Image{Incident: merged, IsIncident: true}, &Image{Incident: merged, IsIncident: false}, "", nil, false, ""},
+		{"no new image", &Image{Incident: base, IsIncident: true}, nil, "", nil, false, ""},
 	}
 }
 
@@ -145,6 +146,50 @@ func TestDissolvedKind(t *testing.T) {
 		return
 	}
 	t.Fatal("no dissolved example")
+}
+
+// TestUpdateKinds: an update says what a bot mirroring the incident needs.
+func TestUpdateKinds(t *testing.T) {
+	base := sample()
+	owned, raised, merged := base, base, base
+	owned.Owner, owned.Version = "alice", base.Version+1
+	raised.Severity, raised.Version = alert.Critical, base.Version+1
+	merged.MergedInto, merged.Version = "inc-other", base.Version+1
+	members := []string{"a1", "a2"}
+	cases := []struct {
+		name       string
+		new        incident.Incident
+		newMembers []string
+		kind       string
+		alerts     []string
+	}{
+		{"alerts added", base, []string{"a1", "a2", "a3", "a0"}, KindAlertsAdded, []string{"a0", "a3"}},
+		{"alert removed", base, []string{"a2"}, KindAlertsRemoved, []string{"a1"}},
+		{"merged into another", merged, members, KindMerged, nil},
+		{"owner changed", owned, members, KindOwnerChanged, nil},
+		{"severity changed", raised, members, KindSeverityChanged, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			old := &Image{Incident: base, IsIncident: true, Members: members}
+			if tc.kind == KindAlertsAdded || tc.kind == KindAlertsRemoved {
+				tc.new.AlertCount, tc.new.Version = base.AlertCount+len(tc.newMembers)-len(members), base.Version+1
+			}
+			ev, ok := Builder{}.FromChange(old, &Image{Incident: tc.new, IsIncident: true, Members: tc.newMembers})
+			if !ok || ev.Detail.Change.Kind != tc.kind || !reflect.DeepEqual(ev.Detail.Change.Alerts, tc.alerts) {
+				t.Fatalf("kind %q alerts %v (ok %v), want %q %v", ev.Detail.Change.Kind, ev.Detail.Change.Alerts, ok, tc.kind, tc.alerts)
+			}
+		})
+	}
+	c := incident.Comment{ID: "c1", At: t0, Author: "bob", Text: "looking"}
+	ev := Builder{}.FromComment(c, base)
+	if ev.Detail.Change.Kind != KindCommentAdded || ev.Detail.Comment == nil || ev.DetailType != DetailTypeUpdated || ev.ID() != base.ID+":comment:c1" {
+		t.Errorf("comment event = %+v", ev.Detail)
+	}
+	detail, _ := ev.DetailJSON()
+	if err := loadSchemas(t).Validate(DetailTypeUpdated, detail); err != nil {
+		t.Errorf("schema: %v", err)
+	}
 }
 
 func TestFromChange(t *testing.T) {
@@ -254,7 +299,7 @@ func TestLargeIncidentIsTrimmed(t *testing.T) {
 	}
 	old := sample()
 	old.Version = 1
-	ev, ok := Builder{}.FromChange(&Image{old, true}, &Image{inc, true})
+	ev, ok := Builder{}.FromChange(&Image{Incident: old, IsIncident: true}, &Image{Incident: inc, IsIncident: true})
 	if !ok {
 		t.Fatal("no event")
 	}

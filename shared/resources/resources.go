@@ -138,6 +138,7 @@ var Responder = StreamConsumer{
 	Filters: []string{
 		`{"eventName":["INSERT","MODIFY"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"INCIDENT#"}]},"sk":{"S":["INCIDENT"]}}}}`,
 		`{"eventName":["INSERT"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"INCIDENT#"}]},"sk":{"S":[{"prefix":"RESPONSE#"}]}}}}`,
+		`{"eventName":["INSERT"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"INCIDENT#"}]},"sk":{"S":[{"prefix":"COMMENT#"}]}}}}`,
 	},
 }
 

@@ -293,6 +293,8 @@ func (h *Handler) decide(ctx context.Context, rec events.DynamoDBEventRecord) (i
 		return h.incidentChange(rec)
 	case strings.HasPrefix(sk, resources.SKResponse) && rec.EventName == "INSERT":
 		return h.responseRequest(ctx, rec, strings.TrimPrefix(pk, resources.PrefixIncident))
+	case strings.HasPrefix(sk, resources.SKComment) && rec.EventName == "INSERT":
+		return h.comment(ctx, rec, strings.TrimPrefix(pk, resources.PrefixIncident))
 	}
 	return incidentevent.Event{}, false, nil
 }
@@ -309,14 +311,14 @@ func (h *Handler) incidentChange(rec events.DynamoDBEventRecord) (incidentevent.
 	if err != nil {
 		return incidentevent.Event{}, false, undecodable("new image: %v", err)
 	}
-	newImg := &incidentevent.Image{Incident: nr.Incident, IsIncident: nr.IsIncident}
+	newImg := &incidentevent.Image{Incident: nr.Incident, IsIncident: nr.IsIncident, Members: nr.MemberIDs()}
 	var oldImg *incidentevent.Image
 	if rec.Change.OldImage != nil {
 		or, err := dynamostore.IncidentFromImage(rec.Change.OldImage)
 		if err != nil {
 			return incidentevent.Event{}, false, undecodable("old image: %v", err)
 		}
-		oldImg = &incidentevent.Image{Incident: or.Incident, IsIncident: or.IsIncident}
+		oldImg = &incidentevent.Image{Incident: or.Incident, IsIncident: or.IsIncident, Members: or.MemberIDs()}
 	}
 	e, ok := h.build.FromChange(oldImg, newImg)
 	return e, ok, nil
@@ -347,6 +349,27 @@ func (h *Handler) responseRequest(ctx context.Context, rec events.DynamoDBEventR
 		return incidentevent.Event{}, false, fmt.Errorf("%w: read incident %s: %v", errRetry, incidentID, err)
 	}
 	return h.build.FromResponse(req, inc), true, nil
+}
+
+// comment builds the commentAdded event of a comment inserted on an
+// incident (a bot mirrors it into the incident's thread).
+func (h *Handler) comment(ctx context.Context, rec events.DynamoDBEventRecord, incidentID string) (incidentevent.Event, bool, error) {
+	item, err := dynamostore.FromImage(rec.Change.NewImage)
+	if err != nil || item == nil {
+		return incidentevent.Event{}, false, undecodable("comment image: %v", err)
+	}
+	c, err := dynamostore.DecodeComment(item)
+	if err != nil || c.ID == "" {
+		return incidentevent.Event{}, false, undecodable("comment: %v", err)
+	}
+	inc, err := h.incidents.GetIncident(ctx, incidentID)
+	if errors.Is(err, incident.ErrNotFound) {
+		return incidentevent.Event{}, false, nil // a comment on an incident no longer visible: nothing to mirror
+	}
+	if err != nil {
+		return incidentevent.Event{}, false, fmt.Errorf("%w: read incident %s: %v", errRetry, incidentID, err)
+	}
+	return h.build.FromComment(c, inc), true, nil
 }
 
 func keyString(keys map[string]events.DynamoDBAttributeValue, name string) string {

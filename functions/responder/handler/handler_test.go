@@ -447,6 +447,43 @@ func TestResponseRequests(t *testing.T) {
 	}
 }
 
+// TestCommentEvents: a comment added to an incident is published as an
+// Incident Updated of kind commentAdded, once per comment; a comment on an
+// incident no longer visible publishes nothing.
+func TestCommentEvents(t *testing.T) {
+	a := newIncident("a", alert.High, killchain.InitialAccess, killchain.Exfiltration)
+	c := incident.Comment{ID: "c1", At: t0, Author: "alice", Text: "isolating now"}
+	item, err := dynamostore.EncodeComment("a", c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orphan, err := dynamostore.EncodeComment("gone", c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus, dead := &fakeBus{}, &fakeDead{}
+	h := newHandler(t, bus, dead, fakeIncidents{byID: map[string]incident.Incident{"a": a}}, nil)
+	_, err = h.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{
+		record(t, 1, "INSERT", nil, item), record(t, 2, "INSERT", nil, orphan),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(bus.accepted); fmt.Sprint(got) != "[a:comment:c1]" {
+		t.Fatalf("published %v", got)
+	}
+	var d incidentevent.Detail
+	if err := json.Unmarshal(bus.accepted[0].Detail, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Change.Kind != incidentevent.KindCommentAdded || d.Change.By != "alice" || d.Comment == nil || d.Comment.Text != "isolating now" {
+		t.Errorf("detail %+v", d)
+	}
+	if len(dead.letters) != 0 {
+		t.Errorf("dead letters %+v", dead.letters)
+	}
+}
+
 func nonEmpty(s string) []string {
 	if s == "" {
 		return nil
