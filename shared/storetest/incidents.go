@@ -29,6 +29,13 @@ type IncidentStore interface {
 	ResponseRequests(ctx context.Context, id string) ([]incident.ResponseRequest, error)
 }
 
+// openIncidents returns a store from newStore as an IncidentStore,
+// skipping the test when it is not one.
+func openIncidents(t *testing.T, newStore func(t *testing.T) Store) IncidentStore {
+	t.Helper()
+	return storeAs[IncidentStore](t, newStore, "the incident area")
+}
+
 func init() { register("incidents", RunIncidents) }
 
 func testIncident(id string, last time.Time) incident.Incident {
@@ -47,13 +54,6 @@ func RunIncidents(t *testing.T, newStore func(t *testing.T) Store) {
 		{"list pages newest first", incidentsListNewestFirst},
 		{"a selective filter still fills the first page", incidentsSelectiveFilterFillsPage},
 	})
-}
-
-// openIncidents returns a store from newStore as an IncidentStore,
-// skipping the test when it is not one.
-func openIncidents(t *testing.T, newStore func(t *testing.T) Store) IncidentStore {
-	t.Helper()
-	return storeAs[IncidentStore](t, newStore, "the incident area")
 }
 
 // incidentsGetAndMembers: get and members.
