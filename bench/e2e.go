@@ -58,18 +58,7 @@ type E2EOptions struct {
 // MeasureE2E starts the local runner in-process on endpoint (loopback
 // only) and measures it.
 func MeasureE2E(ctx context.Context, o E2EOptions) (E2EResult, error) {
-	if o.Paced <= 0 {
-		o.Paced = 20
-	}
-	if o.Attacks <= 0 {
-		o.Attacks = 100
-	}
-	if o.Workers <= 0 {
-		o.Workers = 4
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = 3 * time.Minute
-	}
+	o = o.withDefaults()
 	res := E2EResult{PacedAttacks: o.Paced, Attacks: o.Attacks, Workers: o.Workers, PollInterval: "200ms (runner default)"}
 	dir, err := os.MkdirTemp("", "muster-e2e-")
 	if err != nil {
@@ -85,80 +74,90 @@ func MeasureE2E(ctx context.Context, o E2EOptions) (E2EResult, error) {
 		return res, fmt.Errorf("start local runner: %w", err)
 	}
 	defer r.Close()
-	w := &eventWatch{path: r.EventsFile(), seen: map[string]time.Time{}}
-	client := &http.Client{Timeout: 30 * time.Second}
-	t0 := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	run := &e2eRun{o: o, res: &res, url: r.URL(), client: &http.Client{Timeout: 30 * time.Second},
+		w: &eventWatch{path: r.EventsFile(), seen: map[string]time.Time{}}}
+	if err := run.paced(ctx); err != nil {
+		return res, err
+	}
+	run.load(ctx)
+	return res, nil
+}
 
-	// Paced.
+// withDefaults fills the options left zero.
+func (o E2EOptions) withDefaults() E2EOptions {
+	if o.Paced <= 0 {
+		o.Paced = 20
+	}
+	if o.Attacks <= 0 {
+		o.Attacks = 100
+	}
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 3 * time.Minute
+	}
+	return o
+}
+
+// e2eRun is one end-to-end measurement against a started runner.
+type e2eRun struct {
+	o      E2EOptions
+	res    *E2EResult
+	url    string
+	client *http.Client
+	w      *eventWatch
+}
+
+// e2eStart is the first alert's time in both phases.
+var e2eStart = time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+
+// paced posts one attack at a time and times each Incident Created event.
+// It fails when not even the first attack makes an incident.
+func (e *e2eRun) paced(ctx context.Context) error {
+	res := e.res
 	var paced []float64
-	for i := 0; i < o.Paced; i++ {
-		a, b := attackPair(fmt.Sprintf("paced-%d", i), t0.Add(time.Duration(i)*time.Minute))
-		if _, err := post(ctx, client, r.URL(), []*alert.Alert{a}); err != nil {
+	for i := 0; i < e.o.Paced; i++ {
+		a, b := attackPair(fmt.Sprintf("paced-%d", i), e2eStart.Add(time.Duration(i)*time.Minute))
+		if _, err := post(ctx, e.client, e.url, []*alert.Alert{a}); err != nil {
 			res.Errors++
 			continue
 		}
 		start := time.Now()
-		if _, err := post(ctx, client, r.URL(), []*alert.Alert{b}); err != nil {
+		if _, err := post(ctx, e.client, e.url, []*alert.Alert{b}); err != nil {
 			res.Errors++
 			continue
 		}
-		at, ok := w.waitFor(ctx, a.PrimaryResource(), start.Add(o.Timeout/4))
+		at, ok := e.w.waitFor(ctx, a.PrimaryResource(), start.Add(e.o.Timeout/4))
 		if !ok {
 			res.Missing++
 			if len(paced) == 0 {
-				return res, fmt.Errorf("no Incident Created event for a two-stage attack within %s", o.Timeout/4)
+				return fmt.Errorf("no Incident Created event for a two-stage attack within %s", e.o.Timeout/4)
 			}
 			continue
 		}
 		paced = append(paced, float64(at.Sub(start).Microseconds())/1000)
 	}
 	res.PacedP50Ms, res.PacedP95Ms = percentile(paced, 50), percentile(paced, 95)
+	return nil
+}
 
-	// Load.
-	type job struct {
-		alerts []*alert.Alert
-	}
-	jobs := make(chan job)
-	sent := make([]time.Time, o.Attacks)
-	resources := make([]string, o.Attacks)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
+// load posts every attack from concurrent workers, then waits for their
+// Incident Created events.
+func (e *e2eRun) load(ctx context.Context) {
 	start := time.Now()
-	for k := 0; k < o.Workers; k++ {
-		wg.Go(func() {
-			for j := range jobs {
-				n, err := post(ctx, client, r.URL(), j.alerts)
-				mu.Lock()
-				res.Requests++
-				res.Alerts += n
-				if err != nil {
-					res.Errors++
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	for i := 0; i < o.Attacks; i++ {
-		a, b := attackPair(fmt.Sprintf("load-%d", i), t0.Add(time.Duration(i)*time.Second))
-		resources[i] = a.PrimaryResource()
-		mu.Lock()
-		sent[i] = time.Now()
-		mu.Unlock()
-		jobs <- job{alerts: []*alert.Alert{a, b}}
-	}
-	close(jobs)
-	wg.Wait()
+	sent, resources := e.postLoad(ctx)
 	posted := time.Since(start)
 	if posted > 0 {
-		res.IngestPerSec = float64(res.Alerts) / posted.Seconds()
+		e.res.IngestPerSec = float64(e.res.Alerts) / posted.Seconds()
 	}
 	var lat []float64
 	var last time.Time
-	deadline := time.Now().Add(o.Timeout)
+	deadline := time.Now().Add(e.o.Timeout)
 	for i, rid := range resources {
-		at, ok := w.waitFor(ctx, rid, deadline)
+		at, ok := e.w.waitFor(ctx, rid, deadline)
 		if !ok {
-			res.Missing++
+			e.res.Missing++
 			continue
 		}
 		lat = append(lat, float64(at.Sub(sent[i]).Microseconds())/1000)
@@ -167,10 +166,44 @@ func MeasureE2E(ctx context.Context, o E2EOptions) (E2EResult, error) {
 		}
 	}
 	if !last.IsZero() {
-		res.PipelinePerSec = float64(2*len(lat)) / last.Sub(start).Seconds()
+		e.res.PipelinePerSec = float64(2*len(lat)) / last.Sub(start).Seconds()
 	}
-	res.LoadP50Ms, res.LoadP95Ms = percentile(lat, 50), percentile(lat, 95)
-	return res, nil
+	e.res.LoadP50Ms, e.res.LoadP95Ms = percentile(lat, 50), percentile(lat, 95)
+}
+
+// postLoad posts the load attacks, one request each, from o.Workers
+// clients; it returns when and on which resource each was sent.
+func (e *e2eRun) postLoad(ctx context.Context) (sent []time.Time, resources []string) {
+	jobs := make(chan []*alert.Alert)
+	sent = make([]time.Time, e.o.Attacks)
+	resources = make([]string, e.o.Attacks)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for k := 0; k < e.o.Workers; k++ {
+		wg.Go(func() {
+			for alerts := range jobs {
+				n, err := post(ctx, e.client, e.url, alerts)
+				mu.Lock()
+				e.res.Requests++
+				e.res.Alerts += n
+				if err != nil {
+					e.res.Errors++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for i := 0; i < e.o.Attacks; i++ {
+		a, b := attackPair(fmt.Sprintf("load-%d", i), e2eStart.Add(time.Duration(i)*time.Second))
+		resources[i] = a.PrimaryResource()
+		mu.Lock()
+		sent[i] = time.Now()
+		mu.Unlock()
+		jobs <- []*alert.Alert{a, b}
+	}
+	close(jobs)
+	wg.Wait()
+	return sent, resources
 }
 
 // attackPair returns two alerts of two stages on one fresh resource.

@@ -3,10 +3,11 @@ package bench
 import (
 	"bufio"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -290,6 +291,28 @@ func (r *Report) Markdown() string {
 		r.Machine.CPU, r.Machine.NProc, r.Machine.GOMAXPROCS, r.Machine.MemTotal, r.Machine.GoVersion, r.Machine.OS, r.Machine.Arch, r.Machine.Moto,
 		r.Machine.LoadStart, r.Machine.LoadEnd)
 
+	r.targetsMarkdown(p)
+	r.qualityMarkdown(p)
+	r.costMarkdown(p)
+	r.speedMarkdown(p)
+	r.e2eMarkdown(p)
+	r.coldStartMarkdown(p)
+	r.goBenchMarkdown(p)
+	if len(r.Errors) > 0 {
+		p("\n## Errors\n\n")
+		for _, k := range slices.Sorted(maps.Keys(r.Errors)) {
+			p("- **%s**: %s\n", k, strings.ReplaceAll(r.Errors[k], "\n", " "))
+		}
+	}
+	p("\n## Section times\n\n")
+	for _, k := range slices.Sorted(maps.Keys(r.Sections)) {
+		p("- %s: %.1f s\n", k, r.Sections[k])
+	}
+	return b.String()
+}
+
+// targetsMarkdown renders the targets table.
+func (r *Report) targetsMarkdown(p func(string, ...any)) {
 	p("## Targets\n\n| Target | Goal | Measured | Status |\n|---|---|---|---|\n")
 	for _, t := range r.Targets {
 		mark := map[string]string{"met": "✅ met", "missed": "❌ missed"}[t.Status]
@@ -298,9 +321,10 @@ func (r *Report) Markdown() string {
 		}
 		p("| %s | %s | %s | %s |\n", t.Name, t.Target, dash(t.Measured), mark)
 	}
+}
 
-	r.qualityMarkdown(p)
-
+// costMarkdown renders the cost per alert and each run's calls.
+func (r *Report) costMarkdown(p func(string, ...any)) {
 	p("\n## Cost per alert (DynamoDB on moto, EventBridge entries)\n\n")
 	p("Alerts posted as generic webhooks (50 per request) to the real ingest handler; the table's stream read and delivered to the real correlator (batches of 100, its filter) and responder (batches of 50, its filters), which publishes to a real bus on moto; every AWS call of the three handlers metered by an SDK middleware.\n\n")
 	p("| Run | Alerts accepted | Incidents (events) | DynamoDB calls / alert | Items read / alert | Items written / alert | Floor writes / alert | RCU / alert | WCU / alert | EventBridge entries | Entries / incident | Failed records |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
@@ -315,7 +339,10 @@ func (r *Report) Markdown() string {
 		}
 	}
 	p("\nFloor = one write per alert plus one write per incident (group) item changed per correlator batch. Capacity units are moto's ConsumedCapacity figures (ReturnConsumedCapacity TOTAL); moto does not model item sizes or index writes the way DynamoDB bills them, so treat RCU/WCU as indicative and the item counts as exact.\n")
+}
 
+// speedMarkdown renders the normalisation and engine speeds.
+func (r *Report) speedMarkdown(p func(string, ...any)) {
 	p("\n## Speed\n\n### Normalisation (one goroutine = one core)\n\n| Provider | Payloads | Alerts / pass | Alerts/s | ns / alert | allocs / alert | B / alert | json.Unmarshal floor alerts/s | Ratio to floor |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, n := range r.Normalize {
 		if n.Alerts == 0 {
@@ -340,59 +367,45 @@ func (r *Report) Markdown() string {
 		}
 	}
 	p("\nState: the first N alerts of a scaled default scenario (same density, longer span) applied and committed to the engine's in-memory store (correlate.Memory); measured: the next alerts in delivery order, in stream batches of 100 (Apply + CommitAll).\n")
+}
 
-	if e := r.E2E; e != nil {
-		p("\n### End to end through the local stack\n\n")
-		p("localstack/runner started in-process on moto (loopback only), stream poll interval %s.\n\n", e.PollInterval)
-		p("Under load the pipeline is bound by moto, not by Muster: moto deep-copies the whole table for every item of a TransactWriteItems call (its rollback copy; see the mean latencies in \"Cost per alert\"), so the correlator's transactions take hundreds of milliseconds each and the backlog grows; the paced figures are the latency of one attack through an idle stack.\n\n")
-		p("| Measure | Value |\n|---|---|\n")
-		p("| Paced attacks (one at a time) | %d |\n| p50 POST → Incident Created | %.0f ms |\n| p95 POST → Incident Created | %.0f ms |\n", e.PacedAttacks, e.PacedP50Ms, e.PacedP95Ms)
-		p("| Load: attacks × 2 alerts, clients | %d × 2, %d clients |\n| Requests / alerts accepted | %d / %d |\n| Ingest alerts/s (HTTP accepted) | %.0f |\n| Pipeline alerts/s (first POST → last incident event) | %.0f |\n| p50 / p95 under load | %.0f / %.0f ms |\n| Missing events / request errors | %d / %d |\n",
-			e.Attacks, e.Workers, e.Requests, e.Alerts, e.IngestPerSec, e.PipelinePerSec, e.LoadP50Ms, e.LoadP95Ms, e.Missing, e.Errors)
+// e2eMarkdown renders the end-to-end run, if there was one.
+func (r *Report) e2eMarkdown(p func(string, ...any)) {
+	e := r.E2E
+	if e == nil {
+		return
 	}
+	p("\n### End to end through the local stack\n\n")
+	p("localstack/runner started in-process on moto (loopback only), stream poll interval %s.\n\n", e.PollInterval)
+	p("Under load the pipeline is bound by moto, not by Muster: moto deep-copies the whole table for every item of a TransactWriteItems call (its rollback copy; see the mean latencies in \"Cost per alert\"), so the correlator's transactions take hundreds of milliseconds each and the backlog grows; the paced figures are the latency of one attack through an idle stack.\n\n")
+	p("| Measure | Value |\n|---|---|\n")
+	p("| Paced attacks (one at a time) | %d |\n| p50 POST → Incident Created | %.0f ms |\n| p95 POST → Incident Created | %.0f ms |\n", e.PacedAttacks, e.PacedP50Ms, e.PacedP95Ms)
+	p("| Load: attacks × 2 alerts, clients | %d × 2, %d clients |\n| Requests / alerts accepted | %d / %d |\n| Ingest alerts/s (HTTP accepted) | %.0f |\n| Pipeline alerts/s (first POST → last incident event) | %.0f |\n| p50 / p95 under load | %.0f / %.0f ms |\n| Missing events / request errors | %d / %d |\n",
+		e.Attacks, e.Workers, e.Requests, e.Alerts, e.IngestPerSec, e.PipelinePerSec, e.LoadP50Ms, e.LoadP95Ms, e.Missing, e.Errors)
+}
 
+// coldStartMarkdown renders the cold-start table.
+func (r *Report) coldStartMarkdown(p func(string, ...any)) {
 	p("\n## Cold start\n\n| Function | bootstrap (linux/arm64) | Host build (%s) | Runs | Median exec → first Runtime API poll | Min | Max | Failures |\n|---|---|---|---|---|---|---|---|\n", runtime.GOARCH)
 	for _, c := range r.ColdStart {
 		p("| %s | %.2f MB | %.2f MB | %d | %.1f ms | %.1f ms | %.1f ms | %d |\n", c.Function, float64(c.SizeBytes)/1e6, float64(c.HostSizeBytes)/1e6, c.Runs, c.MedianMs, c.MinMs, c.MaxMs, c.Failures)
 	}
 	p("\nBuilt with `make build`'s flags (CGO off, `-tags lambda.norpc -trimpath -ldflags='-s -w'`); timed by exec'ing the host-architecture build with AWS_LAMBDA_RUNTIME_API pointing at a minimal Runtime API served by the harness. This is process start + Go runtime init + the handler's FromEnv, not Lambda's sandbox start.\n")
+}
 
-	if len(r.GoBench) > 0 {
-		p("\n## Go benchmarks (`go test -bench`)\n\n| Package | Benchmark | N | Metrics |\n|---|---|---|---|\n")
-		for _, g := range r.GoBench {
-			var ms []string
-			keys := make([]string, 0, len(g.Metrics))
-			for k := range g.Metrics {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				ms = append(ms, fmt.Sprintf("%s %s", trimFloat(g.Metrics[k]), k))
-			}
-			p("| %s | %s | %d | %s |\n", strings.TrimPrefix(g.Package, "github.com/muster-sec/muster/"), g.Name, g.N, strings.Join(ms, ", "))
+// goBenchMarkdown renders the Go benchmarks, if any ran.
+func (r *Report) goBenchMarkdown(p func(string, ...any)) {
+	if len(r.GoBench) == 0 {
+		return
+	}
+	p("\n## Go benchmarks (`go test -bench`)\n\n| Package | Benchmark | N | Metrics |\n|---|---|---|---|\n")
+	for _, g := range r.GoBench {
+		var ms []string
+		for _, k := range slices.Sorted(maps.Keys(g.Metrics)) {
+			ms = append(ms, fmt.Sprintf("%s %s", trimFloat(g.Metrics[k]), k))
 		}
+		p("| %s | %s | %d | %s |\n", strings.TrimPrefix(g.Package, "github.com/muster-sec/muster/"), g.Name, g.N, strings.Join(ms, ", "))
 	}
-	if len(r.Errors) > 0 {
-		p("\n## Errors\n\n")
-		keys := make([]string, 0, len(r.Errors))
-		for k := range r.Errors {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			p("- **%s**: %s\n", k, strings.ReplaceAll(r.Errors[k], "\n", " "))
-		}
-	}
-	p("\n## Section times\n\n")
-	keys := make([]string, 0, len(r.Sections))
-	for k := range r.Sections {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		p("- %s: %.1f s\n", k, r.Sections[k])
-	}
-	return b.String()
 }
 
 func trimFloat(v float64) string {
@@ -410,13 +423,8 @@ func dash(s string) string {
 }
 
 func providers(m map[string]int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var out []string
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		out = append(out, fmt.Sprintf("%s %d", k, m[k]))
 	}
 	return strings.Join(out, ", ")

@@ -51,138 +51,26 @@ func Run(ctx context.Context, o Options) *Report {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	log := o.Logger.With("component", "bench")
-	r := &Report{Date: start.UTC(), Machine: DescribeMachine(), Short: o.Short, Errors: map[string]string{}, Sections: map[string]float64{}}
-	section := func(name string, f func() error) {
-		if o.Skip[name] {
-			return
-		}
-		log.Info("section start", "section", name)
-		t := time.Now()
-		if err := f(); err != nil {
-			r.Errors[name] = err.Error()
-			log.Error("section failed", "section", name, "error", err)
-		}
-		r.Sections[name] = time.Since(t).Seconds()
-		log.Info("section done", "section", name, "seconds", r.Sections[name])
+	m := &measurer{o: o, log: o.Logger.With("component", "bench"),
+		r: &Report{Date: start.UTC(), Machine: DescribeMachine(), Short: o.Short, Errors: map[string]string{}, Sections: map[string]float64{}}}
+	m.cfg = qualityConfig(o.Seed, o.Short, scenario.NoiseRealistic)
+	m.sc = scenario.Generate(m.cfg)
+	m.r.Scenario = Summarise(m.sc)
+
+	steps := map[string]func(ctx context.Context) error{
+		"quality":   m.quality,
+		"cost":      withMoto(m.cost),
+		"normalize": m.normalize,
+		"engine":    m.engine,
+		"e2e":       withMoto(m.e2e),
+		"coldstart": withMoto(m.coldStart),
+		"gobench":   m.goBench,
+	}
+	for _, name := range Sections {
+		m.section(ctx, name, steps[name])
 	}
 
-	cfg := qualityConfig(o.Seed, o.Short, scenario.NoiseRealistic)
-	sc := scenario.Generate(cfg)
-	r.Scenario = Summarise(sc)
-
-	section("quality", func() error {
-		r.Quality, r.QualitySeeds = scoreFamilies(o, cfg)
-		return nil
-	})
-
-	// Each AWS section gets its own moto_server: moto deep-copies the table
-	// for every item of a TransactWriteItems call (its rollback copy), so a
-	// server holding earlier sections' items slows every later transaction.
-	withMoto := func(f func(endpoint string) error) func() error {
-		return func() error {
-			srv, err := mototest.Start()
-			if err != nil {
-				return fmt.Errorf("start moto: %w", err)
-			}
-			defer srv.Stop()
-			return f(srv.Endpoint)
-		}
-	}
-
-	section("cost", withMoto(func(endpoint string) error {
-		one := scenario.Generate(scenario.Config{Seed: o.Seed, Noise: scenario.NoiseLegacy, Campaigns: 1, Overlaps: -1, MinAlerts: 20, MaxAlerts: 20,
-			MultiResource: -1, Repeats: -1, NoiseAlerts: -1, Scanners: -1})
-		var errs []string
-		c, err := RunCost(ctx, CostCampaign, one.Alerts, CostOptions{Endpoint: endpoint})
-		if err != nil {
-			errs = append(errs, err.Error())
-		}
-		r.Cost = append(r.Cost, c)
-		mixed := CostScenario(o.Seed, o.CostScale)
-		if o.Short {
-			mixed = scenario.Generate(scenario.Config{Seed: o.Seed, Noise: scenario.NoiseLegacy, Campaigns: 1, Repeats: -1, MinAlerts: 8, MaxAlerts: 8,
-				NoiseAlerts: 10, NoiseResources: 5, Scanners: -1, MultiResource: -1})
-		}
-		name := fmt.Sprintf("mixed scenario (%d campaigns, %d alerts)", len(mixed.Campaigns), len(mixed.Alerts))
-		c, err = RunCost(ctx, name, mixed.Alerts, CostOptions{Endpoint: endpoint})
-		if err != nil {
-			errs = append(errs, err.Error())
-		}
-		r.Cost = append(r.Cost, c)
-		if len(errs) > 0 {
-			return fmt.Errorf("%s", strings.Join(errs, "; "))
-		}
-		return nil
-	}))
-
-	section("normalize", func() error {
-		r.Normalize = MeasureNormalize(filepath.Join(o.Root, "events", "samples"), sc)
-		return nil
-	})
-
-	section("engine", func() error {
-		sizes, measured := o.EngineState, o.EngineMeasured
-		if o.Short {
-			sizes, measured = []int{1000}, 1000
-		}
-		var errs []string
-		for _, n := range sizes {
-			e, err := MeasureEngine(o.Seed, n, measured)
-			if err != nil {
-				errs = append(errs, err.Error())
-				continue
-			}
-			r.Engine = append(r.Engine, e)
-		}
-		if len(errs) > 0 {
-			return fmt.Errorf("%s", strings.Join(errs, "; "))
-		}
-		return nil
-	})
-
-	section("e2e", withMoto(func(endpoint string) error {
-		eo := E2EOptions{Endpoint: endpoint}
-		if o.Short {
-			eo.Paced, eo.Attacks, eo.Workers, eo.Timeout = 3, 10, 2, time.Minute
-		}
-		e, err := MeasureE2E(ctx, eo)
-		r.E2E = &e
-		return err
-	}))
-
-	section("coldstart", withMoto(func(endpoint string) error {
-		runs := o.ColdRuns
-		if o.Short {
-			runs = 1
-		}
-		r.ColdStart = MeasureColdStart(ctx, o.Root, runs, endpoint)
-		var errs []string
-		for _, c := range r.ColdStart {
-			if c.Error != "" {
-				errs = append(errs, c.Function+": "+c.Error)
-			}
-		}
-		if len(errs) > 0 {
-			return fmt.Errorf("%s", strings.Join(errs, "; "))
-		}
-		return nil
-	}))
-
-	section("gobench", func() error {
-		pkgs, err := BenchPackages(o.Root)
-		if err != nil {
-			return err
-		}
-		bt := o.BenchTime
-		if o.Short {
-			bt = "1x"
-		}
-		res, err := RunGoBench(ctx, o.Root, pkgs, bt, 8*time.Minute)
-		r.GoBench = res
-		return err
-	})
-
+	r := m.r
 	r.Seconds = time.Since(start).Seconds()
 	r.Machine.LoadEnd = LoadAvg()
 	r.ComputeTargets()
@@ -190,6 +78,146 @@ func Run(ctx context.Context, o Options) *Report {
 		r.Errors = nil
 	}
 	return r
+}
+
+// measurer fills one Report, a section at a time.
+type measurer struct {
+	o   Options
+	log *slog.Logger
+	r   *Report
+	// cfg and sc are the quality scenario, which normalize measures too.
+	cfg scenario.Config
+	sc  *scenario.Scenario
+}
+
+// section runs one section unless it is skipped, recording its time and
+// its error.
+func (m *measurer) section(ctx context.Context, name string, f func(ctx context.Context) error) {
+	if m.o.Skip[name] {
+		return
+	}
+	m.log.Info("section start", "section", name)
+	t := time.Now()
+	if err := f(ctx); err != nil {
+		m.r.Errors[name] = err.Error()
+		m.log.Error("section failed", "section", name, "error", err)
+	}
+	m.r.Sections[name] = time.Since(t).Seconds()
+	m.log.Info("section done", "section", name, "seconds", m.r.Sections[name])
+}
+
+// withMoto gives a section its own moto_server: moto deep-copies the table
+// for every item of a TransactWriteItems call (its rollback copy), so a
+// server holding earlier sections' items slows every later transaction.
+func withMoto(f func(ctx context.Context, endpoint string) error) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		srv, err := mototest.Start()
+		if err != nil {
+			return fmt.Errorf("start moto: %w", err)
+		}
+		defer srv.Stop()
+		return f(ctx, srv.Endpoint)
+	}
+}
+
+// joinErrors is one error listing msgs, or nil when there are none.
+func joinErrors(msgs []string) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s", strings.Join(msgs, "; "))
+}
+
+func (m *measurer) quality(context.Context) error {
+	m.r.Quality, m.r.QualitySeeds = scoreFamilies(m.o, m.cfg)
+	return nil
+}
+
+// cost pushes one campaign, then the mixed scenario, through moto.
+func (m *measurer) cost(ctx context.Context, endpoint string) error {
+	o := m.o
+	one := scenario.Generate(scenario.Config{Seed: o.Seed, Noise: scenario.NoiseLegacy, Campaigns: 1, Overlaps: -1, MinAlerts: 20, MaxAlerts: 20,
+		MultiResource: -1, Repeats: -1, NoiseAlerts: -1, Scanners: -1})
+	var errs []string
+	c, err := RunCost(ctx, CostCampaign, one.Alerts, CostOptions{Endpoint: endpoint})
+	if err != nil {
+		errs = append(errs, err.Error())
+	}
+	m.r.Cost = append(m.r.Cost, c)
+	mixed := CostScenario(o.Seed, o.CostScale)
+	if o.Short {
+		mixed = scenario.Generate(scenario.Config{Seed: o.Seed, Noise: scenario.NoiseLegacy, Campaigns: 1, Repeats: -1, MinAlerts: 8, MaxAlerts: 8,
+			NoiseAlerts: 10, NoiseResources: 5, Scanners: -1, MultiResource: -1})
+	}
+	name := fmt.Sprintf("mixed scenario (%d campaigns, %d alerts)", len(mixed.Campaigns), len(mixed.Alerts))
+	c, err = RunCost(ctx, name, mixed.Alerts, CostOptions{Endpoint: endpoint})
+	if err != nil {
+		errs = append(errs, err.Error())
+	}
+	m.r.Cost = append(m.r.Cost, c)
+	return joinErrors(errs)
+}
+
+func (m *measurer) normalize(context.Context) error {
+	m.r.Normalize = MeasureNormalize(filepath.Join(m.o.Root, "events", "samples"), m.sc)
+	return nil
+}
+
+// engine times the correlation engine at each state size.
+func (m *measurer) engine(context.Context) error {
+	sizes, measured := m.o.EngineState, m.o.EngineMeasured
+	if m.o.Short {
+		sizes, measured = []int{1000}, 1000
+	}
+	var errs []string
+	for _, n := range sizes {
+		e, err := MeasureEngine(m.o.Seed, n, measured)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		m.r.Engine = append(m.r.Engine, e)
+	}
+	return joinErrors(errs)
+}
+
+func (m *measurer) e2e(ctx context.Context, endpoint string) error {
+	eo := E2EOptions{Endpoint: endpoint}
+	if m.o.Short {
+		eo.Paced, eo.Attacks, eo.Workers, eo.Timeout = 3, 10, 2, time.Minute
+	}
+	e, err := MeasureE2E(ctx, eo)
+	m.r.E2E = &e
+	return err
+}
+
+func (m *measurer) coldStart(ctx context.Context, endpoint string) error {
+	runs := m.o.ColdRuns
+	if m.o.Short {
+		runs = 1
+	}
+	m.r.ColdStart = MeasureColdStart(ctx, m.o.Root, runs, endpoint)
+	var errs []string
+	for _, c := range m.r.ColdStart {
+		if c.Error != "" {
+			errs = append(errs, c.Function+": "+c.Error)
+		}
+	}
+	return joinErrors(errs)
+}
+
+func (m *measurer) goBench(ctx context.Context) error {
+	pkgs, err := BenchPackages(m.o.Root)
+	if err != nil {
+		return err
+	}
+	bt := m.o.BenchTime
+	if m.o.Short {
+		bt = "1x"
+	}
+	res, err := RunGoBench(ctx, m.o.Root, pkgs, bt, 8*time.Minute)
+	m.r.GoBench = res
+	return err
 }
 
 // CostScenario is the mixed scenario pushed through moto for cost: the

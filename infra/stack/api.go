@@ -57,7 +57,21 @@ const accessLogFormat = `{"requestId":"$context.requestId","extendedRequestId":"
 	`"integrationStatus":"$context.integration.status","errorType":"$context.error.responseType",` +
 	`"errorMessage":"$context.error.message","wafStatus":"$context.waf.status"}`
 
+// api builds the REST API: its stage, one method per route, the
+// gateway's own error answers, and the URL the functions link to.
 func (b *builder) api() error {
+	api := awsapigateway.NewRestApi(b.st, jsii.String("Api"), b.apiProps())
+	b.API = api
+	b.addRoutes(api)
+	addGatewayResponses(api)
+	b.setAPIURL(api)
+	b.suppressAPI(api)
+	return nil
+}
+
+// apiProps is the regional API with its stage's throttling and logs, and
+// CORS when origins are configured.
+func (b *builder) apiProps() *awsapigateway.RestApiProps {
 	access := b.logGroup("ApiAccessLogs")
 	props := &awsapigateway.RestApiProps{
 		RestApiName: jsii.String(b.p.StackName + "-api"),
@@ -92,9 +106,12 @@ func (b *builder) api() error {
 			MaxAge:        awscdk.Duration_Hours(jsii.Number(1)),
 		}
 	}
-	api := awsapigateway.NewRestApi(b.st, jsii.String("Api"), props)
-	b.API = api
+	return props
+}
 
+// addRoutes adds every route of Routes to api, integrated with the
+// function serving it.
+func (b *builder) addRoutes(api awsapigateway.RestApi) {
 	// One invoke permission per function for the whole API rather than one
 	// per method: fewer resources, same boundary (this API only).
 	integrations := map[string]awsapigateway.LambdaIntegration{}
@@ -123,10 +140,12 @@ func (b *builder) api() error {
 			})
 		}
 	}
+}
 
-	// Errors produced by the gateway itself (throttling, 413, missing
-	// route) in the API's problem+json shape, with the headers of every
-	// API answer (not cached, not sniffed).
+// addGatewayResponses answers the errors produced by the gateway itself
+// (throttling, 413, missing route) in the API's problem+json shape, with
+// the headers of every API answer (not cached, not sniffed).
+func addGatewayResponses(api awsapigateway.RestApi) {
 	for id, typ := range map[string]awsapigateway.ResponseType{
 		"Default4xx": awsapigateway.ResponseType_DEFAULT_4XX(),
 		"Default5xx": awsapigateway.ResponseType_DEFAULT_5XX(),
@@ -139,7 +158,10 @@ func (b *builder) api() error {
 				`{"type":"about:blank","title":$context.error.messageString,"requestId":"$context.requestId"}`)},
 		})
 	}
+}
 
+// setAPIURL gives every function the API's public URL as MUSTER_API_URL.
+func (b *builder) setAPIURL(api awsapigateway.RestApi) {
 	url := b.p.PublicURL
 	if url == "" {
 		// From the API id, not api.Url(): the stage depends on the methods,
@@ -149,7 +171,10 @@ func (b *builder) api() error {
 	for _, fn := range b.Functions {
 		fn.AddEnvironment(jsii.String("MUSTER_API_URL"), jsii.String(url), nil)
 	}
+}
 
+// suppressAPI records why the API's cdk-nag findings are accepted.
+func (b *builder) suppressAPI(api awsapigateway.RestApi) {
 	suppress(api,
 		rule{id: "AwsSolutions-APIG4", reason: "Authentication is enforced in the handlers (shared/auth): webhooks may be HMAC-signed over the raw body, which an API Gateway authorizer cannot see; one implementation serves local and cloud. Only /healthz and the static console are open."},
 		rule{id: "AwsSolutions-COG4", reason: "Callers are alert sources and bots with bearer tokens or HMAC signatures, not Cognito users; see AwsSolutions-APIG4."},
@@ -161,5 +186,4 @@ func (b *builder) api() error {
 	if !b.p.Tracing {
 		suppress(api, rule{id: "Serverless-APIGWXrayEnabled", reason: "X-Ray tracing is opt-in (context tracing=true)."})
 	}
-	return nil
 }

@@ -141,33 +141,15 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 	}
 	r.token = opts.Token
 	if r.token == "" {
-		b := make([]byte, 24)
-		_, _ = rand.Read(b)
-		r.token = "muster-dev-" + hex.EncodeToString(b)
+		r.token = randomToken()
 	}
-
-	r.endpoint = opts.Endpoint
-	if r.endpoint == "" {
-		if r.motoLog, err = os.OpenFile(filepath.Join(opts.Dir, "moto.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err != nil {
-			return nil, fmt.Errorf("open moto log: %w", err)
-		}
-		r.log.Info("starting moto_server", "port", cmp(opts.MotoPort, moto.DefaultPort))
-		if r.moto, err = moto.Start(ctx, moto.Options{Port: opts.MotoPort, Output: r.motoLog}); err != nil {
-			return nil, err
-		}
-		r.endpoint = r.moto.Endpoint
-	} else if err := waitReachable(ctx, r.endpoint, 30*time.Second); err != nil {
+	if err := r.startEmulator(ctx); err != nil {
 		return nil, err
 	}
 	cfg := awsclient.ForEndpoint(r.endpoint)
-
-	bctx, cancel := context.WithTimeout(ctx, time.Minute)
-	r.boot, err = bootstrap.Run(bctx, cfg, bootstrap.Names{Table: opts.Table, Bus: opts.Bus, Queue: opts.Queue})
-	cancel()
-	if err != nil {
-		return nil, fmt.Errorf("bootstrap resources on %s: %w", r.endpoint, err)
+	if err := r.createResources(ctx, cfg); err != nil {
+		return nil, err
 	}
-	r.log.Info("resources ready", "table", r.boot.Table, "stream_arn", r.boot.StreamARN, "bus", r.boot.Bus, "queue", r.boot.QueueURL)
 
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
@@ -175,9 +157,7 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 	}
 	r.url = "http://" + ln.Addr().String()
 	r.env = r.handlerEnv()
-	getenv := r.Getenv
-
-	h, err := r.buildHandlers(ctx, cfg, getenv)
+	h, err := r.buildHandlers(ctx, cfg, r.Getenv)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -185,6 +165,61 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	r.cancel = cancelRun
+	r.serveAPI(ln, h, log)
+	if err := r.startPollers(runCtx, cfg, h, log); err != nil {
+		return nil, err
+	}
+	if err := r.startSink(runCtx, cfg, log); err != nil {
+		return nil, err
+	}
+	if r.moto != nil {
+		r.wg.Go(func() { r.watchMoto(runCtx) })
+	}
+	r.log.Info("local stack ready", "api", r.url, "endpoint", r.endpoint, "table", r.boot.Table, "bus", r.boot.Bus,
+		"events_file", r.EventsFile())
+	return r, nil
+}
+
+// randomToken is an all-scopes token for a run that names none.
+func randomToken() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return "muster-dev-" + hex.EncodeToString(b)
+}
+
+// startEmulator starts moto_server, logging to <Dir>/moto.log, unless
+// Options name an endpoint; that one it waits for until it is reachable.
+func (r *Runner) startEmulator(ctx context.Context) (err error) {
+	r.endpoint = r.opts.Endpoint
+	if r.endpoint != "" {
+		return waitReachable(ctx, r.endpoint, 30*time.Second)
+	}
+	if r.motoLog, err = os.OpenFile(filepath.Join(r.opts.Dir, "moto.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err != nil {
+		return fmt.Errorf("open moto log: %w", err)
+	}
+	r.log.Info("starting moto_server", "port", cmp(r.opts.MotoPort, moto.DefaultPort))
+	if r.moto, err = moto.Start(ctx, moto.Options{Port: r.opts.MotoPort, Output: r.motoLog}); err != nil {
+		return err
+	}
+	r.endpoint = r.moto.Endpoint
+	return nil
+}
+
+// createResources creates the table, bus and queue on the emulator.
+func (r *Runner) createResources(ctx context.Context, cfg aws.Config) (err error) {
+	bctx, cancel := context.WithTimeout(ctx, time.Minute)
+	r.boot, err = bootstrap.Run(bctx, cfg, bootstrap.Names{Table: r.opts.Table, Bus: r.opts.Bus, Queue: r.opts.Queue})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("bootstrap resources on %s: %w", r.endpoint, err)
+	}
+	r.log.Info("resources ready", "table", r.boot.Table, "stream_arn", r.boot.StreamARN, "bus", r.boot.Bus, "queue", r.boot.QueueURL)
+	return nil
+}
+
+// serveAPI serves the ingest and query handlers on ln through the local
+// API Gateway.
+func (r *Runner) serveAPI(ln net.Listener, h handlers, log *slog.Logger) {
 	r.server = &http.Server{
 		Handler:           &apigwlocal.Gateway{Ingest: h.ingest, Query: h.query, Logger: log.With("component", "apigw")},
 		ReadHeaderTimeout: 10 * time.Second,
@@ -195,7 +230,11 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 			r.fail(fmt.Errorf("serve API: %w", err))
 		}
 	})
+}
 
+// startPollers feeds the correlator and the responder from the table's
+// stream until ctx ends.
+func (r *Runner) startPollers(ctx context.Context, cfg aws.Config, h handlers, log *slog.Logger) error {
 	streams := dynamodbstreams.NewFromConfig(cfg)
 	r.pollers = map[string]*streampoller.Poller{}
 	for _, c := range []struct {
@@ -204,36 +243,38 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 	}{{resources.Correlator, h.correlator}, {resources.Responder, h.responder}} {
 		p, err := streampoller.New(streampoller.Config{
 			Consumer: c.consumer, StreamARN: r.boot.StreamARN, Client: streams, Handler: c.handler,
-			DeadLetterDir: r.DeadLetterDir(), CheckpointDir: filepath.Join(opts.Dir, "checkpoints"),
-			PollInterval: opts.PollInterval, Logger: log.With("component", "streampoller"),
+			DeadLetterDir: r.DeadLetterDir(), CheckpointDir: filepath.Join(r.opts.Dir, "checkpoints"),
+			PollInterval: r.opts.PollInterval, Logger: log.With("component", "streampoller"),
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.pollers[c.consumer.Name] = p
-		r.wg.Go(func() { _ = p.Run(runCtx) })
+		r.wg.Go(func() { _ = p.Run(ctx) })
 	}
+	return nil
+}
 
+// startSink writes every bus event to the events file until ctx ends.
+func (r *Runner) startSink(ctx context.Context, cfg aws.Config, log *slog.Logger) (err error) {
 	if r.sink, err = sink.New(sink.Config{
 		Client: sqs.NewFromConfig(cfg), QueueURL: r.boot.QueueURL, File: r.EventsFile(),
-		Webhook: opts.Webhook, Logger: log.With("component", "sink"),
+		Webhook: r.opts.Webhook, Logger: log.With("component", "sink"),
 	}); err != nil {
-		return nil, err
+		return err
 	}
-	r.wg.Go(func() { _ = r.sink.Run(runCtx) })
+	r.wg.Go(func() { _ = r.sink.Run(ctx) })
+	return nil
+}
 
-	if r.moto != nil {
-		r.wg.Go(func() {
-			select {
-			case <-r.moto.Done():
-				r.fail(errors.New("moto_server exited unexpectedly; see " + filepath.Join(opts.Dir, "moto.log")))
-			case <-runCtx.Done():
-			}
-		})
+// watchMoto fails the runner if the moto_server it started exits before
+// ctx ends.
+func (r *Runner) watchMoto(ctx context.Context) {
+	select {
+	case <-r.moto.Done():
+		r.fail(errors.New("moto_server exited unexpectedly; see " + filepath.Join(r.opts.Dir, "moto.log")))
+	case <-ctx.Done():
 	}
-	r.log.Info("local stack ready", "api", r.url, "endpoint", r.endpoint, "table", r.boot.Table, "bus", r.boot.Bus,
-		"events_file", r.EventsFile())
-	return r, nil
 }
 
 type handlers struct {

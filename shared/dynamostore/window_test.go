@@ -3,12 +3,10 @@ package dynamostore_test
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/muster-sec/muster/shared/awsmeter"
 	"github.com/muster-sec/muster/shared/dynamostore"
@@ -16,27 +14,6 @@ import (
 	"github.com/muster-sec/muster/shared/mototest"
 	"github.com/muster-sec/muster/shared/resources"
 )
-
-// errBudget is what a Query past the test's budget fails with, so a store
-// that walks too many partitions fails fast instead of querying for
-// minutes.
-var errBudget = errors.New("test query budget exhausted")
-
-// queryBudget fails every Query after the first n.
-func queryBudget(n int32) func(*dynamodb.Options) {
-	var used atomic.Int32
-	return func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
-			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("TestQueryBudget",
-				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-					if _, ok := in.Parameters.(*dynamodb.QueryInput); ok && used.Add(1) > n {
-						return middleware.InitializeOutput{}, middleware.Metadata{}, errBudget
-					}
-					return next.HandleInitialize(ctx, in)
-				}), middleware.Before)
-		})
-	}
-}
 
 // TestListWindowCapsMonthPartitions: a list walks at most MaxListMonths
 // month partitions of the time index per source; a wider window is
@@ -47,7 +24,7 @@ func TestListWindowCapsMonthPartitions(t *testing.T) {
 	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 	srv := mototest.Get(t)
 	counter := &awsmeter.Meter{}
-	db := dynamodb.NewFromConfig(counter.Config(srv.Config(), "store"), queryBudget(200))
+	db := dynamodb.NewFromConfig(counter.Config(srv.Config(), "store"), mototest.QueryBudget(200))
 	name := mototest.UniqueName("window")
 	if _, err := dynamostore.CreateTable(context.Background(), db, name); err != nil {
 		t.Fatal(err)

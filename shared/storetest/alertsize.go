@@ -43,11 +43,7 @@ func bulkyAlert(t *testing.T, provider string, from int, last time.Time) *alert.
 // alertStore is newStore's store as an AlertStore.
 func alertStore(t *testing.T, newStore func(t *testing.T) Store) AlertStore {
 	t.Helper()
-	s, ok := newStore(t).(AlertStore)
-	if !ok {
-		t.Skip("store does not implement AlertStore")
-	}
-	return s
+	return storeAs[AlertStore](t, newStore, "AlertStore")
 }
 
 // RunAlertSize checks how a store treats a re-delivery whose merge with the

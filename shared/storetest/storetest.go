@@ -18,17 +18,17 @@ import "testing"
 // their interface here as they are added.
 type Store interface{}
 
-// suite is one area's conformance tests.
-type suite struct {
+// subtest is a named conformance test, or one area's tests.
+type subtest struct {
 	name string
 	run  func(t *testing.T, newStore func(t *testing.T) Store)
 }
 
 // suites is filled by each area's file in an init function.
-var suites []suite
+var suites []subtest
 
 func register(name string, run func(t *testing.T, newStore func(t *testing.T) Store)) {
-	suites = append(suites, suite{name: name, run: run})
+	suites = append(suites, subtest{name: name, run: run})
 }
 
 // Run runs every registered area's tests against stores from newStore.
@@ -37,7 +37,24 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	if len(suites) == 0 {
 		t.Fatal("no storage areas registered")
 	}
-	for _, s := range suites {
+	runSubtests(t, newStore, suites)
+}
+
+// runSubtests runs each of tests as a subtest against stores from newStore.
+func runSubtests(t *testing.T, newStore func(t *testing.T) Store, tests []subtest) {
+	t.Helper()
+	for _, s := range tests {
 		t.Run(s.name, func(t *testing.T) { s.run(t, newStore) })
 	}
+}
+
+// storeAs returns newStore's store as an S, skipping the test when the
+// store does not implement that area (what names it in the message).
+func storeAs[S any](t *testing.T, newStore func(t *testing.T) Store, what string) S {
+	t.Helper()
+	s, ok := newStore(t).(S)
+	if !ok {
+		t.Skipf("store does not implement %s", what)
+	}
+	return s
 }

@@ -2,38 +2,18 @@ package handler_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/muster-sec/muster/functions/query/handler"
 	"github.com/muster-sec/muster/shared/auth"
 	"github.com/muster-sec/muster/shared/dynamostore"
+	"github.com/muster-sec/muster/shared/mototest"
 	"github.com/muster-sec/muster/shared/resources"
 )
-
-// queryBudget fails every DynamoDB Query after the first n, so a list that
-// walks thousands of month partitions fails at once instead of for 29 s.
-func queryBudget(n int32) func(*dynamodb.Options) {
-	var used atomic.Int32
-	return func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
-			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("TestQueryBudget",
-				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-					if _, ok := in.Parameters.(*dynamodb.QueryInput); ok && used.Add(1) > n {
-						return middleware.InitializeOutput{}, middleware.Metadata{}, errors.New("test query budget exhausted")
-					}
-					return next.HandleInitialize(ctx, in)
-				}), middleware.Before)
-		})
-	}
-}
 
 // TestListWindowIsBounded: a read token cannot make a list walk an
 // unbounded number of month partitions. since, until and their span are
@@ -64,7 +44,7 @@ func TestListWindowIsBounded(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, queryBudget(1000))
+			e := newEnv(t, mototest.QueryBudget(1000))
 			resp := e.get(tt.path, readToken, tt.query)
 			months := map[string]bool{}
 			for _, c := range e.meter.Calls() {
