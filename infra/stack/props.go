@@ -157,6 +157,7 @@ type Props struct {
 	MaxAlertsPerIncident int    // MUSTER_MAX_ALERTS_PER_INCIDENT (2..1000)
 	NoisyKeyResources    int    // MUSTER_NOISY_KEY_RESOURCES (at least 1)
 	ReopenResolved       *bool  // MUSTER_REOPEN_RESOLVED
+	AutoResolve          *bool  // MUSTER_AUTO_RESOLVE
 }
 
 // ErrInvalidProps wraps every validation failure of Props.
@@ -316,9 +317,11 @@ func (p Props) correlatorSettings() []correlatorSetting {
 		}
 		return strconv.Itoa(n)
 	}
-	reopen := ""
-	if p.ReopenResolved != nil {
-		reopen = strconv.FormatBool(*p.ReopenResolved)
+	flag := func(b *bool) string {
+		if b == nil {
+			return ""
+		}
+		return strconv.FormatBool(*b)
 	}
 	return []correlatorSetting{
 		{"CorrelationWindow", CtxCorrelationWindow, correlate.EnvWindow, strings.TrimSpace(p.CorrelationWindow)},
@@ -326,7 +329,8 @@ func (p Props) correlatorSettings() []correlatorSetting {
 		{"MinConfidence", CtxMinConfidence, correlate.EnvMinConfidence, num(p.MinConfidence)},
 		{"MaxAlertsPerIncident", CtxMaxAlertsPerIncident, correlate.EnvMaxAlertsPerIncident, num(p.MaxAlertsPerIncident)},
 		{"NoisyKeyResources", CtxNoisyKeyResources, correlate.EnvNoisyKeyResources, num(p.NoisyKeyResources)},
-		{"ReopenResolved", CtxReopenResolved, correlate.EnvReopenResolved, reopen},
+		{"ReopenResolved", CtxReopenResolved, correlate.EnvReopenResolved, flag(p.ReopenResolved)},
+		{"AutoResolve", CtxAutoResolve, correlate.EnvAutoResolve, flag(p.AutoResolve)},
 	}
 }
 
@@ -405,6 +409,7 @@ const (
 	CtxMaxAlertsPerIncident   = "maxAlertsPerIncident"
 	CtxNoisyKeyResources      = "noisyKeyResources"
 	CtxReopenResolved         = "reopenResolved"
+	CtxAutoResolve            = "autoResolve"
 	ctxFunctionMemorySuffix   = "MemoryMb"            // e.g. ingestMemoryMb
 	ctxFunctionTimeoutSuffix  = "TimeoutSeconds"      // e.g. correlatorTimeoutSeconds
 	ctxFunctionReservedSuffix = "ReservedConcurrency" // e.g. queryReservedConcurrency
@@ -510,6 +515,7 @@ func FromContext(get func(key string) any) (Props, error) {
 	num(CtxMaxAlertsPerIncident, &p.MaxAlertsPerIncident)
 	num(CtxNoisyKeyResources, &p.NoisyKeyResources)
 	boolean(CtxReopenResolved, &p.ReopenResolved)
+	boolean(CtxAutoResolve, &p.AutoResolve)
 	for _, name := range FunctionNames {
 		var s FunctionSettings
 		num(name+ctxFunctionMemorySuffix, &s.MemoryMB)

@@ -1292,7 +1292,7 @@ func TestCorrelatorEnvAccepted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := correlate.Config{Window: 36 * time.Hour, MinStages: 4, MaxAlertsPerIncident: 250, NoisyKeyResources: 9, MinConfidence: 60, ReopenResolved: false}
+	want := correlate.Config{Window: 36 * time.Hour, MinStages: 4, MaxAlertsPerIncident: 250, NoisyKeyResources: 9, MinConfidence: 60, ReopenResolved: false, AutoResolve: true}
 	if cfg != want {
 		t.Errorf("correlator config %+v, want %+v", cfg, want)
 	}

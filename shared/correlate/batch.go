@@ -54,6 +54,9 @@ type gWork struct {
 	assign, unassign []string
 	// timeline lists entries to record on the incident with the change.
 	timeline []incident.TimelineEntry
+	// sourceResolved is set when a source resolved one of the members in
+	// this batch.
+	sourceResolved bool
 }
 
 func newBatch(e *Engine, st State, now time.Time) *batch {

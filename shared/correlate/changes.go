@@ -81,6 +81,7 @@ func (b *batch) finish() {
 		}
 		if w.g.Live() {
 			b.decide(w)
+			b.autoResolve(w)
 		}
 		derive(w.g, b.now)
 		w.g.Version = w.version + 1
@@ -115,6 +116,24 @@ func (b *batch) decide(w *gWork) {
 		w.timeline = append(w.timeline, incident.TimelineEntry{At: b.now, Actor: Actor, Action: "dissolved",
 			Detail: "confidence " + strconv.Itoa(as.Confidence) + " is below " + strconv.Itoa(b.e.cfg.MinConfidence) + ": " + strings.Join(as.Reasons, "; ")})
 	}
+}
+
+// autoResolve resolves an incident whose sources have now resolved every
+// one of its alerts (the last of them in this batch).
+func (b *batch) autoResolve(w *gWork) {
+	g := w.g
+	st := g.Incident.Status
+	if !b.e.cfg.AutoResolve || !w.sourceResolved || !g.IsIncident || (st != incident.StatusActive && st != incident.StatusInProgress) {
+		return
+	}
+	for _, m := range g.Members {
+		if m.Status != alert.StatusResolved {
+			return
+		}
+	}
+	g.Incident.Status = incident.StatusResolved
+	w.timeline = append(w.timeline, incident.TimelineEntry{At: b.now, Actor: Actor, Action: "status changed",
+		From: string(st), To: string(incident.StatusResolved), Detail: "every alert was resolved by its source"})
 }
 
 // dropTransient forgets the groups created and merged within the batch

@@ -31,6 +31,7 @@ const (
 	EnvMaxAlertsPerIncident = "MUSTER_MAX_ALERTS_PER_INCIDENT"
 	EnvReopenResolved       = "MUSTER_REOPEN_RESOLVED"
 	EnvMinConfidence        = "MUSTER_MIN_CONFIDENCE"
+	EnvAutoResolve          = "MUSTER_AUTO_RESOLVE"
 )
 
 // ErrConfig is wrapped by every configuration error.
@@ -59,6 +60,9 @@ type Config struct {
 	// ReopenResolved lets a new linked alert within W of a Resolved
 	// incident's last activity reopen it.
 	ReopenResolved bool
+	// AutoResolve resolves an incident when its sources have resolved
+	// every one of its alerts.
+	AutoResolve bool
 }
 
 // DefaultConfig returns the documented defaults.
@@ -70,6 +74,7 @@ func DefaultConfig() Config {
 		MaxAlertsPerIncident: DefaultMaxAlertsPerIncident,
 		MinConfidence:        DefaultMinConfidence,
 		ReopenResolved:       true,
+		AutoResolve:          true,
 	}
 }
 
@@ -140,12 +145,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			*x.dst = n
 		}
 	}
-	if v := strings.TrimSpace(getenv(EnvReopenResolved)); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return c, fmt.Errorf("%w: %s=%q is not true or false", ErrConfig, EnvReopenResolved, v)
+	for name, dst := range map[string]*bool{EnvReopenResolved: &c.ReopenResolved, EnvAutoResolve: &c.AutoResolve} {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return c, fmt.Errorf("%w: %s=%q is not true or false", ErrConfig, name, v)
+			}
+			*dst = b
 		}
-		c.ReopenResolved = b
 	}
 	if err := c.Validate(); err != nil {
 		return c, fmt.Errorf("%w (from environment)", err)

@@ -386,6 +386,46 @@ func TestRules(t *testing.T) {
 	}
 }
 
+// TestAutoResolve: an incident resolves itself when its sources resolve
+// every alert (by the correlator, with a timeline entry); not before, and
+// not when the option is off.
+func TestAutoResolve(t *testing.T) {
+	resolved := func(s spec) alert.Alert {
+		a := mk(s)
+		a.Status = alert.StatusResolved
+		return a
+	}
+	a1 := spec{src: "a1", stages: ia, res: []string{"r1"}}
+	a2 := spec{src: "a2", at: time.Hour, stages: exe, res: []string{"r1"}}
+	for _, tc := range []struct {
+		name  string
+		on    bool
+		later []alert.Alert
+		want  incident.Status
+	}{
+		{"every alert resolved", true, []alert.Alert{resolved(a1), resolved(a2)}, incident.StatusResolved},
+		{"one alert resolved", true, []alert.Alert{resolved(a1)}, incident.StatusActive},
+		{"option off", false, []alert.Alert{resolved(a1), resolved(a2)}, incident.StatusActive},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := correlate.DefaultConfig()
+			cfg.AutoResolve = tc.on
+			e := mustEngine(t, cfg)
+			mem := correlate.NewMemory()
+			run(t, e, mem, one(a1, a2))
+			run(t, e, mem, tc.later)
+			g := groupOf(t, mem, "a1")
+			if g.Incident.Status != tc.want {
+				t.Fatalf("status = %s, want %s", g.Incident.Status, tc.want)
+			}
+			tl := mem.Timeline(g.ID())
+			if (tc.want == incident.StatusResolved) != (len(tl) == 1 && tl[0].Actor == correlate.Actor && tl[0].To == "Resolved") {
+				t.Errorf("timeline = %+v", tl)
+			}
+		})
+	}
+}
+
 func TestRedeliveryUpdatesWithoutDuplicating(t *testing.T) {
 	e := mustEngine(t, correlate.DefaultConfig())
 	mem := correlate.NewMemory()

@@ -230,6 +230,7 @@ func (b *batch) refresh(w *gWork, a *alert.Alert, s *scan) {
 		g.Incident.Techniques, g.Incident.Sources = inc.Techniques, inc.Sources
 		g.Forced = g.Forced || a.SourceIncident
 		b.touch(w.node)
+		w.sourceResolved = w.sourceResolved || (m.Status == alert.StatusResolved && old.Status != alert.StatusResolved)
 	}
 	if w.g.IsIncident && a.IncidentID != w.g.ID() {
 		w.assign = append(w.assign, a.ID)

@@ -269,12 +269,34 @@ func (s *Store) addHits(ctx context.Context, id string, count int, ts string, se
 }
 
 // DismissAlerts marks the given alerts Dismissed with suppressedBy ruleID
-// (each a conditional rewrite on its version; alerts already dismissed or
-// gone are skipped). It returns how many it changed.
+// (alerts that no longer exist are skipped) and returns how many it
+// changed.
 func (s *Store) DismissAlerts(ctx context.Context, ids []string, ruleID string) (int, error) {
+	return s.updateAlerts(ctx, ids, func(a *alert.Alert) bool {
+		if a.Status == alert.StatusDismissed {
+			return false
+		}
+		a.Status, a.SuppressedBy = alert.StatusDismissed, ruleID
+		return true
+	})
+}
+
+// SetAlertStatus sets the given alerts' status (a person resolved,
+// dismissed or reopened their incident) and returns how many it changed.
+func (s *Store) SetAlertStatus(ctx context.Context, ids []string, st alert.Status) (int, error) {
+	return s.updateAlerts(ctx, ids, func(a *alert.Alert) bool {
+		if a.Status == st {
+			return false
+		}
+		a.Status = st
+		return true
+	})
+}
+
+func (s *Store) updateAlerts(ctx context.Context, ids []string, change func(*alert.Alert) bool) (int, error) {
 	changed := 0
 	for _, id := range ids {
-		done, err := s.dismissAlert(ctx, id, ruleID)
+		done, err := s.updateAlert(ctx, id, change)
 		if err != nil {
 			return changed, err
 		}
@@ -285,15 +307,15 @@ func (s *Store) DismissAlerts(ctx context.Context, ids []string, ruleID string) 
 	return changed, nil
 }
 
-// dismissAlertAttempts bounds the re-reads of an alert that keeps changing
-// while it is being dismissed (a re-delivery or the correlator writing it).
-const dismissAlertAttempts = 5
+// updateAlertAttempts bounds the re-reads of an alert that keeps changing
+// while it is being updated (a re-delivery or the correlator writing it).
+const updateAlertAttempts = 5
 
-// dismissAlert sets one alert Dismissed by ruleID, re-reading and trying
-// again when it changed between the read and the write. It reports whether
-// it changed the alert (false: absent or already dismissed).
-func (s *Store) dismissAlert(ctx context.Context, id, ruleID string) (bool, error) {
-	for attempt := 0; attempt < dismissAlertAttempts; attempt++ {
+// updateAlert applies change to one alert, re-reading and trying again
+// when it changed between the read and the write. It reports whether it
+// changed the alert (false: absent, or change declined).
+func (s *Store) updateAlert(ctx context.Context, id string, change func(*alert.Alert) bool) (bool, error) {
+	for attempt := 0; attempt < updateAlertAttempts; attempt++ {
 		out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: AlertKey(id), ConsistentRead: aws.Bool(true)})
 		if err != nil {
 			return false, fmt.Errorf("get alert %s: %w", id, err)
@@ -305,16 +327,16 @@ func (s *Store) dismissAlert(ctx context.Context, id, ruleID string) (bool, erro
 		if err != nil {
 			return false, err
 		}
-		if a.Status == alert.StatusDismissed {
+		suppressed := a.SuppressedBy
+		if !change(&a) {
 			return false, nil
 		}
-		a.Status, a.SuppressedBy = alert.StatusDismissed, ruleID
 		item, err := EncodeAlert(&a, v+1, s.retention)
 		if err != nil {
 			return false, err
 		}
 		for k, val := range out.Item {
-			if _, ok := item[k]; !ok && k != "suppressedBy" {
+			if _, ok := item[k]; !ok && (k != "suppressedBy" || a.SuppressedBy == suppressed) {
 				item[k] = val
 			}
 		}
@@ -329,11 +351,11 @@ func (s *Store) dismissAlert(ctx context.Context, id, ruleID string) (bool, erro
 			continue // changed since the read: read it again
 		}
 		if err != nil {
-			return false, fmt.Errorf("dismiss alert %s: %w", id, err)
+			return false, fmt.Errorf("update alert %s: %w", id, err)
 		}
 		return true, nil
 	}
-	return false, fmt.Errorf("dismiss alert %s: it kept changing (%d attempts): %w", id, dismissAlertAttempts, incident.ErrConflict)
+	return false, fmt.Errorf("update alert %s: it kept changing (%d attempts): %w", id, updateAlertAttempts, incident.ErrConflict)
 }
 
 // Simulation is what a draft rule would have matched.

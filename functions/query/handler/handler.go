@@ -66,6 +66,7 @@ type Store interface {
 	UpdateRule(ctx context.Context, id string, version int64, change func(*suppress.Rule) error) (suppress.Rule, error)
 	DeleteRule(ctx context.Context, id string) error
 	DismissAlerts(ctx context.Context, ids []string, ruleID string) (int, error)
+	SetAlertStatus(ctx context.Context, ids []string, st alert.Status) (int, error)
 	SimulateRule(ctx context.Context, r suppress.Rule, since time.Time) (dynamostore.Simulation, error)
 	// NoisyKeys lists the correlation keys that turned noisy since the
 	// given time, newest first, at most limit (correlate.Store.NoisyKeys).

@@ -180,7 +180,40 @@ func (h *Handler) patchIncident(ctx context.Context, r *request) (reply, error) 
 	if err != nil {
 		return reply{}, err
 	}
+	if b.Status != nil {
+		h.followStatus(ctx, inc)
+	}
 	return jsonReply(http.StatusOK, incidentItem{Kind: string(listing.KindIncident), Incident: &inc}).with("ETag", etag(inc.Version)), nil
+}
+
+// alertStatusFor is the status an incident's alerts take when a person
+// moves the incident to st (as in Defender for Cloud): resolved,
+// dismissed, or reopened with it. InProgress leaves them as they are.
+var alertStatusFor = map[incident.Status]alert.Status{
+	incident.StatusResolved:  alert.StatusResolved,
+	incident.StatusDismissed: alert.StatusDismissed,
+	incident.StatusActive:    alert.StatusActive,
+}
+
+// followStatus sets the incident's alerts to the status its new status
+// calls for. The incident's change is committed already: a failure here is
+// logged, and the alerts follow on the next status change.
+func (h *Handler) followStatus(ctx context.Context, inc incident.Incident) {
+	st, ok := alertStatusFor[inc.Status]
+	if !ok {
+		return
+	}
+	members, err := h.store.IncidentMembers(ctx, inc.ID)
+	if err == nil {
+		ids := make([]string, len(members))
+		for i, m := range members {
+			ids[i] = m.AlertID
+		}
+		_, err = h.store.SetAlertStatus(ctx, ids, st)
+	}
+	if err != nil {
+		h.log.ErrorContext(ctx, "alerts did not follow the incident's status", "incident_id", inc.ID, "status", string(inc.Status), "error", err.Error())
+	}
 }
 
 type commentBody struct {
