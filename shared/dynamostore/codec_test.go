@@ -86,10 +86,17 @@ func TestIncidentRecordRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(got, r) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, r)
 	}
-	// A group that is not yet an incident stays out of the time index.
+	// A group of linked alerts that is not yet an incident is a candidate:
+	// in the time index's candidate partition, not the incidents'.
 	r.IsIncident = false
 	item, _ = dynamostore.EncodeIncident(r)
+	if got := dynamostore.StringAttr(item, "gsi1pk"); r.Incident.AlertCount >= 2 && got != "CANDIDATE#2026-11" {
+		t.Errorf("candidate's gsi1pk = %q", got)
+	}
+	// A lone alert's group stays out of the time index.
+	r.Incident.AlertCount = 1
+	item, _ = dynamostore.EncodeIncident(r)
 	if _, ok := item["gsi1pk"]; ok {
-		t.Error("non-incident group is in the time index")
+		t.Error("a lone alert's group is in the time index")
 	}
 }
