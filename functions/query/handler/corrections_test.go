@@ -146,3 +146,35 @@ func TestCorrectionsThroughTheAPI(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestBulkChange: one change to several incidents, a result per id; an
+// unknown id and a transition not allowed fail alone.
+func TestBulkChange(t *testing.T) {
+	e := newEnv(t)
+	as := e.correlated(
+		stepAlert("k1", "web-11", killchain.InitialAccess, 0), stepAlert("k2", "web-11", killchain.Execution, time.Hour),
+		stepAlert("m1", "web-12", killchain.InitialAccess, 0), stepAlert("m2", "web-12", killchain.Execution, time.Hour),
+	)
+	k, m := e.incidentOf(as[0].ID)["id"].(string), e.incidentOf(as[2].ID)["id"].(string)
+	status, out := e.post("/incidents/bulk", `{"ids":["`+k+`","`+m+`","nope"],"set":{"status":"Resolved","classification":"TruePositive"}}`, nil)
+	if status != http.StatusOK || out["updated"] != float64(2) || out["failed"] != float64(1) {
+		t.Fatalf("bulk: %d %v", status, out)
+	}
+	results, _ := out["results"].([]any)
+	if last, _ := results[2].(map[string]any); last["status"] != "failed" || last["error"].(map[string]any)["status"] != float64(404) {
+		t.Errorf("unknown id result = %v", last)
+	}
+	if got := decode[map[string]any](t, e.get("/alerts/"+as[2].ID, readToken, nil)); got["status"] != "Resolved" {
+		t.Errorf("alert of a bulk-resolved incident is %v", got["status"])
+	}
+	// Resolved → Dismissed is not allowed: each fails with 409, nothing changes.
+	_, out = e.post("/incidents/bulk", `{"ids":["`+k+`"],"set":{"status":"Dismissed"}}`, nil)
+	if results, _ := out["results"].([]any); len(results) != 1 || results[0].(map[string]any)["error"].(map[string]any)["status"] != float64(409) {
+		t.Errorf("disallowed transition: %v", out)
+	}
+	for _, bad := range []string{`{"ids":[],"set":{"status":"Resolved"}}`, `{"ids":["x"],"set":{}}`, `{"ids":["x"],"set":{"status":"Gone"}}`} {
+		if status, _ := e.post("/incidents/bulk", bad, nil); status != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", bad, status)
+		}
+	}
+}

@@ -116,60 +116,86 @@ func (h *Handler) patchIncident(ctx context.Context, r *request) (reply, error) 
 	if err := decodeBody(r, &b); err != nil {
 		return reply{}, err
 	}
-	if b.Status == nil && b.Owner == nil && b.Classification == nil && b.Severity == nil {
-		return reply{}, badRequest("give at least one of status, owner, classification, severity")
+	p, err := b.parse()
+	if err != nil {
+		return reply{}, err
 	}
-	var status incident.Status
+	inc, err := h.applyPatch(ctx, id, version, p, r.principal.Name)
+	if err != nil {
+		return reply{}, err
+	}
+	return jsonReply(http.StatusOK, incidentItem{Kind: string(listing.KindIncident), Incident: &inc}).with("ETag", etag(inc.Version)), nil
+}
+
+// patch is a validated change to an incident's fields.
+type patch struct {
+	body     patchBody
+	status   incident.Status
+	class    incident.Classification
+	severity alert.Severity
+}
+
+// parse validates the body, naming the field at fault.
+func (b patchBody) parse() (patch, error) {
+	p := patch{body: b}
+	if b.Status == nil && b.Owner == nil && b.Classification == nil && b.Severity == nil {
+		return p, badRequest("give at least one of status, owner, classification, severity")
+	}
 	if b.Status != nil {
 		s, ok := incident.ParseStatus(*b.Status)
 		if !ok {
-			return reply{}, badField("status", "must be Active, InProgress, Resolved or Dismissed")
+			return p, badField("status", "must be Active, InProgress, Resolved or Dismissed")
 		}
-		status = s
+		p.status = s
 	}
-	var class incident.Classification
 	if b.Classification != nil {
-		class = incident.Classification(*b.Classification)
-		if *b.Classification != "" && !class.Valid() {
-			return reply{}, badField("classification", "must be TruePositive, BenignPositive, FalsePositive or Undetermined (or empty to clear)")
+		p.class = incident.Classification(*b.Classification)
+		if *b.Classification != "" && !p.class.Valid() {
+			return p, badField("classification", "must be TruePositive, BenignPositive, FalsePositive or Undetermined (or empty to clear)")
 		}
 	}
-	var sev alert.Severity
 	if b.Severity != nil {
 		s, ok := alert.ParseSeverity(*b.Severity)
 		if !ok {
-			return reply{}, badField("severity", "must be Informational, Low, Medium, High or Critical")
+			return p, badField("severity", "must be Informational, Low, Medium, High or Critical")
 		}
-		sev = s
+		p.severity = s
 	}
 	if b.Owner != nil && len(*b.Owner) > maxOwnerLen {
-		return reply{}, badField("owner", "longer than 256 characters")
+		return p, badField("owner", "longer than 256 characters")
 	}
-	actor := r.principal.Name
+	return p, nil
+}
+
+// applyPatch changes incident id at version (If-Match) with a timeline
+// entry per changed field by actor; the incident's alerts follow a new
+// status.
+func (h *Handler) applyPatch(ctx context.Context, id string, version int64, p patch, actor string) (incident.Incident, error) {
 	now := h.now().UTC()
+	b := p.body
 	inc, err := h.store.PatchIncident(ctx, id, version, func(inc *incident.Incident) ([]incident.TimelineEntry, error) {
 		var tl []incident.TimelineEntry
 		rec := func(action, from, to string) {
 			tl = append(tl, incident.TimelineEntry{At: now, Actor: actor, Action: action, From: from, To: to})
 		}
-		if b.Status != nil && status != inc.Status {
-			if !incident.CanTransition(inc.Status, status) {
-				return nil, fmt.Errorf("%s → %s: %w", inc.Status, status, incident.ErrTransition)
+		if b.Status != nil && p.status != inc.Status {
+			if !incident.CanTransition(inc.Status, p.status) {
+				return nil, fmt.Errorf("%s → %s: %w", inc.Status, p.status, incident.ErrTransition)
 			}
-			rec("status changed", string(inc.Status), string(status))
-			inc.Status = status
+			rec("status changed", string(inc.Status), string(p.status))
+			inc.Status = p.status
 		}
 		if b.Owner != nil && strings.TrimSpace(*b.Owner) != inc.Owner {
 			rec("owner changed", inc.Owner, strings.TrimSpace(*b.Owner))
 			inc.Owner = strings.TrimSpace(*b.Owner)
 		}
-		if b.Classification != nil && class != inc.Classification {
-			rec("classification changed", string(inc.Classification), string(class))
-			inc.Classification = class
+		if b.Classification != nil && p.class != inc.Classification {
+			rec("classification changed", string(inc.Classification), string(p.class))
+			inc.Classification = p.class
 		}
-		if b.Severity != nil && (sev != inc.Severity || inc.SeveritySetBy == "") {
-			rec("severity changed", inc.Severity.String(), sev.String())
-			inc.Severity = sev
+		if b.Severity != nil && (p.severity != inc.Severity || inc.SeveritySetBy == "") {
+			rec("severity changed", inc.Severity.String(), p.severity.String())
+			inc.Severity = p.severity
 			inc.SeveritySetBy = actor
 		}
 		if len(tl) > 0 {
@@ -177,13 +203,10 @@ func (h *Handler) patchIncident(ctx context.Context, r *request) (reply, error) 
 		}
 		return tl, nil
 	})
-	if err != nil {
-		return reply{}, err
-	}
-	if b.Status != nil {
+	if err == nil && b.Status != nil {
 		h.followStatus(ctx, inc)
 	}
-	return jsonReply(http.StatusOK, incidentItem{Kind: string(listing.KindIncident), Incident: &inc}).with("ETag", etag(inc.Version)), nil
+	return inc, err
 }
 
 // alertStatusFor is the status an incident's alerts take when a person

@@ -45,6 +45,7 @@ func (h *Handler) endpoints() map[string]endpoint {
 		"GET /playbooks":                          h.listPlaybooks,
 		"GET /noisy-keys":                         h.listNoisyKeys,
 		"POST /incidents":                         withBody(h.createIncident),
+		"POST /incidents/bulk":                    withBody(h.bulkIncidents),
 		"POST /incidents/{id}/merge":              withBody(h.mergeIncidents),
 		"POST /incidents/{id}/alerts":             withBody(h.moveAlerts),
 		"DELETE /incidents/{id}/alerts/{alertId}": h.removeAlert,
