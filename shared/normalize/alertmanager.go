@@ -168,7 +168,7 @@ func alertmanagerAlert(c *collector, raw []byte) {
 
 	res := amResource(l)
 	if res.ID == "" {
-		c.reject(alert.Invalid("labels", "one of resource, instance_id, instance or host is required"))
+		c.reject(alert.Invalid("labels", "no label names what the alert is about (resource, instance, host, pod, service, job or alertname)"))
 		return
 	}
 	a.Resources = []alert.Resource{res}
@@ -188,17 +188,44 @@ func amResource(l map[string]string) alert.Resource {
 	case l["instance"] != "":
 		res = alert.Resource{ID: stripPort(l["instance"]), Type: "Host"}
 	default:
-		for _, k := range []string{"host", "hostname", "node", "nodename"} {
-			if l[k] != "" {
-				res = alert.Resource{ID: l[k], Type: "Host"}
-				break
-			}
-		}
+		res = amDerivedResource(l)
 	}
-	res.Name = cmp.Or(l["instance_name"], l["name"])
+	res.Name = cmp.Or(l["instance_name"], l["name"], res.Name)
 	res.Region = l["region"]
 	res.Account = cmp.Or(l["account"], l["account_id"])
 	return res
+}
+
+// amDerivedResource names the resource of an alert that carries no
+// instance: a host label, else the Kubernetes pod or service, the alias, the
+// scrape job, and at last the alert rule itself, so that no real
+// notification is refused (routing labels as Prometheus rules write them).
+func amDerivedResource(l map[string]string) alert.Resource {
+	for _, k := range []string{"host", "hostname", "node", "nodename"} {
+		if l[k] != "" {
+			return alert.Resource{ID: l[k], Type: "Host"}
+		}
+	}
+	ns := l["namespace"]
+	qualified := func(kind, name string) string {
+		if ns != "" {
+			return kind + ":" + ns + "/" + name
+		}
+		return kind + ":" + name
+	}
+	switch {
+	case l["pod"] != "":
+		return alert.Resource{ID: qualified("pod", l["pod"]), Type: "KubernetesPod", Name: l["pod"]}
+	case l["service"] != "":
+		return alert.Resource{ID: qualified("service", l["service"]), Type: "Service", Name: l["service"]}
+	case l["alias"] != "":
+		return alert.Resource{ID: "alias:" + l["alias"], Name: l["alias"]}
+	case l["job"] != "":
+		return alert.Resource{ID: qualified("job", l["job"]), Type: "PrometheusJob", Name: l["job"]}
+	case l["alertname"] != "":
+		return alert.Resource{ID: qualified("alertname", l["alertname"]), Type: "AlertRule", Name: l["alertname"]}
+	}
+	return alert.Resource{}
 }
 
 // amEntities reads the entities from well-known labels; a local user is

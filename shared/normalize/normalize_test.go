@@ -387,6 +387,12 @@ func TestAlertmanager(t *testing.T) {
 			`"instance_id":"i-0123456789abcdef0","instance":"10.0.0.1:9100"`:                "i-0123456789abcdef0",
 			`"instance":"IP-10-0-0-1.ec2.internal:9100"`:                                    "ip-10-0-0-1",
 			`"host":"db-2"`: "db-2",
+			// Alerts that name no instance still name what they are about.
+			`"namespace":"shop","pod":"cart-7d9f"`:          "pod:shop/cart-7d9f",
+			`"namespace":"shop","service":"cart","job":"x"`: "service:shop/cart",
+			`"alias":"core-router"`:                         "alias:core-router",
+			`"job":"node-exporter"`:                         "job:node-exporter",
+			`"severity":"critical"`:                         "alertname:A",
 		}
 		for labels, want := range tests {
 			a := one(t, "alertmanager", am(`{"labels":{"alertname":"A",`+labels+`},"startsAt":"2026-11-20T08:00:00Z","fingerprint":"f"}`))
@@ -394,7 +400,6 @@ func TestAlertmanager(t *testing.T) {
 				t.Errorf("%s → %s, want %s", labels, a.Resources[0].ID, want)
 			}
 		}
-		rejected(t, "alertmanager", am(`{"labels":{"alertname":"A"},"startsAt":"2026-11-20T08:00:00Z"}`), "labels")
 		rejected(t, "alertmanager", am(`{"labels":{"instance":"x"},"startsAt":"2026-11-20T08:00:00Z"}`), "labels.alertname")
 	})
 	t.Run("tactic labels and entities", func(t *testing.T) {
