@@ -202,7 +202,7 @@ func (a *app) printDetail(d apiclient.Detail) {
 	fmt.Fprintf(tw, "severity\t%s\n", d.Severity)
 	fmt.Fprintf(tw, "status\t%s\n", joinNonEmpty(" · ", string(d.Status), string(d.Classification)))
 	fmt.Fprintf(tw, "owner\t%s\n", dash(d.Owner))
-	fmt.Fprintf(tw, "stages\t%s\n", strip(d.Tactics))
+	fmt.Fprintf(tw, "stages\t%s\n", killchain.Strip(d.Tactics))
 	fmt.Fprintf(tw, "resources\t%s\n", resourceList(d.Resources))
 	fmt.Fprintf(tw, "sources\t%s\n", dash(strings.Join(d.Sources, ", ")))
 	fmt.Fprintf(tw, "alerts\t%d\n", d.AlertCount)
@@ -231,28 +231,6 @@ func arrow(from, to string) string {
 		return ""
 	}
 	return dash(from) + " → " + dash(to)
-}
-
-// strip renders the kill-chain stages in order: the incident's by name in
-// brackets, the others as dots, so the spread of an attack reads at a
-// glance.
-func strip(stages []killchain.Stage) string {
-	if len(stages) == 0 {
-		return "-"
-	}
-	has := killchain.NewSet(stages...)
-	var parts []string
-	for _, s := range killchain.All() {
-		if !s.Counts() {
-			continue
-		}
-		if has.Has(s) {
-			parts = append(parts, "["+s.String()+"]")
-		} else {
-			parts = append(parts, "·")
-		}
-	}
-	return strings.Join(parts, " ")
 }
 
 func resourceList(rs []alert.Resource) string {

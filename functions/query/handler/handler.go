@@ -37,6 +37,7 @@ import (
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/apigw"
 	"github.com/muster-sec/muster/shared/auth"
+	"github.com/muster-sec/muster/shared/chatops"
 	"github.com/muster-sec/muster/shared/correlate"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/incident"
@@ -95,6 +96,8 @@ type Options struct {
 	// CORSOrigins are the browser origins allowed to read responses; none
 	// by default (the console is served same-origin).
 	CORSOrigins []string
+	// Slack configures the Slack app (POST /chatops/slack/…).
+	Slack SlackOptions
 }
 
 // Handler serves the REST API.
@@ -109,6 +112,9 @@ type Handler struct {
 	corsOrigins []string
 	mux         *http.ServeMux // one pattern per operation of openapi.json
 	patterns    []string
+	bot         *chatops.Bot
+	slackSecret []byte
+	slackBudget time.Duration
 }
 
 // New returns a Handler from o.
@@ -132,6 +138,7 @@ func New(o Options) *Handler {
 		h.log = slog.Default()
 	}
 	h.log = h.log.With("component", "query")
+	h.bot = h.newBot(o.Slack)
 	h.mux, h.patterns = h.routes(openapi.Operations())
 	return h
 }
@@ -141,7 +148,8 @@ func New(o Options) *Handler {
 // SSM Parameter Store for MUSTER_AUTH_PARAM), the cursor key
 // (MUSTER_CURSOR_KEY; random per process when unset, so set it wherever
 // more than one instance serves the API), the playbook registry
-// (playbook.FromEnv) and the public base URL (MUSTER_API_URL).
+// (playbook.FromEnv), the public base URL (MUSTER_API_URL) and the Slack
+// app (slackFromEnv).
 func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*Handler, error) {
 	table := getenv(EnvTable)
 	if table == "" {
@@ -168,12 +176,16 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 	if err != nil {
 		return nil, fmt.Errorf("configure playbooks: %w", err)
 	}
+	slackOpts, err := slackFromEnv(ctx, getenv, fetch)
+	if err != nil {
+		return nil, fmt.Errorf("configure slack: %w", err)
+	}
 	logger := slog.Default()
 	if getenv(EnvCursorKey) == "" {
 		logger.Warn("no cursor key configured; list cursors are valid only within this process", "component", "query", "env", EnvCursorKey)
 	}
 	return New(Options{Store: store, Auth: authn, Playbooks: pb, CursorKey: []byte(getenv(EnvCursorKey)),
-		APIURL: getenv(EnvAPIURL), Logger: logger, CORSOrigins: splitList(getenv(EnvCORSOrigins))}), nil
+		APIURL: getenv(EnvAPIURL), Logger: logger, CORSOrigins: splitList(getenv(EnvCORSOrigins)), Slack: slackOpts}), nil
 }
 
 // EnvCORSOrigins lists the origins (comma-separated) allowed to call the API
