@@ -136,4 +136,3 @@ func (b *Bot) reply(ctx context.Context, responseURL string, m slack.Message) {
 		b.log().Error("answer to response_url failed", "error", err.Error())
 	}
 }
-
