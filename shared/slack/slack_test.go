@@ -102,7 +102,9 @@ func TestParsePayloads(t *testing.T) {
 	}
 }
 
-func section(n int) slack.Block { return slack.Block{Type: "section", Text: &slack.Text{Type: "mrkdwn", Text: strings.Repeat("x", n)}} }
+func section(n int) slack.Block {
+	return slack.Block{Type: "section", Text: &slack.Text{Type: "mrkdwn", Text: strings.Repeat("x", n)}}
+}
 
 func blocks(n int) []slack.Block {
 	out := make([]slack.Block, n)
@@ -137,7 +139,10 @@ func TestClientAgainstTheFake(t *testing.T) {
 		name string
 		err  error
 	}{
-		{"51 blocks", func() error { _, err := c.PostMessage(ctx, slack.Message{Channel: "C1", Blocks: blocks(51)}); return err }()},
+		{"51 blocks", func() error {
+			_, err := c.PostMessage(ctx, slack.Message{Channel: "C1", Blocks: blocks(51)})
+			return err
+		}()},
 		{"3001 characters", c.Update(ctx, slack.Message{Channel: "C1", TS: ts, Blocks: []slack.Block{section(3001)}})},
 		{"foreign response url", c.Respond(ctx, "https://attacker.example/hooks/x", slack.Message{Text: "x"})},
 	}

@@ -46,7 +46,7 @@ func newSlackEnv(t *testing.T) *slackEnv {
 	h := handler.New(handler.Options{Store: e.store, Auth: authn, CursorKey: []byte("test-cursor-key"), Now: func() time.Time { return now },
 		APIURL: "https://muster.example", Slack: handler.SlackOptions{
 			SigningSecret: slackSecret, BotToken: slacktest.Token,
-			Users: chatops.Users{slackWriter: {Name: "alice", Scopes: []string{"read", "write"}}, slackReader: {Name: "bob", Scopes: []string{"read"}}},
+			Users:     chatops.Users{slackWriter: {Name: "alice", Scopes: []string{"read", "write"}}, slackReader: {Name: "bob", Scopes: []string{"read"}}},
 			WebAPIURL: fake.APIURL(), ResponseURLPrefix: fake.ResponseURLPrefix(),
 			// Far beyond any call here: the tests read answers, not deferrals.
 			Budget: time.Minute,
@@ -203,5 +203,156 @@ func TestSlackCommands(t *testing.T) {
 	reqs, err := e.store.ResponseRequests(t.Context(), "inc-a")
 	if err != nil || len(reqs) != 1 || reqs[0].RequestedBy != "alice" {
 		t.Errorf("playbook requests after a request and its retry: %+v %v", reqs, err)
+	}
+}
+
+// interact sends a block_actions or view_submission payload as a Slack
+// user and returns the HTTP answer.
+func (e *slackEnv) interact(payload map[string]any, retry bool) *httptest.ResponseRecorder {
+	e.t.Helper()
+	body := url.Values{"payload": {string(slack.JSON(payload))}}.Encode()
+	var extra map[string]string
+	if retry {
+		extra = map[string]string{slack.HeaderRetryNum: "1"}
+	}
+	rec := e.post("/chatops/slack/interactions", body, slackSecret, now, extra)
+	if rec.Code != http.StatusOK {
+		e.t.Fatalf("interaction: %d %s", rec.Code, rec.Body)
+	}
+	return rec
+}
+
+// click is a block_actions payload for one element of a card's actions
+// block, shaped like Slack's documented example
+// (shared/slack/testdata/block_actions.json).
+func (e *slackEnv) click(user, blockID, actionID, selected string) map[string]any {
+	e.t.Helper()
+	raw, err := os.ReadFile("../../../shared/slack/testdata/block_actions.json")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var p map[string]any
+	if err := json.Unmarshal(raw, &p); err != nil {
+		e.t.Fatal(err)
+	}
+	p["user"] = map[string]any{"id": user, "username": "someone"}
+	p["response_url"] = e.fake.ResponseURL("actions/" + actionID)
+	action := map[string]any{"action_id": actionID, "block_id": blockID, "type": "button", "value": "x"}
+	if selected != "" {
+		action["type"] = "static_select"
+		action["selected_option"] = map[string]any{"text": map[string]any{"type": "plain_text", "text": selected}, "value": selected}
+	}
+	p["actions"] = []any{action}
+	return p
+}
+
+// cardBlockID is the block id of the actions block of a card.
+func cardBlockID(t *testing.T, m slack.Message) string {
+	t.Helper()
+	for _, b := range m.Blocks {
+		if b.Type == "actions" {
+			return b.BlockID
+		}
+	}
+	t.Fatalf("no actions block in %s", text(m))
+	return ""
+}
+
+// lastAnswer is the last message posted to a response URL.
+func (e *slackEnv) lastAnswer() map[string]any {
+	e.t.Helper()
+	calls := e.fake.Calls()
+	for i := len(calls) - 1; i >= 0; i-- {
+		if calls[i].Method == "response_url" {
+			if calls[i].Error != "" {
+				e.t.Fatalf("Slack refused the answer: %s", calls[i].Error)
+			}
+			return calls[i].Body
+		}
+	}
+	e.t.Fatal("nothing posted to a response URL")
+	return nil
+}
+
+// TestSlackButtonResolves: "Resolve as TruePositive" on a card resolves
+// the incident at the card's version and updates the card in place; the
+// same click again (a retry) changes nothing; a click on the old card for
+// another change is refused as out of date and answered with the current
+// card.
+func TestSlackButtonResolves(t *testing.T) {
+	e := newSlackEnv(t)
+	e.seedIncident("inc-btn")
+	card := e.command(slackReader, "show inc-btn", nil)
+	block := cardBlockID(t, card)
+
+	e.interact(e.click(slackWriter, block, chatops.ActionResolve, "TruePositive"), false)
+	ans := e.lastAnswer()
+	if ans["replace_original"] != true || ans["response_type"] != slack.InChannel || !strings.Contains(string(slack.JSON(ans)), "Resolved · TruePositive") {
+		t.Errorf("answer to the click: %s", slack.JSON(ans))
+	}
+	inc, _ := e.store.GetIncident(t.Context(), "inc-btn")
+	if inc.Status != incident.StatusResolved || inc.Classification != incident.TruePositive || inc.UpdatedBy != "alice" || inc.Version != 2 {
+		t.Fatalf("after the click: %s %s by %s v%d", inc.Status, inc.Classification, inc.UpdatedBy, inc.Version)
+	}
+
+	e.interact(e.click(slackWriter, block, chatops.ActionResolve, "TruePositive"), true)
+	if ans := e.lastAnswer(); ans["response_type"] != slack.Ephemeral || !strings.Contains(string(slack.JSON(ans)), "already resolved") {
+		t.Errorf("answer to the retried click: %s", slack.JSON(ans))
+	}
+	e.interact(e.click(slackWriter, block, chatops.ActionAssignMe, ""), false)
+	if ans := e.lastAnswer(); !strings.Contains(string(slack.JSON(ans)), "out of date") {
+		t.Errorf("answer to a click on an old card: %s", slack.JSON(ans))
+	}
+	e.interact(e.click(slackReader, block, chatops.ActionDismiss, ""), false)
+	if ans := e.lastAnswer(); !strings.Contains(string(slack.JSON(ans)), "not allowed") {
+		t.Errorf("answer to a reader's click: %s", slack.JSON(ans))
+	}
+	after, _ := e.store.GetIncident(t.Context(), "inc-btn")
+	if after.Version != inc.Version || after.Owner != "" {
+		t.Errorf("the retried and the stale clicks changed the incident: v%d owner %q", after.Version, after.Owner)
+	}
+}
+
+// TestSlackPlaybookModal: "Run playbook" opens a modal with the
+// playbook's parameters pre-filled from the incident; submitting it
+// requests the playbook, and a refused value is shown in the modal.
+func TestSlackPlaybookModal(t *testing.T) {
+	e := newSlackEnv(t)
+	e.seedIncident("inc-pb", sampleAlert("gd-pb-1", now.Add(-time.Hour)))
+	block := cardBlockID(t, e.command(slackWriter, "show inc-pb", nil))
+	e.interact(e.click(slackWriter, block, chatops.ActionPlaybook, "isolate-instance"), false)
+	var view map[string]any
+	for _, c := range e.fake.Calls() {
+		if c.Method == "views.open" {
+			if c.Error != "" {
+				t.Fatalf("views.open refused: %s", c.Error)
+			}
+			view, _ = c.Body["view"].(map[string]any)
+		}
+	}
+	if view == nil || !strings.Contains(string(slack.JSON(view)), `"initial_value":"i-0a1b2c3d4e5f60718"`) {
+		t.Fatalf("modal: %s", slack.JSON(view))
+	}
+	submit := func(instance string) *httptest.ResponseRecorder {
+		p := map[string]any{"type": "view_submission", "user": map[string]any{"id": slackWriter},
+			"view": map[string]any{"callback_id": view["callback_id"], "private_metadata": view["private_metadata"],
+				"state": map[string]any{"values": map[string]any{
+					"param:instanceId":              map[string]any{"value": map[string]any{"type": "plain_text_input", "value": instance}},
+					"param:quarantineSecurityGroup": map[string]any{"value": map[string]any{"type": "plain_text_input", "value": nil}},
+				}}}}
+		return e.interact(p, false)
+	}
+	if rec := submit("i-0123456789abcdef0"); !strings.Contains(rec.Body.String(), `"response_action":"errors"`) {
+		t.Errorf("a resource outside the incident: %s", rec.Body)
+	}
+	if rec := submit("i-0a1b2c3d4e5f60718"); rec.Body.Len() != 0 {
+		t.Errorf("a valid submission should close the modal: %s", rec.Body)
+	}
+	if ans := e.lastAnswer(); !strings.Contains(string(slack.JSON(ans)), "requested `isolate-instance`") {
+		t.Errorf("answer in the channel: %s", slack.JSON(ans))
+	}
+	reqs, err := e.store.ResponseRequests(t.Context(), "inc-pb")
+	if err != nil || len(reqs) != 1 || reqs[0].Parameters["instanceId"] != "i-0a1b2c3d4e5f60718" {
+		t.Errorf("requests: %+v %v", reqs, err)
 	}
 }
