@@ -26,6 +26,7 @@ type Call struct {
 	Method string         // chat.postMessage, chat.update, views.open, or "response_url"
 	Body   map[string]any // the JSON body
 	Error  string         // what the fake answered when it refused the call
+	TS     string         // the message ts the fake answered with
 }
 
 // Server is the fake. Web API methods are served under URL()+"/api/", and
@@ -80,9 +81,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	c.Body = body
 	s.mu.Lock()
-	s.calls = append(s.calls, c)
 	s.ts++
-	ts := "1700000000." + strconv.Itoa(100000+s.ts)
+	c.TS = "1700000000." + strconv.Itoa(100000+s.ts)
+	if t, ok := body["ts"].(string); ok {
+		c.TS = t // chat.update answers with the message it updated
+	}
+	s.calls = append(s.calls, c)
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	if c.Error != "" {
@@ -90,9 +94,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	channel, _ := body["channel"].(string)
-	if t, ok := body["ts"].(string); ok {
-		ts = t
-	}
+	ts := c.TS
 	_, _ = fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":%q}`, channel, ts)
 }
 
