@@ -3,9 +3,6 @@ package handler
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -141,45 +138,11 @@ func (h *Handler) slackInteraction(ctx context.Context, r *request) (reply, erro
 	return textReply("application/json", string(body)), nil
 }
 
-// errSlackUnconfigured explains a Slack setting that does not parse.
-var errSlackUnconfigured = errors.New("slack settings")
-
-func slackConfigError(field string, err error) error {
-	return fmt.Errorf("%w: %s: %v", errSlackUnconfigured, field, err)
-}
-
-// Environment variables of the Slack app. Locally the three values are
-// given directly; in AWS MUSTER_SLACK_PARAM names an SSM SecureString
-// holding {"signingSecret": "...", "botToken": "...", "users": {...}}.
-const (
-	EnvSlackSigningSecret = "MUSTER_SLACK_SIGNING_SECRET"
-	EnvSlackUsers         = "MUSTER_SLACK_USERS"
-	EnvSlackBotToken      = "MUSTER_SLACK_BOT_TOKEN"
-	EnvSlackParam         = "MUSTER_SLACK_PARAM"
-)
-
-// slackFromEnv reads the Slack app's settings. Errors name the variable
-// or field, never a value.
+// slackFromEnv reads the Slack app's settings (chatops.SettingsFromEnv).
 func slackFromEnv(ctx context.Context, getenv func(string) string, param func(context.Context, string) (string, error)) (SlackOptions, error) {
-	secret, token, users := getenv(EnvSlackSigningSecret), getenv(EnvSlackBotToken), getenv(EnvSlackUsers)
-	if name := getenv(EnvSlackParam); secret == "" && name != "" {
-		raw, err := param(ctx, name)
-		if err != nil {
-			return SlackOptions{}, fmt.Errorf("read slack parameter %s: %w", name, err)
-		}
-		var v struct {
-			SigningSecret string          `json:"signingSecret"`
-			BotToken      string          `json:"botToken"`
-			Users         json.RawMessage `json:"users"`
-		}
-		if err := json.Unmarshal([]byte(raw), &v); err != nil {
-			return SlackOptions{}, slackConfigError(name, errors.New(`not JSON of the form {"signingSecret", "botToken", "users"}`))
-		}
-		secret, token, users = v.SigningSecret, v.BotToken, string(v.Users)
-	}
-	u, err := chatops.ParseUsers([]byte(users))
+	st, err := chatops.SettingsFromEnv(ctx, getenv, param)
 	if err != nil {
-		return SlackOptions{}, slackConfigError(EnvSlackUsers, err)
+		return SlackOptions{}, err
 	}
-	return SlackOptions{SigningSecret: auth.Credential(secret), BotToken: auth.Credential(token), Users: u}, nil
+	return SlackOptions{SigningSecret: st.SigningSecret, BotToken: st.BotToken, Users: st.Users}, nil
 }

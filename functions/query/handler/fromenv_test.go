@@ -15,6 +15,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/muster-sec/muster/functions/query/handler"
+	"github.com/muster-sec/muster/shared/chatops"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/mototest"
 	"github.com/muster-sec/muster/shared/slack"
@@ -94,10 +95,10 @@ func TestFromEnvSlack(t *testing.T) {
 		secret  string
 		wantErr string
 	}{
-		{"environment", map[string]string{handler.EnvSlackSigningSecret: "env-slack-secret", handler.EnvSlackUsers: `{"U1":{"name":"alice","scopes":["read"]}}`}, "env-slack-secret", ""},
-		{"ssm", map[string]string{handler.EnvSlackParam: param}, "ssm-slack-secret", ""},
-		{"bad users", map[string]string{handler.EnvSlackSigningSecret: "env-slack-secret", handler.EnvSlackUsers: `{"U1":{}}`}, "", "users[U1].name"},
-		{"missing parameter", map[string]string{handler.EnvSlackParam: param + "-missing"}, "", "read slack parameter"},
+		{"environment", map[string]string{chatops.EnvSigningSecret: "env-slack-secret", chatops.EnvUsers: `{"U1":{"name":"alice","scopes":["read"]}}`}, "env-slack-secret", ""},
+		{"ssm", map[string]string{chatops.EnvParam: param}, "ssm-slack-secret", ""},
+		{"bad users", map[string]string{chatops.EnvSigningSecret: "env-slack-secret", chatops.EnvUsers: `{"U1":{}}`}, "", "users[U1].name"},
+		{"missing parameter", map[string]string{chatops.EnvParam: param + "-missing"}, "", "read slack parameter"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
