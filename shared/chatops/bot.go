@@ -215,7 +215,7 @@ func (b *Bot) apply(ctx context.Context, api API, id string, version int64, ch c
 		return ephemeral("This card was out of date: the incident changed since. Here it is now.",
 			Card(stale.now, b.console(id), b.playbooks(ctx, api))...)
 	case err != nil:
-		return b.failed(string(ch.done), err)
+		return b.failed("change "+id, err)
 	case already:
 		return ephemeral(fmt.Sprintf("`%s` is already %s.", id, ch.done), Card(inc, b.console(id), b.playbooks(ctx, api))...)
 	}

@@ -162,3 +162,32 @@ func TestWithin(t *testing.T) {
 		}
 	})
 }
+
+// TestCardEscapesAlertData: text that comes from alerts cannot mention
+// @channel or make links in a card.
+func TestCardEscapesAlertData(t *testing.T) {
+	inc := incident.Incident{ID: "inc-1", Title: "<!channel> click <https://evil.example|here>", Status: incident.StatusActive,
+		Resources: []alert.Resource{{ID: "i-1", Name: "<!everyone>"}}, Sources: []string{"<@U123>"}}
+	for _, blocks := range [][]slack.Block{Card(inc, "https://muster.example/", nil), List([]incident.Incident{inc}, false, "https://muster.example/")} {
+		for _, b := range blocks {
+			if b.Type == "header" {
+				continue // plain_text: Slack does not read markup there
+			}
+			texts := append([]*slack.Text{b.Text}, b.Fields...)
+			for _, e := range b.Elements {
+				texts = append(texts, e.Text)
+			}
+			var doc string
+			for _, tx := range texts {
+				if tx != nil {
+					doc += tx.Text + "\n"
+				}
+			}
+			for _, bad := range []string{"<!channel>", "<!everyone>", "<@U123>", "<https://evil.example"} {
+				if strings.Contains(doc, bad) {
+					t.Errorf("%s block carries %q: %s", b.Type, bad, doc)
+				}
+			}
+		}
+	}
+}

@@ -60,14 +60,14 @@ func Card(inc incident.Incident, console string, playbooks []playbook.Playbook) 
 		{Type: "section", Fields: []*slack.Text{
 			slack.Markdown("*Severity*\n" + inc.Severity.String()),
 			slack.Markdown("*Status*\n" + join(" · ", string(inc.Status), string(inc.Classification))),
-			slack.Markdown("*Owner*\n" + dash(inc.Owner)),
+			slack.Markdown("*Owner*\n" + dash(slack.Escape(inc.Owner))),
 			slack.Markdown("*Alerts*\n" + strconv.Itoa(inc.AlertCount)),
 		}},
 		{Type: "section", Text: slack.Markdown("*Stages* `" + killchain.Strip(inc.Tactics) + "`\n*Resources* " +
-			resources(inc.Resources) + "\n*Sources* " + dash(strings.Join(inc.Sources, ", ")))},
+			resources(inc.Resources) + "\n*Sources* " + dash(slack.Escape(strings.Join(inc.Sources, ", "))))},
 		{Type: "context", Elements: []slack.Element{{Type: "mrkdwn", Text: slack.Markdown(fmt.Sprintf(
 			"`%s` · first activity %s · last activity %s · <%s|open in console>",
-			inc.ID, when(inc.FirstActivity), when(inc.LastActivity), console))}}},
+			slack.Escape(inc.ID), when(inc.FirstActivity), when(inc.LastActivity), console))}}},
 	}
 	if inc.Status == incident.StatusResolved || inc.Status == incident.StatusDismissed {
 		return blocks
@@ -120,7 +120,7 @@ func resources(rs []alert.Resource) string {
 			out = append(out, fmt.Sprintf("and %d more", len(rs)-i))
 			break
 		}
-		out = append(out, "`"+r.ID+"`"+paren(join(", ", r.Type, r.Name)))
+		out = append(out, "`"+slack.Escape(r.ID)+"`"+paren(slack.Escape(join(", ", r.Type, r.Name))))
 	}
 	return dash(strings.Join(out, ", "))
 }
@@ -138,7 +138,7 @@ func List(incs []incident.Incident, more bool, console string) []slack.Block {
 	blocks := []slack.Block{{Type: "section", Text: slack.Markdown(fmt.Sprintf("*%d incident(s)*, newest activity first", len(incs)))}}
 	for _, inc := range incs {
 		blocks = append(blocks, slack.Block{Type: "section", Text: slack.Markdown(fmt.Sprintf("%s *%s* `%s`\n%s · %s · owner %s · %d alert(s) · last %s",
-			severityMark(inc.Severity), inc.Title, inc.ID, inc.Severity, inc.Status, dash(inc.Owner), inc.AlertCount, when(inc.LastActivity)))})
+			severityMark(inc.Severity), slack.Escape(inc.Title), slack.Escape(inc.ID), inc.Severity, inc.Status, dash(slack.Escape(inc.Owner)), inc.AlertCount, when(inc.LastActivity)))})
 	}
 	if more {
 		blocks = append(blocks, slack.Block{Type: "context", Elements: []slack.Element{{Type: "mrkdwn",
@@ -150,7 +150,7 @@ func List(incs []incident.Incident, more bool, console string) []slack.Block {
 // PlaybookView is the modal that runs a playbook on an incident: one
 // input per parameter, pre-filled from the incident where it can be.
 func PlaybookView(pb playbook.Playbook, inc incident.Incident, meta string) slack.View {
-	blocks := []slack.Block{{Type: "section", Text: slack.Markdown(fmt.Sprintf("*%s* on `%s`\n%s", pb.Name, inc.ID, pb.Description))}}
+	blocks := []slack.Block{{Type: "section", Text: slack.Markdown(fmt.Sprintf("*%s* on `%s`\n%s", pb.Name, slack.Escape(inc.ID), slack.Escape(pb.Description)))}}
 	values := Prefill(pb, inc)
 	for _, p := range pb.Parameters {
 		el := &slack.Element{Type: "plain_text_input", ActionID: "value", InitialValue: values[p.Name]}

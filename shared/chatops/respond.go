@@ -18,9 +18,15 @@ import (
 const retryWindow = 5 * time.Minute
 
 func (b *Bot) respond(ctx context.Context, api API, p auth.Principal, id, name string, raw map[string]string, retried bool) slack.Message {
+	var list struct {
+		Items []playbook.Playbook `json:"items"`
+	}
+	if err := api.Get(ctx, "/playbooks", &list); err != nil {
+		return b.failed("run "+name, err)
+	}
 	var pb playbook.Playbook
 	found := false
-	for _, x := range b.playbooks(ctx, api) {
+	for _, x := range list.Items {
 		if x.Name == name {
 			pb, found = x, true
 		}

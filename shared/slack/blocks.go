@@ -3,6 +3,7 @@ package slack
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -29,6 +30,13 @@ func Markdown(s string) *Text { return &Text{Type: "mrkdwn", Text: Truncate(s, M
 
 // Plain is a plain_text text object, cut to n characters.
 func Plain(s string, n int) *Text { return &Text{Type: "plain_text", Text: Truncate(s, n)} }
+
+// Escape makes text safe inside mrkdwn: Slack reads <…> as links,
+// mentions and @channel, so data from alerts (titles, resource names) must
+// not be able to spell them.
+func Escape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
 
 // Truncate cuts s to at most n characters, ending in "…" when cut.
 func Truncate(s string, n int) string {
