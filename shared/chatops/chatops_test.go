@@ -9,6 +9,7 @@ import (
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/incident"
+	"github.com/muster-sec/muster/shared/incidentevent"
 	"github.com/muster-sec/muster/shared/playbook"
 	"github.com/muster-sec/muster/shared/slack"
 )
@@ -189,5 +190,92 @@ func TestCardEscapesAlertData(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// memCards is an in-memory Cards.
+type memCards map[string]CardRef
+
+func (m memCards) Card(_ context.Context, id string) (CardRef, error) {
+	if r, ok := m[id]; ok {
+		return r, nil
+	}
+	return CardRef{}, ErrNoCard
+}
+
+func (m memCards) CreateCard(_ context.Context, id string, r CardRef) error {
+	if _, ok := m[id]; ok {
+		return ErrCardExists
+	}
+	m[id] = r
+	return nil
+}
+
+func (m memCards) UpdateCard(_ context.Context, id string, r CardRef) error { m[id] = r; return nil }
+
+// poster records posts and updates; fail makes every call fail.
+type poster struct {
+	calls []string
+	fail  bool
+}
+
+func (p *poster) PostMessage(_ context.Context, m slack.Message) (string, error) {
+	p.calls = append(p.calls, "post")
+	if p.fail {
+		return "", slack.ErrAPI
+	}
+	return "111.222", nil
+}
+
+func (p *poster) Update(_ context.Context, m slack.Message) error {
+	p.calls = append(p.calls, "update "+m.TS)
+	if p.fail {
+		return slack.ErrAPI
+	}
+	return nil
+}
+
+// TestNotifierDecides: which events post a card, which update one, and
+// which are retried.
+func TestNotifierDecides(t *testing.T) {
+	detail := func(sev string, version int64, raised bool) incidentevent.Detail {
+		return incidentevent.Detail{Incident: incidentevent.Summary{ID: "inc-1", Title: "T", Severity: sev, Status: "Active", Version: version},
+			Change: incidentevent.Change{SeverityRaised: raised}}
+	}
+	tests := []struct {
+		name       string
+		cards      memCards
+		detailType string
+		d          incidentevent.Detail
+		fail       bool
+		wantCalls  string
+		wantErr    bool
+		wantTS     string
+	}{
+		{"created posts", memCards{}, incidentevent.DetailTypeCreated, detail("Low", 1, true), false, "post", false, "111.222"},
+		{"escalated to high posts", memCards{}, incidentevent.DetailTypeUpdated, detail("High", 2, true), false, "post", false, "111.222"},
+		{"raised to medium does not", memCards{}, incidentevent.DetailTypeUpdated, detail("Medium", 2, true), false, "", false, ""},
+		{"other update does not", memCards{}, incidentevent.DetailTypeUpdated, detail("Critical", 2, false), false, "", false, ""},
+		{"status change posts", memCards{}, incidentevent.DetailTypeStatusChanged, detail("Low", 2, false), false, "post", false, "111.222"},
+		{"any update updates a card", memCards{"inc-1": {Channel: "C1", TS: "9.9", Version: 1}}, incidentevent.DetailTypeUpdated, detail("Low", 2, false), false, "update 9.9", false, "9.9"},
+		{"older event skipped", memCards{"inc-1": {Channel: "C1", TS: "9.9", Version: 3}}, incidentevent.DetailTypeUpdated, detail("Low", 2, false), false, "", false, "9.9"},
+		{"card being posted: retry", memCards{"inc-1": {Channel: "C1", Version: 1}}, incidentevent.DetailTypeUpdated, detail("Low", 2, false), false, "", true, ""},
+		{"post fails: retry, card pending", memCards{}, incidentevent.DetailTypeCreated, detail("High", 1, true), true, "post", true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &poster{fail: tt.fail}
+			n := &Notifier{Channel: "C1", Cards: tt.cards, Slack: p}
+			err := n.Notify(context.Background(), tt.detailType, tt.d)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if got := strings.Join(p.calls, ","); got != tt.wantCalls {
+				t.Errorf("calls %q, want %q", got, tt.wantCalls)
+			}
+			if got := tt.cards["inc-1"].TS; got != tt.wantTS {
+				t.Errorf("card ts %q, want %q", got, tt.wantTS)
+			}
+		})
 	}
 }
