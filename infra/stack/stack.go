@@ -298,36 +298,7 @@ func (b *builder) function(name string, arch awslambda.Architecture, cursorKey a
 		Description: jsii.String("Muster " + name + " function"),
 	})
 	lg := b.logGroup(title(name) + "Logs")
-	statements := []awsiam.PolicyStatement{
-		statement("Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, *lg.LogGroupArn()),
-	}
-	// Item actions on the table only; Query on the table and its indexes.
-	var items, queries []string
-	for _, a := range tableActions[name] {
-		if a == "dynamodb:Query" {
-			queries = append(queries, a)
-		} else {
-			items = append(items, a)
-		}
-	}
-	if len(items) > 0 {
-		st := statement("TableItems", items, *b.Table.TableArn())
-		if name == Notify {
-			// Its own items only: one card per incident.
-			st.AddCondition(jsii.String("ForAllValues:StringLike"), map[string]any{
-				"dynamodb:LeadingKeys": []string{resources.PrefixSlackCard + "*"}})
-		}
-		statements = append(statements, st)
-	}
-	if len(queries) > 0 {
-		statements = append(statements, statement("TableQuery", queries, b.tableAndIndexArns()...))
-	}
-	if readsAuth[name] {
-		statements = append(statements, b.paramStatements("AuthParam", b.p.AuthParamName)...)
-	}
-	if b.readsSlack(name) {
-		statements = append(statements, b.paramStatements("SlackParam", b.p.SlackParamName)...)
-	}
+	statements := b.statements(name, lg)
 	policy := awsiam.NewPolicy(b.st, jsii.String(title(name)+"Policy"), &awsiam.PolicyProps{
 		Roles:      &[]awsiam.IRole{role},
 		Statements: &statements,
@@ -383,6 +354,43 @@ func (b *builder) function(name string, arch awslambda.Architecture, cursorKey a
 			appliesTo: []string{"Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*"},
 			reason:    "The auth and Slack parameters use the AWS managed key aws/ssm, whose id is unknown at synth time; kms:Decrypt is conditioned on kms:ViaService=ssm and kms:EncryptionContext:PARAMETER_ARN=the one parameter, so it decrypts that parameter and nothing else. Set context authParamKmsKeyArn to name a customer managed key instead."})
 	}
+}
+
+// statements are a function's permissions: its logs, its table actions
+// (items on the table, Query on the table and its indexes) and the SSM
+// parameters it reads.
+func (b *builder) statements(name string, lg awslogs.LogGroup) []awsiam.PolicyStatement {
+	statements := []awsiam.PolicyStatement{
+		statement("Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, *lg.LogGroupArn()),
+	}
+	// Item actions on the table only; Query on the table and its indexes.
+	var items, queries []string
+	for _, a := range tableActions[name] {
+		if a == "dynamodb:Query" {
+			queries = append(queries, a)
+		} else {
+			items = append(items, a)
+		}
+	}
+	if len(items) > 0 {
+		st := statement("TableItems", items, *b.Table.TableArn())
+		if name == Notify {
+			// Its own items only: one card per incident.
+			st.AddCondition(jsii.String("ForAllValues:StringLike"), map[string]any{
+				"dynamodb:LeadingKeys": []string{resources.PrefixSlackCard + "*"}})
+		}
+		statements = append(statements, st)
+	}
+	if len(queries) > 0 {
+		statements = append(statements, statement("TableQuery", queries, b.tableAndIndexArns()...))
+	}
+	if readsAuth[name] {
+		statements = append(statements, b.paramStatements("AuthParam", b.p.AuthParamName)...)
+	}
+	if b.readsSlack(name) {
+		statements = append(statements, b.paramStatements("SlackParam", b.p.SlackParamName)...)
+	}
+	return statements
 }
 
 // cursorKey is the HMAC key that makes the query API's list cursors

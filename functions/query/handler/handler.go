@@ -10,6 +10,11 @@
 // Errors map to problem+json in one place (writeError in errors.go) with
 // errors.Is; internal error text is logged, never sent. ServeAPI runs the
 // same handler for API Gateway REST proxy events (apigw.Serve).
+//
+// The Slack app's two operations (chatops.go) are authenticated by Slack's
+// request signature instead of a bearer token (the document's
+// slackSignature scheme); the bot behind them (package chatops) calls this
+// same API in process, as the Muster principal the Slack user maps to.
 package handler
 
 import (

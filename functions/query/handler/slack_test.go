@@ -1,7 +1,9 @@
 package handler_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -32,6 +34,7 @@ type slackEnv struct {
 	*env
 	h    *handler.Handler
 	fake *slacktest.Server
+	logs *bytes.Buffer
 }
 
 func newSlackEnv(t *testing.T) *slackEnv {
@@ -43,7 +46,16 @@ func newSlackEnv(t *testing.T) *slackEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	logs := &bytes.Buffer{}
+	t.Cleanup(func() {
+		for _, secret := range []string{slackSecret, slacktest.Token, writeToken} {
+			if strings.Contains(logs.String(), secret) {
+				t.Errorf("a secret reached the logs:\n%s", logs)
+			}
+		}
+	})
 	h := handler.New(handler.Options{Store: e.store, Auth: authn, CursorKey: []byte("test-cursor-key"), Now: func() time.Time { return now },
+		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		APIURL: "https://muster.example", Slack: handler.SlackOptions{
 			SigningSecret: slackSecret, BotToken: slacktest.Token,
 			Users:     chatops.Users{slackWriter: {Name: "alice", Scopes: []string{"read", "write"}}, slackReader: {Name: "bob", Scopes: []string{"read"}}},
@@ -51,7 +63,7 @@ func newSlackEnv(t *testing.T) *slackEnv {
 			// Far beyond any call here: the tests read answers, not deferrals.
 			Budget: time.Minute,
 		}})
-	return &slackEnv{env: e, h: h, fake: fake}
+	return &slackEnv{env: e, h: h, fake: fake, logs: logs}
 }
 
 // post sends a body to a Slack route, signed at ts with secret (when not
