@@ -41,7 +41,7 @@ func (b *builder) alarms() error {
 		alarm("DLQ"+alarmID(q.name)+"Alarm", "Dead-letter queue "+q.name+" holds messages: something was not processed", m, 1)
 	}
 	var errs, throttles, durations, iterAges []awscloudwatch.IMetric
-	for _, name := range FunctionNames {
+	for _, name := range b.functionNames() {
 		fn := b.Functions[name]
 		// Alarms take the plain metrics; the dashboard the labelled ones.
 		label := &awscloudwatch.MetricOptions{Label: jsii.String(name)}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,9 +23,13 @@ const (
 	Correlator = "correlator"
 	Query      = "query"
 	Responder  = "responder"
+	// Notify posts and updates incidents' Slack cards; deployed only
+	// with a Slack channel (SlackChannelID), so it is not in FunctionNames.
+	Notify = "notify"
 )
 
-// FunctionNames lists the four functions in a fixed order.
+// FunctionNames lists the four functions every stack deploys, in a fixed
+// order.
 var FunctionNames = []string{Ingest, Correlator, Query, Responder}
 
 // FunctionSettings sizes one function. Zero fields take the defaults of
@@ -56,11 +61,14 @@ type FunctionSettings struct {
 //   - responder 256 MB / 60 s: decodes stream images and calls PutEvents in
 //     batches of 10 with backoff on retryable failures; I/O bound, so little
 //     memory, but time for a few backoff rounds per batch.
+//   - notify 256 MB / 30 s: one event, two small table writes and one Slack
+//     call (10 s client timeout) per invocation.
 var DefaultFunctionSettings = map[string]FunctionSettings{
 	Ingest:     {MemoryMB: 512, TimeoutSeconds: 30},
 	Correlator: {MemoryMB: 1024, TimeoutSeconds: 120},
 	Query:      {MemoryMB: 512, TimeoutSeconds: 29},
 	Responder:  {MemoryMB: 256, TimeoutSeconds: 60},
+	Notify:     {MemoryMB: 256, TimeoutSeconds: 30},
 }
 
 // Props are every name and setting of the stack. The zero value of each
@@ -148,6 +156,16 @@ type Props struct {
 	ChatConnectionSecretARN string
 	ChatAuthHeader          string
 
+	// SlackParamName is the SSM SecureString holding the Slack app's
+	// settings ({"signingSecret", "botToken", "users"}, docs/chatops.md),
+	// read by query and notify; empty: the Slack routes refuse every
+	// request. It is encrypted with the auth parameter's key
+	// (AuthParamKMSKeyARN or aws/ssm).
+	SlackParamName string
+	// SlackChannelID, with SlackParamName, deploys the notify function and
+	// its rule: incident cards are posted to this channel (C…).
+	SlackChannelID string
+
 	// Correlator tuning passed through when set (zero or empty: the
 	// correlator's default). Validate checks them with the correlator's own
 	// parser and ranges (correlate.FromEnv, correlate.Config.Validate).
@@ -170,6 +188,8 @@ var logRetentionDays = map[int]bool{1: true, 3: true, 5: true, 7: true, 14: true
 
 var sgPattern = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
 
+var slackChannelPattern = regexp.MustCompile(`^[CG][A-Z0-9]{6,20}$`)
+
 // Defaults returns p with every zero field set to its default.
 func (p Props) Defaults() Props {
 	def := func(s *string, v string) {
@@ -190,8 +210,8 @@ func (p Props) Defaults() Props {
 		p.DeletionProtection = ptr(true)
 	}
 	defInt(&p.LogRetentionDays, 30)
-	fns := make(map[string]FunctionSettings, len(FunctionNames))
-	for _, name := range FunctionNames {
+	fns := make(map[string]FunctionSettings, len(FunctionNames)+1)
+	for _, name := range append(slices.Clone(FunctionNames), Notify) {
 		s := p.Functions[name]
 		d := DefaultFunctionSettings[name]
 		defInt(&s.MemoryMB, d.MemoryMB)
@@ -239,7 +259,7 @@ func (p Props) Validate() error {
 	if !logRetentionDays[p.LogRetentionDays] {
 		return bad("LogRetentionDays", CtxLogRetentionDays, "%d is not a CloudWatch Logs retention value", p.LogRetentionDays)
 	}
-	for _, name := range FunctionNames {
+	for _, name := range append(slices.Clone(FunctionNames), Notify) {
 		s, ok := p.Functions[name]
 		if !ok {
 			continue
@@ -293,6 +313,12 @@ func (p Props) Validate() error {
 		if u, err := url.Parse(p.ChatWebhookURL); err != nil || u.Scheme != "https" || u.Host == "" {
 			return bad("ChatWebhookURL", CtxChatWebhookURL, "must be an https URL")
 		}
+	}
+	if p.SlackParamName != "" && !strings.HasPrefix(p.SlackParamName, "/") {
+		return bad("SlackParamName", CtxSlackParamName, "must be a path starting with /, got %q", p.SlackParamName)
+	}
+	if p.SlackChannelID != "" && (p.SlackParamName == "" || !slackChannelPattern.MatchString(p.SlackChannelID)) {
+		return bad("SlackChannelID", CtxSlackChannelID, "must be a channel id (C…) and needs %s for the bot token", CtxSlackParamName)
 	}
 	if p.Playbooks != "" {
 		// The registry query builds at start (playbook.FromEnv).
@@ -403,6 +429,8 @@ const (
 	CtxChatWebhookURL         = "chatWebhookUrl"
 	CtxChatConnectionSecret   = "chatConnectionSecretArn"
 	CtxChatAuthHeader         = "chatAuthHeader"
+	CtxSlackParamName         = "slackParamName"
+	CtxSlackChannelID         = "slackChannelId"
 	CtxCorrelationWindow      = "correlationWindow"
 	CtxMinStages              = "minStages"
 	CtxMinConfidence          = "minConfidence"
@@ -509,6 +537,8 @@ func FromContext(get func(key string) any) (Props, error) {
 	str(CtxChatWebhookURL, &p.ChatWebhookURL)
 	str(CtxChatConnectionSecret, &p.ChatConnectionSecretARN)
 	str(CtxChatAuthHeader, &p.ChatAuthHeader)
+	str(CtxSlackParamName, &p.SlackParamName)
+	str(CtxSlackChannelID, &p.SlackChannelID)
 	str(CtxCorrelationWindow, &p.CorrelationWindow)
 	num(CtxMinStages, &p.MinStages)
 	num(CtxMinConfidence, &p.MinConfidence)
@@ -516,7 +546,7 @@ func FromContext(get func(key string) any) (Props, error) {
 	num(CtxNoisyKeyResources, &p.NoisyKeyResources)
 	boolean(CtxReopenResolved, &p.ReopenResolved)
 	boolean(CtxAutoResolve, &p.AutoResolve)
-	for _, name := range FunctionNames {
+	for _, name := range append(slices.Clone(FunctionNames), Notify) {
 		var s FunctionSettings
 		num(name+ctxFunctionMemorySuffix, &s.MemoryMB)
 		num(name+ctxFunctionTimeoutSuffix, &s.TimeoutSeconds)

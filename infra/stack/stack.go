@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/muster-sec/muster/shared/chatops"
 	"github.com/muster-sec/muster/shared/resources"
 )
 
@@ -53,7 +55,11 @@ func New(scope constructs.Construct, id string, p Props) (*Stack, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	for _, name := range FunctionNames {
+	names := FunctionNames
+	if p.SlackChannelID != "" {
+		names = append(slices.Clone(names), Notify)
+	}
+	for _, name := range names {
 		asset := filepath.Join(p.AssetRoot, name, "bootstrap")
 		if _, err := os.Stat(asset); err != nil {
 			return nil, fmt.Errorf("function asset %s: %w (run make build first)", asset, err)
@@ -76,7 +82,7 @@ func New(scope constructs.Construct, id string, p Props) (*Stack, error) {
 	}
 	b := &builder{Stack: s, st: s.Stack, p: p}
 	steps := []func() error{
-		b.table, b.bus, b.topics, b.functions, b.streamMappings, b.api, b.findings, b.playbooks, b.alarms, b.outputs,
+		b.table, b.bus, b.topics, b.functions, b.streamMappings, b.api, b.findings, b.playbooks, b.slackNotify, b.alarms, b.outputs,
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -243,6 +249,9 @@ var tableActions = map[string][]string{
 	// The responder reads the incident a response request names (the
 	// request item carries only its id); it writes nothing.
 	Responder: {"dynamodb:GetItem"},
+	// Notify reads and writes its card items (pk SLACKCARD#…), nothing
+	// else (a dynamodb:LeadingKeys condition).
+	Notify: {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 }
 
 // streamReadActions read the table's stream (through the event source
@@ -252,6 +261,13 @@ var streamReadActions = []string{"dynamodb:DescribeStream", "dynamodb:GetRecords
 // readsAuth lists the functions that authenticate API callers.
 var readsAuth = map[string]bool{Ingest: true, Query: true}
 
+// readsSlack reports whether a function reads the Slack parameter: query
+// (signing secret, users, bot token) and notify (bot token), when one is
+// configured.
+func (b *builder) readsSlack(name string) bool {
+	return b.p.SlackParamName != "" && (name == Query || name == Notify)
+}
+
 func (b *builder) functions() error {
 	b.policies = map[string]awsiam.Policy{}
 	arch := awslambda.Architecture_ARM_64()
@@ -259,90 +275,122 @@ func (b *builder) functions() error {
 		arch = awslambda.Architecture_X86_64()
 	}
 	cursorKey := b.cursorKey()
-	for _, name := range FunctionNames {
-		set := b.p.Functions[name]
-		role := awsiam.NewRole(b.st, jsii.String(title(name)+"Role"), &awsiam.RoleProps{
-			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-			Description: jsii.String("Muster " + name + " function"),
-		})
-		lg := b.logGroup(title(name) + "Logs")
-		statements := []awsiam.PolicyStatement{
-			statement("Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, *lg.LogGroupArn()),
-		}
-		// Item actions on the table only; Query on the table and its indexes.
-		var items, queries []string
-		for _, a := range tableActions[name] {
-			if a == "dynamodb:Query" {
-				queries = append(queries, a)
-			} else {
-				items = append(items, a)
-			}
-		}
-		if len(items) > 0 {
-			statements = append(statements, statement("TableItems", items, *b.Table.TableArn()))
-		}
-		if len(queries) > 0 {
-			statements = append(statements, statement("TableQuery", queries, b.tableAndIndexArns()...))
-		}
-		if readsAuth[name] {
-			statements = append(statements, b.authStatements()...)
-		}
-		policy := awsiam.NewPolicy(b.st, jsii.String(title(name)+"Policy"), &awsiam.PolicyProps{
-			Roles:      &[]awsiam.IRole{role},
-			Statements: &statements,
-		})
-		env := map[string]*string{
-			"MUSTER_TABLE": b.Table.TableName(),
-			"MUSTER_BUS":   b.Bus.EventBusName(),
-		}
-		for k, v := range b.envFor(name) {
-			env[k] = jsii.String(v)
-		}
-		if name == Query {
-			// A dynamic reference: resolved by CloudFormation at deploy
-			// time, never present in the template.
-			env["MUSTER_CURSOR_KEY"] = cursorKey.SecretValue().UnsafeUnwrap()
-		}
-		props := &awslambda.FunctionProps{
-			Description:           jsii.String("Muster " + name),
-			Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
-			Architecture:          arch,
-			Handler:               jsii.String("bootstrap"),
-			Code:                  awslambda.Code_FromAsset(jsii.String(filepath.Join(b.p.AssetRoot, name)), nil),
-			MemorySize:            jsii.Number(float64(set.MemoryMB)),
-			Timeout:               awscdk.Duration_Seconds(jsii.Number(float64(set.TimeoutSeconds))),
-			Role:                  role,
-			LoggingFormat:         awslambda.LoggingFormat_JSON,
-			ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
-			SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
-			LogGroup:              lg,
-			Environment:           &env,
-			Tracing:               awslambda.Tracing_DISABLED,
-		}
-		if b.p.Tracing {
-			props.Tracing = awslambda.Tracing_ACTIVE
-		}
-		if set.ReservedConcurrency > 0 {
-			props.ReservedConcurrentExecutions = jsii.Number(float64(set.ReservedConcurrency))
-		}
-		if name == Ingest {
-			// EventBridge invokes ingest asynchronously (the findings rule);
-			// events that still fail after Lambda's own retries land here.
-			props.DeadLetterQueue = b.queue("IngestAsyncDLQ", "ingest-async")
-		}
-		fn := awslambda.NewFunction(b.st, jsii.String(title(name)), props)
-		fn.Node().AddDependency(policy)
-		b.Functions[name] = fn
-		b.Roles[name] = role
-		b.policies[name] = policy
-		b.suppressFunction(name, fn, role)
-		if readsAuth[name] && b.p.AuthParamKMSKeyARN == "" {
-			suppress(policy, rule{id: "AwsSolutions-IAM5",
-				appliesTo: []string{"Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*"},
-				reason:    "The auth parameter uses the AWS managed key aws/ssm, whose id is unknown at synth time; kms:Decrypt is conditioned on kms:ViaService=ssm and kms:EncryptionContext:PARAMETER_ARN=the auth parameter, so it decrypts that parameter and nothing else. Set context authParamKmsKeyArn to name a customer managed key instead."})
-		}
+	for _, name := range b.functionNames() {
+		b.function(name, arch, cursorKey)
 	}
 	return nil
+}
+
+// functionNames are the functions this stack deploys: FunctionNames, and
+// notify when a Slack channel is configured.
+func (b *builder) functionNames() []string {
+	if b.p.SlackChannelID == "" {
+		return FunctionNames
+	}
+	return append(slices.Clone(FunctionNames), Notify)
+}
+
+// function builds one function with its role, log group and policy.
+func (b *builder) function(name string, arch awslambda.Architecture, cursorKey awssecretsmanager.Secret) {
+	set := b.p.Functions[name]
+	role := awsiam.NewRole(b.st, jsii.String(title(name)+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Muster " + name + " function"),
+	})
+	lg := b.logGroup(title(name) + "Logs")
+	statements := b.statements(name, lg)
+	policy := awsiam.NewPolicy(b.st, jsii.String(title(name)+"Policy"), &awsiam.PolicyProps{
+		Roles:      &[]awsiam.IRole{role},
+		Statements: &statements,
+	})
+	env := map[string]*string{
+		"MUSTER_TABLE": b.Table.TableName(),
+		"MUSTER_BUS":   b.Bus.EventBusName(),
+	}
+	for k, v := range b.envFor(name) {
+		env[k] = jsii.String(v)
+	}
+	if name == Query {
+		// A dynamic reference: resolved by CloudFormation at deploy
+		// time, never present in the template.
+		env["MUSTER_CURSOR_KEY"] = cursorKey.SecretValue().UnsafeUnwrap()
+	}
+	props := &awslambda.FunctionProps{
+		Description:           jsii.String("Muster " + name),
+		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:          arch,
+		Handler:               jsii.String("bootstrap"),
+		Code:                  awslambda.Code_FromAsset(jsii.String(filepath.Join(b.p.AssetRoot, name)), nil),
+		MemorySize:            jsii.Number(float64(set.MemoryMB)),
+		Timeout:               awscdk.Duration_Seconds(jsii.Number(float64(set.TimeoutSeconds))),
+		Role:                  role,
+		LoggingFormat:         awslambda.LoggingFormat_JSON,
+		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
+		SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
+		LogGroup:              lg,
+		Environment:           &env,
+		Tracing:               awslambda.Tracing_DISABLED,
+	}
+	if b.p.Tracing {
+		props.Tracing = awslambda.Tracing_ACTIVE
+	}
+	if set.ReservedConcurrency > 0 {
+		props.ReservedConcurrentExecutions = jsii.Number(float64(set.ReservedConcurrency))
+	}
+	if name == Ingest || name == Notify {
+		// EventBridge invokes ingest (the findings rule) and notify
+		// asynchronously; events that still fail after Lambda's own
+		// retries land here.
+		props.DeadLetterQueue = b.queue(title(name)+"AsyncDLQ", name+"-async")
+	}
+	fn := awslambda.NewFunction(b.st, jsii.String(title(name)), props)
+	fn.Node().AddDependency(policy)
+	b.Functions[name] = fn
+	b.Roles[name] = role
+	b.policies[name] = policy
+	b.suppressFunction(name, fn, role)
+	if (readsAuth[name] || b.readsSlack(name)) && b.p.AuthParamKMSKeyARN == "" {
+		suppress(policy, rule{id: "AwsSolutions-IAM5",
+			appliesTo: []string{"Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*"},
+			reason:    "The auth and Slack parameters use the AWS managed key aws/ssm, whose id is unknown at synth time; kms:Decrypt is conditioned on kms:ViaService=ssm and kms:EncryptionContext:PARAMETER_ARN=the one parameter, so it decrypts that parameter and nothing else. Set context authParamKmsKeyArn to name a customer managed key instead."})
+	}
+}
+
+// statements are a function's permissions: its logs, its table actions
+// (items on the table, Query on the table and its indexes) and the SSM
+// parameters it reads.
+func (b *builder) statements(name string, lg awslogs.LogGroup) []awsiam.PolicyStatement {
+	statements := []awsiam.PolicyStatement{
+		statement("Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, *lg.LogGroupArn()),
+	}
+	// Item actions on the table only; Query on the table and its indexes.
+	var items, queries []string
+	for _, a := range tableActions[name] {
+		if a == "dynamodb:Query" {
+			queries = append(queries, a)
+		} else {
+			items = append(items, a)
+		}
+	}
+	if len(items) > 0 {
+		st := statement("TableItems", items, *b.Table.TableArn())
+		if name == Notify {
+			// Its own items only: one card per incident.
+			st.AddCondition(jsii.String("ForAllValues:StringLike"), map[string]any{
+				"dynamodb:LeadingKeys": []string{resources.PrefixSlackCard + "*"}})
+		}
+		statements = append(statements, st)
+	}
+	if len(queries) > 0 {
+		statements = append(statements, statement("TableQuery", queries, b.tableAndIndexArns()...))
+	}
+	if readsAuth[name] {
+		statements = append(statements, b.paramStatements("AuthParam", b.p.AuthParamName)...)
+	}
+	if b.readsSlack(name) {
+		statements = append(statements, b.paramStatements("SlackParam", b.p.SlackParamName)...)
+	}
+	return statements
 }
 
 // cursorKey is the HMAC key that makes the query API's list cursors
@@ -387,6 +435,15 @@ func (b *builder) envFor(name string) map[string]string {
 		for k, v := range b.p.correlatorEnv() {
 			env[k] = v
 		}
+		if b.p.SlackParamName != "" {
+			env[chatops.EnvParam] = b.p.SlackParamName
+		}
+	case Notify:
+		env[chatops.EnvParam] = b.p.SlackParamName
+		env[chatops.EnvChannel] = b.p.SlackChannelID
+		if b.p.Playbooks != "" {
+			env["MUSTER_PLAYBOOKS"] = b.p.Playbooks
+		}
 	case Correlator:
 		// No MUSTER_ALERT_RETENTION_DAYS: the correlator does not read it
 		// (it only sets an alert's incident, an update that leaves the TTL
@@ -411,33 +468,34 @@ func (b *builder) tableAndIndexArns() []string {
 	return arns
 }
 
-// authParamArn is the ARN of the operator's SSM auth parameter.
-func (b *builder) authParamArn() string {
+// paramArn is the ARN of an SSM parameter the operator created.
+func (b *builder) paramArn(name string) string {
 	return *b.st.FormatArn(&awscdk.ArnComponents{
 		Service:      jsii.String("ssm"),
 		Resource:     jsii.String("parameter"),
-		ResourceName: jsii.String(strings.TrimPrefix(b.p.AuthParamName, "/")),
+		ResourceName: jsii.String(strings.TrimPrefix(name, "/")),
 	})
 }
 
-// authStatements let a function read and decrypt the auth parameter, and
-// nothing else: kms:Decrypt is limited to calls made by SSM for exactly
-// that parameter (SSM puts the parameter ARN in the encryption context).
-func (b *builder) authStatements() []awsiam.PolicyStatement {
-	param := b.authParamArn()
+// paramStatements let a function read and decrypt one SSM parameter (the
+// auth or the Slack parameter), and nothing else: kms:Decrypt is limited to
+// calls made by SSM for exactly that parameter (SSM puts the parameter ARN
+// in the encryption context).
+func (b *builder) paramStatements(sid, name string) []awsiam.PolicyStatement {
+	param := b.paramArn(name)
 	key := b.p.AuthParamKMSKeyARN
 	if key == "" {
 		// aws/ssm's key id is not known at synth time; the conditions below
 		// pin the grant to this one parameter.
 		key = *b.st.FormatArn(&awscdk.ArnComponents{Service: jsii.String("kms"), Resource: jsii.String("key"), ResourceName: jsii.String("*")})
 	}
-	decrypt := statement("AuthParamDecrypt", []string{"kms:Decrypt"}, key)
+	decrypt := statement(sid+"Decrypt", []string{"kms:Decrypt"}, key)
 	decrypt.AddCondition(jsii.String("StringEquals"), map[string]any{
 		"kms:ViaService":                      "ssm." + *awscdk.Aws_REGION() + ".amazonaws.com",
 		"kms:EncryptionContext:PARAMETER_ARN": param,
 	})
 	return []awsiam.PolicyStatement{
-		statement("AuthParam", []string{"ssm:GetParameter"}, param),
+		statement(sid, []string{"ssm:GetParameter"}, param),
 		decrypt,
 	}
 }
@@ -456,7 +514,7 @@ func statement(sid string, actions []string, resources ...string) awsiam.PolicyS
 func (b *builder) suppressFunction(name string, fn awslambda.Function, role awsiam.Role) {
 	var rules []rule
 	switch name {
-	case Ingest:
+	case Ingest, Notify:
 		rules = append(rules, rule{id: "Serverless-LambdaAsyncFailureDestination",
 			reason: "Asynchronous failures (EventBridge deliveries) go to the function's dead-letter queue (DeadLetterConfig, alarmed); a second failure destination would duplicate it."})
 	default:

@@ -47,13 +47,15 @@ var (
 )
 
 const (
-	testSG        = "sg-0123456789abcdef0"
-	testSecretARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:muster-chat-AbCdEf"
-	testKeyARN    = "arn:aws:kms:eu-west-1:111122223333:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
-	testWebhook   = "https://chat.example.com/hooks/T000/B000"
-	testEmail     = "secops@example.com"
-	testOrigin    = "https://console.example.com"
-	testPlaybooks = `[{"name":"page-oncall","description":"Page the on-call responder."}]`
+	testSG           = "sg-0123456789abcdef0"
+	testSecretARN    = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:muster-chat-AbCdEf"
+	testKeyARN       = "arn:aws:kms:eu-west-1:111122223333:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+	testWebhook      = "https://chat.example.com/hooks/T000/B000"
+	testEmail        = "secops@example.com"
+	testOrigin       = "https://console.example.com"
+	testPlaybooks    = `[{"name":"page-oncall","description":"Page the on-call responder."}]`
+	testSlackParam   = "/muster/slack"
+	testSlackChannel = "C0123SECOPS"
 )
 
 func TestMain(m *testing.M) {
@@ -70,7 +72,7 @@ func fakeAssets() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for _, f := range FunctionNames {
+	for _, f := range append(slices.Clone(FunctionNames), Notify) {
 		if err := os.MkdirAll(filepath.Join(dir, f), 0o755); err != nil {
 			return "", err
 		}
@@ -125,7 +127,8 @@ func get(t *testing.T, name string) *synthesised {
 			MinStages:                 3,
 			ReopenResolved:            ptr(false),
 		}
-		for n, p := range map[string]Props{"full": full, "default": {AssetRoot: assets}} {
+		slack := Props{AssetRoot: assets, SlackParamName: testSlackParam, SlackChannelID: testSlackChannel}
+		for n, p := range map[string]Props{"full": full, "default": {AssetRoot: assets}, "slack": slack} {
 			s, err := build(n, p)
 			if err != nil {
 				synthErr = err
@@ -1157,8 +1160,16 @@ func TestNoClearTextSecrets(t *testing.T) {
 // TestNag fails on any unsuppressed AwsSolutions or Serverless finding, and
 // checks every suppression carries a reason.
 func TestNag(t *testing.T) {
-	for _, v := range variants {
-		s := get(t, v)
+	for _, v := range append(slices.Clone(variants), "slack") {
+		checkNag(t, v, get(t, v))
+	}
+}
+
+// checkNag fails on any unsuppressed cdk-nag finding of a stack, and on a
+// suppression without a real reason.
+func checkNag(t *testing.T, v string, s *synthesised) {
+	t.Helper()
+	{
 		pack := assertions.Match_StringLikeRegexp(jsii.String("^(AwsSolutions|Serverless)-"))
 		found := map[string]any{
 			"error":   s.annotations.FindError(jsii.String("*"), pack),

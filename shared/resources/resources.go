@@ -170,3 +170,11 @@ const HighSeverityExfiltrationPattern = `{"source":["muster"],"detail":{"inciden
 
 // LocalSinkQueue is the SQS queue name of the local event sink.
 const LocalSinkQueue = "muster-local-events"
+
+// Items of the Slack app: one per incident with a card in the channel
+// (pk SLACKCARD#<incident id>, sk CARD). No stream consumer's filter
+// selects them.
+const (
+	PrefixSlackCard = "SLACKCARD#"
+	SKSlackCard     = "CARD"
+)

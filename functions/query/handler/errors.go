@@ -11,6 +11,7 @@ import (
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/playbook"
+	"github.com/muster-sec/muster/shared/slack"
 	"github.com/muster-sec/muster/shared/suppress"
 )
 
@@ -72,6 +73,8 @@ func (h *Handler) problem(err error) apigw.ProblemDetails {
 	switch {
 	case errors.Is(err, auth.ErrUnauthenticated):
 		return detail(http.StatusUnauthorized, "a valid bearer token is required")
+	case errors.Is(err, slack.ErrBadSignature):
+		return detail(http.StatusUnauthorized, "a valid Slack request signature is required")
 	case errors.Is(err, auth.ErrForbidden):
 		// auth's message names the missing scope and nothing secret.
 		return detail(http.StatusForbidden, err.Error())

@@ -3,7 +3,10 @@ package handler_test
 import (
 	"context"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,8 +15,10 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/muster-sec/muster/functions/query/handler"
+	"github.com/muster-sec/muster/shared/chatops"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/mototest"
+	"github.com/muster-sec/muster/shared/slack"
 )
 
 // TestFromEnvReadsTokensFromSSM wires the handler as the Lambda does: the
@@ -64,4 +69,58 @@ func TestFromEnvReadsTokensFromSSM(t *testing.T) {
 			t.Fatal("no error")
 		}
 	})
+}
+
+// TestFromEnvSlack wires the Slack app from the environment (locally) and
+// from an SSM SecureString (in AWS): a command signed with the configured
+// secret is answered; settings that do not parse fail without quoting the
+// secret.
+func TestFromEnvSlack(t *testing.T) {
+	srv := mototest.Get(t)
+	ctx := context.Background()
+	cfg := srv.Config()
+	table := mototest.UniqueName("fromenv")
+	if _, err := dynamostore.CreateTable(ctx, dynamodb.NewFromConfig(cfg), table); err != nil {
+		t.Fatal(err)
+	}
+	param := "/" + mototest.UniqueName("muster-slack")
+	_, err := ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(param), Type: ssmtypes.ParameterTypeSecureString,
+		Value: aws.String(`{"signingSecret":"ssm-slack-secret","botToken":"xoxb-1","users":{"U1":{"name":"alice","scopes":["read"]}}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		secret  string
+		wantErr string
+	}{
+		{"environment", map[string]string{chatops.EnvSigningSecret: "env-slack-secret", chatops.EnvUsers: `{"U1":{"name":"alice","scopes":["read"]}}`}, "env-slack-secret", ""},
+		{"ssm", map[string]string{chatops.EnvParam: param}, "ssm-slack-secret", ""},
+		{"bad users", map[string]string{chatops.EnvSigningSecret: "env-slack-secret", chatops.EnvUsers: `{"U1":{}}`}, "", "users[U1].name"},
+		{"missing parameter", map[string]string{chatops.EnvParam: param + "-missing"}, "", "read slack parameter"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.env["MUSTER_TABLE"] = table
+			h, err := handler.FromEnv(ctx, cfg, func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "secret\"") {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := "command=%2Fmuster&text=help&user_id=U1"
+			ts := strconv.FormatInt(time.Now().Unix(), 10)
+			resp, err := h.ServeAPI(ctx, events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/chatops/slack/commands", Body: body,
+				Headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded", slack.HeaderTimestamp: ts,
+					slack.HeaderSignature: slack.SignatureHeader([]byte(tt.secret), ts, []byte(body))}})
+			if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, "/muster") {
+				t.Fatalf("signed help: %d %s %v", resp.StatusCode, resp.Body, err)
+			}
+		})
+	}
 }

@@ -10,6 +10,11 @@
 // Errors map to problem+json in one place (writeError in errors.go) with
 // errors.Is; internal error text is logged, never sent. ServeAPI runs the
 // same handler for API Gateway REST proxy events (apigw.Serve).
+//
+// The Slack app's two operations (chatops.go) are authenticated by Slack's
+// request signature instead of a bearer token (the document's
+// slackSignature scheme); the bot behind them (package chatops) calls this
+// same API in process, as the Muster principal the Slack user maps to.
 package handler
 
 import (
@@ -37,6 +42,7 @@ import (
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/apigw"
 	"github.com/muster-sec/muster/shared/auth"
+	"github.com/muster-sec/muster/shared/chatops"
 	"github.com/muster-sec/muster/shared/correlate"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/incident"
@@ -103,6 +109,8 @@ type Options struct {
 	// Correlation is the correlator's configuration, which corrections
 	// follow too (the cap, the thresholds); the defaults when zero.
 	Correlation correlate.Config
+	// Slack configures the Slack app (POST /chatops/slack/…).
+	Slack SlackOptions
 }
 
 // Handler serves the REST API.
@@ -118,6 +126,9 @@ type Handler struct {
 	mux         *http.ServeMux // one pattern per operation of openapi.json
 	patterns    []string
 	corrections *correlate.Service
+	bot         *chatops.Bot
+	slackSecret []byte
+	slackBudget time.Duration
 }
 
 // New returns a Handler from o.
@@ -147,6 +158,7 @@ func New(o Options) *Handler {
 		e, _ = correlate.New(correlate.DefaultConfig())
 	}
 	h.corrections = correlate.NewService(e, o.Store, correlate.ServiceOptions{Now: h.now, Logger: h.log})
+	h.bot = h.newBot(o.Slack)
 	h.mux, h.patterns = h.routes(openapi.Operations())
 	return h
 }
@@ -156,7 +168,8 @@ func New(o Options) *Handler {
 // SSM Parameter Store for MUSTER_AUTH_PARAM), the cursor key
 // (MUSTER_CURSOR_KEY; random per process when unset, so set it wherever
 // more than one instance serves the API), the playbook registry
-// (playbook.FromEnv) and the public base URL (MUSTER_API_URL).
+// (playbook.FromEnv), the public base URL (MUSTER_API_URL) and the Slack
+// app (slackFromEnv).
 func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*Handler, error) {
 	table := getenv(EnvTable)
 	if table == "" {
@@ -183,6 +196,10 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 	if err != nil {
 		return nil, fmt.Errorf("configure playbooks: %w", err)
 	}
+	slackOpts, err := slackFromEnv(ctx, getenv, fetch)
+	if err != nil {
+		return nil, fmt.Errorf("configure slack: %w", err)
+	}
 	logger := slog.Default()
 	if getenv(EnvCursorKey) == "" {
 		logger.Warn("no cursor key configured; list cursors are valid only within this process", "component", "query", "env", EnvCursorKey)
@@ -192,7 +209,7 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 		return nil, err
 	}
 	return New(Options{Store: store, Auth: authn, Playbooks: pb, CursorKey: []byte(getenv(EnvCursorKey)),
-		APIURL: getenv(EnvAPIURL), Logger: logger, CORSOrigins: splitList(getenv(EnvCORSOrigins)), Correlation: ccfg}), nil
+		APIURL: getenv(EnvAPIURL), Logger: logger, CORSOrigins: splitList(getenv(EnvCORSOrigins)), Correlation: ccfg, Slack: slackOpts}), nil
 }
 
 // EnvCORSOrigins lists the origins (comma-separated) allowed to call the API

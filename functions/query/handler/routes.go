@@ -51,6 +51,8 @@ func (h *Handler) endpoints() map[string]endpoint {
 		"DELETE /incidents/{id}/alerts/{alertId}": h.removeAlert,
 		"GET /candidates":                         h.listCandidates,
 		"POST /candidates/{id}/promote":           withBody(h.promoteCandidate),
+		"POST /chatops/slack/commands":            h.slackCommand,
+		"POST /chatops/slack/interactions":        h.slackInteraction,
 	}
 }
 
@@ -83,9 +85,11 @@ func (h *Handler) routes(ops []openapi.Operation) (*http.ServeMux, []string) {
 const maxPathParam = 256
 
 // operation is the one place an endpoint is run: it authenticates the
-// caller and checks the operation's scope, refuses query parameters the
-// operation does not declare any of, calls the endpoint, and writes its
-// reply or maps its error to a problem.
+// caller as the operation's scheme says (a bearer token and its scope, or
+// Slack's signature over the raw body, checked before anything of the
+// body is parsed), refuses query parameters the operation does not
+// declare any of, calls the endpoint, and writes its reply or maps its
+// error to a problem.
 func (h *Handler) operation(op openapi.Operation, ep endpoint) http.Handler {
 	params := op.PathParams()
 	return http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
@@ -96,16 +100,9 @@ func (h *Handler) operation(op openapi.Operation, ep endpoint) http.Handler {
 				return
 			}
 		}
-		if op.Scope != "" {
-			p, err := h.auth.Authenticate(auth.Request{Header: hr.Header.Get}, h.now())
-			if err == nil {
-				err = auth.Require(p, op.Scope)
-			}
-			if err != nil {
-				h.writeError(w, err)
-				return
-			}
-			r.principal = p
+		if err := h.authenticate(op, r); err != nil {
+			h.writeError(w, err)
+			return
 		}
 		if len(op.Query) == 0 && hr.URL.RawQuery != "" {
 			h.writeError(w, badRequest("this resource takes no query parameters"))
@@ -118,6 +115,23 @@ func (h *Handler) operation(op openapi.Operation, ep endpoint) http.Handler {
 		}
 		rep.write(w)
 	})
+}
+
+// authenticate checks the caller of op by its scheme and records the
+// bearer principal on r.
+func (h *Handler) authenticate(op openapi.Operation, r *request) error {
+	switch op.Scheme {
+	case openapi.SchemeBearer:
+		p, err := h.caller(r.Request)
+		if err == nil {
+			err = auth.Require(p, op.Scope)
+		}
+		r.principal = p
+		return err
+	case openapi.SchemeSlack:
+		return h.verifySlack(r)
+	}
+	return nil
 }
 
 // withBody adapts an endpoint that takes a JSON body of type B: the body

@@ -11,7 +11,10 @@
 //
 // Scopes are written per operation as the bearer scheme's required scope,
 // `"security": [{"bearer": ["read"]}]`; an open operation has
-// `"security": []`.
+// `"security": []`. The Slack app's operations name the slackSignature
+// scheme, with no scope: `"security": [{"slackSignature": []}]`; they are
+// open to the API gateway and authenticated by the router with Slack's
+// request signature.
 package openapi
 
 import (
@@ -33,8 +36,11 @@ type Operation struct {
 	ID     string // operationId
 	Method string // upper case: GET, POST, PATCH, DELETE
 	Path   string // with {wildcards}: /incidents/{id}/alerts
+	// Scheme is how the caller is authenticated: SchemeBearer,
+	// SchemeSlack, or "" for an open operation (no credentials).
+	Scheme string
 	// Scope is the bearer scope the operation needs: read or write; ""
-	// for an open operation (no credentials).
+	// for other schemes.
 	Scope string
 	// Query names the query parameters the operation declares; an
 	// operation that declares none accepts none.
@@ -56,6 +62,12 @@ func (o Operation) PathParams() []string {
 	}
 	return out
 }
+
+// Security schemes of the document.
+const (
+	SchemeBearer = "bearer"         // Authorization: Bearer <token>, one scope per operation
+	SchemeSlack  = "slackSignature" // Slack's X-Slack-Signature over the raw body, no scope
+)
 
 var operations = mustParse(document)
 
@@ -134,11 +146,11 @@ func (doc *rawDocument) operation(method, path string, raw json.RawMessage) (Ope
 	if ro.Security != nil {
 		security = *ro.Security
 	}
-	scope, err := scopeOf(security)
+	scheme, scope, err := schemeOf(security)
 	if err != nil {
 		return op, fmt.Errorf("%s: %w", op.Pattern(), err)
 	}
-	op.Scope = scope
+	op.Scheme, op.Scope = scheme, scope
 	for _, p := range ro.Parameters {
 		if p.Ref != "" {
 			name := strings.TrimPrefix(p.Ref, "#/components/parameters/")
@@ -155,20 +167,28 @@ func (doc *rawDocument) operation(method, path string, raw json.RawMessage) (Ope
 	return op, nil
 }
 
-// scopeOf reads the one scope a security requirement list asks for: none
-// for [] (open), else exactly one requirement naming exactly one scope.
-func scopeOf(security []map[string][]string) (string, error) {
+// schemeOf reads the one scheme and scope a security requirement list
+// asks for: none for [] (open), else exactly one requirement of one known
+// scheme, naming exactly one scope for bearer and none for slackSignature.
+func schemeOf(security []map[string][]string) (scheme, scope string, err error) {
 	if len(security) == 0 {
-		return "", nil
+		return "", "", nil
 	}
 	if len(security) != 1 || len(security[0]) != 1 {
-		return "", fmt.Errorf("security must be [] or one requirement of one scheme")
+		return "", "", fmt.Errorf("security must be [] or one requirement of one scheme")
 	}
-	for _, scopes := range security[0] {
-		if len(scopes) != 1 {
-			return "", fmt.Errorf("security must name exactly one scope, not %v", scopes)
+	for name, scopes := range security[0] {
+		scheme = name
+		switch {
+		case name == SchemeBearer && len(scopes) == 1:
+			scope = scopes[0]
+		case name == SchemeBearer:
+			return "", "", fmt.Errorf("security must name exactly one scope, not %v", scopes)
+		case name == SchemeSlack && len(scopes) != 0:
+			return "", "", fmt.Errorf("the %s scheme takes no scopes, not %v", SchemeSlack, scopes)
+		case name != SchemeSlack:
+			return "", "", fmt.Errorf("unknown security scheme %q", name)
 		}
-		return scopes[0], nil
 	}
-	return "", nil
+	return scheme, scope, nil
 }

@@ -27,6 +27,13 @@ func TestOperationsOfTheDocument(t *testing.T) {
 		if !slices.Contains([]string{"", "read", "write"}, op.Scope) {
 			t.Errorf("%s: scope %q", op.Pattern(), op.Scope)
 		}
+		wantScheme := map[bool]string{true: openapi.SchemeBearer, false: ""}[op.Scope != ""]
+		if strings.HasPrefix(op.Path, "/chatops/slack/") {
+			wantScheme = openapi.SchemeSlack
+		}
+		if op.Scheme != wantScheme {
+			t.Errorf("%s: scheme %q, want %q", op.Pattern(), op.Scheme, wantScheme)
+		}
 		if _, dup := byPattern[op.Pattern()]; dup {
 			t.Errorf("%s twice", op.Pattern())
 		}
@@ -39,6 +46,7 @@ func TestOperationsOfTheDocument(t *testing.T) {
 		params  []string
 	}{
 		{"GET /healthz", "", nil, nil},
+		{"POST /chatops/slack/commands", "", nil, nil},
 		{"GET /incidents/{id}", "read", nil, []string{"id"}},
 		{"PATCH /incidents/{id}", "write", nil, []string{"id"}},
 		{"GET /incidents/{id}/alerts", "read", []string{"limit", "cursor"}, []string{"id"}},
@@ -65,6 +73,8 @@ func TestParseRefusesUnclearDocuments(t *testing.T) {
 	}{
 		{"not JSON", `{`, "parse document"},
 		{"two scopes", `{"paths":{"/x":{"get":{"security":[{"bearer":["read","write"]}]}}}}`, "exactly one scope"},
+		{"scoped slack scheme", `{"paths":{"/x":{"post":{"security":[{"slackSignature":["read"]}]}}}}`, "takes no scopes"},
+		{"unknown scheme", `{"paths":{"/x":{"get":{"security":[{"basic":["read"]}]}}}}`, "unknown security scheme"},
 		{"two requirements", `{"paths":{"/x":{"get":{"security":[{"bearer":["read"]},{"bearer":["write"]}]}}}}`, "one requirement"},
 		{"dangling parameter", `{"paths":{"/x":{"get":{"security":[],"parameters":[{"$ref":"#/components/parameters/nope"}]}}}}`, "does not resolve"},
 	}
@@ -77,7 +87,7 @@ func TestParseRefusesUnclearDocuments(t *testing.T) {
 		})
 	}
 	ops, err := openapi.Parse([]byte(`{"security":[{"bearer":["read"]}],"paths":{"/x":{"summary":"s","get":{"operationId":"x"}}}}`))
-	if err != nil || len(ops) != 1 || ops[0].Scope != "read" {
+	if err != nil || len(ops) != 1 || ops[0].Scope != "read" || ops[0].Scheme != openapi.SchemeBearer {
 		t.Fatalf("document-level security: %v, %v", ops, err)
 	}
 }
