@@ -3,6 +3,7 @@ package incident
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -137,10 +138,13 @@ type Incident struct {
 	// attack; ConfidenceReasons say why, in an analyst's words.
 	Confidence        int      `json:"confidence"`
 	ConfidenceReasons []string `json:"confidenceReasons,omitempty"`
-	MergedInto        string   `json:"mergedInto,omitempty"`
-	ContinuationOf    string   `json:"continuationOf,omitempty"`
-	ContinuedIn       string   `json:"continuedIn,omitempty"`
-	Version           int64    `json:"version"`
+	// Tags are labels people and automation rules put on the incident
+	// (ValidTag; at most MaxTags).
+	Tags           []string `json:"tags,omitempty"`
+	MergedInto     string   `json:"mergedInto,omitempty"`
+	ContinuationOf string   `json:"continuationOf,omitempty"`
+	ContinuedIn    string   `json:"continuedIn,omitempty"`
+	Version        int64    `json:"version"`
 }
 
 // Title returns the incident title for its resources, as Defender words it.
@@ -171,6 +175,15 @@ type Comment struct {
 
 // MaxCommentLen bounds a comment's text.
 const MaxCommentLen = 4000
+
+// MaxTags bounds an incident's tags.
+const MaxTags = 20
+
+// tagRE is what a tag may hold: 1–64 letters, digits and : . _ / -.
+var tagRE = regexp.MustCompile(`^[A-Za-z0-9:._/-]{1,64}$`)
+
+// ValidTag reports whether t is a well-formed tag.
+func ValidTag(t string) bool { return tagRE.MatchString(t) }
 
 // ResponseRequest asks for an automated playbook to run on an incident. The
 // responder publishes it as an "Incident Response Requested" event.
