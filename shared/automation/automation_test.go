@@ -91,7 +91,9 @@ func TestValidate(t *testing.T) {
 		{"no actions", func(r *automation.Rule) { r.Actions = nil }, "actions"},
 		{"unknown action", func(r *automation.Rule) { r.Actions[0].Type = "delete" }, "actions[0].type"},
 		{"assign without owner", func(r *automation.Rule) { r.Actions[0].Owner = "" }, "actions[0].owner"},
-		{"bad tag", func(r *automation.Rule) { r.Actions = []automation.Action{{Type: "addTags", Tags: []string{"has space"}}} }, "actions[0].tags"},
+		{"bad tag", func(r *automation.Rule) {
+			r.Actions = []automation.Action{{Type: "addTags", Tags: []string{"has space"}}}
+		}, "actions[0].tags"},
 		{"bad status", func(r *automation.Rule) { r.Actions = []automation.Action{{Type: "setStatus", Status: "Closed"}} }, "actions[0].status"},
 		{"unknown playbook", func(r *automation.Rule) { r.Actions = []automation.Action{{Type: "runPlaybook", Playbook: "nuke"}} }, "actions[0].playbook"},
 		{"templated instance", func(r *automation.Rule) {
