@@ -17,6 +17,9 @@ import (
 var (
 	ErrInvalid  = errors.New("invalid automation rule")
 	ErrNotFound = errors.New("automation rule not found")
+	// ErrApplied is a store's answer to a run stored before for the same
+	// incident version (a replayed change).
+	ErrApplied = errors.New("automation already applied to this incident version")
 )
 
 // ActorPrefix starts the actor of every change a rule makes.

@@ -145,31 +145,11 @@ func (s *Store) PatchIncident(ctx context.Context, id string, version int64, cha
 	}
 	rec.Incident = inc
 	rec.Version = version + 1
-	enc, err := EncodeIncident(rec)
+	put, err := s.rewriteIncident(old, rec, version)
 	if err != nil {
 		return incident.Incident{}, err
 	}
-	item := make(map[string]types.AttributeValue, len(old)+len(enc))
-	for k, v := range old {
-		item[k] = v
-	}
-	for _, k := range codecAttrs {
-		delete(item, k)
-	}
-	for k, v := range enc {
-		item[k] = v
-	}
-	cond := expression.Name(resources.AttrVersion).Equal(expression.Value(version))
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
-	if err != nil {
-		return incident.Incident{}, fmt.Errorf("build condition: %w", err)
-	}
-	tx := []types.TransactWriteItem{{Put: &types.Put{
-		TableName: aws.String(s.table), Item: item,
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	}}}
+	tx := []types.TransactWriteItem{put}
 	for _, e := range entries {
 		tl, err := timelineItem(id, e)
 		if err != nil {
@@ -187,6 +167,37 @@ func (s *Store) PatchIncident(ctx context.Context, id string, version int64, cha
 	}
 	inc.Version = rec.Version
 	return inc, nil
+}
+
+// rewriteIncident is the conditional put of rec over the stored item old
+// (stored at version): the codec's attributes are replaced, every other
+// attribute (the correlator's state) is kept.
+func (s *Store) rewriteIncident(old map[string]types.AttributeValue, rec IncidentRecord, version int64) (types.TransactWriteItem, error) {
+	enc, err := EncodeIncident(rec)
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	item := make(map[string]types.AttributeValue, len(old)+len(enc))
+	for k, v := range old {
+		item[k] = v
+	}
+	for _, k := range codecAttrs {
+		delete(item, k)
+	}
+	for k, v := range enc {
+		item[k] = v
+	}
+	cond := expression.Name(resources.AttrVersion).Equal(expression.Value(version))
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("build condition: %w", err)
+	}
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: aws.String(s.table), Item: item,
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}}, nil
 }
 
 func auxItem(incidentID, sk, kind string, v any) (map[string]types.AttributeValue, error) {

@@ -16,6 +16,8 @@
 //	response request     INCIDENT#<id>          RESPONSE#<time>#<id>
 //	correlation key day  KEY#<key>              DAY#<yyyy-mm-dd>           gsi1 (only when noisy)
 //	suppression rule     RULE#<ruleId>          RULE                       gsi1 (RULES)
+//	automation rule      AUTORULE#<ruleId>      AUTORULE                   gsi1 (AUTORULES)
+//	automation run mark  INCIDENT#<id>          AUTO#<version>             (TTL: kept 7 days)
 //
 // The dynamostore package documents the access patterns built on these.
 package resources
@@ -47,9 +49,12 @@ const (
 	PrefixIncident = "INCIDENT#"
 	PrefixKey      = "KEY#"
 	PrefixRule     = "RULE#"
+	PrefixAutoRule = "AUTORULE#"
 	SKAlert        = "ALERT"
 	SKIncident     = "INCIDENT"
 	SKRule         = "RULE"
+	SKAutoRule     = "AUTORULE"
+	SKAutomation   = "AUTO#"
 	SKTimeline     = "TL#"
 	SKComment      = "COMMENT#"
 	SKResponse     = "RESPONSE#"
