@@ -239,14 +239,16 @@ func (s *Store) RecordAutomationHits(ctx context.Context, ids []string, at time.
 // transaction holds at most 100 items; the incident and the mark take two).
 const MaxAutomationWrites = 98
 
-// ApplyAutomation stores what the rules did (out) to the change that left
-// incident id at version, in one transaction: the incident rewritten as
-// version+1 when out.Changed (else a check that it is still at version),
-// the run's mark, its timeline entries and response requests. An incident
-// no longer at version (a person edited it since) is incident.ErrConflict;
-// a run stored before is automation.ErrApplied. Either way nothing is
-// written.
-func (s *Store) ApplyAutomation(ctx context.Context, id string, version int64, out automation.Outcome) error {
+// ApplyAutomation stores what the rules did (out) about the change that
+// left incident id at version change, in one transaction: the incident
+// rewritten as one version past out.Incident.Version (the version the
+// rules saw) when out.Changed, else a check that it is still at that
+// version; the run's mark for change; its timeline entries and response
+// requests. An incident no longer at the version the rules saw is
+// incident.ErrConflict; a run for change stored before is
+// automation.ErrApplied. Either way nothing is written.
+func (s *Store) ApplyAutomation(ctx context.Context, id string, change int64, out automation.Outcome) error {
+	version := out.Incident.Version
 	if len(out.Entries)+len(out.Requests) > MaxAutomationWrites {
 		return fmt.Errorf("automation run on incident %s: %d writes, at most %d", id, len(out.Entries)+len(out.Requests), MaxAutomationWrites)
 	}
@@ -258,16 +260,14 @@ func (s *Store) ApplyAutomation(ctx context.Context, id string, version int64, o
 	if err != nil {
 		return err
 	}
-	mark := automationMark(id, version, s.now().Add(automationMarkTTL))
+	mark := automationMark(id, change, s.now().Add(automationMarkTTL))
 	tx := []types.TransactWriteItem{first, {Put: &types.Put{TableName: aws.String(s.table), Item: mark,
 		ConditionExpression: aws.String("attribute_not_exists(pk)")}}}
-	for _, e := range out.Entries {
-		tl, err := timelineItem(id, e)
-		if err != nil {
-			return err
-		}
-		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: tl}})
+	tl, err := s.timelinePuts(id, out.Entries)
+	if err != nil {
+		return err
 	}
+	tx = append(tx, tl...)
 	for _, r := range out.Requests {
 		item, err := EncodeResponseRequest(r)
 		if err != nil {
@@ -282,7 +282,7 @@ func (s *Store) ApplyAutomation(ctx context.Context, id string, version int64, o
 		case aws.ToString(canceled.CancellationReasons[0].Code) == "ConditionalCheckFailed":
 			return fmt.Errorf("incident %s changed since version %d: %w", id, version, incident.ErrConflict)
 		case aws.ToString(canceled.CancellationReasons[1].Code) == "ConditionalCheckFailed":
-			return fmt.Errorf("incident %s version %d: %w", id, version, automation.ErrApplied)
+			return fmt.Errorf("incident %s version %d: %w", id, change, automation.ErrApplied)
 		}
 	}
 	if err != nil {

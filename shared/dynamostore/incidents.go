@@ -149,14 +149,11 @@ func (s *Store) PatchIncident(ctx context.Context, id string, version int64, cha
 	if err != nil {
 		return incident.Incident{}, err
 	}
-	tx := []types.TransactWriteItem{put}
-	for _, e := range entries {
-		tl, err := timelineItem(id, e)
-		if err != nil {
-			return incident.Incident{}, err
-		}
-		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: tl}})
+	tl, err := s.timelinePuts(id, entries)
+	if err != nil {
+		return incident.Incident{}, err
 	}
+	tx := append([]types.TransactWriteItem{put}, tl...)
 	if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx}); err != nil {
 		var canceled *types.TransactionCanceledException
 		if errors.As(err, &canceled) && len(canceled.CancellationReasons) > 0 &&
@@ -216,6 +213,21 @@ func auxItem(incidentID, sk, kind string, v any) (map[string]types.AttributeValu
 
 func timelineItem(incidentID string, e incident.TimelineEntry) (map[string]types.AttributeValue, error) {
 	return auxItem(incidentID, resources.SKTimeline+sortTime(e.At)+"#"+NewID()[:8], KindTimeline, e)
+}
+
+// timelinePuts are the puts of entries written together: entries of one
+// time keep their order (one random run id, then their position).
+func (s *Store) timelinePuts(incidentID string, entries []incident.TimelineEntry) ([]types.TransactWriteItem, error) {
+	run := NewID()[:6]
+	out := make([]types.TransactWriteItem, 0, len(entries))
+	for i, e := range entries {
+		item, err := auxItem(incidentID, fmt.Sprintf("%s%s#%s%02d", resources.SKTimeline, sortTime(e.At), run, i), KindTimeline, e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: item}})
+	}
+	return out, nil
 }
 
 // visibleIncident is the condition check that the incident exists and is

@@ -113,9 +113,10 @@ func (s *Store) RecordAutomationHits(ctx context.Context, ids []string, at time.
 	return nil
 }
 
-// ApplyAutomation stores a run at most once per incident version, only
-// while the incident is still at version (dynamostore's contract).
-func (s *Store) ApplyAutomation(ctx context.Context, id string, version int64, out automation.Outcome) error {
+// ApplyAutomation stores a run at most once per change, only while the
+// incident is still at the version the rules saw (dynamostore's contract).
+func (s *Store) ApplyAutomation(ctx context.Context, id string, change int64, out automation.Outcome) error {
+	version := out.Incident.Version
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, err := s.visible(id)
@@ -126,18 +127,19 @@ func (s *Store) ApplyAutomation(ctx context.Context, id string, version int64, o
 		return fmt.Errorf("incident %s at version %d, not %d: %w", id, r.Version, version, incident.ErrConflict)
 	}
 	var mark bool
-	if s.get(pkIncident+id, skAutomationOK+strconv.FormatInt(version, 10), &mark) {
-		return fmt.Errorf("incident %s version %d: %w", id, version, automation.ErrApplied)
+	if s.get(pkIncident+id, skAutomationOK+strconv.FormatInt(change, 10), &mark) {
+		return fmt.Errorf("incident %s version %d: %w", id, change, automation.ErrApplied)
 	}
-	s.put(pkIncident+id, skAutomationOK+strconv.FormatInt(version, 10), true)
+	s.put(pkIncident+id, skAutomationOK+strconv.FormatInt(change, 10), true)
 	if out.Changed {
 		r.Version++
 		r.Incident = out.Incident
 		r.Incident.Version = r.Version
 		s.put(pkIncident+id, skIncident, r)
 	}
-	for _, e := range out.Entries {
-		s.put(pkIncident+id, skTimeline+sortTime(e.At)+"#"+newID()[:8], e)
+	run := newID()[:6]
+	for i, e := range out.Entries {
+		s.put(pkIncident+id, fmt.Sprintf("%s%s#%s%02d", skTimeline, sortTime(e.At), run, i), e)
 	}
 	for _, q := range out.Requests {
 		s.put(pkIncident+id, skResponse+sortTime(q.RequestedAt)+"#"+q.ID, q)

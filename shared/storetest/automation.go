@@ -21,7 +21,7 @@ type AutomationStore interface {
 	UpdateAutomationRule(ctx context.Context, id string, version int64, change func(*automation.Rule) error) (automation.Rule, error)
 	DeleteAutomationRule(ctx context.Context, id string) error
 	RecordAutomationHits(ctx context.Context, ids []string, at time.Time) error
-	ApplyAutomation(ctx context.Context, id string, version int64, out automation.Outcome) error
+	ApplyAutomation(ctx context.Context, id string, change int64, out automation.Outcome) error
 }
 
 func init() { register("automation", RunAutomation) }
@@ -101,8 +101,10 @@ func applyOnce(ctx context.Context, t *testing.T, s AutomationStore, at time.Tim
 	out := automation.Outcome{Incident: changed, Changed: true,
 		Entries:  []incident.TimelineEntry{{At: at, Actor: automation.Actor("r"), Action: "owner changed", To: "alice"}},
 		Requests: []incident.ResponseRequest{{ID: "req1", IncidentID: "auto1", Playbook: "notify-oncall", RequestedBy: automation.Actor("r"), RequestedAt: at}}}
-	if err := s.ApplyAutomation(ctx, "auto1", inc.Version+1, out); !errors.Is(err, incident.ErrConflict) {
-		t.Fatalf("apply at a version the incident is not at: %v", err)
+	stale := out
+	stale.Incident.Version++
+	if err := s.ApplyAutomation(ctx, "auto1", inc.Version, stale); !errors.Is(err, incident.ErrConflict) {
+		t.Fatalf("apply on a version the incident is not at: %v", err)
 	}
 	if err := s.ApplyAutomation(ctx, "auto1", inc.Version, out); err != nil {
 		t.Fatal(err)
@@ -113,6 +115,13 @@ func applyOnce(ctx context.Context, t *testing.T, s AutomationStore, at time.Tim
 	}
 	if err := s.ApplyAutomation(ctx, "auto1", inc.Version, out); !errors.Is(err, incident.ErrConflict) && !errors.Is(err, automation.ErrApplied) {
 		t.Fatalf("replay: %v", err)
+	}
+	// The same change run again on the incident as it is now (a rebase
+	// over the correlator's write) is refused by its mark.
+	rebased := out
+	rebased.Incident = got
+	if err := s.ApplyAutomation(ctx, "auto1", inc.Version, rebased); !errors.Is(err, automation.ErrApplied) {
+		t.Fatalf("rebased replay: %v, want ErrApplied", err)
 	}
 	// A run that changes nothing is guarded by its mark alone.
 	shadow := automation.Outcome{Incident: got, Entries: []incident.TimelineEntry{{At: at, Actor: automation.Actor("s"), Action: "shadow: owner changed"}}}

@@ -43,6 +43,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -50,10 +51,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/muster-sec/muster/shared/automation"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/eventbus"
 	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/incidentevent"
+	"github.com/muster-sec/muster/shared/playbook"
 	"github.com/muster-sec/muster/shared/resources"
 )
 
@@ -101,15 +104,24 @@ type Options struct {
 	APIURL string
 	// Logger receives the handler's logs; slog.Default() when nil.
 	Logger *slog.Logger
+	// Automation holds the automation rules; nil runs none.
+	Automation Automation
+	// Playbooks are those rules may run; playbook.Default() when nil.
+	Playbooks *playbook.Registry
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
 }
 
 // Handler consumes stream batches.
 type Handler struct {
-	pub       Publisher
-	incidents Incidents
-	dead      DeadLetter
-	build     incidentevent.Builder
-	log       *slog.Logger
+	pub        Publisher
+	incidents  Incidents
+	dead       DeadLetter
+	build      incidentevent.Builder
+	log        *slog.Logger
+	automation Automation
+	evaluator  automation.Evaluator
+	now        func() time.Time
 }
 
 // New returns a handler publishing with pub, reading incidents for response
@@ -119,8 +131,13 @@ func New(pub Publisher, incidents Incidents, dead DeadLetter, opts Options) *Han
 	if log == nil {
 		log = slog.Default()
 	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &Handler{pub: pub, incidents: incidents, dead: dead,
-		build: incidentevent.Builder{APIURL: opts.APIURL}, log: log}
+		build: incidentevent.Builder{APIURL: opts.APIURL}, log: log,
+		automation: opts.Automation, evaluator: automation.Evaluator{Playbooks: opts.Playbooks}, now: now}
 }
 
 // busNameRE is what EventBridge takes as an EventBusName: a name
@@ -163,9 +180,13 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 			"set", EnvDLQURL+" or "+EnvDeadLetterFile)
 		dead = NewLogDeadLetter(log)
 	}
+	playbooks, err := playbook.FromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
 	store := dynamostore.New(dynamodb.NewFromConfig(cfg), table, dynamostore.Options{})
 	pub := eventbus.New(eventbridge.NewFromConfig(cfg), bus, eventbus.Options{})
-	return New(pub, store, dead, Options{APIURL: apiURL, Logger: log}), nil
+	return New(pub, store, dead, Options{APIURL: apiURL, Logger: log, Automation: store, Playbooks: playbooks}), nil
 }
 
 func envOr(getenv func(string) string, k, def string) string {
@@ -186,6 +207,8 @@ func (e *permanentError) Error() string { return e.reason.Code + ": " + e.reason
 type pending struct {
 	rec events.DynamoDBEventRecord
 	ev  incidentevent.Event
+	// change is set for an incident change that may fire automation rules.
+	change *change
 }
 
 // Handle processes one stream batch and names the records that failed
@@ -196,6 +219,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 	var (
 		resp       events.DynamoDBEventResponse
 		toPublish  []pending
+		rules      rulesCache
 		retried    = map[string]bool{}
 		deadCount  int
 		skipped    int
@@ -223,7 +247,10 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 		if rec.Change.SequenceNumber == "" {
 			return events.DynamoDBEventResponse{}, fmt.Errorf("stream record %s has no sequence number", rec.EventID)
 		}
-		e, ok, err := h.decide(ctx, rec)
+		p, ok, err := h.decide(ctx, rec)
+		if err == nil && ok && p.change != nil {
+			err = h.automate(ctx, *p.change, &rules)
+		}
 		var perm *permanentError
 		switch {
 		case errors.As(err, &perm):
@@ -237,7 +264,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 			skipped++
 			continue
 		}
-		toPublish = append(toPublish, pending{rec: rec, ev: e})
+		toPublish = append(toPublish, p)
 	}
 
 	entries := make([]eventbus.Entry, 0, len(toPublish))
@@ -281,45 +308,54 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 	return resp, nil
 }
 
-// decide returns the event for one record, false when it publishes
-// nothing, an error wrapping errRetry to retry it, or a *permanentError.
-func (h *Handler) decide(ctx context.Context, rec events.DynamoDBEventRecord) (incidentevent.Event, bool, error) {
+// decide returns the event for one record (with the change automation
+// rules run on, for an incident change), false when it publishes nothing,
+// an error wrapping errRetry to retry it, or a *permanentError.
+func (h *Handler) decide(ctx context.Context, rec events.DynamoDBEventRecord) (pending, bool, error) {
 	pk, sk := keyString(rec.Change.Keys, resources.AttrPK), keyString(rec.Change.Keys, resources.AttrSK)
 	if !strings.HasPrefix(pk, resources.PrefixIncident) {
-		return incidentevent.Event{}, false, nil
+		return pending{}, false, nil
 	}
 	switch {
 	case sk == resources.SKIncident && (rec.EventName == "INSERT" || rec.EventName == "MODIFY"):
 		return h.incidentChange(rec)
 	case strings.HasPrefix(sk, resources.SKResponse) && rec.EventName == "INSERT":
-		return h.responseRequest(ctx, rec, strings.TrimPrefix(pk, resources.PrefixIncident))
+		e, ok, err := h.responseRequest(ctx, rec, strings.TrimPrefix(pk, resources.PrefixIncident))
+		return pending{rec: rec, ev: e}, ok, err
 	}
-	return incidentevent.Event{}, false, nil
+	return pending{}, false, nil
 }
 
 func undecodable(format string, args ...any) error {
 	return &permanentError{Reason{Code: CodeUndecodable, Message: fmt.Sprintf(format, args...)}}
 }
 
-func (h *Handler) incidentChange(rec events.DynamoDBEventRecord) (incidentevent.Event, bool, error) {
+func (h *Handler) incidentChange(rec events.DynamoDBEventRecord) (pending, bool, error) {
 	if rec.Change.NewImage == nil {
-		return incidentevent.Event{}, false, undecodable("%s record without a new image (the stream must carry NEW_AND_OLD_IMAGES)", rec.EventName)
+		return pending{}, false, undecodable("%s record without a new image (the stream must carry NEW_AND_OLD_IMAGES)", rec.EventName)
 	}
 	nr, err := dynamostore.IncidentFromImage(rec.Change.NewImage)
 	if err != nil {
-		return incidentevent.Event{}, false, undecodable("new image: %v", err)
+		return pending{}, false, undecodable("new image: %v", err)
 	}
 	newImg := &incidentevent.Image{Incident: nr.Incident, IsIncident: nr.IsIncident}
 	var oldImg *incidentevent.Image
 	if rec.Change.OldImage != nil {
 		or, err := dynamostore.IncidentFromImage(rec.Change.OldImage)
 		if err != nil {
-			return incidentevent.Event{}, false, undecodable("old image: %v", err)
+			return pending{}, false, undecodable("old image: %v", err)
 		}
 		oldImg = &incidentevent.Image{Incident: or.Incident, IsIncident: or.IsIncident}
 	}
 	e, ok := h.build.FromChange(oldImg, newImg)
-	return e, ok, nil
+	p := pending{rec: rec, ev: e}
+	switch e.Detail.Change.Kind {
+	case incidentevent.KindCreated:
+		p.change = &change{new: newImg.Incident}
+	case incidentevent.KindUpdated, incidentevent.KindStatusChanged:
+		p.change = &change{old: &oldImg.Incident, new: newImg.Incident}
+	}
+	return p, ok, nil
 }
 
 func (h *Handler) responseRequest(ctx context.Context, rec events.DynamoDBEventRecord, incidentID string) (incidentevent.Event, bool, error) {
