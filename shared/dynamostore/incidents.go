@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -437,4 +438,87 @@ func (s *Store) AddTimeline(ctx context.Context, id string, e incident.TimelineE
 		return err
 	}
 	return s.writeAux(ctx, id, tl)
+}
+
+// ReportResponse records a playbook's report on response request
+// requestID of incident id: report (incident.ResponseRequest.Report) is
+// applied to the stored request, which is written back conditioned on its
+// report count, with a timeline entry by "playbook:<name>". An unknown
+// request, or one of another incident, is incident.ErrNotFound; a report
+// the request refuses (incident.ErrReportIgnored) or a concurrent report
+// (incident.ErrConflict) changes nothing.
+func (s *Store) ReportResponse(ctx context.Context, id, requestID string, report func(*incident.ResponseRequest) error) (incident.ResponseRequest, error) {
+	item, req, err := s.findResponse(ctx, id, requestID)
+	if err != nil {
+		return req, err
+	}
+	before := req.Reports
+	if err := report(&req); err != nil {
+		return req, err
+	}
+	next, err := EncodeResponseRequest(req)
+	if err != nil {
+		return req, err
+	}
+	next[resources.AttrSK] = item[resources.AttrSK]
+	next["reports"] = n(req.Reports)
+	cond := expression.Name("reports").AttributeNotExists()
+	if before > 0 {
+		cond = expression.Name("reports").Equal(expression.Value(before))
+	}
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return req, fmt.Errorf("build condition: %w", err)
+	}
+	at := s.now().UTC()
+	if req.UpdatedAt != nil {
+		at = *req.UpdatedAt
+	}
+	tl, err := timelineItem(id, incident.TimelineEntry{At: at, Actor: "playbook:" + req.Playbook,
+		Action: "response " + strings.ToLower(string(req.Status)), Detail: truncate(req.Message, 200)})
+	if err != nil {
+		return req, err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String(s.table), Item: next, ConditionExpression: expr.Condition(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}},
+		{Put: &types.Put{TableName: aws.String(s.table), Item: tl}},
+	}})
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) {
+		return req, fmt.Errorf("response %s of incident %s reported concurrently: %w", requestID, id, incident.ErrConflict)
+	}
+	if err != nil {
+		return req, fmt.Errorf("report response %s of incident %s: %w", requestID, id, err)
+	}
+	return req, nil
+}
+
+// findResponse reads response request requestID among incident id's
+// (the newest maxAux).
+func (s *Store) findResponse(ctx context.Context, id, requestID string) (map[string]types.AttributeValue, incident.ResponseRequest, error) {
+	kc := expression.Key(resources.AttrPK).Equal(expression.Value(resources.PrefixIncident + id)).
+		And(expression.Key(resources.AttrSK).BeginsWith(resources.SKResponse))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, incident.ResponseRequest{}, fmt.Errorf("build query: %w", err)
+	}
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName: aws.String(s.table), KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward: aws.Bool(false), ConsistentRead: aws.Bool(true),
+	})
+	for read := 0; p.HasMorePages() && read < maxAux; {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, incident.ResponseRequest{}, fmt.Errorf("query responses of incident %s: %w", id, err)
+		}
+		for _, it := range page.Items {
+			read++
+			if r, err := DecodeResponseRequest(it); err == nil && r.ID == requestID {
+				return it, r, nil
+			}
+		}
+	}
+	return nil, incident.ResponseRequest{}, fmt.Errorf("response %s of incident %s: %w", requestID, id, incident.ErrNotFound)
 }
