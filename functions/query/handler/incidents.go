@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,6 +26,7 @@ type incidentDetail struct {
 	AlertsCursor string                   `json:"alertsCursor,omitempty"`
 	Timeline     []incident.TimelineEntry `json:"timeline"`
 	Comments     []incident.Comment       `json:"comments"`
+	Responses    []responseView           `json:"responses"`
 	Links        map[string]string        `json:"links"`
 }
 
@@ -65,8 +67,12 @@ func (h *Handler) getIncident(ctx context.Context, r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
+	reqs, err := h.store.ResponseRequests(ctx, id)
+	if err != nil {
+		return reply{}, err
+	}
 	d := incidentDetail{Kind: string(listing.KindIncident), Incident: &inc, Alerts: pageItems(page, membersByAlert(members)),
-		Timeline: nonNil(tl), Comments: nonNil(cs), Links: h.links(id)}
+		Timeline: nonNil(tl), Comments: nonNil(cs), Responses: h.responseViews(reqs), Links: h.links(id)}
 	if page.Next != "" {
 		f := incidentAlertsFilter(id)
 		lq := listQuery{filter: f, scope: filterScope("incident-alerts:"+id, listing.Filter{}, "", "")}
@@ -102,9 +108,28 @@ type patchBody struct {
 	Owner          *string `json:"owner"`
 	Classification *string `json:"classification"`
 	Severity       *string `json:"severity"`
+	// Tags replace the incident's tags.
+	Tags *[]string `json:"tags"`
 }
 
 const maxOwnerLen = 256
+
+// checkTags validates a tag set and returns it without repeats.
+func checkTags(tags []string) ([]string, error) {
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		if !incident.ValidTag(t) {
+			return nil, badField("tags", "a tag is 1–64 of A-Z a-z 0-9 : . _ / -")
+		}
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	if len(out) > incident.MaxTags {
+		return nil, badField("tags", "at most "+strconv.Itoa(incident.MaxTags)+" tags")
+	}
+	return out, nil
+}
 
 func (h *Handler) patchIncident(ctx context.Context, r *request) (reply, error) {
 	id := r.PathValue("id")
@@ -116,8 +141,8 @@ func (h *Handler) patchIncident(ctx context.Context, r *request) (reply, error) 
 	if err := decodeBody(r, &b); err != nil {
 		return reply{}, err
 	}
-	if b.Status == nil && b.Owner == nil && b.Classification == nil && b.Severity == nil {
-		return reply{}, badRequest("give at least one of status, owner, classification, severity")
+	if b.Status == nil && b.Owner == nil && b.Classification == nil && b.Severity == nil && b.Tags == nil {
+		return reply{}, badRequest("give at least one of status, owner, classification, severity, tags")
 	}
 	var status incident.Status
 	if b.Status != nil {
@@ -145,6 +170,12 @@ func (h *Handler) patchIncident(ctx context.Context, r *request) (reply, error) 
 	if b.Owner != nil && len(*b.Owner) > maxOwnerLen {
 		return reply{}, badField("owner", "longer than 256 characters")
 	}
+	var tags []string
+	if b.Tags != nil {
+		if tags, err = checkTags(*b.Tags); err != nil {
+			return reply{}, err
+		}
+	}
 	actor := r.principal.Name
 	now := h.now().UTC()
 	inc, err := h.store.PatchIncident(ctx, id, version, func(inc *incident.Incident) ([]incident.TimelineEntry, error) {
@@ -171,6 +202,10 @@ func (h *Handler) patchIncident(ctx context.Context, r *request) (reply, error) 
 			rec("severity changed", inc.Severity.String(), sev.String())
 			inc.Severity = sev
 			inc.SeveritySetBy = actor
+		}
+		if b.Tags != nil && !slices.Equal(tags, inc.Tags) {
+			rec("tags changed", strings.Join(inc.Tags, ", "), strings.Join(tags, ", "))
+			inc.Tags = tags
 		}
 		if len(tl) > 0 {
 			inc.UpdatedAt, inc.UpdatedBy = now, actor

@@ -33,7 +33,7 @@ type Operation struct {
 	ID     string // operationId
 	Method string // upper case: GET, POST, PATCH, DELETE
 	Path   string // with {wildcards}: /incidents/{id}/alerts
-	// Scope is the bearer scope the operation needs: read or write; ""
+	// Scope is the bearer scope the operation needs: read, write or respond; ""
 	// for an open operation (no credentials).
 	Scope string
 	// Query names the query parameters the operation declares; an
