@@ -124,7 +124,8 @@ var Correlator = StreamConsumer{
 	},
 }
 
-// Responder consumes incident items and response requests.
+// Responder consumes incident items and response requests (inserted:
+// requested; modified: a playbook's report).
 //
 // Its retry budget is the largest finite one Lambda takes (10,000): a batch
 // the bus refuses for a reason of the deployment (a wrong bus name, a
@@ -142,7 +143,7 @@ var Responder = StreamConsumer{
 	MaxRecordAgeSecs:  24 * 3600,
 	Filters: []string{
 		`{"eventName":["INSERT","MODIFY"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"INCIDENT#"}]},"sk":{"S":["INCIDENT"]}}}}`,
-		`{"eventName":["INSERT"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"INCIDENT#"}]},"sk":{"S":[{"prefix":"RESPONSE#"}]}}}}`,
+		`{"eventName":["INSERT","MODIFY"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"INCIDENT#"}]},"sk":{"S":[{"prefix":"RESPONSE#"}]}}}}`,
 	},
 }
 

@@ -3,6 +3,7 @@ package handler
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -163,6 +164,33 @@ func TestAutomationActsOnANewIncidentOnMoto(t *testing.T) {
 	}
 	if isolate := e.received(t, v, "isolate"); len(isolate) != 1 {
 		t.Errorf("isolate-instance rule got %v, want the one request", isolate)
+	}
+
+	// The playbook reports Running, then Succeeded; a late Running is
+	// refused by the store and publishes nothing.
+	reqID := got.requests[0].ID
+	for i, st := range []incident.ResponseStatus{incident.ResponseRunning, incident.ResponseSucceeded, incident.ResponseRunning} {
+		_, err := e.store.ReportResponse(context.Background(), inc.ID, reqID, func(r *incident.ResponseRequest) error {
+			return r.Report(incident.ResponseReport{Status: st, Message: string(st)}, t0.Add(time.Duration(i+3)*time.Hour))
+		})
+		if i == 2 && !errors.Is(err, incident.ErrReportIgnored) {
+			t.Fatalf("late report: %v", err)
+		} else if i < 2 && err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.handle(t, e.fresh(t))
+	reports, details := e.receivedDetails(t, v, "all")
+	want = []string{
+		incidentevent.DetailTypeResponseUpdated + " " + incidentevent.ResponseUpdateEventID(inc.ID, reqID, 1),
+		incidentevent.DetailTypeResponseUpdated + " " + incidentevent.ResponseUpdateEventID(inc.ID, reqID, 2),
+	}
+	if !slices.Equal(reports, want) {
+		t.Fatalf("report events %v, want %v", reports, want)
+	}
+	last := details[incidentevent.ResponseUpdateEventID(inc.ID, reqID, 2)]
+	if last.Report == nil || last.Report.Status != "Succeeded" || last.RequestID != reqID || last.Change.By != "playbook:isolate-instance" {
+		t.Errorf("last report event %+v", last)
 	}
 }
 

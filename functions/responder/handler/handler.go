@@ -3,7 +3,7 @@
 //
 // It is a transactional outbox: events come only from committed stream
 // records (incident items inserted or modified, response requests
-// inserted; see resources.Responder for the filters), so an event is
+// inserted or reported on; see resources.Responder for the filters), so an event is
 // published if and only if its change was committed. For each record it
 // decides the event with incidentevent, publishes the batch's events
 // together through eventbus, and answers:
@@ -29,6 +29,11 @@
 //     and the record would be gone once the stream's 24 h retention
 //     passed). If the dead-letter send itself fails, the record is named in
 //     BatchItemFailures instead.
+//
+// It also runs the automation rules (automate.go; docs/automation.md) on
+// each incident change that publishes an event, before publishing: a rule
+// run is stored once per change, so a replayed batch applies nothing twice,
+// and a failed rule read or write retries the record like a failed publish.
 //
 // Replaying a batch republishes the same set of events with the same ids
 // (incident events are a pure function of the record's images; a response
@@ -322,6 +327,9 @@ func (h *Handler) decide(ctx context.Context, rec events.DynamoDBEventRecord) (p
 	case strings.HasPrefix(sk, resources.SKResponse) && rec.EventName == "INSERT":
 		e, ok, err := h.responseRequest(ctx, rec, strings.TrimPrefix(pk, resources.PrefixIncident))
 		return pending{rec: rec, ev: e}, ok, err
+	case strings.HasPrefix(sk, resources.SKResponse) && rec.EventName == "MODIFY":
+		e, ok, err := h.responseReport(ctx, rec, strings.TrimPrefix(pk, resources.PrefixIncident))
+		return pending{rec: rec, ev: e}, ok, err
 	}
 	return pending{}, false, nil
 }
@@ -359,30 +367,74 @@ func (h *Handler) incidentChange(rec events.DynamoDBEventRecord) (pending, bool,
 }
 
 func (h *Handler) responseRequest(ctx context.Context, rec events.DynamoDBEventRecord, incidentID string) (incidentevent.Event, bool, error) {
-	item, err := dynamostore.FromImage(rec.Change.NewImage)
+	req, err := decodeRequest(rec.Change.NewImage, incidentID)
+	if err != nil {
+		return incidentevent.Event{}, false, err
+	}
+	inc, err := h.requestIncident(ctx, incidentID, incidentevent.ResponseEventID(incidentID, req.ID), incidentevent.DetailTypeResponseRequested)
+	if err != nil {
+		return incidentevent.Event{}, false, err
+	}
+	return h.build.FromResponse(req, inc), true, nil
+}
+
+// responseReport is a playbook's report: a response request item
+// modified with a higher report count.
+func (h *Handler) responseReport(ctx context.Context, rec events.DynamoDBEventRecord, incidentID string) (incidentevent.Event, bool, error) {
+	req, err := decodeRequest(rec.Change.NewImage, incidentID)
+	if err != nil {
+		return incidentevent.Event{}, false, err
+	}
+	var old incident.ResponseRequest
+	if rec.Change.OldImage != nil {
+		if old, err = decodeRequest(rec.Change.OldImage, incidentID); err != nil {
+			return incidentevent.Event{}, false, err
+		}
+	}
+	if req.Reports <= old.Reports {
+		return incidentevent.Event{}, false, nil
+	}
+	inc, err := h.requestIncident(ctx, incidentID, incidentevent.ResponseUpdateEventID(incidentID, req.ID, req.Reports),
+		incidentevent.DetailTypeResponseUpdated)
+	if err != nil {
+		return incidentevent.Event{}, false, err
+	}
+	e, ok := h.build.FromResponseUpdate(old, req, inc)
+	return e, ok, nil
+}
+
+// decodeRequest reads a response request from a stream image.
+func decodeRequest(image map[string]events.DynamoDBAttributeValue, incidentID string) (incident.ResponseRequest, error) {
+	item, err := dynamostore.FromImage(image)
 	if err != nil || item == nil {
-		return incidentevent.Event{}, false, undecodable("response request image: %v", err)
+		return incident.ResponseRequest{}, undecodable("response request image: %v", err)
 	}
 	req, err := dynamostore.DecodeResponseRequest(item)
 	if err != nil {
-		return incidentevent.Event{}, false, undecodable("%v", err)
+		return req, undecodable("%v", err)
 	}
 	if req.IncidentID == "" {
 		req.IncidentID = incidentID
 	}
 	if req.ID == "" || req.Playbook == "" || req.IncidentID != incidentID {
-		return incidentevent.Event{}, false, undecodable("response request without id, playbook or matching incident")
+		return req, undecodable("response request without id, playbook or matching incident")
 	}
+	return req, nil
+}
+
+// requestIncident reads the incident a response event is about; a missing
+// one is permanent, a failed read is retried.
+func (h *Handler) requestIncident(ctx context.Context, incidentID, eventID, detailType string) (incident.Incident, error) {
 	inc, err := h.incidents.GetIncident(ctx, incidentID)
 	if errors.Is(err, incident.ErrNotFound) {
-		return incidentevent.Event{}, false, &permanentError{Reason{Code: CodeUnknownIncident,
+		return inc, &permanentError{Reason{Code: CodeUnknownIncident,
 			Message: "response request for an incident that does not exist or is not visible",
-			EventID: incidentevent.ResponseEventID(incidentID, req.ID), DetailType: incidentevent.DetailTypeResponseRequested}}
+			EventID: eventID, DetailType: detailType}}
 	}
 	if err != nil {
-		return incidentevent.Event{}, false, fmt.Errorf("%w: read incident %s: %v", errRetry, incidentID, err)
+		return inc, fmt.Errorf("%w: read incident %s: %v", errRetry, incidentID, err)
 	}
-	return h.build.FromResponse(req, inc), true, nil
+	return inc, nil
 }
 
 func keyString(keys map[string]events.DynamoDBAttributeValue, name string) string {
