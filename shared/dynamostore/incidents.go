@@ -120,7 +120,7 @@ func (s *Store) SeedIncident(ctx context.Context, inc incident.Incident, members
 // fields disappear and unknown attributes survive.
 var codecAttrs = []string{attrKind, attrDoc, attrIsIncident, resources.AttrVersion, "title", "severity",
 	"sevRank", "status", "owner", "mergedInto", "firstActivity", "lastActivity", "tactics",
-	"resourceIds", "providers", resources.AttrGSI1PK, resources.AttrGSI1SK}
+	"resourceIds", "providers", "tags", resources.AttrGSI1PK, resources.AttrGSI1SK}
 
 // PatchIncident applies change to the incident if its stored version is
 // version, records the timeline entries change returns, and writes it back

@@ -195,4 +195,16 @@ func TestPatchIncidentTags(t *testing.T) {
 	if last := tl[len(tl)-1]; last.Action != "tags changed" || last.To != "pci, team:web" {
 		t.Errorf("timeline %+v", last)
 	}
+	for _, tc := range []struct {
+		tag  string
+		want int
+	}{{"pci", 1}, {"other,team:web", 1}, {"other", 0}} {
+		resp := e.get("/incidents", readToken, map[string]string{"tag": tc.tag})
+		wantStatus(t, resp, http.StatusOK)
+		if got := len(decode[listBody](t, resp).Items); got != tc.want {
+			t.Errorf("?tag=%s: %d incidents, want %d", tc.tag, got, tc.want)
+		}
+	}
+	wantStatus(t, e.get("/incidents", readToken, map[string]string{"tag": "has space"}), http.StatusBadRequest)
+	wantStatus(t, e.get("/alerts", readToken, map[string]string{"tag": "pci"}), http.StatusBadRequest)
 }
