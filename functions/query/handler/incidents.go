@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/incident"
@@ -141,81 +142,97 @@ func (h *Handler) patchIncident(ctx context.Context, r *request) (reply, error) 
 	if err := decodeBody(r, &b); err != nil {
 		return reply{}, err
 	}
-	if b.Status == nil && b.Owner == nil && b.Classification == nil && b.Severity == nil && b.Tags == nil {
-		return reply{}, badRequest("give at least one of status, owner, classification, severity, tags")
+	p, err := b.parse()
+	if err != nil {
+		return reply{}, err
 	}
-	var status incident.Status
-	if b.Status != nil {
-		s, ok := incident.ParseStatus(*b.Status)
-		if !ok {
-			return reply{}, badField("status", "must be Active, InProgress, Resolved or Dismissed")
-		}
-		status = s
-	}
-	var class incident.Classification
-	if b.Classification != nil {
-		class = incident.Classification(*b.Classification)
-		if *b.Classification != "" && !class.Valid() {
-			return reply{}, badField("classification", "must be TruePositive, BenignPositive, FalsePositive or Undetermined (or empty to clear)")
-		}
-	}
-	var sev alert.Severity
-	if b.Severity != nil {
-		s, ok := alert.ParseSeverity(*b.Severity)
-		if !ok {
-			return reply{}, badField("severity", "must be Informational, Low, Medium, High or Critical")
-		}
-		sev = s
-	}
-	if b.Owner != nil && len(*b.Owner) > maxOwnerLen {
-		return reply{}, badField("owner", "longer than 256 characters")
-	}
-	var tags []string
-	if b.Tags != nil {
-		if tags, err = checkTags(*b.Tags); err != nil {
-			return reply{}, err
-		}
-	}
-	actor := r.principal.Name
-	now := h.now().UTC()
+	actor, now := r.principal.Name, h.now().UTC()
 	inc, err := h.store.PatchIncident(ctx, id, version, func(inc *incident.Incident) ([]incident.TimelineEntry, error) {
-		var tl []incident.TimelineEntry
-		rec := func(action, from, to string) {
-			tl = append(tl, incident.TimelineEntry{At: now, Actor: actor, Action: action, From: from, To: to})
-		}
-		if b.Status != nil && status != inc.Status {
-			if !incident.CanTransition(inc.Status, status) {
-				return nil, fmt.Errorf("%s → %s: %w", inc.Status, status, incident.ErrTransition)
-			}
-			rec("status changed", string(inc.Status), string(status))
-			inc.Status = status
-		}
-		if b.Owner != nil && strings.TrimSpace(*b.Owner) != inc.Owner {
-			rec("owner changed", inc.Owner, strings.TrimSpace(*b.Owner))
-			inc.Owner = strings.TrimSpace(*b.Owner)
-		}
-		if b.Classification != nil && class != inc.Classification {
-			rec("classification changed", string(inc.Classification), string(class))
-			inc.Classification = class
-		}
-		if b.Severity != nil && (sev != inc.Severity || inc.SeveritySetBy == "") {
-			rec("severity changed", inc.Severity.String(), sev.String())
-			inc.Severity = sev
-			inc.SeveritySetBy = actor
-		}
-		if b.Tags != nil && !slices.Equal(tags, inc.Tags) {
-			rec("tags changed", strings.Join(inc.Tags, ", "), strings.Join(tags, ", "))
-			inc.Tags = tags
-		}
-		if len(tl) > 0 {
-			inc.UpdatedAt, inc.UpdatedBy = now, actor
-		}
-		return tl, nil
+		return p.apply(inc, actor, now)
 	})
 	if err != nil {
 		return reply{}, err
 	}
 	return jsonReply(http.StatusOK, incidentItem{Kind: string(listing.KindIncident), Incident: &inc}).with("ETag", etag(inc.Version)), nil
+}
+
+// incidentPatch is a checked PATCH /incidents/{id}: the body and its
+// values parsed.
+type incidentPatch struct {
+	patchBody
+	status incident.Status
+	class  incident.Classification
+	sev    alert.Severity
+	tags   []string
+}
+
+// parse checks the body's fields, naming the one at fault.
+func (b patchBody) parse() (incidentPatch, error) {
+	p := incidentPatch{patchBody: b}
+	if b.Status == nil && b.Owner == nil && b.Classification == nil && b.Severity == nil && b.Tags == nil {
+		return p, badRequest("give at least one of status, owner, classification, severity, tags")
+	}
+	var ok bool
+	if b.Status != nil {
+		if p.status, ok = incident.ParseStatus(*b.Status); !ok {
+			return p, badField("status", "must be Active, InProgress, Resolved or Dismissed")
+		}
+	}
+	if b.Classification != nil {
+		p.class = incident.Classification(*b.Classification)
+		if *b.Classification != "" && !p.class.Valid() {
+			return p, badField("classification", "must be TruePositive, BenignPositive, FalsePositive or Undetermined (or empty to clear)")
+		}
+	}
+	if b.Severity != nil {
+		if p.sev, ok = alert.ParseSeverity(*b.Severity); !ok {
+			return p, badField("severity", "must be Informational, Low, Medium, High or Critical")
+		}
+	}
+	if b.Owner != nil && len(*b.Owner) > maxOwnerLen {
+		return p, badField("owner", "longer than 256 characters")
+	}
+	var err error
+	if b.Tags != nil {
+		p.tags, err = checkTags(*b.Tags)
+	}
+	return p, err
+}
+
+// apply makes the patch's changes to inc, by actor at now, and returns a
+// timeline entry per changed field.
+func (p incidentPatch) apply(inc *incident.Incident, actor string, now time.Time) ([]incident.TimelineEntry, error) {
+	var tl []incident.TimelineEntry
+	rec := func(action, from, to string) {
+		tl = append(tl, incident.TimelineEntry{At: now, Actor: actor, Action: action, From: from, To: to})
+	}
+	if p.Status != nil && p.status != inc.Status {
+		if !incident.CanTransition(inc.Status, p.status) {
+			return nil, fmt.Errorf("%s → %s: %w", inc.Status, p.status, incident.ErrTransition)
+		}
+		rec("status changed", string(inc.Status), string(p.status))
+		inc.Status = p.status
+	}
+	if p.Owner != nil && strings.TrimSpace(*p.Owner) != inc.Owner {
+		rec("owner changed", inc.Owner, strings.TrimSpace(*p.Owner))
+		inc.Owner = strings.TrimSpace(*p.Owner)
+	}
+	if p.Classification != nil && p.class != inc.Classification {
+		rec("classification changed", string(inc.Classification), string(p.class))
+		inc.Classification = p.class
+	}
+	if p.Severity != nil && (p.sev != inc.Severity || inc.SeveritySetBy == "") {
+		rec("severity changed", inc.Severity.String(), p.sev.String())
+		inc.Severity, inc.SeveritySetBy = p.sev, actor
+	}
+	if p.Tags != nil && !slices.Equal(p.tags, inc.Tags) {
+		rec("tags changed", strings.Join(inc.Tags, ", "), strings.Join(p.tags, ", "))
+		inc.Tags = p.tags
+	}
+	if len(tl) > 0 {
+		inc.UpdatedAt, inc.UpdatedBy = now, actor
+	}
+	return tl, nil
 }
 
 type commentBody struct {
