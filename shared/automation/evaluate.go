@@ -120,7 +120,7 @@ func (e Evaluator) run(r Rule, shadow bool, out *Outcome, now time.Time) bool {
 			stopped = true
 			break
 		}
-		entry, req, changed := e.apply(a, &inc, requestID(inc, r.ID, i))
+		entry, req, changed := e.apply(a, &inc, actor, requestID(inc, r.ID, i))
 		if entry.Action == "" {
 			continue
 		}
@@ -156,7 +156,7 @@ func requestID(inc incident.Incident, ruleID string, i int) string {
 // apply does one action to inc. It returns the timeline entry (empty
 // Action when the action changed nothing), the response request to store
 // and whether the incident changed.
-func (e Evaluator) apply(a Action, inc *incident.Incident, reqID string) (incident.TimelineEntry, *incident.ResponseRequest, bool) {
+func (e Evaluator) apply(a Action, inc *incident.Incident, actor, reqID string) (incident.TimelineEntry, *incident.ResponseRequest, bool) {
 	switch a.Type {
 	case ActionAssign:
 		if inc.Owner == a.Owner {
@@ -171,7 +171,8 @@ func (e Evaluator) apply(a Action, inc *incident.Incident, reqID string) (incide
 			return incident.TimelineEntry{}, nil, false
 		}
 		en := incident.TimelineEntry{Action: "severity changed", From: inc.Severity.String(), To: sev.String()}
-		inc.Severity, inc.SeveritySetBy = sev, "automation"
+		// Set by someone, so the correlator no longer derives it.
+		inc.Severity, inc.SeveritySetBy = sev, actor
 		return en, nil, true
 	case ActionAddTags, ActionRemoveTags:
 		return retag(a, inc)
