@@ -247,12 +247,27 @@ var tableActions = map[string][]string{
 	Query: {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
 		"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"},
 	// The responder reads the incident a response request names (the
-	// request item carries only its id); it writes nothing.
-	Responder: {"dynamodb:GetItem"},
+	// request item carries only its id), and runs the automation rules:
+	// it reads them and an incident's alerts (Query), stores a rule run in
+	// one transaction (PutItem, ConditionCheckItem) and counts hits
+	// (UpdateItem) — writes confined by writePartitions.
+	Responder: {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"},
 	// Notify reads and writes its card items (pk SLACKCARD#…), nothing
 	// else (a dynamodb:LeadingKeys condition).
 	Notify: {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 }
+
+// writePartitions confine a function's item writes to the partitions it
+// owns (dynamodb:LeadingKeys): the responder writes incidents (a rule
+// run's incident, mark, timeline and requests) and rule hit counters, and
+// never an alert or a suppression rule.
+var writePartitions = map[string][]string{
+	Responder: {resources.PrefixIncident + "*", resources.PrefixAutoRule + "*"},
+}
+
+// itemWrites are the item actions writePartitions confine.
+var itemWrites = map[string]bool{"dynamodb:PutItem": true, "dynamodb:UpdateItem": true,
+	"dynamodb:DeleteItem": true, "dynamodb:ConditionCheckItem": true}
 
 // streamReadActions read the table's stream (through the event source
 // mapping, which uses the function's role).
@@ -372,14 +387,15 @@ func (b *builder) statements(name string, lg awslogs.LogGroup) []awsiam.PolicySt
 			items = append(items, a)
 		}
 	}
-	if len(items) > 0 {
+	switch {
+	case name == Notify:
+		// Its own items only, reads too: one card per incident.
 		st := statement("TableItems", items, *b.Table.TableArn())
-		if name == Notify {
-			// Its own items only: one card per incident.
-			st.AddCondition(jsii.String("ForAllValues:StringLike"), map[string]any{
-				"dynamodb:LeadingKeys": []string{resources.PrefixSlackCard + "*"}})
-		}
+		st.AddCondition(jsii.String("ForAllValues:StringLike"), map[string]any{
+			"dynamodb:LeadingKeys": []string{resources.PrefixSlackCard + "*"}})
 		statements = append(statements, st)
+	case len(items) > 0:
+		statements = append(statements, b.itemStatements(name, items)...)
 	}
 	if len(queries) > 0 {
 		statements = append(statements, statement("TableQuery", queries, b.tableAndIndexArns()...))
@@ -453,9 +469,11 @@ func (b *builder) envFor(name string) map[string]string {
 			env[k] = v
 		}
 	case Responder:
-		// Nothing beyond table, bus, API URL and its dead-letter queue: the
-		// responder publishes response requests without consulting the
-		// playbook registry (query checks them when they are made).
+		// The playbook registry, for the runPlaybook actions of automation
+		// rules (checked by the same rules as a person's request).
+		if b.p.Playbooks != "" {
+			env["MUSTER_PLAYBOOKS"] = b.p.Playbooks
+		}
 	}
 	return env
 }
@@ -498,6 +516,32 @@ func (b *builder) paramStatements(sid, name string) []awsiam.PolicyStatement {
 		statement(sid, []string{"ssm:GetParameter"}, param),
 		decrypt,
 	}
+}
+
+// itemStatements allow a function's item actions on the table, its writes
+// confined to writePartitions when it has any.
+func (b *builder) itemStatements(name string, items []string) []awsiam.PolicyStatement {
+	keys := writePartitions[name]
+	var reads, writes []string
+	for _, a := range items {
+		if len(keys) > 0 && itemWrites[a] {
+			writes = append(writes, a)
+		} else {
+			reads = append(reads, a)
+		}
+	}
+	var out []awsiam.PolicyStatement
+	if len(reads) > 0 {
+		out = append(out, statement("TableItems", reads, *b.Table.TableArn()))
+	}
+	if len(writes) > 0 {
+		out = append(out, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String("TableWrites"), Effect: awsiam.Effect_ALLOW,
+			Actions: jsii.Strings(writes...), Resources: jsii.Strings(*b.Table.TableArn()),
+			Conditions: &map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": keys}},
+		}))
+	}
+	return out
 }
 
 func statement(sid string, actions []string, resources ...string) awsiam.PolicyStatement {

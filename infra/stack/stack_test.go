@@ -362,7 +362,8 @@ func TestFunctionIAMActions(t *testing.T) {
 		Query: {"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem",
 			"dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem", "kms:Decrypt", "logs:CreateLogStream",
 			"logs:PutLogEvents", "ssm:GetParameter"},
-		Responder: {"dynamodb:GetItem", "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams",
+		Responder: {"dynamodb:ConditionCheckItem", "dynamodb:DescribeStream", "dynamodb:GetItem", "dynamodb:GetRecords",
+			"dynamodb:GetShardIterator", "dynamodb:ListStreams", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
 			"events:PutEvents", "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"},
 	}
 	tracing := []string{"xray:PutTelemetryRecords", "xray:PutTraceSegments"}
@@ -538,11 +539,9 @@ func TestFunctions(t *testing.T) {
 						wantEnv = append(wantEnv, "MUSTER_CORRELATION_WINDOW", "MUSTER_MIN_STAGES", "MUSTER_REOPEN_RESOLVED")
 					}
 				case Responder:
-					// No MUSTER_PLAYBOOKS, even with a registry configured:
-					// the responder never reads it.
 					wantEnv = append(wantEnv, "MUSTER_RESPONDER_DLQ_URL")
 				}
-				if name == Query && v == "full" {
+				if (name == Query || name == Responder) && v == "full" {
 					wantEnv = append(wantEnv, "MUSTER_PLAYBOOKS")
 				}
 				sort.Strings(wantEnv)
@@ -1423,6 +1422,36 @@ func TestFindingsRuleNameFollowsTheStack(t *testing.T) {
 	} {
 		if got := findingsRuleName(stackName); got != want {
 			t.Errorf("findingsRuleName(%q) = %q, want %q", stackName, got, want)
+		}
+	}
+}
+
+// TestResponderWritesOnlyIncidentsAndRuleHits: the responder's item writes
+// (automation runs and rule hit counters) are confined by
+// dynamodb:LeadingKeys to incident and automation-rule partitions.
+func TestResponderWritesOnlyIncidentsAndRuleHits(t *testing.T) {
+	for _, v := range variants {
+		s := get(t, v)
+		roleID := logicalID(s, s.stack.Roles[Responder])
+		found := false
+		for _, st := range roleStatements(s, roleID) {
+			actions := stringsOf(st["Action"])
+			if !slices.Contains(actions, "dynamodb:PutItem") {
+				continue
+			}
+			found = true
+			want := map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []any{"INCIDENT#*", "AUTORULE#*"}}}
+			if !reflect.DeepEqual(st["Condition"], want) {
+				t.Errorf("%s: responder writes %v under condition %s", v, actions, asJSON(st["Condition"]))
+			}
+			for _, a := range actions {
+				if a == "dynamodb:GetItem" || a == "dynamodb:Query" {
+					t.Errorf("%s: read %s confined with the writes", v, a)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no responder statement allows PutItem", v)
 		}
 	}
 }

@@ -1,8 +1,9 @@
 // Package auth authenticates API callers: bearer tokens with scopes, or an
 // HMAC-SHA256 signature over a webhook's timestamp and body.
 //
-// Scopes: "read", "write", "ingest:<provider>", "ingest:*", and "*" (every
-// scope; the local development token). Tokens are configured as SHA-256
+// Scopes: "read", "write", "respond" (a playbook reporting on the response
+// requests it runs, and nothing else), "ingest:<provider>", "ingest:*",
+// and "*" (every scope; the local development token). Tokens are configured as SHA-256
 // hashes or in clear (then hashed at load) and compared in constant time;
 // neither a token nor a signing secret is ever put in an error or a log
 // line: Credential values redact themselves when logged.

@@ -27,6 +27,9 @@ type batch struct {
 	touched [][]int
 	// turnedNoisy lists the key-days that turned noisy in this batch.
 	turnedNoisy []KeyDayID
+	// actor is who the changes are by: the correlator, or the analyst
+	// whose correction this is.
+	actor string
 }
 
 // kdWork is a key-day record as the batch sees it.
@@ -60,7 +63,7 @@ type gWork struct {
 }
 
 func newBatch(e *Engine, st State, now time.Time) *batch {
-	return &batch{e: e, st: st, now: now.UTC(), ch: &Changes{},
+	return &batch{e: e, st: st, now: now.UTC(), ch: &Changes{}, actor: Actor,
 		kds: map[KeyDayID]*kdWork{}, gs: map[string]*gWork{}}
 }
 

@@ -83,7 +83,7 @@ func (b *batch) finish() {
 			b.decide(w)
 			b.autoResolve(w)
 		}
-		derive(w.g, b.now)
+		derive(w.g, b.now, b.actor)
 		w.g.Version = w.version + 1
 		w.g.Incident.Version = w.g.Version
 	}

@@ -67,6 +67,7 @@ var (
 // written in one transaction.
 func (e *Engine) Correct(st State, c Correction, now time.Time) (*Changes, error) {
 	b := newBatch(e, st, now)
+	b.actor = c.By
 	b.begin("correction")
 	var err error
 	switch c.Kind {

@@ -152,7 +152,7 @@ const Actor = "correlator"
 // refreshed something), so it also records the change as the
 // correlator's: UpdatedAt now and UpdatedBy Actor, replacing a person's
 // name left by an earlier change through the API.
-func derive(g *Group, now time.Time) {
+func derive(g *Group, now time.Time, by string) {
 	inc := &g.Incident
 	stages := g.Stages()
 	if !sameStages(inc.Tactics, stages) {
@@ -188,7 +188,7 @@ func derive(g *Group, now time.Time) {
 	if inc.CreatedAt.IsZero() {
 		inc.CreatedAt = now
 	}
-	inc.UpdatedAt, inc.UpdatedBy = now, Actor
+	inc.UpdatedAt, inc.UpdatedBy = now, by
 }
 
 // sameStages reports whether list is exactly s.Stages() (and not empty),

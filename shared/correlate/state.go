@@ -286,6 +286,8 @@ func cloneIncident(inc incident.Incident) incident.Incident {
 	inc.Techniques = slices.Clone(inc.Techniques)
 	inc.Entities = slices.Clone(inc.Entities)
 	inc.Sources = slices.Clone(inc.Sources)
+	inc.Tags = slices.Clone(inc.Tags)
+	inc.ConfidenceReasons = slices.Clone(inc.ConfidenceReasons)
 	return inc
 }
 

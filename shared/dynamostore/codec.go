@@ -273,6 +273,7 @@ func EncodeIncident(r IncidentRecord) (map[string]types.AttributeValue, error) {
 	setIf(item, "tactics", ss(tactics))
 	setIf(item, "resourceIds", ss(resourceIDs(inc.Resources)))
 	setIf(item, "providers", ss(inc.Sources))
+	setIf(item, "tags", ss(inc.Tags))
 	switch {
 	case r.IsIncident && inc.MergedInto == "":
 		item[resources.AttrGSI1PK] = s(IncidentTimeBucket(inc.LastActivity))

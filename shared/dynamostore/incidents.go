@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -119,7 +120,7 @@ func (s *Store) SeedIncident(ctx context.Context, inc incident.Incident, members
 // fields disappear and unknown attributes survive.
 var codecAttrs = []string{attrKind, attrDoc, attrIsIncident, resources.AttrVersion, "title", "severity",
 	"sevRank", "status", "owner", "mergedInto", "firstActivity", "lastActivity", "tactics",
-	"resourceIds", "providers", resources.AttrGSI1PK, resources.AttrGSI1SK}
+	"resourceIds", "providers", "tags", resources.AttrGSI1PK, resources.AttrGSI1SK}
 
 // PatchIncident applies change to the incident if its stored version is
 // version, records the timeline entries change returns, and writes it back
@@ -145,9 +146,34 @@ func (s *Store) PatchIncident(ctx context.Context, id string, version int64, cha
 	}
 	rec.Incident = inc
 	rec.Version = version + 1
-	enc, err := EncodeIncident(rec)
+	put, err := s.rewriteIncident(old, rec, version)
 	if err != nil {
 		return incident.Incident{}, err
+	}
+	tl, err := s.timelinePuts(id, entries)
+	if err != nil {
+		return incident.Incident{}, err
+	}
+	tx := append([]types.TransactWriteItem{put}, tl...)
+	if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx}); err != nil {
+		var canceled *types.TransactionCanceledException
+		if errors.As(err, &canceled) && len(canceled.CancellationReasons) > 0 &&
+			aws.ToString(canceled.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
+			return rec.Incident, fmt.Errorf("incident %s changed concurrently: %w", id, incident.ErrConflict)
+		}
+		return incident.Incident{}, fmt.Errorf("write incident %s: %w", id, err)
+	}
+	inc.Version = rec.Version
+	return inc, nil
+}
+
+// rewriteIncident is the conditional put of rec over the stored item old
+// (stored at version): the codec's attributes are replaced, every other
+// attribute (the correlator's state) is kept.
+func (s *Store) rewriteIncident(old map[string]types.AttributeValue, rec IncidentRecord, version int64) (types.TransactWriteItem, error) {
+	enc, err := EncodeIncident(rec)
+	if err != nil {
+		return types.TransactWriteItem{}, err
 	}
 	item := make(map[string]types.AttributeValue, len(old)+len(enc))
 	for k, v := range old {
@@ -162,31 +188,14 @@ func (s *Store) PatchIncident(ctx context.Context, id string, version int64, cha
 	cond := expression.Name(resources.AttrVersion).Equal(expression.Value(version))
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
-		return incident.Incident{}, fmt.Errorf("build condition: %w", err)
+		return types.TransactWriteItem{}, fmt.Errorf("build condition: %w", err)
 	}
-	tx := []types.TransactWriteItem{{Put: &types.Put{
+	return types.TransactWriteItem{Put: &types.Put{
 		TableName: aws.String(s.table), Item: item,
 		ConditionExpression:       expr.Condition(),
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
-	}}}
-	for _, e := range entries {
-		tl, err := timelineItem(id, e)
-		if err != nil {
-			return incident.Incident{}, err
-		}
-		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: tl}})
-	}
-	if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx}); err != nil {
-		var canceled *types.TransactionCanceledException
-		if errors.As(err, &canceled) && len(canceled.CancellationReasons) > 0 &&
-			aws.ToString(canceled.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
-			return rec.Incident, fmt.Errorf("incident %s changed concurrently: %w", id, incident.ErrConflict)
-		}
-		return incident.Incident{}, fmt.Errorf("write incident %s: %w", id, err)
-	}
-	inc.Version = rec.Version
-	return inc, nil
+	}}, nil
 }
 
 func auxItem(incidentID, sk, kind string, v any) (map[string]types.AttributeValue, error) {
@@ -205,6 +214,21 @@ func auxItem(incidentID, sk, kind string, v any) (map[string]types.AttributeValu
 
 func timelineItem(incidentID string, e incident.TimelineEntry) (map[string]types.AttributeValue, error) {
 	return auxItem(incidentID, resources.SKTimeline+sortTime(e.At)+"#"+NewID()[:8], KindTimeline, e)
+}
+
+// timelinePuts are the puts of entries written together: entries of one
+// time keep their order (one random run id, then their position).
+func (s *Store) timelinePuts(incidentID string, entries []incident.TimelineEntry) ([]types.TransactWriteItem, error) {
+	run := NewID()[:6]
+	out := make([]types.TransactWriteItem, 0, len(entries))
+	for i, e := range entries {
+		item, err := auxItem(incidentID, fmt.Sprintf("%s%s#%s%02d", resources.SKTimeline, sortTime(e.At), run, i), KindTimeline, e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: item}})
+	}
+	return out, nil
 }
 
 // visibleIncident is the condition check that the incident exists and is
@@ -429,4 +453,87 @@ func (s *Store) AddTimeline(ctx context.Context, id string, e incident.TimelineE
 		return err
 	}
 	return s.writeAux(ctx, id, tl)
+}
+
+// ReportResponse records a playbook's report on response request
+// requestID of incident id: report (incident.ResponseRequest.Report) is
+// applied to the stored request, which is written back conditioned on its
+// report count, with a timeline entry by "playbook:<name>". An unknown
+// request, or one of another incident, is incident.ErrNotFound; a report
+// the request refuses (incident.ErrReportIgnored) or a concurrent report
+// (incident.ErrConflict) changes nothing.
+func (s *Store) ReportResponse(ctx context.Context, id, requestID string, report func(*incident.ResponseRequest) error) (incident.ResponseRequest, error) {
+	item, req, err := s.findResponse(ctx, id, requestID)
+	if err != nil {
+		return req, err
+	}
+	before := req.Reports
+	if err := report(&req); err != nil {
+		return req, err
+	}
+	next, err := EncodeResponseRequest(req)
+	if err != nil {
+		return req, err
+	}
+	next[resources.AttrSK] = item[resources.AttrSK]
+	next["reports"] = n(req.Reports)
+	cond := expression.Name("reports").AttributeNotExists()
+	if before > 0 {
+		cond = expression.Name("reports").Equal(expression.Value(before))
+	}
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return req, fmt.Errorf("build condition: %w", err)
+	}
+	at := s.now().UTC()
+	if req.UpdatedAt != nil {
+		at = *req.UpdatedAt
+	}
+	tl, err := timelineItem(id, incident.TimelineEntry{At: at, Actor: "playbook:" + req.Playbook,
+		Action: "response " + strings.ToLower(string(req.Status)), Detail: truncate(req.Message, 200)})
+	if err != nil {
+		return req, err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String(s.table), Item: next, ConditionExpression: expr.Condition(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}},
+		{Put: &types.Put{TableName: aws.String(s.table), Item: tl}},
+	}})
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) {
+		return req, fmt.Errorf("response %s of incident %s reported concurrently: %w", requestID, id, incident.ErrConflict)
+	}
+	if err != nil {
+		return req, fmt.Errorf("report response %s of incident %s: %w", requestID, id, err)
+	}
+	return req, nil
+}
+
+// findResponse reads response request requestID among incident id's
+// (the newest maxAux).
+func (s *Store) findResponse(ctx context.Context, id, requestID string) (map[string]types.AttributeValue, incident.ResponseRequest, error) {
+	kc := expression.Key(resources.AttrPK).Equal(expression.Value(resources.PrefixIncident + id)).
+		And(expression.Key(resources.AttrSK).BeginsWith(resources.SKResponse))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, incident.ResponseRequest{}, fmt.Errorf("build query: %w", err)
+	}
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName: aws.String(s.table), KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward: aws.Bool(false), ConsistentRead: aws.Bool(true),
+	})
+	for read := 0; p.HasMorePages() && read < maxAux; {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, incident.ResponseRequest{}, fmt.Errorf("query responses of incident %s: %w", id, err)
+		}
+		for _, it := range page.Items {
+			read++
+			if r, err := DecodeResponseRequest(it); err == nil && r.ID == requestID {
+				return it, r, nil
+			}
+		}
+	}
+	return nil, incident.ResponseRequest{}, fmt.Errorf("response %s of incident %s: %w", requestID, id, incident.ErrNotFound)
 }

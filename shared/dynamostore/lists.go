@@ -217,7 +217,7 @@ func containsAny(attr string, vals []string) expression.ConditionBuilder {
 }
 
 func (s *Store) alertSource(f listing.Filter) (*source, error) {
-	src := &source{kind: listing.KindAlert, empty: len(f.Owners) > 0 || f.MinConfidence > 0}
+	src := &source{kind: listing.KindAlert, empty: len(f.Owners) > 0 || len(f.Tags) > 0 || f.MinConfidence > 0}
 	since, until := s.window(f)
 	f.Since = since
 	lo, hi := bounds(f)
@@ -308,6 +308,9 @@ func (s *Store) incidentSource(f listing.Filter) (*source, error) {
 	}
 	if len(f.Tactics) > 0 {
 		filt = and(filt, containsAny("tactics", f.Tactics))
+	}
+	if len(f.Tags) > 0 {
+		filt = and(filt, containsAny("tags", f.Tags))
 	}
 	src.filter = filt
 	return src, nil

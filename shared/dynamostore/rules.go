@@ -236,11 +236,11 @@ func (s *Store) RecordHits(ctx context.Context, hits map[string]int, at time.Tim
 		if hits[id] <= 0 {
 			continue
 		}
-		err := s.addHits(ctx, id, hits[id], ts, true)
+		err := s.addHits(ctx, RuleKey(id), hits[id], ts, true)
 		var ccf *types.ConditionalCheckFailedException
 		if errors.As(err, &ccf) {
 			// Deleted, or lastHitAt already later: count without moving it.
-			err = s.addHits(ctx, id, hits[id], ts, false)
+			err = s.addHits(ctx, RuleKey(id), hits[id], ts, false)
 			if errors.As(err, &ccf) {
 				continue
 			}
@@ -252,9 +252,11 @@ func (s *Store) RecordHits(ctx context.Context, hits map[string]int, at time.Tim
 	return nil
 }
 
-func (s *Store) addHits(ctx context.Context, id string, count int, ts string, setLast bool) error {
+// addHits adds count to the hits of the rule item at key and, with
+// setLast, moves its lastHitAt to ts when that is later.
+func (s *Store) addHits(ctx context.Context, key map[string]types.AttributeValue, count int, ts string, setLast bool) error {
 	in := &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.table), Key: RuleKey(id),
+		TableName: aws.String(s.table), Key: key,
 		UpdateExpression:          aws.String("ADD hits :n"),
 		ConditionExpression:       aws.String("attribute_exists(pk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":n": n(int64(count))},

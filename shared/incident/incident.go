@@ -1,8 +1,10 @@
 package incident
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -140,10 +142,13 @@ type Incident struct {
 	// attack; ConfidenceReasons say why, in an analyst's words.
 	Confidence        int      `json:"confidence"`
 	ConfidenceReasons []string `json:"confidenceReasons,omitempty"`
-	MergedInto        string   `json:"mergedInto,omitempty"`
-	ContinuationOf    string   `json:"continuationOf,omitempty"`
-	ContinuedIn       string   `json:"continuedIn,omitempty"`
-	Version           int64    `json:"version"`
+	// Tags are labels people and automation rules put on the incident
+	// (ValidTag; at most MaxTags).
+	Tags           []string `json:"tags,omitempty"`
+	MergedInto     string   `json:"mergedInto,omitempty"`
+	ContinuationOf string   `json:"continuationOf,omitempty"`
+	ContinuedIn    string   `json:"continuedIn,omitempty"`
+	Version        int64    `json:"version"`
 }
 
 // Title returns the incident title for its resources, as Defender words it.
@@ -175,8 +180,19 @@ type Comment struct {
 // MaxCommentLen bounds a comment's text.
 const MaxCommentLen = 4000
 
+// MaxTags bounds an incident's tags.
+const MaxTags = 20
+
+// tagRE is what a tag may hold: 1–64 letters, digits and : . _ / -.
+var tagRE = regexp.MustCompile(`^[A-Za-z0-9:._/-]{1,64}$`)
+
+// ValidTag reports whether t is a well-formed tag.
+func ValidTag(t string) bool { return tagRE.MatchString(t) }
+
 // ResponseRequest asks for an automated playbook to run on an incident. The
-// responder publishes it as an "Incident Response Requested" event.
+// responder publishes it as an "Incident Response Requested" event; the
+// playbook reports back (Report), each report an "Incident Response
+// Updated" event.
 type ResponseRequest struct {
 	ID          string         `json:"id"`
 	IncidentID  string         `json:"incidentId"`
@@ -184,6 +200,99 @@ type ResponseRequest struct {
 	Parameters  map[string]any `json:"parameters"`
 	RequestedBy string         `json:"requestedBy"`
 	RequestedAt time.Time      `json:"requestedAt"`
+	// What the playbook last reported; Status is empty (Requested) until
+	// its first report. Reports counts the accepted reports.
+	Status    ResponseStatus `json:"status,omitempty"`
+	Message   string         `json:"message,omitempty"`
+	Outputs   map[string]any `json:"outputs,omitempty"`
+	Link      string         `json:"link,omitempty"`
+	UpdatedAt *time.Time     `json:"updatedAt,omitempty"`
+	Reports   int64          `json:"reports,omitempty"`
+}
+
+// ResponseStatus is where a response request stands.
+type ResponseStatus string
+
+// Response statuses. Requested is a request no playbook has reported on;
+// NoReport is shown, never stored, for one still Requested past the
+// configured report time.
+const (
+	ResponseRequested ResponseStatus = "Requested"
+	ResponseRunning   ResponseStatus = "Running"
+	ResponseSucceeded ResponseStatus = "Succeeded"
+	ResponseFailed    ResponseStatus = "Failed"
+	ResponseNoReport  ResponseStatus = "NoReport"
+)
+
+// Final reports whether no report may follow s.
+func (s ResponseStatus) Final() bool { return s == ResponseSucceeded || s == ResponseFailed }
+
+// ResponseReport is what a playbook reports on a request.
+type ResponseReport struct {
+	Status  ResponseStatus `json:"status"`
+	Message string         `json:"message,omitempty"`
+	Outputs map[string]any `json:"outputs,omitempty"`
+	Link    string         `json:"link,omitempty"`
+}
+
+// Limits of a report.
+const (
+	MaxReportMessage = 2000
+	MaxReportLink    = 2048
+	MaxReportOutputs = 16 << 10 // bytes, as JSON
+)
+
+// ErrReportIgnored is a report on a request that already has a final
+// status (Succeeded or Failed): reports may arrive out of order, and the
+// final one stands.
+var ErrReportIgnored = errors.New("report ignored: the request already has a final status")
+
+// Validate checks a report's fields, naming the field at fault.
+func (r ResponseReport) Validate() error {
+	bad := func(field, reason string) error {
+		return fmt.Errorf("%w: %w", alert.ErrInvalid, &alert.FieldError{Field: field, Reason: reason})
+	}
+	switch r.Status {
+	case ResponseRunning, ResponseSucceeded, ResponseFailed:
+	default:
+		return bad("status", "must be Running, Succeeded or Failed")
+	}
+	if len(r.Message) > MaxReportMessage {
+		return bad("message", fmt.Sprintf("longer than %d bytes", MaxReportMessage))
+	}
+	if r.Link != "" && (len(r.Link) > MaxReportLink || !(strings.HasPrefix(r.Link, "https://") || strings.HasPrefix(r.Link, "http://"))) {
+		return bad("link", fmt.Sprintf("must be an http(s) URL of at most %d bytes", MaxReportLink))
+	}
+	if b, err := json.Marshal(r.Outputs); err != nil || len(b) > MaxReportOutputs {
+		return bad("outputs", fmt.Sprintf("must be a JSON object of at most %d bytes", MaxReportOutputs))
+	}
+	return nil
+}
+
+// Report records rep on the request at time at. A request with a final
+// status takes no more reports (ErrReportIgnored); a Running report after
+// Running updates the message, outputs and link.
+func (r *ResponseRequest) Report(rep ResponseReport, at time.Time) error {
+	if r.Status.Final() {
+		return fmt.Errorf("request %s is %s: %w", r.ID, r.Status, ErrReportIgnored)
+	}
+	at = at.UTC()
+	r.Status, r.Message, r.Outputs, r.Link, r.UpdatedAt = rep.Status, rep.Message, rep.Outputs, rep.Link, &at
+	r.Reports++
+	return nil
+}
+
+// Shown is the status to show at now: NoReport for a request no playbook
+// reported on within wait (wait 0: never), else its status (Requested
+// when it has none).
+func (r ResponseRequest) Shown(now time.Time, wait time.Duration) ResponseStatus {
+	if r.Status != "" {
+		return r.Status
+	}
+	if wait > 0 && now.Sub(r.RequestedAt) > wait {
+		return ResponseNoReport
+	}
+	return ResponseRequested
 }
 
 // Validate checks a comment's text.

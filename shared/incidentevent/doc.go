@@ -6,13 +6,14 @@
 //
 // # Detail types
 //
-// Every event has source "muster" (resources.EventSource) and one of four
+// Every event has source "muster" (resources.EventSource) and one of five
 // detail types:
 //
 //	Incident Created             a group became an incident (inserted as one, or isIncident false → true)
 //	Incident Status Changed      the status changed (Active, InProgress, Resolved, Dismissed)
 //	Incident Updated             any other visible field changed
-//	Incident Response Requested  someone asked for a playbook (POST /incidents/{id}/respond)
+//	Incident Response Requested  someone (or an automation rule) asked for a playbook
+//	Incident Response Updated    a playbook reported on its request (Running, Succeeded, Failed)
 //
 // # Deciding from a change (FromChange)
 //
@@ -24,7 +25,7 @@
 //     field, status first, so nothing is hidden.
 //   - Any other visible field changed (title, description, severity,
 //     classification, owner, tactics, techniques, resources and their tags,
-//     entities, sources, alertCount, multiResource, activity times,
+//     entities, sources, the incident's tags, alertCount, multiResource, activity times,
 //     mergedInto, continuationOf, continuedIn): Updated.
 //   - Nothing visible changed (only the correlator's private group state,
 //     updatedAt/updatedBy or the version): no event.
@@ -36,9 +37,10 @@
 // # Identity and de-duplication
 //
 // Each event carries detail.eventId, a stable id built from the incident id
-// and the version the change committed ("<incidentId>:v<version>"), or from
+// and the version the change committed ("<incidentId>:v<version>"), from
 // the incident id and the request id for a response request
-// ("<incidentId>:response:<requestId>"). The decision is a pure function of
+// ("<incidentId>:response:<requestId>"), and from those and the report's
+// sequence for a playbook's report ("<incidentId>:response:<requestId>:r<n>"). The decision is a pure function of
 // the committed stream images, so replaying a stream batch republishes the
 // same events with the same ids: delivery is at least once, and consumers
 // de-duplicate on detail.eventId (EventBridge's own envelope id differs on

@@ -24,10 +24,12 @@ const (
 	DetailTypeUpdated           = "Incident Updated"
 	DetailTypeStatusChanged     = "Incident Status Changed"
 	DetailTypeResponseRequested = "Incident Response Requested"
+	DetailTypeResponseUpdated   = "Incident Response Updated"
 )
 
 // DetailTypes lists every detail type.
-var DetailTypes = []string{DetailTypeCreated, DetailTypeUpdated, DetailTypeStatusChanged, DetailTypeResponseRequested}
+var DetailTypes = []string{DetailTypeCreated, DetailTypeUpdated, DetailTypeStatusChanged, DetailTypeResponseRequested,
+	DetailTypeResponseUpdated}
 
 // SchemaVersion is detail.version; it changes only on a breaking change.
 const SchemaVersion = "1"
@@ -45,6 +47,7 @@ const (
 	KindCommentAdded      = "commentAdded"
 	KindStatusChanged     = "statusChanged"
 	KindResponseRequested = "responseRequested"
+	KindResponseUpdated   = "responseUpdated"
 )
 
 // DefaultActor is change.by when the incident does not say who changed it
@@ -99,13 +102,26 @@ type Detail struct {
 	EventID  string  `json:"eventId"`
 	Incident Summary `json:"incident"`
 	Change   Change  `json:"change"`
-	// Response requests only.
+	// Response requests and their reports only.
 	Playbook    string         `json:"playbook,omitempty"`
 	Parameters  map[string]any `json:"parameters,omitempty"`
 	RequestID   string         `json:"requestId,omitempty"`
 	RequestedBy string         `json:"requestedBy,omitempty"`
 	// Comment is the comment added (commentAdded only).
 	Comment *incident.Comment `json:"comment,omitempty"`
+	// Report is the playbook's report (Incident Response Updated only).
+	Report *Report `json:"report,omitempty"`
+}
+
+// Report is what a playbook reported on its request.
+type Report struct {
+	Status     string         `json:"status"`
+	Message    string         `json:"message,omitempty"`
+	Outputs    map[string]any `json:"outputs,omitempty"`
+	Link       string         `json:"link,omitempty"`
+	ReportedAt time.Time      `json:"reportedAt"`
+	// Sequence counts the request's accepted reports, 1 for the first.
+	Sequence int64 `json:"sequence"`
 }
 
 // MarshalJSON writes parameters as {} rather than omitting them on a
@@ -143,6 +159,7 @@ type Summary struct {
 	AlertCount     int              `json:"alertCount"`
 	MultiResource  bool             `json:"multiResource"`
 	Confidence     int              `json:"confidence"`
+	Tags           []string         `json:"tags,omitempty"`
 	Sources        []string         `json:"sources"`
 	FirstActivity  time.Time        `json:"firstActivity"`
 	LastActivity   time.Time        `json:"lastActivity"`
@@ -323,6 +340,29 @@ func (b Builder) FromResponse(req incident.ResponseRequest, inc incident.Inciden
 	}
 }
 
+// ResponseUpdateEventID is the stable id of the event for the report
+// numbered sequence on a response request.
+func ResponseUpdateEventID(incidentID, requestID string, sequence int64) string {
+	return ResponseEventID(incidentID, requestID) + ":r" + strconv.FormatInt(sequence, 10)
+}
+
+// FromResponseUpdate builds the event for a report a playbook made on req
+// (req as stored after the report; old is the request before it). It
+// reports false when the change is not a new report.
+func (b Builder) FromResponseUpdate(old, req incident.ResponseRequest, inc incident.Incident) (Event, bool) {
+	if req.Reports <= old.Reports || req.UpdatedAt == nil || req.Status == "" {
+		return Event{}, false
+	}
+	at := req.UpdatedAt.UTC()
+	ev := b.FromResponse(req, inc)
+	ev.DetailType, ev.Time = DetailTypeResponseUpdated, at
+	ev.Detail.EventID = ResponseUpdateEventID(inc.ID, req.ID, req.Reports)
+	ev.Detail.Change = Change{Kind: KindResponseUpdated, Fields: []FieldChange{}, By: "playbook:" + req.Playbook, At: at}
+	ev.Detail.Report = &Report{Status: string(req.Status), Message: req.Message, Outputs: req.Outputs, Link: req.Link,
+		ReportedAt: at, Sequence: req.Reports}
+	return ev, true
+}
+
 func changeTime(inc incident.Incident) time.Time {
 	for _, t := range []time.Time{inc.UpdatedAt, inc.CreatedAt, inc.LastActivity} {
 		if !t.IsZero() {
@@ -360,6 +400,7 @@ func (b Builder) Summary(inc incident.Incident) Summary {
 		AlertCount:     inc.AlertCount,
 		MultiResource:  inc.MultiResource,
 		Confidence:     inc.Confidence,
+		Tags:           inc.Tags,
 		Sources:        nonNil(inc.Sources),
 		FirstActivity:  inc.FirstActivity.UTC(),
 		LastActivity:   inc.LastActivity.UTC(),
@@ -426,6 +467,7 @@ func Diff(old, new incident.Incident) []FieldChange {
 	add("alertCount", old.AlertCount, new.AlertCount)
 	add("multiResource", old.MultiResource, new.MultiResource)
 	add("confidence", old.Confidence, new.Confidence)
+	add("tags", nonNil(old.Tags), nonNil(new.Tags))
 	add("firstActivity", timeValue(old.FirstActivity), timeValue(new.FirstActivity))
 	add("lastActivity", timeValue(old.LastActivity), timeValue(new.LastActivity))
 	add("mergedInto", old.MergedInto, new.MergedInto)

@@ -358,11 +358,27 @@ func goldenEvents(t *testing.T) map[string]Event {
 		}
 		out[ev.DetailType] = ev
 	}
-	out[DetailTypeResponseRequested] = b.FromResponse(incident.ResponseRequest{
+	req := incident.ResponseRequest{
 		ID: "req-01", IncidentID: "inc-7f3a9c2e1b", Playbook: playbook.IsolateInstance,
 		Parameters:  map[string]any{"instanceId": "i-0abc1234def567890", "quarantineSecurityGroup": "sg-0123456789abcdef0"},
 		RequestedBy: "alice@example.com", RequestedAt: t0.Add(time.Hour),
-	}, sample())
+	}
+	out[DetailTypeResponseRequested] = b.FromResponse(req, sample())
+	done := req
+	done.Reports = 1 // the playbook reported Running before
+	if err := done.Report(incident.ResponseReport{Status: incident.ResponseSucceeded, Message: "Instance moved to the quarantine group; 2 volumes snapshotted.",
+		Outputs: map[string]any{"snapshotIds": []string{"snap-0a1b2c3d4e5f60718", "snap-0f1e2d3c4b5a69788"}},
+		Link:    "https://eu-west-1.console.aws.amazon.com/states/home#/v2/executions/details/arn:aws:states:eu-west-1:123456789012:execution:muster-isolate-instance:req-01"},
+		t0.Add(time.Hour+4*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	before := req
+	before.Reports = 1
+	ev, ok := b.FromResponseUpdate(before, done, sample())
+	if !ok {
+		t.Fatal("a report built no event")
+	}
+	out[DetailTypeResponseUpdated] = ev
 	return out
 }
 

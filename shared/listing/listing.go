@@ -62,6 +62,7 @@ type Filter struct {
 	Tactics    []string
 	Incidents  []string
 	Owners     []string
+	Tags       []string // incident lists only
 	// MinConfidence keeps incidents of at least this confidence (0: any).
 	MinConfidence int
 	Since         time.Time // inclusive; zero: no lower bound
@@ -121,7 +122,7 @@ func stageNames(st []killchain.Stage) []string {
 
 // MatchAlert reports whether a passes every constraint of f.
 func (f *Filter) MatchAlert(a *alert.Alert) bool {
-	return len(f.Owners) == 0 && f.MinConfidence == 0 &&
+	return len(f.Owners) == 0 && len(f.Tags) == 0 && f.MinConfidence == 0 &&
 		any1(f.Names, a.Name) &&
 		any1(f.Types, a.Type) &&
 		any1(f.Severities, a.Severity.String()) &&
@@ -147,6 +148,7 @@ func (f *Filter) MatchIncident(inc *incident.Incident) bool {
 		anyOf(f.Resources, res) &&
 		anyOf(f.Tactics, stageNames(inc.Tactics)) &&
 		any1(f.Owners, inc.Owner) &&
+		anyOf(f.Tags, inc.Tags) &&
 		inc.Confidence >= f.MinConfidence &&
 		inTime(f, inc.LastActivity)
 }

@@ -236,3 +236,42 @@ func (s *Store) Comments(ctx context.Context, id string) ([]incident.Comment, er
 func (s *Store) ResponseRequests(ctx context.Context, id string) ([]incident.ResponseRequest, error) {
 	return collect[incident.ResponseRequest](s, id, skResponse)
 }
+
+// ReportResponse applies report to response request requestID of incident
+// id and records a timeline entry by "playbook:<name>" (dynamostore's
+// contract).
+func (s *Store) ReportResponse(ctx context.Context, id, requestID string, report func(*incident.ResponseRequest) error) (incident.ResponseRequest, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var (
+		req   incident.ResponseRequest
+		at    string
+		found bool
+	)
+	s.each(pkIncident+id, skResponse, false, func(sk string, raw []byte) bool {
+		var r incident.ResponseRequest
+		if json.Unmarshal(raw, &r) == nil && r.ID == requestID {
+			req, at, found = r, sk, true
+			return false
+		}
+		return true
+	})
+	if !found {
+		return req, fmt.Errorf("response %s of incident %s: %w", requestID, id, incident.ErrNotFound)
+	}
+	if err := report(&req); err != nil {
+		return req, err
+	}
+	s.put(pkIncident+id, at, req)
+	when := s.now().UTC()
+	if req.UpdatedAt != nil {
+		when = *req.UpdatedAt
+	}
+	detail := req.Message
+	if len([]rune(detail)) > 200 {
+		detail = string([]rune(detail)[:200]) + "…"
+	}
+	s.put(pkIncident+id, skTimeline+sortTime(when)+"#"+newID()[:8], incident.TimelineEntry{At: when,
+		Actor: "playbook:" + req.Playbook, Action: "response " + strings.ToLower(string(req.Status)), Detail: detail})
+	return req, nil
+}

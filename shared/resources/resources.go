@@ -16,6 +16,8 @@
 //	response request     INCIDENT#<id>          RESPONSE#<time>#<id>
 //	correlation key day  KEY#<key>              DAY#<yyyy-mm-dd>           gsi1 (only when noisy)
 //	suppression rule     RULE#<ruleId>          RULE                       gsi1 (RULES)
+//	automation rule      AUTORULE#<ruleId>      AUTORULE                   gsi1 (AUTORULES)
+//	automation run mark  INCIDENT#<id>          AUTO#<version>             (TTL: kept 7 days)
 //
 // The dynamostore package documents the access patterns built on these.
 package resources
@@ -47,9 +49,12 @@ const (
 	PrefixIncident = "INCIDENT#"
 	PrefixKey      = "KEY#"
 	PrefixRule     = "RULE#"
+	PrefixAutoRule = "AUTORULE#"
 	SKAlert        = "ALERT"
 	SKIncident     = "INCIDENT"
 	SKRule         = "RULE"
+	SKAutoRule     = "AUTORULE"
+	SKAutomation   = "AUTO#"
 	SKTimeline     = "TL#"
 	SKComment      = "COMMENT#"
 	SKResponse     = "RESPONSE#"
@@ -119,7 +124,8 @@ var Correlator = StreamConsumer{
 	},
 }
 
-// Responder consumes incident items and response requests.
+// Responder consumes incident items and response requests (inserted:
+// requested; modified: a playbook's report).
 //
 // Its retry budget is the largest finite one Lambda takes (10,000): a batch
 // the bus refuses for a reason of the deployment (a wrong bus name, a
@@ -137,7 +143,7 @@ var Responder = StreamConsumer{
 	MaxRecordAgeSecs:  24 * 3600,
 	Filters: []string{
 		`{"eventName":["INSERT","MODIFY"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"INCIDENT#"}]},"sk":{"S":["INCIDENT"]}}}}`,
-		`{"eventName":["INSERT"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"INCIDENT#"}]},"sk":{"S":[{"prefix":"RESPONSE#"}]}}}}`,
+		`{"eventName":["INSERT","MODIFY"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"INCIDENT#"}]},"sk":{"S":[{"prefix":"RESPONSE#"}]}}}}`,
 		`{"eventName":["INSERT"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"INCIDENT#"}]},"sk":{"S":[{"prefix":"COMMENT#"}]}}}}`,
 	},
 }

@@ -39,8 +39,8 @@ type actionsResponse struct {
 }
 
 type respondActions struct {
-	Playbooks []playbook.Playbook        `json:"playbooks"`
-	Requests  []incident.ResponseRequest `json:"requests"`
+	Playbooks []playbook.Playbook `json:"playbooks"`
+	Requests  []responseView      `json:"requests"`
 }
 
 func (h *Handler) actions(ctx context.Context, r *request) (reply, error) {
@@ -61,7 +61,7 @@ func (h *Handler) actions(ctx context.Context, r *request) (reply, error) {
 		IncidentID: id,
 		Mitigate:   nonNil(guidance.Mitigate(alerts)),
 		Prevent:    nonNil(guidance.Prevent(inc, alerts)),
-		Respond:    respondActions{Playbooks: nonNil(h.playbooks.List()), Requests: nonNil(reqs)},
+		Respond:    respondActions{Playbooks: nonNil(h.playbooks.List()), Requests: h.responseViews(reqs)},
 		Suppress:   nonNil(drafts(alerts, id)),
 	}), nil
 }

@@ -32,7 +32,7 @@ type bulkItemError struct {
 }
 
 // bulkIncidents is POST /incidents/bulk: one change (status, owner,
-// classification, severity) to up to maxBulk incidents, each at its
+// classification, severity, tags) to up to maxBulk incidents, each at its
 // current version, each with its own result; one failing changes nothing
 // of the others.
 func (h *Handler) bulkIncidents(ctx context.Context, r *request, b bulkBody) (reply, error) {
@@ -58,7 +58,7 @@ func (h *Handler) bulkIncidents(ctx context.Context, r *request, b bulkBody) (re
 
 // bulkOne applies p to one incident at the version it reads, reading
 // again once when another change got in between.
-func (h *Handler) bulkOne(ctx context.Context, id string, p patch, actor string) bulkResult {
+func (h *Handler) bulkOne(ctx context.Context, id string, p incidentPatch, actor string) bulkResult {
 	var err error
 	for attempt := 0; attempt < 2; attempt++ {
 		inc, gerr := h.store.GetIncident(ctx, id)

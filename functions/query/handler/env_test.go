@@ -34,6 +34,9 @@ const (
 	readToken   = "reader-token"
 	writeToken  = "writer-token"
 	ingestToken = "ingest-token"
+	// respondToken is a playbook's: it may report on response requests
+	// and do nothing else.
+	respondToken = "playbook-token"
 )
 
 type env struct {
@@ -61,12 +64,13 @@ func newEnv(t testing.TB, opts ...func(*dynamodb.Options)) *env {
 		{Name: "reader", Token: readToken, Scopes: []string{"read"}},
 		{Name: "writer", Token: writeToken, Scopes: []string{"read", "write"}},
 		{Name: "ingester", Token: ingestToken, Scopes: []string{"ingest:*"}},
+		{Name: "playbook:isolate-instance", Token: respondToken, Scopes: []string{"respond"}},
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := handler.New(handler.Options{Store: store, Auth: authn, CursorKey: []byte("test-cursor-key"), Now: clock,
-		APIURL: "https://muster.example"})
+		APIURL: "https://muster.example", ReportWait: time.Hour})
 	meter.Reset()
 	return &env{t: t, h: h, store: store, db: db, meter: meter}
 }

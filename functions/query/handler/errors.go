@@ -8,6 +8,7 @@ import (
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/apigw"
 	"github.com/muster-sec/muster/shared/auth"
+	"github.com/muster-sec/muster/shared/automation"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/playbook"
@@ -86,6 +87,11 @@ func (h *Handler) problem(err error) apigw.ProblemDetails {
 		return detail(http.StatusNotFound, "not found")
 	case errors.Is(err, suppress.ErrNotFound):
 		return detail(http.StatusNotFound, "suppression rule not found")
+	case errors.Is(err, automation.ErrNotFound):
+		return detail(http.StatusNotFound, "automation rule not found")
+	case errors.Is(err, incident.ErrReportIgnored):
+		return apigw.ProblemDetails{Status: http.StatusConflict, Title: "Report ignored",
+			Detail: "the request already has a final status (Succeeded or Failed); later reports are ignored and change nothing"}
 	case errors.Is(err, errNeedIfMatch):
 		return detail(http.StatusPreconditionRequired, "send If-Match with the version you last read (ETag of the GET)")
 	case errors.Is(err, incident.ErrConflict):
@@ -123,9 +129,9 @@ func (h *Handler) problem(err error) apigw.ProblemDetails {
 			p.Extensions["limit"] = ce.limit
 		}
 		return p
-	case (errors.Is(err, alert.ErrInvalid) || errors.Is(err, suppress.ErrInvalid)) && errors.As(err, &fe):
+	case (errors.Is(err, alert.ErrInvalid) || errors.Is(err, suppress.ErrInvalid) || errors.Is(err, automation.ErrInvalid)) && errors.As(err, &fe):
 		return apigw.ProblemDetails{Status: http.StatusBadRequest, Detail: fe.Error(), Extensions: map[string]any{"field": fe.Field, "reason": fe.Reason}}
-	case errors.Is(err, alert.ErrInvalid), errors.Is(err, suppress.ErrInvalid):
+	case errors.Is(err, alert.ErrInvalid), errors.Is(err, suppress.ErrInvalid), errors.Is(err, automation.ErrInvalid):
 		return detail(http.StatusBadRequest, "invalid request")
 	}
 	h.log.Error("request failed", "error", err.Error())

@@ -29,6 +29,7 @@ var (
 	pTactics   = []string{"PreAttack", "InitialAccess", "Execution", "Exfiltration"}
 	pIncidents = []string{"inc-a", "inc-b"}
 	pOwners    = []string{"alice", "bob"}
+	pTags      = []string{"pci", "team:web", "auto-isolated"}
 	pTitles    = []string{"Security incident detected on web-prod-1", "Security incident detected on multiple resources"}
 	pSev       = []string{"Informational", "Low", "Medium", "High", "Critical"}
 	pAStatus   = []string{"Active", "Resolved", "Dismissed"}
@@ -74,6 +75,9 @@ func genDataset(r *rand.Rand, nAlerts, nIncidents int) dataset {
 		inc.FirstActivity = inc.LastActivity.Add(-time.Hour)
 		if r.Intn(2) == 0 {
 			inc.Owner = pick(r, pOwners)
+		}
+		if r.Intn(2) == 0 {
+			inc.Tags = []string{pick(r, pTags)}
 		}
 		if r.Intn(2) == 0 {
 			inc.Resources = append(inc.Resources, alert.Resource{ID: pick(r, pResources)})
@@ -185,7 +189,8 @@ func bruteIncidents(d dataset, q query) []string {
 		}
 		if inc.MergedInto == "" && has(q["name"], inc.Title) && has(q["severity"], inc.Severity.String()) &&
 			has(q["status"], string(inc.Status)) && hasAny(q["provider"], inc.Sources) && hasAny(q["resource"], res) &&
-			hasAny(q["tactic"], stageStrings(inc.Tactics)) && has(q["owner"], inc.Owner) && inWindow(inc.LastActivity, since, until) {
+			hasAny(q["tactic"], stageStrings(inc.Tactics)) && has(q["owner"], inc.Owner) && hasAny(q["tag"], inc.Tags) &&
+			inWindow(inc.LastActivity, since, until) {
 			ids = append(ids, inc.ID)
 		}
 	}
@@ -222,6 +227,7 @@ func genQuery(t *rapid.T, incidents bool) query {
 	opt("tactic", pTactics)
 	if incidents {
 		opt("owner", pOwners)
+		opt("tag", pTags)
 	}
 	times := []string{now.Add(-100 * 24 * time.Hour).Format(time.RFC3339), now.Add(-30 * 24 * time.Hour).Format(time.RFC3339),
 		now.Add(-5 * 24 * time.Hour).Format(time.RFC3339)}

@@ -42,6 +42,7 @@ import (
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/apigw"
 	"github.com/muster-sec/muster/shared/auth"
+	"github.com/muster-sec/muster/shared/automation"
 	"github.com/muster-sec/muster/shared/chatops"
 	"github.com/muster-sec/muster/shared/correlate"
 	"github.com/muster-sec/muster/shared/dynamostore"
@@ -74,6 +75,12 @@ type Store interface {
 	DismissAlerts(ctx context.Context, ids []string, ruleID string) (int, error)
 	SetAlertStatus(ctx context.Context, ids []string, st alert.Status) (int, error)
 	SimulateRule(ctx context.Context, r suppress.Rule, since time.Time) (dynamostore.Simulation, error)
+	ReportResponse(ctx context.Context, id, requestID string, report func(*incident.ResponseRequest) error) (incident.ResponseRequest, error)
+	CreateAutomationRule(ctx context.Context, r automation.Rule) (automation.Rule, error)
+	GetAutomationRule(ctx context.Context, id string) (automation.Rule, error)
+	ListAutomationRules(ctx context.Context) ([]automation.Rule, error)
+	UpdateAutomationRule(ctx context.Context, id string, version int64, change func(*automation.Rule) error) (automation.Rule, error)
+	DeleteAutomationRule(ctx context.Context, id string) error
 	// NoisyKeys lists the correlation keys that turned noisy since the
 	// given time, newest first, at most limit (correlate.Store.NoisyKeys).
 	NoisyKeys(ctx context.Context, since time.Time, limit int) ([]correlate.NoisyKey, error)
@@ -87,10 +94,15 @@ var _ Store = (*dynamostore.Store)(nil)
 
 // Environment variables read by FromEnv (besides auth's and playbook's).
 const (
-	EnvTable     = "MUSTER_TABLE"
-	EnvCursorKey = "MUSTER_CURSOR_KEY"
-	EnvAPIURL    = "MUSTER_API_URL"
+	EnvTable      = "MUSTER_TABLE"
+	EnvCursorKey  = "MUSTER_CURSOR_KEY"
+	EnvAPIURL     = "MUSTER_API_URL"
+	EnvReportWait = "MUSTER_RESPONSE_REPORT_WAIT"
 )
+
+// DefaultReportWait is how long a response request may go without a
+// playbook's report before it shows as NoReport.
+const DefaultReportWait = time.Hour
 
 // Options configure a Handler. Store and Auth are required.
 type Options struct {
@@ -111,6 +123,9 @@ type Options struct {
 	Correlation correlate.Config
 	// Slack configures the Slack app (POST /chatops/slack/…).
 	Slack SlackOptions
+	// ReportWait is how long a response request may go without a report
+	// before it shows as NoReport; 0 never shows it (MUSTER_RESPONSE_REPORT_WAIT).
+	ReportWait time.Duration
 }
 
 // Handler serves the REST API.
@@ -123,6 +138,7 @@ type Handler struct {
 	apiURL      string
 	log         *slog.Logger
 	corsOrigins []string
+	reportWait  time.Duration
 	mux         *http.ServeMux // one pattern per operation of openapi.json
 	patterns    []string
 	corrections *correlate.Service
@@ -134,7 +150,8 @@ type Handler struct {
 // New returns a Handler from o.
 func New(o Options) *Handler {
 	h := &Handler{store: o.Store, auth: o.Auth, playbooks: o.Playbooks, cursorKey: o.CursorKey,
-		now: o.Now, apiURL: strings.TrimRight(o.APIURL, "/"), log: o.Logger, corsOrigins: o.CORSOrigins}
+		now: o.Now, apiURL: strings.TrimRight(o.APIURL, "/"), log: o.Logger, corsOrigins: o.CORSOrigins,
+		reportWait: o.ReportWait}
 	if h.playbooks == nil {
 		h.playbooks = playbook.Default()
 	}
@@ -200,6 +217,12 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 	if err != nil {
 		return nil, fmt.Errorf("configure slack: %w", err)
 	}
+	wait := DefaultReportWait
+	if v := getenv(EnvReportWait); v != "" {
+		if wait, err = time.ParseDuration(v); err != nil || wait < 0 {
+			return nil, fmt.Errorf("%s %q: want a duration such as 30m or 2h (0 turns NoReport off)", EnvReportWait, v)
+		}
+	}
 	logger := slog.Default()
 	if getenv(EnvCursorKey) == "" {
 		logger.Warn("no cursor key configured; list cursors are valid only within this process", "component", "query", "env", EnvCursorKey)
@@ -209,7 +232,8 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 		return nil, err
 	}
 	return New(Options{Store: store, Auth: authn, Playbooks: pb, CursorKey: []byte(getenv(EnvCursorKey)),
-		APIURL: getenv(EnvAPIURL), Logger: logger, CORSOrigins: splitList(getenv(EnvCORSOrigins)), Correlation: ccfg, Slack: slackOpts}), nil
+		APIURL: getenv(EnvAPIURL), Logger: logger, CORSOrigins: splitList(getenv(EnvCORSOrigins)),
+		Correlation: ccfg, Slack: slackOpts, ReportWait: wait}), nil
 }
 
 // EnvCORSOrigins lists the origins (comma-separated) allowed to call the API

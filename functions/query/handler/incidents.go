@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/incident"
@@ -25,6 +27,7 @@ type incidentDetail struct {
 	AlertsCursor string                   `json:"alertsCursor,omitempty"`
 	Timeline     []incident.TimelineEntry `json:"timeline"`
 	Comments     []incident.Comment       `json:"comments"`
+	Responses    []responseView           `json:"responses"`
 	Links        map[string]string        `json:"links"`
 }
 
@@ -65,8 +68,12 @@ func (h *Handler) getIncident(ctx context.Context, r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
+	reqs, err := h.store.ResponseRequests(ctx, id)
+	if err != nil {
+		return reply{}, err
+	}
 	d := incidentDetail{Kind: string(listing.KindIncident), Incident: &inc, Alerts: pageItems(page, membersByAlert(members)),
-		Timeline: nonNil(tl), Comments: nonNil(cs), Links: h.links(id)}
+		Timeline: nonNil(tl), Comments: nonNil(cs), Responses: h.responseViews(reqs), Links: h.links(id)}
 	if page.Next != "" {
 		f := incidentAlertsFilter(id)
 		lq := listQuery{filter: f, scope: filterScope("incident-alerts:"+id, listing.Filter{}, "", "")}
@@ -102,9 +109,28 @@ type patchBody struct {
 	Owner          *string `json:"owner"`
 	Classification *string `json:"classification"`
 	Severity       *string `json:"severity"`
+	// Tags replace the incident's tags.
+	Tags *[]string `json:"tags"`
 }
 
 const maxOwnerLen = 256
+
+// checkTags validates a tag set and returns it without repeats.
+func checkTags(tags []string) ([]string, error) {
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		if !incident.ValidTag(t) {
+			return nil, badField("tags", "a tag is 1–64 of A-Z a-z 0-9 : . _ / -")
+		}
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	if len(out) > incident.MaxTags {
+		return nil, badField("tags", "at most "+strconv.Itoa(incident.MaxTags)+" tags")
+	}
+	return out, nil
+}
 
 func (h *Handler) patchIncident(ctx context.Context, r *request) (reply, error) {
 	id := r.PathValue("id")
@@ -127,83 +153,15 @@ func (h *Handler) patchIncident(ctx context.Context, r *request) (reply, error) 
 	return jsonReply(http.StatusOK, incidentItem{Kind: string(listing.KindIncident), Incident: &inc}).with("ETag", etag(inc.Version)), nil
 }
 
-// patch is a validated change to an incident's fields.
-type patch struct {
-	body     patchBody
-	status   incident.Status
-	class    incident.Classification
-	severity alert.Severity
-}
-
-// parse validates the body, naming the field at fault.
-func (b patchBody) parse() (patch, error) {
-	p := patch{body: b}
-	if b.Status == nil && b.Owner == nil && b.Classification == nil && b.Severity == nil {
-		return p, badRequest("give at least one of status, owner, classification, severity")
-	}
-	if b.Status != nil {
-		s, ok := incident.ParseStatus(*b.Status)
-		if !ok {
-			return p, badField("status", "must be Active, InProgress, Resolved or Dismissed")
-		}
-		p.status = s
-	}
-	if b.Classification != nil {
-		p.class = incident.Classification(*b.Classification)
-		if *b.Classification != "" && !p.class.Valid() {
-			return p, badField("classification", "must be TruePositive, BenignPositive, FalsePositive or Undetermined (or empty to clear)")
-		}
-	}
-	if b.Severity != nil {
-		s, ok := alert.ParseSeverity(*b.Severity)
-		if !ok {
-			return p, badField("severity", "must be Informational, Low, Medium, High or Critical")
-		}
-		p.severity = s
-	}
-	if b.Owner != nil && len(*b.Owner) > maxOwnerLen {
-		return p, badField("owner", "longer than 256 characters")
-	}
-	return p, nil
-}
-
-// applyPatch changes incident id at version (If-Match) with a timeline
-// entry per changed field by actor; the incident's alerts follow a new
+// applyPatch changes incident id at version (If-Match) by actor, with a
+// timeline entry per changed field; the incident's alerts follow a new
 // status.
-func (h *Handler) applyPatch(ctx context.Context, id string, version int64, p patch, actor string) (incident.Incident, error) {
+func (h *Handler) applyPatch(ctx context.Context, id string, version int64, p incidentPatch, actor string) (incident.Incident, error) {
 	now := h.now().UTC()
-	b := p.body
 	inc, err := h.store.PatchIncident(ctx, id, version, func(inc *incident.Incident) ([]incident.TimelineEntry, error) {
-		var tl []incident.TimelineEntry
-		rec := func(action, from, to string) {
-			tl = append(tl, incident.TimelineEntry{At: now, Actor: actor, Action: action, From: from, To: to})
-		}
-		if b.Status != nil && p.status != inc.Status {
-			if !incident.CanTransition(inc.Status, p.status) {
-				return nil, fmt.Errorf("%s → %s: %w", inc.Status, p.status, incident.ErrTransition)
-			}
-			rec("status changed", string(inc.Status), string(p.status))
-			inc.Status = p.status
-		}
-		if b.Owner != nil && strings.TrimSpace(*b.Owner) != inc.Owner {
-			rec("owner changed", inc.Owner, strings.TrimSpace(*b.Owner))
-			inc.Owner = strings.TrimSpace(*b.Owner)
-		}
-		if b.Classification != nil && p.class != inc.Classification {
-			rec("classification changed", string(inc.Classification), string(p.class))
-			inc.Classification = p.class
-		}
-		if b.Severity != nil && (p.severity != inc.Severity || inc.SeveritySetBy == "") {
-			rec("severity changed", inc.Severity.String(), p.severity.String())
-			inc.Severity = p.severity
-			inc.SeveritySetBy = actor
-		}
-		if len(tl) > 0 {
-			inc.UpdatedAt, inc.UpdatedBy = now, actor
-		}
-		return tl, nil
+		return p.apply(inc, actor, now)
 	})
-	if err == nil && b.Status != nil {
+	if err == nil && p.Status != nil {
 		h.followStatus(ctx, inc)
 	}
 	return inc, err
@@ -237,6 +195,85 @@ func (h *Handler) followStatus(ctx context.Context, inc incident.Incident) {
 	if err != nil {
 		h.log.ErrorContext(ctx, "alerts did not follow the incident's status", "incident_id", inc.ID, "status", string(inc.Status), "error", err.Error())
 	}
+}
+
+// incidentPatch is a checked PATCH /incidents/{id}: the body and its
+// values parsed.
+type incidentPatch struct {
+	patchBody
+	status incident.Status
+	class  incident.Classification
+	sev    alert.Severity
+	tags   []string
+}
+
+// parse checks the body's fields, naming the one at fault.
+func (b patchBody) parse() (incidentPatch, error) {
+	p := incidentPatch{patchBody: b}
+	if b.Status == nil && b.Owner == nil && b.Classification == nil && b.Severity == nil && b.Tags == nil {
+		return p, badRequest("give at least one of status, owner, classification, severity, tags")
+	}
+	var ok bool
+	if b.Status != nil {
+		if p.status, ok = incident.ParseStatus(*b.Status); !ok {
+			return p, badField("status", "must be Active, InProgress, Resolved or Dismissed")
+		}
+	}
+	if b.Classification != nil {
+		p.class = incident.Classification(*b.Classification)
+		if *b.Classification != "" && !p.class.Valid() {
+			return p, badField("classification", "must be TruePositive, BenignPositive, FalsePositive or Undetermined (or empty to clear)")
+		}
+	}
+	if b.Severity != nil {
+		if p.sev, ok = alert.ParseSeverity(*b.Severity); !ok {
+			return p, badField("severity", "must be Informational, Low, Medium, High or Critical")
+		}
+	}
+	if b.Owner != nil && len(*b.Owner) > maxOwnerLen {
+		return p, badField("owner", "longer than 256 characters")
+	}
+	var err error
+	if b.Tags != nil {
+		p.tags, err = checkTags(*b.Tags)
+	}
+	return p, err
+}
+
+// apply makes the patch's changes to inc, by actor at now, and returns a
+// timeline entry per changed field.
+func (p incidentPatch) apply(inc *incident.Incident, actor string, now time.Time) ([]incident.TimelineEntry, error) {
+	var tl []incident.TimelineEntry
+	rec := func(action, from, to string) {
+		tl = append(tl, incident.TimelineEntry{At: now, Actor: actor, Action: action, From: from, To: to})
+	}
+	if p.Status != nil && p.status != inc.Status {
+		if !incident.CanTransition(inc.Status, p.status) {
+			return nil, fmt.Errorf("%s → %s: %w", inc.Status, p.status, incident.ErrTransition)
+		}
+		rec("status changed", string(inc.Status), string(p.status))
+		inc.Status = p.status
+	}
+	if p.Owner != nil && strings.TrimSpace(*p.Owner) != inc.Owner {
+		rec("owner changed", inc.Owner, strings.TrimSpace(*p.Owner))
+		inc.Owner = strings.TrimSpace(*p.Owner)
+	}
+	if p.Classification != nil && p.class != inc.Classification {
+		rec("classification changed", string(inc.Classification), string(p.class))
+		inc.Classification = p.class
+	}
+	if p.Severity != nil && (p.sev != inc.Severity || inc.SeveritySetBy == "") {
+		rec("severity changed", inc.Severity.String(), p.sev.String())
+		inc.Severity, inc.SeveritySetBy = p.sev, actor
+	}
+	if p.Tags != nil && !slices.Equal(p.tags, inc.Tags) {
+		rec("tags changed", strings.Join(inc.Tags, ", "), strings.Join(p.tags, ", "))
+		inc.Tags = p.tags
+	}
+	if len(tl) > 0 {
+		inc.UpdatedAt, inc.UpdatedBy = now, actor
+	}
+	return tl, nil
 }
 
 type commentBody struct {

@@ -159,6 +159,7 @@ func (h *Handler) parseList(r *request, list string, allowed []string, statuses 
 		{"tactic", &f.Tactics, tac, "a kill-chain stage"},
 		{"incident", &f.Incidents, same, "an incident id"},
 		{"owner", &f.Owners, same, "an owner"},
+		{"tag", &f.Tags, tagValue, "a tag (1–64 of A-Z a-z 0-9 : . _ / -)"},
 	} {
 		if err := canon(c.name, c.dst, c.fn, c.what); err != nil {
 			return lq, err
@@ -252,7 +253,7 @@ func checkWindow(since, until, now time.Time) error {
 func filterScope(list string, f listing.Filter, rawSince, rawUntil string) string {
 	f.Since, f.Until = time.Time{}, time.Time{}
 	for _, l := range [][]string{f.Names, f.Types, f.Severities, f.Statuses,
-		f.Providers, f.Resources, f.Tactics, f.Incidents, f.Owners} {
+		f.Providers, f.Resources, f.Tactics, f.Incidents, f.Owners, f.Tags} {
 		sort.Strings(l)
 	}
 	fb, _ := json.Marshal(f)
@@ -295,7 +296,9 @@ func anyStatus(v string) (string, bool) {
 }
 
 var alertListParams = []string{"name", "type", "severity", "status", "provider", "resource", "tactic", "incident", "since", "until", "kind", "limit", "cursor"}
-var incidentListParams = []string{"status", "severity", "resource", "tactic", "provider", "owner", "minConfidence", "since", "until", "limit", "cursor"}
+var incidentListParams = []string{"status", "severity", "resource", "tactic", "provider", "owner", "tag", "minConfidence", "since", "until", "limit", "cursor"}
+
+func tagValue(v string) (string, bool) { return v, incident.ValidTag(v) }
 
 func pageItems(p listing.Page, reasons map[string]incident.Membership) []any {
 	items := make([]any, 0, len(p.Items))

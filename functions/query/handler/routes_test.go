@@ -47,9 +47,12 @@ func TestRouterServesTheDocument(t *testing.T) {
 			if resp.Headers["WWW-Authenticate"] == "" {
 				t.Error("401 without WWW-Authenticate")
 			}
-			c.token = map[string]string{"read": ingestToken, "write": readToken}[op.Scope]
+			c.token = map[string]string{"read": respondToken, "write": readToken, "respond": writeToken}[op.Scope]
 			wantStatus(t, e.do(c), http.StatusForbidden)
 			c.token = writeToken
+			if op.Scope == "respond" {
+				c.token = respondToken
+			}
 			resp = e.do(c)
 			if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden ||
 				resp.StatusCode == http.StatusMethodNotAllowed || strings.Contains(resp.Body, "no such resource") {

@@ -39,7 +39,7 @@ type Operation struct {
 	// Scheme is how the caller is authenticated: SchemeBearer,
 	// SchemeSlack, or "" for an open operation (no credentials).
 	Scheme string
-	// Scope is the bearer scope the operation needs: read or write; ""
+	// Scope is the bearer scope the operation needs: read, write or respond; ""
 	// for other schemes.
 	Scope string
 	// Query names the query parameters the operation declares; an

@@ -24,7 +24,7 @@ func TestOperationsOfTheDocument(t *testing.T) {
 		if op.ID == "" {
 			t.Errorf("%s has no operationId", op.Pattern())
 		}
-		if !slices.Contains([]string{"", "read", "write"}, op.Scope) {
+		if !slices.Contains([]string{"", "read", "write", "respond"}, op.Scope) {
 			t.Errorf("%s: scope %q", op.Pattern(), op.Scope)
 		}
 		wantScheme := map[bool]string{true: openapi.SchemeBearer, false: ""}[op.Scope != ""]
@@ -53,6 +53,9 @@ func TestOperationsOfTheDocument(t *testing.T) {
 		{"GET /incidents/{id}/summary", "read", []string{"format"}, []string{"id"}},
 		{"POST /suppression-rules/simulate", "read", nil, nil},
 		{"DELETE /suppression-rules/{id}", "write", nil, []string{"id"}},
+		{"POST /automation-rules/simulate", "read", nil, nil},
+		{"PATCH /automation-rules/{id}", "write", nil, []string{"id"}},
+		{"POST /incidents/{id}/responses/{requestId}", "respond", nil, []string{"id", "requestId"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pattern, func(t *testing.T) {

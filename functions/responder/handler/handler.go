@@ -3,7 +3,7 @@
 //
 // It is a transactional outbox: events come only from committed stream
 // records (incident items inserted or modified, response requests
-// inserted; see resources.Responder for the filters), so an event is
+// inserted or reported on; see resources.Responder for the filters), so an event is
 // published if and only if its change was committed. For each record it
 // decides the event with incidentevent, publishes the batch's events
 // together through eventbus, and answers:
@@ -30,6 +30,11 @@
 //     passed). If the dead-letter send itself fails, the record is named in
 //     BatchItemFailures instead.
 //
+// It also runs the automation rules (automate.go; docs/automation.md) on
+// each incident change that publishes an event, before publishing: a rule
+// run is stored once per change, so a replayed batch applies nothing twice,
+// and a failed rule read or write retries the record like a failed publish.
+//
 // Replaying a batch republishes the same set of events with the same ids
 // (incident events are a pure function of the record's images; a response
 // event re-reads the incident, so its summary reflects the incident at
@@ -43,6 +48,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -50,10 +56,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/muster-sec/muster/shared/automation"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/eventbus"
 	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/incidentevent"
+	"github.com/muster-sec/muster/shared/playbook"
 	"github.com/muster-sec/muster/shared/resources"
 )
 
@@ -101,15 +109,24 @@ type Options struct {
 	APIURL string
 	// Logger receives the handler's logs; slog.Default() when nil.
 	Logger *slog.Logger
+	// Automation holds the automation rules; nil runs none.
+	Automation Automation
+	// Playbooks are those rules may run; playbook.Default() when nil.
+	Playbooks *playbook.Registry
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
 }
 
 // Handler consumes stream batches.
 type Handler struct {
-	pub       Publisher
-	incidents Incidents
-	dead      DeadLetter
-	build     incidentevent.Builder
-	log       *slog.Logger
+	pub        Publisher
+	incidents  Incidents
+	dead       DeadLetter
+	build      incidentevent.Builder
+	log        *slog.Logger
+	automation Automation
+	evaluator  automation.Evaluator
+	now        func() time.Time
 }
 
 // New returns a handler publishing with pub, reading incidents for response
@@ -119,8 +136,13 @@ func New(pub Publisher, incidents Incidents, dead DeadLetter, opts Options) *Han
 	if log == nil {
 		log = slog.Default()
 	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &Handler{pub: pub, incidents: incidents, dead: dead,
-		build: incidentevent.Builder{APIURL: opts.APIURL}, log: log}
+		build: incidentevent.Builder{APIURL: opts.APIURL}, log: log,
+		automation: opts.Automation, evaluator: automation.Evaluator{Playbooks: opts.Playbooks}, now: now}
 }
 
 // busNameRE is what EventBridge takes as an EventBusName: a name
@@ -163,9 +185,13 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 			"set", EnvDLQURL+" or "+EnvDeadLetterFile)
 		dead = NewLogDeadLetter(log)
 	}
+	playbooks, err := playbook.FromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
 	store := dynamostore.New(dynamodb.NewFromConfig(cfg), table, dynamostore.Options{})
 	pub := eventbus.New(eventbridge.NewFromConfig(cfg), bus, eventbus.Options{})
-	return New(pub, store, dead, Options{APIURL: apiURL, Logger: log}), nil
+	return New(pub, store, dead, Options{APIURL: apiURL, Logger: log, Automation: store, Playbooks: playbooks}), nil
 }
 
 func envOr(getenv func(string) string, k, def string) string {
@@ -186,6 +212,8 @@ func (e *permanentError) Error() string { return e.reason.Code + ": " + e.reason
 type pending struct {
 	rec events.DynamoDBEventRecord
 	ev  incidentevent.Event
+	// change is set for an incident change that may fire automation rules.
+	change *change
 }
 
 // Handle processes one stream batch and names the records that failed
@@ -196,6 +224,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 	var (
 		resp       events.DynamoDBEventResponse
 		toPublish  []pending
+		rules      rulesCache
 		retried    = map[string]bool{}
 		deadCount  int
 		skipped    int
@@ -223,7 +252,10 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 		if rec.Change.SequenceNumber == "" {
 			return events.DynamoDBEventResponse{}, fmt.Errorf("stream record %s has no sequence number", rec.EventID)
 		}
-		e, ok, err := h.decide(ctx, rec)
+		p, ok, err := h.decide(ctx, rec)
+		if err == nil && ok && p.change != nil {
+			err = h.automate(ctx, *p.change, &rules)
+		}
 		var perm *permanentError
 		switch {
 		case errors.As(err, &perm):
@@ -237,7 +269,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 			skipped++
 			continue
 		}
-		toPublish = append(toPublish, pending{rec: rec, ev: e})
+		toPublish = append(toPublish, p)
 	}
 
 	entries := make([]eventbus.Entry, 0, len(toPublish))
@@ -281,74 +313,131 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 	return resp, nil
 }
 
-// decide returns the event for one record, false when it publishes
-// nothing, an error wrapping errRetry to retry it, or a *permanentError.
-func (h *Handler) decide(ctx context.Context, rec events.DynamoDBEventRecord) (incidentevent.Event, bool, error) {
+// decide returns the event for one record (with the change automation
+// rules run on, for an incident change), false when it publishes nothing,
+// an error wrapping errRetry to retry it, or a *permanentError.
+func (h *Handler) decide(ctx context.Context, rec events.DynamoDBEventRecord) (pending, bool, error) {
 	pk, sk := keyString(rec.Change.Keys, resources.AttrPK), keyString(rec.Change.Keys, resources.AttrSK)
 	if !strings.HasPrefix(pk, resources.PrefixIncident) {
-		return incidentevent.Event{}, false, nil
+		return pending{}, false, nil
 	}
 	switch {
 	case sk == resources.SKIncident && (rec.EventName == "INSERT" || rec.EventName == "MODIFY"):
 		return h.incidentChange(rec)
 	case strings.HasPrefix(sk, resources.SKResponse) && rec.EventName == "INSERT":
-		return h.responseRequest(ctx, rec, strings.TrimPrefix(pk, resources.PrefixIncident))
+		e, ok, err := h.responseRequest(ctx, rec, strings.TrimPrefix(pk, resources.PrefixIncident))
+		return pending{rec: rec, ev: e}, ok, err
+	case strings.HasPrefix(sk, resources.SKResponse) && rec.EventName == "MODIFY":
+		e, ok, err := h.responseReport(ctx, rec, strings.TrimPrefix(pk, resources.PrefixIncident))
+		return pending{rec: rec, ev: e}, ok, err
 	case strings.HasPrefix(sk, resources.SKComment) && rec.EventName == "INSERT":
-		return h.comment(ctx, rec, strings.TrimPrefix(pk, resources.PrefixIncident))
+		e, ok, err := h.comment(ctx, rec, strings.TrimPrefix(pk, resources.PrefixIncident))
+		return pending{rec: rec, ev: e}, ok, err
 	}
-	return incidentevent.Event{}, false, nil
+	return pending{}, false, nil
 }
 
 func undecodable(format string, args ...any) error {
 	return &permanentError{Reason{Code: CodeUndecodable, Message: fmt.Sprintf(format, args...)}}
 }
 
-func (h *Handler) incidentChange(rec events.DynamoDBEventRecord) (incidentevent.Event, bool, error) {
+func (h *Handler) incidentChange(rec events.DynamoDBEventRecord) (pending, bool, error) {
 	if rec.Change.NewImage == nil {
-		return incidentevent.Event{}, false, undecodable("%s record without a new image (the stream must carry NEW_AND_OLD_IMAGES)", rec.EventName)
+		return pending{}, false, undecodable("%s record without a new image (the stream must carry NEW_AND_OLD_IMAGES)", rec.EventName)
 	}
 	nr, err := dynamostore.IncidentFromImage(rec.Change.NewImage)
 	if err != nil {
-		return incidentevent.Event{}, false, undecodable("new image: %v", err)
+		return pending{}, false, undecodable("new image: %v", err)
 	}
 	newImg := &incidentevent.Image{Incident: nr.Incident, IsIncident: nr.IsIncident, Members: nr.MemberIDs()}
 	var oldImg *incidentevent.Image
 	if rec.Change.OldImage != nil {
 		or, err := dynamostore.IncidentFromImage(rec.Change.OldImage)
 		if err != nil {
-			return incidentevent.Event{}, false, undecodable("old image: %v", err)
+			return pending{}, false, undecodable("old image: %v", err)
 		}
 		oldImg = &incidentevent.Image{Incident: or.Incident, IsIncident: or.IsIncident, Members: or.MemberIDs()}
 	}
 	e, ok := h.build.FromChange(oldImg, newImg)
-	return e, ok, nil
+	p := pending{rec: rec, ev: e}
+	switch e.Detail.Change.Kind {
+	case incidentevent.KindCreated:
+		p.change = &change{new: newImg.Incident}
+	case incidentevent.KindUpdated, incidentevent.KindStatusChanged:
+		p.change = &change{old: &oldImg.Incident, new: newImg.Incident}
+	}
+	return p, ok, nil
 }
 
 func (h *Handler) responseRequest(ctx context.Context, rec events.DynamoDBEventRecord, incidentID string) (incidentevent.Event, bool, error) {
-	item, err := dynamostore.FromImage(rec.Change.NewImage)
+	req, err := decodeRequest(rec.Change.NewImage, incidentID)
+	if err != nil {
+		return incidentevent.Event{}, false, err
+	}
+	inc, err := h.requestIncident(ctx, incidentID, incidentevent.ResponseEventID(incidentID, req.ID), incidentevent.DetailTypeResponseRequested)
+	if err != nil {
+		return incidentevent.Event{}, false, err
+	}
+	return h.build.FromResponse(req, inc), true, nil
+}
+
+// responseReport is a playbook's report: a response request item
+// modified with a higher report count.
+func (h *Handler) responseReport(ctx context.Context, rec events.DynamoDBEventRecord, incidentID string) (incidentevent.Event, bool, error) {
+	req, err := decodeRequest(rec.Change.NewImage, incidentID)
+	if err != nil {
+		return incidentevent.Event{}, false, err
+	}
+	var old incident.ResponseRequest
+	if rec.Change.OldImage != nil {
+		if old, err = decodeRequest(rec.Change.OldImage, incidentID); err != nil {
+			return incidentevent.Event{}, false, err
+		}
+	}
+	if req.Reports <= old.Reports {
+		return incidentevent.Event{}, false, nil
+	}
+	inc, err := h.requestIncident(ctx, incidentID, incidentevent.ResponseUpdateEventID(incidentID, req.ID, req.Reports),
+		incidentevent.DetailTypeResponseUpdated)
+	if err != nil {
+		return incidentevent.Event{}, false, err
+	}
+	e, ok := h.build.FromResponseUpdate(old, req, inc)
+	return e, ok, nil
+}
+
+// decodeRequest reads a response request from a stream image.
+func decodeRequest(image map[string]events.DynamoDBAttributeValue, incidentID string) (incident.ResponseRequest, error) {
+	item, err := dynamostore.FromImage(image)
 	if err != nil || item == nil {
-		return incidentevent.Event{}, false, undecodable("response request image: %v", err)
+		return incident.ResponseRequest{}, undecodable("response request image: %v", err)
 	}
 	req, err := dynamostore.DecodeResponseRequest(item)
 	if err != nil {
-		return incidentevent.Event{}, false, undecodable("%v", err)
+		return req, undecodable("%v", err)
 	}
 	if req.IncidentID == "" {
 		req.IncidentID = incidentID
 	}
 	if req.ID == "" || req.Playbook == "" || req.IncidentID != incidentID {
-		return incidentevent.Event{}, false, undecodable("response request without id, playbook or matching incident")
+		return req, undecodable("response request without id, playbook or matching incident")
 	}
+	return req, nil
+}
+
+// requestIncident reads the incident a response event is about; a missing
+// one is permanent, a failed read is retried.
+func (h *Handler) requestIncident(ctx context.Context, incidentID, eventID, detailType string) (incident.Incident, error) {
 	inc, err := h.incidents.GetIncident(ctx, incidentID)
 	if errors.Is(err, incident.ErrNotFound) {
-		return incidentevent.Event{}, false, &permanentError{Reason{Code: CodeUnknownIncident,
+		return inc, &permanentError{Reason{Code: CodeUnknownIncident,
 			Message: "response request for an incident that does not exist or is not visible",
-			EventID: incidentevent.ResponseEventID(incidentID, req.ID), DetailType: incidentevent.DetailTypeResponseRequested}}
+			EventID: eventID, DetailType: detailType}}
 	}
 	if err != nil {
-		return incidentevent.Event{}, false, fmt.Errorf("%w: read incident %s: %v", errRetry, incidentID, err)
+		return inc, fmt.Errorf("%w: read incident %s: %v", errRetry, incidentID, err)
 	}
-	return h.build.FromResponse(req, inc), true, nil
+	return inc, nil
 }
 
 // comment builds the commentAdded event of a comment inserted on an

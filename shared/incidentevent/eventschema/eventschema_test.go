@@ -28,8 +28,8 @@ func TestGoldenEventsValidate(t *testing.T) {
 	}
 	root, _ := RepoDir()
 	files, err := filepath.Glob(filepath.Join(root, "events", "golden", "*.json"))
-	if err != nil || len(files) != 4 {
-		t.Fatalf("golden files %v (%v), want 4", files, err)
+	if err != nil || len(files) != 5 {
+		t.Fatalf("golden files %v (%v), want 5", files, err)
 	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)

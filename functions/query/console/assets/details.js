@@ -349,7 +349,7 @@ export async function renderIncidentPage(main, id) {
       picker.addEventListener('change', drawParams);
       const pastBox = h('div', { class: 'past' });
       const drawPast = (list) => replace(pastBox, list.length ? [h('h4', {}, 'Past requests'), h('ul', { class: 'plain' }, list.map((r) => h('li', { class: 'small' },
-        [r.playbook, r.requestedBy ? `by ${r.requestedBy}` : '', r.requestedAt ? when(r.requestedAt) : 'just now'].filter(Boolean).join(' · '))))] : null);
+        [r.playbook, r.status || '', r.message || '', r.requestedBy ? `by ${r.requestedBy}` : '', r.requestedAt ? when(r.requestedAt) : 'just now'].filter(Boolean).join(' · '))))] : null);
       drawPast(past);
       const form = h('form', {
         id: 'respond-form',

@@ -1,0 +1,330 @@
+package dynamostore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/muster-sec/muster/shared/automation"
+	"github.com/muster-sec/muster/shared/incident"
+	"github.com/muster-sec/muster/shared/resources"
+)
+
+// Automation rules are items pk AUTORULE#<id>, sk AUTORULE with the rule
+// JSON in doc (hits excluded), version, hits (N, incremented with ADD) and
+// lastHitAt, indexed in gsi1 under the single partition "AUTORULES" so
+// every rule is read with one Query. A run of the rules on an incident
+// change leaves a mark, pk INCIDENT#<id>, sk AUTO#<version>, written in the
+// run's transaction, so a replayed change applies nothing twice.
+
+// AutomationPartition is the gsi1 partition of every automation rule.
+const AutomationPartition = "AUTORULES"
+
+// KindAutomationRule and KindAutomationMark are the kinds of the items.
+const (
+	KindAutomationRule = "automationRule"
+	KindAutomationMark = "automationMark"
+)
+
+// automationMarkTTL is how long a run's mark is kept: longer than the
+// stream's 24 h retention, the only source of replays.
+const automationMarkTTL = 7 * 24 * time.Hour
+
+// AutomationRuleKey is the primary key of an automation rule item.
+func AutomationRuleKey(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		resources.AttrPK: s(resources.PrefixAutoRule + id),
+		resources.AttrSK: s(resources.SKAutoRule),
+	}
+}
+
+func encodeAutomationRule(r automation.Rule) (map[string]types.AttributeValue, error) {
+	doc := r
+	doc.Hits, doc.LastHitAt = 0, nil
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("encode automation rule %s: %w", r.ID, err)
+	}
+	item := AutomationRuleKey(r.ID)
+	item[attrKind] = s(KindAutomationRule)
+	item[attrDoc] = s(string(b))
+	item[resources.AttrVersion] = n(r.Version)
+	item[resources.AttrGSI1PK] = s(AutomationPartition)
+	item[resources.AttrGSI1SK] = s(TimeSortKey(r.CreatedAt, r.ID))
+	return item, nil
+}
+
+func decodeAutomationRule(item map[string]types.AttributeValue) (automation.Rule, error) {
+	var r automation.Rule
+	if err := json.Unmarshal([]byte(StringAttr(item, attrDoc)), &r); err != nil {
+		return r, fmt.Errorf("decode automation rule: %w", err)
+	}
+	r.Version = version(item)
+	if h, ok := item["hits"].(*types.AttributeValueMemberN); ok {
+		r.Hits, _ = strconv.ParseInt(h.Value, 10, 64)
+	}
+	if t, err := time.Parse(time.RFC3339Nano, StringAttr(item, "lastHitAt")); err == nil {
+		r.LastHitAt = &t
+	}
+	return r, nil
+}
+
+// CreateAutomationRule stores a new rule, which the caller has validated
+// (automation.Rule.Validate, with its playbooks); it assigns the id when
+// empty, the times and version 1.
+func (s *Store) CreateAutomationRule(ctx context.Context, r automation.Rule) (automation.Rule, error) {
+	if r.ID == "" {
+		r.ID = NewID()
+	}
+	now := s.now().UTC()
+	r.CreatedAt, r.UpdatedAt, r.Version, r.Hits, r.LastHitAt = now, now, 1, 0, nil
+	item, err := encodeAutomationRule(r)
+	if err != nil {
+		return r, err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: item,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return r, fmt.Errorf("automation rule %s exists: %w", r.ID, incident.ErrConflict)
+	}
+	if err != nil {
+		return r, fmt.Errorf("put automation rule %s: %w", r.ID, err)
+	}
+	return r, nil
+}
+
+// GetAutomationRule returns a rule or automation.ErrNotFound.
+func (s *Store) GetAutomationRule(ctx context.Context, id string) (automation.Rule, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table),
+		Key: AutomationRuleKey(id), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return automation.Rule{}, fmt.Errorf("get automation rule %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return automation.Rule{}, fmt.Errorf("automation rule %s: %w", id, automation.ErrNotFound)
+	}
+	return decodeAutomationRule(out.Item)
+}
+
+// ListAutomationRules returns every rule (at most 1,000) in run order
+// (automation.Sort).
+func (s *Store) ListAutomationRules(ctx context.Context) ([]automation.Rule, error) {
+	kc := expression.Key(resources.AttrGSI1PK).Equal(expression.Value(AutomationPartition))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build automation rules query: %w", err)
+	}
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName: aws.String(s.table), IndexName: aws.String(resources.IndexTime),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	var out []automation.Rule
+	for p.HasMorePages() && len(out) < maxRules {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("query automation rules: %w", err)
+		}
+		for _, it := range page.Items {
+			r, err := decodeAutomationRule(it)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+	}
+	automation.Sort(out)
+	return out, nil
+}
+
+// UpdateAutomationRule applies change to the rule if its stored version is
+// version and writes it back as version+1 (hit counters untouched); the
+// caller validates in change. A stale version is incident.ErrConflict.
+func (s *Store) UpdateAutomationRule(ctx context.Context, id string, version int64, change func(*automation.Rule) error) (automation.Rule, error) {
+	cur, err := s.GetAutomationRule(ctx, id)
+	if err != nil {
+		return cur, err
+	}
+	if cur.Version != version {
+		return cur, fmt.Errorf("automation rule %s at version %d, not %d: %w", id, cur.Version, version, incident.ErrConflict)
+	}
+	next := cur
+	if err := change(&next); err != nil {
+		return cur, err
+	}
+	next.ID, next.CreatedAt, next.CreatedBy = cur.ID, cur.CreatedAt, cur.CreatedBy
+	next.Version, next.UpdatedAt = version+1, s.now().UTC()
+	item, err := encodeAutomationRule(next)
+	if err != nil {
+		return cur, err
+	}
+	upd := expression.Set(expression.Name(attrDoc), expression.Value(StringAttr(item, attrDoc))).
+		Set(expression.Name(resources.AttrVersion), expression.Value(next.Version))
+	cond := expression.Name(resources.AttrVersion).Equal(expression.Value(version))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return cur, fmt.Errorf("build automation rule update: %w", err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: AutomationRuleKey(id),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return cur, fmt.Errorf("automation rule %s changed concurrently: %w", id, incident.ErrConflict)
+	}
+	if err != nil {
+		return cur, fmt.Errorf("update automation rule %s: %w", id, err)
+	}
+	next.Hits, next.LastHitAt = cur.Hits, cur.LastHitAt
+	return next, nil
+}
+
+// DeleteAutomationRule removes a rule (automation.ErrNotFound when there
+// is none).
+func (s *Store) DeleteAutomationRule(ctx context.Context, id string) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(s.table), Key: AutomationRuleKey(id),
+		ConditionExpression: aws.String("attribute_exists(pk)"),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return fmt.Errorf("automation rule %s: %w", id, automation.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("delete automation rule %s: %w", id, err)
+	}
+	return nil
+}
+
+// RecordAutomationHits adds one hit to each rule id given and moves
+// lastHitAt forward to at; rules deleted meanwhile are skipped.
+func (s *Store) RecordAutomationHits(ctx context.Context, ids []string, at time.Time) error {
+	ts := at.UTC().Format(time.RFC3339Nano)
+	ids = append([]string(nil), ids...)
+	sort.Strings(ids)
+	var ccf *types.ConditionalCheckFailedException
+	for _, id := range ids {
+		err := s.addHits(ctx, AutomationRuleKey(id), 1, ts, true)
+		if errors.As(err, &ccf) {
+			err = s.addHits(ctx, AutomationRuleKey(id), 1, ts, false)
+			if errors.As(err, &ccf) {
+				continue
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("record hits of automation rule %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// MaxAutomationWrites bounds the entries and requests of one run (a
+// transaction holds at most 100 items; the incident and the mark take two).
+const MaxAutomationWrites = 98
+
+// ApplyAutomation stores what the rules did (out) about the change that
+// left incident id at version change, in one transaction: the incident
+// rewritten as one version past out.Incident.Version (the version the
+// rules saw) when out.Changed, else a check that it is still at that
+// version; the run's mark for change; its timeline entries and response
+// requests. An incident no longer at the version the rules saw is
+// incident.ErrConflict; a run for change stored before is
+// automation.ErrApplied. Either way nothing is written.
+func (s *Store) ApplyAutomation(ctx context.Context, id string, change int64, out automation.Outcome) error {
+	version := out.Incident.Version
+	if len(out.Entries)+len(out.Requests) > MaxAutomationWrites {
+		return fmt.Errorf("automation run on incident %s: %d writes, at most %d", id, len(out.Entries)+len(out.Requests), MaxAutomationWrites)
+	}
+	var changed *incident.Incident
+	if out.Changed {
+		changed = &out.Incident
+	}
+	first, err := s.automationGuard(ctx, id, version, changed)
+	if err != nil {
+		return err
+	}
+	mark := automationMark(id, change, s.now().Add(automationMarkTTL))
+	tx := []types.TransactWriteItem{first, {Put: &types.Put{TableName: aws.String(s.table), Item: mark,
+		ConditionExpression: aws.String("attribute_not_exists(pk)")}}}
+	tl, err := s.timelinePuts(id, out.Entries)
+	if err != nil {
+		return err
+	}
+	tx = append(tx, tl...)
+	for _, r := range out.Requests {
+		item, err := EncodeResponseRequest(r)
+		if err != nil {
+			return err
+		}
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: item}})
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) && len(canceled.CancellationReasons) > 1 {
+		switch {
+		case aws.ToString(canceled.CancellationReasons[0].Code) == "ConditionalCheckFailed":
+			return fmt.Errorf("incident %s changed since version %d: %w", id, version, incident.ErrConflict)
+		case aws.ToString(canceled.CancellationReasons[1].Code) == "ConditionalCheckFailed":
+			return fmt.Errorf("incident %s version %d: %w", id, change, automation.ErrApplied)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("apply automation to incident %s: %w", id, err)
+	}
+	return nil
+}
+
+// automationMark is the item that says the run for incident id at
+// version was stored; it expires at expires.
+func automationMark(id string, version int64, expires time.Time) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		resources.AttrPK:  s(resources.PrefixIncident + id),
+		resources.AttrSK:  s(resources.SKAutomation + strconv.FormatInt(version, 10)),
+		attrKind:          s(KindAutomationMark),
+		resources.AttrTTL: n(expires.Unix()),
+	}
+}
+
+// automationGuard is the run's first write: the incident rewritten as
+// version+1 when changed is set, else a check that it is at version.
+func (s *Store) automationGuard(ctx context.Context, id string, version int64, changed *incident.Incident) (types.TransactWriteItem, error) {
+	if changed == nil {
+		cond := expression.Name(resources.AttrVersion).Equal(expression.Value(version))
+		expr, err := expression.NewBuilder().WithCondition(cond).Build()
+		if err != nil {
+			return types.TransactWriteItem{}, fmt.Errorf("build condition: %w", err)
+		}
+		return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName: aws.String(s.table), Key: IncidentKey(id),
+			ConditionExpression:       expr.Condition(),
+			ExpressionAttributeNames:  expr.Names(),
+			ExpressionAttributeValues: expr.Values(),
+		}}, nil
+	}
+	old, rec, err := s.getIncidentItem(ctx, id)
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	if rec.Version != version {
+		return types.TransactWriteItem{}, fmt.Errorf("incident %s at version %d, not %d: %w", id, rec.Version, version, incident.ErrConflict)
+	}
+	rec.Incident, rec.Version = *changed, version+1
+	return s.rewriteIncident(old, rec, version)
+}
