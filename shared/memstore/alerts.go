@@ -59,3 +59,24 @@ func (s *Store) GetAlert(_ context.Context, id string) (alert.Alert, error) {
 	}
 	return cur.Doc, nil
 }
+
+// SetAlertStatus sets the given alerts' status (as the DynamoDB store does
+// when a person resolves, dismisses or reopens their incident) and returns
+// how many it changed.
+func (s *Store) SetAlertStatus(_ context.Context, ids []string, st alert.Status) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	changed := 0
+	for _, id := range ids {
+		var cur alertItem
+		pk := resources.PrefixAlert + id
+		if !s.get(pk, resources.SKAlert, &cur) || cur.Doc.Status == st {
+			continue
+		}
+		cur.Doc.Status = st
+		cur.Version++
+		s.put(pk, resources.SKAlert, cur)
+		changed++
+	}
+	return changed, nil
+}
