@@ -39,8 +39,13 @@ const (
 	NoisyKeyPartition = "NOISYKEY"
 	// KeyDayRetention is how long a key-day item outlives its day: longer
 	// than the largest correlation window (correlate.MaxWindow), so every
-	// alert within a window of a live alert is still indexed.
-	KeyDayRetention = correlate.MaxWindow + 2*24*time.Hour
+	// alert within a window of a live alert is still indexed, and longer
+	// than InvestigationDays, so the query API's entity pages and related
+	// incidents see a month of a key's history.
+	KeyDayRetention = max(correlate.MaxWindow+2*24*time.Hour, (InvestigationDays+1)*24*time.Hour)
+	// InvestigationDays is how far back an entity's history and an
+	// incident's related incidents reach.
+	InvestigationDays = 30
 
 	attrState      = "state"
 	attrNoisy      = "noisy"
