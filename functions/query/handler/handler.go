@@ -70,6 +70,12 @@ type Store interface {
 	// NoisyKeys lists the correlation keys that turned noisy since the
 	// given time, newest first, at most limit (correlate.Store.NoisyKeys).
 	NoisyKeys(ctx context.Context, since time.Time, limit int) ([]correlate.NoisyKey, error)
+	// KeyHistory lists one correlation key's key-days between two days,
+	// newest first (one Query on the key's partition), and LoadGroups the
+	// groups (incidents and their correlation state) among ids: what the
+	// investigation endpoints read.
+	KeyHistory(ctx context.Context, key alert.Key, from, to string, limit int) ([]*correlate.KeyDay, error)
+	LoadGroups(ctx context.Context, ids []string) (map[string]*correlate.Group, error)
 }
 
 var _ Store = (*dynamostore.Store)(nil)

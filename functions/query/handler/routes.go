@@ -44,6 +44,8 @@ func (h *Handler) endpoints() map[string]endpoint {
 		"DELETE /suppression-rules/{id}":   h.deleteRule,
 		"GET /playbooks":                   h.listPlaybooks,
 		"GET /noisy-keys":                  h.listNoisyKeys,
+		"GET /entities/{type}/{value}":     h.getEntity,
+		"GET /incidents/{id}/related":      h.relatedIncidents,
 	}
 }
 
