@@ -16,6 +16,8 @@
 //	response request     INCIDENT#<id>          RESPONSE#<time>#<id>
 //	correlation key day  KEY#<key>              DAY#<yyyy-mm-dd>           gsi1 (only when noisy)
 //	suppression rule     RULE#<ruleId>          RULE                       gsi1 (RULES)
+//	daily counters       METRICS                DAY#<yyyy-mm-dd>
+//	counted-event marker METRICSEVENT#<id>      EVENT                      (TTL 3 days)
 //
 // The dynamostore package documents the access patterns built on these.
 package resources
