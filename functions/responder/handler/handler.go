@@ -38,10 +38,13 @@ package handler
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -50,10 +53,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/muster-sec/muster/shared/correlate"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/eventbus"
 	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/incidentevent"
+	"github.com/muster-sec/muster/shared/metrics"
 	"github.com/muster-sec/muster/shared/resources"
 )
 
@@ -95,8 +100,19 @@ type DeadLetter interface {
 	Send(ctx context.Context, record events.DynamoDBEventRecord, reason Reason) error
 }
 
+// Counters keeps the daily metric counters (dynamostore.Store): AddMetrics
+// adds d to day's counters once per marker.
+type Counters interface {
+	AddMetrics(ctx context.Context, day, marker string, d metrics.Delta) error
+}
+
 // Options tune a Handler. The zero value is usable.
 type Options struct {
+	// Metrics, when set, receives each incident change's counter delta
+	// (metrics.ForChange) before its event is published; a failed write
+	// retries the record, and the change's marker keeps a replay from
+	// counting twice.
+	Metrics Counters
 	// APIURL is the base of the links in events (MUSTER_API_URL).
 	APIURL string
 	// Logger receives the handler's logs; slog.Default() when nil.
@@ -109,6 +125,7 @@ type Handler struct {
 	incidents Incidents
 	dead      DeadLetter
 	build     incidentevent.Builder
+	metrics   Counters
 	log       *slog.Logger
 }
 
@@ -120,7 +137,7 @@ func New(pub Publisher, incidents Incidents, dead DeadLetter, opts Options) *Han
 		log = slog.Default()
 	}
 	return &Handler{pub: pub, incidents: incidents, dead: dead,
-		build: incidentevent.Builder{APIURL: opts.APIURL}, log: log}
+		build: incidentevent.Builder{APIURL: opts.APIURL}, metrics: opts.Metrics, log: log}
 }
 
 // busNameRE is what EventBridge takes as an EventBusName: a name
@@ -165,7 +182,7 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 	}
 	store := dynamostore.New(dynamodb.NewFromConfig(cfg), table, dynamostore.Options{})
 	pub := eventbus.New(eventbridge.NewFromConfig(cfg), bus, eventbus.Options{})
-	return New(pub, store, dead, Options{APIURL: apiURL, Logger: log}), nil
+	return New(pub, store, dead, Options{APIURL: apiURL, Logger: log, Metrics: store}), nil
 }
 
 func envOr(getenv func(string) string, k, def string) string {
@@ -290,7 +307,7 @@ func (h *Handler) decide(ctx context.Context, rec events.DynamoDBEventRecord) (i
 	}
 	switch {
 	case sk == resources.SKIncident && (rec.EventName == "INSERT" || rec.EventName == "MODIFY"):
-		return h.incidentChange(rec)
+		return h.incidentChange(ctx, rec)
 	case strings.HasPrefix(sk, resources.SKResponse) && rec.EventName == "INSERT":
 		return h.responseRequest(ctx, rec, strings.TrimPrefix(pk, resources.PrefixIncident))
 	}
@@ -301,7 +318,7 @@ func undecodable(format string, args ...any) error {
 	return &permanentError{Reason{Code: CodeUndecodable, Message: fmt.Sprintf(format, args...)}}
 }
 
-func (h *Handler) incidentChange(rec events.DynamoDBEventRecord) (incidentevent.Event, bool, error) {
+func (h *Handler) incidentChange(ctx context.Context, rec events.DynamoDBEventRecord) (incidentevent.Event, bool, error) {
 	if rec.Change.NewImage == nil {
 		return incidentevent.Event{}, false, undecodable("%s record without a new image (the stream must carry NEW_AND_OLD_IMAGES)", rec.EventName)
 	}
@@ -311,15 +328,53 @@ func (h *Handler) incidentChange(rec events.DynamoDBEventRecord) (incidentevent.
 	}
 	newImg := &incidentevent.Image{Incident: nr.Incident, IsIncident: nr.IsIncident}
 	var oldImg *incidentevent.Image
+	var or dynamostore.IncidentRecord
 	if rec.Change.OldImage != nil {
-		or, err := dynamostore.IncidentFromImage(rec.Change.OldImage)
-		if err != nil {
+		if or, err = dynamostore.IncidentFromImage(rec.Change.OldImage); err != nil {
 			return incidentevent.Event{}, false, undecodable("old image: %v", err)
 		}
 		oldImg = &incidentevent.Image{Incident: or.Incident, IsIncident: or.IsIncident}
 	}
+	if err := h.count(ctx, oldImg, &or, nr); err != nil {
+		return incidentevent.Event{}, false, err
+	}
 	e, ok := h.build.FromChange(oldImg, newImg)
 	return e, ok, nil
+}
+
+// count adds the change's metrics, once per incident version.
+func (h *Handler) count(ctx context.Context, oldImg *incidentevent.Image, or *dynamostore.IncidentRecord, nr dynamostore.IncidentRecord) error {
+	if h.metrics == nil {
+		return nil
+	}
+	var old *metrics.Image
+	if oldImg != nil {
+		old = &metrics.Image{Incident: or.Incident, IsIncident: or.IsIncident, Detections: detections(or.Group)}
+	}
+	d := metrics.ForChange(old, &metrics.Image{Incident: nr.Incident, IsIncident: nr.IsIncident, Detections: detections(nr.Group)})
+	day := nr.Incident.UpdatedAt.UTC().Format(metrics.DayLayout)
+	marker := nr.Incident.ID + "#" + strconv.FormatInt(nr.Version, 10)
+	if err := h.metrics.AddMetrics(ctx, day, marker, d); err != nil {
+		return fmt.Errorf("%w: add metrics of %s: %v", errRetry, marker, err)
+	}
+	return nil
+}
+
+// detections names the detections of a group's alerts (provider and
+// name), sorted, at most metrics.MaxDetections; none when the group state
+// is absent or unreadable (counters only: never a reason to fail).
+func detections(group json.RawMessage) []string {
+	var st correlate.GroupState
+	if len(group) == 0 || json.Unmarshal(group, &st) != nil {
+		return nil
+	}
+	var out []string
+	for _, m := range st.Members {
+		out = append(out, metrics.Detection(m.Provider, m.Name))
+	}
+	slices.Sort(out)
+	out = slices.Compact(out)
+	return out[:min(len(out), metrics.MaxDetections)]
 }
 
 func (h *Handler) responseRequest(ctx context.Context, rec events.DynamoDBEventRecord, incidentID string) (incidentevent.Event, bool, error) {
