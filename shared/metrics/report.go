@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"cmp"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +26,21 @@ type Durations struct {
 	P90    time.Duration `json:"-"`
 }
 
+// MarshalJSON writes the durations in seconds: {"count", "medianSeconds",
+// "p90Seconds"} (the last two absent when count is 0).
+func (d Durations) MarshalJSON() ([]byte, error) {
+	v := struct {
+		Count  int64    `json:"count"`
+		Median *float64 `json:"medianSeconds,omitempty"`
+		P90    *float64 `json:"p90Seconds,omitempty"`
+	}{Count: d.Count}
+	if d.Count > 0 {
+		m, p := d.Median.Round(time.Second).Seconds(), d.P90.Round(time.Second).Seconds()
+		v.Median, v.P90 = &m, &p
+	}
+	return json.Marshal(v)
+}
+
 // Bucket is the figures of one day or week.
 type Bucket struct {
 	Start             string           `json:"start"`
@@ -38,8 +54,8 @@ type Bucket struct {
 	ToStatus          map[string]int64 `json:"toStatus"`
 	Classified        map[string]int64 `json:"classified"`
 	Stages            map[string]int64 `json:"stages"`
-	MTTA              Durations        `json:"-"`
-	MTTR              Durations        `json:"-"`
+	MTTA              Durations        `json:"mtta"`
+	MTTR              Durations        `json:"mttr"`
 	counts            map[string]int64
 }
 

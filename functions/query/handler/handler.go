@@ -41,6 +41,7 @@ import (
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/listing"
+	"github.com/muster-sec/muster/shared/metrics"
 	"github.com/muster-sec/muster/shared/playbook"
 	"github.com/muster-sec/muster/shared/resources"
 	"github.com/muster-sec/muster/shared/suppress"
@@ -76,6 +77,8 @@ type Store interface {
 	// investigation endpoints read.
 	KeyHistory(ctx context.Context, key alert.Key, from, to string, limit int) ([]*correlate.KeyDay, error)
 	LoadGroups(ctx context.Context, ids []string) (map[string]*correlate.Group, error)
+	// MetricDays reads the daily metric counters of a span of days.
+	MetricDays(ctx context.Context, from, to string) ([]metrics.Day, error)
 }
 
 var _ Store = (*dynamostore.Store)(nil)

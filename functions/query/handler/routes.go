@@ -46,6 +46,7 @@ func (h *Handler) endpoints() map[string]endpoint {
 		"GET /noisy-keys":                  h.listNoisyKeys,
 		"GET /entities/{type}/{value}":     h.getEntity,
 		"GET /incidents/{id}/related":      h.relatedIncidents,
+		"GET /metrics":                     h.getMetrics,
 	}
 }
 
