@@ -419,6 +419,63 @@ await step('alert quick look and alert details page', async () => {
   await audit(page, '17-alert-details');
 });
 
+await step('entity pages: a resource of the incident lists the incident; an IP lists the resources it touched', async () => {
+  await page.goto(`${BASE}#/incidents/${encodeURIComponent(incidentId)}`);
+  const res = page.locator('.left-pane .resource-name a.entity-link').first();
+  await res.waitFor();
+  await res.click();
+  await page.locator('#entity-title').waitFor();
+  await page.locator(`#entity-incidents a[href="#/incidents/${encodeURIComponent(incidentId)}"]`).waitFor();
+  expect(await page.locator('#entity-alerts li').count() > 0, 'the resource page lists no alert');
+  await shot(page, '18-entity-resource');
+  await audit(page, '18-entity-resource');
+  await page.goto(`${BASE}#/incidents/${encodeURIComponent(incidentId)}`);
+  await page.locator('#inc-title').waitFor();
+  const ip = page.locator('.left-pane .entities a.entity-link[href^="#/entities/ip/"]').first();
+  if (await ip.count()) {
+    await ip.click();
+    await page.locator('#entity-title').waitFor();
+    await page.locator(`#entity-incidents a[href="#/incidents/${encodeURIComponent(incidentId)}"]`).waitFor();
+    const n = await page.locator('#entity-resources li').count();
+    expect(n >= 1, `the IP page lists ${n} resources`);
+    await page.setViewportSize({ width: 390, height: 844 });
+    const o = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(o <= 0, `entity page scrolls sideways by ${o}px at 390 px`);
+    await shot(page, '19-entity-ip-narrow');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
+});
+
+await step('the incident has a Related section', async () => {
+  await page.goto(`${BASE}#/incidents/${encodeURIComponent(incidentId)}`);
+  await page.locator('#related-title').waitFor();
+  await waitFor(async () => !(await page.locator('#related .loading').count()), 'related incidents to load');
+  const err = await page.locator('#related .banner.error').count();
+  expect(err === 0, 'related incidents failed to load');
+  await shot(page, '20-related');
+});
+
+await step('dashboard: charts drawn from GET /metrics, readable at 390 px', async () => {
+  await page.goto(`${BASE}#/dashboard`);
+  await page.locator('#dash-title').waitFor();
+  await page.locator('#dash-incidents canvas').waitFor();
+  await page.locator('#dash-times canvas').waitFor();
+  await page.locator('#kpi-created').waitFor();
+  expect(await page.locator('#dash-stages li').count() === 13, 'the stage chart lacks stages');
+  await shot(page, '21-dashboard');
+  await audit(page, '21-dashboard');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(300);
+  const o = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(o <= 0, `dashboard scrolls sideways by ${o}px at 390 px`);
+  const w = await page.locator('#dash-incidents canvas').evaluate((c) => c.getBoundingClientRect().width);
+  expect(w <= 390, `the chart is ${w}px wide at 390 px`);
+  await shot(page, '22-dashboard-narrow');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.selectOption('#dash-range', '89d');
+  await page.locator('#dash-incidents canvas').waitFor();
+});
+
 await step('sign out forgets the token', async () => {
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByLabel('API token').waitFor();

@@ -86,7 +86,7 @@ function barCard(id, title, rows) {
   return h('section', { class: 'card', 'aria-labelledby': `${id}-title` },
     h('h2', { id: `${id}-title` }, title),
     rows.length ? h('ul', { class: 'plain bars', id }, rows.map(([label, n, text]) => h('li', { class: 'bar-row' },
-      h('div', { class: 'bar-label break' }, label),
+      h('div', { class: 'bar-label' }, label),
       h('div', { class: 'bar-track' }, h('meter', { min: 0, max, value: n, 'aria-label': `${label}: ${text}` })),
       h('div', { class: 'bar-value small' }, text)))) : h('p', { class: 'muted' }, 'Nothing yet.'));
 }
