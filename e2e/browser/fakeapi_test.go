@@ -1,6 +1,7 @@
 package browser
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -91,7 +92,24 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				items = append(items, a)
 			}
 		}
-		writeJSON(w, 200, page(items, r.URL.Query()))
+		pg := page(items, r.URL.Query())
+		b, _ := json.Marshal(pg["items"])
+		tag := fmt.Sprintf(`W/"%x"`, sha256.Sum256(b))
+		w.Header().Set("ETag", tag)
+		if r.Header.Get("If-None-Match") == tag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		writeJSON(w, 200, pg)
+	case p == "/test/new-alert" && r.Method == http.MethodPost:
+		// Test control: a new alert arrives (for the live list).
+		n := len(f.alerts)
+		f.alerts = append([]map[string]any{{
+			"kind": "alert", "id": fmt.Sprintf("a-%d", n), "provider": "guardduty", "sourceId": fmt.Sprintf("arn:finding/%d", n),
+			"type": "Recon:EC2/Portscan", "name": "Outbound port scan", "severity": "Medium", "status": "Active",
+			"tactics": []string{"Discovery"}, "resources": f.alerts[0]["resources"], "firstSeen": time.Now().UTC(), "lastSeen": time.Now().UTC(),
+		}}, f.alerts...)
+		writeJSON(w, 201, map[string]any{"id": fmt.Sprintf("a-%d", n)})
 	case strings.HasPrefix(p, "/alerts/"):
 		for _, a := range f.alerts {
 			if a["id"] == strings.TrimPrefix(p, "/alerts/") {
