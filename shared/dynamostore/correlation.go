@@ -274,11 +274,21 @@ const maxBatchAttempts = 9
 // batchGetChunk reads up to 100 keys. The SDK's paginator re-requests the
 // keys DynamoDB leaves unprocessed; each retry waits a little longer
 // (20 ms × attempt²), as DynamoDB asks.
-func (s *Store) batchGetChunk(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+// With attrs, only those attributes of each item are read.
+func (s *Store) batchGetChunk(ctx context.Context, keys []map[string]types.AttributeValue, attrs ...string) ([]map[string]types.AttributeValue, error) {
+	ka := types.KeysAndAttributes{Keys: keys, ConsistentRead: aws.Bool(true)}
+	if len(attrs) > 0 {
+		var proj []string
+		ka.ExpressionAttributeNames = map[string]string{}
+		for i, a := range attrs {
+			name := fmt.Sprintf("#a%d", i)
+			ka.ExpressionAttributeNames[name] = a
+			proj = append(proj, name)
+		}
+		ka.ProjectionExpression = aws.String(strings.Join(proj, ", "))
+	}
 	p := dynamodb.NewBatchGetItemPaginator(s.db, &dynamodb.BatchGetItemInput{
-		RequestItems: map[string]types.KeysAndAttributes{
-			s.table: {Keys: keys, ConsistentRead: aws.Bool(true)},
-		},
+		RequestItems: map[string]types.KeysAndAttributes{s.table: ka},
 	})
 	var out []map[string]types.AttributeValue
 	unprocessed := 0

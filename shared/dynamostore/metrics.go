@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/muster-sec/muster/shared/metrics"
 	"github.com/muster-sec/muster/shared/resources"
@@ -36,7 +37,21 @@ const (
 // item are one transaction conditioned on the marker's absence, so the
 // same event adds once however often it is replayed; AddMetrics then
 // returns nil for a replay. Without a marker it is one UpdateItem.
+//
+// A day's item holds one counter per detection seen that day; should a
+// day see so many detections that the item reaches DynamoDB's 400 KB, the
+// update is refused as too large and made again without the detection
+// counters, so the other figures keep counting (the detection figures of
+// that day are then short).
 func (st *Store) AddMetrics(ctx context.Context, day, marker string, d metrics.Delta) error {
+	err := st.addMetrics(ctx, day, marker, d)
+	if tooLarge(err) {
+		err = st.addMetrics(ctx, day, marker, withoutDetections(d))
+	}
+	return err
+}
+
+func (st *Store) addMetrics(ctx context.Context, day, marker string, d metrics.Delta) error {
 	update, ok := metricsUpdate(st.table, day, d)
 	if !ok {
 		return nil
@@ -66,6 +81,35 @@ func (st *Store) AddMetrics(ctx context.Context, day, marker string, d metrics.D
 		return fmt.Errorf("add metrics %s for %s: %w", day, marker, err)
 	}
 	return nil
+}
+
+// tooLarge reports DynamoDB's refusal of an update as making the item too
+// large, as a ValidationException or as the reason a transaction was
+// cancelled.
+func tooLarge(err error) bool {
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "ValidationException" && sizeRefusal(ae.ErrorMessage()) {
+		return true
+	}
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) {
+		for _, r := range canceled.CancellationReasons {
+			if sizeRefusal(aws.ToString(r.Message)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func withoutDetections(d metrics.Delta) metrics.Delta {
+	out := metrics.Delta{}
+	for k, v := range d {
+		if !strings.HasPrefix(k, metrics.Det) {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // metricsUpdate is the ADD update of d's non-zero counters, in name order.
@@ -132,4 +176,32 @@ func decodeMetricDay(item map[string]types.AttributeValue) metrics.Day {
 		}
 	}
 	return d
+}
+
+// MaxDetectionLookups bounds the alerts AlertDetections reads: one
+// BatchGetItem of that many keys.
+const MaxDetectionLookups = 100
+
+// AlertDetections returns the detection (metrics.Detection of provider and
+// type) of each alert among ids that exists, reading only those two
+// attributes of at most MaxDetectionLookups alerts (the first ids given).
+func (st *Store) AlertDetections(ctx context.Context, ids []string) (map[string]string, error) {
+	ids = ids[:min(len(ids), MaxDetectionLookups)]
+	if len(ids) == 0 {
+		return map[string]string{}, nil
+	}
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = AlertKey(id)
+	}
+	items, err := st.batchGetChunk(ctx, keys, resources.AttrPK, "provider", "type")
+	if err != nil {
+		return nil, fmt.Errorf("alert detections: %w", err)
+	}
+	out := make(map[string]string, len(items))
+	for _, it := range items {
+		id := strings.TrimPrefix(StringAttr(it, resources.AttrPK), resources.PrefixAlert)
+		out[id] = metrics.Detection(StringAttr(it, "provider"), StringAttr(it, "type"))
+	}
+	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/muster-sec/muster/shared/metrics"
+	"github.com/muster-sec/muster/shared/resources"
 )
 
 const (
@@ -54,5 +55,23 @@ func (s *Store) MetricDays(_ context.Context, from, to string) ([]metrics.Day, e
 		}
 		return true
 	})
+	return out, nil
+}
+
+// maxDetectionLookups is dynamostore.MaxDetectionLookups.
+const maxDetectionLookups = 100
+
+// AlertDetections returns the detection of each alert among the first 100
+// ids that exists.
+func (s *Store) AlertDetections(_ context.Context, ids []string) (map[string]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	for _, id := range ids[:min(len(ids), maxDetectionLookups)] {
+		var cur alertItem
+		if s.get(resources.PrefixAlert+id, resources.SKAlert, &cur) {
+			out[id] = metrics.Detection(cur.Doc.Provider, cur.Doc.Type)
+		}
+	}
 	return out, nil
 }

@@ -42,13 +42,15 @@ const MaxDetections = 20
 
 const maxDetectionName = 60
 
-// Detection names a detection: provider and alert name (at most 60
-// characters of it), as "provider/name".
-func Detection(provider, name string) string {
-	if utf8.RuneCountInString(name) > maxDetectionName {
-		name = string([]rune(name)[:maxDetectionName])
+// Detection names a detection: provider and alert type (at most 60
+// characters of it), as "provider/type". The type, not the display name:
+// names often carry an address or an instance id, so every alert would be
+// a detection of its own.
+func Detection(provider, typ string) string {
+	if utf8.RuneCountInString(typ) > maxDetectionName {
+		typ = string([]rune(typ)[:maxDetectionName])
 	}
-	return provider + "/" + name
+	return provider + "/" + typ
 }
 
 // ForAlerts is the delta of alerts newly stored: each counts once, and
@@ -60,13 +62,14 @@ func ForAlerts(alerts []*alert.Alert) Delta {
 		if a.SuppressedBy != "" {
 			d[Suppressed]++
 		}
-		d[Det+Detection(a.Provider, a.Name)+DetAlerts]++
+		d[Det+Detection(a.Provider, a.Type)+DetAlerts]++
 	}
 	return d
 }
 
 // Image is an incident as a stream record shows it: the incident, whether
-// it is visible, and the detections of its alerts.
+// it is visible, and the detections of its alerts (needed only when
+// NeedsDetections says so).
 type Image struct {
 	Incident   incident.Incident
 	IsIncident bool
@@ -109,6 +112,23 @@ func ForChange(old, new *Image) Delta {
 	}
 	classified(d, was.Classification, now.Classification, new.Detections)
 	return d
+}
+
+// NeedsDetections reports whether ForChange counts per detection for this
+// change (the incident appears, or its classification moves to or from a
+// false or benign positive), so a caller looks the detections up only then.
+func NeedsDetections(old, new *Image) bool {
+	if !new.IsIncident || new.Incident.MergedInto != "" {
+		return false
+	}
+	if old == nil || !old.IsIncident {
+		return true
+	}
+	noise := func(c incident.Classification) bool {
+		return c == incident.FalsePositive || c == incident.BenignPositive
+	}
+	was, now := old.Incident.Classification, new.Incident.Classification
+	return was != now && (noise(was) || noise(now))
 }
 
 func created(d Delta, img *Image) {

@@ -71,7 +71,7 @@ func TestForChange(t *testing.T) {
 
 func TestForAlerts(t *testing.T) {
 	long := string(make([]rune, 100))
-	got := ForAlerts([]*alert.Alert{{Provider: "guardduty", Name: "SSH"}, {Provider: "guardduty", Name: "SSH", SuppressedBy: "r1"}, {Provider: "x", Name: long}})
+	got := ForAlerts([]*alert.Alert{{Provider: "guardduty", Type: "SSH", Name: "203.0.113.66 on i-1"}, {Provider: "guardduty", Type: "SSH", Name: "203.0.113.67 on i-2", SuppressedBy: "r1"}, {Provider: "x", Type: long}})
 	want := Delta{Alerts: 3, Suppressed: 1, Det + "guardduty/SSH" + DetAlerts: 2, Det + Detection("x", long) + DetAlerts: 1}
 	if !maps.Equal(got, want) {
 		t.Errorf("delta = %v, want %v", got, want)
@@ -117,5 +117,30 @@ func TestBuildQuantiles(t *testing.T) {
 	}
 	if len(starts) != 3 || starts[0] != "2026-11-16" || starts[2] != "2026-11-30" || w.Buckets[0].Created != 6 {
 		t.Errorf("weeks %v, first created %d", starts, w.Buckets[0].Created)
+	}
+}
+
+func TestNeedsDetections(t *testing.T) {
+	fp := func(i *incident.Incident) { i.Classification = incident.FalsePositive }
+	tp := func(i *incident.Incident) { i.Classification = incident.TruePositive }
+	tests := []struct {
+		name     string
+		old, new *Image
+		want     bool
+	}{
+		{"created", nil, img(true, nil), true},
+		{"becomes visible", img(false, nil), img(true, nil), true},
+		{"invisible", nil, img(false, nil), false},
+		{"classified false positive", img(true, nil), img(true, fp), true},
+		{"false positive taken back", img(true, fp), img(true, tp), true},
+		{"classified true positive", img(true, nil), img(true, tp), false},
+		{"owner taken", img(true, nil), img(true, func(i *incident.Incident) { i.Owner = "ana" }), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := NeedsDetections(tt.old, tt.new); got != tt.want {
+				t.Errorf("NeedsDetections = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -2,9 +2,11 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"testing"
 
+	"github.com/muster-sec/muster/shared/killchain"
 	"github.com/muster-sec/muster/shared/metrics"
 )
 
@@ -12,6 +14,7 @@ import (
 type MetricsStore interface {
 	AddMetrics(ctx context.Context, day, marker string, d metrics.Delta) error
 	MetricDays(ctx context.Context, from, to string) ([]metrics.Day, error)
+	AlertDetections(ctx context.Context, ids []string) (map[string]string, error)
 }
 
 func init() { register("metrics", runMetrics) }
@@ -54,5 +57,40 @@ func runMetrics(t *testing.T, newStore func(t *testing.T) Store) {
 	}
 	if !maps.EqualFunc(got, want, func(a, b map[string]int64) bool { return maps.Equal(a, b) }) {
 		t.Errorf("days = %v, want %v", got, want)
+	}
+}
+
+func init() { register("alert detections", runAlertDetections) }
+
+// runAlertDetections: the detection of stored alerts, none for unknown
+// ids, at most 100 looked up.
+func runAlertDetections(t *testing.T, newStore func(t *testing.T) Store) {
+	ctx := context.Background()
+	st := newStore(t)
+	ms, ok := st.(MetricsStore)
+	as, ok2 := st.(AlertStore)
+	if !ok || !ok2 {
+		t.Fatalf("%T does not implement MetricsStore and AlertStore", st)
+	}
+	var ids []string
+	want := map[string]string{}
+	for i := range 102 {
+		a := corrAlert(fmt.Sprintf("det-%d", i), 0, killchain.InitialAccess, "web-1")
+		a.Type = fmt.Sprintf("Type%d", i%3)
+		if _, err := as.PutAlert(ctx, &a); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.ID)
+		if i < 100 {
+			want[a.ID] = metrics.Detection(a.Provider, a.Type)
+		}
+	}
+	got, err := ms.AlertDetections(ctx, append([]string{"missing"}, ids...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(want, ids[99]) // pushed out of the first 100 by "missing"
+	if !maps.Equal(got, want) {
+		t.Errorf("detections: %d, want %d (%v)", len(got), len(want), got)
 	}
 }

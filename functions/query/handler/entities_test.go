@@ -140,6 +140,7 @@ func TestEntityPage(t *testing.T) {
 	if ops["Scan"] != 0 || ops["Query"] != 1 {
 		t.Errorf("operations %v: want one Query and no Scan", ops)
 	}
+	t.Logf("entity page of the campaign IP: %v, %d items read", ops, e.meter.ItemsRead())
 }
 
 // TestEntityCanonical: the spellings of one entity reach one page.
@@ -245,6 +246,7 @@ func TestRelatedIncidents(t *testing.T) {
 		if n := e.meter.Operations()["Scan"]; n != 0 {
 			t.Errorf("%d Scan calls", n)
 		}
+		t.Logf("related incidents of %s: %v, %d items read", id, e.meter.Operations(), e.meter.ItemsRead())
 	}
 	wantStatus(t, e.get("/incidents/nope/related", readToken, nil), http.StatusNotFound)
 }

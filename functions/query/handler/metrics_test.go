@@ -78,6 +78,7 @@ func TestMetrics(t *testing.T) {
 			if ops := e.meter.Operations(); ops["Query"] != 1 || ops["Scan"] != 0 {
 				t.Errorf("operations %v, want one Query", ops)
 			}
+			t.Logf("%s: %v, %d items read", tt.name, e.meter.Operations(), e.meter.ItemsRead())
 		})
 	}
 	got := decode[metricsPage](t, e.get("/metrics", readToken, map[string]string{"since": "89d"}))

@@ -101,9 +101,11 @@ type DeadLetter interface {
 }
 
 // Counters keeps the daily metric counters (dynamostore.Store): AddMetrics
-// adds d to day's counters once per marker.
+// adds d to day's counters once per marker; AlertDetections names the
+// detections (provider and type) of alerts, at most 100 of them.
 type Counters interface {
 	AddMetrics(ctx context.Context, day, marker string, d metrics.Delta) error
+	AlertDetections(ctx context.Context, ids []string) (map[string]string, error)
 }
 
 // Options tune a Handler. The zero value is usable.
@@ -342,39 +344,59 @@ func (h *Handler) incidentChange(ctx context.Context, rec events.DynamoDBEventRe
 	return e, ok, nil
 }
 
-// count adds the change's metrics, once per incident version.
+// count adds the change's metrics, once per incident version. The
+// detections of the incident's alerts are looked up only for the changes
+// that count per detection (metrics.NeedsDetections).
 func (h *Handler) count(ctx context.Context, oldImg *incidentevent.Image, or *dynamostore.IncidentRecord, nr dynamostore.IncidentRecord) error {
 	if h.metrics == nil {
 		return nil
 	}
 	var old *metrics.Image
 	if oldImg != nil {
-		old = &metrics.Image{Incident: or.Incident, IsIncident: or.IsIncident, Detections: detections(or.Group)}
+		old = &metrics.Image{Incident: or.Incident, IsIncident: or.IsIncident}
 	}
-	d := metrics.ForChange(old, &metrics.Image{Incident: nr.Incident, IsIncident: nr.IsIncident, Detections: detections(nr.Group)})
-	day := nr.Incident.UpdatedAt.UTC().Format(metrics.DayLayout)
+	now := &metrics.Image{Incident: nr.Incident, IsIncident: nr.IsIncident}
 	marker := nr.Incident.ID + "#" + strconv.FormatInt(nr.Version, 10)
+	if metrics.NeedsDetections(old, now) {
+		dets, err := h.detections(ctx, nr.Group)
+		if err != nil {
+			return fmt.Errorf("%w: detections of %s: %v", errRetry, marker, err)
+		}
+		now.Detections = dets
+	}
+	d := metrics.ForChange(old, now)
+	day := nr.Incident.UpdatedAt.UTC().Format(metrics.DayLayout)
 	if err := h.metrics.AddMetrics(ctx, day, marker, d); err != nil {
 		return fmt.Errorf("%w: add metrics of %s: %v", errRetry, marker, err)
 	}
 	return nil
 }
 
-// detections names the detections of a group's alerts (provider and
-// name), sorted, at most metrics.MaxDetections; none when the group state
-// is absent or unreadable (counters only: never a reason to fail).
-func detections(group json.RawMessage) []string {
+// detections names the distinct detections of a group's alerts (their
+// provider and type, read from the alert items), sorted, at most
+// metrics.MaxDetections; none when the group state is absent or
+// unreadable (counters only: never a reason to fail the record).
+func (h *Handler) detections(ctx context.Context, group json.RawMessage) ([]string, error) {
 	var st correlate.GroupState
 	if len(group) == 0 || json.Unmarshal(group, &st) != nil {
-		return nil
+		return nil, nil
+	}
+	ids := make([]string, 0, len(st.Members))
+	for _, m := range st.Members {
+		ids = append(ids, m.AlertID)
+	}
+	slices.Sort(ids)
+	byAlert, err := h.metrics.AlertDetections(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
 	var out []string
-	for _, m := range st.Members {
-		out = append(out, metrics.Detection(m.Provider, m.Name))
+	for _, d := range byAlert {
+		out = append(out, d)
 	}
 	slices.Sort(out)
 	out = slices.Compact(out)
-	return out[:min(len(out), metrics.MaxDetections)]
+	return out[:min(len(out), metrics.MaxDetections)], nil
 }
 
 func (h *Handler) responseRequest(ctx context.Context, rec events.DynamoDBEventRecord, incidentID string) (incidentevent.Event, bool, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"testing"
 	"time"
@@ -23,6 +24,10 @@ type failingCounters struct{}
 
 func (failingCounters) AddMetrics(context.Context, string, string, metrics.Delta) error {
 	return errors.New("throttled")
+}
+
+func (failingCounters) AlertDetections(context.Context, []string) (map[string]string, error) {
+	return nil, errors.New("throttled")
 }
 
 // TestMetricsFromChanges: an incident's life (created, taken, resolved an
@@ -49,9 +54,20 @@ func TestMetricsFromChanges(t *testing.T) {
 		record(t, 3, "MODIFY", incidentItem(t, v2, true, group), incidentItem(t, v3, true, group)),
 	}}
 	store := memstore.New(nil)
+	// The alerts' names differ (they carry the address); their type is
+	// the detection.
+	for i, id := range []string{"x1", "x2"} {
+		a := alert.Alert{Provider: "guardduty", SourceID: id, Type: "UnauthorizedAccess:EC2/SSHBruteForce",
+			Name: fmt.Sprintf("198.51.100.%d is performing SSH brute force attacks", i), Severity: alert.High, FirstSeen: t0}
+		a.Finish("", t0)
+		a.ID = id
+		if _, err := store.PutAlert(context.Background(), &a); err != nil {
+			t.Fatal(err)
+		}
+	}
 	h := newHandler(t, &fakeBus{}, &fakeDead{}, fakeIncidents{}, nil)
 	h.metrics = store
-	det := "det." + metrics.Detection("guardduty", "SSH brute force")
+	det := "det." + metrics.Detection("guardduty", "UnauthorizedAccess:EC2/SSHBruteForce")
 	want := map[string]int64{
 		metrics.Created: 1, metrics.CreatedSev + "High": 1, metrics.Correlated: 2,
 		metrics.Stage + "InitialAccess": 1, metrics.Stage + "Execution": 1, det + metrics.DetInc: 1,
