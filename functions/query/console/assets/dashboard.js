@@ -52,7 +52,7 @@ export async function renderDashboard(main, range = '30d') {
       table(['Start', 'MTTA median', 'MTTA p90', 'MTTR median', 'MTTR p90'], data.buckets.map((b) => [b.start,
         dur(b.mtta.medianSeconds), dur(b.mtta.p90Seconds), dur(b.mttr.medianSeconds), dur(b.mttr.p90Seconds)]))),
     barCard('dash-noisy', 'Noisiest detections (alerts; share of incidents classified false or benign positive)',
-      data.detections.slice(0, 10).map((d) => [d.detection, d.alerts, `${d.alerts} alerts · ${Math.round(d.noiseShare * 100)}% noise`])),
+      data.detections.slice(0, 10).map((d) => [d.detection, d.alerts, `${d.alerts} alert${d.alerts === 1 ? '' : 's'} · ${Math.round(d.noiseShare * 100)}% noise`])),
     barCard('dash-stages', 'Kill-chain stages reached by incidents',
       STAGES.map((s) => [stageLabel(s), t.stages[s] || 0, String(t.stages[s] || 0)])));
 }
@@ -119,7 +119,7 @@ function incidentsChart(UPlot, el, data) {
 }
 
 function timesChart(UPlot, el, data) {
-  const hours = (d) => (d.count ? Math.round((d.medianSeconds / 3600) * 10) / 10 : null);
+  const hours = (d) => (d.count ? Math.round((d.medianSeconds / 3600) * 100) / 100 : null);
   const series = [
     { label: 'MTTA median', stroke: '#0f5fb5', width: 2, spanGaps: true },
     { label: 'MTTR median', stroke: '#a4262c', width: 2, spanGaps: true },
