@@ -102,5 +102,6 @@ func TestConsoleFakeAPI(t *testing.T) {
 		"MUSTER_CONSOLE_URL": srv.URL + "/",
 		"MUSTER_TOKEN":       "fake-token",
 		"MUSTER_EVENTS_FILE": events,
+		"MUSTER_FAKE_API":    "1",
 	})
 }

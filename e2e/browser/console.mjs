@@ -89,7 +89,13 @@ page.setDefaultTimeout(TIMEOUT);
 page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
 page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
 page.on('request', (r) => { if (r.url().includes(TOKEN)) problems.push(`token in a URL: ${r.method()} ${r.url().replace(TOKEN, '<token>')}`); });
-page.on('requestfailed', (r) => problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure() && r.failure().errorText}`));
+// A poll's 304 (If-None-Match) reaches the page, but Chromium reports a 304
+// to a no-store fetch as net::ERR_ABORTED; only those are not failures.
+page.on('requestfailed', (r) => {
+  const err = r.failure() && r.failure().errorText;
+  if (r.headers()['if-none-match'] && err === 'net::ERR_ABORTED') return;
+  problems.push(`request failed: ${r.method()} ${r.url()} ${err}`);
+});
 const apiCalls = [];
 page.on('response', (r) => { if (!r.url().includes('/assets/')) apiCalls.push(`${r.request().method()} ${new URL(r.url()).pathname} ${r.status()}`); });
 
@@ -417,6 +423,87 @@ await step('alert quick look and alert details page', async () => {
   await page.getByRole('heading', { name: 'Remediation steps' }).waitFor();
   await shot(page, '17-alert-details');
   await audit(page, '17-alert-details');
+});
+
+await step('entity pages: a resource of the incident lists the incident; an IP lists the resources it touched', async () => {
+  await page.goto(`${BASE}#/incidents/${encodeURIComponent(incidentId)}`);
+  const res = page.locator('.left-pane .resource-name a.entity-link').first();
+  await res.waitFor();
+  await res.click();
+  await page.locator('#entity-title').waitFor();
+  await page.locator(`#entity-incidents a[href="#/incidents/${encodeURIComponent(incidentId)}"]`).waitFor();
+  expect(await page.locator('#entity-alerts li').count() > 0, 'the resource page lists no alert');
+  await shot(page, '18-entity-resource');
+  await audit(page, '18-entity-resource');
+  await page.goto(`${BASE}#/incidents/${encodeURIComponent(incidentId)}`);
+  await page.locator('#inc-title').waitFor();
+  const ip = page.locator('.left-pane .entities a.entity-link[href^="#/entities/ip/"]').first();
+  if (await ip.count()) {
+    await ip.click();
+    await page.locator('#entity-title').waitFor();
+    await page.locator(`#entity-incidents a[href="#/incidents/${encodeURIComponent(incidentId)}"]`).waitFor();
+    const n = await page.locator('#entity-resources li').count();
+    expect(n >= 1, `the IP page lists ${n} resources`);
+    await page.setViewportSize({ width: 390, height: 844 });
+    const o = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(o <= 0, `entity page scrolls sideways by ${o}px at 390 px`);
+    await shot(page, '19-entity-ip-narrow');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
+});
+
+await step('the incident has a Related section', async () => {
+  await page.goto(`${BASE}#/incidents/${encodeURIComponent(incidentId)}`);
+  await page.locator('#related-title').waitFor();
+  await waitFor(async () => !(await page.locator('#related .loading').count()), 'related incidents to load');
+  const err = await page.locator('#related .banner.error').count();
+  expect(err === 0, 'related incidents failed to load');
+  await shot(page, '20-related');
+});
+
+await step('dashboard: charts drawn from GET /metrics, readable at 390 px', async () => {
+  await page.goto(`${BASE}#/dashboard`);
+  await page.locator('#dash-title').waitFor();
+  await page.locator('#dash-incidents canvas').waitFor();
+  await page.locator('#dash-times canvas').waitFor();
+  await page.locator('#kpi-created').waitFor();
+  expect(await page.locator('#dash-stages li').count() === 13, 'the stage chart lacks stages');
+  await shot(page, '21-dashboard');
+  await audit(page, '21-dashboard');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(300);
+  const o = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(o <= 0, `dashboard scrolls sideways by ${o}px at 390 px`);
+  const w = await page.locator('#dash-incidents canvas').evaluate((c) => c.getBoundingClientRect().width);
+  expect(w <= 390, `the chart is ${w}px wide at 390 px`);
+  await shot(page, '22-dashboard-narrow');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.selectOption('#dash-range', '89d');
+  await page.locator('#dash-incidents canvas').waitFor();
+});
+
+await step('live list: a new alert shows an "N new" banner; showing it adds the row', async () => {
+  if (!process.env.MUSTER_FAKE_API) { console.log('(live list checked against the fake API only)'); return; }
+  await page.evaluate(() => sessionStorage.setItem('muster.pollMs', '300'));
+  await page.goto(`${BASE}#/dashboard`);
+  await page.goto(`${BASE}#/alerts`);
+  await page.locator('#alerts-table tbody tr.row').first().waitFor();
+  await page.waitForTimeout(900); // polls answered 304: no banner
+  expect(await page.locator('#show-new').count() === 0, 'a banner appeared with nothing new');
+  expect(apiCalls.some((c) => c === 'GET /alerts 304'), `no poll was answered 304: ${apiCalls.slice(-5).join(', ')}`);
+  const added = await page.evaluate(async ([url, token]) => {
+    const r = await fetch(new URL('test/new-alert', url), { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+    return (await r.json()).id;
+  }, [BASE, TOKEN]);
+  const banner = page.locator('.live-banner');
+  await banner.waitFor();
+  const t = await banner.textContent();
+  expect(/^1 new/.test(t), `banner says: ${t}`);
+  await shot(page, '23-live-banner');
+  await page.locator('#show-new').click();
+  await page.locator(`#alerts-table tbody tr[data-id="${added}"]`).waitFor();
+  await waitFor(async () => (await page.locator('.live-banner').count()) === 0, 'the banner to go');
+  await page.evaluate(() => sessionStorage.removeItem('muster.pollMs'));
 });
 
 await step('sign out forgets the token', async () => {

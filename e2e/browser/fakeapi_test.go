@@ -1,6 +1,7 @@
 package browser
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -41,6 +42,7 @@ func newFakeAPI(token, events string) *fakeAPI {
 		"severity":    "Critical", "status": "Active", "tactics": []string{"PreAttack", "InitialAccess", "Execution", "CommandAndControl", "Exfiltration"},
 		"resources": res, "alertCount": 3, "multiResource": true, "sources": []string{"guardduty", "falco"},
 		"firstActivity": now.Add(-3 * time.Hour), "lastActivity": now, "version": 1,
+		"entities": []map[string]any{{"type": "ip", "value": "198.51.100.7", "public": true}, {"type": "ip", "value": "10.0.1.25"}},
 	}
 	for i, n := range []struct{ name, typ, sev, tactic, reason string }{
 		{"Unusual port probe", "Recon:EC2/PortProbeUnprotectedPort", "Low", "PreAttack", "first alert of the group"},
@@ -90,7 +92,24 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				items = append(items, a)
 			}
 		}
-		writeJSON(w, 200, page(items, r.URL.Query()))
+		pg := page(items, r.URL.Query())
+		b, _ := json.Marshal(pg["items"])
+		tag := fmt.Sprintf(`W/"%x"`, sha256.Sum256(b))
+		w.Header().Set("ETag", tag)
+		if r.Header.Get("If-None-Match") == tag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		writeJSON(w, 200, pg)
+	case p == "/test/new-alert" && r.Method == http.MethodPost:
+		// Test control: a new alert arrives (for the live list).
+		n := len(f.alerts)
+		f.alerts = append([]map[string]any{{
+			"kind": "alert", "id": fmt.Sprintf("a-%d", n), "provider": "guardduty", "sourceId": fmt.Sprintf("arn:finding/%d", n),
+			"type": "Recon:EC2/Portscan", "name": "Outbound port scan", "severity": "Medium", "status": "Active",
+			"tactics": []string{"Discovery"}, "resources": f.alerts[0]["resources"], "firstSeen": time.Now().UTC(), "lastSeen": time.Now().UTC(),
+		}}, f.alerts...)
+		writeJSON(w, 201, map[string]any{"id": fmt.Sprintf("a-%d", n)})
 	case strings.HasPrefix(p, "/alerts/"):
 		for _, a := range f.alerts {
 			if a["id"] == strings.TrimPrefix(p, "/alerts/") {
@@ -119,6 +138,17 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.inc["version"] = f.inc["version"].(int) + 1
 		w.Header().Set("ETag", fmt.Sprintf(`"%d"`, f.inc["version"]))
 		writeJSON(w, 200, f.inc)
+	case strings.HasPrefix(p, "/entities/"):
+		writeJSON(w, 200, f.entity(strings.TrimPrefix(p, "/entities/")))
+	case p == "/incidents/inc-1/related":
+		writeJSON(w, 200, map[string]any{"id": "inc-1", "keys": []string{"res:i-0a1b2c3d4e5f60718", "ip:198.51.100.7"},
+			"from": "2026-10-28", "to": "2026-12-27", "items": []any{map[string]any{
+				"id": "inc-0", "title": "Security incident detected on web-prod-1", "severity": "Medium", "status": "Resolved",
+				"firstActivity": "2026-11-17T08:00:00Z", "lastActivity": "2026-11-17T09:00:00Z", "alerts": 2,
+				"gapSeconds": 8 * 86400, "gap": "192h0m0s", "noisy": false,
+				"shared": []any{map[string]any{"key": "ip:198.51.100.7", "kind": "ip", "noisy": false, "alerts": 2}}}}})
+	case p == "/metrics":
+		writeJSON(w, 200, fakeMetrics(r.URL.Query().Get("bucket")))
 	case p == "/incidents/inc-1/alerts":
 		var members []any
 		for _, a := range f.alerts {
@@ -230,4 +260,63 @@ func write(w http.ResponseWriter, status int, hdr map[string]string, body string
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(body))
+}
+
+// entity is GET /entities/{type}/{value}: every fake alert naming the
+// value (a resource id, or the incident's public IP, named by its alerts).
+func (f *fakeAPI) entity(rest string) map[string]any {
+	typ, value, _ := strings.Cut(rest, "/")
+	value, _ = url.PathUnescape(value)
+	key := map[string]string{"resource": "res"}[typ]
+	if key == "" {
+		key = typ
+	}
+	var alerts []any
+	resources := []string{}
+	for _, a := range f.alerts[:3] {
+		res := a["resources"].([]map[string]any)
+		if typ == "ip" && value == "198.51.100.7" || typ == "resource" && res[0]["id"] == value {
+			alerts = append(alerts, map[string]any{"id": a["id"], "name": a["name"], "firstSeen": a["firstSeen"],
+				"resources": []any{res[0]["id"]}, "incidentId": "inc-1"})
+			if id := res[0]["id"].(string); !slices.Contains(resources, id) {
+				resources = append(resources, id)
+			}
+		}
+	}
+	slices.Sort(resources)
+	out := map[string]any{"key": key + ":" + value, "type": typ, "value": value, "from": "2026-10-28", "to": "2026-11-27",
+		"alertCount": len(alerts), "days": 1, "truncated": false, "noisy": false, "noisyDays": []string{},
+		"resources": resources, "resourcesTruncated": false, "incidents": []any{}, "alerts": append([]any{}, alerts...)}
+	if len(alerts) > 0 {
+		out["firstSeen"], out["lastSeen"] = "2026-11-27T07:00:00Z", "2026-11-27T09:00:00Z"
+		out["incidents"] = []any{map[string]any{"id": "inc-1", "title": f.inc["title"], "severity": f.inc["severity"],
+			"status": f.inc["status"], "firstActivity": f.inc["firstActivity"], "lastActivity": f.inc["lastActivity"], "alerts": len(alerts)}}
+	}
+	return out
+}
+
+// fakeMetrics is GET /metrics: fourteen days with a little of everything.
+func fakeMetrics(bucket string) map[string]any {
+	if bucket == "" {
+		bucket = "day"
+	}
+	var buckets []any
+	start := time.Date(2026, 11, 14, 0, 0, 0, 0, time.UTC)
+	for i := range 14 {
+		buckets = append(buckets, map[string]any{"start": start.AddDate(0, 0, i).Format("2006-01-02"),
+			"alerts": 40 + i, "suppressed": 3, "correlated": 6, "created": 2 + i%3, "resolved": 1, "alertsPerIncident": 2.0,
+			"createdBySeverity": map[string]int{"High": 1 + i%2, "Medium": 1 + i%3/2}, "toStatus": map[string]int{"Resolved": 1},
+			"classified": map[string]int{"FalsePositive": i % 2}, "stages": map[string]int{"InitialAccess": 2, "Execution": 1},
+			"mtta": map[string]any{"count": 2, "medianSeconds": 1800 + 60*i, "p90Seconds": 7200},
+			"mttr": map[string]any{"count": 1, "medianSeconds": 86400 - 1800*i, "p90Seconds": 172800}})
+	}
+	return map[string]any{"since": "2026-11-14", "until": "2026-11-27", "bucket": bucket, "buckets": buckets,
+		"total": map[string]any{"start": "2026-11-14", "alerts": 651, "suppressed": 42, "correlated": 84, "created": 41, "resolved": 14,
+			"alertsPerIncident": 2.05, "createdBySeverity": map[string]int{"High": 21, "Medium": 20}, "toStatus": map[string]int{"Resolved": 14},
+			"classified": map[string]int{"FalsePositive": 7}, "stages": map[string]int{"InitialAccess": 28, "Execution": 14, "Exfiltration": 3},
+			"mtta": map[string]any{"count": 28, "medianSeconds": 2100, "p90Seconds": 7200},
+			"mttr": map[string]any{"count": 14, "medianSeconds": 75600, "p90Seconds": 172800}},
+		"detections": []any{
+			map[string]any{"detection": "falco/Read sensitive file untrusted", "alerts": 310, "incidents": 12, "falsePositive": 6, "benignPositive": 3, "noiseShare": 0.75},
+			map[string]any{"detection": "guardduty/SSH brute force", "alerts": 120, "incidents": 20, "falsePositive": 1, "benignPositive": 0, "noiseShare": 0.05}}}
 }

@@ -39,8 +39,13 @@ const (
 	NoisyKeyPartition = "NOISYKEY"
 	// KeyDayRetention is how long a key-day item outlives its day: longer
 	// than the largest correlation window (correlate.MaxWindow), so every
-	// alert within a window of a live alert is still indexed.
-	KeyDayRetention = correlate.MaxWindow + 2*24*time.Hour
+	// alert within a window of a live alert is still indexed, and longer
+	// than InvestigationDays, so the query API's entity pages and related
+	// incidents see a month of a key's history.
+	KeyDayRetention = max(correlate.MaxWindow+2*24*time.Hour, (InvestigationDays+1)*24*time.Hour)
+	// InvestigationDays is how far back an entity's history and an
+	// incident's related incidents reach.
+	InvestigationDays = 30
 
 	attrState      = "state"
 	attrNoisy      = "noisy"
@@ -269,11 +274,21 @@ const maxBatchAttempts = 9
 // batchGetChunk reads up to 100 keys. The SDK's paginator re-requests the
 // keys DynamoDB leaves unprocessed; each retry waits a little longer
 // (20 ms × attempt²), as DynamoDB asks.
-func (s *Store) batchGetChunk(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+// With attrs, only those attributes of each item are read.
+func (s *Store) batchGetChunk(ctx context.Context, keys []map[string]types.AttributeValue, attrs ...string) ([]map[string]types.AttributeValue, error) {
+	ka := types.KeysAndAttributes{Keys: keys, ConsistentRead: aws.Bool(true)}
+	if len(attrs) > 0 {
+		var proj []string
+		ka.ExpressionAttributeNames = map[string]string{}
+		for i, a := range attrs {
+			name := fmt.Sprintf("#a%d", i)
+			ka.ExpressionAttributeNames[name] = a
+			proj = append(proj, name)
+		}
+		ka.ProjectionExpression = aws.String(strings.Join(proj, ", "))
+	}
 	p := dynamodb.NewBatchGetItemPaginator(s.db, &dynamodb.BatchGetItemInput{
-		RequestItems: map[string]types.KeysAndAttributes{
-			s.table: {Keys: keys, ConsistentRead: aws.Bool(true)},
-		},
+		RequestItems: map[string]types.KeysAndAttributes{s.table: ka},
 	})
 	var out []map[string]types.AttributeValue
 	unprocessed := 0

@@ -18,6 +18,8 @@
 //	suppression rule     RULE#<ruleId>          RULE                       gsi1 (RULES)
 //	automation rule      AUTORULE#<ruleId>      AUTORULE                   gsi1 (AUTORULES)
 //	automation run mark  INCIDENT#<id>          AUTO#<version>             (TTL: kept 7 days)
+//	daily counters       METRICS                DAY#<yyyy-mm-dd>
+//	counted-event marker METRICSEVENT#<id>      EVENT                      (TTL 3 days)
 //
 // The dynamostore package documents the access patterns built on these.
 package resources

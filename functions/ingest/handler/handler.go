@@ -59,9 +59,11 @@ type Handler struct {
 type Options struct {
 	Alerts AlertStore
 	Rules  RuleSource // nil: no suppression rules
-	Auth   *auth.Authenticator
-	Now    func() time.Time // nil: time.Now
-	Logger *slog.Logger     // nil: slog.Default() with component=ingest
+	// Metrics receives the daily counters of new alerts; nil: none.
+	Metrics Counters
+	Auth    *auth.Authenticator
+	Now     func() time.Time // nil: time.Now
+	Logger  *slog.Logger     // nil: slog.Default() with component=ingest
 }
 
 // New builds a Handler from its adapters.
@@ -76,7 +78,7 @@ func New(o Options) (*Handler, error) {
 		o.Logger = slog.Default().With("component", "ingest")
 	}
 	return &Handler{
-		svc:  &Service{Alerts: o.Alerts, Rules: o.Rules, Now: o.Now, Log: o.Logger},
+		svc:  &Service{Alerts: o.Alerts, Rules: o.Rules, Metrics: o.Metrics, Now: o.Now, Log: o.Logger},
 		auth: o.Auth,
 		now:  o.Now,
 		log:  o.Logger,
@@ -102,7 +104,7 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 	if err != nil {
 		return nil, fmt.Errorf("configure authentication: %w", err)
 	}
-	return New(Options{Alerts: store, Rules: store, Auth: authn})
+	return New(Options{Alerts: store, Rules: store, Metrics: store, Auth: authn})
 }
 
 // ssmParameter fetches a SecureString parameter, decrypted. The client is

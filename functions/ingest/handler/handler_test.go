@@ -23,6 +23,7 @@ import (
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/auth"
 	"github.com/muster-sec/muster/shared/memstore"
+	"github.com/muster-sec/muster/shared/metrics"
 	"github.com/muster-sec/muster/shared/suppress"
 )
 
@@ -85,7 +86,7 @@ func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{store: memstore.New(func() time.Time { return now }), rules: &fakeRules{}, logs: &bytes.Buffer{}}
 	h, err := handler.New(handler.Options{
-		Alerts: f.store, Rules: f.rules, Auth: authenticator(t),
+		Alerts: f.store, Rules: f.rules, Metrics: f.store, Auth: authenticator(t),
 		Now:    func() time.Time { return now },
 		Logger: slog.New(slog.NewJSONHandler(f.logs, nil)).With("component", "ingest"),
 	})
@@ -396,6 +397,14 @@ func TestSuppression(t *testing.T) {
 	want := map[string]int{"r-enabled": 1, "r-shadow": 2}
 	if fmt.Sprint(f.rules.hits) != fmt.Sprint(want) {
 		t.Fatalf("hits = %v, want %v", f.rules.hits, want)
+	}
+	// Counters count alerts, not deliveries.
+	days, err := f.store.MetricDays(context.Background(), now.Format(metrics.DayLayout), now.Format(metrics.DayLayout))
+	if err != nil || len(days) != 1 {
+		t.Fatalf("metric days %v, %v", days, err)
+	}
+	if c := days[0].Counts; c[metrics.Alerts] != 2 || c[metrics.Suppressed] != 1 {
+		t.Errorf("counters %v, want 2 alerts, 1 suppressed", c)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/metrics"
 	"github.com/muster-sec/muster/shared/normalize"
 	"github.com/muster-sec/muster/shared/suppress"
 )
@@ -31,6 +32,13 @@ type AlertStore interface {
 type RuleSource interface {
 	ActiveRules(ctx context.Context) ([]suppress.Rule, error)
 	RecordHits(ctx context.Context, hits map[string]int, at time.Time) error
+}
+
+// Counters keeps the daily metric counters (dynamostore.Store): AddMetrics
+// adds d to day's counters (no marker: ingest counts an alert only when
+// its put created it, so a re-delivery adds nothing).
+type Counters interface {
+	AddMetrics(ctx context.Context, day, marker string, d metrics.Delta) error
 }
 
 // noRules is the RuleSource used when none is configured.
@@ -74,10 +82,11 @@ var ErrTooManyAlerts = normalize.ErrTooManyAlerts
 // Service normalises, suppresses and stores alerts. The zero value is not
 // usable: Alerts is required; Rules, Now and Log have safe defaults.
 type Service struct {
-	Alerts AlertStore
-	Rules  RuleSource
-	Now    func() time.Time
-	Log    *slog.Logger
+	Alerts  AlertStore
+	Rules   RuleSource
+	Metrics Counters // nil: no counters
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 func (s *Service) rules() RuleSource {
@@ -108,6 +117,7 @@ func (s *Service) Ingest(ctx context.Context, provider string, body []byte) (Sum
 	var rules []suppress.Rule
 	rulesLoaded := false
 	hits := map[string]int{}
+	var created []*alert.Alert
 	for _, r := range results {
 		item := ItemResult{Index: r.Index}
 		if r.Err != nil {
@@ -153,6 +163,7 @@ func (s *Service) Ingest(ctx context.Context, provider string, body []byte) (Sum
 			sum.Duplicates++
 		}
 		if put.Outcome == normalize.Accepted {
+			created = append(created, a)
 			// Hits count alerts, not deliveries: a re-delivery is not a
 			// second hit.
 			for _, id := range verdict.Hits {
@@ -167,7 +178,20 @@ func (s *Service) Ingest(ctx context.Context, provider string, body []byte) (Sum
 			s.logger().WarnContext(ctx, "record suppression hits", "error", err)
 		}
 	}
+	s.count(ctx, created, at)
 	return sum, nil
+}
+
+// count adds the request's new alerts to the day's counters. Counters
+// only: a failed write is logged and those alerts go uncounted (a retried
+// request finds them stored, so it cannot count them twice).
+func (s *Service) count(ctx context.Context, created []*alert.Alert, at time.Time) {
+	if s.Metrics == nil || len(created) == 0 {
+		return
+	}
+	if err := s.Metrics.AddMetrics(ctx, at.Format(metrics.DayLayout), "", metrics.ForAlerts(created)); err != nil {
+		s.logger().WarnContext(ctx, "add alert metrics; these alerts go uncounted", "alerts", len(created), "error", err)
+	}
 }
 
 func (s *Service) logger() *slog.Logger {

@@ -48,6 +48,7 @@ import (
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/listing"
+	"github.com/muster-sec/muster/shared/metrics"
 	"github.com/muster-sec/muster/shared/playbook"
 	"github.com/muster-sec/muster/shared/resources"
 	"github.com/muster-sec/muster/shared/suppress"
@@ -88,6 +89,13 @@ type Store interface {
 	// (linked groups below the incident threshold).
 	correlate.Store
 	ListCandidates(ctx context.Context, since time.Time, limit int) ([]incident.Incident, error)
+	// KeyHistory lists one correlation key's key-days between two days,
+	// newest first (one Query on the key's partition), and LoadGroups the
+	// groups (incidents and their correlation state) among ids: what the
+	// investigation endpoints read.
+	KeyHistory(ctx context.Context, key alert.Key, from, to string, limit int) ([]*correlate.KeyDay, error)
+	// MetricDays reads the daily metric counters of a span of days.
+	MetricDays(ctx context.Context, from, to string) ([]metrics.Day, error)
 }
 
 var _ Store = (*dynamostore.Store)(nil)

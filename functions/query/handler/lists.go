@@ -334,7 +334,7 @@ func (h *Handler) listAlerts(ctx context.Context, r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	return jsonReply(http.StatusOK, listResponse{Items: pageItems(page, nil), Cursor: h.cursorFor(lq, page.Next)}), nil
+	return conditional(r, listResponse{Items: pageItems(page, nil), Cursor: h.cursorFor(lq, page.Next)})
 }
 
 func (h *Handler) listIncidents(ctx context.Context, r *request) (reply, error) {
@@ -346,7 +346,7 @@ func (h *Handler) listIncidents(ctx context.Context, r *request) (reply, error) 
 	if err != nil {
 		return reply{}, err
 	}
-	return jsonReply(http.StatusOK, listResponse{Items: pageItems(page, nil), Cursor: h.cursorFor(lq, page.Next)}), nil
+	return conditional(r, listResponse{Items: pageItems(page, nil), Cursor: h.cursorFor(lq, page.Next)})
 }
 
 // incidentAlertsFilter lists an incident's alerts whatever their age.

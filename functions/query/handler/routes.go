@@ -60,6 +60,9 @@ func (h *Handler) endpoints() map[string]endpoint {
 		"POST /candidates/{id}/promote":              withBody(h.promoteCandidate),
 		"POST /chatops/slack/commands":               h.slackCommand,
 		"POST /chatops/slack/interactions":           h.slackInteraction,
+		"GET /entities/{type}/{value}":               h.getEntity,
+		"GET /incidents/{id}/related":                h.relatedIncidents,
+		"GET /metrics":                               h.getMetrics,
 	}
 }
 

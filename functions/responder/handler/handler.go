@@ -43,10 +43,13 @@ package handler
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,10 +60,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/muster-sec/muster/shared/automation"
+	"github.com/muster-sec/muster/shared/correlate"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/eventbus"
 	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/incidentevent"
+	"github.com/muster-sec/muster/shared/metrics"
 	"github.com/muster-sec/muster/shared/playbook"
 	"github.com/muster-sec/muster/shared/resources"
 )
@@ -103,8 +108,21 @@ type DeadLetter interface {
 	Send(ctx context.Context, record events.DynamoDBEventRecord, reason Reason) error
 }
 
+// Counters keeps the daily metric counters (dynamostore.Store): AddMetrics
+// adds d to day's counters once per marker; AlertDetections names the
+// detections (provider and type) of alerts, at most 100 of them.
+type Counters interface {
+	AddMetrics(ctx context.Context, day, marker string, d metrics.Delta) error
+	AlertDetections(ctx context.Context, ids []string) (map[string]string, error)
+}
+
 // Options tune a Handler. The zero value is usable.
 type Options struct {
+	// Metrics, when set, receives each incident change's counter delta
+	// (metrics.ForChange) before its event is published; a failed write
+	// retries the record, and the change's marker keeps a replay from
+	// counting twice.
+	Metrics Counters
 	// APIURL is the base of the links in events (MUSTER_API_URL).
 	APIURL string
 	// Logger receives the handler's logs; slog.Default() when nil.
@@ -123,6 +141,7 @@ type Handler struct {
 	incidents  Incidents
 	dead       DeadLetter
 	build      incidentevent.Builder
+	metrics    Counters
 	log        *slog.Logger
 	automation Automation
 	evaluator  automation.Evaluator
@@ -141,7 +160,7 @@ func New(pub Publisher, incidents Incidents, dead DeadLetter, opts Options) *Han
 		now = time.Now
 	}
 	return &Handler{pub: pub, incidents: incidents, dead: dead,
-		build: incidentevent.Builder{APIURL: opts.APIURL}, log: log,
+		build: incidentevent.Builder{APIURL: opts.APIURL}, metrics: opts.Metrics, log: log,
 		automation: opts.Automation, evaluator: automation.Evaluator{Playbooks: opts.Playbooks}, now: now}
 }
 
@@ -191,7 +210,7 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 	}
 	store := dynamostore.New(dynamodb.NewFromConfig(cfg), table, dynamostore.Options{})
 	pub := eventbus.New(eventbridge.NewFromConfig(cfg), bus, eventbus.Options{})
-	return New(pub, store, dead, Options{APIURL: apiURL, Logger: log, Automation: store, Playbooks: playbooks}), nil
+	return New(pub, store, dead, Options{APIURL: apiURL, Logger: log, Automation: store, Playbooks: playbooks, Metrics: store}), nil
 }
 
 func envOr(getenv func(string) string, k, def string) string {
@@ -323,7 +342,7 @@ func (h *Handler) decide(ctx context.Context, rec events.DynamoDBEventRecord) (p
 	}
 	switch {
 	case sk == resources.SKIncident && (rec.EventName == "INSERT" || rec.EventName == "MODIFY"):
-		return h.incidentChange(rec)
+		return h.incidentChange(ctx, rec)
 	case strings.HasPrefix(sk, resources.SKResponse) && rec.EventName == "INSERT":
 		e, ok, err := h.responseRequest(ctx, rec, strings.TrimPrefix(pk, resources.PrefixIncident))
 		return pending{rec: rec, ev: e}, ok, err
@@ -341,7 +360,7 @@ func undecodable(format string, args ...any) error {
 	return &permanentError{Reason{Code: CodeUndecodable, Message: fmt.Sprintf(format, args...)}}
 }
 
-func (h *Handler) incidentChange(rec events.DynamoDBEventRecord) (pending, bool, error) {
+func (h *Handler) incidentChange(ctx context.Context, rec events.DynamoDBEventRecord) (pending, bool, error) {
 	if rec.Change.NewImage == nil {
 		return pending{}, false, undecodable("%s record without a new image (the stream must carry NEW_AND_OLD_IMAGES)", rec.EventName)
 	}
@@ -351,22 +370,81 @@ func (h *Handler) incidentChange(rec events.DynamoDBEventRecord) (pending, bool,
 	}
 	newImg := &incidentevent.Image{Incident: nr.Incident, IsIncident: nr.IsIncident, Members: nr.MemberIDs()}
 	var oldImg *incidentevent.Image
+	var or dynamostore.IncidentRecord
 	if rec.Change.OldImage != nil {
-		or, err := dynamostore.IncidentFromImage(rec.Change.OldImage)
-		if err != nil {
+		if or, err = dynamostore.IncidentFromImage(rec.Change.OldImage); err != nil {
 			return pending{}, false, undecodable("old image: %v", err)
 		}
 		oldImg = &incidentevent.Image{Incident: or.Incident, IsIncident: or.IsIncident, Members: or.MemberIDs()}
 	}
+	if err := h.count(ctx, oldImg, &or, nr); err != nil {
+		return pending{}, false, err
+	}
 	e, ok := h.build.FromChange(oldImg, newImg)
 	p := pending{rec: rec, ev: e}
-	switch e.Detail.Change.Kind {
-	case incidentevent.KindCreated:
+	switch kind := e.Detail.Change.Kind; {
+	case !ok, kind == incidentevent.KindDissolved:
+	case kind == incidentevent.KindCreated:
 		p.change = &change{new: newImg.Incident}
-	case incidentevent.KindUpdated, incidentevent.KindStatusChanged:
+	default: // a status change or any update (alerts added, owner, …)
 		p.change = &change{old: &oldImg.Incident, new: newImg.Incident}
 	}
 	return p, ok, nil
+}
+
+// count adds the change's metrics, once per incident version. The
+// detections of the incident's alerts are looked up only for the changes
+// that count per detection (metrics.NeedsDetections).
+func (h *Handler) count(ctx context.Context, oldImg *incidentevent.Image, or *dynamostore.IncidentRecord, nr dynamostore.IncidentRecord) error {
+	if h.metrics == nil {
+		return nil
+	}
+	var old *metrics.Image
+	if oldImg != nil {
+		old = &metrics.Image{Incident: or.Incident, IsIncident: or.IsIncident}
+	}
+	now := &metrics.Image{Incident: nr.Incident, IsIncident: nr.IsIncident}
+	marker := nr.Incident.ID + "#" + strconv.FormatInt(nr.Version, 10)
+	if metrics.NeedsDetections(old, now) {
+		dets, err := h.detections(ctx, nr.Group)
+		if err != nil {
+			return fmt.Errorf("%w: detections of %s: %v", errRetry, marker, err)
+		}
+		now.Detections = dets
+	}
+	d := metrics.ForChange(old, now)
+	day := nr.Incident.UpdatedAt.UTC().Format(metrics.DayLayout)
+	if err := h.metrics.AddMetrics(ctx, day, marker, d); err != nil {
+		return fmt.Errorf("%w: add metrics of %s: %v", errRetry, marker, err)
+	}
+	return nil
+}
+
+// detections names the distinct detections of a group's alerts (their
+// provider and type, read from the alert items), sorted, at most
+// metrics.MaxDetections; none when the group state is absent or
+// unreadable (counters only: never a reason to fail the record).
+func (h *Handler) detections(ctx context.Context, group json.RawMessage) ([]string, error) {
+	var st correlate.GroupState
+	if len(group) == 0 || json.Unmarshal(group, &st) != nil {
+		return nil, nil
+	}
+	ids := make([]string, 0, len(st.Members))
+	for _, m := range st.Members {
+		ids = append(ids, m.AlertID)
+	}
+	slices.Sort(ids)
+	byAlert, err := h.metrics.AlertDetections(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, d := range byAlert {
+		out = append(out, d)
+	}
+	slices.Sort(out)
+	out = slices.Compact(out)
+	return out[:min(len(out), metrics.MaxDetections)], nil
 }
 
 func (h *Handler) responseRequest(ctx context.Context, rec events.DynamoDBEventRecord, incidentID string) (incidentevent.Event, bool, error) {

@@ -250,11 +250,13 @@ export async function renderAlertsPage(main) {
   async function load() {
     const mine = ++loads;
     clear(banner);
+    live.etag = ''; // no polls while the page loads
     tbody.setAttribute('aria-busy', 'true');
     count.textContent = 'Loading…';
     try {
       const q = query();
-      let { data } = await api('GET', 'alerts', { query: q });
+      let { data, headers } = await api('GET', 'alerts', { query: q });
+      live.etag = state.cursors.length === 1 ? (headers.get('ETag') || '') : '';
       // A selective filter can come back with an empty page and a cursor
       // (the server stops after a bounded amount of reading): follow it a
       // few times before showing an empty page.
@@ -267,6 +269,7 @@ export async function renderAlertsPage(main) {
       }
       if (mine !== loads) return;
       rows = items(data).map(normItem);
+      clear(live.box);
       const emptyText = data && data.cursor
         ? 'No matches among the most recent alerts searched so far; use Next to search older ones.'
         : Object.keys(state.filters).length ? 'Nothing matches these filters.' : 'No alerts yet.';
@@ -308,6 +311,27 @@ export async function renderAlertsPage(main) {
   }
 
   pane.addEventListener('keydown', (e) => { if (e.key === 'Escape') { e.preventDefault(); closePane(); } });
+
+  // Live list: while the first page is shown, poll it with If-None-Match
+  // (a 304 costs one small request) and say how many new rows there are.
+  const live = { etag: '', box: h('div', { class: 'live', 'aria-live': 'polite' }) };
+  banner.before(live.box);
+  const every = Number(sessionStorage.getItem('muster.pollMs')) || 30000;
+  const timer = setInterval(async () => {
+    if (!document.contains(tbody)) { clearInterval(timer); return; }
+    if (document.hidden || !live.etag || state.cursors.length !== 1) return;
+    const sent = live.etag;
+    try {
+      const { status, data } = await api('GET', 'alerts', { query: query(), headers: { 'If-None-Match': sent } });
+      // Stale when the page reloaded meanwhile (its ETag changed).
+      if (status === 304 || sent !== live.etag || !document.contains(tbody)) return;
+      const shown = new Set(rows.map((r) => r.id));
+      const fresh = items(data).map(normItem).filter((x) => !shown.has(x.id)).length;
+      replace(live.box, h('p', { class: 'banner info live-banner' },
+        fresh ? `${fresh} new since this page was loaded. ` : 'This page changed since it was loaded. ',
+        h('button', { type: 'button', class: 'btn btn-link', id: 'show-new', onclick: () => load() }, fresh ? 'Show them' : 'Reload')));
+    } catch { /* a failed poll says nothing; the next one tries again */ }
+  }, every);
 
   renderChips();
   await load();

@@ -81,6 +81,8 @@ export async function api(method, path, { query, body, headers } = {}) {
   } catch (err) {
     throw new ApiError(0, 'Could not reach the Muster API', `the network request failed (${err && err.message ? err.message : 'no answer'}); check your connection and try again`);
   }
+  // 304 answers a poll with If-None-Match: nothing changed, no body.
+  if (res.status === 304) return { data: null, status: 304, headers: res.headers };
   const text = await res.text();
   let data = null;
   if (text) {

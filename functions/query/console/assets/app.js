@@ -2,10 +2,14 @@
 //   #/alerts             Security alerts (alerts and incidents, filters, quick look)
 //   #/incidents/<id>     Incident full details (Alerts and Take action tabs)
 //   #/alerts/<id>        Alert details
+//   #/entities/<t>/<v>   An entity's history (IP, host, account, key, resource…)
+//   #/dashboard          Charts of GET /metrics
 import { getToken, setToken, clearToken, setUnauthorizedHandler } from './api.js';
 import { h, icon, replace } from './dom.js';
 import { renderAlertsPage } from './alerts.js';
 import { renderIncidentPage, renderAlertPage } from './details.js';
+import { renderEntityPage } from './entities.js';
+import { renderDashboard } from './dashboard.js';
 
 const main = document.getElementById('main');
 let signInMessage = '';
@@ -70,6 +74,12 @@ async function route() {
   if ((m = hash.match(/^#\/incidents\/([^/?#]+)$/))) {
     setNav('alerts');
     await renderIncidentPage(main, decodeURIComponent(m[1]));
+  } else if ((m = hash.match(/^#\/entities\/([^/?#]+)\/([^/?#]+)$/))) {
+    setNav('alerts');
+    await renderEntityPage(main, decodeURIComponent(m[1]), decodeURIComponent(m[2]));
+  } else if (hash === '#/dashboard') {
+    setNav('dashboard');
+    await renderDashboard(main);
   } else if ((m = hash.match(/^#\/alerts\/([^/?#]+)$/))) {
     setNav('alerts');
     await renderAlertPage(main, decodeURIComponent(m[1]));

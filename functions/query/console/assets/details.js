@@ -8,6 +8,7 @@ import {
   resourceName, reasonText,
 } from './format.js';
 import { sevBadge, showError } from './alerts.js';
+import { entityLink, relatedSection } from './entities.js';
 
 const SUPPRESS_REASONS = ['Detected false positive', 'Alert is not relevant', 'Expected activity', 'Other'];
 const ENTITY_TYPES = ['ip', 'host', 'account', 'accesskey', 'process', 'filehash', 'domain', 'url', 'container', 'pod'];
@@ -32,12 +33,19 @@ function resourceList(resources) {
   return h('ul', { class: 'resources' }, resources.map((r) => {
     const tags = Object.entries(r.tags || {});
     return h('li', { class: 'resource' },
-      h('div', { class: 'resource-name' }, icon('resource'), h('strong', {}, resourceName(r))),
+      h('div', { class: 'resource-name' }, icon('resource'), h('strong', {}, entityLink('resource', r.id, resourceName(r)))),
       h('div', { class: 'muted small' }, [r.type, r.region, r.account].filter(Boolean).join(' · ')),
       r.name && r.id !== r.name ? h('div', { class: 'muted small mono' }, r.id) : null,
       tags.length ? h('ul', { class: 'tags', 'aria-label': `Tags of ${resourceName(r)}` },
         tags.map(([k, v]) => h('li', { class: 'tag' }, icon('tag'), `${k}: ${v}`))) : null);
   }));
+}
+
+// entityTags lists entities, each linked to its page when it has one (a
+// private IP never links alerts, so it has none).
+function entityTags(entities) {
+  return h('ul', { class: 'tags entities' }, entities.map((e) => h('li', { class: 'tag' }, `${e.type}: `,
+    e.type === 'ip' && !e.public ? e.value : entityLink(e.type, e.value), e.public ? ' (public)' : '')));
 }
 
 function killChain(tactics) {
@@ -93,6 +101,7 @@ export async function renderIncidentPage(main, id) {
   const actions = actionsR.status === 'fulfilled' ? (actionsR.value.data || {}) : null;
 
   const left = h('section', { class: 'card left-pane', 'aria-labelledby': 'inc-title' });
+  const related = relatedSection(inc.id);
   const right = h('section', { class: 'card right-pane', 'aria-label': 'Alerts and actions' });
   replace(main,
     h('div', { class: 'details' },
@@ -119,6 +128,8 @@ export async function renderIncidentPage(main, id) {
       h('p', { class: 'desc' }, inc.description || 'No description.'),
       h('h2', {}, 'Affected resources'),
       resourceList(inc.resources),
+      (inc.entities || []).length ? [h('h2', {}, 'Entities'), entityTags(inc.entities)] : null,
+      related,
       manageForm(),
       commentsBlock(),
       timelineBlock());
@@ -563,7 +574,7 @@ function alertDetail(a, compact, catalogued = null) {
       !compact && a.incidentId ? ['Incident', h('a', { href: `#/incidents/${encodeURIComponent(a.incidentId)}` }, a.incidentId)] : null,
     ]),
     (a.entities || []).length ? [h(compact ? 'h4' : 'h2', {}, 'Entities'),
-      h('ul', { class: 'tags' }, a.entities.map((e) => h('li', { class: 'tag' }, `${e.type}: ${e.value}${e.public ? ' (public)' : ''}`)))] : null,
+      entityTags(a.entities)] : null,
     h(compact ? 'h4' : 'h2', {}, 'Affected resources'),
     resourceList(a.resources),
     h(compact ? 'h4' : 'h2', {}, 'Remediation steps'),

@@ -1,0 +1,110 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestInvestigation runs the scenario's campaign and its second instance
+// through the local stack, then investigates: the attacker IP's entity page
+// lists both instances and the incident; the incident's related list
+// answers; the metrics count what was posted.
+func TestInvestigation(t *testing.T) {
+	r := startRunner(t, nil)
+	send := func(path string, body []byte) (int, []byte, webhookResult) {
+		var res webhookResult
+		status, raw := call(t, r, http.MethodPost, path, body, &res)
+		return status, raw, res
+	}
+	posted := 0
+	for _, e := range loadManifest(t) {
+		if e.Role == "campaign" || e.Role == "second-instance" {
+			posted += len(post(t, e, send))
+		}
+	}
+	var inc struct {
+		incidentView
+		Entities []struct {
+			Type   string `json:"type"`
+			Value  string `json:"value"`
+			Public bool   `json:"public"`
+		} `json:"entities"`
+	}
+	eventually(t, 60*time.Second, func() string {
+		list, reason := incidents(t, r)
+		if reason != "" {
+			return reason
+		}
+		if len(list) != 1 || !list[0].MultiResource {
+			return fmt.Sprintf("incidents %+v, want one over several resources", list)
+		}
+		if status, raw := call(t, r, http.MethodGet, "/incidents/"+list[0].ID, nil, &inc); status != http.StatusOK {
+			return fmt.Sprintf("GET the incident: %d %s", status, raw)
+		}
+		return ""
+	})
+	var ip string
+	for _, e := range inc.Entities {
+		if e.Type == "ip" && e.Public {
+			ip = e.Value
+		}
+	}
+	if ip == "" {
+		t.Fatalf("the incident names no public IP: %+v", inc.Entities)
+	}
+
+	var ent struct {
+		Key        string   `json:"key"`
+		AlertCount int      `json:"alertCount"`
+		Resources  []string `json:"resources"`
+		Incidents  []struct {
+			ID string `json:"id"`
+		} `json:"incidents"`
+	}
+	if status, raw := call(t, r, http.MethodGet, "/entities/ip/"+url.PathEscape(ip), nil, &ent); status != http.StatusOK {
+		t.Fatalf("GET /entities/ip/%s: %d %s", ip, status, raw)
+	}
+	for _, res := range inc.Resources {
+		if !slices.Contains(ent.Resources, res.ID) {
+			t.Errorf("the attacker IP's page lists resources %v, lacking the incident's %s", ent.Resources, res.ID)
+		}
+	}
+	if len(inc.Resources) < 2 || !slices.ContainsFunc(ent.Incidents, func(i struct {
+		ID string `json:"id"`
+	}) bool {
+		return i.ID == inc.ID
+	}) {
+		t.Errorf("IP %s: incidents %+v, want %s over %d resources", ip, ent.Incidents, inc.ID, len(inc.Resources))
+	}
+
+	var rel struct {
+		ID   string   `json:"id"`
+		Keys []string `json:"keys"`
+	}
+	if status, raw := call(t, r, http.MethodGet, "/incidents/"+inc.ID+"/related", nil, &rel); status != http.StatusOK || rel.ID != inc.ID || !slices.Contains(rel.Keys, "ip:"+ip) {
+		t.Errorf("GET related: %d %s", status, raw)
+	}
+
+	// The metrics count the posted alerts at ingest and the incident once
+	// the responder has seen it.
+	eventually(t, 60*time.Second, func() string {
+		var m struct {
+			Total struct {
+				Alerts     int `json:"alerts"`
+				Created    int `json:"created"`
+				Correlated int `json:"correlated"`
+			} `json:"total"`
+		}
+		if status, raw := call(t, r, http.MethodGet, "/metrics?since=1d", nil, &m); status != http.StatusOK {
+			return fmt.Sprintf("GET /metrics: %d %s", status, raw)
+		}
+		if m.Total.Created != 1 || m.Total.Alerts == 0 || m.Total.Alerts > posted || m.Total.Correlated != inc.AlertCount {
+			return fmt.Sprintf("metrics %+v; want 1 incident, 1..%d alerts, %d correlated", m.Total, posted, inc.AlertCount)
+		}
+		return ""
+	})
+}
