@@ -2,10 +2,12 @@
 //   #/alerts             Security alerts (alerts and incidents, filters, quick look)
 //   #/incidents/<id>     Incident full details (Alerts and Take action tabs)
 //   #/alerts/<id>        Alert details
+//   #/candidates         Candidates (groups below the incident threshold)
 import { getToken, setToken, clearToken, setUnauthorizedHandler } from './api.js';
 import { h, icon, replace } from './dom.js';
 import { renderAlertsPage } from './alerts.js';
 import { renderIncidentPage, renderAlertPage } from './details.js';
+import { renderCandidatesPage } from './candidates.js';
 
 const main = document.getElementById('main');
 let signInMessage = '';
@@ -73,6 +75,9 @@ async function route() {
   } else if ((m = hash.match(/^#\/alerts\/([^/?#]+)$/))) {
     setNav('alerts');
     await renderAlertPage(main, decodeURIComponent(m[1]));
+  } else if (hash === '#/candidates') {
+    setNav('candidates');
+    await renderCandidatesPage(main);
   } else {
     setNav('alerts');
     await renderAlertsPage(main);
