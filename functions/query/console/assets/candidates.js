@@ -60,9 +60,8 @@ function candidateCard(c, promoted) {
     (c.resources || []).length ? h('p', { class: 'small' }, icon('resource'), ' ', c.resources.map(resourceName).join(', ')) : null,
     reasons.length ? [h('h3', { class: 'small-head' }, 'Why this confidence'), h('ul', { class: 'conf-list' }, reasons.map((r) => h('li', {}, r)))] : null,
     h('div', { class: 'actions' }, h('button', {
-      type: 'button', class: 'btn btn-primary promote', 'aria-label': `Promote ${c.title || c.id} to an incident`,
-      onclick: () => openPromote(c, promoted),
-    }, 'Promote to incident…')));
+      type: 'button', class: 'btn btn-primary promote', onclick: () => openPromote(c, promoted),
+    }, 'Promote to incident…', h('span', { class: 'visually-hidden' }, ` (${c.title || c.id})`))));
 }
 
 function openPromote(c, promoted) {

@@ -188,8 +188,10 @@ function openMerge(ctx) {
 export function alertActions(ctx, a) {
   const name = a.name || a.type || a.id;
   return h('div', { class: 'alert-actions' },
-    h('button', { type: 'button', class: 'btn btn-small move-alert', dataset: { id: a.id }, 'aria-label': `Move ${name} to another incident`, onclick: () => openMove(ctx, a) }, 'Move to incident…'),
-    h('button', { type: 'button', class: 'btn btn-small remove-alert', dataset: { id: a.id }, 'aria-label': `Take ${name} out of this incident`, onclick: () => openRemove(ctx, a) }, 'Take out…'));
+    h('button', { type: 'button', class: 'btn btn-small move-alert', dataset: { id: a.id }, onclick: () => openMove(ctx, a) },
+      'Move to incident…', h('span', { class: 'visually-hidden' }, ` (${name})`)),
+    h('button', { type: 'button', class: 'btn btn-small remove-alert', dataset: { id: a.id }, onclick: () => openRemove(ctx, a) },
+      'Take out…', h('span', { class: 'visually-hidden' }, ` (${name})`)));
 }
 
 function openMove(ctx, a) {
