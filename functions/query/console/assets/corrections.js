@@ -167,7 +167,14 @@ function openMerge(ctx) {
           h('ul', {}, ids.map((i) => h('li', {}, picker.titleOf(i), h('span', { class: 'muted small' }, ` (${i})`))))),
         h('button', { type: 'submit', class: 'btn btn-primary', id: 'confirm-merge' }, `Merge ${ids.length} incident${ids.length === 1 ? '' : 's'}`));
         confirmBox.hidden = false;
+        review.hidden = true;
         confirmBox.querySelector('#confirm-merge').focus();
+      });
+      // A changed choice or reason is reviewed again.
+      form.addEventListener('input', (e) => {
+        if (confirmBox.contains(e.target)) return;
+        confirmBox.hidden = true;
+        review.hidden = false;
       });
       form.addEventListener('submit', (e) => {
         e.preventDefault();
