@@ -115,6 +115,12 @@ await step('a stale version (412): the page reloads and says the incident change
 await step('list: bulk status names each incident it could not change', async () => {
   await page.goto(`${BASE}#/alerts`);
   await listLoaded();
+  const rows = await page.locator('#alerts-table tbody tr.row').count();
+  await page.getByLabel('Select every row on this page').check();
+  const all = await page.locator('#bulk-bar .bulk-count').textContent();
+  expect(all.startsWith(`${rows} selected`), `select all says: ${all}`);
+  await page.getByLabel('Select every row on this page').uncheck();
+  await page.locator('#bulk-bar').waitFor({ state: 'hidden' });
   await page.getByLabel('Select Security incident detected on multiple resources').check();
   await page.getByLabel('Select Old sensitive file read').check();
   const bar = page.locator('#bulk-bar');

@@ -42,9 +42,11 @@ export function bulkBar(reload) {
     const na = alerts().length;
     el.hidden = !selected.size;
     if (!selected.size) { replace(el); return; }
+    // What was already chosen survives a changed selection.
+    const was = { status: el.querySelector('#bulk-status')?.value || '', owner: el.querySelector('#bulk-owner')?.value || '' };
     const status = h('select', { id: 'bulk-status', name: 'status' }, h('option', { value: '' }, 'Keep status'),
-      INCIDENT_STATUSES.map((s) => h('option', { value: s }, words(s))));
-    const owner = h('input', { id: 'bulk-owner', name: 'owner', type: 'text', autocomplete: 'off', placeholder: 'Keep owner' });
+      INCIDENT_STATUSES.map((s) => h('option', { value: s, selected: s === was.status }, words(s))));
+    const owner = h('input', { id: 'bulk-owner', name: 'owner', type: 'text', autocomplete: 'off', placeholder: 'Keep owner', value: was.owner });
     const form = h('form', {
       class: 'bulk-form', 'aria-label': 'Change the selected incidents',
       onsubmit: (e) => { e.preventDefault(); applyBulk(form, status.value, owner.value.trim()); },
@@ -56,13 +58,13 @@ export function bulkBar(reload) {
       h('p', { class: 'bulk-count' }, `${selected.size} selected: ${ni} incident${ni === 1 ? '' : 's'}, ${na} alert${na === 1 ? '' : 's'}.`),
       form,
       h('div', { class: 'actions' },
-        h('button', { type: 'button', class: 'btn', id: 'create-incident', disabled: !na, onclick: openCreate }, icon('incident'), `Create incident from ${na} alert${na === 1 ? '' : 's'}…`),
+        h('button', { type: 'button', class: 'btn', id: 'create-incident', disabled: !na, onclick: () => openCreate(alerts()) }, icon('incident'), `Create incident from ${na} alert${na === 1 ? '' : 's'}…`),
         h('button', { type: 'button', class: 'btn btn-link', onclick: () => { clearBoxes(); draw(); } }, 'Clear selection')));
   }
 
   function clearBoxes() {
     selected.clear();
-    for (const b of document.querySelectorAll('.row-select')) b.checked = false;
+    for (const b of document.querySelectorAll('.row-select, #select-all')) b.checked = false;
   }
 
   async function applyBulk(form, status, owner) {
@@ -83,50 +85,23 @@ export function bulkBar(reload) {
     }
   }
 
-  function openCreate() {
-    const chosen = alerts();
-    openDialog({
-      id: 'create-dialog', title: `Create an incident from ${chosen.length} alert${chosen.length === 1 ? '' : 's'}`,
-      body: (close) => {
-        const title = h('input', { id: 'create-title', name: 'title', type: 'text', autocomplete: 'off', placeholder: 'Derived from the alerts when empty' });
-        const severity = h('select', { id: 'create-severity', name: 'severity' }, h('option', { value: '' }, 'Derived from the alerts'),
-          SEVERITIES.map((s) => h('option', { value: s }, s)));
-        const reason = reasonField('create-reason');
-        const m = h('div', { class: 'form-msg' });
-        const form = h('form', { id: 'create-form', method: 'dialog' },
-          h('ul', { class: 'plain small' }, chosen.map((a) => h('li', {}, icon('alert'), ' ', itemName(a)))),
-          h('div', { class: 'field' }, h('label', { for: 'create-title' }, 'Title (optional)'), title),
-          h('div', { class: 'field' }, h('label', { for: 'create-severity' }, 'Severity'), severity),
-          reason.el, m,
-          h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary', id: 'confirm-create' }, 'Create incident'),
-            h('button', { type: 'button', class: 'btn', onclick: close }, 'Cancel')));
-        form.addEventListener('submit', async (e) => {
-          e.preventDefault();
-          const body = { alerts: chosen.map((a) => a.id), reason: reason.input.value.trim() };
-          if (title.value.trim()) body.title = title.value.trim();
-          if (severity.value) body.severity = severity.value;
-          const btn = form.querySelector('button[type=submit]');
-          btn.disabled = true;
-          try {
-            const { data, headers } = await api('POST', 'incidents', { body });
-            const id = (data && (data.incident || data).id) || (headers.get('Location') || '').split('/').pop();
-            close();
-            window.location.hash = `#/incidents/${encodeURIComponent(id)}`;
-          } catch (err) {
-            btn.disabled = false;
-            refused(m, err, 'The incident was not created', form);
-          }
-        });
-        return form;
-      },
-    });
-  }
-
   return {
     el: wrap,
-    reset() { selected.clear(); draw(); },
+    reset() {
+      selected.clear();
+      const all = document.getElementById('select-all');
+      if (all) all.checked = false;
+      draw();
+    },
     // header is the select column's heading; cell the row's checkbox.
-    header: () => h('th', { scope: 'col', class: 'col-select' }, h('span', { class: 'visually-hidden' }, 'Select')),
+    header: () => h('th', { scope: 'col', class: 'col-select' }, h('input', {
+      type: 'checkbox', id: 'select-all', 'aria-label': 'Select every row on this page',
+      onchange: (e) => {
+        for (const box of document.querySelectorAll('.row-select')) {
+          if (box.checked !== e.target.checked) { box.checked = e.target.checked; box.dispatchEvent(new Event('change')); }
+        }
+      },
+    })),
     cell(item) {
       const box = h('input', {
         type: 'checkbox', class: 'row-select', 'aria-label': `Select ${itemName(item)}`, checked: selected.has(item.id),
@@ -135,6 +110,46 @@ export function bulkBar(reload) {
       return h('td', { class: 'col-select', onclick: (e) => e.stopPropagation() }, box);
     },
   };
+}
+
+// openCreate asks for a title, a severity and a reason, creates the
+// incident from the chosen alerts (POST /incidents) and opens it.
+function openCreate(chosen) {
+  openDialog({
+    id: 'create-dialog', title: `Create an incident from ${chosen.length} alert${chosen.length === 1 ? '' : 's'}`,
+    body: (close) => {
+      const title = h('input', { id: 'create-title', name: 'title', type: 'text', autocomplete: 'off', placeholder: 'Derived from the alerts when empty' });
+      const severity = h('select', { id: 'create-severity', name: 'severity' }, h('option', { value: '' }, 'Derived from the alerts'),
+        SEVERITIES.map((s) => h('option', { value: s }, s)));
+      const reason = reasonField('create-reason');
+      const m = h('div', { class: 'form-msg' });
+      const form = h('form', { id: 'create-form', method: 'dialog' },
+        h('ul', { class: 'plain small' }, chosen.map((a) => h('li', {}, icon('alert'), ' ', itemName(a)))),
+        h('div', { class: 'field' }, h('label', { for: 'create-title' }, 'Title (optional)'), title),
+        h('div', { class: 'field' }, h('label', { for: 'create-severity' }, 'Severity'), severity),
+        reason.el, m,
+        h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary', id: 'confirm-create' }, 'Create incident'),
+          h('button', { type: 'button', class: 'btn', onclick: close }, 'Cancel')));
+      form.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        const body = { alerts: chosen.map((a) => a.id), reason: reason.input.value.trim() };
+        if (title.value.trim()) body.title = title.value.trim();
+        if (severity.value) body.severity = severity.value;
+        const btn = form.querySelector('button[type=submit]');
+        btn.disabled = true;
+        try {
+          const { data, headers } = await api('POST', 'incidents', { body });
+          const id = (data && (data.incident || data).id) || (headers.get('Location') || '').split('/').pop();
+          close();
+          window.location.hash = `#/incidents/${encodeURIComponent(id)}`;
+        } catch (err) {
+          btn.disabled = false;
+          refused(m, err, 'The incident was not created', form);
+        }
+      });
+      return form;
+    },
+  });
 }
 
 // bulkResult says how many changed and names each failure with its reason.
