@@ -11,6 +11,12 @@ const { page, problems, step, shot, audit, finish } = await start();
 const alertIds = () => page.locator('#panel-alerts .alert-item').evaluateAll((bs) => bs.map((b) => b.dataset.id));
 const listLoaded = () => waitFor(async () => !(await page.locator('#alerts-table tbody').getAttribute('aria-busy')), 'the list');
 async function reason(id, text) { await page.locator(`#${id}`).fill(text); }
+// notice waits for the incident page's notice to say text (an earlier
+// correction's notice may still be on the page).
+const notice = (kind, text) => waitFor(async () => {
+  const n = page.locator(`#correction-notice.${kind}`);
+  return (await n.count()) && (await n.textContent()).includes(text);
+}, `a notice saying ${text}`);
 
 await step('sign in', async () => {
   await page.goto(BASE);
@@ -58,7 +64,7 @@ await step('merge: pick an incident, give a reason, confirm; its alerts join', a
   expect(confirm.includes('Sensitive file reads on web-prod-1'), `the confirmation does not name the incident: ${confirm}`);
   await shot('c03-merge-confirm');
   await dlg.locator('#confirm-merge').click();
-  await page.locator('#correction-notice.ok').waitFor();
+  await notice('ok', 'Merged 1 incident into this one.');
   expect(!(await page.locator('#merge-dialog').count()), 'the dialog stayed open');
   const ids = await alertIds();
   expect(ids.includes('a-3') && ids.includes('a-4') && ids.length === 5, `alerts after the merge: ${ids}`);
@@ -73,9 +79,7 @@ await step('move an alert to another incident', async () => {
   await shot('c05-move-dialog');
   await audit('c05-move-dialog');
   await dlg.locator('#confirm-move').click();
-  const n = page.locator('#correction-notice.ok');
-  await n.waitFor();
-  expect((await n.textContent()).includes('Moved the alert to Old sensitive file read'), `notice: ${await n.textContent()}`);
+  await notice('ok', 'Moved the alert to Old sensitive file read');
   const ids = await alertIds();
   expect(!ids.includes('a-3') && ids.length === 4, `alerts after the move: ${ids}`);
 });
@@ -87,7 +91,7 @@ await step('take an alert out: a reason is required', async () => {
   expect(await dlg.locator('#remove-reason').evaluate((el) => !el.validity.valid), 'an empty reason was accepted');
   await reason('remove-reason', 'Unrelated scheduled job');
   await dlg.locator('#confirm-remove').click();
-  await page.locator('#correction-notice.ok').waitFor();
+  await notice('ok', 'out of this incident');
   const ids = await alertIds();
   expect(!ids.includes('a-4') && ids.length === 3, `alerts after taking one out: ${ids}`);
   await shot('c06-taken-out');
@@ -103,9 +107,7 @@ await step('a stale version (412): the page reloads and says the incident change
   await page.locator('.remove-alert[data-id="a-0"]').click();
   await reason('remove-reason', 'Scanner noise');
   await page.locator('#confirm-remove').click();
-  const n = page.locator('#correction-notice.warn');
-  await n.waitFor();
-  expect((await n.textContent()).includes('This incident changed since you opened it'), `412 shown as: ${await n.textContent()}`);
+  await notice('warn', 'This incident changed since you opened it');
   expect((await page.getByLabel('Owner').inputValue()) === 'someone.else@example.com', 'the page was not reloaded');
   expect((await alertIds()).includes('a-0'), 'the stale take-out was applied');
   await shot('c07-stale-412');
