@@ -53,11 +53,17 @@ func repoRoot(dir string) string { return filepath.Dir(filepath.Dir(dir)) }
 // runConsoleScript runs console.mjs and reports each step.
 func runConsoleScript(t *testing.T, shotDir string, env map[string]string) {
 	t.Helper()
+	runScript(t, "console.mjs", shotDir, env)
+}
+
+// runScript runs a browser script of this directory and reports each step.
+func runScript(t *testing.T, script, shotDir string, env map[string]string) {
+	t.Helper()
 	chromium, node, dir := browserEnv(t)
 	shots := filepath.Join(repoRoot(dir), ".muster", "screenshots", shotDir)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "console.mjs")
+	cmd := exec.CommandContext(ctx, node, script)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "MUSTER_CHROMIUM="+chromium, "MUSTER_SCREENSHOTS="+shots)
 	for k, v := range env {
@@ -86,7 +92,7 @@ func runConsoleScript(t *testing.T, shotDir string, env map[string]string) {
 	}
 	var ee *exec.ExitError
 	if err != nil && (len(fails) == 0 || !errors.As(err, &ee)) {
-		t.Errorf("console.mjs: %v", err)
+		t.Errorf("%s: %v", script, err)
 	}
 	t.Logf("screenshots in %s", shots)
 }
@@ -103,5 +109,17 @@ func TestConsoleFakeAPI(t *testing.T) {
 		"MUSTER_TOKEN":       "fake-token",
 		"MUSTER_EVENTS_FILE": events,
 		"MUSTER_FAKE_API":    "1",
+	})
+}
+
+// TestCorrectionsFakeAPI drives the analysts' corrections (corrections.mjs)
+// against a fake whose incidents and candidates the script knows.
+func TestCorrectionsFakeAPI(t *testing.T) {
+	browserEnv(t)
+	srv := httptest.NewServer(newFakeAPI("fake-token", filepath.Join(t.TempDir(), "events.jsonl")))
+	defer srv.Close()
+	runScript(t, "corrections.mjs", "corrections-fake-api", map[string]string{
+		"MUSTER_CONSOLE_URL": srv.URL + "/",
+		"MUSTER_TOKEN":       "fake-token",
 	})
 }

@@ -361,8 +361,8 @@ await step('every filter is accepted by the API and narrows the list', async () 
     const err = await page.locator('.list-banner .banner.error').count();
     expect(err === 0, `filter ${f.field}=${f.value}: ${err ? await page.locator('.list-banner').textContent() : ''}`);
     const rows = await page.locator('#alerts-table tbody tr.row').evaluateAll((trs) => trs.map((tr) => ({
-      kind: tr.dataset.kind, sev: tr.querySelector('.sev').textContent, status: tr.children[4].textContent,
-      tactics: tr.dataset.tactics.split(' '), provider: tr.children[6].textContent })));
+      kind: tr.dataset.kind, sev: tr.querySelector('.sev').textContent, status: tr.children[5].textContent,
+      tactics: tr.dataset.tactics.split(' '), provider: tr.children[7].textContent })));
     expect(rows.length > 0, `filter ${f.field}=${f.value} left no rows`);
     const bad = rows.filter((r) => !f.check(r));
     expect(bad.length === 0, `filter ${f.field}=${f.value} kept ${JSON.stringify(bad[0])}`);

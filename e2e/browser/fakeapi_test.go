@@ -27,6 +27,9 @@ type fakeAPI struct {
 	mu     sync.Mutex
 	inc    map[string]any
 	alerts []map[string]any
+	// extra incidents and candidates, for the corrections (fakecorrections_test.go).
+	extra      []map[string]any
+	candidates []map[string]any
 }
 
 func newFakeAPI(token, events string) *fakeAPI {
@@ -64,6 +67,7 @@ func newFakeAPI(token, events string) *fakeAPI {
 			"lastSeen": now.Add(-time.Duration(i) * time.Hour),
 		})
 	}
+	f.addCorrectionsData(now)
 	return f
 }
 
@@ -80,12 +84,20 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.serveCorrections(w, r) {
+		return
+	}
 	p := r.URL.Path
 	switch {
 	case p == "/alerts":
 		var items []any
 		if keep(f.inc, r.URL.Query()) {
 			items = append(items, f.inc)
+		}
+		for _, inc := range f.extra {
+			if inc["mergedInto"] == nil && keep(inc, r.URL.Query()) {
+				items = append(items, inc)
+			}
 		}
 		for _, a := range f.alerts {
 			if keep(a, r.URL.Query()) {

@@ -77,6 +77,12 @@ func TestConsoleLocalStack(t *testing.T) {
 		"MUSTER_TOKEN":       token,
 		"MUSTER_EVENTS_FILE": r.EventsFile(),
 	})
+	if !t.Failed() {
+		runScript(t, "corrections-live.mjs", "corrections-local-stack", map[string]string{
+			"MUSTER_CONSOLE_URL": base + "/",
+			"MUSTER_TOKEN":       token,
+		})
+	}
 	if t.Failed() {
 		t.Logf("stack log: %s", logPath)
 	}

@@ -7,6 +7,7 @@ import {
   STAGES, SEVERITIES, INCIDENT_STATUSES, PROVIDERS, stageLabel, words, when,
   resourceName, isIncident, itemName, itemTime, normItem,
 } from './format.js';
+import { CONFIDENCE_FILTER, listRequest, matchesName, bulkBar } from './bulk.js';
 
 const PAGE_SIZES = [10, 25, 50, 100];
 
@@ -26,6 +27,7 @@ const FIELDS = [
   { key: 'resource', label: 'Affected resource', kind: 'text', placeholder: 'resource id, e.g. i-0abc…' },
   { key: 'tactic', label: 'Tactic', kind: 'select', options: STAGES, optionLabel: stageLabel },
   { key: 'time', label: 'Time range', kind: 'time' },
+  CONFIDENCE_FILTER,
 ];
 
 const RANGES = [
@@ -72,6 +74,7 @@ export async function renderAlertsPage(main) {
   const addBtn = h('button', { type: 'button', class: 'btn', id: 'add-filter', 'aria-expanded': 'false', 'aria-controls': 'filter-editor' },
     icon('filter'), 'Add filter');
   const refreshBtn = h('button', { type: 'button', class: 'btn', id: 'refresh' }, icon('refresh'), 'Refresh');
+  const bulk = bulkBar(() => load());
 
   const page = h('div', { class: 'with-pane' },
     h('section', { class: 'content', 'aria-labelledby': 'page-title' },
@@ -79,12 +82,13 @@ export async function renderAlertsPage(main) {
       h('p', { class: 'lead' }, 'Alerts and the incidents Muster correlated from them, newest activity first.'),
       h('div', { class: 'toolbar' }, refreshBtn, addBtn, chips),
       editor,
+      bulk.el,
       banner,
       count,
       h('div', { class: 'table-wrap' },
         h('table', { class: 'grid', id: 'alerts-table' },
           h('caption', { class: 'visually-hidden' }, 'Security alerts and incidents'),
-          h('thead', {}, h('tr', {},
+          h('thead', {}, h('tr', {}, bulk.header(),
             h('th', { scope: 'col' }, 'Severity'),
             h('th', { scope: 'col' }, 'Alert name'),
             h('th', { scope: 'col', class: 'hide-narrow' }, 'Affected resource'),
@@ -235,6 +239,7 @@ export async function renderAlertsPage(main) {
       },
     }, icon(inc ? 'incident' : 'alert', inc ? 'Incident' : 'Alert'), h('span', {}, name));
     const tr = h('tr', { class: inc ? 'row incident' : 'row', dataset: { id: item.id, kind: inc ? 'incident' : 'alert', tactics: (item.tactics || []).join(' ') } },
+      bulk.cell(item),
       h('td', {}, sevBadge(item.severity)),
       h('th', { scope: 'row' }, btn),
       h('td', { class: 'hide-narrow' }, res ? h('span', { class: 'res', title: res.id }, `${resourceName(res)}${more}`) : '—'),
@@ -254,8 +259,8 @@ export async function renderAlertsPage(main) {
     tbody.setAttribute('aria-busy', 'true');
     count.textContent = 'Loading…';
     try {
-      const q = query();
-      let { data, headers } = await api('GET', 'alerts', { query: q });
+      const [path, q] = listRequest(query());
+      let { data, headers } = await api('GET', path, { query: q });
       live.etag = state.cursors.length === 1 ? (headers.get('ETag') || '') : '';
       // A selective filter can come back with an empty page and a cursor
       // (the server stops after a bounded amount of reading): follow it a
@@ -263,18 +268,19 @@ export async function renderAlertsPage(main) {
       for (let hops = 0; hops < 5 && !items(data).length && data && data.cursor; hops++) {
         if (mine !== loads) return;
         const next = data.cursor;
-        ({ data } = await api('GET', 'alerts', { query: { ...q, cursor: next } }));
+        ({ data } = await api('GET', path, { query: { ...q, cursor: next } }));
         if (mine !== loads) return;
         state.cursors[state.cursors.length - 1] = next; // this page now starts there
       }
       if (mine !== loads) return;
-      rows = items(data).map(normItem);
+      rows = items(data).map(normItem).filter((x) => matchesName(state.filters, x));
+      bulk.reset();
       clear(live.box);
       const emptyText = data && data.cursor
         ? 'No matches among the most recent alerts searched so far; use Next to search older ones.'
         : Object.keys(state.filters).length ? 'Nothing matches these filters.' : 'No alerts yet.';
       replace(tbody, rows.length ? rows.map(rowFor)
-        : h('tr', {}, h('td', { colspan: 7, class: 'empty' }, emptyText)));
+        : h('tr', {}, h('td', { colspan: 8, class: 'empty' }, emptyText)));
       const incidents = rows.filter(isIncident).length;
       count.textContent = `${rows.length} on this page: ${incidents} incident${incidents === 1 ? '' : 's'}, ${rows.length - incidents} alert${rows.length - incidents === 1 ? '' : 's'}.`;
       renderPager(data && data.cursor);
@@ -322,7 +328,8 @@ export async function renderAlertsPage(main) {
     if (document.hidden || !live.etag || state.cursors.length !== 1) return;
     const sent = live.etag;
     try {
-      const { status, data } = await api('GET', 'alerts', { query: query(), headers: { 'If-None-Match': sent } });
+      const [path, q] = listRequest(query());
+      const { status, data } = await api('GET', path, { query: q, headers: { 'If-None-Match': sent } });
       // Stale when the page reloaded meanwhile (its ETag changed).
       if (status === 304 || sent !== live.etag || !document.contains(tbody)) return;
       const shown = new Set(rows.map((r) => r.id));

@@ -4,12 +4,14 @@
 //   #/alerts/<id>        Alert details
 //   #/entities/<t>/<v>   An entity's history (IP, host, account, key, resource…)
 //   #/dashboard          Charts of GET /metrics
+//   #/candidates         Candidates (groups below the incident threshold)
 import { getToken, setToken, clearToken, setUnauthorizedHandler } from './api.js';
 import { h, icon, replace } from './dom.js';
 import { renderAlertsPage } from './alerts.js';
 import { renderIncidentPage, renderAlertPage } from './details.js';
 import { renderEntityPage } from './entities.js';
 import { renderDashboard } from './dashboard.js';
+import { renderCandidatesPage } from './candidates.js';
 
 const main = document.getElementById('main');
 let signInMessage = '';
@@ -83,6 +85,9 @@ async function route() {
   } else if ((m = hash.match(/^#\/alerts\/([^/?#]+)$/))) {
     setNav('alerts');
     await renderAlertPage(main, decodeURIComponent(m[1]));
+  } else if (hash === '#/candidates') {
+    setNav('candidates');
+    await renderCandidatesPage(main);
   } else {
     setNav('alerts');
     await renderAlertsPage(main);

@@ -9,6 +9,7 @@ import {
 } from './format.js';
 import { sevBadge, showError } from './alerts.js';
 import { entityLink, relatedSection } from './entities.js';
+import { confidenceView, correctionsSection, alertActions } from './corrections.js';
 
 const SUPPRESS_REASONS = ['Detected false positive', 'Alert is not relevant', 'Expected activity', 'Other'];
 const ENTITY_TYPES = ['ip', 'host', 'account', 'accesskey', 'process', 'filehash', 'domain', 'url', 'container', 'pod'];
@@ -96,6 +97,8 @@ export async function renderIncidentPage(main, id) {
   const body = incR.value.data || {};
   let inc = body.incident || body;
   let etag = incR.value.headers.get('ETag') || '';
+  // What the corrections (corrections.js) need of this page.
+  const ctx = { id, enc, main, inc: () => inc, ifMatch: () => ifMatch(etag, inc.version), reload: () => renderIncidentPage(main, id) };
   document.title = `${inc.title} · Muster`;
   const alerts = alertsR.status === 'fulfilled' ? items(alertsR.value.data) : (items(body.alerts) || []);
   const actions = actionsR.status === 'fulfilled' ? (actionsR.value.data || {}) : null;
@@ -114,6 +117,7 @@ export async function renderIncidentPage(main, id) {
       h('div', { class: 'title-row' }, icon('incident', 'Incident'), h('h1', { id: 'inc-title', tabindex: '-1' }, inc.title)),
       h('div', { class: 'badges' }, sevBadge(inc.severity), h('span', { class: 'status', id: 'inc-status' }, words(inc.status)),
         inc.classification ? h('span', { class: 'status' }, words(inc.classification)) : null),
+      confidenceView(inc),
       facts([
         ['Activity time', `${when(inc.firstActivity)} – ${when(inc.lastActivity)}`],
         ['Alerts', String(inc.alertCount ?? alerts.length)],
@@ -131,6 +135,7 @@ export async function renderIncidentPage(main, id) {
       (inc.entities || []).length ? [h('h2', {}, 'Entities'), entityTags(inc.entities)] : null,
       related,
       manageForm(),
+      correctionsSection(ctx),
       commentsBlock(),
       timelineBlock());
   }
@@ -280,7 +285,7 @@ export async function renderIncidentPage(main, id) {
       h('span', { class: 'alert-item-head' }, sevBadge(a.severity), h('strong', {}, a.name || a.type)),
       h('span', { class: 'muted small' }, `${words(a.provider)} · ${when(a.lastSeen || a.firstSeen)} · ${(a.tactics || []).filter((t) => t !== 'Unknown').map(stageLabel).join(', ')}`),
       reasonText(a) ? h('span', { class: 'reason' }, h('span', { class: 'reason-label' }, 'Why it joined: '), reasonText(a)) : null);
-      return h('li', {}, btn);
+      return h('li', {}, btn, alertActions(ctx, a));
     }));
     replace(panel, alerts.length ? list : h('p', { class: 'muted' }, 'No alerts.'), detail);
   }
