@@ -57,10 +57,10 @@ type FunctionSettings struct {
 //     batches of 10 with backoff on retryable failures; I/O bound, so little
 //     memory, but time for a few backoff rounds per batch.
 var DefaultFunctionSettings = map[string]FunctionSettings{
-	Ingest:     {MemoryMB: 512, TimeoutSeconds: 30},
-	Correlator: {MemoryMB: 1024, TimeoutSeconds: 120},
-	Query:      {MemoryMB: 512, TimeoutSeconds: 29},
-	Responder:  {MemoryMB: 256, TimeoutSeconds: 60},
+	Ingest:     {MemoryMB: resources.FunctionMemoryMB[Ingest], TimeoutSeconds: 30},
+	Correlator: {MemoryMB: resources.FunctionMemoryMB[Correlator], TimeoutSeconds: 120},
+	Query:      {MemoryMB: resources.FunctionMemoryMB[Query], TimeoutSeconds: 29},
+	Responder:  {MemoryMB: resources.FunctionMemoryMB[Responder], TimeoutSeconds: 60},
 }
 
 // Props are every name and setting of the stack. The zero value of each

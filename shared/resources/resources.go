@@ -170,3 +170,8 @@ const HighSeverityExfiltrationPattern = `{"source":["muster"],"detail":{"inciden
 
 // LocalSinkQueue is the SQS queue name of the local event sink.
 const LocalSinkQueue = "muster-local-events"
+
+// FunctionMemoryMB is each function's default memory size in MB: the
+// stack's MemorySize (infra/stack explains each choice) and what the bench
+// prices Lambda duration at.
+var FunctionMemoryMB = map[string]int{"ingest": 512, "correlator": 1024, "query": 512, "responder": 256}
