@@ -146,7 +146,7 @@ func RunCost(ctx context.Context, name string, alerts []*alert.Alert, opts CostO
 	if err != nil {
 		return res, err
 	}
-	p := &pipeline{st: st, cor: cor, rsp: rsp, corF: corF, rspF: rspF, meter: meter, res: &res, lambdaMs: map[string][]float64{}}
+	p := &pipeline{st: st, cor: cor, rsp: rsp, corF: corF, rspF: rspF, meter: meter, res: &res}
 
 	batch := resources.Correlator.BatchSize
 	for i := 0; i < len(alerts); i += batch {
@@ -154,7 +154,7 @@ func RunCost(ctx context.Context, name string, alerts []*alert.Alert, opts CostO
 		for j := 0; j < len(chunk); j += opts.PerRequest {
 			t := time.Now()
 			n, err := postGeneric(ctx, ing, chunk[j:min(j+opts.PerRequest, len(chunk))])
-			p.lambdaMs["ingest"] = append(p.lambdaMs["ingest"], msSince(t))
+			p.invocations = append(p.invocations, invocation{"ingest", t, time.Now()})
 			res.Requests++
 			if err != nil {
 				res.IngestRequestErrors++
@@ -170,7 +170,7 @@ func RunCost(ctx context.Context, name string, alerts []*alert.Alert, opts CostO
 	}
 	res.Seconds = time.Since(start).Seconds()
 	tally(&res, meter.Calls())
-	billCost(&res, meter.Calls(), runTally{images: st.images, lambdaMs: p.lambdaMs, restRequests: res.Requests, logBytes: int(logs.n.Load())})
+	billCost(&res, meter.Calls(), runTally{images: st.images, invocations: p.invocations, restRequests: res.Requests, logBytes: int(logs.n.Load())})
 	if res.Accepted == 0 {
 		return res, fmt.Errorf("ingest accepted no alert: %s", res.FirstIngestError)
 	}
@@ -314,8 +314,8 @@ type pipeline struct {
 	meter      *awsmeter.Meter
 	res        *CostResult
 	corQ, rspQ []events.DynamoDBEventRecord
-	// lambdaMs holds each function's invocation times.
-	lambdaMs map[string][]float64
+	// invocations are the handler calls, timed.
+	invocations []invocation
 }
 
 func (p *pipeline) route(recs []events.DynamoDBEventRecord) error {
@@ -391,7 +391,7 @@ func (p *pipeline) invoke(ctx context.Context, function string, h func(context.C
 	for attempt := 0; attempt < 4 && len(recs) > 0; attempt++ {
 		t := time.Now()
 		resp, err := h(ctx, events.DynamoDBEvent{Records: recs})
-		p.lambdaMs[function] = append(p.lambdaMs[function], msSince(t))
+		p.invocations = append(p.invocations, invocation{function, t, time.Now()})
 		if err != nil {
 			p.res.FailedRecords += len(recs)
 			continue
@@ -412,8 +412,6 @@ func (p *pipeline) invoke(ctx context.Context, function string, h func(context.C
 	}
 	return nil
 }
-
-func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
 
 // countCreated counts incident items that became incidents in recs: an
 // INSERT with isIncident true or a MODIFY from false to true.

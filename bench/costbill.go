@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -39,17 +40,93 @@ type CostBill struct {
 	Functions        []FunctionTime `json:"functions"`
 }
 
-// FunctionTime is one function's measured Lambda time in a cost run.
+// FunctionTime is one function's Lambda time in a cost run.
 type FunctionTime struct {
-	Function    string  `json:"function"`
-	MemoryMB    int     `json:"memoryMb"`
-	Invocations int     `json:"invocations"`
+	Function    string `json:"function"`
+	MemoryMB    int    `json:"memoryMb"`
+	Invocations int    `json:"invocations"`
+	// MotoMs is the handlers' wall time in this process against moto;
+	// AWSMs the part of it waiting on AWS calls; Rounds the number of
+	// waits (calls that overlap in time count once).
+	MotoMs float64 `json:"motoMs"`
+	AWSMs  float64 `json:"awsMs"`
+	Rounds int     `json:"awsRounds"`
+	// Ms is the estimate on AWS: the time outside AWS calls plus
+	// AssumedCallMs per round. GBs is billed from Ms.
 	Ms          float64 `json:"ms"`
-	// AWSMs is the part of Ms spent waiting for AWS calls (on moto).
-	AWSMs       float64 `json:"awsMs"`
 	GBs         float64 `json:"gbSeconds"`
+	MotoGBs     float64 `json:"motoGbSeconds"`
 	MsPerAlert  float64 `json:"msPerAlert"`
 	GBsPerAlert float64 `json:"gbSecondsPerAlert"`
+}
+
+// AssumedCallMs is the time an AWS call is assumed to take on AWS when
+// estimating Lambda time: DynamoDB answers in single-digit milliseconds,
+// so 10 ms is the top of that (a transaction or a PutEvents call may take
+// more; moto's transactions take hundreds of milliseconds, which is why
+// the measured time is not billed as such).
+const AssumedCallMs = 10
+
+// invocation is one handler call.
+type invocation struct {
+	function   string
+	start, end time.Time
+}
+
+// awsWait is the time an invocation waited on its function's AWS calls
+// (the union of their intervals) and the number of separate waits.
+func awsWait(inv invocation, calls []awsmeter.Call) (ms float64, rounds int) {
+	type span struct{ from, to time.Time }
+	var spans []span
+	for _, c := range calls {
+		if c.Component == inv.function && !c.Start.Before(inv.start) && !c.Start.After(inv.end) {
+			spans = append(spans, span{c.Start, c.Start.Add(time.Duration(c.Seconds * float64(time.Second)))})
+		}
+	}
+	slices.SortFunc(spans, func(a, b span) int { return a.from.Compare(b.from) })
+	var end time.Time
+	for _, sp := range spans {
+		if sp.from.After(end) {
+			rounds++
+			end = sp.from
+		}
+		if sp.to.After(end) {
+			ms += float64(sp.to.Sub(end).Microseconds()) / 1000
+			end = sp.to
+		}
+	}
+	return ms, rounds
+}
+
+// lambdaTimes totals each function's invocations: measured on moto and
+// estimated on AWS.
+func lambdaTimes(invs []invocation, calls []awsmeter.Call, alerts float64) []FunctionTime {
+	byFn := map[string]*FunctionTime{}
+	est := map[string][]float64{}
+	moto := map[string][]float64{}
+	for _, inv := range invs {
+		f := byFn[inv.function]
+		if f == nil {
+			f = &FunctionTime{Function: inv.function, MemoryMB: resources.FunctionMemoryMB[inv.function]}
+			byFn[inv.function] = f
+		}
+		wall := float64(inv.end.Sub(inv.start).Microseconds()) / 1000
+		wait, rounds := awsWait(inv, calls)
+		ms := max(0, wall-wait) + float64(rounds*AssumedCallMs)
+		f.Invocations++
+		f.MotoMs, f.AWSMs, f.Rounds, f.Ms = f.MotoMs+wall, f.AWSMs+wait, f.Rounds+rounds, f.Ms+ms
+		est[inv.function] = append(est[inv.function], ms)
+		moto[inv.function] = append(moto[inv.function], wall)
+	}
+	var out []FunctionTime
+	for _, fn := range slices.Sorted(maps.Keys(byFn)) {
+		f := byFn[fn]
+		f.GBs = awsbill.GBSeconds(f.MemoryMB, est[fn]...)
+		f.MotoGBs = awsbill.GBSeconds(f.MemoryMB, moto[fn]...)
+		f.MsPerAlert, f.GBsPerAlert = f.Ms/alerts, f.GBs/alerts
+		out = append(out, *f)
+	}
+	return out
 }
 
 // imageWrite is what one stream record says about an item write.
@@ -162,7 +239,7 @@ func (bl *biller) write(key string, reqSize int, tx, failed bool) {
 // runTally is what a cost run measured beyond the metered calls.
 type runTally struct {
 	images       map[string][]imageWrite
-	lambdaMs     map[string][]float64 // per function, each invocation
+	invocations  []invocation
 	restRequests int
 	logBytes     int
 }
@@ -175,22 +252,11 @@ func billCost(res *CostResult, calls []awsmeter.Call, t runTally) {
 	}
 	bl.u.RESTRequests = float64(t.restRequests)
 	bl.u.LogBytes = float64(t.logBytes)
-	awsMs := map[string]float64{}
-	for _, c := range calls {
-		awsMs[c.Component] += 1000 * c.Seconds
-	}
 	n := float64(max(1, res.Accepted))
-	for _, fn := range slices.Sorted(maps.Keys(t.lambdaMs)) {
-		ms := t.lambdaMs[fn]
-		f := FunctionTime{Function: fn, MemoryMB: resources.FunctionMemoryMB[fn], Invocations: len(ms), AWSMs: awsMs[fn]}
-		for _, d := range ms {
-			f.Ms += d
-		}
-		f.GBs = awsbill.GBSeconds(f.MemoryMB, ms...)
-		f.MsPerAlert, f.GBsPerAlert = f.Ms/n, f.GBs/n
+	bl.b.Functions = lambdaTimes(t.invocations, calls, n)
+	for _, f := range bl.b.Functions {
 		bl.u.LambdaGBs += f.GBs
 		bl.u.LambdaRequests += float64(f.Invocations)
-		bl.b.Functions = append(bl.b.Functions, f)
 	}
 	b := bl.b
 	b.Usage = bl.u

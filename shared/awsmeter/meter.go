@@ -67,7 +67,10 @@ type Call struct {
 	DetailTypes []string
 	EntryBytes  []int
 	Failed      bool
-	Seconds     float64
+	// Start is when the call began; Seconds how long it took, retries
+	// included.
+	Start   time.Time
+	Seconds float64
 }
 
 // Meter records the calls of every client built from a configuration its
@@ -101,7 +104,7 @@ func (m *Meter) middleware(component string) middleware.InitializeMiddleware {
 				result = out.Result
 			}
 			call := describe(in.Parameters, result)
-			call.Seconds = time.Since(start).Seconds()
+			call.Start, call.Seconds = start, time.Since(start).Seconds()
 			call.Component = component
 			call.Service = awsmiddleware.GetServiceID(ctx)
 			call.Operation = awsmiddleware.GetOperationName(ctx)

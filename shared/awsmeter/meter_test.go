@@ -6,6 +6,7 @@ import (
 	"os"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -106,7 +107,7 @@ func TestMeterRecordsEachCall(t *testing.T) {
 				t.Errorf("component = %q, want test", got.Component)
 			}
 			// Time and capacity vary; TestMeterAsksForCapacity checks the latter.
-			got.Component, got.Seconds, got.RCU, got.WCU = "", 0, 0, 0
+			got.Component, got.Start, got.Seconds, got.RCU, got.WCU = "", time.Time{}, 0, 0, 0
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("recorded %+v\nwant       %+v", got, tt.want)
 			}
