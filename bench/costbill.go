@@ -51,8 +51,8 @@ type FunctionTime struct {
 	MotoMs float64 `json:"motoMs"`
 	AWSMs  float64 `json:"awsMs"`
 	Rounds int     `json:"awsRounds"`
-	// Ms is the estimate on AWS: the time outside AWS calls plus
-	// AssumedCallMs per round. GBs is billed from Ms.
+	// Ms is the estimate on AWS: the time outside AWS calls plus each
+	// wait as measured but at most AssumedCallMs. GBs is billed from Ms.
 	Ms          float64 `json:"ms"`
 	GBs         float64 `json:"gbSeconds"`
 	MotoGBs     float64 `json:"motoGbSeconds"`
@@ -60,7 +60,7 @@ type FunctionTime struct {
 	GBsPerAlert float64 `json:"gbSecondsPerAlert"`
 }
 
-// AssumedCallMs is the time an AWS call is assumed to take on AWS when
+// AssumedCallMs is the longest an AWS call is assumed to take on AWS when
 // estimating Lambda time: DynamoDB answers in single-digit milliseconds,
 // so 10 ms is the top of that (a transaction or a PutEvents call may take
 // more; moto's transactions take hundreds of milliseconds, which is why
@@ -74,8 +74,9 @@ type invocation struct {
 }
 
 // awsWait is the time an invocation waited on its function's AWS calls
-// (the union of their intervals) and the number of separate waits.
-func awsWait(inv invocation, calls []awsmeter.Call) (ms float64, rounds int) {
+// (the union of their intervals), the number of separate waits, and that
+// time with each wait capped at AssumedCallMs (what it would be on AWS).
+func awsWait(inv invocation, calls []awsmeter.Call) (ms float64, rounds int, onAWS float64) {
 	type span struct{ from, to time.Time }
 	var spans []span
 	for _, c := range calls {
@@ -85,17 +86,18 @@ func awsWait(inv invocation, calls []awsmeter.Call) (ms float64, rounds int) {
 	}
 	slices.SortFunc(spans, func(a, b span) int { return a.from.Compare(b.from) })
 	var end time.Time
+	round := 0.0
 	for _, sp := range spans {
 		if sp.from.After(end) {
-			rounds++
-			end = sp.from
+			onAWS += min(round, AssumedCallMs)
+			rounds, round, end = rounds+1, 0, sp.from
 		}
 		if sp.to.After(end) {
-			ms += float64(sp.to.Sub(end).Microseconds()) / 1000
-			end = sp.to
+			d := float64(sp.to.Sub(end).Microseconds()) / 1000
+			ms, round, end = ms+d, round+d, sp.to
 		}
 	}
-	return ms, rounds
+	return ms, rounds, onAWS + min(round, AssumedCallMs)
 }
 
 // lambdaTimes totals each function's invocations: measured on moto and
@@ -111,8 +113,8 @@ func lambdaTimes(invs []invocation, calls []awsmeter.Call, alerts float64) []Fun
 			byFn[inv.function] = f
 		}
 		wall := float64(inv.end.Sub(inv.start).Microseconds()) / 1000
-		wait, rounds := awsWait(inv, calls)
-		ms := max(0, wall-wait) + float64(rounds*AssumedCallMs)
+		wait, rounds, onAWS := awsWait(inv, calls)
+		ms := max(0, wall-wait) + onAWS
 		f.Invocations++
 		f.MotoMs, f.AWSMs, f.Rounds, f.Ms = f.MotoMs+wall, f.AWSMs+wait, f.Rounds+rounds, f.Ms+ms
 		est[inv.function] = append(est[inv.function], ms)
