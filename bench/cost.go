@@ -122,47 +122,17 @@ func RunCost(ctx context.Context, name string, alerts []*alert.Alert, opts CostO
 	slog.SetDefault(slog.New(slog.NewJSONHandler(logs, nil)))
 	defer slog.SetDefault(prevLog)
 	meter := &awsmeter.Meter{}
-	ing, err := ingest.FromEnv(ctx, meter.Config(base, "ingest"), getenv)
-	if err != nil {
-		return res, fmt.Errorf("ingest handler: %w", err)
-	}
-	cor, err := correlator.FromEnv(ctx, meter.Config(base, "correlator"), getenv)
-	if err != nil {
-		return res, fmt.Errorf("correlator handler: %w", err)
-	}
-	rsp, err := responder.FromEnv(ctx, meter.Config(base, "responder"), getenv)
-	if err != nil {
-		return res, fmt.Errorf("responder handler: %w", err)
-	}
-	st, err := newStream(ctx, dynamodbstreams.NewFromConfig(base), boot.StreamARN)
+	p, ing, err := newPipeline(ctx, base, boot.StreamARN, getenv, meter)
 	if err != nil {
 		return res, err
 	}
-	corF, err := eventfilter.Compile(resources.Correlator.Filters)
-	if err != nil {
-		return res, err
-	}
-	rspF, err := eventfilter.Compile(resources.Responder.Filters)
-	if err != nil {
-		return res, err
-	}
-	p := &pipeline{st: st, cor: cor, rsp: rsp, corF: corF, rspF: rspF, meter: meter, res: &res}
+	p.res = &res
 
 	batch := resources.Correlator.BatchSize
 	for i := 0; i < len(alerts); i += batch {
 		chunk := alerts[i:min(i+batch, len(alerts))]
 		for j := 0; j < len(chunk); j += opts.PerRequest {
-			t := time.Now()
-			n, err := postGeneric(ctx, ing, chunk[j:min(j+opts.PerRequest, len(chunk))])
-			p.invocations = append(p.invocations, invocation{"ingest", t, time.Now()})
-			res.Requests++
-			if err != nil {
-				res.IngestRequestErrors++
-				if res.FirstIngestError == "" {
-					res.FirstIngestError = err.Error()
-				}
-			}
-			res.Accepted += n
+			p.post(ctx, ing, chunk[j:min(j+opts.PerRequest, len(chunk))])
 		}
 		if err := p.drain(ctx); err != nil {
 			return res, err
@@ -170,7 +140,7 @@ func RunCost(ctx context.Context, name string, alerts []*alert.Alert, opts CostO
 	}
 	res.Seconds = time.Since(start).Seconds()
 	tally(&res, meter.Calls())
-	billCost(&res, meter.Calls(), runTally{images: st.images, invocations: p.invocations, restRequests: res.Requests, logBytes: int(logs.n.Load())})
+	billCost(&res, meter.Calls(), runTally{images: p.st.images, invocations: p.invocations, restRequests: res.Requests, logBytes: int(logs.n.Load())})
 	if res.Accepted == 0 {
 		return res, fmt.Errorf("ingest accepted no alert: %s", res.FirstIngestError)
 	}
@@ -214,6 +184,51 @@ func tally(res *CostResult, ops []awsmeter.Call) {
 	if res.Incidents > 0 {
 		res.EntriesPerIncident = float64(res.EventEntries) / float64(res.Incidents)
 	}
+}
+
+// newPipeline builds the three handlers on clients metered by meter, the
+// stream reader and the consumers' filters.
+func newPipeline(ctx context.Context, base aws.Config, streamARN string, getenv func(string) string, meter *awsmeter.Meter) (*pipeline, *ingest.Handler, error) {
+	ing, err := ingest.FromEnv(ctx, meter.Config(base, "ingest"), getenv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ingest handler: %w", err)
+	}
+	cor, err := correlator.FromEnv(ctx, meter.Config(base, "correlator"), getenv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("correlator handler: %w", err)
+	}
+	rsp, err := responder.FromEnv(ctx, meter.Config(base, "responder"), getenv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("responder handler: %w", err)
+	}
+	st, err := newStream(ctx, dynamodbstreams.NewFromConfig(base), streamARN)
+	if err != nil {
+		return nil, nil, err
+	}
+	corF, err := eventfilter.Compile(resources.Correlator.Filters)
+	if err != nil {
+		return nil, nil, err
+	}
+	rspF, err := eventfilter.Compile(resources.Responder.Filters)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &pipeline{st: st, cor: cor, rsp: rsp, corF: corF, rspF: rspF, meter: meter}, ing, nil
+}
+
+// post sends one webhook request to ingest, timed as one invocation.
+func (p *pipeline) post(ctx context.Context, ing *ingest.Handler, alerts []*alert.Alert) {
+	t := time.Now()
+	n, err := postGeneric(ctx, ing, alerts)
+	p.invocations = append(p.invocations, invocation{"ingest", t, time.Now()})
+	p.res.Requests++
+	if err != nil {
+		p.res.IngestRequestErrors++
+		if p.res.FirstIngestError == "" {
+			p.res.FirstIngestError = err.Error()
+		}
+	}
+	p.res.Accepted += n
 }
 
 // webhookRequest builds the API Gateway event of POST /webhooks/<provider>.
