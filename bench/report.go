@@ -312,7 +312,7 @@ func (r *Report) costMarkdown(p func(string, ...any)) {
 			p("| %s | %s | %s | %d | %d | %.0f ms |\n", o.Component, o.Service, o.Operation, o.Calls, o.Items, 1000*o.Seconds/float64(max(1, o.Calls)))
 		}
 	}
-	p("\nFloor = one write per alert plus one write per incident (group) item changed per correlator batch. Capacity units are moto's ConsumedCapacity figures (ReturnConsumedCapacity TOTAL); moto does not model item sizes or index writes the way DynamoDB bills them, so treat RCU/WCU as indicative and the item counts as exact.\n")
+	p("\nFloor = one write per alert plus one write per incident (group) item changed per correlator batch. Capacity units are moto's ConsumedCapacity figures (ReturnConsumedCapacity TOTAL); moto does not model item sizes or index writes the way DynamoDB bills them, so treat RCU/WCU as indicative and the item counts as exact; the next section bills the calls as DynamoDB does.\n")
 }
 
 // speedMarkdown renders the normalisation and engine speeds.
