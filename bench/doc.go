@@ -2,9 +2,9 @@
 // on a generated, labelled scenario (shared/scenario, shared/quality), the
 // AWS cost per alert through the real handlers on moto (items, request
 // units, Lambda time, events, requests and log bytes, priced by
-// bench/awsbill),
-// normalisation and engine speed from the Go benchmarks, end-to-end latency
-// through the local runner, and the cold start of each built function.
+// bench/awsbill), normalisation and engine speed from the Go benchmarks,
+// end-to-end latency through the local runner, and the cold start of each
+// built function.
 //
 // The report command (bench/cmd/report, run by scripts/bench.sh and `make
 // bench`) runs every measurement in one process and writes
