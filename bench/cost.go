@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -67,7 +68,11 @@ type CostResult struct {
 	ReadsByComponent    map[string]int `json:"readsByComponent"`
 	Seconds             float64        `json:"seconds"`
 	IngestRequestErrors int            `json:"ingestRequestErrors,omitempty"`
-	FirstIngestError    string         `json:"firstIngestError,omitempty"`
+	// Requests is the number of webhook requests (API Gateway REST
+	// requests and ingest invocations).
+	Requests         int      `json:"requests"`
+	Bill             CostBill `json:"bill"`
+	FirstIngestError string   `json:"firstIngestError,omitempty"`
 }
 
 // CostOptions configure RunCost.
@@ -110,45 +115,24 @@ func RunCost(ctx context.Context, name string, alerts []*alert.Alert, opts CostO
 		env[k] = v
 	}
 	getenv := func(k string) string { return env[k] }
+	// The handlers log JSON at Info through slog.Default, as their mains
+	// set it up; count the bytes.
+	logs := &countingWriter{}
+	prevLog := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(logs, nil)))
+	defer slog.SetDefault(prevLog)
 	meter := &awsmeter.Meter{}
-	ing, err := ingest.FromEnv(ctx, meter.Config(base, "ingest"), getenv)
-	if err != nil {
-		return res, fmt.Errorf("ingest handler: %w", err)
-	}
-	cor, err := correlator.FromEnv(ctx, meter.Config(base, "correlator"), getenv)
-	if err != nil {
-		return res, fmt.Errorf("correlator handler: %w", err)
-	}
-	rsp, err := responder.FromEnv(ctx, meter.Config(base, "responder"), getenv)
-	if err != nil {
-		return res, fmt.Errorf("responder handler: %w", err)
-	}
-	st, err := newStream(ctx, dynamodbstreams.NewFromConfig(base), boot.StreamARN)
+	p, ing, err := newPipeline(ctx, base, boot.StreamARN, getenv, meter)
 	if err != nil {
 		return res, err
 	}
-	corF, err := eventfilter.Compile(resources.Correlator.Filters)
-	if err != nil {
-		return res, err
-	}
-	rspF, err := eventfilter.Compile(resources.Responder.Filters)
-	if err != nil {
-		return res, err
-	}
-	p := &pipeline{st: st, cor: cor, rsp: rsp, corF: corF, rspF: rspF, meter: meter, res: &res}
+	p.res = &res
 
 	batch := resources.Correlator.BatchSize
 	for i := 0; i < len(alerts); i += batch {
 		chunk := alerts[i:min(i+batch, len(alerts))]
 		for j := 0; j < len(chunk); j += opts.PerRequest {
-			n, err := postGeneric(ctx, ing, chunk[j:min(j+opts.PerRequest, len(chunk))])
-			if err != nil {
-				res.IngestRequestErrors++
-				if res.FirstIngestError == "" {
-					res.FirstIngestError = err.Error()
-				}
-			}
-			res.Accepted += n
+			p.post(ctx, ing, chunk[j:min(j+opts.PerRequest, len(chunk))])
 		}
 		if err := p.drain(ctx); err != nil {
 			return res, err
@@ -156,6 +140,7 @@ func RunCost(ctx context.Context, name string, alerts []*alert.Alert, opts CostO
 	}
 	res.Seconds = time.Since(start).Seconds()
 	tally(&res, meter.Calls())
+	billCost(&res, meter.Calls(), runTally{images: p.st.images, invocations: p.invocations, restRequests: res.Requests, logBytes: int(logs.n.Load())})
 	if res.Accepted == 0 {
 		return res, fmt.Errorf("ingest accepted no alert: %s", res.FirstIngestError)
 	}
@@ -201,6 +186,51 @@ func tally(res *CostResult, ops []awsmeter.Call) {
 	}
 }
 
+// newPipeline builds the three handlers on clients metered by meter, the
+// stream reader and the consumers' filters.
+func newPipeline(ctx context.Context, base aws.Config, streamARN string, getenv func(string) string, meter *awsmeter.Meter) (*pipeline, *ingest.Handler, error) {
+	ing, err := ingest.FromEnv(ctx, meter.Config(base, "ingest"), getenv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ingest handler: %w", err)
+	}
+	cor, err := correlator.FromEnv(ctx, meter.Config(base, "correlator"), getenv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("correlator handler: %w", err)
+	}
+	rsp, err := responder.FromEnv(ctx, meter.Config(base, "responder"), getenv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("responder handler: %w", err)
+	}
+	st, err := newStream(ctx, dynamodbstreams.NewFromConfig(base), streamARN)
+	if err != nil {
+		return nil, nil, err
+	}
+	corF, err := eventfilter.Compile(resources.Correlator.Filters)
+	if err != nil {
+		return nil, nil, err
+	}
+	rspF, err := eventfilter.Compile(resources.Responder.Filters)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &pipeline{st: st, cor: cor, rsp: rsp, corF: corF, rspF: rspF, meter: meter}, ing, nil
+}
+
+// post sends one webhook request to ingest, timed as one invocation.
+func (p *pipeline) post(ctx context.Context, ing *ingest.Handler, alerts []*alert.Alert) {
+	t := time.Now()
+	n, err := postGeneric(ctx, ing, alerts)
+	p.invocations = append(p.invocations, invocation{"ingest", t, time.Now()})
+	p.res.Requests++
+	if err != nil {
+		p.res.IngestRequestErrors++
+		if p.res.FirstIngestError == "" {
+			p.res.FirstIngestError = err.Error()
+		}
+	}
+	p.res.Accepted += n
+}
+
 // webhookRequest builds the API Gateway event of POST /webhooks/<provider>.
 func webhookRequest(provider string, body []byte) events.APIGatewayProxyRequest {
 	r := httptest.NewRequest(http.MethodPost, "/webhooks/"+provider, strings.NewReader(string(body)))
@@ -237,10 +267,13 @@ type stream struct {
 	c    *dynamodbstreams.Client
 	arn  string
 	iter map[string]*string
+	// images holds, per item ("<pk>|<sk>"), what each record of it says
+	// the write did, in stream order.
+	images map[string][]imageWrite
 }
 
 func newStream(ctx context.Context, c *dynamodbstreams.Client, arn string) (*stream, error) {
-	s := &stream{c: c, arn: arn, iter: map[string]*string{}}
+	s := &stream{c: c, arn: arn, iter: map[string]*string{}, images: map[string][]imageWrite{}}
 	d, err := c.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(arn)})
 	if err != nil {
 		return nil, fmt.Errorf("describe stream: %w", err)
@@ -267,6 +300,11 @@ func (s *stream) next(ctx context.Context) ([]events.DynamoDBEventRecord, error)
 				return nil, fmt.Errorf("get records: %w", err)
 			}
 			for _, rec := range r.Records {
+				key, im, err := readImages(rec)
+				if err != nil {
+					return nil, fmt.Errorf("stream record images: %w", err)
+				}
+				s.images[key] = append(s.images[key], im)
 				ev, err := streampoller.ConvertRecord(rec, s.arn)
 				if err != nil {
 					return nil, err
@@ -291,6 +329,8 @@ type pipeline struct {
 	meter      *awsmeter.Meter
 	res        *CostResult
 	corQ, rspQ []events.DynamoDBEventRecord
+	// invocations are the handler calls, timed.
+	invocations []invocation
 }
 
 func (p *pipeline) route(recs []events.DynamoDBEventRecord) error {
@@ -331,7 +371,7 @@ func (p *pipeline) drain(ctx context.Context) error {
 			b := p.corQ[:n]
 			p.corQ = p.corQ[n:]
 			mark := p.meter.Len()
-			if err := p.invoke(ctx, p.cor.Handle, b); err != nil {
+			if err := p.invoke(ctx, "correlator", p.cor.Handle, b); err != nil {
 				return fmt.Errorf("correlator: %w", err)
 			}
 			p.res.CorrelatorBatches++
@@ -351,7 +391,7 @@ func (p *pipeline) drain(ctx context.Context) error {
 			b := p.rspQ[:n]
 			p.rspQ = p.rspQ[n:]
 			p.res.IncidentsCommitted += countCreated(b)
-			if err := p.invoke(ctx, p.rsp.Handle, b); err != nil {
+			if err := p.invoke(ctx, "responder", p.rsp.Handle, b); err != nil {
 				return fmt.Errorf("responder: %w", err)
 			}
 			p.res.ResponderBatches++
@@ -361,9 +401,12 @@ func (p *pipeline) drain(ctx context.Context) error {
 
 // invoke calls a stream handler like an event source mapping: on partial
 // failure it retries from the lowest failed record, up to three times.
-func (p *pipeline) invoke(ctx context.Context, h func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error), recs []events.DynamoDBEventRecord) error {
+// Each attempt is one invocation of function, timed.
+func (p *pipeline) invoke(ctx context.Context, function string, h func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error), recs []events.DynamoDBEventRecord) error {
 	for attempt := 0; attempt < 4 && len(recs) > 0; attempt++ {
+		t := time.Now()
 		resp, err := h(ctx, events.DynamoDBEvent{Records: recs})
+		p.invocations = append(p.invocations, invocation{function, t, time.Now()})
 		if err != nil {
 			p.res.FailedRecords += len(recs)
 			continue

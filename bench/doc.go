@@ -1,8 +1,10 @@
 // Package bench measures Muster: correlation quality against the baselines
 // on a generated, labelled scenario (shared/scenario, shared/quality), the
-// DynamoDB and EventBridge cost per alert through the real handlers on moto,
-// normalisation and engine speed from the Go benchmarks, end-to-end latency
-// through the local runner, and the cold start of each built function.
+// AWS cost per alert through the real handlers on moto (items, request
+// units, Lambda time, events, requests and log bytes, priced by
+// bench/awsbill), normalisation and engine speed from the Go benchmarks,
+// end-to-end latency through the local runner, and the cold start of each
+// built function.
 //
 // The report command (bench/cmd/report, run by scripts/bench.sh and `make
 // bench`) runs every measurement in one process and writes

@@ -35,6 +35,13 @@ func TestReportSmoke(t *testing.T) {
 		if c.Accepted != c.Alerts || c.ItemsWritten < c.Accepted {
 			t.Errorf("cost run %q: accepted %d of %d, wrote %d items", c.Name, c.Accepted, c.Alerts, c.ItemsWritten)
 		}
+		// Writes are billed from their stream records (a failed condition
+		// has none, so a few may not be), alerts land in the indexes, and
+		// the three handlers that ran are timed.
+		if b := c.Bill; b.TotalPerMillion <= 0 || 10*b.Unmatched > b.ItemWrites || b.IndexWrites < c.Accepted || len(b.Functions) != 3 {
+			t.Errorf("cost run %q bill: $%.2f per million, %d of %d writes without a stream record, %d index writes, %d functions",
+				c.Name, b.TotalPerMillion, b.Unmatched, b.ItemWrites, b.IndexWrites, len(b.Functions))
+		}
 	}
 	if r.E2E == nil || r.E2E.Missing != 0 || r.E2E.PacedP50Ms <= 0 {
 		t.Errorf("end to end: %+v", r.E2E)

@@ -64,11 +64,11 @@ type FunctionSettings struct {
 //   - notify 256 MB / 30 s: one event, two small table writes and one Slack
 //     call (10 s client timeout) per invocation.
 var DefaultFunctionSettings = map[string]FunctionSettings{
-	Ingest:     {MemoryMB: 512, TimeoutSeconds: 30},
-	Correlator: {MemoryMB: 1024, TimeoutSeconds: 120},
-	Query:      {MemoryMB: 512, TimeoutSeconds: 29},
-	Responder:  {MemoryMB: 256, TimeoutSeconds: 60},
-	Notify:     {MemoryMB: 256, TimeoutSeconds: 30},
+	Ingest:     {MemoryMB: resources.FunctionMemoryMB[Ingest], TimeoutSeconds: 30},
+	Correlator: {MemoryMB: resources.FunctionMemoryMB[Correlator], TimeoutSeconds: 120},
+	Query:      {MemoryMB: resources.FunctionMemoryMB[Query], TimeoutSeconds: 29},
+	Responder:  {MemoryMB: resources.FunctionMemoryMB[Responder], TimeoutSeconds: 60},
+	Notify:     {MemoryMB: resources.FunctionMemoryMB[Notify], TimeoutSeconds: 30},
 }
 
 // Props are every name and setting of the stack. The zero value of each

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
 	"github.com/muster-sec/muster/shared/resources"
 )
@@ -19,61 +20,112 @@ func describe(params, result any) Call {
 	case *dynamodb.QueryInput:
 		c.Index, c.Limit = aws.ToString(in.IndexName), aws.ToInt32(in.Limit)
 		c.Partition = partitionOf(in.KeyConditionExpression, in.ExpressionAttributeValues)
+		c.Consistent = aws.ToBool(in.ConsistentRead)
 		if out, ok := result.(*dynamodb.QueryOutput); ok && out != nil {
 			c.Read = int(out.ScannedCount)
+			c.ReadSizes = []int{sum(out.Items, ItemSize)}
 		}
 	case *dynamodb.ScanInput:
 		c.Index, c.Limit = aws.ToString(in.IndexName), aws.ToInt32(in.Limit)
+		c.Consistent = aws.ToBool(in.ConsistentRead)
 		if out, ok := result.(*dynamodb.ScanOutput); ok && out != nil {
 			c.Read = int(out.ScannedCount)
-		}
-	case *dynamodb.GetItemInput:
-		if out, ok := result.(*dynamodb.GetItemOutput); ok && out != nil && out.Item != nil {
-			c.Read = 1
-		}
-	case *dynamodb.BatchGetItemInput:
-		if out, ok := result.(*dynamodb.BatchGetItemOutput); ok && out != nil {
-			for _, items := range out.Responses {
-				c.Read += len(items)
-			}
-		}
-	case *dynamodb.TransactGetItemsInput:
-		if out, ok := result.(*dynamodb.TransactGetItemsOutput); ok && out != nil {
-			c.Read = len(out.Responses)
+			c.ReadSizes = []int{sum(out.Items, ItemSize)}
 		}
 	case *eventbridge.PutEventsInput:
 		for _, e := range in.Entries {
 			c.DetailTypes = append(c.DetailTypes, aws.ToString(e.DetailType))
+			c.EntryBytes = append(c.EntryBytes, entrySize(e))
 		}
 	default:
-		describeWrite(&c, params)
+		if !describeGet(&c, params, result) {
+			describeWrite(&c, params)
+		}
 	}
 	addCapacity(&c, capacityOf(result)...)
 	return c
 }
 
+// describeGet reads the items a get call asked for and returned; false
+// when params is not a get.
+func describeGet(c *Call, params, result any) bool {
+	got := func(items ...map[string]types.AttributeValue) {
+		for _, it := range items {
+			if it != nil {
+				c.Read++
+				c.ReadSizes = append(c.ReadSizes, ItemSize(it))
+			}
+		}
+	}
+	asked := 0
+	switch in := params.(type) {
+	case *dynamodb.GetItemInput:
+		asked, c.Consistent = 1, aws.ToBool(in.ConsistentRead)
+		if out, ok := result.(*dynamodb.GetItemOutput); ok && out != nil {
+			got(out.Item)
+		}
+	case *dynamodb.BatchGetItemInput:
+		for _, ka := range in.RequestItems {
+			asked += len(ka.Keys)
+			c.Consistent = c.Consistent || aws.ToBool(ka.ConsistentRead)
+		}
+		if out, ok := result.(*dynamodb.BatchGetItemOutput); ok && out != nil {
+			for _, items := range out.Responses {
+				got(items...)
+			}
+			for _, ka := range out.UnprocessedKeys {
+				asked -= len(ka.Keys) // asked again in a later call
+			}
+		}
+	case *dynamodb.TransactGetItemsInput:
+		asked, c.Consistent = len(in.TransactItems), true
+		if out, ok := result.(*dynamodb.TransactGetItemsOutput); ok && out != nil {
+			for _, r := range out.Responses {
+				got(r.Item)
+			}
+		}
+	default:
+		return false
+	}
+	if result != nil {
+		c.Missing = max(0, asked-c.Read)
+	}
+	return true
+}
+
+// entrySize is a PutEvents entry's size as EventBridge meters it: 14 bytes
+// for the time, plus the source, detail type, detail and resources.
+func entrySize(e ebtypes.PutEventsRequestEntry) int {
+	n := 14 + len(aws.ToString(e.Source)) + len(aws.ToString(e.DetailType)) + len(aws.ToString(e.Detail))
+	for _, r := range e.Resources {
+		n += len(r)
+	}
+	return n
+}
+
 // describeWrite counts the items a DynamoDB write call puts, updates or
 // deletes.
 func describeWrite(c *Call, params any) {
-	wrote := func(key map[string]types.AttributeValue) {
+	wrote := func(key map[string]types.AttributeValue, size int) {
 		c.Written++
 		c.Keys = append(c.Keys, keyOf(key))
+		c.WriteSizes = append(c.WriteSizes, size)
 	}
 	switch in := params.(type) {
 	case *dynamodb.PutItemInput:
-		wrote(in.Item)
+		wrote(in.Item, ItemSize(in.Item))
 	case *dynamodb.UpdateItemInput:
-		wrote(in.Key)
+		wrote(in.Key, 0)
 	case *dynamodb.DeleteItemInput:
-		wrote(in.Key)
+		wrote(in.Key, 0)
 	case *dynamodb.BatchWriteItemInput:
 		for _, reqs := range in.RequestItems {
 			for _, r := range reqs {
 				switch {
 				case r.PutRequest != nil:
-					wrote(r.PutRequest.Item)
+					wrote(r.PutRequest.Item, ItemSize(r.PutRequest.Item))
 				case r.DeleteRequest != nil:
-					wrote(r.DeleteRequest.Key)
+					wrote(r.DeleteRequest.Key, 0)
 				}
 			}
 		}
@@ -81,13 +133,14 @@ func describeWrite(c *Call, params any) {
 		for _, t := range in.TransactItems {
 			switch {
 			case t.Put != nil:
-				wrote(t.Put.Item)
+				wrote(t.Put.Item, ItemSize(t.Put.Item))
 			case t.Update != nil:
-				wrote(t.Update.Key)
+				wrote(t.Update.Key, 0)
 			case t.Delete != nil:
-				wrote(t.Delete.Key)
+				wrote(t.Delete.Key, 0)
 			case t.ConditionCheck != nil:
 				c.Read++
+				c.Checked = append(c.Checked, keyOf(t.ConditionCheck.Key))
 			}
 		}
 	}

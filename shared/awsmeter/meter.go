@@ -1,6 +1,7 @@
 // Package awsmeter records the AWS calls of SDK clients through one SDK
 // middleware: the operation, the DynamoDB items each call read and wrote,
-// the capacity DynamoDB reports, and the EventBridge entries published.
+// the capacity DynamoDB reports, the item sizes DynamoDB bills by, and the
+// EventBridge entries published with their sizes.
 //
 // The benchmarks cost a run with it (calls, items and capacity per alert),
 // and tests check with it how a store reads (no Scan, bounded reads per
@@ -47,11 +48,29 @@ type Call struct {
 	// RCU and WCU are the ConsumedCapacity DynamoDB returned (a Meter asks
 	// for it on every call that supports it).
 	RCU, WCU float64
+	// WriteSizes holds, per entry of Keys, the size (ItemSize) of the item
+	// a put carries; 0 for an update or a delete, whose request does not
+	// carry the item. Checked names the items a transaction's
+	// ConditionChecks read.
+	WriteSizes []int
+	Checked    []string
+	// ReadSizes holds the size of each item a GetItem, BatchGetItem or
+	// TransactGetItems returned, or for a Query or Scan one figure: the
+	// summed size of the items it returned (items a filter dropped are not
+	// seen). Missing counts the keys a get asked for that were not found;
+	// Consistent says the read was strongly consistent.
+	ReadSizes  []int
+	Missing    int
+	Consistent bool
 	// DetailTypes are the detail types of a PutEvents call's entries, one
-	// per entry.
+	// per entry; EntryBytes their sizes as EventBridge meters them.
 	DetailTypes []string
+	EntryBytes  []int
 	Failed      bool
-	Seconds     float64
+	// Start is when the call began; Seconds how long it took, retries
+	// included.
+	Start   time.Time
+	Seconds float64
 }
 
 // Meter records the calls of every client built from a configuration its
@@ -85,7 +104,7 @@ func (m *Meter) middleware(component string) middleware.InitializeMiddleware {
 				result = out.Result
 			}
 			call := describe(in.Parameters, result)
-			call.Seconds = time.Since(start).Seconds()
+			call.Start, call.Seconds = start, time.Since(start).Seconds()
 			call.Component = component
 			call.Service = awsmiddleware.GetServiceID(ctx)
 			call.Operation = awsmiddleware.GetOperationName(ctx)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -45,34 +46,34 @@ func TestMeterRecordsEachCall(t *testing.T) {
 		{"PutItem", func() error {
 			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: item("P", "1")})
 			return err
-		}, awsmeter.Call{Service: "DynamoDB", Operation: "PutItem", Written: 1, Keys: []string{"P|1"}}},
+		}, awsmeter.Call{Service: "DynamoDB", Operation: "PutItem", Written: 1, Keys: []string{"P|1"}, WriteSizes: []int{6}}},
 		{"BatchWriteItem", func() error {
 			_, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{table: {
 				{PutRequest: &types.PutRequest{Item: item("P", "2")}}, {PutRequest: &types.PutRequest{Item: item("P", "3")}},
 			}}})
 			return err
-		}, awsmeter.Call{Service: "DynamoDB", Operation: "BatchWriteItem", Written: 2, Keys: []string{"P|2", "P|3"}}},
+		}, awsmeter.Call{Service: "DynamoDB", Operation: "BatchWriteItem", Written: 2, Keys: []string{"P|2", "P|3"}, WriteSizes: []int{6, 6}}},
 		{"Query", func() error {
 			_, err := db.Query(ctx, &dynamodb.QueryInput{TableName: &table, KeyConditionExpression: aws.String("pk = :p"),
 				ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: "P"}}, Limit: aws.Int32(2)})
 			return err
-		}, awsmeter.Call{Service: "DynamoDB", Operation: "Query", Partition: "P", Limit: 2, Read: 2}},
+		}, awsmeter.Call{Service: "DynamoDB", Operation: "Query", Partition: "P", Limit: 2, Read: 2, ReadSizes: []int{12}}},
 		{"GetItem of a missing item", func() error {
 			_, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: item("P", "9")})
 			return err
-		}, awsmeter.Call{Service: "DynamoDB", Operation: "GetItem"}},
+		}, awsmeter.Call{Service: "DynamoDB", Operation: "GetItem", Missing: 1}},
 		{"BatchGetItem", func() error {
 			_, err := db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
 				table: {Keys: []map[string]types.AttributeValue{item("P", "1"), item("P", "3"), item("P", "9")}}}})
 			return err
-		}, awsmeter.Call{Service: "DynamoDB", Operation: "BatchGetItem", Read: 2}},
+		}, awsmeter.Call{Service: "DynamoDB", Operation: "BatchGetItem", Read: 2, ReadSizes: []int{6, 6}, Missing: 1}},
 		{"TransactWriteItems", func() error {
 			_, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 				{Put: &types.Put{TableName: &table, Item: item("Q", "1")}},
 				{ConditionCheck: &types.ConditionCheck{TableName: &table, Key: item("P", "1"), ConditionExpression: aws.String("attribute_exists(pk)")}},
 			}})
 			return err
-		}, awsmeter.Call{Service: "DynamoDB", Operation: "TransactWriteItems", Read: 1, Written: 1, Keys: []string{"Q|1"}}},
+		}, awsmeter.Call{Service: "DynamoDB", Operation: "TransactWriteItems", Read: 1, Written: 1, Keys: []string{"Q|1"}, WriteSizes: []int{6}, Checked: []string{"P|1"}}},
 		{"failed UpdateItem", func() error {
 			_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &table, Key: item("Z", "1"),
 				UpdateExpression: aws.String("SET n = :n"), ConditionExpression: aws.String("attribute_exists(pk)"),
@@ -82,14 +83,14 @@ func TestMeterRecordsEachCall(t *testing.T) {
 				return errors.New("want a failed condition")
 			}
 			return nil
-		}, awsmeter.Call{Service: "DynamoDB", Operation: "UpdateItem", Written: 1, Keys: []string{"Z|1"}, Failed: true}},
+		}, awsmeter.Call{Service: "DynamoDB", Operation: "UpdateItem", Written: 1, Keys: []string{"Z|1"}, WriteSizes: []int{0}, Failed: true}},
 		{"PutEvents", func() error {
 			_, err := bus.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{
 				{Source: aws.String("muster"), DetailType: aws.String("Incident Created"), Detail: aws.String("{}")},
 				{Source: aws.String("muster"), DetailType: aws.String("Incident Updated"), Detail: aws.String("{}")},
 			}})
 			return err
-		}, awsmeter.Call{Service: "EventBridge", Operation: "PutEvents", DetailTypes: []string{"Incident Created", "Incident Updated"}}},
+		}, awsmeter.Call{Service: "EventBridge", Operation: "PutEvents", DetailTypes: []string{"Incident Created", "Incident Updated"}, EntryBytes: []int{38, 38}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,7 +107,7 @@ func TestMeterRecordsEachCall(t *testing.T) {
 				t.Errorf("component = %q, want test", got.Component)
 			}
 			// Time and capacity vary; TestMeterAsksForCapacity checks the latter.
-			got.Component, got.Seconds, got.RCU, got.WCU = "", 0, 0, 0
+			got.Component, got.Start, got.Seconds, got.RCU, got.WCU = "", time.Time{}, 0, 0, 0
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("recorded %+v\nwant       %+v", got, tt.want)
 			}
