@@ -124,14 +124,15 @@ func eventually(t *testing.T, within time.Duration, cond func() string) {
 
 // incidentView is the part of an incident the tests check.
 type incidentView struct {
-	ID            string   `json:"id"`
-	Title         string   `json:"title"`
-	Severity      string   `json:"severity"`
-	Status        string   `json:"status"`
-	Tactics       []string `json:"tactics"`
-	AlertCount    int      `json:"alertCount"`
-	MultiResource bool     `json:"multiResource"`
-	Version       int64    `json:"version"`
+	ID            string    `json:"id"`
+	Title         string    `json:"title"`
+	Severity      string    `json:"severity"`
+	Status        string    `json:"status"`
+	Tactics       []string  `json:"tactics"`
+	AlertCount    int       `json:"alertCount"`
+	MultiResource bool      `json:"multiResource"`
+	Version       int64     `json:"version"`
+	FirstActivity time.Time `json:"firstActivity"`
 	Resources     []struct {
 		ID   string `json:"id"`
 		Name string `json:"name"`

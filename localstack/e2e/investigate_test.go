@@ -1,12 +1,15 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/muster-sec/muster/localstack/runner"
 )
 
 // TestInvestigation runs the scenario's campaign and its second instance
@@ -104,6 +107,81 @@ func TestInvestigation(t *testing.T) {
 		}
 		if m.Total.Created != 1 || m.Total.Alerts == 0 || m.Total.Alerts > posted || m.Total.Correlated != inc.AlertCount {
 			return fmt.Sprintf("metrics %+v; want 1 incident, 1..%d alerts, %d correlated", m.Total, posted, inc.AlertCount)
+		}
+		return ""
+	})
+
+	repeatAttack(t, r, inc.ID, inc.Resources[0].ID, inc.FirstActivity)
+	assignAndResolve(t, r, inc.ID)
+}
+
+// repeatAttack posts a second, separate attack on the incident's first
+// resource three days before it (outside the correlation window): a second
+// incident, which lists the first as related through the resource.
+func repeatAttack(t *testing.T, r *runner.Runner, firstID, resource string, firstActivity time.Time) {
+	t.Helper()
+	at := firstActivity.Add(-72 * time.Hour)
+	alert := func(id, tactic string, after time.Duration) map[string]any {
+		return map[string]any{"id": id, "type": "Repeat." + tactic, "severity": "High", "tactics": []string{tactic},
+			"resources": []any{map[string]any{"id": resource}}, "firstSeen": at.Add(after).Format(time.RFC3339)}
+	}
+	body, _ := json.Marshal([]map[string]any{alert("repeat-1", "InitialAccess", 0), alert("repeat-2", "Execution", 10*time.Minute)})
+	if status, raw := call(t, r, http.MethodPost, "/webhooks/generic", body, nil); status != http.StatusAccepted {
+		t.Fatalf("POST the repeat attack: %d %s", status, raw)
+	}
+	eventually(t, 60*time.Second, func() string {
+		list, reason := incidents(t, r)
+		if reason != "" {
+			return reason
+		}
+		for _, other := range list {
+			if other.ID == firstID {
+				continue
+			}
+			var rel struct {
+				Items []struct {
+					ID string `json:"id"`
+				} `json:"items"`
+			}
+			if status, raw := call(t, r, http.MethodGet, "/incidents/"+other.ID+"/related", nil, &rel); status != http.StatusOK {
+				return fmt.Sprintf("GET related: %d %s", status, raw)
+			}
+			for _, it := range rel.Items {
+				if it.ID == firstID {
+					return ""
+				}
+			}
+			return fmt.Sprintf("the repeat attack %s lists related %+v, not %s", other.ID, rel.Items, firstID)
+		}
+		return fmt.Sprintf("%d incidents, want the repeat attack's too", len(list))
+	})
+}
+
+// assignAndResolve gives the incident an owner, then resolves it: the
+// metrics then time one acknowledgement and one resolution.
+func assignAndResolve(t *testing.T, r *runner.Runner, id string) {
+	t.Helper()
+	var inc incidentView
+	for _, change := range []map[string]any{{"owner": "alice"}, {"status": "Resolved", "classification": "TruePositive"}} {
+		if status, raw := call(t, r, http.MethodGet, "/incidents/"+id, nil, &inc); status != http.StatusOK {
+			t.Fatalf("GET incident: %d %s", status, raw)
+		}
+		if status, raw := callIfMatch(t, r, http.MethodPatch, "/incidents/"+id, change, inc.Version, nil); status != http.StatusOK {
+			t.Fatalf("PATCH %v: %d %s", change, status, raw)
+		}
+	}
+	eventually(t, 60*time.Second, func() string {
+		var m struct {
+			Total struct {
+				MTTA struct{ Count int } `json:"mtta"`
+				MTTR struct{ Count int } `json:"mttr"`
+			} `json:"total"`
+		}
+		if status, raw := call(t, r, http.MethodGet, "/metrics?since=1d", nil, &m); status != http.StatusOK {
+			return fmt.Sprintf("GET /metrics: %d %s", status, raw)
+		}
+		if m.Total.MTTA.Count != 1 || m.Total.MTTR.Count != 1 {
+			return fmt.Sprintf("mtta %d, mttr %d timed; want 1 each", m.Total.MTTA.Count, m.Total.MTTR.Count)
 		}
 		return ""
 	})
