@@ -155,10 +155,10 @@ func Merge(stored, incoming alert.Alert) (alert.Alert, bool) {
 	}
 	m.SourceIncident = stored.SourceIncident || incoming.SourceIncident
 	m.Tactics = killchain.NewSet(stored.Tactics...).Union(killchain.NewSet(incoming.Tactics...)).Stages()
-	m.Techniques = unionStrings(stored.Techniques, incoming.Techniques, alert.MaxListLen)
-	m.RemediationSteps = unionStrings(stored.RemediationSteps, incoming.RemediationSteps, alert.MaxListLen)
+	m.Techniques = union(stored.Techniques, incoming.Techniques, stringKey, alert.MaxListLen)
+	m.RemediationSteps = union(stored.RemediationSteps, incoming.RemediationSteps, stringKey, alert.MaxListLen)
 	m.Resources = unionResources(stored.Resources, incoming.Resources)
-	m.Entities = unionEntities(stored.Entities, incoming.Entities)
+	m.Entities = union(stored.Entities, incoming.Entities, entityKey, alert.MaxEntities)
 	return m, !sameIgnoringRaw(stored, m)
 }
 
@@ -226,44 +226,25 @@ func entityKey(e *alert.Entity) string { return string(e.Type) + "\x00" + e.Valu
 
 func resourceKey(r *alert.Resource) string { return r.ID }
 
-func unionStrings(a, b []string, limit int) []string {
+// union is a followed by b's items that a lacks (by key), at most limit;
+// the list that leads (leads) goes first, so the result does not depend on
+// which was stored.
+func union[T any](a, b []T, key func(*T) string, limit int) []T {
 	if len(b) == 0 {
 		return a
 	}
-	if !leads(a, b, stringKey) {
+	if !leads(a, b, key) {
 		a, b = b, a
 	}
-	out := append([]string(nil), a...)
+	out := append([]T(nil), a...)
 	seen := make(map[string]bool, len(a)+len(b))
-	for _, s := range a {
-		seen[s] = true
+	for i := range a {
+		seen[key(&a[i])] = true
 	}
-	for _, s := range b {
-		if !seen[s] && len(out) < limit {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func unionEntities(a, b []alert.Entity) []alert.Entity {
-	if len(b) == 0 {
-		return a
-	}
-	if !leads(a, b, entityKey) {
-		a, b = b, a
-	}
-	out := append([]alert.Entity(nil), a...)
-	seen := make(map[alert.Entity]bool, len(a)+len(b))
-	for _, e := range a {
-		seen[alert.Entity{Type: e.Type, Value: e.Value}] = true
-	}
-	for _, e := range b {
-		k := alert.Entity{Type: e.Type, Value: e.Value}
-		if !seen[k] && len(out) < alert.MaxEntities {
+	for i := range b {
+		if k := key(&b[i]); !seen[k] && len(out) < limit {
 			seen[k] = true
-			out = append(out, e)
+			out = append(out, b[i])
 		}
 	}
 	return out

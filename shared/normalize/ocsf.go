@@ -319,20 +319,13 @@ func ocsfEntities(f *ocsfFinding) entities {
 		}
 	}
 	for _, o := range f.Observables {
-		switch o.TypeID {
-		case 1:
-			es.add(alert.EntityHost, o.Value)
-		case 2:
-			es.add(alert.EntityIP, o.Value)
-		case 4:
-			es.add(alert.EntityAccount, o.Value)
-		case 6:
-			es.add(alert.EntityURL, o.Value)
-		case 8:
-			es.add(alert.EntityFileHash, o.Value)
-		case 9:
-			es.add(alert.EntityProcess, o.Value)
+		if t, ok := observableTypes[o.TypeID]; ok {
+			es.add(t, o.Value)
 		}
 	}
 	return es
 }
+
+// observableTypes maps OCSF observable type ids to entity types.
+var observableTypes = map[int]alert.EntityType{1: alert.EntityHost, 2: alert.EntityIP, 4: alert.EntityAccount,
+	6: alert.EntityURL, 8: alert.EntityFileHash, 9: alert.EntityProcess}
