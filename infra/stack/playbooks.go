@@ -221,38 +221,76 @@ func retryTransient(task awsstepfunctions.TaskStateBase) {
 // its run record failed, so that an archive replay of the event — and only
 // that — can try again.
 func (b *builder) isolatePlaybook() error {
-	sg := b.p.QuarantineSecurityGroupID
-	arn := func(resource, name string, noAccount bool) string {
-		c := &awscdk.ArnComponents{Service: jsii.String("ec2"), Resource: jsii.String(resource), ResourceName: jsii.String(name)}
-		if noAccount {
-			c.Account = jsii.String("")
-		}
-		return *b.st.FormatArn(c)
-	}
-	retry := &awsstepfunctions.RetryProps{
-		Errors:      jsii.Strings("Ec2.RequestLimitExceeded", "Ec2.InternalError", "Ec2.ServiceUnavailable", "Ec2.Unavailable"),
-		Interval:    awscdk.Duration_Seconds(jsii.Number(2)),
-		MaxAttempts: jsii.Number(4),
-		BackoffRate: jsii.Number(2),
-	}
-	catch := &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.error")}
+	iso := newIsolation(b)
+	runs := iso.runsTable()
+	markFailed := iso.markFailed(runs)
+	pickGroup, quarantine := iso.quarantine(markFailed)
+	describe, volumes := iso.snapshots(markFailed)
+	missing := awsstepfunctions.NewFail(b.st, jsii.String("MissingInstanceId"), &awsstepfunctions.FailProps{
+		Error: jsii.String("MissingInstanceId"), Cause: jsii.String("The request has no parameters.instanceId."),
+	})
+	done := awsstepfunctions.NewSucceed(b.st, jsii.String("Isolated"), nil)
+	quarantine.Next(describe).Next(volumes).Next(done)
+	pickGroup.Afterwards(nil).Next(quarantine)
+	hasInstance := awsstepfunctions.NewChoice(b.st, jsii.String("HasInstanceId"), nil).
+		When(awsstepfunctions.Condition_IsPresent(jsii.String("$.detail.parameters.instanceId")), pickGroup, nil).
+		Otherwise(missing)
+	definition := iso.guards(runs, hasInstance)
+	sm := iso.stateMachine(definition)
+	return iso.rule(sm)
+}
 
-	// Delivery is at least once: EventBridge may start the state machine
-	// twice for one event (a target retry) and the responder republishes a
-	// replayed stream batch with the same event ids. A guard state records
-	// detail.eventId with a conditional put; if another execution recorded
-	// it, this request was handled or is being handled: end without acting.
-	// (An event without detail.eventId fails the execution in the guard with
-	// States.Runtime, also before any action.) The record is never deleted:
-	// it stays after a success (no status) and after a failure (status
-	// "failed", MarkRunFailed), so a redelivery never acts twice. Only an
-	// archive replay — a deliberate re-run, told apart by its top-level
-	// replay-name — goes through the replay guard, which may also take over
-	// a record whose run failed; an archive replay of a successful or
-	// running request is caught like any repeat. (A replayed event that
-	// EventBridge itself delivers twice is still a replay: if the first
-	// delivery's run has already failed, the second tries again.)
-	runs := awsdynamodb.NewTable(b.st, jsii.String("PlaybookRuns"), &awsdynamodb.TableProps{
+// isolation builds the isolate-instance state machine, step by step.
+type isolation struct {
+	b     *builder
+	retry *awsstepfunctions.RetryProps
+	catch *awsstepfunctions.CatchProps
+}
+
+func newIsolation(b *builder) *isolation {
+	return &isolation{b: b,
+		retry: &awsstepfunctions.RetryProps{
+			Errors:      jsii.Strings("Ec2.RequestLimitExceeded", "Ec2.InternalError", "Ec2.ServiceUnavailable", "Ec2.Unavailable"),
+			Interval:    awscdk.Duration_Seconds(jsii.Number(2)),
+			MaxAttempts: jsii.Number(4),
+			BackoffRate: jsii.Number(2),
+		},
+		catch: &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.error")},
+	}
+}
+
+// arn is an EC2 ARN in the stack's region (and account, unless noAccount).
+func (iso *isolation) arn(resource, name string, noAccount bool) string {
+	c := &awscdk.ArnComponents{Service: jsii.String("ec2"), Resource: jsii.String(resource), ResourceName: jsii.String(name)}
+	if noAccount {
+		c.Account = jsii.String("")
+	}
+	return *iso.b.st.FormatArn(c)
+}
+
+func at(path string) awsstepfunctionstasks.DynamoAttributeValue {
+	return awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String(path)))
+}
+
+// runsTable records each request's event id: the guards' table.
+// Delivery is at least once: EventBridge may start the state machine
+// twice for one event (a target retry) and the responder republishes a
+// replayed stream batch with the same event ids. A guard state records
+// detail.eventId with a conditional put; if another execution recorded
+// it, this request was handled or is being handled: end without acting.
+// (An event without detail.eventId fails the execution in the guard with
+// States.Runtime, also before any action.) The record is never deleted:
+// it stays after a success (no status) and after a failure (status
+// "failed", MarkRunFailed), so a redelivery never acts twice. Only an
+// archive replay — a deliberate re-run, told apart by its top-level
+// replay-name — goes through the replay guard, which may also take over
+// a record whose run failed; an archive replay of a successful or
+// running request is caught like any repeat. (A replayed event that
+// EventBridge itself delivers twice is still a replay: if the first
+// delivery's run has already failed, the second tries again.)
+func (iso *isolation) runsTable() awsdynamodb.Table {
+	b := iso.b
+	return awsdynamodb.NewTable(b.st, jsii.String("PlaybookRuns"), &awsdynamodb.TableProps{
 		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String(RunKeyAttribute), Type: awsdynamodb.AttributeType_STRING},
 		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
@@ -262,9 +300,12 @@ func (b *builder) isolatePlaybook() error {
 		DeletionProtection: b.p.DeletionProtection,
 		RemovalPolicy:      b.retainOrDestroy(),
 	})
-	at := func(path string) awsstepfunctionstasks.DynamoAttributeValue {
-		return awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String(path)))
-	}
+}
+
+// guards record the request's event id once (an archive replay through
+// its own guard) and go on to next; a repeat ends quietly.
+func (iso *isolation) guards(runs awsdynamodb.Table, next awsstepfunctions.IChainable) awsstepfunctions.IChainable {
+	b, catch := iso.b, iso.catch
 	runItem := func(replay bool) *map[string]awsstepfunctionstasks.DynamoAttributeValue {
 		item := map[string]awsstepfunctionstasks.DynamoAttributeValue{
 			RunKeyAttribute: at("$.detail.eventId"),
@@ -317,12 +358,18 @@ func (b *builder) isolatePlaybook() error {
 		"Record the event id once; a repeated event fails the condition and ends the execution", false)
 	replayGuard := newGuard("RecordReplayRequest",
 		"An archive replay: record the event id unless another execution holds it and its run did not fail", true)
-	isReplay := awsstepfunctions.NewChoice(b.st, jsii.String("IsArchiveReplay"), &awsstepfunctions.ChoiceProps{
+	guard.Next(next)
+	replayGuard.Next(next)
+	return awsstepfunctions.NewChoice(b.st, jsii.String("IsArchiveReplay"), &awsstepfunctions.ChoiceProps{
 		Comment: jsii.String("EventBridge adds " + ReplayNameField + " only to events it replays from an archive"),
 	}).
 		When(awsstepfunctions.Condition_IsPresent(jsii.String("$."+ReplayNameField)), replayGuard, nil).
 		Otherwise(guard)
+}
 
+// markFailed marks this execution's run record failed, then fails.
+func (iso *isolation) markFailed(runs awsdynamodb.Table) awsstepfunctionstasks.DynamoUpdateItem {
+	b := iso.b
 	// A failed isolation marks its run record failed before failing (the
 	// condition: only the record this execution made), so an archive replay
 	// of the event can try again while a redelivery still ends in
@@ -362,7 +409,12 @@ func (b *builder) isolatePlaybook() error {
 	markFailed.AddCatch(failed, &awsstepfunctions.CatchProps{Errors: jsii.Strings(conditionFailed), ResultPath: awsstepfunctions.JsonPath_DISCARD()})
 	markFailed.AddCatch(failedNotMarked, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.markError")})
 	markFailed.Next(failed)
+	return markFailed
+}
 
+// quarantine picks the quarantine group and moves the instance into it.
+func (iso *isolation) quarantine(markFailed awsstepfunctionstasks.DynamoUpdateItem) (awsstepfunctions.Choice, awsstepfunctionstasks.CallAwsService) {
+	b, sg := iso.b, iso.b.p.QuarantineSecurityGroupID
 	// The quarantine group: the request's quarantineSecurityGroup when
 	// given, else the stack's. Either way it lands in $.quarantine.groupId.
 	requested := awsstepfunctions.NewPass(b.st, jsii.String("UseRequestedGroup"), &awsstepfunctions.PassProps{
@@ -386,20 +438,25 @@ func (b *builder) isolatePlaybook() error {
 		},
 		IamAction: jsii.String("ec2:ModifyInstanceAttribute"),
 		// Any instance (named at run time), into the stack's group ...
-		IamResources: jsii.Strings(arn("instance", "*", false), arn("security-group", sg, false)),
+		IamResources: jsii.Strings(iso.arn("instance", "*", false), iso.arn("security-group", sg, false)),
 		// ... or into a group an operator tagged as a quarantine group, so
 		// a request cannot move an instance into an arbitrary (open) group.
 		AdditionalIamStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("ec2:ModifyInstanceAttribute"),
-			Resources: jsii.Strings(arn("security-group", "*", false)),
+			Resources: jsii.Strings(iso.arn("security-group", "*", false)),
 			Conditions: &map[string]any{"StringEquals": map[string]any{
 				"aws:ResourceTag/" + QuarantineTagKey: QuarantineTagValue,
 			}},
 		})},
 		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
 	})
-	quarantine.AddRetry(retry).AddCatch(markFailed, catch)
+	quarantine.AddRetry(iso.retry).AddCatch(markFailed, iso.catch)
+	return pickGroup, quarantine
+}
 
+// snapshots finds the instance's volumes and snapshots each.
+func (iso *isolation) snapshots(markFailed awsstepfunctionstasks.DynamoUpdateItem) (awsstepfunctionstasks.CallAwsService, awsstepfunctions.Map) {
+	b := iso.b
 	describe := awsstepfunctionstasks.NewCallAwsService(b.st, jsii.String("FindVolumes"), &awsstepfunctionstasks.CallAwsServiceProps{
 		Service: jsii.String("ec2"),
 		Action:  jsii.String("describeInstances"),
@@ -413,7 +470,7 @@ func (b *builder) isolatePlaybook() error {
 		},
 		ResultPath: jsii.String("$.instance"),
 	})
-	describe.AddRetry(retry).AddCatch(markFailed, catch)
+	describe.AddRetry(iso.retry).AddCatch(markFailed, iso.catch)
 
 	snapshot := awsstepfunctionstasks.NewCallAwsService(b.st, jsii.String("SnapshotVolume"), &awsstepfunctionstasks.CallAwsServiceProps{
 		Service: jsii.String("ec2"),
@@ -431,14 +488,14 @@ func (b *builder) isolatePlaybook() error {
 			}},
 		},
 		IamAction:    jsii.String("ec2:CreateSnapshot"),
-		IamResources: jsii.Strings(arn("volume", "*", false), arn("snapshot", "*", true)),
+		IamResources: jsii.Strings(iso.arn("volume", "*", false), iso.arn("snapshot", "*", true)),
 		AdditionalIamStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:    jsii.Strings("ec2:CreateTags"),
-			Resources:  jsii.Strings(arn("snapshot", "*", true)),
+			Resources:  jsii.Strings(iso.arn("snapshot", "*", true)),
 			Conditions: &map[string]any{"StringEquals": map[string]any{"ec2:CreateAction": "CreateSnapshot"}},
 		})},
 	})
-	snapshot.AddRetry(retry)
+	snapshot.AddRetry(iso.retry)
 
 	volumes := awsstepfunctions.NewMap(b.st, jsii.String("SnapshotVolumes"), &awsstepfunctions.MapProps{
 		ItemsPath: jsii.String("$.instance.volumeIds"),
@@ -451,21 +508,14 @@ func (b *builder) isolatePlaybook() error {
 		ResultPath:     jsii.String("$.snapshots"),
 	})
 	volumes.ItemProcessor(snapshot, nil)
-	volumes.AddCatch(markFailed, catch)
+	volumes.AddCatch(markFailed, iso.catch)
+	return describe, volumes
+}
 
-	missing := awsstepfunctions.NewFail(b.st, jsii.String("MissingInstanceId"), &awsstepfunctions.FailProps{
-		Error: jsii.String("MissingInstanceId"), Cause: jsii.String("The request has no parameters.instanceId."),
-	})
-	done := awsstepfunctions.NewSucceed(b.st, jsii.String("Isolated"), nil)
-	quarantine.Next(describe).Next(volumes).Next(done)
-	pickGroup.Afterwards(nil).Next(quarantine)
-	hasInstance := awsstepfunctions.NewChoice(b.st, jsii.String("HasInstanceId"), nil).
-		When(awsstepfunctions.Condition_IsPresent(jsii.String("$.detail.parameters.instanceId")), pickGroup, nil).
-		Otherwise(missing)
-	guard.Next(hasInstance)
-	replayGuard.Next(hasInstance)
-	definition := isReplay
-
+// stateMachine is the state machine running definition, logged, with the
+// cdk-nag findings that do not apply.
+func (iso *isolation) stateMachine(definition awsstepfunctions.IChainable) awsstepfunctions.StateMachine {
+	b := iso.b
 	logs := b.logGroup("IsolateInstanceLogs")
 	sm := awsstepfunctions.NewStateMachine(b.st, jsii.String("IsolateInstance"), &awsstepfunctions.StateMachineProps{
 		Comment:          jsii.String("Muster playbook isolate-instance: once per event id, quarantine security group, then snapshot every volume"),
@@ -498,7 +548,12 @@ func (b *builder) isolatePlaybook() error {
 			rule{id: "Serverless-StepFunctionStateMachineXray", reason: "X-Ray tracing is opt-in (context tracing=true); executions are fully logged (level ALL)."},
 		)
 	}
+	return sm
+}
 
+// rule starts the state machine on its response requests.
+func (iso *isolation) rule(sm awsstepfunctions.StateMachine) error {
+	b := iso.b
 	pattern, err := eventPattern(IsolateInstancePattern)
 	if err != nil {
 		return fmt.Errorf("isolate-instance rule: %w", err)
