@@ -178,3 +178,33 @@ func TestBulkChange(t *testing.T) {
 		}
 	}
 }
+
+// TestTwoAnalystsCorrectAtOnce: two analysts read the same incident; the
+// first correction wins, the second (at the version both read) gets 412
+// and changes nothing; read again, it goes through.
+func TestTwoAnalystsCorrectAtOnce(t *testing.T) {
+	e := newEnv(t)
+	as := e.correlated(
+		stepAlert("p1", "web-21", killchain.InitialAccess, 0), stepAlert("p2", "web-21", killchain.Execution, time.Hour),
+		stepAlert("q1", "web-22", killchain.InitialAccess, 0), stepAlert("q2", "web-22", killchain.Execution, time.Hour),
+		stepAlert("r1", "web-23", killchain.InitialAccess, 0),
+	)
+	p, q := e.incidentOf(as[0].ID), e.incidentOf(as[2].ID)
+	seen := version(p) // both analysts read this version
+	status, first := e.post("/incidents/"+p["id"].(string)+"/merge", `{"incidents":["`+q["id"].(string)+`"],"reason":"alice: one attacker"}`, map[string]string{"If-Match": seen})
+	if status != http.StatusOK {
+		t.Fatalf("first correction: %d %v", status, first)
+	}
+	status, _ = e.post("/incidents/"+p["id"].(string)+"/alerts", `{"alerts":["`+as[4].ID+`"],"reason":"bob: same host group"}`, map[string]string{"If-Match": seen})
+	if status != http.StatusPreconditionFailed {
+		t.Fatalf("second correction at the stale version: %d, want 412", status)
+	}
+	now := decode[map[string]any](t, e.get("/incidents/"+p["id"].(string), readToken, nil))
+	if now["alertCount"] != float64(4) || now["version"] != first["version"] {
+		t.Fatalf("after the refused correction: %d alerts at version %v, want 4 at %v", int(now["alertCount"].(float64)), now["version"], first["version"])
+	}
+	status, _ = e.post("/incidents/"+p["id"].(string)+"/alerts", `{"alerts":["`+as[4].ID+`"],"reason":"bob: same host group"}`, map[string]string{"If-Match": version(now)})
+	if status != http.StatusOK {
+		t.Fatalf("second correction, read again: %d", status)
+	}
+}
