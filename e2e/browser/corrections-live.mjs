@@ -131,6 +131,29 @@ await step('confidence filter and Candidates are accepted by the API', async () 
   await shot('l08-candidates');
 });
 
+await step('tag the incident, then find it by its tag', async () => {
+  await page.goto(`${BASE}#/incidents/${encodeURIComponent(incId)}`);
+  await page.locator('#edit-tags').click();
+  await page.locator('#tags-input').fill('team:data, prio:1');
+  await page.locator('#save-tags').click();
+  await page.locator('#correction-notice.ok').waitFor();
+  const chips = await page.locator('#inc-tags .chip.tag').allTextContents();
+  expect(chips.join(',') === 'team:data,prio:1' || chips.join(',') === 'prio:1,team:data', `tags shown: ${chips}`);
+  const { body } = await get(`incidents/${encodeURIComponent(incId)}`);
+  expect(((body.incident || body).tags || []).includes('team:data'), 'tags not stored');
+  await shot('l09-tags');
+  await page.goto(`${BASE}#/alerts`);
+  await listLoaded();
+  await page.getByRole('button', { name: 'Add filter' }).click();
+  await page.getByLabel('Filter by').selectOption('tag');
+  await page.locator('#filter-value').fill('team:data');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await listLoaded();
+  const ids = await page.locator('#alerts-table tbody tr.row').evaluateAll((trs) => trs.map((tr) => tr.dataset.id));
+  expect(ids.length === 1 && ids[0] === incId, `tag filter rows: ${ids}`);
+  await shot('l10-tag-filter');
+});
+
 await step('no console errors, CSP violations or token leaks', async () => {
   const real = problems.filter((p) => !/Failed to load resource: the server responded with a status of 412/.test(p));
   expect(real.length === 0, real.join('; '));

@@ -26,6 +26,7 @@ const FIELDS = [
   { key: 'provider', label: 'Provider', kind: 'select', options: PROVIDERS },
   { key: 'resource', label: 'Affected resource', kind: 'text', placeholder: 'resource id, e.g. i-0abc…' },
   { key: 'tactic', label: 'Tactic', kind: 'select', options: STAGES, optionLabel: stageLabel },
+  { key: 'tag', label: 'Tag (incidents)', kind: 'text', placeholder: 'e.g. team:data' },
   { key: 'time', label: 'Time range', kind: 'time' },
   CONFIDENCE_FILTER,
 ];

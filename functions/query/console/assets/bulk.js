@@ -14,16 +14,16 @@ export const CONFIDENCE_FILTER = {
 };
 
 // listRequest turns the list's query into the request that answers it: with
-// a confidence filter, GET /incidents, which takes neither kind nor name
-// (the name is then matched here, see matchesName).
+// a confidence or tag filter (incidents only), GET /incidents, which takes
+// neither kind nor name (the name is then matched here, see matchesName).
 export function listRequest(q) {
-  if (!q.minConfidence) return ['alerts', q];
+  if (!q.minConfidence && !q.tag) return ['alerts', q];
   const { kind, name, ...rest } = q;
   return ['incidents', rest];
 }
 
 export function matchesName(q, item) {
-  return !q.minConfidence || !q.name || itemName(item) === q.name;
+  return !(q.minConfidence || q.tag) || !q.name || itemName(item) === q.name;
 }
 
 // bulkBar keeps the selection of the rows on the page; reload redraws the

@@ -257,3 +257,40 @@ function openRemove(ctx, a) {
     },
   });
 }
+
+// tagsView shows the incident's tags (labels a team filters by) and edits
+// them: PATCH /incidents/{id} {"tags": [...]} with If-Match.
+export function tagsView(ctx) {
+  const tags = ctx.inc().tags || [];
+  return h('div', { class: 'tags-row', id: 'inc-tags' },
+    h('span', { class: 'muted small' }, 'Tags: '),
+    tags.length ? tags.map((t) => h('span', { class: 'chip tag' }, t)) : h('span', { class: 'muted small' }, 'none'),
+    h('button', { type: 'button', class: 'btn btn-small', id: 'edit-tags', onclick: () => openTags(ctx) }, 'Edit tags…'));
+}
+
+function openTags(ctx) {
+  openDialog({
+    id: 'tags-dialog', title: 'Tags',
+    body: (close) => {
+      const input = h('input', { id: 'tags-input', name: 'tags', type: 'text', value: (ctx.inc().tags || []).join(', '),
+        'aria-describedby': 'tags-help', autocomplete: 'off' });
+      const msg = h('div', { class: 'form-msg' });
+      const form = h('form', { id: 'tags-form', method: 'dialog' },
+        h('div', { class: 'field' }, h('label', { for: 'tags-input' }, 'Tags, comma-separated'), input,
+          h('p', { class: 'help', id: 'tags-help' }, 'Up to 20, each 1–64 of A–Z a–z 0–9 : . _ / -')),
+        msg,
+        h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary', id: 'save-tags' }, 'Save tags'),
+          h('button', { type: 'button', class: 'btn', onclick: close }, 'Cancel')));
+      form.addEventListener('submit', (e) => {
+        e.preventDefault();
+        const tags = input.value.split(',').map((t) => t.trim()).filter(Boolean);
+        correct(ctx, {
+          msg, form, close, context: 'The tags were not saved',
+          send: () => api('PATCH', `incidents/${ctx.enc}`, { body: { tags }, headers: { 'If-Match': ctx.ifMatch() } }),
+          done: () => (tags.length ? `Tags set: ${tags.join(', ')}.` : 'Tags cleared.'),
+        });
+      });
+      return form;
+    },
+  });
+}

@@ -9,7 +9,7 @@ import {
 } from './format.js';
 import { sevBadge, showError } from './alerts.js';
 import { entityLink, relatedSection } from './entities.js';
-import { confidenceView, correctionsSection, alertActions } from './corrections.js';
+import { confidenceView, correctionsSection, alertActions, tagsView } from './corrections.js';
 
 const SUPPRESS_REASONS = ['Detected false positive', 'Alert is not relevant', 'Expected activity', 'Other'];
 const ENTITY_TYPES = ['ip', 'host', 'account', 'accesskey', 'process', 'filehash', 'domain', 'url', 'container', 'pod'];
@@ -118,6 +118,7 @@ export async function renderIncidentPage(main, id) {
       h('div', { class: 'badges' }, sevBadge(inc.severity), h('span', { class: 'status', id: 'inc-status' }, words(inc.status)),
         inc.classification ? h('span', { class: 'status' }, words(inc.classification)) : null),
       confidenceView(inc),
+      tagsView(ctx),
       facts([
         ['Activity time', `${when(inc.firstActivity)} – ${when(inc.lastActivity)}`],
         ['Alerts', String(inc.alertCount ?? alerts.length)],
