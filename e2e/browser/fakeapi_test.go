@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"github.com/muster-sec/muster/shared/normalize"
 	"net/http"
 	"net/url"
 	"os"
@@ -195,6 +196,12 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 202, req)
 	case p == "/playbooks":
 		writeJSON(w, 200, map[string]any{"items": playbook.DefaultPlaybooks()})
+	case p == "/sources":
+		var items []map[string]string
+		for _, s := range normalize.Sources() {
+			items = append(items, map[string]string{"name": s.Name, "display": s.Display, "webhook": "/webhooks/" + s.Name, "idField": s.IDField})
+		}
+		writeJSON(w, 200, map[string]any{"items": items})
 	case p == "/suppression-rules/simulate":
 		var b struct {
 			Match map[string]any `json:"match"`

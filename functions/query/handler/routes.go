@@ -43,6 +43,7 @@ func (h *Handler) endpoints() map[string]endpoint {
 		"PATCH /suppression-rules/{id}":              h.patchRule,
 		"DELETE /suppression-rules/{id}":             h.deleteRule,
 		"GET /playbooks":                             h.listPlaybooks,
+		"GET /sources":                               h.listSources,
 		"GET /automation-rules":                      h.listAutomationRules,
 		"POST /automation-rules":                     withBody(h.createAutomationRule),
 		"POST /automation-rules/simulate":            withBody(h.simulateAutomationRule),

@@ -5,7 +5,8 @@
 //   #/entities/<t>/<v>   An entity's history (IP, host, account, key, resource…)
 //   #/dashboard          Charts of GET /metrics
 //   #/candidates         Candidates (groups below the incident threshold)
-import { getToken, setToken, clearToken, setUnauthorizedHandler } from './api.js';
+import { api, items, getToken, setToken, clearToken, setUnauthorizedHandler } from './api.js';
+import { loadSources } from './format.js';
 import { h, icon, replace } from './dom.js';
 import { renderAlertsPage } from './alerts.js';
 import { renderIncidentPage, renderAlertPage } from './details.js';
@@ -68,9 +69,18 @@ function setNav(name) {
   }
 }
 
+// sources loads the source registry once per page load (GET /sources);
+// without it the console keeps its built-in list.
+let sourcesLoaded = null;
+function sources() {
+  sourcesLoaded ??= api('GET', 'sources').then(({ data }) => loadSources(items(data))).catch(() => { sourcesLoaded = null; });
+  return sourcesLoaded;
+}
+
 async function route() {
   renderSession();
   if (!getToken()) { setNav(''); renderSignIn(); return; }
+  await sources();
   const hash = window.location.hash || '#/alerts';
   let m;
   if ((m = hash.match(/^#\/incidents\/([^/?#]+)$/))) {

@@ -28,6 +28,15 @@ const WORDS = {
 };
 export function words(v) { return WORDS[v] || String(v ?? ''); }
 
+// loadSources replaces the built-in source list (the defaults above, for a
+// console without an API) with the API's registry (GET /sources): its
+// order, names and display names.
+export function loadSources(items) {
+  if (!Array.isArray(items) || !items.length) return;
+  PROVIDERS.splice(0, PROVIDERS.length, ...items.map((s) => s.name));
+  for (const s of items) WORDS[s.name] = s.display;
+}
+
 export function when(v) {
   if (!v) return '—';
   const d = new Date(v);
