@@ -84,7 +84,14 @@ func fakeAssets() (string, error) {
 }
 
 func build(name string, p Props) (*synthesised, error) {
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(filepath.Join(os.TempDir(), "muster-cdk-test-"+name))})
+	// A directory of its own: test runs of other checkouts synthesise at
+	// the same time.
+	out, err := os.MkdirTemp("", "muster-cdk-test-"+name+"-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(out)
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out)})
 	s, err := New(app, "Muster", p)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
