@@ -292,22 +292,8 @@ func TestPropertyNoisyKeysAreRetroactive(t *testing.T) {
 		if got, def := memberSets(ref), noisyComponents(alerts, correlate.DefaultWindow, 3); !reflect.DeepEqual(got, def) {
 			t.Fatalf("groups differ from the definition:\n got %v\nwant %v", got, def)
 		}
-		perm := rapid.Permutation(alerts).Draw(t, "order")
-		var batches [][]alert.Alert
-		for rest := perm; len(rest) > 0; {
-			k := rapid.IntRange(1, len(rest)).Draw(t, "batchSize")
-			batches = append(batches, rest[:k])
-			rest = rest[k:]
-		}
-		var deliveries [][]alert.Alert
-		for i, b := range batches {
-			deliveries = append(deliveries, b)
-			if rapid.Bool().Draw(t, "redeliver") {
-				deliveries = append(deliveries, batches[rapid.IntRange(0, i).Draw(t, "which")])
-			}
-		}
 		mem := correlate.NewMemory()
-		run(t, e, mem, deliveries...)
+		run(t, e, mem, deliveries(t, "", alerts)...)
 		if got := outcome(mem); !reflect.DeepEqual(got, want) {
 			t.Fatalf("outcome depends on delivery:\n got %q\nwant %q", got, want)
 		}

@@ -560,32 +560,47 @@ func (st *Store) NoisyKeys(ctx context.Context, since time.Time, limit int) ([]c
 	if limit <= 0 {
 		limit = 100
 	}
+	var out []correlate.NoisyKey
+	err := st.newestInPartition(ctx, NoisyKeyPartition, since, limit, func(item map[string]types.AttributeValue) error {
+		kd, err := DecodeKeyDay(item)
+		if err == nil {
+			out = append(out, correlate.NoisyKeyOf(kd))
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list noisy keys: %w", err)
+	}
+	return out, nil
+}
+
+// newestInPartition calls each with the items of a time-index partition
+// sorted at or after since, newest first, at most limit of them.
+func (st *Store) newestInPartition(ctx context.Context, partition string, since time.Time, limit int, each func(map[string]types.AttributeValue) error) error {
 	p := dynamodb.NewQueryPaginator(st.db, &dynamodb.QueryInput{
 		TableName:                aws.String(st.table),
 		IndexName:                aws.String(resources.IndexTime),
 		KeyConditionExpression:   aws.String("#pk = :pk AND #sk >= :since"),
 		ExpressionAttributeNames: map[string]string{"#pk": resources.AttrGSI1PK, "#sk": resources.AttrGSI1SK},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": s(NoisyKeyPartition), ":since": s(sortTime(since)),
+			":pk": s(partition), ":since": s(sortTime(since)),
 		},
 		ScanIndexForward: aws.Bool(false),
 		Limit:            aws.Int32(int32(limit)),
 	})
-	var out []correlate.NoisyKey
-	for p.HasMorePages() && len(out) < limit {
+	for n := 0; p.HasMorePages() && n < limit; {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list noisy keys: %w", err)
+			return err
 		}
-		for _, item := range page.Items[:min(len(page.Items), limit-len(out))] {
-			kd, err := DecodeKeyDay(item)
-			if err != nil {
-				return nil, err
+		for _, item := range page.Items[:min(len(page.Items), limit-n)] {
+			if err := each(item); err != nil {
+				return err
 			}
-			out = append(out, correlate.NoisyKeyOf(kd))
+			n++
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // MaxCandidateDays bounds how far back a candidate list reaches.
@@ -598,29 +613,15 @@ const MaxCandidateDays = 30
 func (st *Store) ListCandidates(ctx context.Context, since time.Time, limit int) ([]incident.Incident, error) {
 	var out []incident.Incident
 	for m := st.now().UTC(); len(out) < limit && !monthStart(m).Before(monthStart(since)); m = monthStart(m).Add(-time.Nanosecond) {
-		p := dynamodb.NewQueryPaginator(st.db, &dynamodb.QueryInput{
-			TableName:                aws.String(st.table),
-			IndexName:                aws.String(resources.IndexTime),
-			KeyConditionExpression:   aws.String("#pk = :pk AND #sk >= :since"),
-			ExpressionAttributeNames: map[string]string{"#pk": resources.AttrGSI1PK, "#sk": resources.AttrGSI1SK},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk": s(CandidateTimeBucket(m)), ":since": s(sortTime(since)),
-			},
-			ScanIndexForward: aws.Bool(false),
-			Limit:            aws.Int32(int32(limit)),
-		})
-		for p.HasMorePages() && len(out) < limit {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("list candidates: %w", err)
-			}
-			for _, item := range page.Items[:min(len(page.Items), limit-len(out))] {
-				r, err := DecodeIncident(item)
-				if err != nil {
-					return nil, err
-				}
+		err := st.newestInPartition(ctx, CandidateTimeBucket(m), since, limit-len(out), func(item map[string]types.AttributeValue) error {
+			r, err := DecodeIncident(item)
+			if err == nil {
 				out = append(out, r.Incident)
 			}
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list candidates: %w", err)
 		}
 	}
 	return out, nil
