@@ -231,6 +231,10 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 			}
 		})
 	}
+	if n := r.Parked(); n > 0 {
+		r.log.Error("correlator records are parked: their alerts are in no incident; run make redrive",
+			"records", n, "file", r.pollers[resources.Correlator.Name].DeadLetterFile())
+	}
 	r.log.Info("local stack ready", "api", r.url, "endpoint", r.endpoint, "table", r.boot.Table, "bus", r.boot.Bus,
 		"events_file", r.EventsFile())
 	return r, nil
@@ -360,6 +364,13 @@ func (r *Runner) MotoPid() int {
 		return 0
 	}
 	return r.moto.Pid()
+}
+
+// Parked is the number of correlator records in the dead-letter file
+// (and in files a redrive claimed and did not finish): alerts in no
+// incident until `make redrive`.
+func (r *Runner) Parked() int {
+	return streampoller.CountDeadLetters(filepath.Join(r.DeadLetterDir(), resources.Correlator.Name+".jsonl"))
 }
 
 // Stats of the stream pollers, by consumer.

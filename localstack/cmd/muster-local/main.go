@@ -93,6 +93,13 @@ func run() int {
 	return code
 }
 
+func parked(r *runner.Runner) string {
+	if n := r.Parked(); n > 0 {
+		return fmt.Sprintf("  PARKED       %d correlator records: their alerts are in no incident; run `make redrive`\n", n)
+	}
+	return ""
+}
+
 func banner(r *runner.Runner, generated bool) {
 	res := r.Resources()
 	emu := r.Endpoint()
@@ -114,9 +121,9 @@ Muster local stack is running.
   Bus          %s
   Events       %s
   Dead letters %s/
-Try:
+%sTry:
   curl -s -H "Authorization: Bearer $MUSTER_DEV_TOKEN" %s/incidents
 Ctrl-C stops everything started here.
 
-`, r.URL(), token, emu, res.Table, res.Bus, r.EventsFile(), r.DeadLetterDir(), r.URL())
+`, r.URL(), token, emu, res.Table, res.Bus, r.EventsFile(), r.DeadLetterDir(), parked(r), r.URL())
 }
