@@ -87,6 +87,9 @@ type Options struct {
 	Getenv func(string) string
 	// PollInterval of the stream pollers; 200ms when zero.
 	PollInterval time.Duration
+	// MaxRetryAttempts, when positive, replaces the consumers' retry
+	// budgets of shared/resources (tests of dead-lettering).
+	MaxRetryAttempts int
 	// Logger for the runner's components; slog.Default when nil.
 	Logger *slog.Logger
 	// Handlers replace the functions' handlers (tests of the runner
@@ -202,6 +205,9 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 		consumer resources.StreamConsumer
 		handler  streampoller.Handler
 	}{{resources.Correlator, h.correlator}, {resources.Responder, h.responder}} {
+		if opts.MaxRetryAttempts > 0 {
+			c.consumer.MaxRetryAttempts = opts.MaxRetryAttempts
+		}
 		p, err := streampoller.New(streampoller.Config{
 			Consumer: c.consumer, StreamARN: r.boot.StreamARN, Client: streams, Handler: c.handler,
 			DeadLetterDir: r.DeadLetterDir(), CheckpointDir: filepath.Join(opts.Dir, "checkpoints"),

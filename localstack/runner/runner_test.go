@@ -135,12 +135,13 @@ func TestRunnerWiring(t *testing.T) {
 	})
 
 	dir := filepath.Join(t.TempDir(), ".muster")
+	const budget = 3 // the consumers' own budgets are hours long
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	r, err := runner.Start(ctx, runner.Options{
 		Endpoint: srv.Endpoint, Addr: "127.0.0.1:0", Dir: dir, Table: table, Bus: bus, Queue: mototest.UniqueName("q"),
 		Ingest: ingest, Query: query, Correlator: correlator, Responder: responder,
-		Env: map[string]string{"MUSTER_CORRELATION_WINDOW": "1h"},
+		Env: map[string]string{"MUSTER_CORRELATION_WINDOW": "1h"}, MaxRetryAttempts: budget,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -201,7 +202,7 @@ func TestRunnerWiring(t *testing.T) {
 		}
 		return ""
 	})
-	// The poison record is retried MaxRetryAttempts times, then dead-lettered.
+	// The poison record is retried budget times, then dead-lettered.
 	deadFile := filepath.Join(r.DeadLetterDir(), resources.Correlator.Name+".jsonl")
 	waitUntil(t, 60*time.Second, func() string {
 		dead := readJSONL(t, deadFile)
@@ -213,7 +214,7 @@ func TestRunnerWiring(t *testing.T) {
 	dead := readJSONL(t, deadFile)[0]
 	keys := dead["record"].(map[string]any)["dynamodb"].(map[string]any)["Keys"].(map[string]any)
 	if keys["pk"].(map[string]any)["S"] != "ALERT#poison" || dead["reason"] != streampoller.ReasonItemFailure ||
-		int(dead["attempts"].(float64)) != resources.Correlator.MaxRetryAttempts+1 {
+		int(dead["attempts"].(float64)) != budget+1 {
 		t.Errorf("dead letter = %v", dead)
 	}
 	mu.Lock()
@@ -228,8 +229,8 @@ func TestRunnerWiring(t *testing.T) {
 			t.Errorf("responder got %s", pk)
 		}
 	}
-	if n := count(seen["correlator"], "ALERT#poison"); n != resources.Correlator.MaxRetryAttempts+1 {
-		t.Errorf("poison delivered %d times, want %d", n, resources.Correlator.MaxRetryAttempts+1)
+	if n := count(seen["correlator"], "ALERT#poison"); n != budget+1 {
+		t.Errorf("poison delivered %d times, want %d", n, budget+1)
 	}
 	if n := count(seen["correlator"], "ALERT#a1"); n != 1 {
 		t.Errorf("a1 delivered %d times, want once", n)
