@@ -34,6 +34,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -87,6 +88,13 @@ type Options struct {
 	Getenv func(string) string
 	// PollInterval of the stream pollers; 200ms when zero.
 	PollInterval time.Duration
+	// Ephemeral: with the moto started here, keep nothing across restarts
+	// (no snapshot, no journal) and start events.jsonl empty. Otherwise
+	// the state survives a restart, even a kill -9 (see docs/local.md).
+	Ephemeral bool
+	// SnapshotEvery is the least time between two snapshots of the
+	// state; 10s when zero.
+	SnapshotEvery time.Duration
 	// MaxRetryAttempts, when positive, replaces the consumers' retry
 	// budgets of shared/resources (tests of dead-lettering).
 	MaxRetryAttempts int
@@ -112,6 +120,7 @@ type Runner struct {
 	server   *http.Server
 	pollers  map[string]*streampoller.Poller
 	sink     *sink.Sink
+	persist  *persistence // nil unless the state is kept across restarts
 
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -171,6 +180,18 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 		return nil, fmt.Errorf("bootstrap resources on %s: %w", r.endpoint, err)
 	}
 	r.log.Info("resources ready", "table", r.boot.Table, "stream_arn", r.boot.StreamARN, "bus", r.boot.Bus, "queue", r.boot.QueueURL)
+	var journal []events.APIGatewayProxyRequest
+	switch {
+	case r.moto == nil: // the emulator keeps its own state
+	case opts.Ephemeral:
+		if err := os.Truncate(r.EventsFile(), 0); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	default:
+		if journal, err = r.restore(ctx, cfg); err != nil {
+			return nil, err
+		}
+	}
 
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
@@ -188,8 +209,12 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	r.cancel = cancelRun
+	api := h
+	if r.persist != nil {
+		api.ingest, api.query = journaled{h.ingest, r.persist}, journaled{h.query, r.persist}
+	}
 	r.server = &http.Server{
-		Handler:           &apigwlocal.Gateway{Ingest: h.ingest, Query: h.query, Logger: log.With("component", "apigw")},
+		Handler:           &apigwlocal.Gateway{Ingest: api.ingest, Query: api.query, Logger: log.With("component", "apigw")},
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
 	}
@@ -199,25 +224,8 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 		}
 	})
 
-	streams := dynamodbstreams.NewFromConfig(cfg)
-	r.pollers = map[string]*streampoller.Poller{}
-	for _, c := range []struct {
-		consumer resources.StreamConsumer
-		handler  streampoller.Handler
-	}{{resources.Correlator, h.correlator}, {resources.Responder, h.responder}} {
-		if opts.MaxRetryAttempts > 0 {
-			c.consumer.MaxRetryAttempts = opts.MaxRetryAttempts
-		}
-		p, err := streampoller.New(streampoller.Config{
-			Consumer: c.consumer, StreamARN: r.boot.StreamARN, Client: streams, Handler: c.handler,
-			DeadLetterDir: r.DeadLetterDir(), CheckpointDir: filepath.Join(opts.Dir, "checkpoints"),
-			PollInterval: opts.PollInterval, Logger: log.With("component", "streampoller"),
-		})
-		if err != nil {
-			return nil, err
-		}
-		r.pollers[c.consumer.Name] = p
-		r.wg.Go(func() { _ = p.Run(runCtx) })
+	if err := r.startPollers(runCtx, cfg, h, log); err != nil {
+		return nil, err
 	}
 
 	if r.sink, err = sink.New(sink.Config{
@@ -237,6 +245,10 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 			}
 		})
 	}
+	if r.persist != nil {
+		r.replay(ctx, h, journal)
+		r.wg.Go(func() { r.snapshotLoop(runCtx) })
+	}
 	if n := r.Parked(); n > 0 {
 		r.log.Error("correlator records are parked: their alerts are in no incident; run make redrive",
 			"records", n, "file", r.pollers[resources.Correlator.Name].DeadLetterFile())
@@ -244,6 +256,31 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 	r.log.Info("local stack ready", "api", r.url, "endpoint", r.endpoint, "table", r.boot.Table, "bus", r.boot.Bus,
 		"events_file", r.EventsFile())
 	return r, nil
+}
+
+// startPollers runs one stream poller per consumer.
+func (r *Runner) startPollers(ctx context.Context, cfg aws.Config, h handlers, log *slog.Logger) error {
+	streams := dynamodbstreams.NewFromConfig(cfg)
+	r.pollers = map[string]*streampoller.Poller{}
+	for _, c := range []struct {
+		consumer resources.StreamConsumer
+		handler  streampoller.Handler
+	}{{resources.Correlator, h.correlator}, {resources.Responder, h.responder}} {
+		if r.opts.MaxRetryAttempts > 0 {
+			c.consumer.MaxRetryAttempts = r.opts.MaxRetryAttempts
+		}
+		p, err := streampoller.New(streampoller.Config{
+			Consumer: c.consumer, StreamARN: r.boot.StreamARN, Client: streams, Handler: c.handler,
+			DeadLetterDir: r.DeadLetterDir(), CheckpointDir: r.checkpointDir(),
+			PollInterval: r.opts.PollInterval, Logger: log.With("component", "streampoller"),
+		})
+		if err != nil {
+			return err
+		}
+		r.pollers[c.consumer.Name] = p
+		r.wg.Go(func() { _ = p.Run(ctx) })
+	}
+	return nil
 }
 
 type handlers struct {
@@ -399,6 +436,9 @@ func (r *Runner) Close() error {
 				r.closeErr = fmt.Errorf("shut down API: %w", err)
 			}
 			cancel()
+		}
+		if p := r.persist; p != nil && r.sink != nil && (p.journal.Len() > 0 || r.activity().work != p.savedWork) {
+			r.takeSnapshot(context.Background(), 10*time.Second)
 		}
 		if r.cancel != nil {
 			r.cancel()
