@@ -156,6 +156,7 @@ type Report struct {
 	Engine       []EngineResult     `json:"engine"`
 	GoBench      []GoBench          `json:"goBenchmarks"`
 	E2E          *E2EResult         `json:"endToEnd,omitempty"`
+	Memory       *MemoryResult      `json:"emulatorMemory,omitempty"`
 	ColdStart    []ColdStart        `json:"coldStart"`
 	Targets      []Target           `json:"targets"`
 	Errors       map[string]string  `json:"errors,omitempty"`
@@ -383,6 +384,13 @@ func (r *Report) Markdown() string {
 		p("| Paced attacks (one at a time) | %d |\n| p50 POST → Incident Created | %.0f ms |\n| p95 POST → Incident Created | %.0f ms |\n", e.PacedAttacks, e.PacedP50Ms, e.PacedP95Ms)
 		p("| Load: attacks × 2 alerts, clients | %d × 2, %d clients |\n| Requests / alerts accepted | %d / %d |\n| Ingest alerts/s (HTTP accepted) | %.0f |\n| Pipeline alerts/s (first POST → last incident event) | %.0f |\n| p50 / p95 under load | %.0f / %.0f ms |\n| Missing events / request errors | %d / %d |\n",
 			e.Attacks, e.Workers, e.Requests, e.Alerts, e.IngestPerSec, e.PipelinePerSec, e.LoadP50Ms, e.LoadP95Ms, e.Missing, e.Errors)
+	}
+
+	if m := r.Memory; m != nil {
+		p("\n### Emulator memory through the local stack\n\n")
+		p("A generated day of %d alerts posted to the local stack (its own moto_server, the state kept), moto's resident set size (VmRSS) sampled every second until the pipeline was idle. The runner restarts moto from a snapshot at an idle moment when it holds more than 1,024 MB (see docs/operations.md).\n\n", m.Alerts)
+		p("| Measure | Value |\n|---|---|\n| Start / peak / end RSS | %.0f / %.0f / %.0f MB |\n| moto restarts | %d |\n| Seconds until idle | %.0f (caught up: %v) |\n| Table items (JSON) | %d (%.1f MB) |\n| Stream records (bytes) | %d (%.1f MB) |\n",
+			m.StartMB, m.PeakMB, m.EndMB, m.MotoRestarts, m.Seconds, m.Correlated, m.TableItems, m.TableMB, m.StreamRecs, m.StreamMB)
 	}
 
 	p("\n## Cold start\n\n| Function | bootstrap (linux/arm64) | Host build (%s) | Runs | Median exec → first Runtime API poll | Min | Max | Failures |\n|---|---|---|---|---|---|---|---|\n", runtime.GOARCH)

@@ -22,7 +22,7 @@ type Options struct {
 	// Short runs every section at tiny sizes (a smoke test).
 	Short bool
 	// Skip names sections not to run: quality, cost, normalize, engine,
-	// gobench, e2e, coldstart.
+	// gobench, e2e, memory, coldstart.
 	Skip map[string]bool
 	// EngineState lists the state sizes of the engine measurement.
 	EngineState []int
@@ -178,6 +178,16 @@ func Run(ctx context.Context, o Options) *Report {
 		r.E2E = &e
 		return err
 	}))
+
+	section("memory", func() error {
+		mo := MemoryOptions{Alerts: 5000, Logger: o.Logger}
+		if o.Short {
+			mo.Alerts = 100
+		}
+		m, err := MeasureMemory(ctx, mo)
+		r.Memory = &m
+		return err
+	})
 
 	section("coldstart", withMoto(func(endpoint string) error {
 		runs := o.ColdRuns

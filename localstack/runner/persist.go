@@ -37,6 +37,7 @@ type persistence struct {
 	// since (a redrive's touches, say) is worth a snapshot too.
 	savedWork int64
 	every     time.Duration
+	recycled  time.Time // the last restart of moto for its memory
 }
 
 // journaled journals the API requests that changed something.
@@ -155,6 +156,19 @@ func (r *Runner) snapshotLoop(ctx context.Context) {
 		case <-t.C:
 		}
 		p := r.persist
+		if rss, over := r.overLimit(); over && time.Since(p.recycled) > 30*time.Second {
+			// Hold API writes until the pipeline drains (at most two
+			// minutes), then restart moto from a snapshot.
+			if ok, err := r.recycle(ctx, 2*time.Minute, rss); err != nil {
+				r.fail(fmt.Errorf("restart moto from a snapshot: %w", err))
+				return
+			} else if ok {
+				p.recycled = time.Now()
+			} else {
+				r.log.Warn("moto is over its memory limit but the pipeline did not go idle", "rss_mb", int(rss))
+			}
+			continue
+		}
 		quiet := time.Since(time.Unix(0, p.last.Load())) > 2*time.Second
 		changed := p.journal.Len() > 0 || r.activity().work != p.savedWork
 		if changed && quiet && time.Since(p.saved) >= p.every {
@@ -218,8 +232,11 @@ type activity struct {
 
 func (r *Runner) activity() activity {
 	var a activity
+	r.mu.RLock()
+	pollers := r.pollers
+	r.mu.RUnlock()
 	for _, name := range []string{resources.Correlator.Name, resources.Responder.Name} {
-		p := r.pollers[name]
+		p := pollers[name]
 		a.idle = append(a.idle, p.IdlePasses())
 		a.work += p.Stats().Records
 	}

@@ -32,6 +32,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -68,6 +69,13 @@ type Options struct {
 	Endpoint string
 	// MotoPort is the port of the moto_server started here; 4566 when zero.
 	MotoPort int
+	// MotoEnv is added to the environment of the moto_server started here.
+	MotoEnv []string
+	// MotoMaxMB: when the moto_server started here (with the state kept)
+	// holds more than this many MB resident, the runner restarts it from
+	// a snapshot at the next idle moment (see docs/operations.md); 1024
+	// when zero, never when negative.
+	MotoMaxMB int
 	// Addr is the API's listen address; DefaultAddr when empty; ":0" and
 	// "127.0.0.1:0" pick a free port (see URL).
 	Addr string
@@ -122,7 +130,16 @@ type Runner struct {
 	sink     *sink.Sink
 	persist  *persistence // nil unless the state is kept across restarts
 
+	// mu guards moto, boot and pollers, which a memory restart replaces.
+	mu           sync.RWMutex
+	handlers     handlers
+	pollCancel   context.CancelFunc
+	pollWG       sync.WaitGroup
+	recycling    atomic.Bool
+	motoRestarts atomic.Int64
+
 	cancel    context.CancelFunc
+	runCtx    context.Context
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
@@ -164,7 +181,7 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 			return nil, fmt.Errorf("open moto log: %w", err)
 		}
 		r.log.Info("starting moto_server", "port", cmp(opts.MotoPort, moto.DefaultPort))
-		if r.moto, err = moto.Start(ctx, moto.Options{Port: opts.MotoPort, Output: r.motoLog}); err != nil {
+		if r.moto, err = moto.Start(ctx, moto.Options{Port: opts.MotoPort, Output: r.motoLog, Env: opts.MotoEnv}); err != nil {
 			return nil, err
 		}
 		r.endpoint = r.moto.Endpoint
@@ -208,7 +225,7 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 	}
 
 	runCtx, cancelRun := context.WithCancel(context.Background())
-	r.cancel = cancelRun
+	r.cancel, r.runCtx = cancelRun, runCtx
 	api := h
 	if r.persist != nil {
 		api.ingest, api.query = journaled{h.ingest, r.persist}, journaled{h.query, r.persist}
@@ -224,7 +241,8 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 		}
 	})
 
-	if err := r.startPollers(runCtx, cfg, h, log); err != nil {
+	r.handlers = h
+	if err := r.startPollers(runCtx, cfg); err != nil {
 		return nil, err
 	}
 
@@ -237,13 +255,7 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 	r.wg.Go(func() { _ = r.sink.Run(runCtx) })
 
 	if r.moto != nil {
-		r.wg.Go(func() {
-			select {
-			case <-r.moto.Done():
-				r.fail(errors.New("moto_server exited unexpectedly; see " + filepath.Join(opts.Dir, "moto.log")))
-			case <-runCtx.Done():
-			}
-		})
+		r.wg.Go(func() { r.watchMoto(runCtx) })
 	}
 	if r.persist != nil {
 		r.replay(ctx, h, journal)
@@ -258,10 +270,17 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 	return r, nil
 }
 
-// startPollers runs one stream poller per consumer.
-func (r *Runner) startPollers(ctx context.Context, cfg aws.Config, h handlers, log *slog.Logger) error {
+// startPollers runs one stream poller per consumer on the table's stream
+// (stopPollers ends them).
+func (r *Runner) startPollers(ctx context.Context, cfg aws.Config) error {
+	h := r.handlers
+	log := r.opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
 	streams := dynamodbstreams.NewFromConfig(cfg)
-	r.pollers = map[string]*streampoller.Poller{}
+	ctx, r.pollCancel = context.WithCancel(ctx)
+	pollers := map[string]*streampoller.Poller{}
 	for _, c := range []struct {
 		consumer resources.StreamConsumer
 		handler  streampoller.Handler
@@ -277,10 +296,48 @@ func (r *Runner) startPollers(ctx context.Context, cfg aws.Config, h handlers, l
 		if err != nil {
 			return err
 		}
-		r.pollers[c.consumer.Name] = p
-		r.wg.Go(func() { _ = p.Run(ctx) })
+		pollers[c.consumer.Name] = p
+		r.pollWG.Go(func() { _ = p.Run(ctx) })
 	}
+	r.mu.Lock()
+	r.pollers = pollers
+	r.mu.Unlock()
 	return nil
+}
+
+// stopPollers ends the pollers and waits for them (a batch in flight is
+// not checkpointed and is delivered again).
+func (r *Runner) stopPollers() {
+	if r.pollCancel != nil {
+		r.pollCancel()
+	}
+	r.pollWG.Wait()
+}
+
+// watchMoto reports a moto_server that exits when the runner did not stop
+// it.
+func (r *Runner) watchMoto(ctx context.Context) {
+	for {
+		r.mu.RLock()
+		m := r.moto
+		r.mu.RUnlock()
+		select {
+		case <-m.Done():
+			if r.recycling.Load() {
+				time.Sleep(100 * time.Millisecond)
+				continue
+			}
+			r.mu.RLock()
+			same := r.moto == m
+			r.mu.RUnlock()
+			if same {
+				r.fail(errors.New("moto_server exited unexpectedly; see " + filepath.Join(r.opts.Dir, "moto.log")))
+				return
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 type handlers struct {
@@ -389,7 +446,11 @@ func (r *Runner) Endpoint() string { return r.endpoint }
 func (r *Runner) Token() string { return r.token }
 
 // Resources are the names and ARNs the bootstrap created.
-func (r *Runner) Resources() bootstrap.Result { return r.boot }
+func (r *Runner) Resources() bootstrap.Result {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.boot
+}
 
 // Dir is the state directory.
 func (r *Runner) Dir() string { return r.opts.Dir }
@@ -403,6 +464,8 @@ func (r *Runner) DeadLetterDir() string { return filepath.Join(r.opts.Dir, "dead
 // MotoPid is the process id of the moto_server started here, 0 when an
 // endpoint was given.
 func (r *Runner) MotoPid() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	if r.moto == nil {
 		return 0
 	}
@@ -416,8 +479,20 @@ func (r *Runner) Parked() int {
 	return streampoller.CountDeadLetters(filepath.Join(r.DeadLetterDir(), resources.Correlator.Name+".jsonl"))
 }
 
+// WaitIdle waits until the stream consumers and the sink have handled
+// everything written so far (and nothing more came), at most timeout.
+func (r *Runner) WaitIdle(ctx context.Context, timeout time.Duration) bool {
+	return r.waitIdle(ctx, timeout)
+}
+
+// MotoRestarts is how often the runner restarted its moto from a
+// snapshot to give its memory back.
+func (r *Runner) MotoRestarts() int { return int(r.motoRestarts.Load()) }
+
 // Stats of the stream pollers, by consumer.
 func (r *Runner) Stats() map[string]streampoller.Stats {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	out := make(map[string]streampoller.Stats, len(r.pollers))
 	for name, p := range r.pollers {
 		out[name] = p.Stats()
@@ -443,6 +518,7 @@ func (r *Runner) Close() error {
 		if r.cancel != nil {
 			r.cancel()
 		}
+		r.stopPollers()
 		r.wg.Wait()
 		if r.moto != nil {
 			r.log.Info("stopping moto_server", "pid", r.moto.Pid())
