@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
+	"github.com/muster-sec/muster/functions/correlator/redrive"
 	"github.com/muster-sec/muster/localstack/apigwlocal"
 	"github.com/muster-sec/muster/localstack/snapshot"
 	"github.com/muster-sec/muster/localstack/streampoller"
@@ -100,6 +101,15 @@ func (r *Runner) restore(ctx context.Context, cfg aws.Config) ([]events.APIGatew
 		r.checkpointDir(), resources.Correlator.Name, resources.Responder.Name); err != nil {
 		return nil, fmt.Errorf("checkpoint the restored stream: %w", err)
 	}
+	// Alerts a memory restart of moto had noted as not yet correlated.
+	if ids, err := readPending(r.pendingFile()); err != nil {
+		return nil, err
+	} else if len(ids) > 0 {
+		if _, err := redrive.Touch(ctx, dynamodb.NewFromConfig(cfg), r.boot.Table, ids, time.Now()); err != nil {
+			return nil, fmt.Errorf("touch the alerts the correlator had not finished: %w", err)
+		}
+		_ = os.Remove(r.pendingFile())
+	}
 	if r.persist.journal, err = snapshot.OpenJournal(r.journalFile()); err != nil {
 		return nil, err
 	}
@@ -157,24 +167,33 @@ func (r *Runner) snapshotLoop(ctx context.Context) {
 		}
 		p := r.persist
 		if rss, over := r.overLimit(); over && time.Since(p.recycled) > 30*time.Second {
-			// Hold API writes until the pipeline drains (at most two
-			// minutes), then restart moto from a snapshot.
-			if ok, err := r.recycle(ctx, 2*time.Minute, rss); err != nil {
+			// Hold API writes, let the responder publish what is
+			// decided, then restart moto from a snapshot.
+			if ok, err := r.recycle(ctx, 30*time.Second, rss); err != nil {
 				r.fail(fmt.Errorf("restart moto from a snapshot: %w", err))
 				return
 			} else if ok {
 				p.recycled = time.Now()
 			} else {
-				r.log.Warn("moto is over its memory limit but the pipeline did not go idle", "rss_mb", int(rss))
+				r.log.Warn("moto is over its memory limit but the responder did not go idle", "rss_mb", int(rss))
 			}
 			continue
 		}
-		quiet := time.Since(time.Unix(0, p.last.Load())) > 2*time.Second
-		changed := p.journal.Len() > 0 || r.activity().work != p.savedWork
-		if changed && quiet && time.Since(p.saved) >= p.every {
+		if p.due(r.activity().work) {
 			r.takeSnapshot(ctx, 15*time.Second)
 		}
 	}
+}
+
+// due reports whether a snapshot is worth taking: requests were
+// journaled or the pipeline worked since the last one, none came for two
+// seconds, and the last one is older than every.
+func (p *persistence) due(work int64) bool {
+	p.gate.RLock() // takeSnapshot writes saved and savedWork holding it alone
+	defer p.gate.RUnlock()
+	quiet := time.Since(time.Unix(0, p.last.Load())) > 2*time.Second
+	changed := p.journal.Len() > 0 || work != p.savedWork
+	return changed && quiet && time.Since(p.saved) >= p.every
 }
 
 // takeSnapshot holds API writes, waits (at most wait) for the pipeline to
@@ -208,11 +227,16 @@ func (r *Runner) takeSnapshot(ctx context.Context, wait time.Duration) {
 // nothing new over two passes that began after it was called, with no
 // record or event handled meanwhile; false after timeout.
 func (r *Runner) waitIdle(ctx context.Context, timeout time.Duration) bool {
+	return r.waitIdleOf(ctx, timeout, resources.Correlator.Name, resources.Responder.Name)
+}
+
+// waitIdleOf is waitIdle for the named pollers (and the sink).
+func (r *Runner) waitIdleOf(ctx context.Context, timeout time.Duration, names ...string) bool {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		start := r.activity()
+		start := r.activityOf(names...)
 		for time.Now().Before(deadline) && ctx.Err() == nil {
-			now := r.activity()
+			now := r.activityOf(names...)
 			if now.passedTwice(start) {
 				if now.work == start.work {
 					return true
@@ -231,11 +255,15 @@ type activity struct {
 }
 
 func (r *Runner) activity() activity {
+	return r.activityOf(resources.Correlator.Name, resources.Responder.Name)
+}
+
+func (r *Runner) activityOf(names ...string) activity {
 	var a activity
 	r.mu.RLock()
 	pollers := r.pollers
 	r.mu.RUnlock()
-	for _, name := range []string{resources.Correlator.Name, resources.Responder.Name} {
+	for _, name := range names {
 		p := pollers[name]
 		a.idle = append(a.idle, p.IdlePasses())
 		a.work += p.Stats().Records

@@ -3,15 +3,22 @@ package runner
 import (
 	"bufio"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
+	"github.com/muster-sec/muster/functions/correlator/redrive"
 	"github.com/muster-sec/muster/localstack/bootstrap"
 	"github.com/muster-sec/muster/localstack/moto"
 	"github.com/muster-sec/muster/localstack/snapshot"
@@ -50,23 +57,41 @@ func (r *Runner) overLimit() (float64, bool) {
 	return mb, err == nil && mb > limit
 }
 
-// recycle restarts moto from a snapshot: with API writes held and the
-// pipeline idle (at most wait), it saves the table, stops the pollers and
-// moto, starts moto again on the same port, restores the table, and
-// starts the pollers after the restored records. It returns false when
-// the pipeline did not go idle in time (nothing changed then).
+// recycle restarts moto from a snapshot without waiting for the
+// correlator's backlog: with API writes held, it stops the correlator at a
+// batch boundary, lets the responder and the sink publish what is already
+// decided (at most wait), notes the alerts the correlator has not finished
+// (pending.json), saves the table, restarts moto on the same port,
+// restores the table, starts both consumers after the restored records and
+// touches the pending alerts so the correlator takes them up again (the
+// redrive's mechanism). It returns false, changing nothing, when the
+// responder did not go idle in time.
 func (r *Runner) recycle(ctx context.Context, wait time.Duration, rss float64) (bool, error) {
 	p := r.persist
 	p.gate.Lock()
 	defer p.gate.Unlock()
-	if !r.waitIdle(ctx, wait) {
-		return false, nil
+	cfg := awsclient.ForEndpoint(r.endpoint)
+	r.stopPoller(resources.Correlator.Name)
+	r.mu.RLock()
+	corr, streamARN := r.pollers[resources.Correlator.Name], r.boot.StreamARN
+	r.mu.RUnlock()
+	if !r.waitIdleOf(ctx, wait, resources.Responder.Name) {
+		r.stopPollers()
+		return false, r.startPollers(r.runCtx, cfg)
 	}
+	pending, err := pendingAlerts(ctx, dynamodbstreams.NewFromConfig(cfg), streamARN, corr.Positions())
+	if err != nil {
+		r.stopPollers()
+		return false, errors.Join(err, r.startPollers(r.runCtx, cfg))
+	}
+	if err := writePending(r.pendingFile(), pending); err != nil {
+		return false, err
+	}
+	r.stopPollers()
 	var size int64
 	if fi, err := os.Stat(r.EventsFile()); err == nil {
 		size = fi.Size()
 	}
-	cfg := awsclient.ForEndpoint(r.endpoint)
 	meta, err := snapshot.Save(ctx, dynamodb.NewFromConfig(cfg), r.boot.Table, r.opts.Dir, snapshot.Meta{EventsSize: size, SavedAt: time.Now().UTC()})
 	if err != nil {
 		return false, fmt.Errorf("snapshot before restarting moto: %w", err)
@@ -74,29 +99,11 @@ func (r *Runner) recycle(ctx context.Context, wait time.Duration, rss float64) (
 	if err := p.journal.Reset(); err != nil {
 		return false, err
 	}
-	r.stopPollers()
-	r.recycling.Store(true)
-	defer r.recycling.Store(false)
-	r.mu.RLock()
-	old := r.moto
-	r.mu.RUnlock()
-	old.Stop()
-	m, err := moto.Start(ctx, moto.Options{Port: r.motoPort(), Output: r.motoLog, Env: r.opts.MotoEnv})
+	m, err := r.restartMoto(ctx)
 	if err != nil {
-		return false, fmt.Errorf("restart moto: %w", err)
+		return false, err
 	}
-	boot, err := bootstrap.Run(ctx, cfg, bootstrap.Names{Table: r.opts.Table, Bus: r.opts.Bus, Queue: r.opts.Queue})
-	if err != nil {
-		return false, fmt.Errorf("bootstrap the restarted moto: %w", err)
-	}
-	r.mu.Lock()
-	r.moto, r.boot = m, boot
-	r.mu.Unlock()
-	if _, err := snapshot.Restore(ctx, dynamodb.NewFromConfig(cfg), boot.Table, r.opts.Dir); err != nil {
-		return false, fmt.Errorf("restore after restarting moto: %w", err)
-	}
-	if err := streampoller.CheckpointAtEnd(ctx, dynamodbstreams.NewFromConfig(cfg), boot.StreamARN, r.checkpointDir(),
-		resources.Correlator.Name, resources.Responder.Name); err != nil {
+	if err := r.restoreState(ctx, cfg); err != nil {
 		return false, err
 	}
 	if err := r.startPollers(r.runCtx, cfg); err != nil {
@@ -106,8 +113,121 @@ func (r *Runner) recycle(ctx context.Context, wait time.Duration, rss float64) (
 	r.motoRestarts.Add(1)
 	after, _ := RSSMB(m.Pid())
 	r.log.Info("moto restarted from a snapshot to give its memory back", "rss_mb_before", int(rss),
-		"rss_mb_after", int(after), "items", meta.Items, "pid", m.Pid())
+		"rss_mb_after", int(after), "items", meta.Items, "pending_alerts", len(pending), "pid", m.Pid())
 	return true, nil
+}
+
+// restartMoto stops moto and starts it again on the same port with the
+// resources bootstrapped.
+func (r *Runner) restartMoto(ctx context.Context) (*moto.Process, error) {
+	r.recycling.Store(true)
+	defer r.recycling.Store(false)
+	r.mu.RLock()
+	old := r.moto
+	r.mu.RUnlock()
+	old.Stop()
+	m, err := moto.Start(ctx, moto.Options{Port: r.motoPort(), Output: r.motoLog, Env: r.opts.MotoEnv})
+	if err != nil {
+		return nil, fmt.Errorf("restart moto: %w", err)
+	}
+	boot, err := bootstrap.Run(ctx, awsclient.ForEndpoint(r.endpoint), bootstrap.Names{Table: r.opts.Table, Bus: r.opts.Bus, Queue: r.opts.Queue})
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap the restarted moto: %w", err)
+	}
+	r.mu.Lock()
+	r.moto, r.boot = m, boot
+	r.mu.Unlock()
+	return m, nil
+}
+
+// restoreState writes the snapshot into the new table, checkpoints the
+// consumers after it, and touches the alerts the correlator had not
+// finished (pending.json), which then reach it as new records.
+func (r *Runner) restoreState(ctx context.Context, cfg aws.Config) error {
+	db := dynamodb.NewFromConfig(cfg)
+	if _, err := snapshot.Restore(ctx, db, r.boot.Table, r.opts.Dir); err != nil && !errors.Is(err, snapshot.ErrNone) {
+		return fmt.Errorf("restore %s: %w", r.snapshotFile(), err)
+	}
+	if err := streampoller.CheckpointAtEnd(ctx, dynamodbstreams.NewFromConfig(cfg), r.boot.StreamARN, r.checkpointDir(),
+		resources.Correlator.Name, resources.Responder.Name); err != nil {
+		return fmt.Errorf("checkpoint the restored stream: %w", err)
+	}
+	ids, err := readPending(r.pendingFile())
+	if err != nil {
+		return err
+	}
+	if len(ids) > 0 {
+		if _, err := redrive.Touch(ctx, db, r.boot.Table, ids, time.Now()); err != nil {
+			return fmt.Errorf("touch the alerts the correlator had not finished: %w", err)
+		}
+	}
+	if err := os.Remove(r.pendingFile()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+func (r *Runner) pendingFile() string { return filepath.Join(r.opts.Dir, "pending.json") }
+
+// pendingAlerts reads the stream after the correlator's positions and
+// returns the alerts its records name.
+func pendingAlerts(ctx context.Context, st *dynamodbstreams.Client, streamARN string, pos map[string]string) ([]string, error) {
+	desc, err := st.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(streamARN)})
+	if err != nil {
+		return nil, fmt.Errorf("describe stream: %w", err)
+	}
+	var recs []events.DynamoDBEventRecord
+	for _, sh := range desc.StreamDescription.Shards {
+		in := &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(streamARN), ShardId: sh.ShardId,
+			ShardIteratorType: stypes.ShardIteratorTypeTrimHorizon}
+		if seq := pos[aws.ToString(sh.ShardId)]; seq != "" {
+			in.ShardIteratorType, in.SequenceNumber = stypes.ShardIteratorTypeAfterSequenceNumber, aws.String(seq)
+		}
+		it, err := st.GetShardIterator(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("get shard iterator: %w", err)
+		}
+		for iter := it.ShardIterator; iter != nil; {
+			out, err := st.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(1000)})
+			if err != nil {
+				return nil, fmt.Errorf("get records: %w", err)
+			}
+			if len(out.Records) == 0 {
+				break
+			}
+			for _, rec := range out.Records {
+				if ev, err := streampoller.ConvertRecord(rec, streamARN); err == nil {
+					recs = append(recs, ev)
+				}
+			}
+			iter = out.NextShardIterator
+		}
+	}
+	return redrive.AlertIDs(recs), nil
+}
+
+func writePending(path string, ids []string) error {
+	b, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func readPending(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	return ids, json.Unmarshal(b, &ids)
 }
 
 func (r *Runner) motoPort() int {

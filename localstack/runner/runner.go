@@ -133,8 +133,7 @@ type Runner struct {
 	// mu guards moto, boot and pollers, which a memory restart replaces.
 	mu           sync.RWMutex
 	handlers     handlers
-	pollCancel   context.CancelFunc
-	pollWG       sync.WaitGroup
+	running      map[string]running // the pollers' goroutines, by consumer
 	recycling    atomic.Bool
 	motoRestarts atomic.Int64
 
@@ -279,8 +278,8 @@ func (r *Runner) startPollers(ctx context.Context, cfg aws.Config) error {
 		log = slog.Default()
 	}
 	streams := dynamodbstreams.NewFromConfig(cfg)
-	ctx, r.pollCancel = context.WithCancel(ctx)
 	pollers := map[string]*streampoller.Poller{}
+	run := map[string]running{}
 	for _, c := range []struct {
 		consumer resources.StreamConsumer
 		handler  streampoller.Handler
@@ -296,22 +295,42 @@ func (r *Runner) startPollers(ctx context.Context, cfg aws.Config) error {
 		if err != nil {
 			return err
 		}
-		pollers[c.consumer.Name] = p
-		r.pollWG.Go(func() { _ = p.Run(ctx) })
+		pctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = p.Run(pctx)
+		}()
+		pollers[c.consumer.Name], run[c.consumer.Name] = p, running{cancel: cancel, done: done}
 	}
 	r.mu.Lock()
-	r.pollers = pollers
+	r.pollers, r.running = pollers, run
 	r.mu.Unlock()
 	return nil
 }
 
-// stopPollers ends the pollers and waits for them (a batch in flight is
-// not checkpointed and is delivered again).
-func (r *Runner) stopPollers() {
-	if r.pollCancel != nil {
-		r.pollCancel()
+// running is a poller's goroutine.
+type running struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// stopPoller ends one consumer's poller and waits for it (a batch in
+// flight is not checkpointed and is delivered again).
+func (r *Runner) stopPoller(name string) {
+	r.mu.RLock()
+	run, ok := r.running[name]
+	r.mu.RUnlock()
+	if ok {
+		run.cancel()
+		<-run.done
 	}
-	r.pollWG.Wait()
+}
+
+// stopPollers ends every poller.
+func (r *Runner) stopPollers() {
+	r.stopPoller(resources.Correlator.Name)
+	r.stopPoller(resources.Responder.Name)
 }
 
 // watchMoto reports a moto_server that exits when the runner did not stop
@@ -512,7 +531,7 @@ func (r *Runner) Close() error {
 			}
 			cancel()
 		}
-		if p := r.persist; p != nil && r.sink != nil && (p.journal.Len() > 0 || r.activity().work != p.savedWork) {
+		if p := r.persist; p != nil && r.sink != nil {
 			r.takeSnapshot(context.Background(), 10*time.Second)
 		}
 		if r.cancel != nil {

@@ -170,6 +170,23 @@ func (p *Poller) Stats() Stats {
 	}
 }
 
+// Positions returns the last sequence number finished per shard (call it
+// once Run has returned).
+func (p *Poller) Positions() map[string]string {
+	out := map[string]string{}
+	for id, sh := range p.shards {
+		if sh.lastSeq != "" {
+			out[id] = sh.lastSeq
+		}
+	}
+	for id, seq := range p.ckpt.Shards {
+		if _, ok := out[id]; !ok {
+			out[id] = seq
+		}
+	}
+	return out
+}
+
 // IdlePasses counts the passes over every shard that found no record:
 // two more than before a moment means the poller had delivered everything
 // written before that moment.
