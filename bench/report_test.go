@@ -36,6 +36,9 @@ func TestReportSmoke(t *testing.T) {
 			t.Errorf("cost run %q: accepted %d of %d, wrote %d items", c.Name, c.Accepted, c.Alerts, c.ItemsWritten)
 		}
 	}
+	if m := r.Memory; m == nil || !m.Correlated || m.PeakMB <= 0 || m.PeakMB > 2048 {
+		t.Errorf("emulator memory: %+v", m)
+	}
 	if r.E2E == nil || r.E2E.Missing != 0 || r.E2E.PacedP50Ms <= 0 {
 		t.Errorf("end to end: %+v", r.E2E)
 	}

@@ -27,9 +27,11 @@ type proc struct {
 }
 
 // startBinary runs muster-local with its own moto, state in dir, and
-// waits for its banner.
-func startBinary(t *testing.T, dir string, apiPort, motoPort int) *proc {
+// waits for its banner. Each start takes fresh ports: the state does not
+// depend on them, and a port just freed may be taken by another test.
+func startBinary(t *testing.T, dir string) *proc {
 	t.Helper()
+	apiPort, motoPort := freePort(t), freePort(t)
 	p := &proc{cmd: exec.Command(binary(t)), exited: make(chan error, 1), stderr: &bytes.Buffer{},
 		api: fmt.Sprintf("http://127.0.0.1:%d", apiPort)}
 	p.cmd.Dir = dir
@@ -89,6 +91,9 @@ func (p *proc) kill(t *testing.T) {
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)
 	err := <-p.exited
 	p.exited <- err
+	if p.motoPid == 0 {
+		return
+	}
 	eventually(t, 20*time.Second, func() string {
 		if left := groupMembers(p.motoPid); len(left) > 0 {
 			return fmt.Sprintf("moto's processes left: %v", left)
@@ -188,10 +193,9 @@ func eventIncidents(t *testing.T, file string) map[string]bool {
 // no incident the stack does not have.
 func TestRestartAfterKill(t *testing.T) {
 	dir := t.TempDir()
-	apiPort, motoPort := freePort(t), freePort(t)
 	state := filepath.Join(dir, ".muster")
 
-	first := startBinary(t, dir, apiPort, motoPort)
+	first := startBinary(t, dir)
 	one := first.attack(t, "restart-one")
 	eventually(t, time.Minute, func() string { // the pipeline went quiet and a snapshot was taken
 		if _, err := os.Stat(filepath.Join(state, "snapshot.jsonl")); err != nil {
@@ -202,7 +206,7 @@ func TestRestartAfterKill(t *testing.T) {
 	two := first.attack(t, "restart-two") // in the journal, or in a later snapshot
 	first.kill(t)
 
-	second := startBinary(t, dir, apiPort, motoPort)
+	second := startBinary(t, dir)
 	check := func(p *proc, want map[string]string) {
 		t.Helper()
 		for name, id := range want {
@@ -240,7 +244,7 @@ func TestRestartAfterKill(t *testing.T) {
 	// Killed again straight after a post: the journal alone brings it back.
 	three := second.attack(t, "restart-three")
 	second.kill(t)
-	third := startBinary(t, dir, apiPort, motoPort)
+	third := startBinary(t, dir)
 	check(third, map[string]string{"restart-one": one, "restart-two": two, "restart-three": three})
 	if err := third.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)

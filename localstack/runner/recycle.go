@@ -58,8 +58,8 @@ func (r *Runner) overLimit() (float64, bool) {
 }
 
 // recycle restarts moto from a snapshot without waiting for the
-// correlator's backlog: with API writes held, it stops the correlator at a
-// batch boundary, lets the responder and the sink publish what is already
+// correlator's backlog: with API writes held, it lets the correlator finish
+// its batch in flight and stop, lets the responder and the sink publish what is already
 // decided (at most wait), notes the alerts the correlator has not finished
 // (pending.json), saves the table, restarts moto on the same port,
 // restores the table, starts both consumers after the restored records and
@@ -71,7 +71,7 @@ func (r *Runner) recycle(ctx context.Context, wait time.Duration, rss float64) (
 	p.gate.Lock()
 	defer p.gate.Unlock()
 	cfg := awsclient.ForEndpoint(r.endpoint)
-	r.stopPoller(resources.Correlator.Name)
+	r.drainPoller(resources.Correlator.Name, 5*time.Minute)
 	r.mu.RLock()
 	corr, streamARN := r.pollers[resources.Correlator.Name], r.boot.StreamARN
 	r.mu.RUnlock()

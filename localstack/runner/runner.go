@@ -327,6 +327,25 @@ func (r *Runner) stopPoller(name string) {
 	}
 }
 
+// drainPoller lets one consumer's poller finish its batch in flight and
+// stop (cancelling it after wait).
+func (r *Runner) drainPoller(name string, wait time.Duration) {
+	r.mu.RLock()
+	run, ok := r.running[name]
+	p := r.pollers[name]
+	r.mu.RUnlock()
+	if !ok {
+		return
+	}
+	p.Drain()
+	select {
+	case <-run.done:
+	case <-time.After(wait):
+		run.cancel()
+		<-run.done
+	}
+}
+
 // stopPollers ends every poller.
 func (r *Runner) stopPollers() {
 	r.stopPoller(resources.Correlator.Name)

@@ -103,6 +103,8 @@ type Poller struct {
 	order  []string // shard ids in discovery order
 	ckpt   checkpoint
 	idle   atomic.Int64 // passes over every shard that read nothing
+	// draining: Run returns at the next batch boundary (Drain).
+	draining atomic.Bool
 }
 
 type shard struct {
@@ -216,7 +218,7 @@ func (p *Poller) Run(ctx context.Context) error {
 				continue
 			}
 			n, err := p.pollShard(ctx, sh)
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || p.draining.Load() {
 				return nil
 			}
 			if err != nil {
@@ -357,14 +359,28 @@ func (p *Poller) process(ctx context.Context, shardID string, recs []types.Recor
 		selected = append(selected, ev)
 	}
 	for len(selected) > 0 {
+		if p.draining.Load() {
+			return errDrained
+		}
 		n := min(len(selected), p.cfg.Consumer.BatchSize)
 		if err := p.deliver(ctx, shardID, selected[:n]); err != nil {
 			return err
+		}
+		if sh := p.shards[shardID]; sh != nil {
+			sh.lastSeq = selected[n-1].Change.SequenceNumber // done, should the poller drain before the page ends
 		}
 		selected = selected[n:]
 	}
 	return nil
 }
+
+// errDrained ends Run between two batches after Drain.
+var errDrained = errors.New("stream poller drained")
+
+// Drain makes Run return after the batch in flight (without cutting it
+// short, as cancelling its context would); Positions then tells where it
+// stopped.
+func (p *Poller) Drain() { p.draining.Store(true) }
 
 // matches evaluates the filters against the record's Lambda JSON shape.
 func (p *Poller) matches(ev events.DynamoDBEventRecord) (bool, error) {
