@@ -174,39 +174,13 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 		r.token = "muster-dev-" + hex.EncodeToString(b)
 	}
 
-	r.endpoint = opts.Endpoint
-	if r.endpoint == "" {
-		if r.motoLog, err = os.OpenFile(filepath.Join(opts.Dir, "moto.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err != nil {
-			return nil, fmt.Errorf("open moto log: %w", err)
-		}
-		r.log.Info("starting moto_server", "port", cmp(opts.MotoPort, moto.DefaultPort))
-		if r.moto, err = moto.Start(ctx, moto.Options{Port: opts.MotoPort, Output: r.motoLog, Env: opts.MotoEnv}); err != nil {
-			return nil, err
-		}
-		r.endpoint = r.moto.Endpoint
-	} else if err := waitReachable(ctx, r.endpoint, 30*time.Second); err != nil {
+	if err := r.startEmulator(ctx); err != nil {
 		return nil, err
 	}
 	cfg := awsclient.ForEndpoint(r.endpoint)
-
-	bctx, cancel := context.WithTimeout(ctx, time.Minute)
-	r.boot, err = bootstrap.Run(bctx, cfg, bootstrap.Names{Table: opts.Table, Bus: opts.Bus, Queue: opts.Queue})
-	cancel()
+	journal, err := r.prepareState(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("bootstrap resources on %s: %w", r.endpoint, err)
-	}
-	r.log.Info("resources ready", "table", r.boot.Table, "stream_arn", r.boot.StreamARN, "bus", r.boot.Bus, "queue", r.boot.QueueURL)
-	var journal []events.APIGatewayProxyRequest
-	switch {
-	case r.moto == nil: // the emulator keeps its own state
-	case opts.Ephemeral:
-		if err := os.Truncate(r.EventsFile(), 0); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, err
-		}
-	default:
-		if journal, err = r.restore(ctx, cfg); err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 
 	ln, err := net.Listen("tcp", opts.Addr)
@@ -267,6 +241,50 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 	r.log.Info("local stack ready", "api", r.url, "endpoint", r.endpoint, "table", r.boot.Table, "bus", r.boot.Bus,
 		"events_file", r.EventsFile())
 	return r, nil
+}
+
+// startEmulator starts moto_server unless an endpoint was given (then it
+// waits until the endpoint answers).
+func (r *Runner) startEmulator(ctx context.Context) error {
+	opts := r.opts
+	r.endpoint = opts.Endpoint
+	if r.endpoint != "" {
+		return waitReachable(ctx, r.endpoint, 30*time.Second)
+	}
+	var err error
+	if r.motoLog, err = os.OpenFile(filepath.Join(opts.Dir, "moto.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err != nil {
+		return fmt.Errorf("open moto log: %w", err)
+	}
+	r.log.Info("starting moto_server", "port", cmp(opts.MotoPort, moto.DefaultPort))
+	if r.moto, err = moto.Start(ctx, moto.Options{Port: opts.MotoPort, Output: r.motoLog, Env: opts.MotoEnv}); err != nil {
+		return err
+	}
+	r.endpoint = r.moto.Endpoint
+	return nil
+}
+
+// prepareState bootstraps the resources and, with the moto started here,
+// restores the last run's state (or, Ephemeral, starts the events file
+// empty); it returns the journal's requests to replay.
+func (r *Runner) prepareState(ctx context.Context, cfg aws.Config) ([]events.APIGatewayProxyRequest, error) {
+	bctx, cancel := context.WithTimeout(ctx, time.Minute)
+	boot, err := bootstrap.Run(bctx, cfg, bootstrap.Names{Table: r.opts.Table, Bus: r.opts.Bus, Queue: r.opts.Queue})
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap resources on %s: %w", r.endpoint, err)
+	}
+	r.boot = boot
+	r.log.Info("resources ready", "table", boot.Table, "stream_arn", boot.StreamARN, "bus", boot.Bus, "queue", boot.QueueURL)
+	switch {
+	case r.moto == nil: // the emulator keeps its own state
+		return nil, nil
+	case r.opts.Ephemeral:
+		if err := os.Truncate(r.EventsFile(), 0); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		return nil, nil
+	}
+	return r.restore(ctx, cfg)
 }
 
 // startPollers runs one stream poller per consumer on the table's stream
