@@ -53,6 +53,10 @@ func (j journaled) ServeAPI(ctx context.Context, req events.APIGatewayProxyReque
 	}
 	j.p.gate.RLock()
 	defer j.p.gate.RUnlock()
+	// The wait for a snapshot or a restart of moto is the local stack's
+	// own: the function still gets its whole integration timeout.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), apigwlocal.IntegrationTimeout)
+	defer cancel()
 	resp, err := j.h.ServeAPI(ctx, req)
 	if err != nil || resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return resp, err
