@@ -388,7 +388,7 @@ func (r *Report) Markdown() string {
 
 	if m := r.Memory; m != nil {
 		p("\n### Emulator memory through the local stack\n\n")
-		p("A generated day of %d alerts posted to the local stack (its own moto_server, the state kept), moto's resident set size (VmRSS) sampled every second until the pipeline was idle. The runner restarts moto from a snapshot at an idle moment when it holds more than 1,024 MB (see docs/operations.md).\n\n", m.Alerts)
+		p("A generated day of %d alerts posted to the local stack (its own moto_server, the state kept), moto's resident set size (VmRSS) sampled every second until the pipeline was idle. The runner restarts moto from a snapshot at an idle moment when it holds more than MUSTER_MOTO_MAX_MB (768 MB by default) (see docs/operations.md).\n\n", m.Alerts)
 		p("| Measure | Value |\n|---|---|\n| Start / peak / end RSS | %.0f / %.0f / %.0f MB |\n| moto restarts | %d |\n| Seconds until idle | %.0f (caught up: %v) |\n| Table items (JSON) | %d (%.1f MB) |\n| Stream records (bytes) | %d (%.1f MB) |\n",
 			m.StartMB, m.PeakMB, m.EndMB, m.MotoRestarts, m.Seconds, m.Correlated, m.TableItems, m.TableMB, m.StreamRecs, m.StreamMB)
 	}

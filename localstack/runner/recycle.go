@@ -41,7 +41,7 @@ func (r *Runner) motoMaxMB() float64 {
 	case r.opts.MotoMaxMB < 0:
 		return 0
 	case r.opts.MotoMaxMB == 0:
-		return 1024
+		return 768
 	}
 	return float64(r.opts.MotoMaxMB)
 }
@@ -59,7 +59,7 @@ func (r *Runner) overLimit() (float64, bool) {
 
 // recycle restarts moto from a snapshot without waiting for the
 // correlator's backlog: with API writes held, it lets the correlator finish
-// its batch in flight and stop (cutting it short after 15 s: moto grows by
+// its batch in flight and stop (cutting it short after 5 s: moto grows by
 // tens of MB a second meanwhile, and the units committed so far stay), lets the responder and the sink publish what is already
 // decided (at most wait), notes the alerts the correlator has not finished
 // (pending.json), saves the table, restarts moto on the same port,
@@ -72,7 +72,7 @@ func (r *Runner) recycle(ctx context.Context, wait time.Duration, rss float64) (
 	p.gate.Lock()
 	defer p.gate.Unlock()
 	cfg := awsclient.ForEndpoint(r.endpoint)
-	r.drainPoller(resources.Correlator.Name, 15*time.Second)
+	r.drainPoller(resources.Correlator.Name, 5*time.Second)
 	r.mu.RLock()
 	corr, streamARN := r.pollers[resources.Correlator.Name], r.boot.StreamARN
 	r.mu.RUnlock()

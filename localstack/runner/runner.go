@@ -73,8 +73,8 @@ type Options struct {
 	MotoEnv []string
 	// MotoMaxMB: when the moto_server started here (with the state kept)
 	// holds more than this many MB resident, the runner restarts it from
-	// a snapshot at the next idle moment (see docs/operations.md); 1024
-	// when zero, never when negative.
+	// a snapshot (see docs/operations.md); 768 when zero, never when
+	// negative.
 	MotoMaxMB int
 	// Addr is the API's listen address; DefaultAddr when empty; ":0" and
 	// "127.0.0.1:0" pick a free port (see URL).

@@ -7,7 +7,7 @@
 // Environment: MUSTER_ADDR (127.0.0.1:8080), AWS_ENDPOINT_URL,
 // MUSTER_MOTO_PORT (4566), MUSTER_DEV_TOKEN (random when unset),
 // MUSTER_TABLE (muster), MUSTER_BUS (muster), MUSTER_LOCAL_WEBHOOK,
-// MUSTER_DIR (.muster), MUSTER_LOG_LEVEL (info), MUSTER_MOTO_MAX_MB (1024;
+// MUSTER_DIR (.muster), MUSTER_LOG_LEVEL (info), MUSTER_MOTO_MAX_MB (768;
 // moto is restarted from a snapshot above it, -1 never). Every other variable
 // (MUSTER_CORRELATION_WINDOW, MUSTER_AUTH_CONFIG, …) reaches the handlers
 // unchanged. See docs/local.md.
