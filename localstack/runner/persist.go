@@ -170,7 +170,7 @@ func (r *Runner) snapshotLoop(ctx context.Context) {
 		case <-t.C:
 		}
 		p := r.persist
-		if rss, over := r.overLimit(); over && time.Since(p.recycled) > 30*time.Second {
+		if rss, over := r.overLimit(); over && time.Since(p.recycled) > 5*time.Second {
 			// Hold API writes, let the responder publish what is
 			// decided, then restart moto from a snapshot.
 			if ok, err := r.recycle(ctx, 30*time.Second, rss); err != nil {
