@@ -6,7 +6,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 20000x
 
-.PHONY: all build test vet test-unit test-fuzz lint bench synth run demo clean localstack-deploy
+.PHONY: all build test vet test-unit test-fuzz lint bench synth run demo redrive clean localstack-deploy
 
 all: lint test build
 
@@ -54,6 +54,12 @@ run:
 ## demo: post the sample alerts to a running local stack and print the incidents
 demo:
 	$(GO) run ./localstack/cmd/muster-demo
+
+## redrive: re-touch the alerts the local correlator parked in $(MUSTER_DIR)/dead-letter/correlator.jsonl (idempotent)
+MUSTER_DIR ?= .muster
+redrive:
+	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://127.0.0.1:$${MUSTER_MOTO_PORT:-4566}} \
+	  $(GO) run ./cmd/muster-redrive -dead-letter-file $(MUSTER_DIR)/dead-letter/correlator.jsonl
 
 ## localstack-deploy: deploy the real stack to LocalStack with cdklocal (needs Docker)
 localstack-deploy: build

@@ -182,6 +182,7 @@ type Report struct {
 	Engine       []EngineResult     `json:"engine"`
 	GoBench      []GoBench          `json:"goBenchmarks"`
 	E2E          *E2EResult         `json:"endToEnd,omitempty"`
+	Memory       *MemoryResult      `json:"emulatorMemory,omitempty"`
 	ColdStart    []ColdStart        `json:"coldStart"`
 	Targets      []Target           `json:"targets"`
 	Errors       map[string]string  `json:"errors,omitempty"`
@@ -270,6 +271,7 @@ func (r *Report) Markdown() string {
 	r.dollarsMarkdown(p)
 	r.speedMarkdown(p)
 	r.e2eMarkdown(p)
+	r.memoryMarkdown(p)
 	r.coldStartMarkdown(p)
 	r.goBenchMarkdown(p)
 	if len(r.Errors) > 0 {
@@ -356,6 +358,18 @@ func (r *Report) e2eMarkdown(p func(string, ...any)) {
 	p("| Paced attacks (one at a time) | %d |\n| p50 POST → Incident Created | %.0f ms |\n| p95 POST → Incident Created | %.0f ms |\n", e.PacedAttacks, e.PacedP50Ms, e.PacedP95Ms)
 	p("| Load: attacks × 2 alerts, clients | %d × 2, %d clients |\n| Requests / alerts accepted | %d / %d |\n| Ingest alerts/s (HTTP accepted) | %.0f |\n| Pipeline alerts/s (first POST → last incident event) | %.0f |\n| p50 / p95 under load | %.0f / %.0f ms |\n| Missing events / request errors | %d / %d |\n",
 		e.Attacks, e.Workers, e.Requests, e.Alerts, e.IngestPerSec, e.PipelinePerSec, e.LoadP50Ms, e.LoadP95Ms, e.Missing, e.Errors)
+}
+
+// memoryMarkdown renders the emulator's memory through a day, if measured.
+func (r *Report) memoryMarkdown(p func(string, ...any)) {
+	m := r.Memory
+	if m == nil {
+		return
+	}
+	p("\n### Emulator memory through the local stack\n\n")
+	p("A generated day of %d alerts posted to the local stack (its own moto_server, the state kept), moto's resident set size (VmRSS) sampled every second until the pipeline was idle. The runner restarts moto from a snapshot at an idle moment when it holds more than MUSTER_MOTO_MAX_MB (768 MB by default) (see docs/operations.md).\n\n", m.Alerts)
+	p("| Measure | Value |\n|---|---|\n| Start / peak / end RSS | %.0f / %.0f / %.0f MB |\n| moto restarts | %d |\n| Seconds until idle | %.0f (caught up: %v) |\n| Table items (JSON) | %d (%.1f MB) |\n| Stream records (bytes) | %d (%.1f MB) |\n",
+		m.StartMB, m.PeakMB, m.EndMB, m.MotoRestarts, m.Seconds, m.Correlated, m.TableItems, m.TableMB, m.StreamRecs, m.StreamMB)
 }
 
 // coldStartMarkdown renders the cold-start table.

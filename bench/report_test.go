@@ -43,6 +43,9 @@ func TestReportSmoke(t *testing.T) {
 				c.Name, b.TotalPerMillion, b.Unmatched, b.ItemWrites, b.IndexWrites, len(b.Functions))
 		}
 	}
+	if m := r.Memory; m == nil || !m.Correlated || m.PeakMB <= 0 || m.PeakMB > 2048 {
+		t.Errorf("emulator memory: %+v", m)
+	}
 	if r.E2E == nil || r.E2E.Missing != 0 || r.E2E.PacedP50Ms <= 0 {
 		t.Errorf("end to end: %+v", r.E2E)
 	}

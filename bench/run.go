@@ -13,7 +13,7 @@ import (
 )
 
 // Sections lists the report's sections, in the order they run.
-var Sections = []string{"quality", "cost", "normalize", "engine", "e2e", "coldstart", "gobench"}
+var Sections = []string{"quality", "cost", "normalize", "engine", "e2e", "memory", "coldstart", "gobench"}
 
 // Options select and size a report run.
 type Options struct {
@@ -23,7 +23,7 @@ type Options struct {
 	// Short runs every section at tiny sizes (a smoke test).
 	Short bool
 	// Skip names sections not to run: quality, cost, normalize, engine,
-	// gobench, e2e, coldstart.
+	// gobench, e2e, memory, coldstart.
 	Skip map[string]bool
 	// EngineState lists the state sizes of the engine measurement.
 	EngineState []int
@@ -63,6 +63,7 @@ func Run(ctx context.Context, o Options) *Report {
 		"normalize": m.normalize,
 		"engine":    m.engine,
 		"e2e":       withMoto(m.e2e),
+		"memory":    m.memory,
 		"coldstart": withMoto(m.coldStart),
 		"gobench":   m.goBench,
 	}
@@ -188,6 +189,18 @@ func (m *measurer) e2e(ctx context.Context, endpoint string) error {
 	}
 	e, err := MeasureE2E(ctx, eo)
 	m.r.E2E = &e
+	return err
+}
+
+// memory posts a generated day to the local stack and samples moto's
+// resident set size until the pipeline is idle.
+func (m *measurer) memory(ctx context.Context) error {
+	mo := MemoryOptions{Alerts: 5000, Logger: m.o.Logger}
+	if m.o.Short {
+		mo.Alerts = 100
+	}
+	r, err := MeasureMemory(ctx, mo)
+	m.r.Memory = &r
 	return err
 }
 

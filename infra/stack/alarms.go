@@ -6,6 +6,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/muster-sec/muster/shared/resources"
 )
 
 // alarms: every dead-letter queue with a message, stream iterator age,
@@ -38,7 +40,7 @@ func (b *builder) alarms() error {
 			Period: five, Statistic: jsii.String("Maximum"),
 		})
 		dlqMetrics = append(dlqMetrics, m.With(&awscloudwatch.MetricOptions{Label: jsii.String(q.name)}))
-		alarm("DLQ"+alarmID(q.name)+"Alarm", "Dead-letter queue "+q.name+" holds messages: something was not processed", m, 1)
+		alarm("DLQ"+alarmID(q.name)+"Alarm", dlqAlarmText(q.name), m, 1)
 	}
 	var errs, throttles, durations, iterAges []awscloudwatch.IMetric
 	for _, name := range b.functionNames() {
@@ -86,6 +88,16 @@ func (b *builder) alarms() error {
 	return nil
 }
 
+// dlqAlarmText says what a message on the queue means and, for the
+// correlator's parked batches, what to do about it.
+func dlqAlarmText(queue string) string {
+	if queue == resources.Correlator.Name+"-stream" {
+		return "Correlator batches were parked after six hours of retries: their alerts are in no incident. " +
+			"Run muster-redrive -queue <CorrelatorParkedQueueUrl> within 18 hours, while the stream still holds them (docs/operations.md)"
+	}
+	return "Dead-letter queue " + queue + " holds messages: something was not processed"
+}
+
 func alarmID(name string) string {
 	out := make([]byte, 0, len(name))
 	up := true
@@ -113,6 +125,8 @@ func (b *builder) outputs() error {
 	out("BusArn", "Muster event bus ARN", b.Bus.EventBusArn())
 	out("TableName", "Muster DynamoDB table", b.Table.TableName())
 	out("AlarmTopicArn", "SNS topic receiving Muster alarms", b.AlarmTopic.TopicArn())
+	out("CorrelatorParkedQueueUrl", "On-failure queue of the correlator's stream mapping (muster-redrive -queue)",
+		b.FailureQueues[resources.Correlator.Name+"-stream"].QueueUrl())
 	out("ChatTopicArn", "SNS topic of the notify-chat playbook", b.ChatTopic.TopicArn())
 	return nil
 }

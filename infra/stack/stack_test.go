@@ -1081,6 +1081,7 @@ func TestAlarms(t *testing.T) {
 				t.Errorf("%s: no alarm on %s %s", v, k.metric, k.dimension)
 			}
 		}
+		parkedAlarm(t, s, v)
 		if len(resourcesOfType(s, "AWS::CloudWatch::Dashboard")) != 1 {
 			t.Errorf("%s: no dashboard", v)
 		}
@@ -1460,5 +1461,34 @@ func TestResponderWritesOnlyIncidentsAndRuleHits(t *testing.T) {
 		if !found {
 			t.Errorf("%s: no responder statement allows PutItem", v)
 		}
+	}
+}
+
+// parkedAlarm: anything the correlator parks raises an alarm at once (one
+// message), whose text names the redrive, and the queue's URL is an
+// output for it.
+func parkedAlarm(t *testing.T, s *synthesised, v string) {
+	t.Helper()
+	q := s.stack.FailureQueues[resources.Correlator.Name+"-stream"]
+	name := asJSON(getAtt(logicalID(s, q), "QueueName"))
+	found := false
+	for _, a := range resourcesOfType(s, "AWS::CloudWatch::Alarm") {
+		p := props(a)
+		if p["MetricName"] != "ApproximateNumberOfMessagesVisible" || !strings.Contains(asJSON(p["Dimensions"]), name) {
+			continue
+		}
+		found = true
+		if p["Threshold"] != float64(1) || p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" {
+			t.Errorf("%s: parked-batch alarm %s", v, asJSON(p))
+		}
+		if d, _ := p["AlarmDescription"].(string); !strings.Contains(d, "muster-redrive -queue") {
+			t.Errorf("%s: parked-batch alarm text %q does not name the redrive", v, d)
+		}
+	}
+	if !found {
+		t.Errorf("%s: no alarm on the correlator's parked batches", v)
+	}
+	if !strings.Contains(asJSON(s.tmpl["Outputs"]), "CorrelatorParkedQueueUrl") {
+		t.Errorf("%s: no CorrelatorParkedQueueUrl output", v)
 	}
 }

@@ -45,22 +45,30 @@ func startRunner(t *testing.T, env map[string]string) *runner.Runner {
 	return startRunnerWith(t, runner.Options{Env: env})
 }
 
-// startRunnerWith is startRunner with more options (Webhook, …).
+// startRunnerWith is startRunner with more options (Webhook, Table, Dir,
+// Correlator, …).
 func startRunnerWith(t *testing.T, opts runner.Options) *runner.Runner {
 	t.Helper()
 	srv := mototest.Get(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	if opts.Table == "" {
+		opts.Table = mototest.UniqueName("muster")
+	}
+	if opts.Dir == "" {
+		opts.Dir = filepath.Join(t.TempDir(), ".muster")
+	}
 	r, err := runner.Start(ctx, runner.Options{
-		Webhook:  opts.Webhook,
-		Endpoint: srv.Endpoint,
-		Addr:     "127.0.0.1:0",
-		Dir:      filepath.Join(t.TempDir(), ".muster"),
-		Token:    token,
-		Table:    mototest.UniqueName("muster"),
-		Bus:      mototest.UniqueName("muster"),
-		Queue:    mototest.UniqueName("muster-local-events"),
-		Env:      opts.Env,
+		Webhook:    opts.Webhook,
+		Endpoint:   srv.Endpoint,
+		Addr:       "127.0.0.1:0",
+		Dir:        opts.Dir,
+		Token:      token,
+		Table:      opts.Table,
+		Bus:        mototest.UniqueName("muster"),
+		Queue:      mototest.UniqueName("muster-local-events"),
+		Env:        opts.Env,
+		Correlator: opts.Correlator,
 	})
 	if err != nil {
 		t.Fatalf("start runner: %v", err)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -35,6 +36,8 @@ type Options struct {
 	Output io.Writer
 	// ReadyTimeout bounds the wait for the first answer; 30s when zero.
 	ReadyTimeout time.Duration
+	// Env is added to moto's environment (this process's environment).
+	Env []string
 }
 
 // Process is a running moto_server.
@@ -70,6 +73,9 @@ func Start(ctx context.Context, opts Options) (*Process, error) {
 	cmd := exec.Command(path, "-H", opts.Host, "-p", strconv.Itoa(opts.Port))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Stdout, cmd.Stderr = opts.Output, opts.Output
+	if len(opts.Env) > 0 {
+		cmd.Env = append(os.Environ(), opts.Env...)
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start moto_server: %w", err)
 	}

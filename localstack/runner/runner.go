@@ -32,8 +32,10 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -67,6 +69,13 @@ type Options struct {
 	Endpoint string
 	// MotoPort is the port of the moto_server started here; 4566 when zero.
 	MotoPort int
+	// MotoEnv is added to the environment of the moto_server started here.
+	MotoEnv []string
+	// MotoMaxMB: when the moto_server started here (with the state kept)
+	// holds more than this many MB resident, the runner restarts it from
+	// a snapshot (see docs/operations.md); 768 when zero, never when
+	// negative.
+	MotoMaxMB int
 	// Addr is the API's listen address; DefaultAddr when empty; ":0" and
 	// "127.0.0.1:0" pick a free port (see URL).
 	Addr string
@@ -87,6 +96,16 @@ type Options struct {
 	Getenv func(string) string
 	// PollInterval of the stream pollers; 200ms when zero.
 	PollInterval time.Duration
+	// Ephemeral: with the moto started here, keep nothing across restarts
+	// (no snapshot, no journal) and start events.jsonl empty. Otherwise
+	// the state survives a restart, even a kill -9 (see docs/local.md).
+	Ephemeral bool
+	// SnapshotEvery is the least time between two snapshots of the
+	// state; 10s when zero.
+	SnapshotEvery time.Duration
+	// MaxRetryAttempts, when positive, replaces the consumers' retry
+	// budgets of shared/resources (tests of dead-lettering).
+	MaxRetryAttempts int
 	// Logger for the runner's components; slog.Default when nil.
 	Logger *slog.Logger
 	// Handlers replace the functions' handlers (tests of the runner
@@ -109,8 +128,17 @@ type Runner struct {
 	server   *http.Server
 	pollers  map[string]*streampoller.Poller
 	sink     *sink.Sink
+	persist  *persistence // nil unless the state is kept across restarts
+
+	// mu guards moto, boot and pollers, which a memory restart replaces.
+	mu           sync.RWMutex
+	handlers     handlers
+	running      map[string]running // the pollers' goroutines, by consumer
+	recycling    atomic.Bool
+	motoRestarts atomic.Int64
 
 	cancel    context.CancelFunc
+	runCtx    context.Context
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
@@ -141,13 +169,17 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 	}
 	r.token = opts.Token
 	if r.token == "" {
-		r.token = randomToken()
+		b := make([]byte, 24)
+		_, _ = rand.Read(b)
+		r.token = "muster-dev-" + hex.EncodeToString(b)
 	}
+
 	if err := r.startEmulator(ctx); err != nil {
 		return nil, err
 	}
 	cfg := awsclient.ForEndpoint(r.endpoint)
-	if err := r.createResources(ctx, cfg); err != nil {
+	journal, err := r.prepareState(ctx, cfg)
+	if err != nil {
 		return nil, err
 	}
 
@@ -157,71 +189,22 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 	}
 	r.url = "http://" + ln.Addr().String()
 	r.env = r.handlerEnv()
-	h, err := r.buildHandlers(ctx, cfg, r.Getenv)
+	getenv := r.Getenv
+
+	h, err := r.buildHandlers(ctx, cfg, getenv)
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
 
 	runCtx, cancelRun := context.WithCancel(context.Background())
-	r.cancel = cancelRun
-	r.serveAPI(ln, h, log)
-	if err := r.startPollers(runCtx, cfg, h, log); err != nil {
-		return nil, err
+	r.cancel, r.runCtx = cancelRun, runCtx
+	api := h
+	if r.persist != nil {
+		api.ingest, api.query = journaled{h.ingest, r.persist}, journaled{h.query, r.persist}
 	}
-	if err := r.startSink(runCtx, cfg, log); err != nil {
-		return nil, err
-	}
-	if r.moto != nil {
-		r.wg.Go(func() { r.watchMoto(runCtx) })
-	}
-	r.log.Info("local stack ready", "api", r.url, "endpoint", r.endpoint, "table", r.boot.Table, "bus", r.boot.Bus,
-		"events_file", r.EventsFile())
-	return r, nil
-}
-
-// randomToken is an all-scopes token for a run that names none.
-func randomToken() string {
-	b := make([]byte, 24)
-	_, _ = rand.Read(b)
-	return "muster-dev-" + hex.EncodeToString(b)
-}
-
-// startEmulator starts moto_server, logging to <Dir>/moto.log, unless
-// Options name an endpoint; that one it waits for until it is reachable.
-func (r *Runner) startEmulator(ctx context.Context) (err error) {
-	r.endpoint = r.opts.Endpoint
-	if r.endpoint != "" {
-		return waitReachable(ctx, r.endpoint, 30*time.Second)
-	}
-	if r.motoLog, err = os.OpenFile(filepath.Join(r.opts.Dir, "moto.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err != nil {
-		return fmt.Errorf("open moto log: %w", err)
-	}
-	r.log.Info("starting moto_server", "port", cmp(r.opts.MotoPort, moto.DefaultPort))
-	if r.moto, err = moto.Start(ctx, moto.Options{Port: r.opts.MotoPort, Output: r.motoLog}); err != nil {
-		return err
-	}
-	r.endpoint = r.moto.Endpoint
-	return nil
-}
-
-// createResources creates the table, bus and queue on the emulator.
-func (r *Runner) createResources(ctx context.Context, cfg aws.Config) (err error) {
-	bctx, cancel := context.WithTimeout(ctx, time.Minute)
-	r.boot, err = bootstrap.Run(bctx, cfg, bootstrap.Names{Table: r.opts.Table, Bus: r.opts.Bus, Queue: r.opts.Queue})
-	cancel()
-	if err != nil {
-		return fmt.Errorf("bootstrap resources on %s: %w", r.endpoint, err)
-	}
-	r.log.Info("resources ready", "table", r.boot.Table, "stream_arn", r.boot.StreamARN, "bus", r.boot.Bus, "queue", r.boot.QueueURL)
-	return nil
-}
-
-// serveAPI serves the ingest and query handlers on ln through the local
-// API Gateway.
-func (r *Runner) serveAPI(ln net.Listener, h handlers, log *slog.Logger) {
 	r.server = &http.Server{
-		Handler:           &apigwlocal.Gateway{Ingest: h.ingest, Query: h.query, Logger: log.With("component", "apigw")},
+		Handler:           &apigwlocal.Gateway{Ingest: api.ingest, Query: api.query, Logger: log.With("component", "apigw")},
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
 	}
@@ -230,50 +213,186 @@ func (r *Runner) serveAPI(ln net.Listener, h handlers, log *slog.Logger) {
 			r.fail(fmt.Errorf("serve API: %w", err))
 		}
 	})
+
+	r.handlers = h
+	if err := r.startPollers(runCtx, cfg); err != nil {
+		return nil, err
+	}
+
+	if r.sink, err = sink.New(sink.Config{
+		Client: sqs.NewFromConfig(cfg), QueueURL: r.boot.QueueURL, File: r.EventsFile(),
+		Webhook: opts.Webhook, Logger: log.With("component", "sink"),
+	}); err != nil {
+		return nil, err
+	}
+	r.wg.Go(func() { _ = r.sink.Run(runCtx) })
+
+	if r.moto != nil {
+		r.wg.Go(func() { r.watchMoto(runCtx) })
+	}
+	if r.persist != nil {
+		r.replay(ctx, h, journal)
+		r.wg.Go(func() { r.snapshotLoop(runCtx) })
+	}
+	if n := r.Parked(); n > 0 {
+		r.log.Error("correlator records are parked: their alerts are in no incident; run make redrive",
+			"records", n, "file", r.pollers[resources.Correlator.Name].DeadLetterFile())
+	}
+	r.log.Info("local stack ready", "api", r.url, "endpoint", r.endpoint, "table", r.boot.Table, "bus", r.boot.Bus,
+		"events_file", r.EventsFile())
+	return r, nil
 }
 
-// startPollers feeds the correlator and the responder from the table's
-// stream until ctx ends.
-func (r *Runner) startPollers(ctx context.Context, cfg aws.Config, h handlers, log *slog.Logger) error {
+// startEmulator starts moto_server unless an endpoint was given (then it
+// waits until the endpoint answers).
+func (r *Runner) startEmulator(ctx context.Context) error {
+	opts := r.opts
+	r.endpoint = opts.Endpoint
+	if r.endpoint != "" {
+		return waitReachable(ctx, r.endpoint, 30*time.Second)
+	}
+	var err error
+	if r.motoLog, err = os.OpenFile(filepath.Join(opts.Dir, "moto.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err != nil {
+		return fmt.Errorf("open moto log: %w", err)
+	}
+	r.log.Info("starting moto_server", "port", cmp(opts.MotoPort, moto.DefaultPort))
+	if r.moto, err = moto.Start(ctx, moto.Options{Port: opts.MotoPort, Output: r.motoLog, Env: opts.MotoEnv}); err != nil {
+		return err
+	}
+	r.endpoint = r.moto.Endpoint
+	return nil
+}
+
+// prepareState bootstraps the resources and, with the moto started here,
+// restores the last run's state (or, Ephemeral, starts the events file
+// empty); it returns the journal's requests to replay.
+func (r *Runner) prepareState(ctx context.Context, cfg aws.Config) ([]events.APIGatewayProxyRequest, error) {
+	bctx, cancel := context.WithTimeout(ctx, time.Minute)
+	boot, err := bootstrap.Run(bctx, cfg, bootstrap.Names{Table: r.opts.Table, Bus: r.opts.Bus, Queue: r.opts.Queue})
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap resources on %s: %w", r.endpoint, err)
+	}
+	r.boot = boot
+	r.log.Info("resources ready", "table", boot.Table, "stream_arn", boot.StreamARN, "bus", boot.Bus, "queue", boot.QueueURL)
+	switch {
+	case r.moto == nil: // the emulator keeps its own state
+		return nil, nil
+	case r.opts.Ephemeral:
+		if err := os.Truncate(r.EventsFile(), 0); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		return nil, nil
+	}
+	return r.restore(ctx, cfg)
+}
+
+// startPollers runs one stream poller per consumer on the table's stream
+// (stopPollers ends them).
+func (r *Runner) startPollers(ctx context.Context, cfg aws.Config) error {
+	h := r.handlers
+	log := r.opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
 	streams := dynamodbstreams.NewFromConfig(cfg)
-	r.pollers = map[string]*streampoller.Poller{}
+	pollers := map[string]*streampoller.Poller{}
+	run := map[string]running{}
 	for _, c := range []struct {
 		consumer resources.StreamConsumer
 		handler  streampoller.Handler
 	}{{resources.Correlator, h.correlator}, {resources.Responder, h.responder}} {
+		if r.opts.MaxRetryAttempts > 0 {
+			c.consumer.MaxRetryAttempts = r.opts.MaxRetryAttempts
+		}
 		p, err := streampoller.New(streampoller.Config{
 			Consumer: c.consumer, StreamARN: r.boot.StreamARN, Client: streams, Handler: c.handler,
-			DeadLetterDir: r.DeadLetterDir(), CheckpointDir: filepath.Join(r.opts.Dir, "checkpoints"),
+			DeadLetterDir: r.DeadLetterDir(), CheckpointDir: r.checkpointDir(),
 			PollInterval: r.opts.PollInterval, Logger: log.With("component", "streampoller"),
 		})
 		if err != nil {
 			return err
 		}
-		r.pollers[c.consumer.Name] = p
-		r.wg.Go(func() { _ = p.Run(ctx) })
+		pctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = p.Run(pctx)
+		}()
+		pollers[c.consumer.Name], run[c.consumer.Name] = p, running{cancel: cancel, done: done}
 	}
+	r.mu.Lock()
+	r.pollers, r.running = pollers, run
+	r.mu.Unlock()
 	return nil
 }
 
-// startSink writes every bus event to the events file until ctx ends.
-func (r *Runner) startSink(ctx context.Context, cfg aws.Config, log *slog.Logger) (err error) {
-	if r.sink, err = sink.New(sink.Config{
-		Client: sqs.NewFromConfig(cfg), QueueURL: r.boot.QueueURL, File: r.EventsFile(),
-		Webhook: r.opts.Webhook, Logger: log.With("component", "sink"),
-	}); err != nil {
-		return err
-	}
-	r.wg.Go(func() { _ = r.sink.Run(ctx) })
-	return nil
+// running is a poller's goroutine.
+type running struct {
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
-// watchMoto fails the runner if the moto_server it started exits before
-// ctx ends.
-func (r *Runner) watchMoto(ctx context.Context) {
+// stopPoller ends one consumer's poller and waits for it (a batch in
+// flight is not checkpointed and is delivered again).
+func (r *Runner) stopPoller(name string) {
+	r.mu.RLock()
+	run, ok := r.running[name]
+	r.mu.RUnlock()
+	if ok {
+		run.cancel()
+		<-run.done
+	}
+}
+
+// drainPoller lets one consumer's poller finish its batch in flight and
+// stop (cancelling it after wait).
+func (r *Runner) drainPoller(name string, wait time.Duration) {
+	r.mu.RLock()
+	run, ok := r.running[name]
+	p := r.pollers[name]
+	r.mu.RUnlock()
+	if !ok {
+		return
+	}
+	p.Drain()
 	select {
-	case <-r.moto.Done():
-		r.fail(errors.New("moto_server exited unexpectedly; see " + filepath.Join(r.opts.Dir, "moto.log")))
-	case <-ctx.Done():
+	case <-run.done:
+	case <-time.After(wait):
+		run.cancel()
+		<-run.done
+	}
+}
+
+// stopPollers ends every poller.
+func (r *Runner) stopPollers() {
+	r.stopPoller(resources.Correlator.Name)
+	r.stopPoller(resources.Responder.Name)
+}
+
+// watchMoto reports a moto_server that exits when the runner did not stop
+// it.
+func (r *Runner) watchMoto(ctx context.Context) {
+	for {
+		r.mu.RLock()
+		m := r.moto
+		r.mu.RUnlock()
+		select {
+		case <-m.Done():
+			if r.recycling.Load() {
+				time.Sleep(100 * time.Millisecond)
+				continue
+			}
+			r.mu.RLock()
+			same := r.moto == m
+			r.mu.RUnlock()
+			if same {
+				r.fail(errors.New("moto_server exited unexpectedly; see " + filepath.Join(r.opts.Dir, "moto.log")))
+				return
+			}
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 
@@ -383,7 +502,11 @@ func (r *Runner) Endpoint() string { return r.endpoint }
 func (r *Runner) Token() string { return r.token }
 
 // Resources are the names and ARNs the bootstrap created.
-func (r *Runner) Resources() bootstrap.Result { return r.boot }
+func (r *Runner) Resources() bootstrap.Result {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.boot
+}
 
 // Dir is the state directory.
 func (r *Runner) Dir() string { return r.opts.Dir }
@@ -397,14 +520,35 @@ func (r *Runner) DeadLetterDir() string { return filepath.Join(r.opts.Dir, "dead
 // MotoPid is the process id of the moto_server started here, 0 when an
 // endpoint was given.
 func (r *Runner) MotoPid() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	if r.moto == nil {
 		return 0
 	}
 	return r.moto.Pid()
 }
 
+// Parked is the number of correlator records in the dead-letter file
+// (and in files a redrive claimed and did not finish): alerts in no
+// incident until `make redrive`.
+func (r *Runner) Parked() int {
+	return streampoller.CountDeadLetters(filepath.Join(r.DeadLetterDir(), resources.Correlator.Name+".jsonl"))
+}
+
+// WaitIdle waits until the stream consumers and the sink have handled
+// everything written so far (and nothing more came), at most timeout.
+func (r *Runner) WaitIdle(ctx context.Context, timeout time.Duration) bool {
+	return r.waitIdle(ctx, timeout)
+}
+
+// MotoRestarts is how often the runner restarted its moto from a
+// snapshot to give its memory back.
+func (r *Runner) MotoRestarts() int { return int(r.motoRestarts.Load()) }
+
 // Stats of the stream pollers, by consumer.
 func (r *Runner) Stats() map[string]streampoller.Stats {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	out := make(map[string]streampoller.Stats, len(r.pollers))
 	for name, p := range r.pollers {
 		out[name] = p.Stats()
@@ -424,9 +568,13 @@ func (r *Runner) Close() error {
 			}
 			cancel()
 		}
+		if p := r.persist; p != nil && r.sink != nil {
+			r.takeSnapshot(context.Background(), 10*time.Second)
+		}
 		if r.cancel != nil {
 			r.cancel()
 		}
+		r.stopPollers()
 		r.wg.Wait()
 		if r.moto != nil {
 			r.log.Info("stopping moto_server", "pid", r.moto.Pid())

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -135,12 +137,13 @@ func TestRunnerWiring(t *testing.T) {
 	})
 
 	dir := filepath.Join(t.TempDir(), ".muster")
+	const budget = 3 // the consumers' own budgets are hours long
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	r, err := runner.Start(ctx, runner.Options{
 		Endpoint: srv.Endpoint, Addr: "127.0.0.1:0", Dir: dir, Table: table, Bus: bus, Queue: mototest.UniqueName("q"),
 		Ingest: ingest, Query: query, Correlator: correlator, Responder: responder,
-		Env: map[string]string{"MUSTER_CORRELATION_WINDOW": "1h"},
+		Env: map[string]string{"MUSTER_CORRELATION_WINDOW": "1h"}, MaxRetryAttempts: budget,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -201,7 +204,7 @@ func TestRunnerWiring(t *testing.T) {
 		}
 		return ""
 	})
-	// The poison record is retried MaxRetryAttempts times, then dead-lettered.
+	// The poison record is retried budget times, then dead-lettered.
 	deadFile := filepath.Join(r.DeadLetterDir(), resources.Correlator.Name+".jsonl")
 	waitUntil(t, 60*time.Second, func() string {
 		dead := readJSONL(t, deadFile)
@@ -213,7 +216,7 @@ func TestRunnerWiring(t *testing.T) {
 	dead := readJSONL(t, deadFile)[0]
 	keys := dead["record"].(map[string]any)["dynamodb"].(map[string]any)["Keys"].(map[string]any)
 	if keys["pk"].(map[string]any)["S"] != "ALERT#poison" || dead["reason"] != streampoller.ReasonItemFailure ||
-		int(dead["attempts"].(float64)) != resources.Correlator.MaxRetryAttempts+1 {
+		int(dead["attempts"].(float64)) != budget+1 {
 		t.Errorf("dead letter = %v", dead)
 	}
 	mu.Lock()
@@ -228,8 +231,8 @@ func TestRunnerWiring(t *testing.T) {
 			t.Errorf("responder got %s", pk)
 		}
 	}
-	if n := count(seen["correlator"], "ALERT#poison"); n != resources.Correlator.MaxRetryAttempts+1 {
-		t.Errorf("poison delivered %d times, want %d", n, resources.Correlator.MaxRetryAttempts+1)
+	if n := count(seen["correlator"], "ALERT#poison"); n != budget+1 {
+		t.Errorf("poison delivered %d times, want %d", n, budget+1)
 	}
 	if n := count(seen["correlator"], "ALERT#a1"); n != 1 {
 		t.Errorf("a1 delivered %d times, want once", n)
@@ -244,4 +247,68 @@ func count(xs []string, x string) int {
 		}
 	}
 	return n
+}
+
+// TestMotoRestartKeepsState: with a memory limit moto is always over, the
+// runner restarts moto from a snapshot at an idle moment; the incident is
+// still there, and the pipeline works on the new moto.
+func TestMotoRestartKeepsState(t *testing.T) {
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		t.Skip("moto_server not installed")
+	}
+	port, err := mototest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r, err := runner.Start(ctx, runner.Options{MotoPort: port, Addr: "127.0.0.1:0", Dir: filepath.Join(t.TempDir(), ".muster"),
+		Token: "t", MotoMaxMB: 1, SnapshotEvery: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	firstPid := r.MotoPid()
+	post := func(name string) {
+		t.Helper()
+		at := time.Now().UTC().Format(time.RFC3339)
+		body := fmt.Sprintf(`[{"id":"%[1]s-1","type":"A","severity":"High","tactics":["InitialAccess"],"resources":[{"id":"i-%[1]s"}],"firstSeen":%[2]q},
+			{"id":"%[1]s-2","type":"B","severity":"High","tactics":["Exfiltration"],"resources":[{"id":"i-%[1]s"}],"firstSeen":%[2]q}]`, name, at)
+		req, _ := http.NewRequest(http.MethodPost, r.URL()+"/webhooks/generic", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer t")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("POST: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+	incidents := func() string {
+		req, _ := http.NewRequest(http.MethodGet, r.URL()+"/incidents", nil)
+		req.Header.Set("Authorization", "Bearer t")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	post("before")
+	waitUntil(t, time.Minute, func() string {
+		if r.MotoRestarts() == 0 || !strings.Contains(incidents(), "i-before") {
+			return fmt.Sprintf("restarts %d, incidents %s", r.MotoRestarts(), incidents())
+		}
+		return ""
+	})
+	if r.MotoPid() == firstPid {
+		t.Fatal("moto's pid did not change")
+	}
+	post("after")
+	waitUntil(t, time.Minute, func() string {
+		if list := incidents(); !strings.Contains(list, "i-before") || !strings.Contains(list, "i-after") {
+			return "incidents: " + list
+		}
+		return ""
+	})
 }

@@ -59,6 +59,7 @@ type Sink struct {
 	log     *slog.Logger
 	mu      sync.Mutex
 	written atomic.Int64
+	empty   atomic.Int64
 	hooks   chan []byte
 }
 
@@ -89,6 +90,10 @@ func New(cfg Config) (*Sink, error) {
 // Written is the number of events appended so far.
 func (s *Sink) Written() int64 { return s.written.Load() }
 
+// EmptyPolls counts the receives that found the queue empty: two more
+// than before a moment means the queue was drained after that moment.
+func (s *Sink) EmptyPolls() int64 { return s.empty.Load() }
+
 // Run drains the queue until ctx ends; it returns nil then.
 func (s *Sink) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
@@ -111,6 +116,7 @@ func (s *Sink) Run(ctx context.Context) error {
 			continue
 		}
 		if len(out.Messages) == 0 {
+			s.empty.Add(1)
 			continue
 		}
 		if err := s.handle(ctx, out.Messages); err != nil {

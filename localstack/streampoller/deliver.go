@@ -2,10 +2,7 @@ package streampoller
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -52,29 +49,9 @@ type deadLetters struct {
 }
 
 func (d *deadLetters) append(entries []DeadLetter) error {
-	if len(entries) == 0 {
-		return nil
-	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := os.MkdirAll(filepath.Dir(d.path), 0o755); err != nil {
-		return fmt.Errorf("create dead-letter dir: %w", err)
-	}
-	f, err := os.OpenFile(d.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("open dead-letter file: %w", err)
-	}
-	defer f.Close()
-	for _, e := range entries {
-		b, err := json.Marshal(e)
-		if err != nil {
-			return fmt.Errorf("encode dead letter: %w", err)
-		}
-		if _, err := f.Write(append(b, '\n')); err != nil {
-			return fmt.Errorf("write dead letter: %w", err)
-		}
-	}
-	return nil
+	return AppendDeadLetters(d.path, entries)
 }
 
 // deliver invokes the handler with batch as a Lambda event source mapping

@@ -102,6 +102,9 @@ type Poller struct {
 	shards map[string]*shard
 	order  []string // shard ids in discovery order
 	ckpt   checkpoint
+	idle   atomic.Int64 // passes over every shard that read nothing
+	// draining: Run returns at the next batch boundary (Drain).
+	draining atomic.Bool
 }
 
 type shard struct {
@@ -169,6 +172,28 @@ func (p *Poller) Stats() Stats {
 	}
 }
 
+// Positions returns the last sequence number finished per shard (call it
+// once Run has returned).
+func (p *Poller) Positions() map[string]string {
+	out := map[string]string{}
+	for id, sh := range p.shards {
+		if sh.lastSeq != "" {
+			out[id] = sh.lastSeq
+		}
+	}
+	for id, seq := range p.ckpt.Shards {
+		if _, ok := out[id]; !ok {
+			out[id] = seq
+		}
+	}
+	return out
+}
+
+// IdlePasses counts the passes over every shard that found no record:
+// two more than before a moment means the poller had delivered everything
+// written before that moment.
+func (p *Poller) IdlePasses() int64 { return p.idle.Load() }
+
 // DeadLetterFile is the path of the consumer's dead-letter file.
 func (p *Poller) DeadLetterFile() string { return p.dead.path }
 
@@ -193,7 +218,7 @@ func (p *Poller) Run(ctx context.Context) error {
 				continue
 			}
 			n, err := p.pollShard(ctx, sh)
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || p.draining.Load() {
 				return nil
 			}
 			if err != nil {
@@ -205,6 +230,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		if busy {
 			continue
 		}
+		p.idle.Add(1)
 		if err := p.wait(ctx, p.cfg.PollInterval); err != nil {
 			return nil
 		}
@@ -333,14 +359,28 @@ func (p *Poller) process(ctx context.Context, shardID string, recs []types.Recor
 		selected = append(selected, ev)
 	}
 	for len(selected) > 0 {
+		if p.draining.Load() {
+			return errDrained
+		}
 		n := min(len(selected), p.cfg.Consumer.BatchSize)
 		if err := p.deliver(ctx, shardID, selected[:n]); err != nil {
 			return err
+		}
+		if sh := p.shards[shardID]; sh != nil {
+			sh.lastSeq = selected[n-1].Change.SequenceNumber // done, should the poller drain before the page ends
 		}
 		selected = selected[n:]
 	}
 	return nil
 }
+
+// errDrained ends Run between two batches after Drain.
+var errDrained = errors.New("stream poller drained")
+
+// Drain makes Run return after the batch in flight (without cutting it
+// short, as cancelling its context would); Positions then tells where it
+// stopped.
+func (p *Poller) Drain() { p.draining.Store(true) }
 
 // matches evaluates the filters against the record's Lambda JSON shape.
 func (p *Poller) matches(ev events.DynamoDBEventRecord) (bool, error) {
@@ -395,4 +435,60 @@ func (p *Poller) saveCheckpoint(sh *shard) {
 	if err != nil {
 		p.log.Warn("save checkpoint", "file", path, "error", err)
 	}
+}
+
+// CheckpointAtEnd writes, for each consumer, a checkpoint at the current
+// end of every shard of the stream, so their pollers start after the
+// records already there (a restore's writes, processed before the
+// snapshot was taken).
+func CheckpointAtEnd(ctx context.Context, client Streams, streamARN, dir string, consumers ...string) error {
+	out, err := client.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(streamARN)})
+	if err != nil {
+		return fmt.Errorf("describe stream %s: %w", streamARN, err)
+	}
+	c := checkpoint{StreamARN: streamARN, Shards: map[string]string{}}
+	for _, s := range out.StreamDescription.Shards {
+		last, err := lastSequence(ctx, client, streamARN, aws.ToString(s.ShardId))
+		if err != nil {
+			return err
+		}
+		if last != "" {
+			c.Shards[aws.ToString(s.ShardId)] = last
+		}
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, name := range consumers {
+		if err := os.WriteFile(filepath.Join(dir, name+".json"), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lastSequence reads a shard to its current end.
+func lastSequence(ctx context.Context, client Streams, streamARN, shardID string) (string, error) {
+	it, err := client.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(streamARN),
+		ShardId: aws.String(shardID), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+	if err != nil {
+		return "", fmt.Errorf("get shard iterator: %w", err)
+	}
+	last, iter := "", it.ShardIterator
+	for iter != nil {
+		out, err := client.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(1000)})
+		if err != nil {
+			return "", fmt.Errorf("get records: %w", err)
+		}
+		if len(out.Records) == 0 {
+			return last, nil
+		}
+		last = aws.ToString(out.Records[len(out.Records)-1].Dynamodb.SequenceNumber)
+		iter = out.NextShardIterator
+	}
+	return last, nil
 }

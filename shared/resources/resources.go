@@ -43,6 +43,10 @@ const (
 	AttrGSI3SK  = "gsi3sk"
 	AttrTTL     = "expiresAt"
 	AttrVersion = "version"
+	// AttrRedrive is set on an alert item by the redrive (epoch
+	// nanoseconds): the change reaches the correlator as a MODIFY record
+	// that it correlates even though the alert itself did not change.
+	AttrRedrive = "redriveAt"
 )
 
 // Key prefixes of the item layout.
@@ -114,12 +118,26 @@ type StreamConsumer struct {
 	Filters           []string
 }
 
+// StreamRetentionSecs is how long a DynamoDB stream keeps a record (24
+// hours, fixed by DynamoDB).
+const StreamRetentionSecs = 24 * 3600
+
 // Correlator consumes newly inserted and modified alert items.
+//
+// Its retry budget is, like the responder's, the largest finite one Lambda
+// takes (10,000), so a store that fails for a while (DynamoDB throttling or
+// an outage, moto's 500s locally) is retried until the records reach
+// MaxRecordAgeSecs (six hours) instead of being given up on after five
+// quick retries; the iterator-age alarm tells the operator meanwhile.
+// Only then is the batch parked on the on-failure queue (a dead-letter
+// file locally), which alarms at once. Six hours, not the stream's 24,
+// leave some 18 hours in which the redrive can still read the parked
+// records from the stream: see docs/operations.md.
 var Correlator = StreamConsumer{
 	Name:              "correlator",
 	BatchSize:         100,
 	MaxBatchingWindow: 1,
-	MaxRetryAttempts:  5,
+	MaxRetryAttempts:  10000,
 	MaxRecordAgeSecs:  6 * 3600,
 	Filters: []string{
 		`{"eventName":["INSERT","MODIFY"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"ALERT#"}]}}}}`,

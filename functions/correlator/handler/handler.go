@@ -5,9 +5,10 @@
 //
 // Records it skips: anything but an alert INSERT or MODIFY; a MODIFY whose
 // alert document did not change apart from its incidentId (the
-// correlator's own assignment write, or a no-op rewrite); and a record
-// whose image cannot be decoded — it can never succeed, so it is logged
-// (with its sequence number, never its content) and not retried.
+// correlator's own assignment write, or a no-op rewrite) unless the
+// redrive touched it (resources.AttrRedrive, see docs/operations.md); and
+// a record whose image cannot be decoded — it can never succeed, so it is
+// logged (with its sequence number, never its content) and not retried.
 package handler
 
 import (
@@ -151,12 +152,29 @@ func (h *Handler) decode(ctx context.Context, rec events.DynamoDBEventRecord) (a
 			"error_kind", fmt.Sprintf("%T", err))
 		return alert.Alert{}, false
 	}
-	if rec.EventName == "MODIFY" && rec.Change.OldImage != nil {
+	if rec.EventName == "MODIFY" && rec.Change.OldImage != nil && !redriven(rec) {
 		if old, _, err := dynamostore.AlertFromImage(rec.Change.OldImage); err == nil && sameApartFromIncident(old, a) {
 			return alert.Alert{}, false
 		}
 	}
 	return a, true
+}
+
+// redriven reports whether a record is the redrive's touch of an alert
+// (resources.AttrRedrive changed): the alert is correlated again although
+// its document did not change.
+func redriven(rec events.DynamoDBEventRecord) bool {
+	n, ok := rec.Change.NewImage[resources.AttrRedrive]
+	if !ok {
+		return false
+	}
+	o, ok := rec.Change.OldImage[resources.AttrRedrive]
+	if !ok {
+		return true
+	}
+	nb, err1 := json.Marshal(n)
+	ob, err2 := json.Marshal(o)
+	return err1 != nil || err2 != nil || !bytes.Equal(nb, ob)
 }
 
 // sameApartFromIncident reports whether two versions of an alert differ

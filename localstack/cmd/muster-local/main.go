@@ -7,7 +7,8 @@
 // Environment: MUSTER_ADDR (127.0.0.1:8080), AWS_ENDPOINT_URL,
 // MUSTER_MOTO_PORT (4566), MUSTER_DEV_TOKEN (random when unset),
 // MUSTER_TABLE (muster), MUSTER_BUS (muster), MUSTER_LOCAL_WEBHOOK,
-// MUSTER_DIR (.muster), MUSTER_LOG_LEVEL (info). Every other variable
+// MUSTER_DIR (.muster), MUSTER_LOG_LEVEL (info), MUSTER_MOTO_MAX_MB (768;
+// moto is restarted from a snapshot above it, -1 never). Every other variable
 // (MUSTER_CORRELATION_WINDOW, MUSTER_AUTH_CONFIG, …) reaches the handlers
 // unchanged. See docs/local.md.
 package main
@@ -47,17 +48,27 @@ func run() int {
 		}
 		motoPort = p
 	}
+	maxMB := 0
+	if v := os.Getenv("MUSTER_MOTO_MAX_MB"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "muster-local: MUSTER_MOTO_MAX_MB=%q is not a number of MB (-1: never restart moto)\n", v)
+			return 2
+		}
+		maxMB = n
+	}
 	opts := runner.Options{
-		Endpoint: os.Getenv("AWS_ENDPOINT_URL"),
-		MotoPort: motoPort,
-		Addr:     os.Getenv("MUSTER_ADDR"),
-		Dir:      os.Getenv("MUSTER_DIR"),
-		Token:    os.Getenv("MUSTER_DEV_TOKEN"),
-		Table:    os.Getenv("MUSTER_TABLE"),
-		Bus:      os.Getenv("MUSTER_BUS"),
-		Webhook:  os.Getenv("MUSTER_LOCAL_WEBHOOK"),
-		Getenv:   os.Getenv,
-		Logger:   log,
+		MotoMaxMB: maxMB,
+		Endpoint:  os.Getenv("AWS_ENDPOINT_URL"),
+		MotoPort:  motoPort,
+		Addr:      os.Getenv("MUSTER_ADDR"),
+		Dir:       os.Getenv("MUSTER_DIR"),
+		Token:     os.Getenv("MUSTER_DEV_TOKEN"),
+		Table:     os.Getenv("MUSTER_TABLE"),
+		Bus:       os.Getenv("MUSTER_BUS"),
+		Webhook:   os.Getenv("MUSTER_LOCAL_WEBHOOK"),
+		Getenv:    os.Getenv,
+		Logger:    log,
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -93,6 +104,13 @@ func run() int {
 	return code
 }
 
+func parked(r *runner.Runner) string {
+	if n := r.Parked(); n > 0 {
+		return fmt.Sprintf("  PARKED       %d correlator records: their alerts are in no incident; run `make redrive`\n", n)
+	}
+	return ""
+}
+
 func banner(r *runner.Runner, generated bool) {
 	res := r.Resources()
 	emu := r.Endpoint()
@@ -114,9 +132,9 @@ Muster local stack is running.
   Bus          %s
   Events       %s
   Dead letters %s/
-Try:
+%sTry:
   curl -s -H "Authorization: Bearer $MUSTER_DEV_TOKEN" %s/incidents
 Ctrl-C stops everything started here.
 
-`, r.URL(), token, emu, res.Table, res.Bus, r.EventsFile(), r.DeadLetterDir(), r.URL())
+`, r.URL(), token, emu, res.Table, res.Bus, r.EventsFile(), r.DeadLetterDir(), parked(r), r.URL())
 }
