@@ -463,10 +463,16 @@ func TestOCSF(t *testing.T) {
 				t.Errorf("%s → %v", id, got)
 			}
 		}
-		if got := one(t, "ocsf", fmt.Sprintf(f, "2004", "99", "High", 1)).Severity; got != alert.High {
-			t.Errorf("99 with caption High → %v", got)
+		for _, tc := range []struct {
+			id, caption string
+			want        alert.Severity
+		}{{"0", "", alert.Informational}, {"0", "Unknown", alert.Informational}, {"99", "High", alert.High},
+			{"99", "Other", alert.Medium}, {"99", "", alert.Medium}} {
+			if got := one(t, "ocsf", fmt.Sprintf(f, "2004", tc.id, tc.caption, 1)).Severity; got != tc.want {
+				t.Errorf("%s with caption %q → %v, want %v", tc.id, tc.caption, got, tc.want)
+			}
 		}
-		rejected(t, "ocsf", fmt.Sprintf(f, "2004", "0", "", 1), "severity_id")
+		rejected(t, "ocsf", fmt.Sprintf(f, "2004", "7", "", 1), "severity_id")
 	})
 	t.Run("status ids", func(t *testing.T) {
 		for id, want := range map[int]alert.Status{1: alert.StatusActive, 2: alert.StatusActive, 3: alert.StatusDismissed, 4: alert.StatusResolved} {

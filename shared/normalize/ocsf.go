@@ -109,18 +109,26 @@ type ocsfFinding struct {
 }
 
 // ocsfSeverity: severity_id 1–5 → Informational…Critical, 6 (Fatal) →
-// Critical; 0 (Unknown) and 99 (Other) fall back to the severity caption.
-func ocsfSeverity(id *int, caption string) alert.Severity {
-	if id != nil && *id >= 1 && *id <= 5 {
-		return alert.Severity(*id)
+// Critical, 0 (Unknown) → Informational, 99 (Other) → the severity caption,
+// else Medium; without severity_id, the caption. ok is false for other ids
+// and for no id with no usable caption.
+func ocsfSeverity(id *int, caption string) (s alert.Severity, ok bool) {
+	switch {
+	case id == nil:
+		return alert.ParseSeverity(caption)
+	case *id >= 1 && *id <= 5:
+		return alert.Severity(*id), true
+	case *id == 6:
+		return alert.Critical, true
+	case *id == 0:
+		return alert.Informational, true
+	case *id == 99:
+		if s, ok := alert.ParseSeverity(caption); ok {
+			return s, true
+		}
+		return alert.Medium, true
 	}
-	if id != nil && *id == 6 {
-		return alert.Critical
-	}
-	if s, ok := alert.ParseSeverity(caption); ok {
-		return s
-	}
-	return 0
+	return 0, false
 }
 
 // ocsfStatus: status_id 3 (Suppressed) → Dismissed, 4 (Resolved) →
@@ -166,9 +174,9 @@ func parseOCSF(c *collector, obj []byte) {
 		c.reject(alert.Invalid("finding_info", "is required"))
 		return
 	}
-	sev := ocsfSeverity(f.SeverityID, f.Severity)
-	if sev == 0 {
-		c.reject(alert.Invalid("severity_id", "must be 1-6"))
+	sev, ok := ocsfSeverity(f.SeverityID, f.Severity)
+	if !ok {
+		c.reject(alert.Invalid("severity_id", "must be 0-6 or 99"))
 		return
 	}
 	ts, field := fi.FirstSeenTime, "finding_info.first_seen_time"
