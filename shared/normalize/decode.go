@@ -118,9 +118,11 @@ func jsonKind(t reflect.Type) string {
 	return "number"
 }
 
-// flexString accepts a JSON string, number, boolean or null as text
-// (GuardDuty's organization.asn is either; ProductFields should be strings
-// but senders differ).
+// flexString reads any JSON value as text: a string, a number or a boolean
+// as written; null, an array or an object as "" (GuardDuty's
+// organization.asn is a string or a number; ProductFields should be strings
+// but senders differ; Falco's output_fields hold every type). It never
+// refuses a value.
 type flexString string
 
 func (f *flexString) UnmarshalJSON(b []byte) error {
@@ -131,12 +133,10 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 			return err
 		}
 		*f = flexString(s)
-	case 'n':
-		*f = ""
 	case 't', 'f', '0':
 		*f = flexString(b)
 	default:
-		return errors.New("must be a string, number, boolean or null")
+		*f = ""
 	}
 	return nil
 }

@@ -435,6 +435,19 @@ func TestFalco(t *testing.T) {
 			t.Fatalf("resources %+v entities %+v", a.Resources, a.Entities)
 		}
 	})
+	t.Run("output_fields of every JSON type", func(t *testing.T) {
+		// A k8s-audit rule's fields hold lists; syscall fields numbers
+		// (some beyond float64), booleans and nulls. None refuses the event;
+		// only text and numbers are read.
+		a := one(t, "falco", `{"rule":"Create Privileged Pod","priority":"Warning","time":"2026-11-20T09:10:31Z","source":"k8s_audit","hostname":"node-1","output_fields":{`+
+			`"ka.req.pod.containers.image":["nginx:1.27"],"ka.req.pod.containers.privileged":[true],"ka.resp.reason":{"code":201},`+
+			`"evt.rawtime":1763629831482915023,"evt.num":1e400,"fd.sport":-1,"proc.is_exe_writable":false,"fd.sip":["203.0.113.9"],`+
+			`"user.name":"root","user.loginuid":null,"user.uid":0,"k8s.ns.name":"shop","k8s.pod.name":"web-7d9"}}`)
+		want := "[{host node-1 false} {pod shop/web-7d9 false} {account root@node-1 false}]"
+		if got := fmt.Sprint(a.Entities); got != want || a.Resources[0].ID != "node-1" {
+			t.Fatalf("entities %s, want %s; resources %+v", got, want, a.Resources)
+		}
+	})
 	t.Run("no uuid: a stable derived id", func(t *testing.T) {
 		a, b := one(t, "falco", fmt.Sprintf(ev, "Notice")), one(t, "falco", fmt.Sprintf(ev, "Notice"))
 		if a.ID != b.ID || a.SourceID == "" {
