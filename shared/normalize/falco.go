@@ -13,14 +13,14 @@ import (
 // falcoEvent is Falco's JSON output (json_output: true) and the payload
 // falcosidekick posts to webhooks (the same fields plus uuid).
 type falcoEvent struct {
-	UUID         string         `json:"uuid"`
-	Output       string         `json:"output"`
-	Priority     string         `json:"priority"`
-	Rule         string         `json:"rule"`
-	Time         string         `json:"time"`
-	Source       string         `json:"source"`
-	Hostname     string         `json:"hostname"`
-	Tags         []string       `json:"tags"`
+	UUID         string                `json:"uuid"`
+	Output       string                `json:"output"`
+	Priority     string                `json:"priority"`
+	Rule         string                `json:"rule"`
+	Time         string                `json:"time"`
+	Source       string                `json:"source"`
+	Hostname     string                `json:"hostname"`
+	Tags         []string              `json:"tags"`
 	OutputFields map[string]flexString `json:"output_fields"`
 }
 
