@@ -45,7 +45,7 @@ type defenderUnit struct {
 func parseDefender(c *collector, obj []byte) {
 	var u defenderUnit
 	if err := c.decode(obj, &u); err != nil {
-		c.reject(err)
+		c.reject(cmp.Or(notAlert(obj), err))
 		return
 	}
 	d := &u.defenderAlert
@@ -57,10 +57,31 @@ func parseDefender(c *collector, obj []byte) {
 	}
 	a, err := defenderToAlert(d, c.receivedAt)
 	if err != nil {
-		c.reject(err)
+		c.reject(cmp.Or(notAlert(obj), err))
 		return
 	}
 	c.add(a, obj)
+}
+
+// notAlert explains the refusal of a Defender for Cloud record that is not
+// a security alert: continuous export also sends recommendations
+// (Microsoft.Security/assessments), secure scores and compliance results.
+// nil for anything else.
+func notAlert(obj []byte) error {
+	var r struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(obj, &r, strict) != nil {
+		return nil
+	}
+	t := strings.ToLower(r.Type)
+	switch {
+	case strings.HasPrefix(t, "microsoft.security/assessments"):
+		return alert.Invalid("type", "is a Defender for Cloud assessment (a recommendation), not a security alert: export or automate security alerts only")
+	case strings.HasPrefix(t, "microsoft.security/") && !strings.HasSuffix(t, "/alerts"):
+		return alert.Invalid("type", "is a Defender for Cloud %s record, not a security alert: export or automate security alerts only", alert.Truncate(r.Type, 80))
+	}
+	return nil
 }
 
 func defenderStatus(s string) (alert.Status, bool) {

@@ -341,6 +341,23 @@ func TestDefender(t *testing.T) {
 			t.Fatalf("%+v", a.Entities)
 		}
 	})
+	t.Run("assessments are refused as not alerts", func(t *testing.T) {
+		// A recommendation as continuous export sends it.
+		assessment := `{"type":"Microsoft.Security/assessments","id":"/subscriptions/4b2c8a1e-7d3f-4e9a-b1c5-0f6e2d8a9c47/resourceGroups/rg-prod-web/providers/Microsoft.Compute/virtualMachines/vm-web-eus-01/providers/Microsoft.Security/assessments/1195afff-c881-495e-9bc5-1486211ae03f",` +
+			`"name":"1195afff-c881-495e-9bc5-1486211ae03f","properties":{"resourceDetails":{"Source":"Azure","Id":"/subscriptions/4b2c8a1e-7d3f-4e9a-b1c5-0f6e2d8a9c47/resourceGroups/rg-prod-web/providers/Microsoft.Compute/virtualMachines/vm-web-eus-01"},` +
+			`"displayName":"Machines should have vulnerability findings resolved","status":{"code":"Unhealthy","firstEvaluationDate":"2026-11-18T09:00:00Z","statusChangeDate":"2026-11-18T09:00:00Z"},` +
+			`"metadata":{"displayName":"Machines should have vulnerability findings resolved","severity":"High","assessmentType":"BuiltIn"}},"assessmentEventDataEnrichment":{"action":"Insert","apiVersion":"2021-06-01","isSnapshot":false}}`
+		for _, body := range []string{assessment, strings.Replace(assessment, `"status":{"code":"Unhealthy",`, `"status2":{`, 1)} {
+			rs := parse(t, "defender", body)
+			if fe := rs[0].FieldError(); fe == nil || fe.Field != "type" || !strings.Contains(fe.Reason, "assessment (a recommendation), not a security alert") {
+				t.Errorf("refusal %+v, want one that names the assessment", fe)
+			}
+		}
+		rs := parse(t, "defender", `{"type":"Microsoft.Security/secureScores/controls","name":"x","properties":{}}`)
+		if fe := rs[0].FieldError(); fe == nil || fe.Field != "type" || !strings.Contains(fe.Reason, "not a security alert") {
+			t.Errorf("secure score refusal %+v", fe)
+		}
+	})
 	t.Run("REST shape uses the name as id", func(t *testing.T) {
 		a := one(t, "defender", `{"name":"rest-1","properties":{"alertType":"T","severity":"Medium","startTimeUtc":"2026-11-20T08:00:00Z","compromisedEntity":"vm2","isIncident":true}}`)
 		if a.SourceID != "rest-1" || !a.SourceIncident || a.Severity != alert.Medium {

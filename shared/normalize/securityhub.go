@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"cmp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -128,8 +129,8 @@ func parseSecurityHub(c *collector, obj []byte) {
 	}
 	findings := u.Findings
 	switch {
-	case u.Detail != nil && u.DetailType != "" && u.DetailType != DetailTypeSecurityHub:
-		c.reject(alert.Invalid("detail-type", "must be %q", DetailTypeSecurityHub))
+	case u.Detail != nil && u.DetailType != "" && !slices.Contains(c.src.DetailTypes, u.DetailType):
+		c.reject(alert.Invalid("detail-type", "must be %q or %q", DetailTypeSecurityHub, DetailTypeSecurityHubAction))
 		return
 	case u.Detail != nil && len(u.Detail.Findings) == 0:
 		c.reject(alert.Invalid("detail.findings", "at least one finding is required"))
