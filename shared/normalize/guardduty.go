@@ -3,6 +3,7 @@ package normalize
 import (
 	"cmp"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -333,7 +334,12 @@ func guardDutyResources(a *alert.Alert, f *gdFinding, es *entities) {
 		}
 		a.Resources = append(a.Resources, res)
 	}
-	if in := r.InstanceDetails; in != nil && in.InstanceID != "" {
+	k := r.AccessKeyDetails
+	in := r.InstanceDetails
+	if in != nil && (r.ResourceType == "AccessKey" || r.ResourceType == "S3Bucket") && (k == nil || instanceSession(k.PrincipalID) != in.InstanceID) {
+		in = nil // filler (sample findings fill it for every type), not the instance whose credentials were used
+	}
+	if in != nil && in.InstanceID != "" {
 		tags := gdTags(in.Tags)
 		add(alert.Resource{ID: in.InstanceID, Type: "AwsEc2Instance", Name: tags["Name"], Tags: tags})
 		for _, ni := range in.NetworkInterfaces {
@@ -376,19 +382,33 @@ func guardDutyResources(a *alert.Alert, f *gdFinding, es *entities) {
 	if e := r.EcsClusterDetails; e != nil {
 		add(alert.Resource{ID: cmp.Or(e.Arn, e.Name), Type: "AwsEcsCluster", Name: e.Name, Tags: gdTags(e.Tags)})
 	}
-	if k := r.AccessKeyDetails; k != nil {
+	lead := func(alert.Resource) bool { return false } // what leads the list: the primary resource
+	if k != nil {
 		es.add(alert.EntityAccessKey, k.AccessKeyID)
 		es.add(alert.EntityAccount, k.UserName)
-		if len(a.Resources) == 0 {
-			if iid := instanceSession(k.PrincipalID); iid != "" {
-				// Instance-profile credentials: the instance is what is
-				// compromised.
-				add(alert.Resource{ID: iid, Type: "AwsEc2Instance"})
-			} else if k.UserName != "" {
-				add(principalResource(f.AccountID, k.UserType, k.UserName))
-			}
+		p := alert.Resource{ID: instanceSession(k.PrincipalID), Type: "AwsEc2Instance"} // instance-profile credentials: the instance is what is compromised
+		if p.ID == "" && k.UserName != "" {
+			p = principalResource(f.AccountID, k.UserType, k.UserName)
+		}
+		if p.ID != "" && r.ResourceType == "AccessKey" {
+			lead = func(res alert.Resource) bool { return res.ID == p.ID }
+		}
+		if p.ID != "" && (len(a.Resources) == 0 || r.ResourceType == "AccessKey" && !slices.ContainsFunc(a.Resources, lead)) {
+			add(p)
 		}
 	}
+	if r.ResourceType == "S3Bucket" {
+		lead = func(res alert.Resource) bool { return res.Type == "AwsS3Bucket" }
+	}
+	slices.SortStableFunc(a.Resources, func(x, y alert.Resource) int {
+		switch {
+		case lead(x) == lead(y):
+			return 0
+		case lead(x):
+			return -1
+		}
+		return 1
+	})
 	if len(a.Resources) == 0 && f.AccountID != "" {
 		// A finding about the account itself (or a resource type Muster
 		// does not know): the account is the affected resource.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +139,42 @@ const gdTemplate = `{"detail-type":"GuardDuty Finding","detail":{"accountId":"12
 
 func gd(typ, sev, archived, info, asn string) string {
 	return fmt.Sprintf(gdTemplate, typ, sev, archived, info, asn)
+}
+
+// TestGuardDutyPrimaryResource: an AccessKey or S3Bucket finding is about
+// the principal or the bucket; the instanceDetails that sample findings fill
+// for every type count only when the key is that instance's credentials.
+func TestGuardDutyPrimaryResource(t *testing.T) {
+	const session = `"principalId": "AROA5EXAMPLEROLEID:i-99999999"`
+	tests := []struct {
+		sample, replace, want string
+	}{
+		{"sample-finding-access-key-malicious-ip", "", "[arn:aws:iam::123456789012:user/GeneratedFindingUserName]"},
+		{"sample-finding-access-key-malicious-ip", session, "[i-99999999]"},
+		{"sample-finding-s3-block-public-access-disabled", "", "[arn:aws:s3:::bucketName]"},
+		{"sample-finding-s3-block-public-access-disabled", session, "[arn:aws:s3:::bucketName i-99999999]"},
+		{"sample-finding-bitcoin-dns", "", "[i-99999999]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.sample+tc.replace, func(t *testing.T) {
+			body := string(readFile(t, samplesDir+"/guardduty/"+tc.sample+".json"))
+			if tc.replace != "" {
+				body = strings.Replace(body, `"principalId": "GeneratedFindingPrincipalId"`, tc.replace, 1)
+			}
+			a := one(t, "guardduty", body)
+			var ids []string
+			for _, r := range a.Resources {
+				ids = append(ids, r.ID)
+			}
+			if fmt.Sprint(ids) != tc.want {
+				t.Fatalf("resources %v, want %s", ids, tc.want)
+			}
+			hasIP := slices.ContainsFunc(a.Entities, func(e alert.Entity) bool { return e.Value == "10.0.0.1" })
+			if hasIP != strings.Contains(tc.want, "i-") {
+				t.Errorf("instance's private IP among entities: %v, want it only when the instance is involved", hasIP)
+			}
+		})
+	}
 }
 
 func TestGuardDuty(t *testing.T) {
