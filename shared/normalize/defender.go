@@ -30,6 +30,7 @@ type defenderAlert struct {
 	TimeGeneratedUtc    string         `json:"TimeGeneratedUtc"`
 	TimeGenerated       string         `json:"TimeGenerated"`
 	CompromisedEntity   string         `json:"CompromisedEntity"`
+	AzureResourceID     string         `json:"AzureResourceId"`
 	IsIncident          flexBool       `json:"IsIncident"`
 	RemediationSteps    jsontext.Value `json:"RemediationSteps"`
 	ResourceIdentifiers []any          `json:"ResourceIdentifiers"`
@@ -140,25 +141,63 @@ func defenderToAlert(d *defenderAlert, at time.Time) (*alert.Alert, error) {
 
 	idx := defenderIndex(d)
 	var es entities
-	for _, v := range d.ResourceIdentifiers {
-		m := idx.deref(v)
-		switch strings.ToLower(str(m, "type")) {
-		case "azureresource":
-			id := str(m, "azureResourceId")
-			a.Resources = append(a.Resources, alert.Resource{ID: id, Type: azureResourceType(id), Name: lastSegment(id)})
-		case "awsresource":
-			id := cmp.Or(str(m, "awsResourceId"), str(m, "resourceId"))
-			a.Resources = append(a.Resources, alert.Resource{ID: id, Type: str(m, "awsResourceType"), Account: str(m, "awsAccountId"), Region: str(m, "awsRegion")})
+	for _, v := range d.Entities {
+		idx.entity(idx.deref(v), &es)
+	}
+	a.Resources, a.Entities = defenderResources(d, idx, es), es
+	return a, nil
+}
+
+// defenderResources picks the affected resources: the Azure resources
+// (ResourceIdentifiers, AzureResourceId, azure-resource entities, a host
+// entity's AzureID) and AWS
+// resources the alert names. A subscription or resource group (an Azure id
+// without "/providers/") is a scope, not a resource: continuous export
+// names the subscription for many machine alerts, and taking it would link
+// every alert of the subscription. It is used only when nothing more
+// specific is named: no resource, no CompromisedEntity, no host entity.
+func defenderResources(d *defenderAlert, idx refIndex, es entities) []alert.Resource {
+	var specific, scopes []alert.Resource
+	azure := func(id string) {
+		res := alert.Resource{ID: id, Type: azureResourceType(id), Name: lastSegment(id)}
+		switch {
+		case strings.Contains(strings.ToLower(id), "/providers/"):
+			specific = append(specific, res)
+		case id != "":
+			scopes = append(scopes, res)
 		}
 	}
+	for _, v := range d.ResourceIdentifiers {
+		switch m := idx.deref(v); strings.ToLower(str(m, "type")) {
+		case "azureresource":
+			azure(str(m, "azureResourceId"))
+		case "awsresource":
+			id := cmp.Or(str(m, "awsResourceId"), str(m, "resourceId"))
+			specific = append(specific, alert.Resource{ID: id, Type: str(m, "awsResourceType"), Account: str(m, "awsAccountId"), Region: str(m, "awsRegion")})
+		}
+	}
+	azure(d.AzureResourceID)
 	for _, v := range d.Entities {
-		idx.entity(idx.deref(v), &es, a)
+		switch m := idx.deref(v); strings.ToLower(str(m, "type")) {
+		case "azure-resource":
+			azure(str(m, "resourceId"))
+		case "host":
+			azure(str(m, "azureID"))
+		}
 	}
-	if len(a.Resources) == 0 && d.CompromisedEntity != "" {
-		a.Resources = append(a.Resources, alert.Resource{ID: d.CompromisedEntity, Type: "Host", Name: d.CompromisedEntity})
+	host := d.CompromisedEntity
+	for _, e := range es {
+		if host == "" && e.Type == alert.EntityHost {
+			host = e.Value
+		}
 	}
-	a.Entities = es
-	return a, nil
+	switch {
+	case len(specific) > 0:
+		return specific
+	case host != "":
+		return []alert.Resource{{ID: host, Type: "Host", Name: host}}
+	}
+	return scopes
 }
 
 // defenderSteps accepts an array of steps, a string holding a JSON array
@@ -247,7 +286,7 @@ func member(m map[string]any, key string) any {
 	return nil
 }
 
-func (idx refIndex) entity(m map[string]any, es *entities, a *alert.Alert) {
+func (idx refIndex) entity(m map[string]any, es *entities) {
 	if m == nil {
 		return
 	}
@@ -300,10 +339,6 @@ func (idx refIndex) entity(m map[string]any, es *entities, a *alert.Alert) {
 		es.add(alert.EntityContainer, cmp.Or(str(m, "name"), str(m, "containerId")))
 	case "k8s-pod":
 		es.add(alert.EntityPod, str(m, "name"))
-	case "azure-resource":
-		if id := str(m, "resourceId"); id != "" && len(a.Resources) == 0 {
-			a.Resources = append(a.Resources, alert.Resource{ID: id, Type: azureResourceType(id), Name: lastSegment(id)})
-		}
 	}
 }
 

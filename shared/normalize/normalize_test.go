@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -376,6 +377,27 @@ func TestDefender(t *testing.T) {
 		a := one(t, "defender", defender(`,"Severity":"Low","Entities":[{"$id":"1","$ref":"2"},{"$id":"2","$ref":"1"},{"$ref":"3"},{"$id":"3","Address":"198.51.100.1","Type":"ip"}]`))
 		if len(a.Entities) != 1 || a.Entities[0].Value != "198.51.100.1" || !a.Entities[0].Public {
 			t.Fatalf("%+v", a.Entities)
+		}
+	})
+	t.Run("the machine, not the subscription, is the resource", func(t *testing.T) {
+		const vm = "/subscriptions/4b2c8a1e-7d3f-4e9a-b1c5-0f6e2d8a9c47/resourcegroups/rg-prod-db/providers/microsoft.compute/virtualmachines/vm-db-eus-03"
+		const sub = "/subscriptions/4b2c8a1e-7d3f-4e9a-b1c5-0f6e2d8a9c47"
+		export := string(readFile(t, samplesDir+"/defender/export-subscription-scoped-vm-alert.json"))
+		noAzureResourceID := regexp.MustCompile(`"AzureResourceId": "[^"]*/virtualMachines/[^"]*",`).ReplaceAllString(export, "")
+		noAzureID := regexp.MustCompile(`"AzureID": "[^"]*",`).ReplaceAllString(noAzureResourceID, "")
+		tests := []struct{ name, body, want string }{
+			{"as exported", export, vm},
+			{"AzureResourceId only", strings.Replace(noAzureID, `"CompromisedEntity"`, `"AzureResourceId": "`+vm+`", "CompromisedEntity"`, 1), vm},
+			{"host entity's AzureID only", noAzureResourceID, vm},
+			{"CompromisedEntity", noAzureID, "vm-db-eus-03"},
+			{"host entity", strings.Replace(noAzureID, `"CompromisedEntity": "vm-db-eus-03",`, "", 1), "vm-db-eus-03"},
+			{"only the subscription", `{"AlertType":"ARM_X","SystemAlertId":"s-2","AlertDisplayName":"x","StartTimeUtc":"2026-11-20T08:00:00Z","Severity":"Low","ResourceIdentifiers":[{"Type":"AzureResource","AzureResourceId":"` + sub + `"}]}`, sub},
+		}
+		for _, tc := range tests {
+			a := one(t, "defender", tc.body)
+			if len(a.Resources) != 1 || a.Resources[0].ID != tc.want {
+				t.Errorf("%s: resources %+v, want %s", tc.name, a.Resources, tc.want)
+			}
 		}
 	})
 	t.Run("assessments are refused as not alerts", func(t *testing.T) {
