@@ -118,11 +118,9 @@ func jsonKind(t reflect.Type) string {
 	return "number"
 }
 
-// flexString reads any JSON value as text: a string, a number or a boolean
-// as written; null, an array or an object as "" (GuardDuty's
-// organization.asn is a string or a number; ProductFields should be strings
-// but senders differ; Falco's output_fields hold every type). It never
-// refuses a value.
+// flexString reads any JSON value as text, never refusing one: a string,
+// number or boolean as written; null, an array or an object as "" (as
+// GuardDuty's asn, ASFF ProductFields and Falco's output_fields need).
 type flexString string
 
 func (f *flexString) UnmarshalJSON(b []byte) error {

@@ -64,19 +64,12 @@ func parseDefender(c *collector, obj []byte) {
 	c.add(a, obj)
 }
 
-// notAlert explains the refusal of a Defender for Cloud record that is not
-// a security alert: continuous export also sends recommendations
-// (Microsoft.Security/assessments), secure scores and compliance results.
-// nil for anything else.
+// notAlert is the refusal of a record continuous export sends besides
+// alerts (recommendations, secure scores…); nil for anything else.
 func notAlert(obj []byte) error {
-	var r struct {
-		Type string `json:"type"`
-	}
-	if json.Unmarshal(obj, &r, strict) != nil {
-		return nil
-	}
-	t := strings.ToLower(r.Type)
-	switch {
+	var r struct{ Type string }
+	json.Unmarshal(obj, &r, strict) // an item that cannot be read has no type
+	switch t := strings.ToLower(r.Type); {
 	case strings.HasPrefix(t, "microsoft.security/assessments"):
 		return alert.Invalid("type", "is a Defender for Cloud assessment (a recommendation), not a security alert: export or automate security alerts only")
 	case strings.HasPrefix(t, "microsoft.security/") && !strings.HasSuffix(t, "/alerts"):
@@ -106,16 +99,8 @@ func defenderToAlert(d *defenderAlert, at time.Time) (*alert.Alert, error) {
 	if !ok {
 		return nil, alert.Invalid("Status", "must be one of New, Active, InProgress, Resolved, Dismissed")
 	}
-	first, err := parseTime("StartTimeUtc", d.StartTimeUtc, at)
-	if err != nil {
-		return nil, err
-	}
-	if first.IsZero() {
-		if first, err = parseTime("TimeGeneratedUtc", cmp.Or(d.TimeGeneratedUtc, d.TimeGenerated), at); err != nil {
-			return nil, err
-		}
-	}
-	last, err := parseTime("EndTimeUtc", d.EndTimeUtc, at)
+	first, last, _, err := sightings(at, timeField{"StartTimeUtc", d.StartTimeUtc},
+		timeField{"TimeGeneratedUtc", cmp.Or(d.TimeGeneratedUtc, d.TimeGenerated)}, timeField{"EndTimeUtc", d.EndTimeUtc}, timeField{})
 	if err != nil {
 		return nil, err
 	}
@@ -148,14 +133,11 @@ func defenderToAlert(d *defenderAlert, at time.Time) (*alert.Alert, error) {
 	return a, nil
 }
 
-// defenderResources picks the affected resources: the Azure resources
-// (ResourceIdentifiers, AzureResourceId, azure-resource entities, a host
-// entity's AzureID) and AWS
-// resources the alert names. A subscription or resource group (an Azure id
-// without "/providers/") is a scope, not a resource: continuous export
-// names the subscription for many machine alerts, and taking it would link
-// every alert of the subscription. It is used only when nothing more
-// specific is named: no resource, no CompromisedEntity, no host entity.
+// defenderResources picks the Azure (ResourceIdentifiers, AzureResourceId,
+// azure-resource entities, a host's AzureID) and AWS resources named. A
+// subscription or resource group (no "/providers/") is a scope that would
+// link every alert of the subscription: kept only when no resource,
+// CompromisedEntity or host entity is named.
 func defenderResources(d *defenderAlert, idx refIndex, es entities) []alert.Resource {
 	var specific, scopes []alert.Resource
 	azure := func(id string) {

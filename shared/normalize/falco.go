@@ -42,8 +42,7 @@ func falcoSeverity(p string) alert.Severity {
 
 func parseFalco(c *collector, obj []byte) {
 	var e falcoEvent
-	if err := c.decode(obj, &e); err != nil {
-		c.reject(err)
+	if !c.read(obj, &e) {
 		return
 	}
 	if e.Rule == "" {

@@ -39,8 +39,7 @@ type genericAlert struct {
 
 func parseGeneric(c *collector, obj []byte) {
 	var g genericAlert
-	if err := c.decode(obj, &g); err != nil {
-		c.reject(err)
+	if !c.read(obj, &g) {
 		return
 	}
 	a, err := genericToAlert(&g, c.receivedAt)

@@ -116,20 +116,16 @@ func ocsfSeverity(id *int, caption string) (s alert.Severity, ok bool) {
 	switch {
 	case id == nil:
 		return alert.ParseSeverity(caption)
-	case *id >= 1 && *id <= 5:
-		return alert.Severity(*id), true
-	case *id == 6:
-		return alert.Critical, true
-	case *id == 0:
-		return alert.Informational, true
 	case *id == 99:
-		if s, ok := alert.ParseSeverity(caption); ok {
-			return s, true
-		}
-		return alert.Medium, true
+		s, _ = alert.ParseSeverity(caption)
+		return cmp.Or(s, alert.Medium), true
 	}
-	return 0, false
+	s, ok = ocsfSeverities[*id]
+	return s, ok
 }
+
+var ocsfSeverities = map[int]alert.Severity{0: alert.Informational, 1: alert.Informational, 2: alert.Low,
+	3: alert.Medium, 4: alert.High, 5: alert.Critical, 6: alert.Critical}
 
 // ocsfStatus: status_id 3 (Suppressed) → Dismissed, 4 (Resolved) →
 // Resolved, otherwise Active.
@@ -161,8 +157,7 @@ func ocsfTime(field string, v float64, receivedAt time.Time) (time.Time, error) 
 
 func parseOCSF(c *collector, obj []byte) {
 	var f ocsfFinding
-	if err := c.decode(obj, &f); err != nil {
-		c.reject(err)
+	if !c.read(obj, &f) {
 		return
 	}
 	if f.ClassUID == nil || *f.ClassUID != OCSFDetectionFinding {
