@@ -58,10 +58,9 @@ func parseDefender(c *collector, obj []byte) {
 	}
 	a, err := defenderToAlert(d, c.receivedAt)
 	if err != nil {
-		c.reject(cmp.Or(notAlert(obj), err))
-		return
+		err = cmp.Or(notAlert(obj), err)
 	}
-	c.add(a, obj)
+	c.result(a, err, obj)
 }
 
 // notAlert is the refusal of a record continuous export sends besides

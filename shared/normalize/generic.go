@@ -43,11 +43,7 @@ func parseGeneric(c *collector, obj []byte) {
 		return
 	}
 	a, err := genericToAlert(&g, c.receivedAt)
-	if err != nil {
-		c.reject(err)
-		return
-	}
-	c.add(a, obj)
+	c.result(a, err, obj)
 }
 
 func genericToAlert(g *genericAlert, at time.Time) (*alert.Alert, error) {

@@ -198,11 +198,7 @@ func parseGuardDuty(c *collector, obj []byte) {
 		f = ev.Detail
 	}
 	a, err := guardDutyAlert(f, c.receivedAt)
-	if err != nil {
-		c.reject(err)
-		return
-	}
-	c.add(a, obj)
+	c.result(a, err, obj)
 }
 
 // guardDutySeverity maps GuardDuty's 0–10 number: <4 Low, <7 Medium, <9

@@ -178,6 +178,15 @@ func (c *collector) read(b []byte, v any) bool {
 	return err == nil
 }
 
+// result records a, or err when the item was refused.
+func (c *collector) result(a *alert.Alert, err error, raw []byte) {
+	if err != nil {
+		c.reject(err)
+		return
+	}
+	c.add(a, raw)
+}
+
 // reject records an invalid alert.
 func (c *collector) reject(err error) {
 	if !c.room() {

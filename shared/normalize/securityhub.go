@@ -158,11 +158,7 @@ func securityHubFinding(c *collector, item, raw []byte) {
 		return
 	}
 	a, err := securityHubAlert(&f, c.receivedAt)
-	if err != nil {
-		c.reject(err)
-		return
-	}
-	c.add(a, raw)
+	c.result(a, err, raw)
 }
 
 // asffSeverity maps Severity.Label, else Severity.Normalized.
