@@ -377,3 +377,19 @@ func dedupeEntities(in []Entity) []Entity {
 	}
 	return out
 }
+
+// ExpiresAt is when a stored alert kept for retention expires: retention
+// after the later of its last sighting and its first receipt by Muster, so
+// an old finding replayed today is kept as long as a fresh one (and is not
+// gone on arrival) while an alert seen again lives on. Zero retention
+// means it never expires (the zero time).
+func (a *Alert) ExpiresAt(retention time.Duration) time.Time {
+	if retention <= 0 {
+		return time.Time{}
+	}
+	from := a.LastSeen
+	if a.ReceivedAt.After(from) {
+		from = a.ReceivedAt
+	}
+	return from.Add(retention)
+}

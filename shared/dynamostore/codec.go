@@ -117,8 +117,9 @@ func setStr(m map[string]types.AttributeValue, k, v string) {
 // An alert within alert.MaxStoredBytes and the field limits always fits.
 const MaxAlertItemBytes = 380_000
 
-// EncodeAlert builds the full item for a at version, expiring retention
-// after its last sighting (no TTL when retention is zero). An item over
+// EncodeAlert builds the full item for a at version, expiring at
+// a.ExpiresAt(retention): retention after the later of its last sighting
+// and its receipt (no TTL when retention is zero). An item over
 // MaxAlertItemBytes is refused with an error wrapping alert.ErrInvalid (a
 // permanent refusal to report to the sender, not a storage failure).
 func EncodeAlert(a *alert.Alert, version int64, retention time.Duration) (map[string]types.AttributeValue, error) {
@@ -156,8 +157,8 @@ func EncodeAlert(a *alert.Alert, version int64, retention time.Duration) (map[st
 		item[resources.AttrGSI3PK] = s(ResourceIndexKey(p))
 		item[resources.AttrGSI3SK] = s(TimeSortKey(a.LastSeen, a.ID))
 	}
-	if retention > 0 {
-		item[resources.AttrTTL] = n(a.LastSeen.Add(retention).Unix())
+	if exp := a.ExpiresAt(retention); !exp.IsZero() {
+		item[resources.AttrTTL] = n(exp.Unix())
 	}
 	if size := ItemSize(item); size > MaxAlertItemBytes {
 		return nil, fmt.Errorf("encode alert %s: %w", a.ID, alert.Invalid("item",

@@ -37,8 +37,9 @@ type Store struct {
 type Options struct {
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// AlertRetention is how long an alert item lives after its last
-	// sighting (its TTL); DefaultAlertRetention when zero.
+	// AlertRetention is how long an alert item lives after the later of
+	// its last sighting and its receipt (its TTL, alert.ExpiresAt);
+	// DefaultAlertRetention when zero.
 	AlertRetention time.Duration
 }
 

@@ -86,23 +86,35 @@ func TestOptionsFromEnv(t *testing.T) {
 	}
 }
 
-// TestAlertTTLFollowsRetention stores an alert and checks its expiresAt is
-// lastSeen plus the configured retention.
+// TestAlertTTLFollowsRetention stores alerts and checks their expiresAt is
+// the configured retention after the later of lastSeen and receipt: an old
+// finding replayed today does not expire on arrival.
 func TestAlertTTLFollowsRetention(t *testing.T) {
 	s, _ := newStore(t, dynamostore.Options{AlertRetention: 10 * 24 * time.Hour})
-	a := &alert.Alert{Provider: "generic", SourceID: "ttl-1", Type: "T", Severity: alert.Low,
-		Resources: []alert.Resource{{ID: "r-1"}}, FirstSeen: time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)}
-	a.Finish("", a.FirstSeen)
-	if _, err := s.PutAlert(context.Background(), a); err != nil {
-		t.Fatal(err)
+	received := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	tests := []struct {
+		id              string
+		firstSeen, want time.Time
+	}{
+		{"ttl-fresh", received, received.Add(10 * 24 * time.Hour)},
+		{"ttl-replayed", time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), received.Add(10 * 24 * time.Hour)},
+		{"ttl-seen-ahead", received.Add(time.Hour), received.Add(time.Hour + 10*24*time.Hour)}, // clock skew: lastSeen after receipt
 	}
-	out, err := s.Client().GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(s.Table()), Key: dynamostore.AlertKey(a.ID)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := strconv.FormatInt(a.LastSeen.Add(10*24*time.Hour).Unix(), 10)
-	if got := out.Item["expiresAt"].(*types.AttributeValueMemberN).Value; got != want {
-		t.Fatalf("expiresAt = %s, want %s", got, want)
+	for _, tc := range tests {
+		a := &alert.Alert{Provider: "generic", SourceID: tc.id, Type: "T", Severity: alert.Low,
+			Resources: []alert.Resource{{ID: "r-1"}}, FirstSeen: tc.firstSeen}
+		a.Finish("", received)
+		if _, err := s.PutAlert(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+		out, err := s.Client().GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(s.Table()), Key: dynamostore.AlertKey(a.ID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := strconv.FormatInt(tc.want.Unix(), 10)
+		if got := out.Item["expiresAt"].(*types.AttributeValueMemberN).Value; got != want {
+			t.Errorf("%s: expiresAt = %s, want %s", tc.id, got, want)
+		}
 	}
 }
 

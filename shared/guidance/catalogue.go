@@ -97,6 +97,15 @@ var catalogue = map[string]entry{
 			rec("Log and classify sensitive data", "Enable S3 data-event logging for sensitive buckets and Amazon Macie to know which buckets hold personal or secret data."),
 		},
 	},
+	"UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom": {
+		mitigate: []string{
+			"Deactivate the access key and revoke the principal's active sessions; review what it called from the listed IP address (CloudTrail) and undo unauthorised changes.",
+			"Block the IP address at the edge and check other principals' activity from it.",
+		},
+		prevent: []Recommendation{
+			rec("Restrict where keys are usable", "Condition long-lived keys on aws:SourceIp or aws:SourceVpce, or replace them with role credentials from IAM Identity Center."),
+		},
+	},
 	"Policy:S3/BucketBlockPublicAccessDisabled": {
 		mitigate: []string{
 			"Re-enable S3 Block Public Access on the bucket unless it is an intentionally public website bucket, and review its bucket policy and ACLs for public grants.",

@@ -31,7 +31,7 @@ func (s *Store) PutAlert(_ context.Context, a *alert.Alert) (normalize.PutResult
 	defer s.mu.Unlock()
 	pk := resources.PrefixAlert + a.ID
 	var cur alertItem
-	if !s.get(pk, resources.SKAlert, &cur) {
+	if !s.getAlert(a.ID, &cur) {
 		s.put(pk, resources.SKAlert, alertItem{Doc: *a, Version: 1})
 		return normalize.PutResult{Outcome: normalize.Accepted, Changed: true, Alert: *a}, nil
 	}
@@ -54,10 +54,20 @@ func (s *Store) GetAlert(_ context.Context, id string) (alert.Alert, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var cur alertItem
-	if !s.get(resources.PrefixAlert+id, resources.SKAlert, &cur) {
+	if !s.getAlert(id, &cur) {
 		return alert.Alert{}, fmt.Errorf("alert %s: %w", id, incident.ErrNotFound)
 	}
 	return cur.Doc, nil
+}
+
+// getAlert reads the alert item of id unless it is absent or expired. The
+// caller must hold mu.
+func (s *Store) getAlert(id string, cur *alertItem) bool {
+	if !s.get(resources.PrefixAlert+id, resources.SKAlert, cur) {
+		return false
+	}
+	exp := cur.Doc.ExpiresAt(s.retention)
+	return exp.IsZero() || s.now().Before(exp)
 }
 
 // SetAlertStatus sets the given alerts' status (as the DynamoDB store does

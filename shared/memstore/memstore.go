@@ -22,6 +22,17 @@ type Store struct {
 	mu    sync.Mutex
 	items map[string]map[string][]byte
 	now   func() time.Time
+	// retention: alerts expire at alert.ExpiresAt(retention), as the
+	// DynamoDB store's TTL makes them; zero keeps them for ever.
+	retention time.Duration
+}
+
+// WithAlertRetention makes stored alerts expire as the DynamoDB store's
+// TTL does (alert.ExpiresAt): once expired, an alert is gone for GetAlert
+// and PutAlert stores it anew. It returns s.
+func (s *Store) WithAlertRetention(d time.Duration) *Store {
+	s.retention = d
+	return s
 }
 
 // New returns an empty store. now may be nil (time.Now).

@@ -34,8 +34,7 @@ type amAlert struct {
 
 func parseAlertmanager(c *collector, obj []byte) {
 	var u amUnit
-	if err := c.decode(obj, &u); err != nil {
-		c.reject(err)
+	if !c.read(obj, &u) {
 		return
 	}
 	if u.Labels != nil || u.Alerts == nil {
@@ -98,8 +97,7 @@ func stripPort(v string) string {
 
 func alertmanagerAlert(c *collector, raw []byte) {
 	var m amAlert
-	if err := c.decode(raw, &m); err != nil {
-		c.reject(err)
+	if !c.read(raw, &m) {
 		return
 	}
 	l := m.Labels
@@ -233,9 +231,7 @@ func amDerivedResource(l map[string]string) alert.Resource {
 func amEntities(l map[string]string, resourceID string) entities {
 	var es entities
 	for _, k := range []string{"ip", "src_ip", "source_ip", "remote_ip", "client_ip", "dst_ip", "destination_ip"} {
-		if v := l[k]; v != "" {
-			es.add(alert.EntityIP, v)
-		}
+		es.add(alert.EntityIP, l[k])
 	}
 	host := ""
 	for _, k := range []string{"host", "hostname", "node", "nodename"} {
@@ -253,9 +249,7 @@ func amEntities(l map[string]string, resourceID string) entities {
 		}
 	}
 	for _, k := range []string{"user", "username"} {
-		if v := l[k]; v != "" {
-			es.add(alert.EntityAccount, localUser(v, cmp.Or(host, resourceID)))
-		}
+		es.add(alert.EntityAccount, localUser(l[k], cmp.Or(host, resourceID)))
 	}
 	if l["pod"] != "" {
 		es.add(alert.EntityPod, strings.TrimPrefix(l["namespace"]+"/"+l["pod"], "/"))

@@ -118,9 +118,9 @@ func jsonKind(t reflect.Type) string {
 	return "number"
 }
 
-// flexString accepts a JSON string, number, boolean or null as text
-// (GuardDuty's organization.asn is either; ProductFields should be strings
-// but senders differ).
+// flexString reads any JSON value as text, never refusing one: a string,
+// number or boolean as written; null, an array or an object as "" (as
+// GuardDuty's asn, ASFF ProductFields and Falco's output_fields need).
 type flexString string
 
 func (f *flexString) UnmarshalJSON(b []byte) error {
@@ -131,12 +131,10 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 			return err
 		}
 		*f = flexString(s)
-	case 'n':
-		*f = ""
 	case 't', 'f', '0':
 		*f = flexString(b)
 	default:
-		return errors.New("must be a string, number, boolean or null")
+		*f = ""
 	}
 	return nil
 }

@@ -30,6 +30,7 @@ type defenderAlert struct {
 	TimeGeneratedUtc    string         `json:"TimeGeneratedUtc"`
 	TimeGenerated       string         `json:"TimeGenerated"`
 	CompromisedEntity   string         `json:"CompromisedEntity"`
+	AzureResourceID     string         `json:"AzureResourceId"`
 	IsIncident          flexBool       `json:"IsIncident"`
 	RemediationSteps    jsontext.Value `json:"RemediationSteps"`
 	ResourceIdentifiers []any          `json:"ResourceIdentifiers"`
@@ -45,7 +46,7 @@ type defenderUnit struct {
 func parseDefender(c *collector, obj []byte) {
 	var u defenderUnit
 	if err := c.decode(obj, &u); err != nil {
-		c.reject(err)
+		c.reject(cmp.Or(notAlert(obj), err))
 		return
 	}
 	d := &u.defenderAlert
@@ -57,10 +58,23 @@ func parseDefender(c *collector, obj []byte) {
 	}
 	a, err := defenderToAlert(d, c.receivedAt)
 	if err != nil {
-		c.reject(err)
-		return
+		err = cmp.Or(notAlert(obj), err)
 	}
-	c.add(a, obj)
+	c.result(a, err, obj)
+}
+
+// notAlert is the refusal of a record continuous export sends besides
+// alerts (recommendations, secure scores…); nil for anything else.
+func notAlert(obj []byte) error {
+	var r struct{ Type string }
+	json.Unmarshal(obj, &r, strict) // an item that cannot be read has no type
+	switch t := strings.ToLower(r.Type); {
+	case strings.HasPrefix(t, "microsoft.security/assessments"):
+		return alert.Invalid("type", "is a Defender for Cloud assessment (a recommendation), not a security alert: export or automate security alerts only")
+	case strings.HasPrefix(t, "microsoft.security/") && !strings.HasSuffix(t, "/alerts"):
+		return alert.Invalid("type", "is a Defender for Cloud %s record, not a security alert: export or automate security alerts only", alert.Truncate(r.Type, 80))
+	}
+	return nil
 }
 
 func defenderStatus(s string) (alert.Status, bool) {
@@ -84,16 +98,8 @@ func defenderToAlert(d *defenderAlert, at time.Time) (*alert.Alert, error) {
 	if !ok {
 		return nil, alert.Invalid("Status", "must be one of New, Active, InProgress, Resolved, Dismissed")
 	}
-	first, err := parseTime("StartTimeUtc", d.StartTimeUtc, at)
-	if err != nil {
-		return nil, err
-	}
-	if first.IsZero() {
-		if first, err = parseTime("TimeGeneratedUtc", cmp.Or(d.TimeGeneratedUtc, d.TimeGenerated), at); err != nil {
-			return nil, err
-		}
-	}
-	last, err := parseTime("EndTimeUtc", d.EndTimeUtc, at)
+	first, last, _, err := sightings(at, timeField{"StartTimeUtc", d.StartTimeUtc},
+		timeField{"TimeGeneratedUtc", cmp.Or(d.TimeGeneratedUtc, d.TimeGenerated)}, timeField{"EndTimeUtc", d.EndTimeUtc}, timeField{})
 	if err != nil {
 		return nil, err
 	}
@@ -119,25 +125,60 @@ func defenderToAlert(d *defenderAlert, at time.Time) (*alert.Alert, error) {
 
 	idx := defenderIndex(d)
 	var es entities
-	for _, v := range d.ResourceIdentifiers {
-		m := idx.deref(v)
-		switch strings.ToLower(str(m, "type")) {
-		case "azureresource":
-			id := str(m, "azureResourceId")
-			a.Resources = append(a.Resources, alert.Resource{ID: id, Type: azureResourceType(id), Name: lastSegment(id)})
-		case "awsresource":
-			id := cmp.Or(str(m, "awsResourceId"), str(m, "resourceId"))
-			a.Resources = append(a.Resources, alert.Resource{ID: id, Type: str(m, "awsResourceType"), Account: str(m, "awsAccountId"), Region: str(m, "awsRegion")})
+	for _, v := range d.Entities {
+		idx.entity(idx.deref(v), &es)
+	}
+	a.Resources, a.Entities = defenderResources(d, idx, es), es
+	return a, nil
+}
+
+// defenderResources picks the Azure (ResourceIdentifiers, AzureResourceId,
+// azure-resource entities, a host's AzureID) and AWS resources named. A
+// subscription or resource group (no "/providers/") is a scope that would
+// link every alert of the subscription: kept only when no resource,
+// CompromisedEntity or host entity is named.
+func defenderResources(d *defenderAlert, idx refIndex, es entities) []alert.Resource {
+	var specific, scopes []alert.Resource
+	azure := func(id string) {
+		res := alert.Resource{ID: id, Type: azureResourceType(id), Name: lastSegment(id)}
+		switch {
+		case strings.Contains(strings.ToLower(id), "/providers/"):
+			specific = append(specific, res)
+		case id != "":
+			scopes = append(scopes, res)
 		}
 	}
+	for _, v := range d.ResourceIdentifiers {
+		switch m := idx.deref(v); strings.ToLower(str(m, "type")) {
+		case "azureresource":
+			azure(str(m, "azureResourceId"))
+		case "awsresource":
+			id := cmp.Or(str(m, "awsResourceId"), str(m, "resourceId"))
+			specific = append(specific, alert.Resource{ID: id, Type: str(m, "awsResourceType"), Account: str(m, "awsAccountId"), Region: str(m, "awsRegion")})
+		}
+	}
+	azure(d.AzureResourceID)
 	for _, v := range d.Entities {
-		idx.entity(idx.deref(v), &es, a)
+		switch m := idx.deref(v); strings.ToLower(str(m, "type")) {
+		case "azure-resource":
+			azure(str(m, "resourceId"))
+		case "host":
+			azure(str(m, "azureID"))
+		}
 	}
-	if len(a.Resources) == 0 && d.CompromisedEntity != "" {
-		a.Resources = append(a.Resources, alert.Resource{ID: d.CompromisedEntity, Type: "Host", Name: d.CompromisedEntity})
+	host := d.CompromisedEntity
+	for _, e := range es {
+		if host == "" && e.Type == alert.EntityHost {
+			host = e.Value
+		}
 	}
-	a.Entities = es
-	return a, nil
+	switch {
+	case len(specific) > 0:
+		return specific
+	case host != "":
+		return []alert.Resource{{ID: host, Type: "Host", Name: host}}
+	}
+	return scopes
 }
 
 // defenderSteps accepts an array of steps, a string holding a JSON array
@@ -226,7 +267,7 @@ func member(m map[string]any, key string) any {
 	return nil
 }
 
-func (idx refIndex) entity(m map[string]any, es *entities, a *alert.Alert) {
+func (idx refIndex) entity(m map[string]any, es *entities) {
 	if m == nil {
 		return
 	}
@@ -279,10 +320,6 @@ func (idx refIndex) entity(m map[string]any, es *entities, a *alert.Alert) {
 		es.add(alert.EntityContainer, cmp.Or(str(m, "name"), str(m, "containerId")))
 	case "k8s-pod":
 		es.add(alert.EntityPod, str(m, "name"))
-	case "azure-resource":
-		if id := str(m, "resourceId"); id != "" && len(a.Resources) == 0 {
-			a.Resources = append(a.Resources, alert.Resource{ID: id, Type: azureResourceType(id), Name: lastSegment(id)})
-		}
 	}
 }
 

@@ -11,7 +11,7 @@
 // alert in the request, in request order. A body may hold one object, an
 // array of objects, or the provider's own batch: an Alertmanager webhook
 // group, an EventBridge envelope ("GuardDuty Finding", "Security Hub
-// Findings - Imported" with detail.findings[]). Result.Index counts alerts
+// Findings - Imported" or "- Custom Action" with detail.findings[]). Result.Index counts alerts
 // across the whole request, so an array of two Alertmanager groups of three
 // alerts each gives indexes 0…5.
 //

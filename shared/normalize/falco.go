@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
-	"strconv"
 	"strings"
 
 	"github.com/muster-sec/muster/shared/alert"
@@ -14,15 +13,15 @@ import (
 // falcoEvent is Falco's JSON output (json_output: true) and the payload
 // falcosidekick posts to webhooks (the same fields plus uuid).
 type falcoEvent struct {
-	UUID         string         `json:"uuid"`
-	Output       string         `json:"output"`
-	Priority     string         `json:"priority"`
-	Rule         string         `json:"rule"`
-	Time         string         `json:"time"`
-	Source       string         `json:"source"`
-	Hostname     string         `json:"hostname"`
-	Tags         []string       `json:"tags"`
-	OutputFields map[string]any `json:"output_fields"`
+	UUID         string                `json:"uuid"`
+	Output       string                `json:"output"`
+	Priority     string                `json:"priority"`
+	Rule         string                `json:"rule"`
+	Time         string                `json:"time"`
+	Source       string                `json:"source"`
+	Hostname     string                `json:"hostname"`
+	Tags         []string              `json:"tags"`
+	OutputFields map[string]flexString `json:"output_fields"`
 }
 
 // falcoSeverity: Emergency/Alert/Critical → Critical, Error → High,
@@ -41,23 +40,9 @@ func falcoSeverity(p string) alert.Severity {
 	return alert.Informational
 }
 
-// field reads an output field as text; null and absent give "".
-func field(m map[string]any, k string) string {
-	switch v := m[k].(type) {
-	case string:
-		return v
-	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	case bool:
-		return strconv.FormatBool(v)
-	}
-	return ""
-}
-
 func parseFalco(c *collector, obj []byte) {
 	var e falcoEvent
-	if err := c.decode(obj, &e); err != nil {
-		c.reject(err)
+	if !c.read(obj, &e) {
 		return
 	}
 	if e.Rule == "" {
@@ -101,13 +86,13 @@ func parseFalco(c *collector, obj []byte) {
 			a.Techniques = append(a.Techniques, tag)
 		}
 	}
-	host := cmp.Or(e.Hostname, field(of, "host.name"))
-	pod := field(of, "k8s.pod.name")
-	ns := field(of, "k8s.ns.name")
-	ctr := field(of, "container.id")
+	host := cmp.Or(e.Hostname, string(of["host.name"]))
+	pod := string(of["k8s.pod.name"])
+	ns := string(of["k8s.ns.name"])
+	ctr := string(of["container.id"])
 	// falcosidekick's customfields (or Falco's append_output) can stamp the
 	// cloud instance id on every event; then the instance is the resource.
-	instance := cmp.Or(field(of, "instance_id"), field(of, "cloud.instance_id"), field(of, "aws.instance_id"))
+	instance := cmp.Or(string(of["instance_id"]), string(of["cloud.instance_id"]), string(of["aws.instance_id"]))
 	switch {
 	case instance != "":
 		a.Resources = []alert.Resource{{ID: instance}}
@@ -117,28 +102,28 @@ func parseFalco(c *collector, obj []byte) {
 		id := strings.TrimPrefix(ns+"/"+pod, "/")
 		a.Resources = []alert.Resource{{ID: id, Type: "KubernetesPod", Name: id}}
 	case ctr != "" && ctr != "host":
-		a.Resources = []alert.Resource{{ID: ctr, Type: "Container", Name: field(of, "container.name")}}
+		a.Resources = []alert.Resource{{ID: ctr, Type: "Container", Name: string(of["container.name"])}}
 	default:
 		c.reject(alert.Invalid("hostname", "is required (or output_fields k8s.pod.name / container.id)"))
 		return
 	}
 	var es entities
 	es.add(alert.EntityHost, host)
-	es.add(alert.EntityProcess, cmp.Or(field(of, "proc.exepath"), field(of, "proc.name")))
+	es.add(alert.EntityProcess, cmp.Or(string(of["proc.exepath"]), string(of["proc.name"])))
 	if ctr != "" && ctr != "host" {
 		es.add(alert.EntityContainer, ctr)
 	}
 	if pod != "" {
 		es.add(alert.EntityPod, strings.TrimPrefix(ns+"/"+pod, "/"))
 	}
-	if u := field(of, "user.name"); u != "" {
+	if u := string(of["user.name"]); u != "" {
 		es.add(alert.EntityAccount, localUser(u, host))
 	}
 	for _, k := range []string{"fd.sip", "fd.rip", "fd.cip", "fd.lip"} {
-		es.add(alert.EntityIP, field(of, k))
+		es.add(alert.EntityIP, string(of[k]))
 	}
-	es.add(alert.EntityDomain, field(of, "fd.sip.name"))
-	es.add(alert.EntityFileHash, field(of, "proc.exe_sha256"))
+	es.add(alert.EntityDomain, string(of["fd.sip.name"]))
+	es.add(alert.EntityFileHash, string(of["proc.exe_sha256"]))
 	a.Entities = es
 	c.add(a, obj)
 }

@@ -39,16 +39,11 @@ type genericAlert struct {
 
 func parseGeneric(c *collector, obj []byte) {
 	var g genericAlert
-	if err := c.decode(obj, &g); err != nil {
-		c.reject(err)
+	if !c.read(obj, &g) {
 		return
 	}
 	a, err := genericToAlert(&g, c.receivedAt)
-	if err != nil {
-		c.reject(err)
-		return
-	}
-	c.add(a, obj)
+	c.result(a, err, obj)
 }
 
 func genericToAlert(g *genericAlert, at time.Time) (*alert.Alert, error) {

@@ -3,6 +3,7 @@ package normalize
 import (
 	"cmp"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,11 +84,7 @@ type gdResource struct {
 		Name string  `json:"name"`
 		Tags []gdTag `json:"tags"`
 	} `json:"s3BucketDetails"`
-	EksClusterDetails *struct {
-		Name string  `json:"name"`
-		Arn  string  `json:"arn"`
-		Tags []gdTag `json:"tags"`
-	} `json:"eksClusterDetails"`
+	EksClusterDetails *gdCluster `json:"eksClusterDetails"`
 	KubernetesDetails *struct {
 		KubernetesUserDetails *struct {
 			Username string `json:"username"`
@@ -111,11 +108,13 @@ type gdResource struct {
 		FunctionArn  string  `json:"functionArn"`
 		Tags         []gdTag `json:"tags"`
 	} `json:"lambdaDetails"`
-	EcsClusterDetails *struct {
-		Name string  `json:"name"`
-		Arn  string  `json:"arn"`
-		Tags []gdTag `json:"tags"`
-	} `json:"ecsClusterDetails"`
+	EcsClusterDetails *gdCluster `json:"ecsClusterDetails"`
+}
+
+type gdCluster struct {
+	Name string  `json:"name"`
+	Arn  string  `json:"arn"`
+	Tags []gdTag `json:"tags"`
 }
 
 type gdRemoteIP struct {
@@ -187,8 +186,7 @@ type gdService struct {
 
 func parseGuardDuty(c *collector, obj []byte) {
 	var ev gdEvent
-	if err := c.decode(obj, &ev); err != nil {
-		c.reject(err)
+	if !c.read(obj, &ev) {
 		return
 	}
 	f := &ev.gdFinding
@@ -200,11 +198,7 @@ func parseGuardDuty(c *collector, obj []byte) {
 		f = ev.Detail
 	}
 	a, err := guardDutyAlert(f, c.receivedAt)
-	if err != nil {
-		c.reject(err)
-		return
-	}
-	c.add(a, obj)
+	c.result(a, err, obj)
 }
 
 // guardDutySeverity maps GuardDuty's 0–10 number: <4 Low, <7 Medium, <9
@@ -225,25 +219,10 @@ func guardDutyAlert(f *gdFinding, at time.Time) (*alert.Alert, error) {
 	if f.Severity == nil {
 		return nil, alert.Invalid("severity", "is required")
 	}
-	first, err := parseTime("service.eventFirstSeen", f.Service.EventFirstSeen, at)
+	first, last, updated, err := sightings(at, timeField{"service.eventFirstSeen", f.Service.EventFirstSeen}, timeField{"createdAt", f.CreatedAt},
+		timeField{"service.eventLastSeen", f.Service.EventLastSeen}, timeField{"updatedAt", f.UpdatedAt})
 	if err != nil {
 		return nil, err
-	}
-	if first.IsZero() {
-		if first, err = parseTime("createdAt", f.CreatedAt, at); err != nil {
-			return nil, err
-		}
-	}
-	last, err := parseTime("service.eventLastSeen", f.Service.EventLastSeen, at)
-	if err != nil {
-		return nil, err
-	}
-	updated, err := parseTime("updatedAt", f.UpdatedAt, at)
-	if err != nil {
-		return nil, err
-	}
-	if last.IsZero() {
-		last = updated
 	}
 	a := &alert.Alert{
 		Provider:    alert.ProviderGuardDuty,
@@ -311,12 +290,20 @@ func instanceSession(principalID string) string {
 	return ""
 }
 
-// principalResource is the IAM resource a principal names.
-func principalResource(account, userType, userName string) alert.Resource {
-	switch userType {
-	case "Root":
+// principalResource is the resource an access key's principal names: the
+// instance its session is named after (instance-profile credentials: the
+// instance is what is compromised), else the IAM user, role or root; none
+// without a name.
+func principalResource(account, principalID, userType, userName string) alert.Resource {
+	if iid := instanceSession(principalID); iid != "" {
+		return alert.Resource{ID: iid, Type: "AwsEc2Instance", Account: account}
+	}
+	switch {
+	case userName == "":
+		return alert.Resource{}
+	case userType == "Root":
 		return alert.Resource{ID: "arn:aws:iam::" + account + ":root", Type: "AwsAccount", Name: "root", Account: account}
-	case "AssumedRole", "Role":
+	case userType == "AssumedRole" || userType == "Role":
 		return alert.Resource{ID: "arn:aws:iam::" + account + ":role/" + userName, Type: "AwsIamRole", Name: userName, Account: account}
 	}
 	return alert.Resource{ID: "arn:aws:iam::" + account + ":user/" + userName, Type: "AwsIamUser", Name: userName, Account: account}
@@ -333,7 +320,12 @@ func guardDutyResources(a *alert.Alert, f *gdFinding, es *entities) {
 		}
 		a.Resources = append(a.Resources, res)
 	}
-	if in := r.InstanceDetails; in != nil && in.InstanceID != "" {
+	k := r.AccessKeyDetails
+	in := r.InstanceDetails
+	if in != nil && (r.ResourceType == "AccessKey" || r.ResourceType == "S3Bucket") && (k == nil || instanceSession(k.PrincipalID) != in.InstanceID) {
+		in = nil // filler (sample findings fill it for every type), not the instance whose credentials were used
+	}
+	if in != nil && in.InstanceID != "" {
 		tags := gdTags(in.Tags)
 		add(alert.Resource{ID: in.InstanceID, Type: "AwsEc2Instance", Name: tags["Name"], Tags: tags})
 		for _, ni := range in.NetworkInterfaces {
@@ -345,11 +337,7 @@ func guardDutyResources(a *alert.Alert, f *gdFinding, es *entities) {
 		}
 	}
 	for _, b := range r.S3BucketDetails {
-		id := b.Arn
-		if id == "" {
-			id = b.Name
-		}
-		add(alert.Resource{ID: id, Type: "AwsS3Bucket", Name: b.Name, Tags: gdTags(b.Tags)})
+		add(alert.Resource{ID: cmp.Or(b.Arn, b.Name), Type: "AwsS3Bucket", Name: b.Name, Tags: gdTags(b.Tags)})
 	}
 	if k := r.EksClusterDetails; k != nil && (k.Arn != "" || k.Name != "") {
 		add(alert.Resource{ID: cmp.Or(k.Arn, k.Name), Type: "AwsEksCluster", Name: k.Name, Tags: gdTags(k.Tags)})
@@ -376,19 +364,23 @@ func guardDutyResources(a *alert.Alert, f *gdFinding, es *entities) {
 	if e := r.EcsClusterDetails; e != nil {
 		add(alert.Resource{ID: cmp.Or(e.Arn, e.Name), Type: "AwsEcsCluster", Name: e.Name, Tags: gdTags(e.Tags)})
 	}
-	if k := r.AccessKeyDetails; k != nil {
+	lead := func(alert.Resource) bool { return false } // what leads the list: the primary resource
+	if k != nil {
 		es.add(alert.EntityAccessKey, k.AccessKeyID)
 		es.add(alert.EntityAccount, k.UserName)
-		if len(a.Resources) == 0 {
-			if iid := instanceSession(k.PrincipalID); iid != "" {
-				// Instance-profile credentials: the instance is what is
-				// compromised.
-				add(alert.Resource{ID: iid, Type: "AwsEc2Instance"})
-			} else if k.UserName != "" {
-				add(principalResource(f.AccountID, k.UserType, k.UserName))
-			}
+		p := principalResource(f.AccountID, k.PrincipalID, k.UserType, k.UserName)
+		if p.ID != "" && r.ResourceType == "AccessKey" {
+			lead = func(res alert.Resource) bool { return res.ID == p.ID }
+		}
+		if p.ID != "" && (len(a.Resources) == 0 || r.ResourceType == "AccessKey" && !slices.ContainsFunc(a.Resources, lead)) {
+			add(p)
 		}
 	}
+	if r.ResourceType == "S3Bucket" {
+		lead = func(res alert.Resource) bool { return res.Type == "AwsS3Bucket" }
+	}
+	front := slices.DeleteFunc(slices.Clone(a.Resources), func(res alert.Resource) bool { return !lead(res) })
+	a.Resources = append(front, slices.DeleteFunc(a.Resources, lead)...)
 	if len(a.Resources) == 0 && f.AccountID != "" {
 		// A finding about the account itself (or a resource type Muster
 		// does not know): the account is the affected resource.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"slices"
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/killchain"
@@ -166,15 +167,7 @@ func Merge(stored, incoming alert.Alert) (alert.Alert, bool) {
 // over Active, and Dismissed (a person's or a rule's decision) over
 // Resolved. Unknown statuses rank lowest.
 func statusRank(s alert.Status) int {
-	switch s {
-	case alert.StatusActive:
-		return 1
-	case alert.StatusResolved:
-		return 2
-	case alert.StatusDismissed:
-		return 3
-	}
-	return 0
+	return slices.Index([]alert.Status{alert.StatusActive, alert.StatusResolved, alert.StatusDismissed}, s) + 1
 }
 
 // preferText picks one of two texts of the same sighting, the same one

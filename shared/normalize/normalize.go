@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -167,6 +168,25 @@ func (c *collector) add(a *alert.Alert, raw []byte) {
 	c.out = append(c.out, Result{Index: len(c.out), Alert: a})
 }
 
+// read decodes item b into v; when it cannot, it rejects the item and
+// reports false.
+func (c *collector) read(b []byte, v any) bool {
+	err := c.decode(b, v)
+	if err != nil {
+		c.reject(err)
+	}
+	return err == nil
+}
+
+// result records a, or err when the item was refused.
+func (c *collector) result(a *alert.Alert, err error, raw []byte) {
+	if err != nil {
+		c.reject(err)
+		return
+	}
+	c.add(a, raw)
+}
+
 // reject records an invalid alert.
 func (c *collector) reject(err error) {
 	if !c.room() {
@@ -195,6 +215,25 @@ func parseTime(field, v string, receivedAt time.Time) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return t.UTC(), checkTime(field, t, receivedAt)
+}
+
+// timeField is a sender's time field: its name (for errors) and text.
+type timeField struct{ name, text string }
+
+// sightings parses an alert's first sighting (first, else fallback), its
+// last sighting (last, else the record's update) and the record's update,
+// each as parseTime does.
+func sightings(at time.Time, first, fallback, last, updated timeField) (f, l, u time.Time, err error) {
+	if f, err = parseTime(first.name, first.text, at); err == nil && f.IsZero() {
+		f, err = parseTime(fallback.name, fallback.text, at)
+	}
+	if err == nil {
+		l, err = parseTime(last.name, last.text, at)
+	}
+	if err == nil {
+		u, err = parseTime(updated.name, updated.text, at)
+	}
+	return f, cmp.Or(l, u), u, err
 }
 
 // entities accumulates entities without duplicates or empty values.

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +140,42 @@ const gdTemplate = `{"detail-type":"GuardDuty Finding","detail":{"accountId":"12
 
 func gd(typ, sev, archived, info, asn string) string {
 	return fmt.Sprintf(gdTemplate, typ, sev, archived, info, asn)
+}
+
+// TestGuardDutyPrimaryResource: an AccessKey or S3Bucket finding is about
+// the principal or the bucket; the instanceDetails that sample findings fill
+// for every type count only when the key is that instance's credentials.
+func TestGuardDutyPrimaryResource(t *testing.T) {
+	const session = `"principalId": "AROA5EXAMPLEROLEID:i-99999999"`
+	tests := []struct {
+		sample, replace, want string
+	}{
+		{"sample-finding-access-key-malicious-ip", "", "[arn:aws:iam::123456789012:user/GeneratedFindingUserName]"},
+		{"sample-finding-access-key-malicious-ip", session, "[i-99999999]"},
+		{"sample-finding-s3-block-public-access-disabled", "", "[arn:aws:s3:::bucketName]"},
+		{"sample-finding-s3-block-public-access-disabled", session, "[arn:aws:s3:::bucketName i-99999999]"},
+		{"sample-finding-bitcoin-dns", "", "[i-99999999]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.sample+tc.replace, func(t *testing.T) {
+			body := string(readFile(t, samplesDir+"/guardduty/"+tc.sample+".json"))
+			if tc.replace != "" {
+				body = strings.Replace(body, `"principalId": "GeneratedFindingPrincipalId"`, tc.replace, 1)
+			}
+			a := one(t, "guardduty", body)
+			var ids []string
+			for _, r := range a.Resources {
+				ids = append(ids, r.ID)
+			}
+			if fmt.Sprint(ids) != tc.want {
+				t.Fatalf("resources %v, want %s", ids, tc.want)
+			}
+			hasIP := slices.ContainsFunc(a.Entities, func(e alert.Entity) bool { return e.Value == "10.0.0.1" })
+			if hasIP != strings.Contains(tc.want, "i-") {
+				t.Errorf("instance's private IP among entities: %v, want it only when the instance is involved", hasIP)
+			}
+		})
+	}
 }
 
 func TestGuardDuty(t *testing.T) {
@@ -341,6 +379,44 @@ func TestDefender(t *testing.T) {
 			t.Fatalf("%+v", a.Entities)
 		}
 	})
+	t.Run("the machine, not the subscription, is the resource", func(t *testing.T) {
+		const vm = "/subscriptions/4b2c8a1e-7d3f-4e9a-b1c5-0f6e2d8a9c47/resourcegroups/rg-prod-db/providers/microsoft.compute/virtualmachines/vm-db-eus-03"
+		const sub = "/subscriptions/4b2c8a1e-7d3f-4e9a-b1c5-0f6e2d8a9c47"
+		export := string(readFile(t, samplesDir+"/defender/export-subscription-scoped-vm-alert.json"))
+		noAzureResourceID := regexp.MustCompile(`"AzureResourceId": "[^"]*/virtualMachines/[^"]*",`).ReplaceAllString(export, "")
+		noAzureID := regexp.MustCompile(`"AzureID": "[^"]*",`).ReplaceAllString(noAzureResourceID, "")
+		tests := []struct{ name, body, want string }{
+			{"as exported", export, vm},
+			{"AzureResourceId only", strings.Replace(noAzureID, `"CompromisedEntity"`, `"AzureResourceId": "`+vm+`", "CompromisedEntity"`, 1), vm},
+			{"host entity's AzureID only", noAzureResourceID, vm},
+			{"CompromisedEntity", noAzureID, "vm-db-eus-03"},
+			{"host entity", strings.Replace(noAzureID, `"CompromisedEntity": "vm-db-eus-03",`, "", 1), "vm-db-eus-03"},
+			{"only the subscription", `{"AlertType":"ARM_X","SystemAlertId":"s-2","AlertDisplayName":"x","StartTimeUtc":"2026-11-20T08:00:00Z","Severity":"Low","ResourceIdentifiers":[{"Type":"AzureResource","AzureResourceId":"` + sub + `"}]}`, sub},
+		}
+		for _, tc := range tests {
+			a := one(t, "defender", tc.body)
+			if len(a.Resources) != 1 || a.Resources[0].ID != tc.want {
+				t.Errorf("%s: resources %+v, want %s", tc.name, a.Resources, tc.want)
+			}
+		}
+	})
+	t.Run("assessments are refused as not alerts", func(t *testing.T) {
+		// A recommendation as continuous export sends it.
+		assessment := `{"type":"Microsoft.Security/assessments","id":"/subscriptions/4b2c8a1e-7d3f-4e9a-b1c5-0f6e2d8a9c47/resourceGroups/rg-prod-web/providers/Microsoft.Compute/virtualMachines/vm-web-eus-01/providers/Microsoft.Security/assessments/1195afff-c881-495e-9bc5-1486211ae03f",` +
+			`"name":"1195afff-c881-495e-9bc5-1486211ae03f","properties":{"resourceDetails":{"Source":"Azure","Id":"/subscriptions/4b2c8a1e-7d3f-4e9a-b1c5-0f6e2d8a9c47/resourceGroups/rg-prod-web/providers/Microsoft.Compute/virtualMachines/vm-web-eus-01"},` +
+			`"displayName":"Machines should have vulnerability findings resolved","status":{"code":"Unhealthy","firstEvaluationDate":"2026-11-18T09:00:00Z","statusChangeDate":"2026-11-18T09:00:00Z"},` +
+			`"metadata":{"displayName":"Machines should have vulnerability findings resolved","severity":"High","assessmentType":"BuiltIn"}},"assessmentEventDataEnrichment":{"action":"Insert","apiVersion":"2021-06-01","isSnapshot":false}}`
+		for _, body := range []string{assessment, strings.Replace(assessment, `"status":{"code":"Unhealthy",`, `"status2":{`, 1)} {
+			rs := parse(t, "defender", body)
+			if fe := rs[0].FieldError(); fe == nil || fe.Field != "type" || !strings.Contains(fe.Reason, "assessment (a recommendation), not a security alert") {
+				t.Errorf("refusal %+v, want one that names the assessment", fe)
+			}
+		}
+		rs := parse(t, "defender", `{"type":"Microsoft.Security/secureScores/controls","name":"x","properties":{}}`)
+		if fe := rs[0].FieldError(); fe == nil || fe.Field != "type" || !strings.Contains(fe.Reason, "not a security alert") {
+			t.Errorf("secure score refusal %+v", fe)
+		}
+	})
 	t.Run("REST shape uses the name as id", func(t *testing.T) {
 		a := one(t, "defender", `{"name":"rest-1","properties":{"alertType":"T","severity":"Medium","startTimeUtc":"2026-11-20T08:00:00Z","compromisedEntity":"vm2","isIncident":true}}`)
 		if a.SourceID != "rest-1" || !a.SourceIncident || a.Severity != alert.Medium {
@@ -435,6 +511,19 @@ func TestFalco(t *testing.T) {
 			t.Fatalf("resources %+v entities %+v", a.Resources, a.Entities)
 		}
 	})
+	t.Run("output_fields of every JSON type", func(t *testing.T) {
+		// A k8s-audit rule's fields hold lists; syscall fields numbers
+		// (some beyond float64), booleans and nulls. None refuses the event;
+		// only text and numbers are read.
+		a := one(t, "falco", `{"rule":"Create Privileged Pod","priority":"Warning","time":"2026-11-20T09:10:31Z","source":"k8s_audit","hostname":"node-1","output_fields":{`+
+			`"ka.req.pod.containers.image":["nginx:1.27"],"ka.req.pod.containers.privileged":[true],"ka.resp.reason":{"code":201},`+
+			`"evt.rawtime":1763629831482915023,"evt.num":1e400,"fd.sport":-1,"proc.is_exe_writable":false,"fd.sip":["203.0.113.9"],`+
+			`"user.name":"root","user.loginuid":null,"user.uid":0,"k8s.ns.name":"shop","k8s.pod.name":"web-7d9"}}`)
+		want := "[{host node-1 false} {pod shop/web-7d9 false} {account root@node-1 false}]"
+		if got := fmt.Sprint(a.Entities); got != want || a.Resources[0].ID != "node-1" {
+			t.Fatalf("entities %s, want %s; resources %+v", got, want, a.Resources)
+		}
+	})
 	t.Run("no uuid: a stable derived id", func(t *testing.T) {
 		a, b := one(t, "falco", fmt.Sprintf(ev, "Notice")), one(t, "falco", fmt.Sprintf(ev, "Notice"))
 		if a.ID != b.ID || a.SourceID == "" {
@@ -463,10 +552,16 @@ func TestOCSF(t *testing.T) {
 				t.Errorf("%s → %v", id, got)
 			}
 		}
-		if got := one(t, "ocsf", fmt.Sprintf(f, "2004", "99", "High", 1)).Severity; got != alert.High {
-			t.Errorf("99 with caption High → %v", got)
+		for _, tc := range []struct {
+			id, caption string
+			want        alert.Severity
+		}{{"0", "", alert.Informational}, {"0", "Unknown", alert.Informational}, {"99", "High", alert.High},
+			{"99", "Other", alert.Medium}, {"99", "", alert.Medium}} {
+			if got := one(t, "ocsf", fmt.Sprintf(f, "2004", tc.id, tc.caption, 1)).Severity; got != tc.want {
+				t.Errorf("%s with caption %q → %v, want %v", tc.id, tc.caption, got, tc.want)
+			}
 		}
-		rejected(t, "ocsf", fmt.Sprintf(f, "2004", "0", "", 1), "severity_id")
+		rejected(t, "ocsf", fmt.Sprintf(f, "2004", "7", "", 1), "severity_id")
 	})
 	t.Run("status ids", func(t *testing.T) {
 		for id, want := range map[int]alert.Status{1: alert.StatusActive, 2: alert.StatusActive, 3: alert.StatusDismissed, 4: alert.StatusResolved} {

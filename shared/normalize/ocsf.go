@@ -109,19 +109,23 @@ type ocsfFinding struct {
 }
 
 // ocsfSeverity: severity_id 1–5 → Informational…Critical, 6 (Fatal) →
-// Critical; 0 (Unknown) and 99 (Other) fall back to the severity caption.
-func ocsfSeverity(id *int, caption string) alert.Severity {
-	if id != nil && *id >= 1 && *id <= 5 {
-		return alert.Severity(*id)
+// Critical, 0 (Unknown) → Informational, 99 (Other) → the severity caption,
+// else Medium; without severity_id, the caption. ok is false for other ids
+// and for no id with no usable caption.
+func ocsfSeverity(id *int, caption string) (s alert.Severity, ok bool) {
+	switch {
+	case id == nil:
+		return alert.ParseSeverity(caption)
+	case *id == 99:
+		s, _ = alert.ParseSeverity(caption)
+		return cmp.Or(s, alert.Medium), true
 	}
-	if id != nil && *id == 6 {
-		return alert.Critical
-	}
-	if s, ok := alert.ParseSeverity(caption); ok {
-		return s
-	}
-	return 0
+	s, ok = ocsfSeverities[*id]
+	return s, ok
 }
+
+var ocsfSeverities = map[int]alert.Severity{0: alert.Informational, 1: alert.Informational, 2: alert.Low,
+	3: alert.Medium, 4: alert.High, 5: alert.Critical, 6: alert.Critical}
 
 // ocsfStatus: status_id 3 (Suppressed) → Dismissed, 4 (Resolved) →
 // Resolved, otherwise Active.
@@ -153,8 +157,7 @@ func ocsfTime(field string, v float64, receivedAt time.Time) (time.Time, error) 
 
 func parseOCSF(c *collector, obj []byte) {
 	var f ocsfFinding
-	if err := c.decode(obj, &f); err != nil {
-		c.reject(err)
+	if !c.read(obj, &f) {
 		return
 	}
 	if f.ClassUID == nil || *f.ClassUID != OCSFDetectionFinding {
@@ -166,9 +169,9 @@ func parseOCSF(c *collector, obj []byte) {
 		c.reject(alert.Invalid("finding_info", "is required"))
 		return
 	}
-	sev := ocsfSeverity(f.SeverityID, f.Severity)
-	if sev == 0 {
-		c.reject(alert.Invalid("severity_id", "must be 1-6"))
+	sev, ok := ocsfSeverity(f.SeverityID, f.Severity)
+	if !ok {
+		c.reject(alert.Invalid("severity_id", "must be 0-6 or 99"))
 		return
 	}
 	ts, field := fi.FirstSeenTime, "finding_info.first_seen_time"

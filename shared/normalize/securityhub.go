@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"cmp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -122,14 +123,13 @@ type asffFinding struct {
 // whole event as raw copy), a BatchImportFindings body or one finding.
 func parseSecurityHub(c *collector, obj []byte) {
 	var u asffUnit
-	if err := c.decode(obj, &u); err != nil {
-		c.reject(err)
+	if !c.read(obj, &u) {
 		return
 	}
 	findings := u.Findings
 	switch {
-	case u.Detail != nil && u.DetailType != "" && u.DetailType != DetailTypeSecurityHub:
-		c.reject(alert.Invalid("detail-type", "must be %q", DetailTypeSecurityHub))
+	case u.Detail != nil && u.DetailType != "" && !slices.Contains(c.src.DetailTypes, u.DetailType):
+		c.reject(alert.Invalid("detail-type", "must be %q or %q", DetailTypeSecurityHub, DetailTypeSecurityHubAction))
 		return
 	case u.Detail != nil && len(u.Detail.Findings) == 0:
 		c.reject(alert.Invalid("detail.findings", "at least one finding is required"))
@@ -154,34 +154,17 @@ func parseSecurityHub(c *collector, obj []byte) {
 // securityHubFinding normalises the finding item; raw is its audit copy.
 func securityHubFinding(c *collector, item, raw []byte) {
 	var f asffFinding
-	if err := c.decode(item, &f); err != nil {
-		c.reject(err)
+	if !c.read(item, &f) {
 		return
 	}
 	a, err := securityHubAlert(&f, c.receivedAt)
-	if err != nil {
-		c.reject(err)
-		return
-	}
-	c.add(a, raw)
+	c.result(a, err, raw)
 }
 
 // asffSeverity maps Severity.Label, else Severity.Normalized.
 func asffSeverity(label string, normalized *float64) alert.Severity {
-	switch strings.ToUpper(strings.TrimSpace(label)) {
-	case "INFORMATIONAL":
-		return alert.Informational
-	case "LOW":
-		return alert.Low
-	case "MEDIUM":
-		return alert.Medium
-	case "HIGH":
-		return alert.High
-	case "CRITICAL":
-		return alert.Critical
-	}
-	if normalized == nil {
-		return 0
+	if s, ok := alert.ParseSeverity(label); ok || normalized == nil {
+		return s
 	}
 	switch n := *normalized; {
 	case n < 0 || n > 100:
@@ -252,25 +235,10 @@ func guardDutyTypeFromASFF(types []string) string {
 }
 
 func securityHubAlert(f *asffFinding, at time.Time) (*alert.Alert, error) {
-	first, err := parseTime("FirstObservedAt", f.FirstObservedAt, at)
+	first, last, updated, err := sightings(at, timeField{"FirstObservedAt", f.FirstObservedAt}, timeField{"CreatedAt", f.CreatedAt},
+		timeField{"LastObservedAt", f.LastObservedAt}, timeField{"UpdatedAt", f.UpdatedAt})
 	if err != nil {
 		return nil, err
-	}
-	if first.IsZero() {
-		if first, err = parseTime("CreatedAt", f.CreatedAt, at); err != nil {
-			return nil, err
-		}
-	}
-	last, err := parseTime("LastObservedAt", f.LastObservedAt, at)
-	if err != nil {
-		return nil, err
-	}
-	updated, err := parseTime("UpdatedAt", f.UpdatedAt, at)
-	if err != nil {
-		return nil, err
-	}
-	if last.IsZero() {
-		last = updated
 	}
 	var sev alert.Severity
 	if f.Severity != nil {
@@ -318,11 +286,7 @@ func securityHubAlert(f *asffFinding, at time.Time) (*alert.Alert, error) {
 // withoutKeyPrincipals drops the resources that stand for an access key's
 // principal (fromKey[i]) when there is any other resource.
 func withoutKeyPrincipals(rs []alert.Resource, fromKey []bool) []alert.Resource {
-	other := false
-	for i := range rs {
-		other = other || !fromKey[i]
-	}
-	if !other {
+	if !slices.Contains(fromKey, false) {
 		return rs
 	}
 	out := rs[:0]
@@ -400,13 +364,9 @@ func asffResources(f *asffFinding, es *entities, guardDuty bool) []alert.Resourc
 			if k := d.AwsIamAccessKey; k != nil {
 				es.add(alert.EntityAccessKey, cmp.Or(k.AccessKeyID, strings.TrimPrefix(r.ID, "AWS::IAM::AccessKey:")))
 				es.add(alert.EntityAccount, k.PrincipalName)
-				if iid := instanceSession(k.PrincipalID); iid != "" {
-					res = alert.Resource{ID: iid, Type: "AwsEc2Instance", Region: res.Region, Account: res.Account}
-					keyPrincipal = true
-				} else if k.PrincipalName != "" {
-					res = principalResource(f.AwsAccountID, k.PrincipalType, k.PrincipalName)
+				if p := principalResource(f.AwsAccountID, k.PrincipalID, k.PrincipalType, k.PrincipalName); p.ID != "" {
+					res, keyPrincipal = p, true
 					res.Region = cmp.Or(r.Region, f.Region)
-					keyPrincipal = true
 				}
 			}
 			if u := d.AwsIamUser; u != nil {

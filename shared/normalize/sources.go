@@ -1,6 +1,10 @@
 package normalize
 
-import "github.com/muster-sec/muster/shared/alert"
+import (
+	"slices"
+
+	"github.com/muster-sec/muster/shared/alert"
+)
 
 // Source is one alert format Muster accepts: the registry row that ingest
 // (routes and parsing), the correlation text, the console and the OpenAPI
@@ -20,9 +24,10 @@ type Source struct {
 	Samples string
 	// IDField names the sender's own id in its format (for error messages).
 	IDField string
-	// DetailType is the EventBridge detail type of the findings the source
-	// delivers through an EventBridge rule; empty when it has none.
-	DetailType string
+	// DetailTypes are the EventBridge detail types of the events that carry
+	// the source's findings through an EventBridge rule; none when it has
+	// none.
+	DetailTypes []string
 
 	parse parser
 }
@@ -31,12 +36,15 @@ type Source struct {
 const (
 	DetailTypeGuardDuty   = "GuardDuty Finding"
 	DetailTypeSecurityHub = "Security Hub Findings - Imported"
+	// DetailTypeSecurityHubAction is sent when someone picks a Security Hub
+	// custom action on findings; it carries them in detail.findings too.
+	DetailTypeSecurityHubAction = "Security Hub Findings - Custom Action"
 )
 
 // sources is the registry, in the order lists show it.
 var sources = []Source{
-	{Name: alert.ProviderGuardDuty, IDField: "arn", Display: "GuardDuty", Samples: "guardduty", DetailType: DetailTypeGuardDuty, parse: parseGuardDuty},
-	{Name: alert.ProviderSecurityHub, IDField: "Id", Display: "Security Hub", Samples: "securityhub", DetailType: DetailTypeSecurityHub, parse: parseSecurityHub},
+	{Name: alert.ProviderGuardDuty, IDField: "arn", Display: "GuardDuty", Samples: "guardduty", DetailTypes: []string{DetailTypeGuardDuty}, parse: parseGuardDuty},
+	{Name: alert.ProviderSecurityHub, IDField: "Id", Display: "Security Hub", Samples: "securityhub", DetailTypes: []string{DetailTypeSecurityHub, DetailTypeSecurityHubAction}, parse: parseSecurityHub},
 	{Name: alert.ProviderDefender, IDField: "SystemAlertId", Display: "Defender for Cloud", Samples: "defender", parse: parseDefender},
 	{Name: alert.ProviderAlertmanager, IDField: "fingerprint", Display: "Alertmanager", Samples: "alertmanager", parse: parseAlertmanager},
 	{Name: alert.ProviderFalco, IDField: "uuid", Display: "Falco", Samples: "falco", parse: parseFalco},
@@ -83,7 +91,7 @@ func SourcePhrase(name string) string {
 // with detail type dt.
 func ByDetailType(dt string) (Source, bool) {
 	for _, s := range sources {
-		if s.DetailType != "" && s.DetailType == dt {
+		if slices.Contains(s.DetailTypes, dt) {
 			return s, true
 		}
 	}

@@ -31,9 +31,9 @@ func TestRegistryRows(t *testing.T) {
 			if _, err := normalize.Parse(s.Name, []byte(`{}`), receivedAt); err != nil {
 				t.Errorf("Parse(%s): %v (the row has no parser?)", s.Name, err)
 			}
-			if s.DetailType != "" {
-				if got, ok := normalize.ByDetailType(s.DetailType); !ok || got.Name != s.Name {
-					t.Errorf("ByDetailType(%q) = %v, %v", s.DetailType, got.Name, ok)
+			for _, dt := range s.DetailTypes {
+				if got, ok := normalize.ByDetailType(dt); !ok || got.Name != s.Name {
+					t.Errorf("ByDetailType(%q) = %v, %v", dt, got.Name, ok)
 				}
 			}
 		})

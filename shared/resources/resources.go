@@ -187,7 +187,7 @@ var LocalSinkRule = Rule{
 var FindingsRule = Rule{
 	Name:        "muster-aws-findings",
 	Description: "GuardDuty and Security Hub findings to Muster ingest",
-	Pattern:     `{"source":["aws.guardduty","aws.securityhub"],"detail-type":["GuardDuty Finding","Security Hub Findings - Imported"]}`,
+	Pattern:     `{"source":["aws.guardduty","aws.securityhub"],"detail-type":["GuardDuty Finding","Security Hub Findings - Imported","Security Hub Findings - Custom Action"]}`,
 }
 
 // HighSeverityExfiltrationPattern is the README's example playbook pattern:

@@ -467,6 +467,14 @@ func TestInvokeEventBridgeAndProxy(t *testing.T) {
 	if sum := out.(handler.Summary); sum.Accepted != 2 {
 		t.Fatalf("security hub event: %+v", sum)
 	}
+	// A Security Hub custom action carries its findings the same way.
+	out, err = f.h.Invoke(ctx, json.RawMessage(sample(t, "securityhub", "custom-action-send-to-muster.json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := out.(handler.Summary); sum.Accepted != 1 {
+		t.Fatalf("security hub custom action: %+v", sum)
+	}
 	// An API Gateway proxy event is served as HTTP.
 	raw, _ := json.Marshal(post("guardduty", tokenAll, sample(t, "guardduty", "c2-dns.json")))
 	out, err = f.h.Invoke(ctx, raw)
