@@ -150,6 +150,24 @@ var Responder = StreamConsumer{
 	},
 }
 
+// WriteBack consumes incident items whose new or old status is Resolved
+// or Dismissed: every resolution, dismissal and reopening passes (so do
+// other changes to a closed incident; the function compares the two
+// images). It exists only where write-back is enabled
+// (docs/write-back.md); its retry budget is the responder's, for the same
+// reasons (IAM propagating, a source throttling).
+var WriteBack = StreamConsumer{
+	Name:              "writeback",
+	BatchSize:         10,
+	MaxBatchingWindow: 1,
+	MaxRetryAttempts:  10000,
+	MaxRecordAgeSecs:  24 * 3600,
+	Filters: []string{
+		`{"eventName":["MODIFY"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"INCIDENT#"}]},"sk":{"S":["INCIDENT"]}},"NewImage":{"status":{"S":["Resolved","Dismissed"]}}}}`,
+		`{"eventName":["MODIFY"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"INCIDENT#"}]},"sk":{"S":["INCIDENT"]}},"OldImage":{"status":{"S":["Resolved","Dismissed"]}}}}`,
+	},
+}
+
 // Rule is an EventBridge rule on Muster's bus or the default bus.
 type Rule struct {
 	Name        string
