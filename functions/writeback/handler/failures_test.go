@@ -34,7 +34,7 @@ func TestWriteBackFailures(t *testing.T) {
 			unprocessed: map[string][]string{"vendor-sh-001": {"FindingNotFound"}}, wantCalls: 1, wantDead: []string{"UnprocessedFindings"}},
 		{name: "still unprocessed after the last attempt, retried",
 			unprocessed: map[string][]string{"vendor-sh-001": {"LimitExceeded", "LimitExceeded", "LimitExceeded"}},
-			wantCalls: 3, wantRetry: []string{"1", "2"}},
+			wantCalls:   3, wantRetry: []string{"1", "2"}},
 		{name: "throttled, retried with the records after it",
 			failStatus: http.StatusTooManyRequests, failType: "TooManyRequestsException", wantRetry: []string{"1", "2"}},
 		{name: "service error, retried", failStatus: http.StatusInternalServerError, failType: "InternalException", wantRetry: []string{"1", "2"}},
