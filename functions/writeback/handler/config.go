@@ -17,36 +17,11 @@ import (
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/incidentevent"
 	"github.com/muster-sec/muster/shared/resources"
+	"github.com/muster-sec/muster/shared/writeback"
 )
 
-// Environment variables read by FromEnv (besides MUSTER_TABLE and
-// MUSTER_API_URL).
-const (
-	EnvSources = "MUSTER_WRITEBACK_SOURCES"
-	EnvDLQURL  = "MUSTER_WRITEBACK_DLQ_URL"
-)
-
-// Sources lists the sources write-back can be enabled for.
-var Sources = []string{alert.ProviderSecurityHub, alert.ProviderGuardDuty}
-
-// ParseSources reads EnvSources: a comma-separated subset of Sources
-// (empty: none).
-func ParseSources(v string) ([]string, error) {
-	var out []string
-	for p := range strings.SplitSeq(v, ",") {
-		p = strings.ToLower(strings.TrimSpace(p))
-		if p == "" {
-			continue
-		}
-		if !slices.Contains(Sources, p) {
-			return nil, fmt.Errorf("%s: unknown source %q (want %s)", EnvSources, p, strings.Join(Sources, ", "))
-		}
-		if !slices.Contains(out, p) {
-			out = append(out, p)
-		}
-	}
-	return out, nil
-}
+// EnvDLQURL is the dead-letter queue's URL (FromEnv).
+const EnvDLQURL = "MUSTER_WRITEBACK_DLQ_URL"
 
 // FromEnv wires the handler from the environment: MUSTER_TABLE (default
 // "muster"), MUSTER_API_URL (the console's base, for the note's link),
@@ -55,7 +30,7 @@ func ParseSources(v string) ([]string, error) {
 // archive and unarchive), and MUSTER_WRITEBACK_DLQ_URL (an SQS queue; the
 // log when unset).
 func FromEnv(_ context.Context, cfg aws.Config, getenv func(string) string) (*Handler, error) {
-	sources, err := ParseSources(getenv(EnvSources))
+	sources, err := writeback.ParseSources(getenv(writeback.EnvSources))
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +46,7 @@ func FromEnv(_ context.Context, cfg aws.Config, getenv func(string) string) (*Ha
 		opts.GuardDuty = guardduty.NewFromConfig(cfg)
 	}
 	if len(sources) == 0 {
-		log.Warn("no write-back source enabled; records are read and nothing is written", "set", EnvSources)
+		log.Warn("no write-back source enabled; records are read and nothing is written", "set", writeback.EnvSources)
 	}
 	var dead DeadLetter = NewLogDeadLetter(log)
 	if u := getenv(EnvDLQURL); u != "" {

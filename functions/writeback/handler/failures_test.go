@@ -97,32 +97,3 @@ func countFor(f *fakeAWS, status string) int {
 	return n
 }
 
-func TestParseSources(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    string
-		wantErr bool
-	}{
-		{"", "[]", false},
-		{"securityhub", "[securityhub]", false},
-		{" SecurityHub , guardduty,securityhub", "[securityhub guardduty]", false},
-		{"falco", "", true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			got, err := handler.ParseSources(tc.in)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("err = %v", err)
-			}
-			if err != nil {
-				if !strings.Contains(err.Error(), handler.EnvSources) {
-					t.Errorf("error %q does not name %s", err, handler.EnvSources)
-				}
-				return
-			}
-			if fmt.Sprint(got) != tc.want && !(tc.want == "[]" && len(got) == 0) {
-				t.Errorf("ParseSources(%q) = %v, want %s", tc.in, got, tc.want)
-			}
-		})
-	}
-}
