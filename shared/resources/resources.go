@@ -208,4 +208,4 @@ const (
 // FunctionMemoryMB is each function's default memory size in MB: the
 // stack's MemorySize (infra/stack explains each choice) and what the bench
 // prices Lambda duration at.
-var FunctionMemoryMB = map[string]int{"ingest": 512, "correlator": 1024, "query": 512, "responder": 256, "notify": 256}
+var FunctionMemoryMB = map[string]int{"ingest": 512, "correlator": 1024, "query": 512, "responder": 256, "notify": 256, "writeback": 256}

@@ -96,4 +96,3 @@ func countFor(f *fakeAWS, status string) int {
 	}
 	return n
 }
-
