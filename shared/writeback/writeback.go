@@ -103,3 +103,16 @@ func shorten(s string, n int) string {
 func ConsoleLink(base, id string) string {
 	return strings.TrimRight(base, "/") + "/#/incidents/" + id
 }
+
+// echoVerbs are the verbs of the notes that go with each workflow status.
+var echoVerbs = map[Workflow]string{WorkflowResolved: "resolved", WorkflowSuppressed: "dismissed", WorkflowNew: "reopened"}
+
+// IsEcho reports whether a finding's workflow status is the one Muster
+// wrote with its note (by NoteBy, saying the incident was resolved,
+// dismissed or reopened): the echo of a write-back, not the source's own
+// word. A status someone set by hand afterwards, without Muster's note to
+// match, is not an echo.
+func IsEcho(noteBy, noteText, workflow string) bool {
+	verb, ok := echoVerbs[Workflow(strings.ToUpper(workflow))]
+	return ok && noteBy == NoteBy && strings.HasPrefix(noteText, "Muster incident ") && strings.Contains(noteText, " was "+verb)
+}

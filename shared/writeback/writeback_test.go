@@ -70,3 +70,31 @@ func TestNote(t *testing.T) {
 		})
 	}
 }
+
+func TestIsEcho(t *testing.T) {
+	inc := incident.Incident{ID: "inc-1", Title: "Security incident detected on i-0abc", UpdatedBy: "alice"}
+	note := func(old, new incident.Status) string {
+		c, _ := ForStatus(old, new)
+		return Note(inc, c, ConsoleLink("https://muster.example.com", inc.ID))
+	}
+	resolved := note(incident.StatusActive, incident.StatusResolved)
+	tests := []struct {
+		name, by, text, workflow string
+		want                     bool
+	}{
+		{"resolved echo", NoteBy, resolved, "RESOLVED", true},
+		{"dismissed echo", NoteBy, note(incident.StatusActive, incident.StatusDismissed), "SUPPRESSED", true},
+		{"reopened echo", NoteBy, note(incident.StatusResolved, incident.StatusActive), "NEW", true},
+		{"workflow changed by hand after the note", NoteBy, resolved, "NEW", false},
+		{"someone else's note", "analyst", resolved, "RESOLVED", false},
+		{"no note", "", "", "RESOLVED", false},
+		{"NOTIFIED is never Muster's", NoteBy, resolved, "NOTIFIED", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := IsEcho(tc.by, tc.text, tc.workflow); got != tc.want {
+				t.Errorf("IsEcho(%q, %q, %q) = %v, want %v", tc.by, tc.text, tc.workflow, got, tc.want)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package handler_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -52,17 +53,33 @@ func TestWriteBackEchoChangesNothing(t *testing.T) {
 		name  string
 		steps []incident.Status
 		echo  alert.Status
+		// awsOnly keeps only the campaign's GuardDuty and Security Hub
+		// alerts, so that every member is echoed; the echoes then carry
+		// Muster's note (StatusEcho, as the Security Hub parser marks
+		// them), without which a late Resolved echo of every member would
+		// auto-resolve the reopened incident.
+		awsOnly bool
 	}{
-		{"resolved, echo Resolved", []incident.Status{incident.StatusResolved}, alert.StatusResolved},
-		{"dismissed, echo Dismissed", []incident.Status{incident.StatusDismissed}, alert.StatusDismissed},
-		{"reopened then dismissed, late echo Active", []incident.Status{incident.StatusDismissed, incident.StatusActive, incident.StatusDismissed}, alert.StatusActive},
-		{"resolved, reopened, resolved, late echo Active", []incident.Status{incident.StatusResolved, incident.StatusActive, incident.StatusResolved}, alert.StatusActive},
+		{"resolved, echo Resolved", []incident.Status{incident.StatusResolved}, alert.StatusResolved, false},
+		{"dismissed, echo Dismissed", []incident.Status{incident.StatusDismissed}, alert.StatusDismissed, false},
+		{"reopened then dismissed, late echo Active", []incident.Status{incident.StatusDismissed, incident.StatusActive, incident.StatusDismissed}, alert.StatusActive, false},
+		{"resolved, reopened, resolved, late echo Active", []incident.Status{incident.StatusResolved, incident.StatusActive, incident.StatusResolved}, alert.StatusActive, false},
+		{"resolved then reopened, late echo Resolved", []incident.Status{incident.StatusResolved, incident.StatusActive}, alert.StatusResolved, false},
+		{"dismissed then reopened, late echo Dismissed", []incident.Status{incident.StatusDismissed, incident.StatusActive}, alert.StatusDismissed, false},
+		{"only findings: resolved then reopened, late echo Resolved", []incident.Status{incident.StatusResolved, incident.StatusActive}, alert.StatusResolved, true},
+		{"only findings: dismissed then reopened, late echo Dismissed", []incident.Status{incident.StatusDismissed, incident.StatusActive}, alert.StatusDismissed, true},
+		{"only findings: resolved, echo Resolved", []incident.Status{incident.StatusResolved}, alert.StatusResolved, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			h := e.handler(correlate.DefaultConfig(), nil)
 			attack, _, _ := samples(t)
+			if tc.awsOnly {
+				attack = slices.DeleteFunc(attack, func(a *alert.Alert) bool {
+					return a.Provider != alert.ProviderSecurityHub && a.Provider != alert.ProviderGuardDuty
+				})
+			}
 			e.put(attack...)
 			drain(t, e, h)
 			incs := liveIncidents(e.groups())
@@ -87,7 +104,7 @@ func TestWriteBackEchoChangesNothing(t *testing.T) {
 					continue
 				}
 				echo := *a
-				echo.Status, echo.UpdatedAt = tc.echo, clock().Add(time.Hour)
+				echo.Status, echo.UpdatedAt, echo.StatusEcho = tc.echo, clock().Add(time.Hour), tc.awsOnly
 				e.put(&echo)
 				echoed++
 			}

@@ -27,8 +27,8 @@
 //     the record goes to the dead-letter path with the reason, and is
 //     named in BatchItemFailures only if that send fails.
 //
-// Writing back is idempotent but for the note: a retried record adds its
-// note again.
+// Writing back is idempotent: a retried record sets the same status and
+// note again (a finding holds one note).
 package handler
 
 import (
