@@ -18,7 +18,10 @@
 // finding ARN).
 //
 // The echo of a write-back (Security Hub sends the updated finding back
-// through the findings rule) changes nothing in Muster: a Resolved
-// re-delivery only resolves Active or InProgress incidents, and no alert
-// reopens a Dismissed incident (package incident).
+// through the findings rule) changes nothing in Muster: IsEcho recognises
+// a finding whose workflow status matches Muster's own note, and the
+// Security Hub parser marks it so that merging it keeps the stored
+// alert's status (a late RESOLVED echo cannot resolve a reopened
+// incident); besides, no alert reopens a Dismissed incident (package
+// incident).
 package writeback
