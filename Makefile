@@ -1,7 +1,7 @@
 # Muster — see README.md for what each target does.
 SHELL := /bin/bash
 GO    ?= go
-FUNCTIONS := ingest correlator query responder notify
+FUNCTIONS := ingest correlator query responder notify writeback
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 20000x

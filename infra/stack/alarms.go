@@ -53,7 +53,7 @@ func (b *builder) alarms() error {
 		durations = append(durations, fn.MetricDuration(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("p95"), Label: jsii.String(name)}))
 		alarm(title(name)+"ErrorsAlarm", "Function "+name+" returned errors", e, 1)
 		alarm(title(name)+"ThrottlesAlarm", "Function "+name+" was throttled", t, 1)
-		if name == Correlator || name == Responder {
+		if name == Correlator || name == Responder || name == WriteBack {
 			age := fn.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum")})
 			iterAges = append(iterAges, age.With(label))
 			alarm(title(name)+"IteratorAgeAlarm", "Stream consumer "+name+" is falling behind the table stream",

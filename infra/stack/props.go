@@ -14,6 +14,7 @@ import (
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/playbook"
 	"github.com/muster-sec/muster/shared/resources"
+	"github.com/muster-sec/muster/shared/writeback"
 )
 
 // Function names: the make build asset directories (dist/<name>/bootstrap)
@@ -26,7 +27,14 @@ const (
 	// Notify posts and updates incidents' Slack cards; deployed only
 	// with a Slack channel (SlackChannelID), so it is not in FunctionNames.
 	Notify = "notify"
+	// WriteBack writes incident status changes back to the source
+	// findings; deployed only with WriteBackSources, so it is not in
+	// FunctionNames.
+	WriteBack = "writeback"
 )
+
+// OptionalFunctions are deployed only when configured (Props.functionNames).
+var OptionalFunctions = []string{Notify, WriteBack}
 
 // FunctionNames lists the four functions every stack deploys, in a fixed
 // order.
@@ -63,12 +71,16 @@ type FunctionSettings struct {
 //     memory, but time for a few backoff rounds per batch.
 //   - notify 256 MB / 30 s: one event, two small table writes and one Slack
 //     call (10 s client timeout) per invocation.
+//   - writeback 256 MB / 60 s: batches of resources.WriteBack.BatchSize
+//     incident changes, each a few alert reads and a few API calls
+//     (unprocessed findings sent again); I/O bound.
 var DefaultFunctionSettings = map[string]FunctionSettings{
 	Ingest:     {MemoryMB: resources.FunctionMemoryMB[Ingest], TimeoutSeconds: 30},
 	Correlator: {MemoryMB: resources.FunctionMemoryMB[Correlator], TimeoutSeconds: 120},
 	Query:      {MemoryMB: resources.FunctionMemoryMB[Query], TimeoutSeconds: 29},
 	Responder:  {MemoryMB: resources.FunctionMemoryMB[Responder], TimeoutSeconds: 60},
 	Notify:     {MemoryMB: resources.FunctionMemoryMB[Notify], TimeoutSeconds: 30},
+	WriteBack:  {MemoryMB: resources.FunctionMemoryMB[WriteBack], TimeoutSeconds: 60},
 }
 
 // Props are every name and setting of the stack. The zero value of each
@@ -166,6 +178,12 @@ type Props struct {
 	// its rule: incident cards are posted to this channel (C…).
 	SlackChannelID string
 
+	// WriteBackSources, when not empty, deploys the writeback function
+	// for these sources (writeback.Sources: securityhub, guardduty), with
+	// its stream mapping and only the permissions they need
+	// (docs/write-back.md).
+	WriteBackSources []string
+
 	// Correlator tuning passed through when set (zero or empty: the
 	// correlator's default). Validate checks them with the correlator's own
 	// parser and ranges (correlate.FromEnv, correlate.Config.Validate).
@@ -211,7 +229,7 @@ func (p Props) Defaults() Props {
 	}
 	defInt(&p.LogRetentionDays, 30)
 	fns := make(map[string]FunctionSettings, len(FunctionNames)+1)
-	for _, name := range append(slices.Clone(FunctionNames), Notify) {
+	for _, name := range append(slices.Clone(FunctionNames), OptionalFunctions...) {
 		s := p.Functions[name]
 		d := DefaultFunctionSettings[name]
 		defInt(&s.MemoryMB, d.MemoryMB)
@@ -259,7 +277,7 @@ func (p Props) Validate() error {
 	if !logRetentionDays[p.LogRetentionDays] {
 		return bad("LogRetentionDays", CtxLogRetentionDays, "%d is not a CloudWatch Logs retention value", p.LogRetentionDays)
 	}
-	for _, name := range append(slices.Clone(FunctionNames), Notify) {
+	for _, name := range append(slices.Clone(FunctionNames), OptionalFunctions...) {
 		s, ok := p.Functions[name]
 		if !ok {
 			continue
@@ -316,6 +334,9 @@ func (p Props) Validate() error {
 	}
 	if p.SlackParamName != "" && !strings.HasPrefix(p.SlackParamName, "/") {
 		return bad("SlackParamName", CtxSlackParamName, "must be a path starting with /, got %q", p.SlackParamName)
+	}
+	if _, err := writeback.ParseSources(strings.Join(p.WriteBackSources, ",")); err != nil {
+		return badErr("WriteBackSources", CtxWriteBackSources, err)
 	}
 	if p.SlackChannelID != "" && (p.SlackParamName == "" || !slackChannelPattern.MatchString(p.SlackChannelID)) {
 		return bad("SlackChannelID", CtxSlackChannelID, "must be a channel id (C…) and needs %s for the bot token", CtxSlackParamName)
@@ -431,6 +452,7 @@ const (
 	CtxChatAuthHeader         = "chatAuthHeader"
 	CtxSlackParamName         = "slackParamName"
 	CtxSlackChannelID         = "slackChannelId"
+	CtxWriteBackSources       = "writeBackSources"
 	CtxCorrelationWindow      = "correlationWindow"
 	CtxMinStages              = "minStages"
 	CtxMinConfidence          = "minConfidence"
@@ -539,6 +561,21 @@ func FromContext(get func(key string) any) (Props, error) {
 	str(CtxChatAuthHeader, &p.ChatAuthHeader)
 	str(CtxSlackParamName, &p.SlackParamName)
 	str(CtxSlackChannelID, &p.SlackChannelID)
+	if v := get(CtxWriteBackSources); v != nil {
+		list := fmt.Sprint(v)
+		if l, ok := v.([]any); ok {
+			parts := make([]string, len(l))
+			for i, e := range l {
+				parts[i] = fmt.Sprint(e)
+			}
+			list = strings.Join(parts, ",")
+		}
+		sources, err := writeback.ParseSources(list)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%w: context %s: %w", ErrInvalidProps, CtxWriteBackSources, err))
+		}
+		p.WriteBackSources = sources
+	}
 	str(CtxCorrelationWindow, &p.CorrelationWindow)
 	num(CtxMinStages, &p.MinStages)
 	num(CtxMinConfidence, &p.MinConfidence)
@@ -546,7 +583,7 @@ func FromContext(get func(key string) any) (Props, error) {
 	num(CtxNoisyKeyResources, &p.NoisyKeyResources)
 	boolean(CtxReopenResolved, &p.ReopenResolved)
 	boolean(CtxAutoResolve, &p.AutoResolve)
-	for _, name := range append(slices.Clone(FunctionNames), Notify) {
+	for _, name := range append(slices.Clone(FunctionNames), OptionalFunctions...) {
 		var s FunctionSettings
 		num(name+ctxFunctionMemorySuffix, &s.MemoryMB)
 		num(name+ctxFunctionTimeoutSuffix, &s.TimeoutSeconds)
@@ -562,3 +599,19 @@ func FromContext(get func(key string) any) (Props, error) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// functionNames are the functions the stack deploys: FunctionNames, notify
+// with a Slack channel, writeback with write-back sources.
+func (p Props) functionNames() []string {
+	names := slices.Clone(FunctionNames)
+	if p.SlackChannelID != "" {
+		names = append(names, Notify)
+	}
+	if len(p.WriteBackSources) > 0 {
+		names = append(names, WriteBack)
+	}
+	return names
+}
+
+// writesBack reports whether write-back is enabled for source.
+func (p Props) writesBack(source string) bool { return slices.Contains(p.WriteBackSources, source) }

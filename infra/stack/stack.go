@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -23,8 +22,10 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/chatops"
 	"github.com/muster-sec/muster/shared/resources"
+	"github.com/muster-sec/muster/shared/writeback"
 )
 
 // Stack is the synthesised Muster stack with handles on the resources tests
@@ -55,11 +56,7 @@ func New(scope constructs.Construct, id string, p Props) (*Stack, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	names := FunctionNames
-	if p.SlackChannelID != "" {
-		names = append(slices.Clone(names), Notify)
-	}
-	for _, name := range names {
+	for _, name := range p.functionNames() {
 		asset := filepath.Join(p.AssetRoot, name, "bootstrap")
 		if _, err := os.Stat(asset); err != nil {
 			return nil, fmt.Errorf("function asset %s: %w (run make build first)", asset, err)
@@ -252,6 +249,9 @@ var tableActions = map[string][]string{
 	// one transaction (PutItem, ConditionCheckItem) and counts hits
 	// (UpdateItem) — writes confined by writePartitions.
 	Responder: {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"},
+	// Writeback reads an incident's alerts, one by one; it writes nothing
+	// to the table.
+	WriteBack: {"dynamodb:GetItem"},
 	// Notify reads and writes its card items (pk SLACKCARD#…), nothing
 	// else (a dynamodb:LeadingKeys condition).
 	Notify: {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
@@ -296,14 +296,8 @@ func (b *builder) functions() error {
 	return nil
 }
 
-// functionNames are the functions this stack deploys: FunctionNames, and
-// notify when a Slack channel is configured.
-func (b *builder) functionNames() []string {
-	if b.p.SlackChannelID == "" {
-		return FunctionNames
-	}
-	return append(slices.Clone(FunctionNames), Notify)
-}
+// functionNames are the functions this stack deploys (Props.functionNames).
+func (b *builder) functionNames() []string { return b.p.functionNames() }
 
 // function builds one function with its role, log group and policy.
 func (b *builder) function(name string, arch awslambda.Architecture, cursorKey awssecretsmanager.Secret) {
@@ -364,6 +358,11 @@ func (b *builder) function(name string, arch awslambda.Architecture, cursorKey a
 	b.Roles[name] = role
 	b.policies[name] = policy
 	b.suppressFunction(name, fn, role)
+	if name == WriteBack && b.p.writesBack(alert.ProviderGuardDuty) {
+		suppress(policy, rule{id: "AwsSolutions-IAM5",
+			appliesTo: []string{"Resource::arn:<AWS::Partition>:guardduty:<AWS::Region>:<AWS::AccountId>:detector/*"},
+			reason:    "A finding's detector id is known only from the finding; the account has one detector per region, and the statement is limited to this account and region and to ArchiveFindings and UnarchiveFindings."})
+	}
 	if (readsAuth[name] || b.readsSlack(name)) && b.p.AuthParamKMSKeyARN == "" {
 		suppress(policy, rule{id: "AwsSolutions-IAM5",
 			appliesTo: []string{"Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*"},
@@ -405,6 +404,9 @@ func (b *builder) statements(name string, lg awslogs.LogGroup) []awsiam.PolicySt
 	}
 	if b.readsSlack(name) {
 		statements = append(statements, b.paramStatements("SlackParam", b.p.SlackParamName)...)
+	}
+	if name == WriteBack {
+		statements = append(statements, b.writeBackStatements()...)
 	}
 	return statements
 }
@@ -468,6 +470,8 @@ func (b *builder) envFor(name string) map[string]string {
 		for k, v := range b.p.correlatorEnv() {
 			env[k] = v
 		}
+	case WriteBack:
+		env[writeback.EnvSources] = strings.Join(b.p.WriteBackSources, ",")
 	case Responder:
 		// The playbook registry, for the runPlaybook actions of automation
 		// rules (checked by the same rules as a person's request).
@@ -563,7 +567,7 @@ func (b *builder) suppressFunction(name string, fn awslambda.Function, role awsi
 			reason: "Asynchronous failures (EventBridge deliveries) go to the function's dead-letter queue (DeadLetterConfig, alarmed); a second failure destination would duplicate it."})
 	default:
 		how := "synchronously by API Gateway"
-		if name == Correlator || name == Responder {
+		if name == Correlator || name == Responder || name == WriteBack {
 			how = "by its DynamoDB stream event source mapping, which has its own SQS on-failure destination"
 		}
 		rules = append(rules,

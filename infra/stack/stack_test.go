@@ -72,7 +72,7 @@ func fakeAssets() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for _, f := range append(slices.Clone(FunctionNames), Notify) {
+	for _, f := range append(slices.Clone(FunctionNames), OptionalFunctions...) {
 		if err := os.MkdirAll(filepath.Join(dir, f), 0o755); err != nil {
 			return "", err
 		}
@@ -135,7 +135,8 @@ func get(t *testing.T, name string) *synthesised {
 			ReopenResolved:            ptr(false),
 		}
 		slack := Props{AssetRoot: assets, SlackParamName: testSlackParam, SlackChannelID: testSlackChannel}
-		for n, p := range map[string]Props{"full": full, "default": {AssetRoot: assets}, "slack": slack} {
+		writeBack := Props{AssetRoot: assets, WriteBackSources: []string{"securityhub", "guardduty"}}
+		for n, p := range map[string]Props{"full": full, "default": {AssetRoot: assets}, "slack": slack, "writeback": writeBack} {
 			s, err := build(n, p)
 			if err != nil {
 				synthErr = err
@@ -1167,7 +1168,7 @@ func TestNoClearTextSecrets(t *testing.T) {
 // TestNag fails on any unsuppressed AwsSolutions or Serverless finding, and
 // checks every suppression carries a reason.
 func TestNag(t *testing.T) {
-	for _, v := range append(slices.Clone(variants), "slack") {
+	for _, v := range append(slices.Clone(variants), "slack", "writeback") {
 		checkNag(t, v, get(t, v))
 	}
 }

@@ -1,15 +1,18 @@
 package stack
 
 import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/resources"
 )
 
-// streamMappings attaches the correlator and the responder to the table's
-// stream with the settings of shared/resources.
+// streamMappings attaches the correlator, the responder and (when
+// deployed) writeback to the table's stream with the settings of
+// shared/resources.
 func (b *builder) streamMappings() error {
 	consumers := []struct {
 		fn  string
@@ -17,6 +20,12 @@ func (b *builder) streamMappings() error {
 	}{
 		{Correlator, resources.Correlator},
 		{Responder, resources.Responder},
+	}
+	if b.Functions[WriteBack] != nil {
+		consumers = append(consumers, struct {
+			fn  string
+			def resources.StreamConsumer
+		}{WriteBack, resources.WriteBack})
 	}
 	for _, c := range consumers {
 		dlq := b.queue(title(c.def.Name)+"StreamFailures", c.def.Name+"-stream")
@@ -64,8 +73,30 @@ func (b *builder) streamMappings() error {
 			// reason to the same queue (its "dead-letter path").
 			fn.AddEnvironment(jsii.String("MUSTER_RESPONDER_DLQ_URL"), dlq.QueueUrl(), nil)
 		}
+		if c.fn == WriteBack {
+			// Records whose write-back a source refuses, likewise.
+			fn.AddEnvironment(jsii.String("MUSTER_WRITEBACK_DLQ_URL"), dlq.QueueUrl(), nil)
+		}
 	}
 	// The responder publishes to the bus, and nowhere else.
 	b.policies[Responder].AddStatements(statement("PublishEvents", []string{"events:PutEvents"}, *b.Bus.EventBusArn()))
 	return nil
+}
+
+// writeBackStatements are writeback's permissions on the sources enabled:
+// Security Hub's BatchUpdateFindings on this account's hub in the stack's
+// region (where the findings rule delivers findings from), and GuardDuty's
+// archive and unarchive on this account's detectors there.
+func (b *builder) writeBackStatements() []awsiam.PolicyStatement {
+	var out []awsiam.PolicyStatement
+	arn := func(service, resource string) string {
+		return "arn:" + *awscdk.Aws_PARTITION() + ":" + service + ":" + *awscdk.Aws_REGION() + ":" + *awscdk.Aws_ACCOUNT_ID() + ":" + resource
+	}
+	if b.p.writesBack(alert.ProviderSecurityHub) {
+		out = append(out, statement("SecurityHubWriteBack", []string{"securityhub:BatchUpdateFindings"}, arn("securityhub", "hub/default")))
+	}
+	if b.p.writesBack(alert.ProviderGuardDuty) {
+		out = append(out, statement("GuardDutyWriteBack", []string{"guardduty:ArchiveFindings", "guardduty:UnarchiveFindings"}, arn("guardduty", "detector/*")))
+	}
+	return out
 }

@@ -67,9 +67,13 @@ type Alert struct {
 	// SourceIncident is true when the source already calls the alert an
 	// incident or attack sequence (Defender IsIncident, GuardDuty
 	// AttackSequence:*); it becomes an incident on its own.
-	SourceIncident bool   `json:"sourceIncident,omitempty"`
-	IncidentID     string `json:"incidentId,omitempty"`
-	SuppressedBy   string `json:"suppressedBy,omitempty"`
+	SourceIncident bool `json:"sourceIncident,omitempty"`
+	// StatusEcho marks a delivery whose status Muster itself wrote to the
+	// source (the echo of a write-back, docs/write-back.md): a re-delivery
+	// so marked keeps the stored alert's status. Never stored.
+	StatusEcho   bool   `json:"-"`
+	IncidentID   string `json:"incidentId,omitempty"`
+	SuppressedBy string `json:"suppressedBy,omitempty"`
 	// Raw is the payload as received, kept for audit up to RawCap bytes.
 	Raw          json.RawMessage `json:"raw,omitempty"`
 	RawTruncated bool            `json:"rawTruncated,omitempty"`

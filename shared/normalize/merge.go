@@ -99,6 +99,7 @@ type PutResult struct {
 //     delivery (on a tie in both LastSeen and UpdatedAt, the one that came
 //     second; it is an audit copy)
 //     but a raw-only difference is not a change.
+//   - A write-back's echo (StatusEcho) leaves the status as stored.
 //   - A suppressed alert stays suppressed; a delivery that a rule now
 //     suppresses suppresses the stored alert too.
 func Merge(stored, incoming alert.Alert) (alert.Alert, bool) {
@@ -147,6 +148,11 @@ func Merge(stored, incoming alert.Alert) (alert.Alert, bool) {
 		if len(incoming.Raw) > 0 {
 			m.Raw, m.RawTruncated = incoming.Raw, incoming.RawTruncated
 		}
+	}
+	if incoming.StatusEcho {
+		// Muster's own word coming back (a write-back's echo, perhaps
+		// late): the status stays what Muster has now.
+		m.Status = stored.Status
 	}
 	if m.SuppressedBy == "" && incoming.SuppressedBy != "" {
 		m.SuppressedBy = incoming.SuppressedBy // a rule now suppresses it

@@ -11,6 +11,7 @@ import (
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/killchain"
+	"github.com/muster-sec/muster/shared/writeback"
 )
 
 // asffUnit is the top level of a Security Hub request item: an EventBridge
@@ -114,6 +115,10 @@ type asffFinding struct {
 	Workflow *struct {
 		Status string `json:"Status"`
 	} `json:"Workflow"`
+	Note *struct {
+		Text      string `json:"Text"`
+		UpdatedBy string `json:"UpdatedBy"`
+	} `json:"Note"`
 	WorkflowState string   `json:"WorkflowState"`
 	RecordState   string   `json:"RecordState"`
 	Sample        flexBool `json:"Sample"`
@@ -259,6 +264,7 @@ func securityHubAlert(f *asffFinding, at time.Time) (*alert.Alert, error) {
 		FirstSeen:   first,
 		LastSeen:    last,
 		UpdatedAt:   updated,
+		StatusEcho:  f.Workflow != nil && f.Note != nil && writeback.IsEcho(f.Note.UpdatedBy, f.Note.Text, f.Workflow.Status),
 	}
 	if f.Sample {
 		a.Name = "[Sample] " + a.Name

@@ -168,6 +168,24 @@ var Responder = StreamConsumer{
 	},
 }
 
+// WriteBack consumes incident items whose new or old status is Resolved
+// or Dismissed: every resolution, dismissal and reopening passes (so do
+// other changes to a closed incident; the function compares the two
+// images). It exists only where write-back is enabled
+// (docs/write-back.md); its retry budget is the responder's, for the same
+// reasons (IAM propagating, a source throttling).
+var WriteBack = StreamConsumer{
+	Name:              "writeback",
+	BatchSize:         10,
+	MaxBatchingWindow: 1,
+	MaxRetryAttempts:  10000,
+	MaxRecordAgeSecs:  24 * 3600,
+	Filters: []string{
+		`{"eventName":["MODIFY"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"INCIDENT#"}]},"sk":{"S":["INCIDENT"]}},"NewImage":{"status":{"S":["Resolved","Dismissed"]}}}}`,
+		`{"eventName":["MODIFY"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"INCIDENT#"}]},"sk":{"S":["INCIDENT"]}},"OldImage":{"status":{"S":["Resolved","Dismissed"]}}}}`,
+	},
+}
+
 // Rule is an EventBridge rule on Muster's bus or the default bus.
 type Rule struct {
 	Name        string
@@ -208,4 +226,4 @@ const (
 // FunctionMemoryMB is each function's default memory size in MB: the
 // stack's MemorySize (infra/stack explains each choice) and what the bench
 // prices Lambda duration at.
-var FunctionMemoryMB = map[string]int{"ingest": 512, "correlator": 1024, "query": 512, "responder": 256, "notify": 256}
+var FunctionMemoryMB = map[string]int{"ingest": 512, "correlator": 1024, "query": 512, "responder": 256, "notify": 256, "writeback": 256}
