@@ -15,6 +15,7 @@ import (
 
 	"github.com/muster-sec/muster/functions/query/console"
 	"github.com/muster-sec/muster/shared/apigw"
+	"github.com/muster-sec/muster/shared/automation"
 	"github.com/muster-sec/muster/shared/playbook"
 )
 
@@ -30,6 +31,8 @@ type fakeAPI struct {
 	// extra incidents and candidates, for the corrections (fakecorrections_test.go).
 	extra      []map[string]any
 	candidates []map[string]any
+	// automation rules (fakeautomation_test.go).
+	rules []automation.Rule
 }
 
 func newFakeAPI(token, events string) *fakeAPI {
@@ -68,6 +71,7 @@ func newFakeAPI(token, events string) *fakeAPI {
 		})
 	}
 	f.addCorrectionsData(now)
+	f.addAutomationData(now)
 	return f
 }
 
@@ -84,7 +88,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.serveCorrections(w, r) {
+	if f.serveAutomation(w, r) || f.serveCorrections(w, r) {
 		return
 	}
 	p := r.URL.Path

@@ -5,6 +5,7 @@
 //   #/entities/<t>/<v>   An entity's history (IP, host, account, key, resource…)
 //   #/dashboard          Charts of GET /metrics
 //   #/candidates         Candidates (groups below the incident threshold)
+//   #/automation         Automation rules (list, edit, preview, delete)
 import { getToken, setToken, clearToken, setUnauthorizedHandler } from './api.js';
 import { h, icon, replace } from './dom.js';
 import { renderAlertsPage } from './alerts.js';
@@ -12,6 +13,7 @@ import { renderIncidentPage, renderAlertPage } from './details.js';
 import { renderEntityPage } from './entities.js';
 import { renderDashboard } from './dashboard.js';
 import { renderCandidatesPage } from './candidates.js';
+import { renderAutomationPage } from './automation.js';
 
 const main = document.getElementById('main');
 let signInMessage = '';
@@ -88,6 +90,9 @@ async function route() {
   } else if (hash === '#/candidates') {
     setNav('candidates');
     await renderCandidatesPage(main);
+  } else if (hash === '#/automation') {
+    setNav('automation');
+    await renderAutomationPage(main);
   } else {
     setNav('alerts');
     await renderAlertsPage(main);

@@ -7,6 +7,7 @@ import {
   STAGES, SEVERITIES, INCIDENT_STATUSES, CLASSIFICATIONS, PROVIDERS, stageLabel, words, when,
   resourceName, reasonText,
 } from './format.js';
+import { responsesSection } from './responses.js';
 import { sevBadge, showError } from './alerts.js';
 import { entityLink, relatedSection } from './entities.js';
 import { confidenceView, correctionsSection, alertActions, tagsView } from './corrections.js';
@@ -134,6 +135,7 @@ export async function renderIncidentPage(main, id) {
       h('h2', {}, 'Affected resources'),
       resourceList(inc.resources),
       (inc.entities || []).length ? [h('h2', {}, 'Entities'), entityTags(inc.entities)] : null,
+      responsesSection(ctx, body),
       related,
       manageForm(),
       correctionsSection(ctx),
