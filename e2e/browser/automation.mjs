@@ -74,7 +74,7 @@ await step('a bad condition (400): the field the API names is marked', async () 
 await step('create: the rule joins the list in its order', async () => {
   await page.locator('#cond-tactics').fill('Exfiltration');
   await page.getByRole('button', { name: 'Create rule' }).click();
-  await page.locator('#rules-msg .banner.ok').waitFor();
+  await page.locator('#rules-msg .banner.ok', { hasText: 'Created the rule' }).waitFor();
   const names = await ruleNames();
   expect(names.join('|') === 'Internal scanner|Tag exfiltration|Prod under attack', `rules now ${names.join('|')}`);
   expect((await ruleCard('Tag exfiltration').locator('.rule-triggers').textContent()) === 'Created, Updated', 'the new triggers are not shown');
@@ -98,7 +98,7 @@ await step('edit: change the state to Shadow and save', async () => {
   await ruleCard('Prod under attack').getByRole('button', { name: /Edit/ }).click();
   await page.locator('#rule-state').selectOption('Shadow');
   await page.getByRole('button', { name: 'Save rule' }).click();
-  await page.locator('#rules-msg .banner.ok').waitFor();
+  await page.locator('#rules-msg .banner.ok', { hasText: 'Saved the rule' }).waitFor();
   expect((await ruleCard('Prod under attack').locator('.chip.state').textContent()) === 'Shadow', 'the new state is not shown');
 });
 

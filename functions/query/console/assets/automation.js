@@ -144,6 +144,7 @@ function select(id, name, options, value, blank) {
 }
 
 async function openEditor(page, rule) {
+  replace(page.msg);
   const r = rule || { name: '', order: 100, state: 'Shadow', triggers: ['created'], conditions: {}, actions: [{ type: 'addTags', tags: [] }] };
   let etag = rule ? `"${rule.version}"` : '';
   if (rule) {

@@ -22,7 +22,8 @@ function responsesOf(body) {
 export function responsesSection(ctx, body) {
   const list = h('div', { class: 'responses-list' });
   const note = h('p', { class: 'muted small', id: 'responses-live' });
-  const msg = h('div', { class: 'form-msg' });
+  // Not .form-msg: the page's manage form finds its message box by that class.
+  const msg = h('div', { class: 'responses-msg' });
   const sec = h('section', { class: 'responses', id: 'inc-responses', 'aria-labelledby': 'responses-title' },
     h('h2', { id: 'responses-title' }, 'Playbook runs'), note, list, msg);
   let shown = responsesOf(body);
