@@ -152,11 +152,28 @@ await step('incident page: playbook runs with status, message, link; a running o
   await shot('a08-responses-done');
 });
 
+await step('a playbook requested on the Take action tab joins the runs at once and is followed', async () => {
+  await page.getByRole('tab', { name: 'Take action' }).click();
+  await page.locator('#act-respond summary').click();
+  await page.locator('#playbook').selectOption('isolate-instance');
+  await page.locator('#trigger-response').click();
+  const run = page.locator('#inc-responses .response[data-id=req-3]');
+  // Every earlier run has ended, so no poll is running: only the read the
+  // request itself starts can show it.
+  await run.waitFor();
+  expect((await run.locator('.chip.run').textContent()) === 'Requested', 'the new request is not shown Requested');
+  expect((await page.locator('#responses-live').textContent()).includes('Refreshing'), 'the page does not follow the new request');
+  await control('test/report/req-3', { status: 'Failed', message: 'Ec2.UnauthorizedOperation: not allowed' });
+  await waitFor(async () => (await run.locator('.chip.run').textContent()) === 'Failed', 'the run to show Failed', 15000);
+  expect((await run.textContent()).includes('Ec2.UnauthorizedOperation'), 'the failure message is not shown');
+  await page.locator('#inc-responses').screenshot({ path: `${process.env.MUSTER_SCREENSHOTS || '.muster/screenshots'}/a09-responses-failed.png` });
+});
+
 await step('390 px: the playbook runs fit', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.locator('#inc-responses').scrollIntoViewIfNeeded();
   await noSidewaysScroll(page, 'the incident page at 390 px');
-  await page.locator('#inc-responses').screenshot({ path: `${process.env.MUSTER_SCREENSHOTS || '.muster/screenshots'}/a09-responses-390.png` });
+  await page.locator('#inc-responses').screenshot({ path: `${process.env.MUSTER_SCREENSHOTS || '.muster/screenshots'}/a10-responses-390.png` });
 });
 
 await step('no console errors, failed requests or tokens in URLs', async () => {

@@ -196,6 +196,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			_, _ = fh.Write(append(ev, '\n'))
 			_ = fh.Close()
 		}
+		f.requested(req)
 		writeJSON(w, 202, req)
 	case p == "/playbooks":
 		writeJSON(w, 200, map[string]any{"items": playbook.DefaultPlaybooks()})

@@ -200,3 +200,11 @@ func (f *fakeAPI) report(w http.ResponseWriter, r *http.Request, reqID string) {
 	}
 	problem(w, 404, "Not Found", "no such response request")
 }
+
+// requested records a playbook request of inc-1 (POST /incidents/inc-1/respond)
+// among its responses, as Requested.
+func (f *fakeAPI) requested(req map[string]any) {
+	list, _ := f.inc["responses"].([]map[string]any)
+	f.inc["responses"] = append(list, map[string]any{"requestId": fmt.Sprintf("req-%d", len(list)+1), "playbook": req["playbook"],
+		"parameters": req["parameters"], "requestedBy": "dev", "requestedAt": time.Now().UTC(), "status": "Requested"})
+}

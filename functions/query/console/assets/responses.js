@@ -10,6 +10,9 @@ import { showError } from './alerts.js';
 
 const PENDING = new Set(['Requested', 'Running']);
 export const POLL_MS = 3000;
+// REQUESTED is the document event the Take action tab fires after a
+// successful POST /incidents/{id}/respond.
+export const REQUESTED = 'muster:response-requested';
 
 const pending = (list) => list.some((r) => PENDING.has(r.status || 'Requested'));
 
@@ -53,6 +56,14 @@ export function responsesSection(ctx, body) {
     schedule();
   };
   const schedule = () => { if (!timer && pending(shown)) timer = setTimeout(poll, POLL_MS); };
+  // A playbook requested on this page (Take action) is read at once, then
+  // followed like the others.
+  const requested = () => {
+    if (!document.contains(sec)) { document.removeEventListener(REQUESTED, requested); return; }
+    clearTimeout(timer);
+    poll();
+  };
+  document.addEventListener(REQUESTED, requested);
   draw();
   schedule();
   return sec;
