@@ -82,8 +82,8 @@ func (iso *isolation) reports() *reports {
 	}
 }
 
-// then chains st → rep → next, rep's failure going on to next too;
-// without rep, st → next.
+// then is what a step goes on to: rep, then next (also when rep fails);
+// without rep, next.
 func then(rep awsstepfunctions.CustomState, next awsstepfunctions.IChainable) awsstepfunctions.IChainable {
 	if rep == nil {
 		return next
