@@ -123,3 +123,15 @@ func TestCorrectionsFakeAPI(t *testing.T) {
 		"MUSTER_TOKEN":       "fake-token",
 	})
 }
+
+// TestAutomationFakeAPI drives the Automation page and the incident page's
+// playbook runs (automation.mjs) against the fake's rules and runs.
+func TestAutomationFakeAPI(t *testing.T) {
+	browserEnv(t)
+	srv := httptest.NewServer(newFakeAPI("fake-token", filepath.Join(t.TempDir(), "events.jsonl")))
+	defer srv.Close()
+	runScript(t, "automation.mjs", "automation-fake-api", map[string]string{
+		"MUSTER_CONSOLE_URL": srv.URL + "/",
+		"MUSTER_TOKEN":       "fake-token",
+	})
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/muster-sec/muster/functions/query/console"
 	"github.com/muster-sec/muster/shared/apigw"
+	"github.com/muster-sec/muster/shared/automation"
 	"github.com/muster-sec/muster/shared/playbook"
 )
 
@@ -31,6 +32,8 @@ type fakeAPI struct {
 	// extra incidents and candidates, for the corrections (fakecorrections_test.go).
 	extra      []map[string]any
 	candidates []map[string]any
+	// automation rules (fakeautomation_test.go).
+	rules []automation.Rule
 }
 
 func newFakeAPI(token, events string) *fakeAPI {
@@ -69,6 +72,7 @@ func newFakeAPI(token, events string) *fakeAPI {
 		})
 	}
 	f.addCorrectionsData(now)
+	f.addAutomationData(now)
 	return f
 }
 
@@ -85,7 +89,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.serveCorrections(w, r) {
+	if f.serveAutomation(w, r) || f.serveCorrections(w, r) {
 		return
 	}
 	p := r.URL.Path
@@ -193,6 +197,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			_, _ = fh.Write(append(ev, '\n'))
 			_ = fh.Close()
 		}
+		f.requested(req)
 		writeJSON(w, 202, req)
 	case p == "/playbooks":
 		writeJSON(w, 200, map[string]any{"items": playbook.DefaultPlaybooks()})

@@ -168,6 +168,7 @@ func (b *builder) setAPIURL(api awsapigateway.RestApi) {
 		// which depend on the functions, so the stage URL would be a cycle.
 		url = "https://" + *api.RestApiId() + ".execute-api." + *awscdk.Aws_REGION() + "." + *awscdk.Aws_URL_SUFFIX() + "/" + b.p.APIStageName
 	}
+	b.apiURL = url
 	for _, fn := range b.Functions {
 		fn.AddEnvironment(jsii.String("MUSTER_API_URL"), jsii.String(url), nil)
 	}

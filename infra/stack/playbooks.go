@@ -223,20 +223,29 @@ func retryTransient(task awsstepfunctions.TaskStateBase) {
 func (b *builder) isolatePlaybook() error {
 	iso := newIsolation(b)
 	runs := iso.runsTable()
-	markFailed := iso.markFailed(runs)
+	reps := iso.reports()
+	markFailed := iso.markFailed(runs, reps)
 	pickGroup, quarantine := iso.quarantine(markFailed)
 	describe, volumes := iso.snapshots(markFailed)
 	missing := awsstepfunctions.NewFail(b.st, jsii.String("MissingInstanceId"), &awsstepfunctions.FailProps{
 		Error: jsii.String("MissingInstanceId"), Cause: jsii.String("The request has no parameters.instanceId."),
 	})
 	done := awsstepfunctions.NewSucceed(b.st, jsii.String("Isolated"), nil)
-	quarantine.Next(describe).Next(volumes).Next(done)
+	var running, succeeded awsstepfunctions.CustomState
+	if reps != nil {
+		running, succeeded = reps.running, reps.succeeded
+	}
+	quarantine.Next(describe).Next(volumes).Next(then(succeeded, done))
 	pickGroup.Afterwards(nil).Next(quarantine)
 	hasInstance := awsstepfunctions.NewChoice(b.st, jsii.String("HasInstanceId"), nil).
-		When(awsstepfunctions.Condition_IsPresent(jsii.String("$.detail.parameters.instanceId")), pickGroup, nil).
+		When(awsstepfunctions.Condition_IsPresent(jsii.String("$.detail.parameters.instanceId")), then(running, pickGroup), nil).
 		Otherwise(missing)
 	definition := iso.guards(runs, hasInstance)
 	sm := iso.stateMachine(definition)
+	if reps != nil {
+		iso.allowReports(sm)
+		iso.reportRule()
+	}
 	return iso.rule(sm)
 }
 
@@ -368,7 +377,7 @@ func (iso *isolation) guards(runs awsdynamodb.Table, next awsstepfunctions.IChai
 }
 
 // markFailed marks this execution's run record failed, then fails.
-func (iso *isolation) markFailed(runs awsdynamodb.Table) awsstepfunctionstasks.DynamoUpdateItem {
+func (iso *isolation) markFailed(runs awsdynamodb.Table, reps *reports) awsstepfunctionstasks.DynamoUpdateItem {
 	b := iso.b
 	// A failed isolation marks its run record failed before failing (the
 	// condition: only the record this execution made), so an archive replay
@@ -408,7 +417,13 @@ func (iso *isolation) markFailed(runs awsdynamodb.Table) awsstepfunctionstasks.D
 	// another execution since): leave it, the isolation still failed.
 	markFailed.AddCatch(failed, &awsstepfunctions.CatchProps{Errors: jsii.Strings(conditionFailed), ResultPath: awsstepfunctions.JsonPath_DISCARD()})
 	markFailed.AddCatch(failedNotMarked, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.markError")})
-	markFailed.Next(failed)
+	if reps != nil {
+		// Reported once the record is marked (a report is not a reason to
+		// leave the record unmarked); a mark that fails is not reported.
+		markFailed.Next(then(reps.failed, failed))
+	} else {
+		markFailed.Next(failed)
+	}
 	return markFailed
 }
 

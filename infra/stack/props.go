@@ -167,6 +167,12 @@ type Props struct {
 	ChatWebhookURL          string
 	ChatConnectionSecretARN string
 	ChatAuthHeader          string
+	// PlaybookReportSecretARN, with the isolate-instance playbook, makes
+	// its state machine report Running, then Succeeded or Failed, to the
+	// API (POST /incidents/{id}/responses/{requestId}): a Secrets Manager
+	// secret holding the Authorization header value, "Bearer " and a token
+	// of scope respond. Empty: the playbook does not report.
+	PlaybookReportSecretARN string
 
 	// SlackParamName is the SSM SecureString holding the Slack app's
 	// settings ({"signingSecret", "botToken", "users"}, docs/chatops.md),
@@ -324,6 +330,9 @@ func (p Props) Validate() error {
 	if p.QuarantineSecurityGroupID != "" && !sgPattern.MatchString(p.QuarantineSecurityGroupID) {
 		return bad("QuarantineSecurityGroupID", CtxQuarantineSG, "%q is not a security group id", p.QuarantineSecurityGroupID)
 	}
+	if p.PlaybookReportSecretARN != "" && p.QuarantineSecurityGroupID == "" {
+		return bad("PlaybookReportSecretARN", CtxPlaybookReportSecret, "reports come from the isolate-instance playbook: set %s too", CtxQuarantineSG)
+	}
 	if (p.ChatWebhookURL == "") != (p.ChatConnectionSecretARN == "") {
 		return bad("ChatWebhookURL", CtxChatWebhookURL+" / "+CtxChatConnectionSecret, "set both the webhook URL and the connection secret ARN, or neither")
 	}
@@ -450,6 +459,7 @@ const (
 	CtxChatWebhookURL         = "chatWebhookUrl"
 	CtxChatConnectionSecret   = "chatConnectionSecretArn"
 	CtxChatAuthHeader         = "chatAuthHeader"
+	CtxPlaybookReportSecret   = "playbookReportSecretArn"
 	CtxSlackParamName         = "slackParamName"
 	CtxSlackChannelID         = "slackChannelId"
 	CtxWriteBackSources       = "writeBackSources"
@@ -559,6 +569,7 @@ func FromContext(get func(key string) any) (Props, error) {
 	str(CtxChatWebhookURL, &p.ChatWebhookURL)
 	str(CtxChatConnectionSecret, &p.ChatConnectionSecretARN)
 	str(CtxChatAuthHeader, &p.ChatAuthHeader)
+	str(CtxPlaybookReportSecret, &p.PlaybookReportSecretARN)
 	str(CtxSlackParamName, &p.SlackParamName)
 	str(CtxSlackChannelID, &p.SlackChannelID)
 	if v := get(CtxWriteBackSources); v != nil {

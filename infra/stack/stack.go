@@ -99,6 +99,8 @@ type builder struct {
 	logGroups []awslogs.LogGroup
 	// dlqs in creation order, for alarms and the dashboard.
 	dlqs []namedQueue
+	// apiURL is the API's public URL (set by api, before the playbooks).
+	apiURL string
 }
 
 type namedQueue struct {

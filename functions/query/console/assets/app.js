@@ -5,6 +5,7 @@
 //   #/entities/<t>/<v>   An entity's history (IP, host, account, key, resource…)
 //   #/dashboard          Charts of GET /metrics
 //   #/candidates         Candidates (groups below the incident threshold)
+//   #/automation         Automation rules (list, edit, preview, delete)
 import { api, items, getToken, setToken, clearToken, setUnauthorizedHandler } from './api.js';
 import { loadSources } from './format.js';
 import { h, icon, replace } from './dom.js';
@@ -13,6 +14,7 @@ import { renderIncidentPage, renderAlertPage } from './details.js';
 import { renderEntityPage } from './entities.js';
 import { renderDashboard } from './dashboard.js';
 import { renderCandidatesPage } from './candidates.js';
+import { renderAutomationPage } from './automation.js';
 
 const main = document.getElementById('main');
 let signInMessage = '';
@@ -98,6 +100,9 @@ async function route() {
   } else if (hash === '#/candidates') {
     setNav('candidates');
     await renderCandidatesPage(main);
+  } else if (hash === '#/automation') {
+    setNav('automation');
+    await renderAutomationPage(main);
   } else {
     setNav('alerts');
     await renderAlertsPage(main);

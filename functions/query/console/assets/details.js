@@ -7,6 +7,7 @@ import {
   STAGES, SEVERITIES, INCIDENT_STATUSES, CLASSIFICATIONS, PROVIDERS, stageLabel, words, when,
   resourceName, reasonText,
 } from './format.js';
+import { responsesSection, REQUESTED } from './responses.js';
 import { sevBadge, showError } from './alerts.js';
 import { entityLink, relatedSection } from './entities.js';
 import { confidenceView, correctionsSection, alertActions, tagsView } from './corrections.js';
@@ -134,6 +135,7 @@ export async function renderIncidentPage(main, id) {
       h('h2', {}, 'Affected resources'),
       resourceList(inc.resources),
       (inc.entities || []).length ? [h('h2', {}, 'Entities'), entityTags(inc.entities)] : null,
+      responsesSection(ctx, body),
       related,
       manageForm(),
       correctionsSection(ctx),
@@ -388,6 +390,7 @@ export async function renderIncidentPage(main, id) {
             const req = data && (data.request || data);
             if (req && req.playbook) drawPast([...past, req]);
             announce('Response requested');
+            document.dispatchEvent(new Event(REQUESTED));
           } catch (err) {
             showError(msg, err, 'The response was not requested');
           } finally { btn.disabled = false; }
