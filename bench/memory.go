@@ -132,7 +132,7 @@ func MeasureMemory(ctx context.Context, o MemoryOptions) (MemoryResult, error) {
 // dayOfAlerts is a generated scenario of about n alerts over one day.
 func dayOfAlerts(n int) []*alert.Alert {
 	scale := float64(n) / 1700 // the default scenario's size
-	sc := scenario.Generate(scenario.Config{Seed: 1, Span: 24 * time.Hour, MaxDuration: 20 * time.Hour,
+	sc := scenario.Generate(scenario.Config{Seed: 1, Noise: scenario.NoiseLegacy, Span: 24 * time.Hour, MaxDuration: 20 * time.Hour,
 		Campaigns: max(1, int(40*scale)), Repeats: -1, Overlaps: -1, NoiseAlerts: max(1, int(1500*scale)),
 		NoiseResources: max(5, int(400*scale))})
 	return sc.Alerts

@@ -123,7 +123,7 @@ func exactlyOnce(t *testing.T, e *env, ids []string) {
 }
 
 func faultScenario() *scenario.Scenario {
-	return scenario.Generate(scenario.Config{Seed: 11, Campaigns: 3, MultiResource: 0.5, Repeats: -1,
+	return scenario.Generate(scenario.Config{Seed: 11, Noise: scenario.NoiseLegacy, Campaigns: 3, MultiResource: 0.5, Repeats: -1,
 		MinAlerts: 5, MaxAlerts: 8, NoiseAlerts: 10, NoiseResources: 8, Scanners: -1})
 }
 
