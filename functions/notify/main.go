@@ -5,28 +5,10 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/muster-sec/muster/functions/notify/handler"
-	"github.com/muster-sec/muster/shared/awsclient"
+	"github.com/muster-sec/muster/shared/lambdamain"
 )
 
 func main() {
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("component", "notify"))
-	ctx := context.Background()
-	cfg, err := awsclient.Load(ctx)
-	if err != nil {
-		slog.Error("load aws config", "error", err)
-		os.Exit(1)
-	}
-	h, err := handler.FromEnv(ctx, cfg, os.Getenv)
-	if err != nil {
-		slog.Error("configure notify", "error", err)
-		os.Exit(1)
-	}
-	lambda.Start(h.Handle)
+	lambdamain.Start("notify", handler.FromEnv, func(h *handler.Handler) any { return h.Handle })
 }
