@@ -107,44 +107,15 @@ func (s *Store) CreateAutomationRule(ctx context.Context, r automation.Rule) (au
 
 // GetAutomationRule returns a rule or automation.ErrNotFound.
 func (s *Store) GetAutomationRule(ctx context.Context, id string) (automation.Rule, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table),
-		Key: AutomationRuleKey(id), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return automation.Rule{}, fmt.Errorf("get automation rule %s: %w", id, err)
-	}
-	if out.Item == nil {
-		return automation.Rule{}, fmt.Errorf("automation rule %s: %w", id, automation.ErrNotFound)
-	}
-	return decodeAutomationRule(out.Item)
+	return getOne(ctx, s, AutomationRuleKey(id), "automation rule "+id, automation.ErrNotFound, decodeAutomationRule)
 }
 
 // ListAutomationRules returns every rule (at most 1,000) in run order
 // (automation.Sort).
 func (s *Store) ListAutomationRules(ctx context.Context) ([]automation.Rule, error) {
-	kc := expression.Key(resources.AttrGSI1PK).Equal(expression.Value(AutomationPartition))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	out, err := listPartition(ctx, s, AutomationPartition, "automation rules", maxRules, decodeAutomationRule)
 	if err != nil {
-		return nil, fmt.Errorf("build automation rules query: %w", err)
-	}
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
-		TableName: aws.String(s.table), IndexName: aws.String(resources.IndexTime),
-		KeyConditionExpression:    expr.KeyCondition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
-	var out []automation.Rule
-	for p.HasMorePages() && len(out) < maxRules {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("query automation rules: %w", err)
-		}
-		for _, it := range page.Items {
-			r, err := decodeAutomationRule(it)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, r)
-		}
+		return nil, err
 	}
 	automation.Sort(out)
 	return out, nil

@@ -105,44 +105,12 @@ func (s *Store) CreateRule(ctx context.Context, r suppress.Rule) (suppress.Rule,
 
 // GetRule returns a rule or suppress.ErrNotFound.
 func (s *Store) GetRule(ctx context.Context, id string) (suppress.Rule, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: RuleKey(id), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return suppress.Rule{}, fmt.Errorf("get rule %s: %w", id, err)
-	}
-	if out.Item == nil {
-		return suppress.Rule{}, fmt.Errorf("rule %s: %w", id, suppress.ErrNotFound)
-	}
-	return decodeRule(out.Item)
+	return getOne(ctx, s, RuleKey(id), "rule "+id, suppress.ErrNotFound, decodeRule)
 }
 
 // ListRules returns every rule (at most 1,000), oldest first.
 func (s *Store) ListRules(ctx context.Context) ([]suppress.Rule, error) {
-	kc := expression.Key(resources.AttrGSI1PK).Equal(expression.Value(RulesPartition))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return nil, fmt.Errorf("build rules query: %w", err)
-	}
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
-		TableName: aws.String(s.table), IndexName: aws.String(resources.IndexTime),
-		KeyConditionExpression:    expr.KeyCondition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
-	var out []suppress.Rule
-	for p.HasMorePages() && len(out) < maxRules {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("query rules: %w", err)
-		}
-		for _, it := range page.Items {
-			r, err := decodeRule(it)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, r)
-		}
-	}
-	return out, nil
+	return listPartition(ctx, s, RulesPartition, "rules", maxRules, decodeRule)
 }
 
 // ActiveRules returns the rules ingest must evaluate now: those whose
