@@ -69,12 +69,7 @@ func decodeAutomationRule(item map[string]types.AttributeValue) (automation.Rule
 		return r, fmt.Errorf("decode automation rule: %w", err)
 	}
 	r.Version = version(item)
-	if h, ok := item["hits"].(*types.AttributeValueMemberN); ok {
-		r.Hits, _ = strconv.ParseInt(h.Value, 10, 64)
-	}
-	if t, err := time.Parse(time.RFC3339Nano, StringAttr(item, "lastHitAt")); err == nil {
-		r.LastHitAt = &t
-	}
+	r.Hits, r.LastHitAt = hitsOf(item)
 	return r, nil
 }
 
@@ -91,18 +86,7 @@ func (s *Store) CreateAutomationRule(ctx context.Context, r automation.Rule) (au
 	if err != nil {
 		return r, err
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table), Item: item,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return r, fmt.Errorf("automation rule %s exists: %w", r.ID, incident.ErrConflict)
-	}
-	if err != nil {
-		return r, fmt.Errorf("put automation rule %s: %w", r.ID, err)
-	}
-	return r, nil
+	return r, putNew(ctx, s, item, "automation rule "+r.ID)
 }
 
 // GetAutomationRule returns a rule or automation.ErrNotFound.

@@ -2,13 +2,17 @@ package dynamostore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/resources"
 )
 
@@ -57,4 +61,32 @@ func listPartition[T any](ctx context.Context, s *Store, partition, what string,
 		}
 	}
 	return out, nil
+}
+
+// putNew writes an item that must not exist yet; an existing one is
+// incident.ErrConflict, wrapped with what names it ("rule r-1").
+func putNew(ctx context.Context, s *Store, item map[string]types.AttributeValue, what string) error {
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: item,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return fmt.Errorf("%s exists: %w", what, incident.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("put %s: %w", what, err)
+	}
+	return nil
+}
+
+// hitsOf reads a rule item's hit counter and last hit time.
+func hitsOf(item map[string]types.AttributeValue) (hits int64, last *time.Time) {
+	if h, ok := item["hits"].(*types.AttributeValueMemberN); ok {
+		hits, _ = strconv.ParseInt(h.Value, 10, 64)
+	}
+	if t, err := time.Parse(time.RFC3339Nano, StringAttr(item, "lastHitAt")); err == nil {
+		last = &t
+	}
+	return hits, last
 }

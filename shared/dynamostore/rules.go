@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -65,12 +64,7 @@ func decodeRule(item map[string]types.AttributeValue) (suppress.Rule, error) {
 		return r, fmt.Errorf("decode rule: %w", err)
 	}
 	r.Version = version(item)
-	if h, ok := item["hits"].(*types.AttributeValueMemberN); ok {
-		r.Hits, _ = strconv.ParseInt(h.Value, 10, 64)
-	}
-	if t, err := time.Parse(time.RFC3339Nano, StringAttr(item, "lastHitAt")); err == nil {
-		r.LastHitAt = &t
-	}
+	r.Hits, r.LastHitAt = hitsOf(item)
 	return r, nil
 }
 
@@ -89,18 +83,7 @@ func (s *Store) CreateRule(ctx context.Context, r suppress.Rule) (suppress.Rule,
 	if err != nil {
 		return r, err
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table), Item: item,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return r, fmt.Errorf("rule %s exists: %w", r.ID, incident.ErrConflict)
-	}
-	if err != nil {
-		return r, fmt.Errorf("put rule %s: %w", r.ID, err)
-	}
-	return r, nil
+	return r, putNew(ctx, s, item, "rule "+r.ID)
 }
 
 // GetRule returns a rule or suppress.ErrNotFound.
