@@ -130,6 +130,11 @@ type Props struct {
 	// PublicURL is the public base URL for links in events (MUSTER_API_URL):
 	// an absolute http(s) URL; empty uses the stage's execute-api URL.
 	PublicURL string
+	// AlertmanagerURL, when set, is given to query as MUSTER_ALERTMANAGER_URL:
+	// "suppress similar" rules made from Alertmanager alerts are written back
+	// there as silences. Its credential is not a context value (it would sit
+	// in the template in clear): set MUSTER_ALERTMANAGER_TOKEN yourself.
+	AlertmanagerURL string
 
 	// Archive creates the event bus archive (default true). LocalStack
 	// supports archives only in some versions and plans, so the LocalStack
@@ -321,6 +326,11 @@ func (p Props) Validate() error {
 			return bad("PublicURL", CtxPublicURL, "%q is not an absolute http(s) URL such as https://muster.example.com", p.PublicURL)
 		}
 	}
+	if p.AlertmanagerURL != "" {
+		if u, err := url.Parse(p.AlertmanagerURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+			return bad("AlertmanagerURL", CtxAlertmanagerURL, "%q is not an absolute http(s) URL without credentials, such as https://alertmanager.example:9093", p.AlertmanagerURL)
+		}
+	}
 	if p.ArchiveRetentionDays < 1 {
 		return bad("ArchiveRetentionDays", CtxArchiveRetentionDays, "must be at least 1, got %d", p.ArchiveRetentionDays)
 	}
@@ -463,6 +473,7 @@ const (
 	CtxSlackParamName         = "slackParamName"
 	CtxSlackChannelID         = "slackChannelId"
 	CtxWriteBackSources       = "writeBackSources"
+	CtxAlertmanagerURL        = "alertmanagerUrl"
 	CtxCorrelationWindow      = "correlationWindow"
 	CtxMinStages              = "minStages"
 	CtxMinConfidence          = "minConfidence"
@@ -552,6 +563,7 @@ func FromContext(get func(key string) any) (Props, error) {
 	}
 	boolean(CtxAPICloudWatchRole, &p.APICloudWatchRole)
 	str(CtxPublicURL, &p.PublicURL)
+	str(CtxAlertmanagerURL, &p.AlertmanagerURL)
 	boolean(CtxArchive, &p.Archive)
 	num(CtxArchiveRetentionDays, &p.ArchiveRetentionDays)
 	str(CtxAlarmEmail, &p.AlarmEmail)

@@ -25,6 +25,7 @@ import (
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/chatops"
 	"github.com/muster-sec/muster/shared/resources"
+	"github.com/muster-sec/muster/shared/silence"
 	"github.com/muster-sec/muster/shared/writeback"
 )
 
@@ -457,6 +458,9 @@ func (b *builder) envFor(name string) map[string]string {
 		}
 		if b.p.SlackParamName != "" {
 			env[chatops.EnvParam] = b.p.SlackParamName
+		}
+		if b.p.AlertmanagerURL != "" {
+			env[silence.EnvURL] = b.p.AlertmanagerURL
 		}
 	case Notify:
 		env[chatops.EnvParam] = b.p.SlackParamName

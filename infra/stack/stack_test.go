@@ -25,6 +25,7 @@ import (
 	"github.com/muster-sec/muster/shared/incidentevent"
 	"github.com/muster-sec/muster/shared/playbook"
 	"github.com/muster-sec/muster/shared/resources"
+	"github.com/muster-sec/muster/shared/silence"
 )
 
 // Synthesis is slow (seconds per stack), so the suite builds two stacks
@@ -1255,6 +1256,11 @@ func TestPropsValidate(t *testing.T) {
 		{"retention above 3650 days", func(p *Props) { p.AlertRetentionDays = 3651 }, "AlertRetentionDays", CtxAlertRetentionDays, nil},
 		{"negative retention", func(p *Props) { p.AlertRetentionDays = -1 }, "AlertRetentionDays", CtxAlertRetentionDays, nil},
 
+		// alertmanagerUrl: query's silence write-back target.
+		{"alertmanager https URL", func(p *Props) { p.AlertmanagerURL = "https://alertmanager.example:9093" }, "", "", nil},
+		{"alertmanager URL without scheme", func(p *Props) { p.AlertmanagerURL = "alertmanager:9093" }, "AlertmanagerURL", CtxAlertmanagerURL, nil},
+		{"alertmanager URL with credentials", func(p *Props) { p.AlertmanagerURL = "https://u:p@alertmanager.example" }, "AlertmanagerURL", CtxAlertmanagerURL, nil},
+
 		// publicUrl: the responder refuses a MUSTER_API_URL that is not http(s).
 		{"public https URL", func(p *Props) { p.PublicURL = "https://muster.example.com/" }, "", "", nil},
 		{"public http URL", func(p *Props) { p.PublicURL = "http://localhost:4566/restapis/x/v1/_user_request_" }, "", "", nil},
@@ -1326,6 +1332,21 @@ func TestCorrelatorEnvAccepted(t *testing.T) {
 	// Unset values are not passed: the correlator keeps its defaults.
 	if env := (Props{}).correlatorEnv(); len(env) != 0 {
 		t.Errorf("default props pass %v", env)
+	}
+}
+
+// TestAlertmanagerURLEnv: only query gets MUSTER_ALERTMANAGER_URL, and
+// only when the context value is set.
+func TestAlertmanagerURLEnv(t *testing.T) {
+	for _, url := range []string{"", "https://alertmanager.example:9093"} {
+		b := &builder{p: Props{AlertmanagerURL: url}}
+		got, set := b.envFor(Query)[silence.EnvURL]
+		if set != (url != "") || got != url {
+			t.Errorf("alertmanagerUrl %q: query env %q (set %v)", url, got, set)
+		}
+		if _, set := b.envFor(Ingest)[silence.EnvURL]; set {
+			t.Errorf("ingest gets %s", silence.EnvURL)
+		}
 	}
 }
 

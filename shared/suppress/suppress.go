@@ -64,7 +64,18 @@ type Rule struct {
 	UpdatedAt time.Time  `json:"updatedAt"`
 	// SourceIncident is the incident a "suppress similar" rule came from.
 	SourceIncident string `json:"sourceIncident,omitempty"`
-	Version        int64  `json:"version"`
+	// Silence is the Alertmanager silence written back for the rule, if any.
+	Silence *Silence `json:"silence,omitempty"`
+	Version int64    `json:"version"`
+}
+
+// Silence records the Alertmanager silence written back for a rule: its id
+// once created, Expired once ended, and the last error Alertmanager gave
+// (the rule change itself never fails for it).
+type Silence struct {
+	ID      string `json:"id,omitempty"`
+	Expired bool   `json:"expired,omitempty"`
+	Error   string `json:"error,omitempty"`
 }
 
 // Reasons a rule may give, as on Defender's suppression rules; free text is

@@ -199,6 +199,7 @@ func (h *Handler) suppressSimilar(ctx context.Context, r *request, b suppressBod
 	if err != nil {
 		return reply{}, err
 	}
+	created = h.silenceFor(ctx, created, &a)
 	dismissed := 0
 	if b.DismissExisting {
 		alerts, err := h.allIncidentAlerts(ctx, id, maxActionAlerts)

@@ -51,6 +51,7 @@ import (
 	"github.com/muster-sec/muster/shared/metrics"
 	"github.com/muster-sec/muster/shared/playbook"
 	"github.com/muster-sec/muster/shared/resources"
+	"github.com/muster-sec/muster/shared/silence"
 	"github.com/muster-sec/muster/shared/suppress"
 )
 
@@ -134,6 +135,9 @@ type Options struct {
 	// ReportWait is how long a response request may go without a report
 	// before it shows as NoReport; 0 never shows it (MUSTER_RESPONSE_REPORT_WAIT).
 	ReportWait time.Duration
+	// Silencer writes suppression rules made from Alertmanager alerts back
+	// as silences; none when nil (silence.FromEnv).
+	Silencer Silencer
 }
 
 // Handler serves the REST API.
@@ -153,13 +157,14 @@ type Handler struct {
 	bot         *chatops.Bot
 	slackSecret []byte
 	slackBudget time.Duration
+	silencer    Silencer
 }
 
 // New returns a Handler from o.
 func New(o Options) *Handler {
 	h := &Handler{store: o.Store, auth: o.Auth, playbooks: o.Playbooks, cursorKey: o.CursorKey,
 		now: o.Now, apiURL: strings.TrimRight(o.APIURL, "/"), log: o.Logger, corsOrigins: o.CORSOrigins,
-		reportWait: o.ReportWait}
+		reportWait: o.ReportWait, silencer: o.Silencer}
 	if h.playbooks == nil {
 		h.playbooks = playbook.Default()
 	}
@@ -193,8 +198,8 @@ func New(o Options) *Handler {
 // SSM Parameter Store for MUSTER_AUTH_PARAM), the cursor key
 // (MUSTER_CURSOR_KEY; random per process when unset, so set it wherever
 // more than one instance serves the API), the playbook registry
-// (playbook.FromEnv), the public base URL (MUSTER_API_URL) and the Slack
-// app (slackFromEnv).
+// (playbook.FromEnv), the public base URL (MUSTER_API_URL), the Slack
+// app (slackFromEnv) and Alertmanager silence write-back (silence.FromEnv).
 func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*Handler, error) {
 	table := getenv(EnvTable)
 	if table == "" {
@@ -239,9 +244,13 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 	if err != nil {
 		return nil, err
 	}
-	return New(Options{Store: store, Auth: authn, Playbooks: pb, CursorKey: []byte(getenv(EnvCursorKey)),
+	o := Options{Store: store, Auth: authn, Playbooks: pb, CursorKey: []byte(getenv(EnvCursorKey)),
 		APIURL: getenv(EnvAPIURL), Logger: logger, CORSOrigins: splitList(getenv(EnvCORSOrigins)),
-		Correlation: ccfg, Slack: slackOpts, ReportWait: wait}), nil
+		Correlation: ccfg, Slack: slackOpts, ReportWait: wait}
+	if c, ok := silence.FromEnv(getenv); ok {
+		o.Silencer = c
+	}
+	return New(o), nil
 }
 
 // EnvCORSOrigins lists the origins (comma-separated) allowed to call the API

@@ -110,13 +110,22 @@ func (h *Handler) patchRule(ctx context.Context, r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
+	rule = h.expireSilence(ctx, rule)
 	return jsonReply(http.StatusOK, h.view(rule)).with("ETag", etag(rule.Version)), nil
 }
 
 func (h *Handler) deleteRule(ctx context.Context, r *request) (reply, error) {
+	var rule suppress.Rule
+	if h.silencer != nil {
+		var err error
+		if rule, err = h.store.GetRule(ctx, r.PathValue("id")); err != nil {
+			return reply{}, err
+		}
+	}
 	if err := h.store.DeleteRule(ctx, r.PathValue("id")); err != nil {
 		return reply{}, err
 	}
+	h.expireDeleted(ctx, rule)
 	return reply{status: http.StatusNoContent}, nil
 }
 
