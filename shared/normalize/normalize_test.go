@@ -570,8 +570,19 @@ func TestOCSF(t *testing.T) {
 			}
 		}
 	})
+	t.Run("OCSF 1.0 Security Finding: finding, top-level attacks, state_id, account_uid", func(t *testing.T) {
+		a := one(t, "ocsf", `{"class_uid":2001,"time":1763629831000,"severity_id":4,"state_id":4,"finding":{"uid":"u-1","title":"t"},`+
+			`"attacks":[{"tactics":[{"name":"Exfiltration","uid":"TA0010"}]}],"cloud":{"region":"eu-west-1","account_uid":"111122223333"},"resources":[{"uid":"r-1"}]}`)
+		if a.SourceID != "u-1" || a.Name != "t" || a.Status != alert.StatusResolved || stages(a.Tactics...) != stages(killchain.Exfiltration) {
+			t.Fatalf("%+v", a)
+		}
+		if r := a.Resources[0]; r.Account != "111122223333" || r.Region != "eu-west-1" {
+			t.Errorf("resource %+v, want the cloud's account and region", r)
+		}
+		rejected(t, "ocsf", `{"class_uid":2001,"time":1763629831000,"severity_id":4}`, "finding_info")
+	})
 	t.Run("other classes are rejected", func(t *testing.T) {
-		rejected(t, "ocsf", fmt.Sprintf(f, "2001", "2", "", 1), "class_uid")
+		rejected(t, "ocsf", fmt.Sprintf(f, "2003", "2", "", 1), "class_uid")
 		rejected(t, "ocsf", `{"time":1}`, "class_uid")
 	})
 	t.Run("updatedAt from metadata.modified_time only", func(t *testing.T) {

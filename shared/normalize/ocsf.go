@@ -10,8 +10,13 @@ import (
 	"github.com/muster-sec/muster/shared/killchain"
 )
 
-// OCSFDetectionFinding is the OCSF class_uid Muster accepts.
-const OCSFDetectionFinding = 2004
+// The OCSF classes Muster accepts: Detection Finding (OCSF 1.1 on), and
+// Security Finding, its OCSF 1.0 predecessor (a finding object, attacks
+// and state_id at the top).
+const (
+	OCSFDetectionFinding = 2004
+	OCSFSecurityFinding  = 2001
+)
 
 type ocsfNamed struct {
 	Name string `json:"name"`
@@ -33,42 +38,50 @@ type ocsfAttack struct {
 	SubTechnique *ocsfNamed  `json:"sub_technique"`
 }
 
+type ocsfInfo struct {
+	UID           string   `json:"uid"`
+	Title         string   `json:"title"`
+	Desc          string   `json:"desc"`
+	Types         []string `json:"types"`
+	FirstSeenTime *float64 `json:"first_seen_time"`
+	LastSeenTime  *float64 `json:"last_seen_time"`
+	Analytic      *struct {
+		Name string `json:"name"`
+		UID  string `json:"uid"`
+	} `json:"analytic"`
+	Attacks []ocsfAttack `json:"attacks"`
+}
+
 type ocsfFinding struct {
-	ClassUID    *int     `json:"class_uid"`
-	Time        *float64 `json:"time"`
-	SeverityID  *int     `json:"severity_id"`
-	Severity    string   `json:"severity"`
-	StatusID    int      `json:"status_id"`
-	Status      string   `json:"status"`
-	Message     string   `json:"message"`
-	Count       int      `json:"count"`
-	FindingInfo *struct {
-		UID           string   `json:"uid"`
-		Title         string   `json:"title"`
-		Desc          string   `json:"desc"`
-		Types         []string `json:"types"`
-		FirstSeenTime *float64 `json:"first_seen_time"`
-		LastSeenTime  *float64 `json:"last_seen_time"`
-		Analytic      *struct {
-			Name string `json:"name"`
-			UID  string `json:"uid"`
-		} `json:"analytic"`
-		Attacks []ocsfAttack `json:"attacks"`
-	} `json:"finding_info"`
-	Metadata *struct {
+	ClassUID    *int         `json:"class_uid"`
+	Time        *float64     `json:"time"`
+	SeverityID  *int         `json:"severity_id"`
+	Severity    string       `json:"severity"`
+	StatusID    int          `json:"status_id"`
+	Status      string       `json:"status"`
+	Message     string       `json:"message"`
+	Count       int          `json:"count"`
+	StateID     int          `json:"state_id"`
+	State       string       `json:"state"`
+	Attacks     []ocsfAttack `json:"attacks"`
+	Finding     *ocsfInfo    `json:"finding"`
+	FindingInfo *ocsfInfo    `json:"finding_info"`
+	Metadata    *struct {
 		UID          string   `json:"uid"`
 		ModifiedTime *float64 `json:"modified_time"`
 	} `json:"metadata"`
 	Cloud *struct {
-		Region  string     `json:"region"`
-		Account *ocsfNamed `json:"account"`
+		Region     string     `json:"region"`
+		Account    *ocsfNamed `json:"account"`
+		AccountUID string     `json:"account_uid"` // OCSF 1.0
 	} `json:"cloud"`
 	Resources []struct {
-		UID    string `json:"uid"`
-		Name   string `json:"name"`
-		Type   string `json:"type"`
-		Region string `json:"region"`
-		Owner  *struct {
+		UID        string `json:"uid"`
+		Name       string `json:"name"`
+		Type       string `json:"type"`
+		Region     string `json:"region"`
+		AccountUID string `json:"account_uid"` // OCSF 1.0
+		Owner      *struct {
 			Account *ocsfNamed `json:"account"`
 		} `json:"owner"`
 		Tags []struct {
@@ -160,13 +173,13 @@ func parseOCSF(c *collector, obj []byte) {
 	if !c.read(obj, &f) {
 		return
 	}
-	if f.ClassUID == nil || *f.ClassUID != OCSFDetectionFinding {
-		c.reject(alert.Invalid("class_uid", "must be %d (Detection Finding)", OCSFDetectionFinding))
+	if f.ClassUID == nil || (*f.ClassUID != OCSFDetectionFinding && *f.ClassUID != OCSFSecurityFinding) {
+		c.reject(alert.Invalid("class_uid", "must be %d (Detection Finding) or %d (Security Finding, OCSF 1.0)", OCSFDetectionFinding, OCSFSecurityFinding))
 		return
 	}
-	fi := f.FindingInfo
+	fi := cmp.Or(f.FindingInfo, f.Finding)
 	if fi == nil {
-		c.reject(alert.Invalid("finding_info", "is required"))
+		c.reject(alert.Invalid("finding_info", "is required (finding in OCSF 1.0)"))
 		return
 	}
 	sev, ok := ocsfSeverity(f.SeverityID, f.Severity)
@@ -193,7 +206,7 @@ func parseOCSF(c *collector, obj []byte) {
 		Name:        fi.Title,
 		Description: cmp.Or(fi.Desc, f.Message),
 		Severity:    sev,
-		Status:      ocsfStatus(f.StatusID, f.Status),
+		Status:      ocsfStatus(cmp.Or(f.StatusID, f.StateID), cmp.Or(f.Status, f.State)),
 		FirstSeen:   first,
 		Count:       f.Count,
 	}
@@ -221,7 +234,7 @@ func parseOCSF(c *collector, obj []byte) {
 	default:
 		a.Type = fi.Title
 	}
-	ocsfAttacks(a, fi.Attacks)
+	ocsfAttacks(a, append(fi.Attacks, f.Attacks...))
 	a.Resources = ocsfResources(&f)
 	a.Entities = ocsfEntities(&f)
 	if r := f.Remediation; r != nil {
@@ -267,13 +280,13 @@ func ocsfResources(f *ocsfFinding) []alert.Resource {
 	var out []alert.Resource
 	region, account := "", ""
 	if f.Cloud != nil {
-		region = f.Cloud.Region
+		region, account = f.Cloud.Region, f.Cloud.AccountUID
 		if f.Cloud.Account != nil {
 			account = f.Cloud.Account.UID
 		}
 	}
 	for _, r := range f.Resources {
-		res := alert.Resource{ID: cmp.Or(r.UID, r.Name), Type: r.Type, Name: r.Name, Region: cmp.Or(r.Region, region), Account: account}
+		res := alert.Resource{ID: cmp.Or(r.UID, r.Name), Type: r.Type, Name: r.Name, Region: cmp.Or(r.Region, region), Account: cmp.Or(r.AccountUID, account)}
 		if r.Owner != nil && r.Owner.Account != nil && r.Owner.Account.UID != "" {
 			res.Account = r.Owner.Account.UID
 		}
