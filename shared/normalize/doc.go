@@ -1,10 +1,8 @@
 // Package normalize turns the alert formats Muster accepts into normalised
 // alert.Alert values.
 //
-// Sources (sources.go) is the registry of the formats Muster accepts: name,
-// display name, parser, sample folder, EventBridge detail type. Ingest,
-// the correlation text and the console read it; tests check the console's
-// format.js and the OpenAPI document against it.
+// Sources (sources.go) is the registry of the formats Muster accepts, which
+// ingest, the correlation text and the console read.
 //
 // Parse is the one entry point: given a provider name (as in
 // POST /webhooks/{provider}) and a request body, it returns one Result per
@@ -28,19 +26,10 @@
 //     rule, host and time; OCSF: finding_info.uid; generic: id). The alert
 //     id is alert.ID(provider, SourceID). A Security Hub finding whose
 //     ProductArn ends in product/aws/guardduty is the GuardDuty finding
-//     itself: it is normalised to provider "guardduty" (so the same id) and,
-//     for every field both formats carry, to what the GuardDuty finding
-//     gives — type, tactics and techniques from the GuardDuty type through
-//     the catalogue, count, source incident, resources, and archived →
-//     Dismissed before Workflow and RecordState (see guardDutyCopy). The
-//     two carry the same lastSeen. Merge gives that tie to the delivery
-//     with the later updatedAt (when the source last updated its record:
-//     GuardDuty updatedAt, Security Hub UpdatedAt, OCSF
-//     metadata.modified_time) when both have one and they differ, else a
-//     fixed winner (status Dismissed > Resolved > Active, the higher
-//     severity, the longer text), and unions lists in an order of their
-//     own, so the stored alert is the same whichever of the two arrives
-//     first, and re-deliveries of either change nothing.
+//     itself: it is normalised to provider "guardduty" (so the same id) and
+//     to what the GuardDuty finding gives (see guardDutyCopy); Merge makes
+//     the stored alert the same whichever of the two arrives first (see
+//     merge.go), and re-deliveries of either change nothing.
 //   - Severity and kill-chain stages are mapped per source as
 //     docs/architecture.md lists; GuardDuty stages come from a
 //     per-finding-type catalogue (catalogue.go) with the ThreatPurpose
@@ -55,22 +44,15 @@
 //     Alertmanager label user) is qualified with its host or resource,
 //     "root@ip-10-0-1-25", because "root" on two machines is not one
 //     principal and must not link their alerts.
-//   - Count is the source's own occurrence count when it has one (GuardDuty
-//     service.count, the Security Hub copy's ProductFields count, OCSF
-//     count), else 1. Merge folds a re-delivery into the stored alert;
-//     stores call MergeStored, which also shrinks the result to the stored
-//     budget (FitStored) and writes nothing when that equals what is
-//     stored.
+//   - Count is the source's own occurrence count when it has one, else 1.
+//     Stores call MergeStored, which folds a re-delivery into the stored
+//     alert, fits it to the stored budget and writes nothing when that
+//     equals what is stored.
 //   - The raw payload of each item is kept with alert.Alert.SetRawValid
 //     (capped; the item has just been decoded, so it is not re-validated).
 //
-// Decoding: each format is one set of plain structs with json tags, read
-// by github.com/go-json-experiment/json (decode.go) with one set of
-// options: a name repeated within an object and invalid UTF-8 reject the
-// item with the field named (a repeated id must not let the last copy win
-// silently), and names match fields case-insensitively (Defender sends
-// PascalCase and camelCase). A top-level array is split first, so one bad
-// item is rejected on its own. See docs/performance.md for the speed.
+// Decoding: each format is one set of plain structs read by
+// github.com/go-json-experiment/json with the options of decode.go.
 //
 // No AWS SDK is imported: this is domain code, called by the ingest
 // function and by tests and benchmarks.

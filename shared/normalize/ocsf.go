@@ -39,17 +39,14 @@ type ocsfAttack struct {
 }
 
 type ocsfInfo struct {
-	UID           string   `json:"uid"`
-	Title         string   `json:"title"`
-	Desc          string   `json:"desc"`
-	Types         []string `json:"types"`
-	FirstSeenTime *float64 `json:"first_seen_time"`
-	LastSeenTime  *float64 `json:"last_seen_time"`
-	Analytic      *struct {
-		Name string `json:"name"`
-		UID  string `json:"uid"`
-	} `json:"analytic"`
-	Attacks []ocsfAttack `json:"attacks"`
+	UID           string       `json:"uid"`
+	Title         string       `json:"title"`
+	Desc          string       `json:"desc"`
+	Types         []string     `json:"types"`
+	FirstSeenTime *float64     `json:"first_seen_time"`
+	LastSeenTime  *float64     `json:"last_seen_time"`
+	Analytic      *ocsfNamed   `json:"analytic"`
+	Attacks       []ocsfAttack `json:"attacks"`
 }
 
 type ocsfFinding struct {
