@@ -2,20 +2,18 @@ package slack_test
 
 import (
 	"net/http"
-	"os"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/muster-sec/muster/shared/slack"
+	"github.com/muster-sec/muster/shared/slack/slacktest"
 )
 
 // FuzzVerifyAndParse: any body and headers are refused or parsed without
 // a panic; a body verified with the secret always reaches the parsers.
 func FuzzVerifyAndParse(f *testing.F) {
-	if b, err := os.ReadFile("testdata/command.form"); err == nil {
-		f.Add(b, "1531420618", "v0=00")
-	}
+	f.Add(slacktest.Command, "1531420618", "v0=00")
 	f.Add([]byte("payload=%7B%22type%22%3A%22block_actions%22%2C%22user%22%3A%7B%22id%22%3A%22U1%22%7D%7D"), "", "")
 	f.Add([]byte("%zz"), "x", "v0=zz")
 	secret := []byte("fuzz-secret")

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,21 +15,12 @@ import (
 )
 
 // Slack's documented signing example: this secret, timestamp and
-// slash-command body (testdata/command.form) sign to this signature.
+// slash-command body (slacktest.Command) sign to this signature.
 const (
 	docSecret    = "8f742231b10e8888abcd99yyyzzz85a5"
 	docTimestamp = "1531420618"
 	docSignature = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
 )
-
-func readFile(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func headers(ts, sig string) func(string) string {
 	h := http.Header{}
@@ -40,7 +30,7 @@ func headers(ts, sig string) func(string) string {
 }
 
 func TestVerify(t *testing.T) {
-	body := readFile(t, "testdata/command.form")
+	body := slacktest.Command
 	at := time.Unix(1531420618, 0)
 	tests := []struct {
 		name   string
@@ -83,11 +73,11 @@ func TestVerify(t *testing.T) {
 }
 
 func TestParsePayloads(t *testing.T) {
-	c, err := slack.ParseCommand(readFile(t, "testdata/command.form"))
+	c, err := slack.ParseCommand(slacktest.Command)
 	if err != nil || c.UserID != "U2CERLKJA" || c.Command != "/webhook-collect" || !strings.HasPrefix(c.ResponseURL, "https://hooks.slack.com/commands/") {
 		t.Errorf("ParseCommand = %+v, %v", c, err)
 	}
-	form := url.Values{"payload": {string(readFile(t, "testdata/block_actions.json"))}}.Encode()
+	form := url.Values{"payload": {string(slacktest.BlockActions)}}.Encode()
 	in, err := slack.ParseInteraction([]byte(form))
 	if err != nil || in.Type != "block_actions" || in.User.ID != "UA8RXUSPL" || len(in.Actions) != 1 || in.Actions[0].Value != "click_me_123" {
 		t.Errorf("ParseInteraction = %+v, %v", in, err)

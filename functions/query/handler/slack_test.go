@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -149,11 +148,7 @@ func TestSlackSignatureRefusals(t *testing.T) {
 	// Slack's own documented request, signed with our test secret, is
 	// accepted: the documented user is not mapped, and its empty text
 	// asks for help.
-	doc, err := os.ReadFile("../../../shared/slack/testdata/command.form")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := e.post("/chatops/slack/commands", string(doc), slackSecret, now, nil)
+	rec := e.post("/chatops/slack/commands", string(slacktest.Command), slackSecret, now, nil)
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "/muster") {
 		t.Errorf("Slack's documented command: %d %s", rec.Code, rec.Body)
 	}
@@ -236,15 +231,11 @@ func (e *slackEnv) interact(payload map[string]any, retry bool) *httptest.Respon
 
 // click is a block_actions payload for one element of a card's actions
 // block, shaped like Slack's documented example
-// (shared/slack/testdata/block_actions.json).
+// (slacktest.BlockActions).
 func (e *slackEnv) click(user, blockID, actionID, selected string) map[string]any {
 	e.t.Helper()
-	raw, err := os.ReadFile("../../../shared/slack/testdata/block_actions.json")
-	if err != nil {
-		e.t.Fatal(err)
-	}
 	var p map[string]any
-	if err := json.Unmarshal(raw, &p); err != nil {
+	if err := json.Unmarshal(slacktest.BlockActions, &p); err != nil {
 		e.t.Fatal(err)
 	}
 	p["user"] = map[string]any{"id": user, "username": "someone"}
