@@ -38,24 +38,14 @@ func (s *Store) CreateAutomationRule(ctx context.Context, r automation.Rule) (au
 func (s *Store) GetAutomationRule(ctx context.Context, id string) (automation.Rule, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var r automation.Rule
-	if !s.get(pkAutoRule+id, skAutoRule, &r) {
-		return r, fmt.Errorf("automation rule %s: %w", id, automation.ErrNotFound)
-	}
-	return r, nil
+	return getOne[automation.Rule](s, pkAutoRule+id, skAutoRule, "automation rule "+id, automation.ErrNotFound)
 }
 
 // ListAutomationRules returns every rule in run order.
 func (s *Store) ListAutomationRules(ctx context.Context) ([]automation.Rule, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []automation.Rule
-	for _, pk := range s.partitions(pkAutoRule) {
-		var r automation.Rule
-		if s.get(pk, skAutoRule, &r) {
-			out = append(out, r)
-		}
-	}
+	out := listAll[automation.Rule](s, pkAutoRule, skAutoRule)
 	automation.Sort(out)
 	return out, nil
 }

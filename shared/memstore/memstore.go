@@ -11,6 +11,7 @@ package memstore
 
 import (
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -109,5 +110,28 @@ func (s *Store) partitions(prefix string) []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// getOne reads the item (pk, sk) into a T, or fails with notFound wrapped
+// with what names it ("rule r-1"). The caller holds mu.
+func getOne[T any](s *Store, pk, sk, what string, notFound error) (T, error) {
+	var v T
+	if !s.get(pk, sk, &v) {
+		return v, fmt.Errorf("%s: %w", what, notFound)
+	}
+	return v, nil
+}
+
+// listAll reads the item with sort key sk of every partition whose key
+// starts with prefix. The caller holds mu.
+func listAll[T any](s *Store, prefix, sk string) []T {
+	var out []T
+	for _, pk := range s.partitions(prefix) {
+		var v T
+		if s.get(pk, sk, &v) {
+			out = append(out, v)
+		}
+	}
 	return out
 }

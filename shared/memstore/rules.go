@@ -40,24 +40,14 @@ func (s *Store) CreateRule(ctx context.Context, r suppress.Rule) (suppress.Rule,
 func (s *Store) GetRule(ctx context.Context, id string) (suppress.Rule, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var r suppress.Rule
-	if !s.get(pkRule+id, skRule, &r) {
-		return r, fmt.Errorf("rule %s: %w", id, suppress.ErrNotFound)
-	}
-	return r, nil
+	return getOne[suppress.Rule](s, pkRule+id, skRule, "rule "+id, suppress.ErrNotFound)
 }
 
 // ListRules returns every rule, oldest first.
 func (s *Store) ListRules(ctx context.Context) ([]suppress.Rule, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []suppress.Rule
-	for _, pk := range s.partitions(pkRule) {
-		var r suppress.Rule
-		if s.get(pk, skRule, &r) {
-			out = append(out, r)
-		}
-	}
+	out := listAll[suppress.Rule](s, pkRule, skRule)
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
 			return out[i].CreatedAt.Before(out[j].CreatedAt)
