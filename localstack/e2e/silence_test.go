@@ -52,32 +52,7 @@ func TestAlertmanagerSilenceWriteBack(t *testing.T) {
 	// receiver is never used.
 	am := startAlertmanager(t, alertmanagerConfig("http://127.0.0.1:9/unused", token))
 	r := startRunner(t, map[string]string{silence.EnvURL: am})
-	now := time.Now().UTC()
-	alertOf := func(name, tactic, severity string, ago time.Duration) map[string]any {
-		return map[string]any{"status": "firing", "startsAt": now.Add(-ago).Format(time.RFC3339),
-			"labels":      map[string]string{"alertname": name, "instance": "am-silence-1:9100", "severity": severity, "tactic": tactic, "job": "node"},
-			"annotations": map[string]string{"summary": name + " on am-silence-1"}}
-	}
-	body, _ := json.Marshal(map[string]any{"version": "4", "status": "firing", "receiver": "muster", "alerts": []any{
-		alertOf("SSHBruteForce", "InitialAccess", "warning", 10*time.Minute),
-		alertOf("ShellFromWebServer", "Execution", "critical", 5*time.Minute),
-	}})
-	var posted webhookResult
-	if status, raw := call(t, r, http.MethodPost, "/webhooks/alertmanager", body, &posted); status != http.StatusAccepted || posted.Accepted != 2 {
-		t.Fatalf("POST /webhooks/alertmanager: %d %s", status, raw)
-	}
-	var inc incidentView
-	eventually(t, 60*time.Second, func() string {
-		list, reason := incidents(t, r)
-		if reason != "" {
-			return reason
-		}
-		if len(list) != 1 || list[0].AlertCount != 2 {
-			return fmt.Sprintf("incidents %+v, want one with both alerts", list)
-		}
-		inc = list[0]
-		return ""
-	})
+	inc, posted := postTwoStageAttack(t, r, "am-silence-1:9100")
 
 	created := suppressFrom(t, r, inc.ID, posted.Results[0].AlertID)
 	if created.Silence == nil || created.Silence.ID == "" {
@@ -127,31 +102,8 @@ func TestAlertmanagerSilenceWriteBack(t *testing.T) {
 func TestAlertmanagerSilenceFailureKeepsRule(t *testing.T) {
 	r := startRunner(t, map[string]string{silence.EnvURL: fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
 		silence.EnvToken: "am-secret-token"})
-	now := time.Now().UTC()
-	alertOf := func(name, tactic, severity string, ago time.Duration) map[string]any {
-		return map[string]any{"status": "firing", "startsAt": now.Add(-ago).Format(time.RFC3339),
-			"labels": map[string]string{"alertname": name, "instance": "am-silence-2:9100", "severity": severity, "tactic": tactic}}
-	}
-	body, _ := json.Marshal(map[string]any{"version": "4", "alerts": []any{
-		alertOf("SSHBruteForce", "InitialAccess", "warning", 10*time.Minute),
-		alertOf("ShellFromWebServer", "Execution", "critical", 5*time.Minute),
-	}})
-	var posted webhookResult
-	if status, raw := call(t, r, http.MethodPost, "/webhooks/alertmanager", body, &posted); status != http.StatusAccepted || posted.Accepted != 2 {
-		t.Fatalf("POST /webhooks/alertmanager: %d %s", status, raw)
-	}
-	var incID string
-	eventually(t, 60*time.Second, func() string {
-		list, reason := incidents(t, r)
-		if reason != "" {
-			return reason
-		}
-		if len(list) != 1 || list[0].AlertCount != 2 {
-			return fmt.Sprintf("incidents %+v, want one with both alerts", list)
-		}
-		incID = list[0].ID
-		return ""
-	})
+	inc, posted := postTwoStageAttack(t, r, "am-silence-2:9100")
+	incID := inc.ID
 	rule := suppressFrom(t, r, incID, posted.Results[0].AlertID)
 	if rule.Silence == nil || rule.Silence.ID != "" || rule.Silence.Error == "" {
 		t.Fatalf("rule silence %+v, want an error and no id", rule.Silence)
@@ -188,4 +140,37 @@ func suppressFrom(t *testing.T, r *runner.Runner, incidentID, alertID string) si
 		t.Fatalf("POST suppress: %d %s", status, raw)
 	}
 	return created.Rule
+}
+
+// postTwoStageAttack posts an Alertmanager notification of two stages of
+// an attack on instance and waits for their one incident.
+func postTwoStageAttack(t *testing.T, r *runner.Runner, instance string) (incidentView, webhookResult) {
+	t.Helper()
+	now := time.Now().UTC()
+	alertOf := func(name, tactic, severity string, ago time.Duration) map[string]any {
+		return map[string]any{"status": "firing", "startsAt": now.Add(-ago).Format(time.RFC3339),
+			"labels":      map[string]string{"alertname": name, "instance": instance, "severity": severity, "tactic": tactic, "job": "node"},
+			"annotations": map[string]string{"summary": name + " on " + instance}}
+	}
+	body, _ := json.Marshal(map[string]any{"version": "4", "status": "firing", "receiver": "muster", "alerts": []any{
+		alertOf("SSHBruteForce", "InitialAccess", "warning", 10*time.Minute),
+		alertOf("ShellFromWebServer", "Execution", "critical", 5*time.Minute),
+	}})
+	var posted webhookResult
+	if status, raw := call(t, r, http.MethodPost, "/webhooks/alertmanager", body, &posted); status != http.StatusAccepted || posted.Accepted != 2 {
+		t.Fatalf("POST /webhooks/alertmanager: %d %s", status, raw)
+	}
+	var inc incidentView
+	eventually(t, 60*time.Second, func() string {
+		list, reason := incidents(t, r)
+		if reason != "" {
+			return reason
+		}
+		if len(list) != 1 || list[0].AlertCount != 2 {
+			return fmt.Sprintf("incidents %+v, want one with both alerts", list)
+		}
+		inc = list[0]
+		return ""
+	})
+	return inc, posted
 }
