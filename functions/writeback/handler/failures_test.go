@@ -48,10 +48,10 @@ func TestWriteBackFailures(t *testing.T) {
 			if fake.unprocessed == nil {
 				fake.unprocessed = map[string][]string{}
 			}
-			sh, _ := fake.clients()
+			sh, _ := fake.clients(noRetries)
 			alerts, ids := setup(2, 3)
 			var dead letters
-			h := handler.New(alerts, &dead, handler.Options{SecurityHub: sh, Logger: quiet(), ConsoleURL: "https://muster.example.com"})
+			h := handler.New(alerts, &dead, handler.Options{SecurityHub: sh, Logger: testLogger(t), ConsoleURL: "https://muster.example.com"})
 			batch := events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{
 				incidentRecord(t, "1", incident.StatusActive, incident.StatusResolved, ids),
 				incidentRecord(t, "2", incident.StatusResolved, incident.StatusActive, ids),

@@ -181,11 +181,20 @@ func (f *fakeAWS) archive(w http.ResponseWriter, r *http.Request, detector, op s
 	_, _ = w.Write([]byte(`{}`))
 }
 
-// clients returns real SDK clients pointed at the fake, without the SDK's
-// own retries (so injected failures reach the handler at once).
-func (f *fakeAWS) clients() (*securityhub.Client, *guardduty.Client) {
+// Retry settings of the fake's clients: noRetries lets injected failures
+// reach the handler at once; sdkRetries is the SDK's standard retryer, as
+// the function runs with, so a passing network error on a loaded machine
+// is retried as it would be on AWS.
+const (
+	noRetries  = 1
+	sdkRetries = 0
+)
+
+// clients returns real SDK clients pointed at the fake, making at most
+// attempts attempts a call (the SDK's default when 0).
+func (f *fakeAWS) clients(attempts int) (*securityhub.Client, *guardduty.Client) {
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
-		RetryMaxAttempts: 1}
+		RetryMaxAttempts: attempts}
 	sh := securityhub.NewFromConfig(cfg, func(o *securityhub.Options) { o.BaseEndpoint = aws.String(f.srv.URL) })
 	gd := guardduty.NewFromConfig(cfg, func(o *guardduty.Options) { o.BaseEndpoint = aws.String(f.srv.URL) })
 	return sh, gd

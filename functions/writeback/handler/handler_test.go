@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -83,7 +82,9 @@ func incidentRecord(t *testing.T, seq string, old, new incident.Status, members 
 		Change: events.DynamoDBStreamRecord{SequenceNumber: seq, OldImage: image(old, 1), NewImage: image(new, 2)}}
 }
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+// testLogger keeps the handler's logs with the test's output, shown when
+// the test fails (so a failure says which call failed and why).
+func testLogger(t *testing.T) *slog.Logger { return slog.New(slog.NewTextHandler(t.Output(), nil)) }
 
 // setup returns alerts (gd GuardDuty ones, sh Security Hub ones, and a
 // Falco one and a missing id that are left out) and their member ids.
@@ -130,8 +131,8 @@ func TestWriteBack(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := newFakeAWS(t)
-			sh, gd := fake.clients()
-			opts := handler.Options{ConsoleURL: "https://muster.example.com", Logger: quiet()}
+			sh, gd := fake.clients(sdkRetries)
+			opts := handler.Options{ConsoleURL: "https://muster.example.com", Logger: testLogger(t)}
 			if tc.securityHub {
 				opts.SecurityHub = sh
 			}

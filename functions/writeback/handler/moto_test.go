@@ -113,9 +113,9 @@ func TestWriteBackFromTheTable(t *testing.T) {
 	}
 
 	fake := newFakeAWS(t)
-	sh, gd := fake.clients()
+	sh, gd := fake.clients(sdkRetries)
 	var dead letters
-	h := handler.New(store, &dead, handler.Options{SecurityHub: sh, GuardDuty: gd, ConsoleURL: "https://muster.example.com", Logger: quiet()})
+	h := handler.New(store, &dead, handler.Options{SecurityHub: sh, GuardDuty: gd, ConsoleURL: "https://muster.example.com", Logger: testLogger(t)})
 	resp, err := h.Handle(ctx, events.DynamoDBEvent{Records: selected})
 	if err != nil || len(resp.BatchItemFailures) > 0 || len(dead) > 0 {
 		t.Fatalf("Handle: %v %v %v", err, resp.BatchItemFailures, dead)
