@@ -80,13 +80,19 @@ receivers:
 // test ends and returns its base URL.
 func startAlertmanager(t *testing.T, config string) string {
 	t.Helper()
+	return startAlertmanagerAt(t, config, freePort(t))
+}
+
+// startAlertmanagerAt starts Alertmanager on the loopback port given.
+func startAlertmanagerAt(t *testing.T, config string, port int) string {
+	t.Helper()
 	bin := alertmanagerBinary(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "alertmanager.yml")
 	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	var logs bytes.Buffer
 	cmd := exec.Command(bin, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr, "--cluster.listen-address=")

@@ -18,6 +18,7 @@ type amSilence struct {
 	Matchers  []silence.Matcher `json:"matchers"`
 	CreatedBy string            `json:"createdBy"`
 	Comment   string            `json:"comment"`
+	EndsAt    time.Time         `json:"endsAt"`
 	Status    struct {
 		State string `json:"state"`
 	} `json:"status"`
@@ -45,8 +46,9 @@ func amSilenceByID(t *testing.T, base, id string) (amSilence, bool) {
 
 // TestAlertmanagerSilenceWriteBack: with MUSTER_ALERTMANAGER_URL set, a
 // "suppress similar" rule made from an Alertmanager alert becomes an active
-// silence in a real Alertmanager (alertname and instance matchers), and
-// deleting the rule expires the silence.
+// silence in a real Alertmanager (alertname and instance matchers);
+// deleting or disabling the rule expires the silence, enabling it again
+// makes a new one, and a new expiry moves the silence's end.
 func TestAlertmanagerSilenceWriteBack(t *testing.T) {
 	// Muster's webhook is posted to directly below, so Alertmanager's own
 	// receiver is never used.
@@ -95,12 +97,41 @@ func TestAlertmanagerSilenceWriteBack(t *testing.T) {
 	if s, ok := amSilenceByID(t, am, second.Silence.ID); !ok || s.Status.State != "expired" {
 		t.Errorf("after the rule is disabled, silence %+v (found %v), want expired", s, ok)
 	}
+
+	// Enabling it again makes a new silence with the same matchers.
+	var enabled silencedRule
+	if status, raw := callIfMatch(t, r, http.MethodPatch, "/suppression-rules/"+second.ID, map[string]any{"state": "Enabled"}, patched.Version, &enabled); status != http.StatusOK {
+		t.Fatalf("PATCH rule: %d %s", status, raw)
+	}
+	if enabled.Silence == nil || enabled.Silence.ID == "" || enabled.Silence.ID == second.Silence.ID || enabled.Silence.Expired {
+		t.Fatalf("re-enabled rule's silence %+v, want a new active silence (old %s)", enabled.Silence, second.Silence.ID)
+	}
+	old, _ := amSilenceByID(t, am, second.Silence.ID)
+	again, ok := amSilenceByID(t, am, enabled.Silence.ID)
+	if !ok || again.Status.State != "active" || len(old.Matchers) == 0 || fmt.Sprint(again.Matchers) != fmt.Sprint(old.Matchers) {
+		t.Errorf("after the rule is enabled again, silence %+v (found %v), want active with matchers %+v", again, ok, old.Matchers)
+	}
+
+	// Moving the rule's expiry moves the silence's end with it.
+	expires := time.Now().UTC().Add(48 * time.Hour).Truncate(time.Second)
+	var moved silencedRule
+	if status, raw := callIfMatch(t, r, http.MethodPatch, "/suppression-rules/"+second.ID, map[string]any{"expiresAt": expires}, enabled.Version, &moved); status != http.StatusOK {
+		t.Fatalf("PATCH rule expiresAt: %d %s", status, raw)
+	}
+	if moved.Silence == nil || moved.Silence.ID == "" || moved.Silence.Error != "" {
+		t.Fatalf("rule's silence after a new expiry %+v, want one standing without error", moved.Silence)
+	}
+	if got, ok := amSilenceByID(t, am, moved.Silence.ID); !ok || got.Status.State != "active" || !got.EndsAt.Equal(expires) {
+		t.Errorf("silence after a new expiry %+v (found %v), want active until %s", got, ok, expires)
+	}
 }
 
 // TestAlertmanagerSilenceFailureKeepsRule: when Alertmanager cannot be
-// reached the rule is still created, and carries the error.
+// reached the rule is still created, and carries the error; once it can,
+// the next change to the rule writes the silence.
 func TestAlertmanagerSilenceFailureKeepsRule(t *testing.T) {
-	r := startRunner(t, map[string]string{silence.EnvURL: fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
+	port := freePort(t)
+	r := startRunner(t, map[string]string{silence.EnvURL: fmt.Sprintf("http://127.0.0.1:%d", port),
 		silence.EnvToken: "am-secret-token"})
 	inc, posted := postTwoStageAttack(t, r, "am-silence-2:9100")
 	incID := inc.ID
@@ -114,6 +145,19 @@ func TestAlertmanagerSilenceFailureKeepsRule(t *testing.T) {
 	var got silencedRule
 	if status, raw := call(t, r, http.MethodGet, "/suppression-rules/"+rule.ID, nil, &got); status != http.StatusOK || got.Silence == nil || got.Silence.Error == "" {
 		t.Errorf("stored rule: %d %s", status, raw)
+	}
+
+	// Once Alertmanager answers, any change to the rule writes the silence.
+	am := startAlertmanagerAt(t, alertmanagerConfig("http://127.0.0.1:9/unused", token), port)
+	var retried silencedRule
+	if status, raw := callIfMatch(t, r, http.MethodPatch, "/suppression-rules/"+rule.ID, map[string]any{"comment": "retry the silence"}, got.Version, &retried); status != http.StatusOK {
+		t.Fatalf("PATCH rule: %d %s", status, raw)
+	}
+	if retried.Silence == nil || retried.Silence.ID == "" || retried.Silence.Error != "" {
+		t.Fatalf("rule's silence after the retry %+v, want an id and no error", retried.Silence)
+	}
+	if s, ok := amSilenceByID(t, am, retried.Silence.ID); !ok || s.Status.State != "active" {
+		t.Errorf("silence after the retry %+v (found %v), want active", s, ok)
 	}
 }
 

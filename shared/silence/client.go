@@ -28,8 +28,11 @@ const DefaultDuration = 30 * 24 * time.Hour
 // CreatedBy is the createdBy of every silence Muster writes.
 const CreatedBy = "muster"
 
-// Silence is what Client.Create posts.
+// Silence is what Client.Create posts. With ID set it replaces that
+// silence (Alertmanager expires it and answers with the id of the one that
+// now stands, the same or a new one).
 type Silence struct {
+	ID        string    `json:"id,omitempty"`
 	Matchers  []Matcher `json:"matchers"`
 	StartsAt  time.Time `json:"startsAt"`
 	EndsAt    time.Time `json:"endsAt"`
@@ -63,7 +66,7 @@ func FromEnv(getenv func(string) string) (*Client, bool) {
 	return New(base, getenv(EnvToken), nil), true
 }
 
-// Create posts s and returns the new silence's id.
+// Create posts s and returns the id of the silence that stands.
 func (c *Client) Create(ctx context.Context, s Silence) (string, error) {
 	body, err := json.Marshal(s)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 )
 
 // Matcher is one Alertmanager matcher (API v2 wire shape).
@@ -69,4 +71,23 @@ func LabelsOf(raw []byte) (map[string]string, error) {
 		return nil, errors.New("the alert's raw copy carries no labels")
 	}
 	return doc.Labels, nil
+}
+
+// Equal returns equality matchers for the label values in m (name to
+// value), in name order; the inverse of Values.
+func Equal(m map[string]string) []Matcher {
+	out := make([]Matcher, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, equal(k, m[k]))
+	}
+	return out
+}
+
+// Values returns the name-to-value map of equality matchers.
+func Values(ms []Matcher) map[string]string {
+	out := make(map[string]string, len(ms))
+	for _, m := range ms {
+		out[m.Name] = m.Value
+	}
+	return out
 }

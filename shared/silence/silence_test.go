@@ -50,6 +50,16 @@ func TestMatchers(t *testing.T) {
 					t.Errorf("matcher %+v: want isEqual and not isRegex", m)
 				}
 			}
+			// What a rule keeps of them (Values) makes the same matchers again.
+			again := Equal(Values(got))
+			if len(again) != len(got) || !reflect.DeepEqual(Values(again), Values(got)) {
+				t.Errorf("Equal(Values(%+v)) = %+v", got, again)
+			}
+			for i := 1; i < len(again); i++ {
+				if again[i-1].Name >= again[i].Name {
+					t.Errorf("Equal: matchers %+v not in name order", again)
+				}
+			}
 		})
 	}
 }

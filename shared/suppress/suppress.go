@@ -70,12 +70,15 @@ type Rule struct {
 }
 
 // Silence records the Alertmanager silence written back for a rule: its id
-// once created, Expired once ended, and the last error Alertmanager gave
-// (the rule change itself never fails for it).
+// once created, Expired once ended, the last error Alertmanager gave (the
+// rule change itself never fails for it), and the label values it matches
+// (equality matchers, name to value), kept so that the silence can be made
+// again when the rule is re-enabled or a failed write is retried.
 type Silence struct {
-	ID      string `json:"id,omitempty"`
-	Expired bool   `json:"expired,omitempty"`
-	Error   string `json:"error,omitempty"`
+	ID       string            `json:"id,omitempty"`
+	Expired  bool              `json:"expired,omitempty"`
+	Error    string            `json:"error,omitempty"`
+	Matchers map[string]string `json:"matchers,omitempty"`
 }
 
 // Reasons a rule may give, as on Defender's suppression rules; free text is

@@ -83,7 +83,9 @@ func (h *Handler) patchRule(ctx context.Context, r *request) (reply, error) {
 	if len(raw) == 0 {
 		return reply{}, badRequest("give at least one of name, match, reason, comment, state, expiresAt")
 	}
+	var before suppress.Rule
 	rule, err := h.store.UpdateRule(ctx, r.PathValue("id"), version, func(x *suppress.Rule) error {
+		before = *x
 		if _, ok := raw["name"]; ok {
 			x.Name = b.Name
 		}
@@ -110,7 +112,7 @@ func (h *Handler) patchRule(ctx context.Context, r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	rule = h.expireSilence(ctx, rule)
+	rule = h.syncSilence(ctx, before, rule)
 	return jsonReply(http.StatusOK, h.view(rule)).with("ETag", etag(rule.Version)), nil
 }
 

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	"github.com/muster-sec/muster/shared/alert"
@@ -10,8 +11,9 @@ import (
 )
 
 // Silencer writes suppression rules back to Alertmanager as silences
-// (silence.Client). Create returns the new silence's id; Expire ends one.
-// Neither error may carry a credential: both are stored on the rule.
+// (silence.Client). Create returns the id of the silence that stands (a
+// silence with an id replaces that one); Expire ends one. Neither error may
+// carry a credential: both are stored on the rule.
 type Silencer interface {
 	Create(ctx context.Context, s silence.Silence) (string, error)
 	Expire(ctx context.Context, id string) error
@@ -20,16 +22,12 @@ type Silencer interface {
 var _ Silencer = (*silence.Client)(nil)
 
 // silenceFor creates the silence matching a rule just made from an
-// Alertmanager alert and records its id (or the error) on the rule. A
-// failure is logged and recorded, never returned: the rule stands.
+// Alertmanager alert and records its id (or the error) and its matchers on
+// the rule. A failure is logged and recorded, never returned: the rule
+// stands.
 func (h *Handler) silenceFor(ctx context.Context, rule suppress.Rule, a *alert.Alert) suppress.Rule {
 	if h.silencer == nil || a.Provider != "alertmanager" || rule.EffectiveState(h.now()) != suppress.Enabled {
 		return rule
-	}
-	now := h.now().UTC()
-	ends := now.Add(silence.DefaultDuration)
-	if rule.ExpiresAt != nil {
-		ends = rule.ExpiresAt.UTC()
 	}
 	ref := &suppress.Silence{}
 	labels, err := silence.LabelsOf(a.Raw)
@@ -37,32 +35,80 @@ func (h *Handler) silenceFor(ctx context.Context, rule suppress.Rule, a *alert.A
 	if err == nil {
 		matchers, err = silence.Matchers(labels)
 	}
-	if err == nil {
-		ref.ID, err = h.silencer.Create(ctx, silence.Silence{Matchers: matchers, StartsAt: now, EndsAt: ends,
-			CreatedBy: silence.CreatedBy, Comment: "Muster suppression rule " + rule.ID + ": " + rule.Name})
-	}
 	if err != nil {
 		ref.Error = err.Error()
 		h.log.Error("create alertmanager silence", "rule_id", rule.ID, "error", ref.Error)
+		return h.recordSilence(ctx, rule, ref)
 	}
-	return h.recordSilence(ctx, rule, ref)
+	ref.Matchers = silence.Values(matchers)
+	return h.recordSilence(ctx, rule, h.putSilence(ctx, rule, ref))
 }
 
-// expireSilence ends the rule's silence once the rule no longer
-// suppresses (disabled, expired, shadow) and records the outcome.
-func (h *Handler) expireSilence(ctx context.Context, rule suppress.Rule) suppress.Rule {
+// putSilence creates the rule's silence from ref's matchers, or replaces
+// the active one ref names, ending when the rule expires (or after
+// silence.DefaultDuration), and returns ref with the outcome.
+func (h *Handler) putSilence(ctx context.Context, rule suppress.Rule, ref *suppress.Silence) *suppress.Silence {
+	now := h.now().UTC()
+	ends := now.Add(silence.DefaultDuration)
+	if rule.ExpiresAt != nil {
+		ends = rule.ExpiresAt.UTC()
+	}
+	out := *ref
+	if out.Expired {
+		out.ID = "" // an expired silence cannot be brought back: make a new one
+	}
+	id, err := h.silencer.Create(ctx, silence.Silence{ID: out.ID, Matchers: silence.Equal(ref.Matchers), StartsAt: now, EndsAt: ends,
+		CreatedBy: silence.CreatedBy, Comment: "Muster suppression rule " + rule.ID + ": " + rule.Name})
+	if err != nil {
+		out.Error = err.Error()
+		h.log.Error("put alertmanager silence", "rule_id", rule.ID, "silence_id", out.ID, "error", out.Error)
+		return &out
+	}
+	out.ID, out.Expired, out.Error = id, false, ""
+	return &out
+}
+
+// syncSilence keeps the silence of a rule just changed in step with it:
+// expired once the rule no longer suppresses (disabled, expired, shadow);
+// made again when a suppressing rule has none standing (re-enabled, or the
+// last write failed); moved to the new end when its expiry changed. Rules
+// without recorded matchers (not made from an Alertmanager alert) have
+// nothing to sync.
+func (h *Handler) syncSilence(ctx context.Context, before, rule suppress.Rule) suppress.Rule {
 	s := rule.Silence
-	if h.silencer == nil || s == nil || s.ID == "" || s.Expired || rule.EffectiveState(h.now()) == suppress.Enabled {
+	if h.silencer == nil || s == nil {
 		return rule
 	}
-	ref := *s
-	if err := h.silencer.Expire(ctx, s.ID); err != nil {
-		ref.Error = err.Error()
-		h.log.Error("expire alertmanager silence", "rule_id", rule.ID, "silence_id", s.ID, "error", ref.Error)
-	} else {
-		ref.Expired, ref.Error = true, ""
+	enabled := rule.EffectiveState(h.now()) == suppress.Enabled
+	switch {
+	case !enabled && s.ID != "" && !s.Expired:
+		return h.recordSilence(ctx, rule, h.endSilence(ctx, rule, s))
+	case !enabled || len(s.Matchers) == 0:
+		return rule
+	case s.ID == "" || s.Expired || s.Error != "" || !sameExpiry(before.ExpiresAt, rule.ExpiresAt):
+		return h.recordSilence(ctx, rule, h.putSilence(ctx, rule, s))
 	}
-	return h.recordSilence(ctx, rule, &ref)
+	return rule
+}
+
+// endSilence expires s and returns it with the outcome.
+func (h *Handler) endSilence(ctx context.Context, rule suppress.Rule, s *suppress.Silence) *suppress.Silence {
+	out := *s
+	out.Matchers = maps.Clone(s.Matchers)
+	if err := h.silencer.Expire(ctx, s.ID); err != nil {
+		out.Error = err.Error()
+		h.log.Error("expire alertmanager silence", "rule_id", rule.ID, "silence_id", s.ID, "error", out.Error)
+		return &out
+	}
+	out.Expired, out.Error = true, ""
+	return &out
+}
+
+func sameExpiry(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
 }
 
 // expireDeleted ends the silence of a rule that has been deleted; there is
