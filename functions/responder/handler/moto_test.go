@@ -16,13 +16,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
-	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/muster-sec/muster/localstack/eventfilter"
-	"github.com/muster-sec/muster/localstack/streampoller"
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/correlate"
 	"github.com/muster-sec/muster/shared/dynamostore"
@@ -89,47 +85,8 @@ func (e *motoEnv) put(t *testing.T, inc incident.Incident, isIncident bool, grou
 // Lambda does and keeps those the responder's filters select.
 func (e *motoEnv) streamBatch(t *testing.T) events.DynamoDBEvent {
 	t.Helper()
-	ctx := context.Background()
-	st := dynamodbstreams.NewFromConfig(e.cfg)
-	filter, err := eventfilter.Compile(resources.Responder.Filters)
-	if err != nil {
-		t.Fatal(err)
-	}
-	desc, err := st.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(e.streamARN)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out events.DynamoDBEvent
-	for _, sh := range desc.StreamDescription.Shards {
-		it, err := st.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(e.streamARN),
-			ShardId: sh.ShardId, ShardIteratorType: streamtypes.ShardIteratorTypeTrimHorizon})
-		if err != nil {
-			t.Fatal(err)
-		}
-		iter := it.ShardIterator
-		for iter != nil {
-			page, err := st.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(page.Records) == 0 {
-				break
-			}
-			for _, r := range page.Records {
-				rec, err := streampoller.ConvertRecord(r, e.streamARN)
-				if err != nil {
-					t.Fatal(err)
-				}
-				b, _ := json.Marshal(rec)
-				if ok, err := filter.MatchJSON(b); err != nil || !ok {
-					continue
-				}
-				out.Records = append(out.Records, rec)
-			}
-			iter = page.NextShardIterator
-		}
-	}
-	return out
+	recs := mototest.NewStream(t, e.cfg, e.streamARN).Records()
+	return events.DynamoDBEvent{Records: mototest.Select(t, resources.Responder.Filters, recs)}
 }
 
 // received drains a queue and returns "<detail-type> <eventId>" per event,

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 
 	"github.com/muster-sec/muster/functions/writeback/handler"
 	"github.com/muster-sec/muster/shared/alert"
@@ -68,15 +67,11 @@ func incidentRecord(t *testing.T, seq string, old, new incident.Status, members 
 		if err != nil {
 			t.Fatal(err)
 		}
-		js, err := attributevalue.MarshalMapJSON(item)
+		img, err := dynamostore.ToImage(item)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out map[string]events.DynamoDBAttributeValue
-		if err := json.Unmarshal(js, &out); err != nil {
-			t.Fatal(err)
-		}
-		return out
+		return img
 	}
 	return events.DynamoDBEventRecord{EventID: "ev-" + seq, EventName: "MODIFY",
 		Change: events.DynamoDBStreamRecord{SequenceNumber: seq, OldImage: image(old, 1), NewImage: image(new, 2)}}
