@@ -181,7 +181,7 @@ const (
 // MUSTER_RESPONDER_DLQ_URL (an SQS queue URL), else MUSTER_DEAD_LETTER_FILE
 // (a JSON Lines file), else the log (each record logged at error level).
 func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*Handler, error) {
-	table := envOr(getenv, "MUSTER_TABLE", resources.DefaultTableName)
+	table := resources.TableFromEnv(getenv)
 	bus := envOr(getenv, "MUSTER_BUS", resources.DefaultBusName)
 	// A malformed bus name would make every PutEvents call a
 	// ValidationException, which dead-letters: refuse it at start instead.

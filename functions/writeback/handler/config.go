@@ -52,7 +52,7 @@ func FromEnv(_ context.Context, cfg aws.Config, getenv func(string) string) (*Ha
 	if u := getenv(EnvDLQURL); u != "" {
 		dead = NewSQSDeadLetter(sqs.NewFromConfig(cfg), u)
 	}
-	store := dynamostore.New(dynamodb.NewFromConfig(cfg), envOr(getenv, "MUSTER_TABLE", resources.DefaultTableName), dynamostore.Options{})
+	store := dynamostore.New(dynamodb.NewFromConfig(cfg), resources.TableFromEnv(getenv), dynamostore.Options{})
 	return New(store, dead, opts), nil
 }
 
