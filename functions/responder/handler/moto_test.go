@@ -21,6 +21,7 @@ import (
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/correlate"
+	"github.com/muster-sec/muster/shared/deadletter"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/eventbus"
 	"github.com/muster-sec/muster/shared/incident"
@@ -226,7 +227,7 @@ func TestEventsOnMoto(t *testing.T) {
 		t.Fatalf("%d stream records selected by the responder filters, want 13 (11 incident writes, 2 requests)", len(batch.Records))
 	}
 	deadPath := filepath.Join(t.TempDir(), "dead.jsonl")
-	dead := NewFileDeadLetter(deadPath)
+	dead := deadletter.NewFile(deadPath, resources.Responder.Name)
 	pub := eventbus.New(eventbridge.NewFromConfig(e.cfg), e.bus, eventbus.Options{})
 	h := New(pub, e.store, dead, Options{APIURL: "http://127.0.0.1:8080", Logger: slog.New(slog.DiscardHandler)})
 
@@ -318,7 +319,7 @@ func TestMalformedDetailOnMotoIsDeadLettered(t *testing.T) {
 	batch := e.streamBatch(t)
 	path := filepath.Join(t.TempDir(), "dead.jsonl")
 	pub := &corrupting{inner: eventbus.New(eventbridge.NewFromConfig(e.cfg), e.bus, eventbus.Options{})}
-	h := New(pub, e.store, NewFileDeadLetter(path), Options{Logger: slog.New(slog.DiscardHandler)})
+	h := New(pub, e.store, deadletter.NewFile(path, resources.Responder.Name), Options{Logger: slog.New(slog.DiscardHandler)})
 	resp, err := h.Handle(ctx, batch)
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("resp %v err %v", resp, err)
@@ -327,7 +328,7 @@ func TestMalformedDetailOnMotoIsDeadLettered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var l Letter
+	var l deadletter.Letter
 	if err := json.Unmarshal(b, &l); err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +361,7 @@ func TestMissingBusOnMotoIsRetried(t *testing.T) {
 	}
 	bus := mototest.UniqueName("late-bus")
 	pub := eventbus.New(eventbridge.NewFromConfig(e.cfg), bus, eventbus.Options{Sleep: noSleep})
-	h := New(pub, e.store, NewSQSDeadLetter(q, *dlq.QueueUrl), Options{Logger: slog.New(slog.DiscardHandler)})
+	h := New(pub, e.store, deadletter.NewSQS(q, *dlq.QueueUrl, resources.Responder.Name), Options{Logger: slog.New(slog.DiscardHandler)})
 	resp, err := h.Handle(ctx, batch)
 	if err != nil {
 		t.Fatal(err)
@@ -427,7 +428,7 @@ func TestInvalidCallOnMotoIsDeadLettered(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub := eventbus.New(&fakeBus{callErr: callError("ValidationException", 400)}, e.bus, eventbus.Options{Sleep: noSleep})
-	h := New(pub, e.store, NewSQSDeadLetter(q, *dlq.QueueUrl), Options{Logger: slog.New(slog.DiscardHandler)})
+	h := New(pub, e.store, deadletter.NewSQS(q, *dlq.QueueUrl, resources.Responder.Name), Options{Logger: slog.New(slog.DiscardHandler)})
 	resp, err := h.Handle(ctx, batch)
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("resp %v err %v, want no retries", resp, err)
@@ -441,7 +442,7 @@ func TestInvalidCallOnMotoIsDeadLettered(t *testing.T) {
 	}
 	got := map[string]bool{}
 	for _, m := range msgs {
-		var l Letter
+		var l deadletter.Letter
 		if err := json.Unmarshal(m, &l); err != nil {
 			t.Fatal(err)
 		}

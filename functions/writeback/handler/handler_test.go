@@ -12,6 +12,7 @@ import (
 
 	"github.com/muster-sec/muster/functions/writeback/handler"
 	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/deadletter"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/incident"
 )
@@ -27,9 +28,9 @@ func (m memAlerts) GetAlert(_ context.Context, id string) (alert.Alert, error) {
 	return a, nil
 }
 
-type letters []handler.Reason
+type letters []deadletter.Reason
 
-func (l *letters) Send(_ context.Context, _ events.DynamoDBEventRecord, r handler.Reason) error {
+func (l *letters) Send(_ context.Context, _ events.DynamoDBEventRecord, r deadletter.Reason) error {
 	*l = append(*l, r)
 	return nil
 }
