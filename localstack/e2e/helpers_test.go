@@ -154,6 +154,25 @@ type incidentList struct {
 
 // incidents lists every incident (following cursors); ok is false when the
 // API did not answer 200.
+// onlyIncident waits, up to within, until the stack holds exactly one
+// incident, with alerts alerts (any number when alerts is 0), and returns it.
+func onlyIncident(t *testing.T, r *runner.Runner, alerts int, within time.Duration) incidentView {
+	t.Helper()
+	var inc incidentView
+	eventually(t, within, func() string {
+		list, reason := incidents(t, r)
+		if reason != "" {
+			return reason
+		}
+		if len(list) != 1 || (alerts > 0 && list[0].AlertCount != alerts) {
+			return fmt.Sprintf("incidents %+v, want one with %d alerts", list, alerts)
+		}
+		inc = list[0]
+		return ""
+	})
+	return inc
+}
+
 func incidents(t *testing.T, r *runner.Runner) ([]incidentView, string) {
 	t.Helper()
 	var all []incidentView
