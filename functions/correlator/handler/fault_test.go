@@ -27,16 +27,7 @@ func mapping(t testing.TB, h *handler.Handler, batches [][]events.DynamoDBEventR
 			if err != nil {
 				t.Fatal(err)
 			}
-			failed := map[string]bool{}
-			for _, f := range resp.BatchItemFailures {
-				failed[f.ItemIdentifier] = true
-			}
-			var next []events.DynamoDBEventRecord
-			for _, r := range b {
-				if failed[r.Change.SequenceNumber] {
-					next = append(next, r)
-				}
-			}
+			next := stillFailing(b, resp)
 			if attempt == retries {
 				parked = append(parked, next...)
 				break
