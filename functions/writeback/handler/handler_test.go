@@ -3,6 +3,7 @@ package handler_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -28,9 +29,15 @@ func (m memAlerts) GetAlert(_ context.Context, id string) (alert.Alert, error) {
 	return a, nil
 }
 
+// letters keeps the reasons of dead letters; it refuses a letter that
+// carries the record's images or a message over 64 KB, which the handler
+// leaves out.
 type letters []deadletter.Reason
 
-func (l *letters) Send(_ context.Context, _ events.DynamoDBEventRecord, r deadletter.Reason) error {
+func (l *letters) Send(_ context.Context, rec events.DynamoDBEventRecord, r deadletter.Reason) error {
+	if rec.Change.NewImage != nil || rec.Change.OldImage != nil || len(r.Message) > 64<<10 {
+		return errors.New("letter with images or an oversized message")
+	}
 	*l = append(*l, r)
 	return nil
 }
