@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -97,41 +98,33 @@ func runScript(t *testing.T, script, shotDir string, env map[string]string) {
 	t.Logf("screenshots in %s", shots)
 }
 
-// TestConsoleFakeAPI drives the console against a small fake of the API, so
-// the UI's own behaviour is checked even when the stack cannot start.
-func TestConsoleFakeAPI(t *testing.T) {
+// runOnFake runs script against a fresh fake of the API (fakeapi_test.go)
+// with its token, its events file and env.
+func runOnFake(t *testing.T, script, shotDir string, env map[string]string) {
+	t.Helper()
 	browserEnv(t)
 	events := filepath.Join(t.TempDir(), "events.jsonl")
 	srv := httptest.NewServer(newFakeAPI("fake-token", events))
 	defer srv.Close()
-	runConsoleScript(t, "fake-api", map[string]string{
-		"MUSTER_CONSOLE_URL": srv.URL + "/",
-		"MUSTER_TOKEN":       "fake-token",
-		"MUSTER_EVENTS_FILE": events,
-		"MUSTER_FAKE_API":    "1",
-	})
+	all := map[string]string{"MUSTER_CONSOLE_URL": srv.URL + "/", "MUSTER_TOKEN": "fake-token", "MUSTER_EVENTS_FILE": events}
+	maps.Copy(all, env)
+	runScript(t, script, shotDir, all)
+}
+
+// TestConsoleFakeAPI drives the console against a small fake of the API, so
+// the UI's own behaviour is checked even when the stack cannot start.
+func TestConsoleFakeAPI(t *testing.T) {
+	runOnFake(t, "console.mjs", "fake-api", map[string]string{"MUSTER_FAKE_API": "1"})
 }
 
 // TestCorrectionsFakeAPI drives the analysts' corrections (corrections.mjs)
 // against a fake whose incidents and candidates the script knows.
 func TestCorrectionsFakeAPI(t *testing.T) {
-	browserEnv(t)
-	srv := httptest.NewServer(newFakeAPI("fake-token", filepath.Join(t.TempDir(), "events.jsonl")))
-	defer srv.Close()
-	runScript(t, "corrections.mjs", "corrections-fake-api", map[string]string{
-		"MUSTER_CONSOLE_URL": srv.URL + "/",
-		"MUSTER_TOKEN":       "fake-token",
-	})
+	runOnFake(t, "corrections.mjs", "corrections-fake-api", nil)
 }
 
 // TestAutomationFakeAPI drives the Automation page and the incident page's
 // playbook runs (automation.mjs) against the fake's rules and runs.
 func TestAutomationFakeAPI(t *testing.T) {
-	browserEnv(t)
-	srv := httptest.NewServer(newFakeAPI("fake-token", filepath.Join(t.TempDir(), "events.jsonl")))
-	defer srv.Close()
-	runScript(t, "automation.mjs", "automation-fake-api", map[string]string{
-		"MUSTER_CONSOLE_URL": srv.URL + "/",
-		"MUSTER_TOKEN":       "fake-token",
-	})
+	runOnFake(t, "automation.mjs", "automation-fake-api", nil)
 }

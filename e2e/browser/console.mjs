@@ -7,95 +7,13 @@
 //   MUSTER_SCREENSHOTS   where to save one PNG per page
 //   MUSTER_CHROMIUM      the browser (default /usr/bin/chromium)
 // Prints "ok <step>" or "FAIL <step>: <why>" per step, then "N passed, N failed".
-import { chromium } from 'playwright-core';
 import fs from 'node:fs';
-import path from 'node:path';
-import os from 'node:os';
-import { createRequire } from 'node:module';
+import { BASE, TOKEN, start, expect, waitFor } from './harness.mjs';
 
-// axe-core audits each page for WCAG 2.1 A/AA problems. It is evaluated
-// through the DevTools protocol, so the page's CSP stays on.
-const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-const BASE = process.env.MUSTER_CONSOLE_URL;
-const TOKEN = process.env.MUSTER_TOKEN;
 const EVENTS = process.env.MUSTER_EVENTS_FILE;
-const SHOTS = process.env.MUSTER_SCREENSHOTS || '.muster/screenshots';
-const CHROMIUM = process.env.MUSTER_CHROMIUM || '/usr/bin/chromium';
 const MULTI = 'Security incident detected on multiple resources';
-const TIMEOUT = 20000;
 
-if (!BASE || !TOKEN) {
-  console.error('MUSTER_CONSOLE_URL and MUSTER_TOKEN are required');
-  process.exit(2);
-}
-fs.mkdirSync(SHOTS, { recursive: true });
-
-let passed = 0;
-let failed = 0;
-let stop = false;
-const problems = []; // console errors, CSP violations, token leaks
-
-async function step(name, fn) {
-  if (stop) { console.log(`skip ${name}: an earlier step failed`); failed++; return; }
-  try {
-    await fn();
-    passed++;
-    console.log(`ok ${name}`);
-  } catch (err) {
-    failed++;
-    stop = true;
-    console.log(`FAIL ${name}: ${String(err && err.stack || err).split('\n').slice(0, 4).join(' | ')}`);
-  }
-}
-
-function expect(cond, msg) { if (!cond) throw new Error(msg); }
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-const audits = [];
-async function audit(page, name) {
-  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(axeSource);
-  const res = await page.evaluate(() => window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
-  const v = res.violations.map((x) => `${x.id} (${x.impact}): ${x.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-  expect(res.passes.length > 10, `axe checked only ${res.passes.length} rules on ${name}`);
-  audits.push(`${name}: ${v.length} violation(s), ${res.passes.length} rules passed, ${res.incomplete.length} for review`);
-  expect(v.length === 0, `accessibility (${name}): ${v.join('; ')}`);
-}
-
-async function waitFor(fn, what, ms = TIMEOUT) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    try { const v = await fn(); if (v) return v; } catch (e) { last = e; }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
-}
-
-const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'muster-chromium-'));
-// A fresh profile each run (Playwright passes it as --user-data-dir).
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: CHROMIUM,
-  headless: true,
-  viewport: { width: 1280, height: 800 },
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-    '--no-first-run', '--disable-component-update', '--disable-sync'],
-});
-const page = context.pages()[0] || await context.newPage();
-page.setDefaultTimeout(TIMEOUT);
-page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
-page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-page.on('request', (r) => { if (r.url().includes(TOKEN)) problems.push(`token in a URL: ${r.method()} ${r.url().replace(TOKEN, '<token>')}`); });
-// A poll's 304 (If-None-Match) reaches the page, but Chromium reports a 304
-// to a no-store fetch as net::ERR_ABORTED; only those are not failures.
-page.on('requestfailed', (r) => {
-  const err = r.failure() && r.failure().errorText;
-  if (r.headers()['if-none-match'] && err === 'net::ERR_ABORTED') return;
-  problems.push(`request failed: ${r.method()} ${r.url()} ${err}`);
-});
+const { page, problems, step, shot, audit, finish } = await start();
 const apiCalls = [];
 page.on('response', (r) => { if (!r.url().includes('/assets/')) apiCalls.push(`${r.request().method()} ${new URL(r.url()).pathname} ${r.status()}`); });
 
@@ -115,8 +33,8 @@ await step('load the console: sign-in form', async () => {
       bytes: res.reduce((n, r) => n + r.decodedBodySize, nav.decodedBodySize) };
   });
   console.log(`metric console_load_ms=${m.load} files=${m.files} bytes=${m.bytes}`);
-  await shot(page, '01-sign-in');
-  await audit(page, '01-sign-in');
+  await shot('01-sign-in');
+  await audit('01-sign-in');
 });
 
 await step('a wrong token is refused in words', async () => {
@@ -127,7 +45,7 @@ await step('a wrong token is refused in words', async () => {
   const t = await warn.textContent();
   expect(/token was not accepted/.test(t), `401 shown as: ${t}`);
   expect(await page.evaluate(() => sessionStorage.length) === 0, 'the refused token was kept');
-  await shot(page, '01b-wrong-token');
+  await shot('01b-wrong-token');
 });
 
 await step('sign in with the token: alerts page lists alerts and incidents', async () => {
@@ -140,8 +58,8 @@ await step('sign in with the token: alerts page lists alerts and incidents', asy
   expect(stored.s === 1 && stored.l === 0, `token storage: session ${stored.s} keys, local ${stored.l}`);
   const kinds = await page.locator('#alerts-table tbody tr.row').evaluateAll((rows) => rows.map((r) => r.dataset.kind));
   expect(kinds.includes('incident') && kinds.includes('alert'), `rows are ${kinds.join(',')}`);
-  await shot(page, '02-alerts');
-  await audit(page, '02-alerts');
+  await shot('02-alerts');
+  await audit('02-alerts');
 });
 
 await step('filter by name: only multi-resource incidents remain', async () => {
@@ -156,8 +74,8 @@ await step('filter by name: only multi-resource incidents remain', async () => {
     return r.length ? r : null;
   }, 'filtered rows');
   expect(rows.every((r) => r.kind === 'incident' && r.name === MULTI), `rows: ${JSON.stringify(rows)}`);
-  await shot(page, '03-filtered');
-  await audit(page, '03-filtered');
+  await shot('03-filtered');
+  await audit('03-filtered');
 });
 
 await step('quick look opens on row select, with focus in the pane, and closes with Escape', async () => {
@@ -169,8 +87,8 @@ await step('quick look opens on row select, with focus in the pane, and closes w
   expect(focused === 'ql-title', `focus is on ${focused}`);
   expect((await pane.locator('h2').textContent()) === MULTI, 'quick look title');
   await pane.getByRole('link', { name: 'View full details' }).waitFor();
-  await shot(page, '04-quick-look');
-  await audit(page, '04-quick-look');
+  await shot('04-quick-look');
+  await audit('04-quick-look');
   await page.keyboard.press('Escape');
   await pane.waitFor({ state: 'hidden' });
   const back = await page.evaluate(() => document.activeElement && document.activeElement.classList.contains('row-link'));
@@ -190,8 +108,8 @@ await step('full details: left pane, kill chain, resources with tags', async () 
   expect(await page.locator('.killchain li').count() === 13, 'kill chain has 13 stages');
   expect(await page.locator('.left-pane .resource').count() >= 2, 'fewer than two resources');
   expect(await page.locator('.left-pane .tag').count() >= 1, 'no resource tags');
-  await shot(page, '05-details');
-  await audit(page, '05-details');
+  await shot('05-details');
+  await audit('05-details');
 });
 
 await step('Alerts tab: each alert says why it joined; selecting one shows details and remediation', async () => {
@@ -206,8 +124,8 @@ await step('Alerts tab: each alert says why it joined; selecting one shows detai
   await page.locator('#alert-detail').getByRole('heading', { name: 'Remediation steps' }).waitFor();
   const steps = await page.locator('#alert-detail ol.steps li').count();
   expect(steps >= 1, 'the selected alert shows no remediation steps');
-  await shot(page, '06-alert-selected');
-  await audit(page, '06-alert-selected');
+  await shot('06-alert-selected');
+  await audit('06-alert-selected');
 });
 
 await step('switch tabs with the keyboard: Take action', async () => {
@@ -218,8 +136,8 @@ await step('switch tabs with the keyboard: Take action', async () => {
   await page.locator('#panel-action').waitFor({ state: 'visible' });
   await page.locator('#act-mitigate').waitFor();
   await page.locator('#act-prevent summary').click();
-  await shot(page, '07-take-action');
-  await audit(page, '07-take-action');
+  await shot('07-take-action');
+  await audit('07-take-action');
 });
 
 await step('trigger an automated response: its event reaches events.jsonl', async () => {
@@ -238,7 +156,7 @@ await step('trigger an automated response: its event reaches events.jsonl', asyn
   if (await msg.count()) await msg.fill('Paged from the browser test');
   await page.getByRole('button', { name: 'Trigger response' }).click();
   await page.locator('#respond-form .banner.ok').waitFor();
-  await shot(page, '08-response-requested');
+  await shot('08-response-requested');
   if (EVENTS) {
     const ev = await waitFor(() => {
       if (!fs.existsSync(EVENTS)) return null;
@@ -262,8 +180,8 @@ await step('suppress similar alerts: preview what the rule matches, then create 
   await waitFor(async () => (await page.locator('#suppress-form .form-msg .banner').count()) > 0, 'the create result');
   const created = await page.locator('#suppress-form .form-msg').textContent();
   expect(created.includes('Suppression rule created'), `create said: ${created}`);
-  await shot(page, '09-suppression-rule');
-  await audit(page, '09-suppression-rule');
+  await shot('09-suppression-rule');
+  await audit('09-suppression-rule');
 });
 
 await step('edit owner and status; a stale version is explained (412)', async () => {
@@ -292,8 +210,8 @@ await step('edit owner and status; a stale version is explained (412)', async ()
   const t = await err.textContent();
   expect(t.includes('Someone else changed this incident; reload'), `412 shown as: ${t}`);
   await page.getByRole('button', { name: 'Reload' }).waitFor();
-  await shot(page, '10-conflict-412');
-  await audit(page, '10-conflict-412');
+  await shot('10-conflict-412');
+  await audit('10-conflict-412');
   await page.getByRole('button', { name: 'Reload' }).click();
   await waitFor(async () => (await page.getByLabel('Owner').inputValue()) === 'someone.else@example.com', 'the reloaded owner');
 });
@@ -310,7 +228,7 @@ await step('API errors are shown in words', async () => {
   await err.waitFor();
   const t = await err.textContent();
   expect(/could not be loaded/.test(t) && t.length > 40, `error shown as: ${t}`);
-  await shot(page, '11-error-not-found');
+  await shot('11-error-not-found');
 });
 
 await step('narrow screen: alerts list, quick look and details fit 390 px', async () => {
@@ -319,18 +237,18 @@ await step('narrow screen: alerts list, quick look and details fit 390 px', asyn
   await page.locator('#alerts-table tbody tr.row').first().waitFor();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow <= 0, `page scrolls sideways by ${overflow}px`);
-  await shot(page, '12-narrow-alerts');
+  await shot('12-narrow-alerts');
   await page.locator('#alerts-table tbody tr.row .row-link').first().click();
   await page.locator('#quick-look').waitFor({ state: 'visible' });
-  await shot(page, '13-narrow-quick-look');
-  await audit(page, '13-narrow-quick-look');
+  await shot('13-narrow-quick-look');
+  await audit('13-narrow-quick-look');
   await page.getByRole('link', { name: 'View full details' }).click();
   await page.locator('#inc-title').waitFor();
   await page.locator('#panel-alerts .alert-item').first().waitFor();
   const o2 = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(o2 <= 0, `details page scrolls sideways by ${o2}px`);
-  await shot(page, '14-narrow-details');
-  await audit(page, '14-narrow-details');
+  await shot('14-narrow-details');
+  await audit('14-narrow-details');
   await page.setViewportSize({ width: 1280, height: 800 });
 });
 
@@ -377,7 +295,7 @@ await step('every filter is accepted by the API and narrows the list', async () 
   const err = await page.locator('.list-banner .banner.error').count();
   expect(err === 0, `filter resource: ${err ? await page.locator('.list-banner').textContent() : ''}`);
   expect(await page.locator('#alerts-table tbody tr.row').count() > 0, 'filter resource left no rows');
-  await shot(page, '15-filter-resource');
+  await shot('15-filter-resource');
   await page.locator('.chip-remove').first().click();
   await loaded();
 });
@@ -397,7 +315,7 @@ await step('paging with the cursor: every row once, and back', async () => {
   for (;;) {
     pages++;
     seen.push(...await page.locator('#alerts-table tbody tr.row').evaluateAll((trs) => trs.map((tr) => tr.dataset.id)));
-    if (pages === 2) await shot(page, '16-page-2');
+    if (pages === 2) await shot('16-page-2');
     if (await page.locator('#next-page').isDisabled()) break;
     await page.locator('#next-page').click();
     await loaded();
@@ -421,8 +339,8 @@ await step('alert quick look and alert details page', async () => {
   await page.getByRole('link', { name: 'View full details' }).click();
   await page.getByRole('heading', { level: 1, name }).waitFor();
   await page.getByRole('heading', { name: 'Remediation steps' }).waitFor();
-  await shot(page, '17-alert-details');
-  await audit(page, '17-alert-details');
+  await shot('17-alert-details');
+  await audit('17-alert-details');
 });
 
 await step('entity pages: a resource of the incident lists the incident; an IP lists the resources it touched', async () => {
@@ -433,8 +351,8 @@ await step('entity pages: a resource of the incident lists the incident; an IP l
   await page.locator('#entity-title').waitFor();
   await page.locator(`#entity-incidents a[href="#/incidents/${encodeURIComponent(incidentId)}"]`).waitFor();
   expect(await page.locator('#entity-alerts li').count() > 0, 'the resource page lists no alert');
-  await shot(page, '18-entity-resource');
-  await audit(page, '18-entity-resource');
+  await shot('18-entity-resource');
+  await audit('18-entity-resource');
   await page.goto(`${BASE}#/incidents/${encodeURIComponent(incidentId)}`);
   await page.locator('#inc-title').waitFor();
   const ip = page.locator('.left-pane .entities a.entity-link[href^="#/entities/ip/"]').first();
@@ -447,7 +365,7 @@ await step('entity pages: a resource of the incident lists the incident; an IP l
     await page.setViewportSize({ width: 390, height: 844 });
     const o = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(o <= 0, `entity page scrolls sideways by ${o}px at 390 px`);
-    await shot(page, '19-entity-ip-narrow');
+    await shot('19-entity-ip-narrow');
     await page.setViewportSize({ width: 1280, height: 800 });
   }
 });
@@ -458,7 +376,7 @@ await step('the incident has a Related section', async () => {
   await waitFor(async () => !(await page.locator('#related .loading').count()), 'related incidents to load');
   const err = await page.locator('#related .banner.error').count();
   expect(err === 0, 'related incidents failed to load');
-  await shot(page, '20-related');
+  await shot('20-related');
 });
 
 await step('dashboard: charts drawn from GET /metrics, readable at 390 px', async () => {
@@ -468,15 +386,15 @@ await step('dashboard: charts drawn from GET /metrics, readable at 390 px', asyn
   await page.locator('#dash-times canvas').waitFor();
   await page.locator('#kpi-created').waitFor();
   expect(await page.locator('#dash-stages li').count() === 13, 'the stage chart lacks stages');
-  await shot(page, '21-dashboard');
-  await audit(page, '21-dashboard');
+  await shot('21-dashboard');
+  await audit('21-dashboard');
   await page.setViewportSize({ width: 390, height: 844 });
   await page.waitForTimeout(300);
   const o = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(o <= 0, `dashboard scrolls sideways by ${o}px at 390 px`);
   const w = await page.locator('#dash-incidents canvas').evaluate((c) => c.getBoundingClientRect().width);
   expect(w <= 390, `the chart is ${w}px wide at 390 px`);
-  await shot(page, '22-dashboard-narrow');
+  await shot('22-dashboard-narrow');
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.selectOption('#dash-range', '89d');
   await page.locator('#dash-incidents canvas').waitFor();
@@ -499,7 +417,7 @@ await step('live list: a new alert shows an "N new" banner; showing it adds the 
   await banner.waitFor();
   const t = await banner.textContent();
   expect(/^1 new/.test(t), `banner says: ${t}`);
-  await shot(page, '23-live-banner');
+  await shot('23-live-banner');
   await page.locator('#show-new').click();
   await page.locator(`#alerts-table tbody tr[data-id="${added}"]`).waitFor();
   await waitFor(async () => (await page.locator('.live-banner').count()) === 0, 'the banner to go');
@@ -520,9 +438,5 @@ await step('no console errors, CSP violations or token leaks', async () => {
   expect(real.length === 0, real.join('; '));
 });
 
-await context.close();
-fs.rmSync(userDataDir, { recursive: true, force: true });
 if (process.env.MUSTER_API_LOG) fs.writeFileSync(process.env.MUSTER_API_LOG, apiCalls.join('\n') + '\n');
-for (const a of audits) console.log(`axe ${a}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+await finish();

@@ -152,18 +152,7 @@ func TestRealAlertmanager(t *testing.T) {
 			"annotations": map[string]string{"summary": "A shell was spawned by the web server"}, "startsAt": now.Add(-5 * time.Minute).Format(time.RFC3339)},
 	}
 	postToAlertmanager(t, am, alerts)
-	var inc incidentView
-	eventually(t, 60*time.Second, func() string {
-		list, reason := incidents(t, r)
-		if reason != "" {
-			return reason
-		}
-		if len(list) != 1 || list[0].AlertCount != 2 {
-			return fmt.Sprintf("incidents %+v, want one with both alerts", list)
-		}
-		inc = list[0]
-		return ""
-	})
+	inc := onlyIncident(t, r, 2, 60*time.Second)
 	if len(inc.Resources) != 1 || inc.Resources[0].ID != "am-web-1" || inc.Severity != "Critical" {
 		t.Errorf("incident resources %+v severity %s", inc.Resources, inc.Severity)
 	}

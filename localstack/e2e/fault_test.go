@@ -1,13 +1,10 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,31 +15,8 @@ import (
 	"github.com/muster-sec/muster/shared/correlate"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/mototest"
+	"github.com/muster-sec/muster/shared/storetest"
 )
-
-// outage fails the first n calls of the correlator's store.
-type outage struct {
-	correlate.Store
-	n, calls atomic.Int64
-}
-
-var errOutage = errors.New("injected outage")
-
-func (o *outage) down() bool { return o.calls.Add(1) <= o.n.Load() }
-
-func (o *outage) LoadKeyDays(ctx context.Context, ids []correlate.KeyDayID) (map[correlate.KeyDayID]*correlate.KeyDay, error) {
-	if o.down() {
-		return nil, errOutage
-	}
-	return o.Store.LoadKeyDays(ctx, ids)
-}
-
-func (o *outage) Commit(ctx context.Context, u *correlate.Unit) error {
-	if o.down() {
-		return errOutage
-	}
-	return o.Store.Commit(ctx, u)
-}
 
 // TestStoreOutageLosesNoAlert runs the local stack with a correlator whose
 // store fails its first calls — more than five retries of the first batch
@@ -51,8 +25,8 @@ func (o *outage) Commit(ctx context.Context, u *correlate.Unit) error {
 func TestStoreOutageLosesNoAlert(t *testing.T) {
 	srv := mototest.Get(t)
 	table := mototest.UniqueName("muster")
-	st := &outage{Store: dynamostore.New(dynamodb.NewFromConfig(srv.Config()), table, dynamostore.Options{})}
-	st.n.Store(9)
+	st := &storetest.Outage{Store: dynamostore.New(dynamodb.NewFromConfig(srv.Config()), table, dynamostore.Options{})}
+	st.N.Store(9)
 	h, err := correlator.New(st, correlate.DefaultConfig(), correlator.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -90,12 +64,12 @@ func TestStoreOutageLosesNoAlert(t *testing.T) {
 			sum += inc.AlertCount
 		}
 		if len(list) != 10 || sum != len(alerts) {
-			return fmt.Sprintf("%d incidents holding %d alerts, want 10 holding %d (store calls so far %d)", len(list), sum, len(alerts), st.calls.Load())
+			return fmt.Sprintf("%d incidents holding %d alerts, want 10 holding %d (store calls so far %d)", len(list), sum, len(alerts), st.Calls.Load())
 		}
 		return ""
 	})
-	if st.calls.Load() <= st.n.Load() {
-		t.Fatalf("the outage never happened: %d store calls", st.calls.Load())
+	if st.Calls.Load() <= st.N.Load() {
+		t.Fatalf("the outage never happened: %d store calls", st.Calls.Load())
 	}
 	if r.Stats()["correlator"].Retries < 6 {
 		t.Errorf("retries = %d, want more than five (the outage outlasts five)", r.Stats()["correlator"].Retries)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/muster-sec/muster/localstack/runner"
+	"github.com/muster-sec/muster/localstack/sink"
 	"github.com/muster-sec/muster/shared/mototest"
 )
 
@@ -154,6 +154,25 @@ type incidentList struct {
 
 // incidents lists every incident (following cursors); ok is false when the
 // API did not answer 200.
+// onlyIncident waits, up to within, until the stack holds exactly one
+// incident, with alerts alerts (any number when alerts is 0), and returns it.
+func onlyIncident(t *testing.T, r *runner.Runner, alerts int, within time.Duration) incidentView {
+	t.Helper()
+	var inc incidentView
+	eventually(t, within, func() string {
+		list, reason := incidents(t, r)
+		if reason != "" {
+			return reason
+		}
+		if len(list) != 1 || (alerts > 0 && list[0].AlertCount != alerts) {
+			return fmt.Sprintf("incidents %+v, want one with %d alerts", list, alerts)
+		}
+		inc = list[0]
+		return ""
+	})
+	return inc
+}
+
 func incidents(t *testing.T, r *runner.Runner) ([]incidentView, string) {
 	t.Helper()
 	var all []incidentView
@@ -172,26 +191,12 @@ func incidents(t *testing.T, r *runner.Runner) ([]incidentView, string) {
 	}
 }
 
-// events reads the sink's events file.
+// sinkEvents reads the sink's events file.
 func sinkEvents(t *testing.T, r *runner.Runner) []map[string]any {
 	t.Helper()
-	f, err := os.Open(r.EventsFile())
-	if os.IsNotExist(err) {
-		return nil
-	}
+	out, err := sink.ReadEvents(r.EventsFile())
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []map[string]any
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<22)
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("events.jsonl line is not JSON: %v", err)
-		}
-		out = append(out, m)
 	}
 	return out
 }

@@ -44,18 +44,7 @@ func TestResponseRequestReachesSinkAndWebhook(t *testing.T) {
 	if status, raw := call(t, r, http.MethodPost, "/webhooks/generic", body, nil); status != http.StatusAccepted {
 		t.Fatalf("POST /webhooks/generic: %d %s", status, raw)
 	}
-	var inc incidentView
-	eventually(t, 30*time.Second, func() string {
-		list, reason := incidents(t, r)
-		if reason != "" {
-			return reason
-		}
-		if len(list) != 1 {
-			return fmt.Sprintf("%d incidents", len(list))
-		}
-		inc = list[0]
-		return ""
-	})
+	inc := onlyIncident(t, r, 0, 30*time.Second)
 
 	req, _ := json.Marshal(map[string]any{"playbook": playbook.IsolateInstance, "parameters": map[string]any{"instanceId": "i-0123456789abcdef0"}})
 	if status, raw := call(t, r, http.MethodPost, "/incidents/"+inc.ID+"/respond", req, nil); status < 200 || status > 299 {

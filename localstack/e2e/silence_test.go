@@ -204,17 +204,6 @@ func postTwoStageAttack(t *testing.T, r *runner.Runner, instance string) (incide
 	if status, raw := call(t, r, http.MethodPost, "/webhooks/alertmanager", body, &posted); status != http.StatusAccepted || posted.Accepted != 2 {
 		t.Fatalf("POST /webhooks/alertmanager: %d %s", status, raw)
 	}
-	var inc incidentView
-	eventually(t, 60*time.Second, func() string {
-		list, reason := incidents(t, r)
-		if reason != "" {
-			return reason
-		}
-		if len(list) != 1 || list[0].AlertCount != 2 {
-			return fmt.Sprintf("incidents %+v, want one with both alerts", list)
-		}
-		inc = list[0]
-		return ""
-	})
+	inc := onlyIncident(t, r, 2, 60*time.Second)
 	return inc, posted
 }

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -40,19 +39,7 @@ func TestSuppressSimilarThroughThePipeline(t *testing.T) {
 	scanID := first.Results[0].AlertID
 	incidentWith := func(alertCount int) incidentView {
 		t.Helper()
-		var inc incidentView
-		eventually(t, 30*time.Second, func() string {
-			list, reason := incidents(t, r)
-			if reason != "" {
-				return reason
-			}
-			if len(list) != 1 || list[0].AlertCount != alertCount {
-				return fmt.Sprintf("incidents %+v, want one with %d alerts", list, alertCount)
-			}
-			inc = list[0]
-			return ""
-		})
-		return inc
+		return onlyIncident(t, r, alertCount, 30*time.Second)
 	}
 	inc := incidentWith(2)
 

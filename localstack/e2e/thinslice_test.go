@@ -42,21 +42,7 @@ func TestThinSlice(t *testing.T) {
 		ids = append(ids, it.AlertID)
 	}
 
-	var inc incidentView
-	eventually(t, 30*time.Second, func() string {
-		list, reason := incidents(t, r)
-		if reason != "" {
-			return reason
-		}
-		if len(list) != 1 {
-			return fmt.Sprintf("%d incidents: %+v", len(list), list)
-		}
-		inc = list[0]
-		if inc.AlertCount != 2 {
-			return fmt.Sprintf("incident holds %d alerts, want 2", inc.AlertCount)
-		}
-		return ""
-	})
+	inc := onlyIncident(t, r, 2, 30*time.Second)
 	if want := "Security incident detected on thin-slice-1"; inc.Title != want {
 		t.Errorf("title = %q, want %q", inc.Title, want)
 	}

@@ -10,6 +10,7 @@
 package sink
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -175,6 +176,30 @@ func (s *Sink) handle(ctx context.Context, msgs []types.Message) error {
 		s.log.Warn("delete sink message", "id", aws.ToString(f.Id), "code", aws.ToString(f.Code))
 	}
 	return nil
+}
+
+// ReadEvents returns the events a sink wrote to path, one a line; none
+// when it has written none yet.
+func ReadEvents(path string) ([]map[string]any, error) {
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<22)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			return nil, fmt.Errorf("%s: a line is not JSON: %w", path, err)
+		}
+		out = append(out, m)
+	}
+	return out, sc.Err()
 }
 
 func appendLines(path string, lines [][]byte) error {

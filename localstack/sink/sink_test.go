@@ -1,7 +1,6 @@
 package sink_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"io"
@@ -28,22 +27,9 @@ func TestMain(m *testing.M) { os.Exit(mototest.Main(m)) }
 
 func readLines(t *testing.T, path string) []map[string]any {
 	t.Helper()
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		return nil
-	}
+	out, err := sink.ReadEvents(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []map[string]any
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("line %q is not JSON: %v", sc.Text(), err)
-		}
-		out = append(out, m)
 	}
 	return out
 }

@@ -28,14 +28,7 @@ var EntityTypes = []EntityType{EntityIP, EntityHost, EntityAccount, EntityAccess
 	EntityProcess, EntityFileHash, EntityDomain, EntityURL, EntityContainer, EntityPod}
 
 // Valid reports whether t is a known entity type.
-func (t EntityType) Valid() bool {
-	for _, k := range EntityTypes {
-		if t == k {
-			return true
-		}
-	}
-	return false
-}
+func (t EntityType) Valid() bool { return slices.Contains(EntityTypes, t) }
 
 // MaxValueLen is the longest value an entity of type t may have:
 // MaxKeyLen for the types whose values become correlation keys (ip, host,

@@ -9,8 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
-	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/dynamostore"
@@ -23,35 +21,10 @@ import (
 // REMOVE) for the alert item with id.
 func streamEvents(t *testing.T, arn, id string) map[string]int {
 	t.Helper()
-	ctx := context.Background()
-	sc := dynamodbstreams.NewFromConfig(mototest.Get(t).Config())
-	desc, err := sc.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(arn)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	counts := map[string]int{}
-	for _, sh := range desc.StreamDescription.Shards {
-		it, err := sc.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{
-			StreamArn: aws.String(arn), ShardId: sh.ShardId, ShardIteratorType: stypes.ShardIteratorTypeTrimHorizon,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		iter := it.ShardIterator
-		for iter != nil {
-			out, err := sc.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range out.Records {
-				if pk, ok := r.Dynamodb.Keys["pk"].(*stypes.AttributeValueMemberS); ok && pk.Value == "ALERT#"+id {
-					counts[string(r.EventName)]++
-				}
-			}
-			if len(out.Records) == 0 {
-				break
-			}
-			iter = out.NextShardIterator
+	for _, r := range mototest.NewStream(t, mototest.Get(t).Config(), arn).Records() {
+		if r.Change.Keys["pk"].String() == "ALERT#"+id { // every item's pk is a string
+			counts[r.EventName]++
 		}
 	}
 	return counts

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"time"
 
@@ -126,26 +125,8 @@ func (s *Store) UpdateAutomationRule(ctx context.Context, id string, version int
 	if err != nil {
 		return cur, err
 	}
-	upd := expression.Set(expression.Name(attrDoc), expression.Value(StringAttr(item, attrDoc))).
-		Set(expression.Name(resources.AttrVersion), expression.Value(next.Version))
-	cond := expression.Name(resources.AttrVersion).Equal(expression.Value(version))
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
-	if err != nil {
-		return cur, fmt.Errorf("build automation rule update: %w", err)
-	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.table), Key: AutomationRuleKey(id),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return cur, fmt.Errorf("automation rule %s changed concurrently: %w", id, incident.ErrConflict)
-	}
-	if err != nil {
-		return cur, fmt.Errorf("update automation rule %s: %w", id, err)
+	if err := updateDoc(ctx, s, AutomationRuleKey(id), item, version, "automation rule "+id); err != nil {
+		return cur, err
 	}
 	next.Hits, next.LastHitAt = cur.Hits, cur.LastHitAt
 	return next, nil
@@ -154,40 +135,17 @@ func (s *Store) UpdateAutomationRule(ctx context.Context, id string, version int
 // DeleteAutomationRule removes a rule (automation.ErrNotFound when there
 // is none).
 func (s *Store) DeleteAutomationRule(ctx context.Context, id string) error {
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(s.table), Key: AutomationRuleKey(id),
-		ConditionExpression: aws.String("attribute_exists(pk)"),
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return fmt.Errorf("automation rule %s: %w", id, automation.ErrNotFound)
-	}
-	if err != nil {
-		return fmt.Errorf("delete automation rule %s: %w", id, err)
-	}
-	return nil
+	return deleteOne(ctx, s, AutomationRuleKey(id), "automation rule "+id, automation.ErrNotFound)
 }
 
 // RecordAutomationHits adds one hit to each rule id given and moves
 // lastHitAt forward to at; rules deleted meanwhile are skipped.
 func (s *Store) RecordAutomationHits(ctx context.Context, ids []string, at time.Time) error {
-	ts := at.UTC().Format(time.RFC3339Nano)
-	ids = append([]string(nil), ids...)
-	sort.Strings(ids)
-	var ccf *types.ConditionalCheckFailedException
+	hits := make(map[string]int, len(ids))
 	for _, id := range ids {
-		err := s.addHits(ctx, AutomationRuleKey(id), 1, ts, true)
-		if errors.As(err, &ccf) {
-			err = s.addHits(ctx, AutomationRuleKey(id), 1, ts, false)
-			if errors.As(err, &ccf) {
-				continue
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("record hits of automation rule %s: %w", id, err)
-		}
+		hits[id]++
 	}
-	return nil
+	return recordHits(ctx, s, AutomationRuleKey, hits, at, "automation rule")
 }
 
 // MaxAutomationWrites bounds the entries and requests of one run (a
@@ -261,17 +219,7 @@ func automationMark(id string, version int64, expires time.Time) map[string]type
 // version+1 when changed is set, else a check that it is at version.
 func (s *Store) automationGuard(ctx context.Context, id string, version int64, changed *incident.Incident) (types.TransactWriteItem, error) {
 	if changed == nil {
-		cond := expression.Name(resources.AttrVersion).Equal(expression.Value(version))
-		expr, err := expression.NewBuilder().WithCondition(cond).Build()
-		if err != nil {
-			return types.TransactWriteItem{}, fmt.Errorf("build condition: %w", err)
-		}
-		return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-			TableName: aws.String(s.table), Key: IncidentKey(id),
-			ConditionExpression:       expr.Condition(),
-			ExpressionAttributeNames:  expr.Names(),
-			ExpressionAttributeValues: expr.Values(),
-		}}, nil
+		return s.incidentCheck(id, expression.Name(resources.AttrVersion).Equal(expression.Value(version)))
 	}
 	old, rec, err := s.getIncidentItem(ctx, id)
 	if err != nil {

@@ -332,6 +332,23 @@ func FromImage(img map[string]events.DynamoDBAttributeValue) (map[string]types.A
 	return out, nil
 }
 
+// ToImage is the inverse of FromImage: item as a stream record of it
+// carries it to Lambda.
+func ToImage(item map[string]types.AttributeValue) (map[string]events.DynamoDBAttributeValue, error) {
+	if item == nil {
+		return nil, nil
+	}
+	b, err := attributevalue.MarshalMapJSON(item)
+	if err != nil {
+		return nil, fmt.Errorf("encode item: %w", err)
+	}
+	var out map[string]events.DynamoDBAttributeValue
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("decode stream image: %w", err)
+	}
+	return out, nil
+}
+
 // AlertFromImage decodes an alert item's stream image.
 func AlertFromImage(img map[string]events.DynamoDBAttributeValue) (alert.Alert, int64, error) {
 	item, err := FromImage(img)

@@ -6,9 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/incident"
@@ -35,12 +32,8 @@ func TestAlertRoundTripThroughStreamImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	js, err := attributevalue.MarshalMapJSON(item)
+	img, err := dynamostore.ToImage(item)
 	if err != nil {
-		t.Fatal(err)
-	}
-	var img map[string]events.DynamoDBAttributeValue
-	if err := json.Unmarshal(js, &img); err != nil {
 		t.Fatal(err)
 	}
 	got, v, err := dynamostore.AlertFromImage(img)

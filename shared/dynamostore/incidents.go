@@ -234,8 +234,12 @@ func (s *Store) timelinePuts(incidentID string, entries []incident.TimelineEntry
 // visibleIncident is the condition check that the incident exists and is
 // visible, for writes of auxiliary items.
 func (s *Store) visibleIncident(id string) (types.TransactWriteItem, error) {
-	cond := expression.AttributeExists(expression.Name(resources.AttrPK)).
-		And(expression.Name(attrIsIncident).Equal(expression.Value(true)))
+	return s.incidentCheck(id, expression.AttributeExists(expression.Name(resources.AttrPK)).
+		And(expression.Name(attrIsIncident).Equal(expression.Value(true))))
+}
+
+// incidentCheck is the transaction's condition check cond on incident id.
+func (s *Store) incidentCheck(id string, cond expression.ConditionBuilder) (types.TransactWriteItem, error) {
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
 		return types.TransactWriteItem{}, fmt.Errorf("build condition: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"time"
 
@@ -89,4 +90,100 @@ func hitsOf(item map[string]types.AttributeValue) (hits int64, last *time.Time) 
 		last = &t
 	}
 	return hits, last
+}
+
+// updateDoc writes the doc of item (and the string attributes named in
+// also) over the item at key as version+1, if that is still at version; a
+// stale version is incident.ErrConflict.
+func updateDoc(ctx context.Context, s *Store, key, item map[string]types.AttributeValue, version int64, what string, also ...string) error {
+	upd := expression.Set(expression.Name(attrDoc), expression.Value(StringAttr(item, attrDoc))).
+		Set(expression.Name(resources.AttrVersion), expression.Value(version+1))
+	for _, name := range also {
+		upd = upd.Set(expression.Name(name), expression.Value(StringAttr(item, name)))
+	}
+	cond := expression.Name(resources.AttrVersion).Equal(expression.Value(version))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return fmt.Errorf("build %s update: %w", what, err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: key,
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return fmt.Errorf("%s changed concurrently: %w", what, incident.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("update %s: %w", what, err)
+	}
+	return nil
+}
+
+// deleteOne removes the item at key; a missing one is notFound, wrapped
+// with what names it.
+func deleteOne(ctx context.Context, s *Store, key map[string]types.AttributeValue, what string, notFound error) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(s.table), Key: key,
+		ConditionExpression: aws.String("attribute_exists(pk)"),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return fmt.Errorf("%s: %w", what, notFound)
+	}
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", what, err)
+	}
+	return nil
+}
+
+// recordHits adds hit counts per rule id to the items at key(id) (ADD, so
+// concurrent writers never lose a hit) and moves lastHitAt forward to at.
+// Rules deleted meanwhile are skipped; what names the kind of rule.
+func recordHits(ctx context.Context, s *Store, key func(string) map[string]types.AttributeValue, hits map[string]int, at time.Time, what string) error {
+	ids := make([]string, 0, len(hits))
+	for id := range hits {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	ts := at.UTC().Format(time.RFC3339Nano)
+	var ccf *types.ConditionalCheckFailedException
+	for _, id := range ids {
+		if hits[id] <= 0 {
+			continue
+		}
+		err := s.addHits(ctx, key(id), hits[id], ts, true)
+		if errors.As(err, &ccf) {
+			// Deleted, or lastHitAt already later: count without moving it.
+			err = s.addHits(ctx, key(id), hits[id], ts, false)
+			if errors.As(err, &ccf) {
+				continue
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("record hits of %s %s: %w", what, id, err)
+		}
+	}
+	return nil
+}
+
+// addHits adds count to the hits of the rule item at key and, with
+// setLast, moves its lastHitAt to ts when that is later.
+func (s *Store) addHits(ctx context.Context, key map[string]types.AttributeValue, count int, ts string, setLast bool) error {
+	in := &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: key,
+		UpdateExpression:          aws.String("ADD hits :n"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": n(int64(count))},
+	}
+	if setLast {
+		in.UpdateExpression = aws.String("ADD hits :n SET lastHitAt = :t")
+		in.ConditionExpression = aws.String("attribute_exists(pk) AND (attribute_not_exists(lastHitAt) OR lastHitAt < :t)")
+		in.ExpressionAttributeValues[":t"] = &types.AttributeValueMemberS{Value: ts}
+	}
+	_, err := s.db.UpdateItem(ctx, in)
+	return err
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -132,93 +131,22 @@ func (s *Store) UpdateRule(ctx context.Context, id string, version int64, change
 	if err != nil {
 		return cur, err
 	}
-	upd := expression.Set(expression.Name(attrDoc), expression.Value(StringAttr(item, attrDoc))).
-		Set(expression.Name(resources.AttrVersion), expression.Value(next.Version)).
-		Set(expression.Name("state"), expression.Value(string(next.State)))
-	cond := expression.Name(resources.AttrVersion).Equal(expression.Value(version))
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
-	if err != nil {
-		return cur, fmt.Errorf("build rule update: %w", err)
-	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.table), Key: RuleKey(id),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return cur, fmt.Errorf("rule %s changed concurrently: %w", id, incident.ErrConflict)
-	}
-	if err != nil {
-		return cur, fmt.Errorf("update rule %s: %w", id, err)
+	if err := updateDoc(ctx, s, RuleKey(id), item, version, "rule "+id, "state"); err != nil {
+		return cur, err
 	}
 	return next, nil
 }
 
 // DeleteRule removes a rule (suppress.ErrNotFound when there is none).
 func (s *Store) DeleteRule(ctx context.Context, id string) error {
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(s.table), Key: RuleKey(id),
-		ConditionExpression: aws.String("attribute_exists(pk)"),
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return fmt.Errorf("rule %s: %w", id, suppress.ErrNotFound)
-	}
-	if err != nil {
-		return fmt.Errorf("delete rule %s: %w", id, err)
-	}
-	return nil
+	return deleteOne(ctx, s, RuleKey(id), "rule "+id, suppress.ErrNotFound)
 }
 
 // RecordHits adds hit counts per rule id (ADD, so concurrent writers never
 // lose a hit) and moves lastHitAt forward to at. Rules deleted meanwhile
 // are skipped.
 func (s *Store) RecordHits(ctx context.Context, hits map[string]int, at time.Time) error {
-	ids := make([]string, 0, len(hits))
-	for id := range hits {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	ts := at.UTC().Format(time.RFC3339Nano)
-	for _, id := range ids {
-		if hits[id] <= 0 {
-			continue
-		}
-		err := s.addHits(ctx, RuleKey(id), hits[id], ts, true)
-		var ccf *types.ConditionalCheckFailedException
-		if errors.As(err, &ccf) {
-			// Deleted, or lastHitAt already later: count without moving it.
-			err = s.addHits(ctx, RuleKey(id), hits[id], ts, false)
-			if errors.As(err, &ccf) {
-				continue
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("record hits of rule %s: %w", id, err)
-		}
-	}
-	return nil
-}
-
-// addHits adds count to the hits of the rule item at key and, with
-// setLast, moves its lastHitAt to ts when that is later.
-func (s *Store) addHits(ctx context.Context, key map[string]types.AttributeValue, count int, ts string, setLast bool) error {
-	in := &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.table), Key: key,
-		UpdateExpression:          aws.String("ADD hits :n"),
-		ConditionExpression:       aws.String("attribute_exists(pk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":n": n(int64(count))},
-	}
-	if setLast {
-		in.UpdateExpression = aws.String("ADD hits :n SET lastHitAt = :t")
-		in.ConditionExpression = aws.String("attribute_exists(pk) AND (attribute_not_exists(lastHitAt) OR lastHitAt < :t)")
-		in.ExpressionAttributeValues[":t"] = &types.AttributeValueMemberS{Value: ts}
-	}
-	_, err := s.db.UpdateItem(ctx, in)
-	return err
+	return recordHits(ctx, s, RuleKey, hits, at, "rule")
 }
 
 // DismissAlerts marks the given alerts Dismissed with suppressedBy ruleID

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,14 +35,7 @@ const (
 var Statuses = []Status{StatusActive, StatusInProgress, StatusResolved, StatusDismissed}
 
 // Valid reports whether s is a known status.
-func (s Status) Valid() bool {
-	for _, k := range Statuses {
-		if s == k {
-			return true
-		}
-	}
-	return false
-}
+func (s Status) Valid() bool { return slices.Contains(Statuses, s) }
 
 // ParseStatus accepts a status name in any case.
 func ParseStatus(v string) (Status, bool) {
@@ -63,15 +57,7 @@ var transitions = map[Status][]Status{
 // CanTransition reports whether a person may move an incident from one
 // status to another. Staying in the same status is always allowed.
 func CanTransition(from, to Status) bool {
-	if from == to {
-		return true
-	}
-	for _, s := range transitions[from] {
-		if s == to {
-			return true
-		}
-	}
-	return false
+	return from == to || slices.Contains(transitions[from], to)
 }
 
 // Classification is an analyst's verdict.
@@ -89,14 +75,7 @@ const (
 var Classifications = []Classification{TruePositive, BenignPositive, FalsePositive, Undetermined}
 
 // Valid reports whether c is known.
-func (c Classification) Valid() bool {
-	for _, k := range Classifications {
-		if c == k {
-			return true
-		}
-	}
-	return false
-}
+func (c Classification) Valid() bool { return slices.Contains(Classifications, c) }
 
 // Membership records why an alert joined an incident.
 type Membership struct {

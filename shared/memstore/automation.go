@@ -24,14 +24,9 @@ func (s *Store) CreateAutomationRule(ctx context.Context, r automation.Rule) (au
 	if r.ID == "" {
 		r.ID = newID()
 	}
-	var existing automation.Rule
-	if s.get(pkAutoRule+r.ID, skAutoRule, &existing) {
-		return r, fmt.Errorf("automation rule %s exists: %w", r.ID, incident.ErrConflict)
-	}
 	now := s.now().UTC()
 	r.CreatedAt, r.UpdatedAt, r.Version, r.Hits, r.LastHitAt = now, now, 1, 0, nil
-	s.put(pkAutoRule+r.ID, skAutoRule, r)
-	return r, nil
+	return r, s.putNew(pkAutoRule+r.ID, skAutoRule, "automation rule "+r.ID, r)
 }
 
 // GetAutomationRule returns a rule or automation.ErrNotFound.
@@ -75,12 +70,7 @@ func (s *Store) UpdateAutomationRule(ctx context.Context, id string, version int
 func (s *Store) DeleteAutomationRule(ctx context.Context, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var r automation.Rule
-	if !s.get(pkAutoRule+id, skAutoRule, &r) {
-		return fmt.Errorf("automation rule %s: %w", id, automation.ErrNotFound)
-	}
-	s.del(pkAutoRule+id, skAutoRule)
-	return nil
+	return s.delOne(pkAutoRule+id, skAutoRule, "automation rule "+id, automation.ErrNotFound)
 }
 
 // RecordAutomationHits adds one hit per rule id and moves lastHitAt

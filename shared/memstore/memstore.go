@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/muster-sec/muster/shared/incident"
 )
 
 // Store is the in-memory store. The zero value is not usable; call New.
@@ -74,6 +76,27 @@ func (s *Store) put(pk, sk string, v any) {
 // del removes (pk, sk). The caller must hold mu.
 func (s *Store) del(pk, sk string) {
 	delete(s.items[pk], sk)
+}
+
+// putNew stores v at (pk, sk) unless an item is there already
+// (incident.ErrConflict, wrapped with what names it). The caller must hold
+// mu.
+func (s *Store) putNew(pk, sk, what string, v any) error {
+	if _, ok := s.items[pk][sk]; ok {
+		return fmt.Errorf("%s exists: %w", what, incident.ErrConflict)
+	}
+	s.put(pk, sk, v)
+	return nil
+}
+
+// delOne removes (pk, sk), or fails with notFound wrapped with what names
+// it when there is no item. The caller must hold mu.
+func (s *Store) delOne(pk, sk, what string, notFound error) error {
+	if _, ok := s.items[pk][sk]; !ok {
+		return fmt.Errorf("%s: %w", what, notFound)
+	}
+	s.del(pk, sk)
+	return nil
 }
 
 // each calls fn for every item of partition pk whose sort key starts with

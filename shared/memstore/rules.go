@@ -26,14 +26,9 @@ func (s *Store) CreateRule(ctx context.Context, r suppress.Rule) (suppress.Rule,
 	if r.ID == "" {
 		r.ID = newID()
 	}
-	var existing suppress.Rule
-	if s.get(pkRule+r.ID, skRule, &existing) {
-		return r, fmt.Errorf("rule %s exists: %w", r.ID, incident.ErrConflict)
-	}
 	now := s.now().UTC()
 	r.CreatedAt, r.UpdatedAt, r.Version, r.Hits, r.LastHitAt = now, now, 1, 0, nil
-	s.put(pkRule+r.ID, skRule, r)
-	return r, nil
+	return r, s.putNew(pkRule+r.ID, skRule, "rule "+r.ID, r)
 }
 
 // GetRule returns a rule or suppress.ErrNotFound.
@@ -95,12 +90,7 @@ func (s *Store) UpdateRule(ctx context.Context, id string, version int64, change
 func (s *Store) DeleteRule(ctx context.Context, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var r suppress.Rule
-	if !s.get(pkRule+id, skRule, &r) {
-		return fmt.Errorf("rule %s: %w", id, suppress.ErrNotFound)
-	}
-	s.del(pkRule+id, skRule)
-	return nil
+	return s.delOne(pkRule+id, skRule, "rule "+id, suppress.ErrNotFound)
 }
 
 // RecordHits adds hit counts and moves lastHitAt forward; unknown rules

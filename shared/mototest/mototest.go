@@ -12,7 +12,8 @@
 //
 // Each test should create its own table (see dynamostore.CreateTable with a
 // unique name from UniqueName) rather than reset shared state, so tests can
-// run in parallel.
+// run in parallel. Stream reads that table's stream as Lambda delivers it,
+// and Select keeps what an event source mapping's filters select.
 package mototest
 
 import (

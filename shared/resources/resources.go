@@ -31,6 +31,18 @@ const (
 	EventSource      = "muster"
 )
 
+// EnvTable names the table every function uses.
+const EnvTable = "MUSTER_TABLE"
+
+// TableFromEnv is the table named by MUSTER_TABLE, DefaultTableName when
+// it is unset.
+func TableFromEnv(getenv func(string) string) string {
+	if t := getenv(EnvTable); t != "" {
+		return t
+	}
+	return DefaultTableName
+}
+
 // Attribute names of the table.
 const (
 	AttrPK      = "pk"

@@ -9,7 +9,8 @@
 //	storetest.Run(t, func(t *testing.T) storetest.Store { return memstore.New(nil) })
 //
 // Each storage area (alerts, correlation state, incidents, rules…) adds its
-// tests in its own file and registers them in suites.
+// tests in its own file and registers them in suites. Outage, a
+// correlation store that is down for a while, serves the fault tests.
 package storetest
 
 import "testing"

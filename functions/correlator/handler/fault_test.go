@@ -2,9 +2,7 @@ package handler_test
 
 import (
 	"context"
-	"errors"
 	"reflect"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,46 +13,8 @@ import (
 	"github.com/muster-sec/muster/shared/correlate"
 	"github.com/muster-sec/muster/shared/resources"
 	"github.com/muster-sec/muster/shared/scenario"
+	"github.com/muster-sec/muster/shared/storetest"
 )
-
-// down fails every call of the first n store calls, as a store does
-// during an outage, then passes calls through.
-type down struct {
-	correlate.Store
-	n, calls atomic.Int64
-}
-
-var errOutage = errors.New("injected outage: service unavailable")
-
-func (d *down) fail() bool { return d.calls.Add(1) <= d.n.Load() }
-
-func (d *down) LoadKeyDays(ctx context.Context, ids []correlate.KeyDayID) (map[correlate.KeyDayID]*correlate.KeyDay, error) {
-	if d.fail() {
-		return nil, errOutage
-	}
-	return d.Store.LoadKeyDays(ctx, ids)
-}
-
-func (d *down) LoadGroups(ctx context.Context, ids []string) (map[string]*correlate.Group, error) {
-	if d.fail() {
-		return nil, errOutage
-	}
-	return d.Store.LoadGroups(ctx, ids)
-}
-
-func (d *down) Commit(ctx context.Context, u *correlate.Unit) error {
-	if d.fail() {
-		return errOutage
-	}
-	return d.Store.Commit(ctx, u)
-}
-
-func (d *down) Assign(ctx context.Context, as []correlate.Assignment) error {
-	if d.fail() {
-		return errOutage
-	}
-	return d.Store.Assign(ctx, as)
-}
 
 // mapping delivers batches as the correlator's event source mapping does
 // with a retry budget: a batch's failed records are delivered again, at
@@ -67,16 +27,7 @@ func mapping(t testing.TB, h *handler.Handler, batches [][]events.DynamoDBEventR
 			if err != nil {
 				t.Fatal(err)
 			}
-			failed := map[string]bool{}
-			for _, f := range resp.BatchItemFailures {
-				failed[f.ItemIdentifier] = true
-			}
-			var next []events.DynamoDBEventRecord
-			for _, r := range b {
-				if failed[r.Change.SequenceNumber] {
-					next = append(next, r)
-				}
-			}
+			next := stillFailing(b, resp)
 			if attempt == retries {
 				parked = append(parked, next...)
 				break
@@ -151,18 +102,18 @@ func TestOutageWithinTheRetryBudgetLosesNothing(t *testing.T) {
 	e := newEnv(t)
 	e.put(sc.Alerts...)
 	batches := chunk(e.records(), 10)
-	st := &down{Store: e.store}
+	st := &storetest.Outage{Store: e.store}
 	h := e.handler(correlate.DefaultConfig(), st)
 	// The first batches pass; the store then fails for 60 calls, more than
 	// a batch makes in six attempts.
 	parked := mapping(t, h, batches[:2], resources.Correlator.MaxRetryAttempts)
-	st.n.Store(st.calls.Load() + 60)
+	st.N.Store(st.Calls.Load() + 60)
 	parked = append(parked, mapping(t, h, batches[2:], resources.Correlator.MaxRetryAttempts)...)
 	if len(parked) != 0 {
 		t.Fatalf("%d records parked after an outage of 60 store calls (retry budget %d)", len(parked), resources.Correlator.MaxRetryAttempts)
 	}
-	if st.calls.Load() <= st.n.Load() {
-		t.Fatalf("the outage did not end: %d calls, %d failed", st.calls.Load(), st.n.Load())
+	if st.Calls.Load() <= st.N.Load() {
+		t.Fatalf("the outage did not end: %d calls, %d failed", st.Calls.Load(), st.N.Load())
 	}
 	exactlyOnce(t, e, ids)
 	if got, want := e.outcome(nm), healthy.outcome(nm); !reflect.DeepEqual(got, want) {
@@ -182,14 +133,14 @@ func TestRedriveCorrelatesParkedAlertsOnce(t *testing.T) {
 	}
 	e := newEnv(t)
 	e.put(sc.Alerts...)
-	st := &down{Store: e.store}
-	st.n.Store(1 << 40) // down for good: every batch parks
+	st := &storetest.Outage{Store: e.store}
+	st.N.Store(1 << 40) // down for good: every batch parks
 	h := e.handler(correlate.DefaultConfig(), st)
 	parked := mapping(t, h, chunk(e.records(), 10), 2)
 	if len(parked) != len(ids) {
 		t.Fatalf("parked %d records, want all %d", len(parked), len(ids))
 	}
-	st.n.Store(0) // the store is back
+	st.N.Store(0) // the store is back
 
 	redriveAndDeliver := func() {
 		t.Helper()

@@ -30,9 +30,6 @@ import (
 	"github.com/muster-sec/muster/shared/resources"
 )
 
-// EnvTable names the table (default resources.DefaultTableName).
-const EnvTable = "MUSTER_TABLE"
-
 // Handler consumes stream batches.
 type Handler struct {
 	svc *correlate.Service
@@ -54,11 +51,7 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 	if err != nil {
 		return nil, err
 	}
-	table := getenv(EnvTable)
-	if table == "" {
-		table = resources.DefaultTableName
-	}
-	store := dynamostore.New(dynamodb.NewFromConfig(cfg), table, dynamostore.Options{})
+	store := dynamostore.New(dynamodb.NewFromConfig(cfg), resources.TableFromEnv(getenv), dynamostore.Options{})
 	return New(store, ccfg, Options{})
 }
 

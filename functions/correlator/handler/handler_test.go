@@ -234,19 +234,25 @@ func lambdaLoop(t testing.TB, h interface {
 				t.Error(err)
 				return
 			}
-			failed := map[string]bool{}
-			for _, f := range resp.BatchItemFailures {
-				failed[f.ItemIdentifier] = true
-			}
-			var next []events.DynamoDBEventRecord
-			for _, r := range b {
-				if failed[r.Change.SequenceNumber] {
-					next = append(next, r)
-				}
-			}
+			next := stillFailing(b, resp)
 			b = next
 		}
 	}
+}
+
+// stillFailing is the records of b that resp names as failed, in order.
+func stillFailing(b []events.DynamoDBEventRecord, resp events.DynamoDBEventResponse) []events.DynamoDBEventRecord {
+	failed := map[string]bool{}
+	for _, f := range resp.BatchItemFailures {
+		failed[f.ItemIdentifier] = true
+	}
+	var next []events.DynamoDBEventRecord
+	for _, r := range b {
+		if failed[r.Change.SequenceNumber] {
+			next = append(next, r)
+		}
+	}
+	return next
 }
 
 func chunk(recs []events.DynamoDBEventRecord, n int) [][]events.DynamoDBEventRecord {

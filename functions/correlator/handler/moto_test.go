@@ -15,8 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
-	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
 	"github.com/muster-sec/muster/functions/correlator/handler"
 	"github.com/muster-sec/muster/shared/alert"
@@ -40,8 +38,7 @@ type env struct {
 	store  *dynamostore.Store
 	table  string
 	arn    string
-	iter   *string
-	stream *dynamodbstreams.Client
+	stream *mototest.Stream
 }
 
 func newEnv(t testing.TB, opts ...func(*dynamodb.Options)) *env {
@@ -54,7 +51,7 @@ func newEnv(t testing.TB, opts ...func(*dynamodb.Options)) *env {
 		t.Fatal(err)
 	}
 	return &env{t: t, db: db, table: name, arn: arn, store: dynamostore.New(db, name, dynamostore.Options{Now: clock}),
-		stream: dynamodbstreams.NewFromConfig(srv.Config())}
+		stream: mototest.NewStream(t, srv.Config(), arn)}
 }
 
 func (e *env) handler(cfg correlate.Config, store correlate.Store) *handler.Handler {
@@ -101,65 +98,7 @@ func (e *env) put(alerts ...*alert.Alert) {
 // exactly as Lambda delivers them.
 func (e *env) records() []events.DynamoDBEventRecord {
 	e.t.Helper()
-	ctx := context.Background()
-	if e.iter == nil {
-		desc, err := e.stream.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(e.arn)})
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		it, err := e.stream.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(e.arn),
-			ShardId: desc.StreamDescription.Shards[0].ShardId, ShardIteratorType: stypes.ShardIteratorTypeTrimHorizon})
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		e.iter = it.ShardIterator
-	}
-	var out []events.DynamoDBEventRecord
-	for {
-		res, err := e.stream.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: e.iter})
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		e.iter = res.NextShardIterator
-		for _, r := range res.Records {
-			out = append(out, lambdaRecord(e.t, r))
-		}
-		if len(res.Records) == 0 {
-			return out
-		}
-	}
-}
-
-func lambdaImage(t testing.TB, m map[string]stypes.AttributeValue) map[string]events.DynamoDBAttributeValue {
-	t.Helper()
-	if m == nil {
-		return nil
-	}
-	av, err := attributevalue.FromDynamoDBStreamsMap(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := attributevalue.MarshalMapJSON(av)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out map[string]events.DynamoDBAttributeValue
-	if err := json.Unmarshal(js, &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func lambdaRecord(t testing.TB, r stypes.Record) events.DynamoDBEventRecord {
-	return events.DynamoDBEventRecord{
-		EventID: aws.ToString(r.EventID), EventName: string(r.EventName), EventSource: "aws:dynamodb",
-		EventVersion: aws.ToString(r.EventVersion), AWSRegion: aws.ToString(r.AwsRegion),
-		Change: events.DynamoDBStreamRecord{
-			Keys: lambdaImage(t, r.Dynamodb.Keys), NewImage: lambdaImage(t, r.Dynamodb.NewImage),
-			OldImage: lambdaImage(t, r.Dynamodb.OldImage), SequenceNumber: aws.ToString(r.Dynamodb.SequenceNumber),
-			StreamViewType: string(r.Dynamodb.StreamViewType),
-		},
-	}
+	return e.stream.Records()
 }
 
 // items returns every item of the table as comparable JSON, keyed by

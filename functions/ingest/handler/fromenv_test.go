@@ -4,10 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/muster-sec/muster/functions/ingest/handler"
 	"github.com/muster-sec/muster/shared/dynamostore"
@@ -24,14 +21,7 @@ func TestFromEnvWithSSMParameter(t *testing.T) {
 	if _, err := dynamostore.CreateTable(ctx, dynamodb.NewFromConfig(cfg), table); err != nil {
 		t.Fatal(err)
 	}
-	param := "/" + mototest.UniqueName("muster") + "/auth"
-	_, err := ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{
-		Name: aws.String(param), Type: ssmtypes.ParameterTypeSecureString,
-		Value: aws.String(`{"tokens":[{"name":"gd-webhook","token":"` + tokenGuardDuty + `","scopes":["ingest:guardduty"]}]}`),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	param := srv.SecureString(t, `{"tokens":[{"name":"gd-webhook","token":"`+tokenGuardDuty+`","scopes":["ingest:guardduty"]}]}`)
 	env := map[string]string{"MUSTER_TABLE": table, "MUSTER_AUTH_PARAM": param}
 	h, err := handler.FromEnv(ctx, cfg, func(k string) string { return env[k] })
 	if err != nil {

@@ -33,18 +33,13 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/muster-sec/muster/shared/apigw"
 	"github.com/muster-sec/muster/shared/auth"
+	"github.com/muster-sec/muster/shared/awsclient"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/normalize"
-)
-
-// Environment variables read by FromEnv (besides auth's).
-const (
-	EnvTable     = "MUSTER_TABLE"
-	DefaultTable = "muster"
+	"github.com/muster-sec/muster/shared/resources"
 )
 
 // Handler serves POST /webhooks/{provider} and EventBridge deliveries.
@@ -91,38 +86,16 @@ func New(o Options) (*Handler, error) {
 // and the authenticator (auth.FromEnv; MUSTER_AUTH_PARAM is read from SSM
 // Parameter Store with decryption).
 func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*Handler, error) {
-	table := getenv(EnvTable)
-	if table == "" {
-		table = DefaultTable
-	}
 	storeOpts, err := dynamostore.OptionsFromEnv(getenv)
 	if err != nil {
 		return nil, fmt.Errorf("configure store: %w", err)
 	}
-	store := dynamostore.New(dynamodb.NewFromConfig(cfg), table, storeOpts)
-	authn, err := auth.FromEnv(ctx, getenv, ssmParameter(cfg))
+	store := dynamostore.New(dynamodb.NewFromConfig(cfg), resources.TableFromEnv(getenv), storeOpts)
+	authn, err := auth.FromEnv(ctx, getenv, awsclient.Parameter(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("configure authentication: %w", err)
 	}
 	return New(Options{Alerts: store, Rules: store, Metrics: store, Auth: authn})
-}
-
-// ssmParameter fetches a SecureString parameter, decrypted. The client is
-// created on first use, so deployments without MUSTER_AUTH_PARAM never
-// build it.
-func ssmParameter(cfg aws.Config) func(ctx context.Context, name string) (string, error) {
-	return func(ctx context.Context, name string) (string, error) {
-		out, err := ssm.NewFromConfig(cfg).GetParameter(ctx, &ssm.GetParameterInput{
-			Name: aws.String(name), WithDecryption: aws.Bool(true),
-		})
-		if err != nil {
-			return "", fmt.Errorf("get parameter: %w", err)
-		}
-		if out.Parameter == nil {
-			return "", errors.New("get parameter: empty response")
-		}
-		return aws.ToString(out.Parameter.Value), nil
-	}
 }
 
 // provider extracts {provider} from the request: the path parameter, or

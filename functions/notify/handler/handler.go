@@ -20,8 +20,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/muster-sec/muster/shared/awsclient"
 	"github.com/muster-sec/muster/shared/cardstore"
 	"github.com/muster-sec/muster/shared/chatops"
 	"github.com/muster-sec/muster/shared/incidentevent"
@@ -66,15 +66,7 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 	if channel == "" {
 		return nil, fmt.Errorf("%s is required: the channel id (C…) cards are posted to", chatops.EnvChannel)
 	}
-	params := ssm.NewFromConfig(cfg)
-	fetch := func(ctx context.Context, name string) (string, error) {
-		out, err := params.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
-		if err != nil {
-			return "", err
-		}
-		return aws.ToString(out.Parameter.Value), nil
-	}
-	st, err := chatops.SettingsFromEnv(ctx, getenv, fetch)
+	st, err := chatops.SettingsFromEnv(ctx, getenv, awsclient.Parameter(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("configure slack: %w", err)
 	}
@@ -85,13 +77,9 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 	if err != nil {
 		return nil, fmt.Errorf("configure playbooks: %w", err)
 	}
-	table := getenv("MUSTER_TABLE")
-	if table == "" {
-		table = resources.DefaultTableName
-	}
 	return &Handler{Notifier: &chatops.Notifier{
 		Channel:   channel,
-		Cards:     &cardstore.Store{DB: dynamodb.NewFromConfig(cfg), Table: table},
+		Cards:     &cardstore.Store{DB: dynamodb.NewFromConfig(cfg), Table: resources.TableFromEnv(getenv)},
 		Slack:     &slack.Client{Token: st.BotToken, HTTP: &http.Client{Timeout: 10 * time.Second}},
 		Playbooks: pb.List(),
 	}}, nil

@@ -9,10 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/muster-sec/muster/functions/query/handler"
 	"github.com/muster-sec/muster/shared/chatops"
@@ -21,23 +18,25 @@ import (
 	"github.com/muster-sec/muster/shared/slack"
 )
 
+// fromEnvTable is the moto server and a fresh table for FromEnv.
+func fromEnvTable(t *testing.T) (*mototest.Server, string) {
+	t.Helper()
+	srv := mototest.Get(t)
+	table := mototest.UniqueName("fromenv")
+	if _, err := dynamostore.CreateTable(context.Background(), dynamodb.NewFromConfig(srv.Config()), table); err != nil {
+		t.Fatal(err)
+	}
+	return srv, table
+}
+
 // TestFromEnvReadsTokensFromSSM wires the handler as the Lambda does: the
 // table from MUSTER_TABLE and the tokens from an SSM SecureString named by
 // MUSTER_AUTH_PARAM.
 func TestFromEnvReadsTokensFromSSM(t *testing.T) {
-	srv := mototest.Get(t)
 	ctx := context.Background()
+	srv, table := fromEnvTable(t)
 	cfg := srv.Config()
-	table := mototest.UniqueName("fromenv")
-	if _, err := dynamostore.CreateTable(ctx, dynamodb.NewFromConfig(cfg), table); err != nil {
-		t.Fatal(err)
-	}
-	param := "/" + mototest.UniqueName("muster-auth")
-	_, err := ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(param), Type: ssmtypes.ParameterTypeSecureString,
-		Value: aws.String(`{"tokens":[{"name":"bot","token":"ssm-token","scopes":["read"]}]}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	param := srv.SecureString(t, `{"tokens":[{"name":"bot","token":"ssm-token","scopes":["read"]}]}`)
 	env := map[string]string{"MUSTER_TABLE": table, "MUSTER_AUTH_PARAM": param, "MUSTER_CURSOR_KEY": "k"}
 	h, err := handler.FromEnv(ctx, cfg, func(k string) string { return env[k] })
 	if err != nil {
@@ -76,19 +75,10 @@ func TestFromEnvReadsTokensFromSSM(t *testing.T) {
 // secret is answered; settings that do not parse fail without quoting the
 // secret.
 func TestFromEnvSlack(t *testing.T) {
-	srv := mototest.Get(t)
 	ctx := context.Background()
+	srv, table := fromEnvTable(t)
 	cfg := srv.Config()
-	table := mototest.UniqueName("fromenv")
-	if _, err := dynamostore.CreateTable(ctx, dynamodb.NewFromConfig(cfg), table); err != nil {
-		t.Fatal(err)
-	}
-	param := "/" + mototest.UniqueName("muster-slack")
-	_, err := ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(param), Type: ssmtypes.ParameterTypeSecureString,
-		Value: aws.String(`{"signingSecret":"ssm-slack-secret","botToken":"xoxb-1","users":{"U1":{"name":"alice","scopes":["read"]}}}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	param := srv.SecureString(t, `{"signingSecret":"ssm-slack-secret","botToken":"xoxb-1","users":{"U1":{"name":"alice","scopes":["read"]}}}`)
 	tests := []struct {
 		name    string
 		env     map[string]string

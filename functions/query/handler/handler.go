@@ -35,7 +35,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/muster-sec/muster/functions/query/console"
 	"github.com/muster-sec/muster/functions/query/openapi"
@@ -43,6 +42,7 @@ import (
 	"github.com/muster-sec/muster/shared/apigw"
 	"github.com/muster-sec/muster/shared/auth"
 	"github.com/muster-sec/muster/shared/automation"
+	"github.com/muster-sec/muster/shared/awsclient"
 	"github.com/muster-sec/muster/shared/chatops"
 	"github.com/muster-sec/muster/shared/correlate"
 	"github.com/muster-sec/muster/shared/dynamostore"
@@ -103,7 +103,6 @@ var _ Store = (*dynamostore.Store)(nil)
 
 // Environment variables read by FromEnv (besides auth's and playbook's).
 const (
-	EnvTable      = "MUSTER_TABLE"
 	EnvCursorKey  = "MUSTER_CURSOR_KEY"
 	EnvAPIURL     = "MUSTER_API_URL"
 	EnvReportWait = "MUSTER_RESPONSE_REPORT_WAIT"
@@ -201,23 +200,12 @@ func New(o Options) *Handler {
 // (playbook.FromEnv), the public base URL (MUSTER_API_URL), the Slack
 // app (slackFromEnv) and Alertmanager silence write-back (silence.FromEnv).
 func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*Handler, error) {
-	table := getenv(EnvTable)
-	if table == "" {
-		table = resources.DefaultTableName
-	}
 	storeOpts, err := dynamostore.OptionsFromEnv(getenv)
 	if err != nil {
 		return nil, fmt.Errorf("configure store: %w", err)
 	}
-	store := dynamostore.New(dynamodb.NewFromConfig(cfg), table, storeOpts)
-	params := ssm.NewFromConfig(cfg)
-	fetch := func(ctx context.Context, name string) (string, error) {
-		out, err := params.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
-		if err != nil {
-			return "", err
-		}
-		return aws.ToString(out.Parameter.Value), nil
-	}
+	store := dynamostore.New(dynamodb.NewFromConfig(cfg), resources.TableFromEnv(getenv), storeOpts)
+	fetch := awsclient.Parameter(cfg)
 	authn, err := auth.FromEnv(ctx, getenv, fetch)
 	if err != nil {
 		return nil, fmt.Errorf("configure auth: %w", err)

@@ -15,11 +15,13 @@ import (
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/automation"
+	"github.com/muster-sec/muster/shared/deadletter"
 	"github.com/muster-sec/muster/shared/eventbus"
 	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/incidentevent"
 	"github.com/muster-sec/muster/shared/incidentevent/eventschema"
 	"github.com/muster-sec/muster/shared/killchain"
+	"github.com/muster-sec/muster/shared/resources"
 )
 
 // automationEnv is a moto table and bus with a responder that runs
@@ -43,7 +45,7 @@ func newAutomationEnv(t *testing.T, rules ...automation.Rule) *automationEnv {
 		}
 	}
 	pub := eventbus.New(eventbridge.NewFromConfig(e.cfg), e.bus, eventbus.Options{})
-	e.h = New(pub, e.store, NewLogDeadLetter(slog.New(slog.DiscardHandler)), Options{
+	e.h = New(pub, e.store, deadletter.NewLog(slog.New(slog.DiscardHandler), resources.Responder.Name), Options{
 		Automation: e.store, Now: func() time.Time { return t0.Add(2 * time.Hour) },
 		Logger: slog.New(slog.NewJSONHandler(e.log, nil))})
 	return e

@@ -61,6 +61,7 @@ import (
 
 	"github.com/muster-sec/muster/shared/automation"
 	"github.com/muster-sec/muster/shared/correlate"
+	"github.com/muster-sec/muster/shared/deadletter"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/eventbus"
 	"github.com/muster-sec/muster/shared/incident"
@@ -87,15 +88,6 @@ var (
 	_ Incidents = (*dynamostore.Store)(nil)
 )
 
-// Reason says why a record was dead-lettered. Message never holds secrets:
-// it is an error code's text or a decoding error, not the record's values.
-type Reason struct {
-	Code       string `json:"code"`
-	Message    string `json:"message"`
-	EventID    string `json:"eventId,omitempty"`
-	DetailType string `json:"detailType,omitempty"`
-}
-
 // Reason codes set by the handler; others are EventBridge's entry codes.
 const (
 	CodeUndecodable     = "Undecodable"
@@ -105,7 +97,7 @@ const (
 // DeadLetter keeps records whose events can never be published. Send must
 // not return nil unless the record is durably kept.
 type DeadLetter interface {
-	Send(ctx context.Context, record events.DynamoDBEventRecord, reason Reason) error
+	Send(ctx context.Context, record events.DynamoDBEventRecord, reason deadletter.Reason) error
 }
 
 // Counters keeps the daily metric counters (dynamostore.Store): AddMetrics
@@ -181,7 +173,7 @@ const (
 // MUSTER_RESPONDER_DLQ_URL (an SQS queue URL), else MUSTER_DEAD_LETTER_FILE
 // (a JSON Lines file), else the log (each record logged at error level).
 func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*Handler, error) {
-	table := envOr(getenv, "MUSTER_TABLE", resources.DefaultTableName)
+	table := resources.TableFromEnv(getenv)
 	bus := envOr(getenv, "MUSTER_BUS", resources.DefaultBusName)
 	// A malformed bus name would make every PutEvents call a
 	// ValidationException, which dead-letters: refuse it at start instead.
@@ -196,13 +188,13 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 	var dead DeadLetter
 	switch {
 	case getenv(EnvDLQURL) != "":
-		dead = NewSQSDeadLetter(sqs.NewFromConfig(cfg), getenv(EnvDLQURL))
+		dead = deadletter.NewSQS(sqs.NewFromConfig(cfg), getenv(EnvDLQURL), resources.Responder.Name)
 	case getenv(EnvDeadLetterFile) != "":
-		dead = NewFileDeadLetter(getenv(EnvDeadLetterFile))
+		dead = deadletter.NewFile(getenv(EnvDeadLetterFile), resources.Responder.Name)
 	default:
 		log.Warn("no dead-letter queue or file configured; permanent failures are kept in the log only",
 			"set", EnvDLQURL+" or "+EnvDeadLetterFile)
-		dead = NewLogDeadLetter(log)
+		dead = deadletter.NewLog(log, resources.Responder.Name)
 	}
 	playbooks, err := playbook.FromEnv(getenv)
 	if err != nil {
@@ -224,7 +216,7 @@ func envOr(getenv func(string) string, k, def string) string {
 var errRetry = errors.New("retryable")
 
 // permanentError is a record that can never become an event.
-type permanentError struct{ reason Reason }
+type permanentError struct{ reason deadletter.Reason }
 
 func (e *permanentError) Error() string { return e.reason.Code + ": " + e.reason.Message }
 
@@ -254,7 +246,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: seq})
 			}
 		}
-		dead = func(rec events.DynamoDBEventRecord, r Reason) {
+		dead = func(rec events.DynamoDBEventRecord, r deadletter.Reason) {
 			h.log.Error("event cannot be published; dead-lettering the record",
 				"sequence_number", rec.Change.SequenceNumber, "code", r.Code, "reason", r.Message,
 				"event_id", r.EventID, "detail_type", r.DetailType)
@@ -296,7 +288,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 	for i, p := range toPublish {
 		detail, err := p.ev.DetailJSON()
 		if err != nil {
-			dead(p.rec, Reason{Code: eventbus.CodeTooLarge, Message: err.Error(), EventID: p.ev.ID(), DetailType: p.ev.DetailType})
+			dead(p.rec, deadletter.Reason{Code: eventbus.CodeTooLarge, Message: err.Error(), EventID: p.ev.ID(), DetailType: p.ev.DetailType})
 			continue
 		}
 		entries = append(entries, eventbus.Entry{
@@ -315,7 +307,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 				failRecord(p.rec)
 				continue
 			}
-			dead(p.rec, Reason{Code: f.Code, Message: f.Message, EventID: p.ev.ID(), DetailType: p.ev.DetailType})
+			dead(p.rec, deadletter.Reason{Code: f.Code, Message: f.Message, EventID: p.ev.ID(), DetailType: p.ev.DetailType})
 		}
 	}
 	published := 0
@@ -357,7 +349,7 @@ func (h *Handler) decide(ctx context.Context, rec events.DynamoDBEventRecord) (p
 }
 
 func undecodable(format string, args ...any) error {
-	return &permanentError{Reason{Code: CodeUndecodable, Message: fmt.Sprintf(format, args...)}}
+	return &permanentError{deadletter.Reason{Code: CodeUndecodable, Message: fmt.Sprintf(format, args...)}}
 }
 
 func (h *Handler) incidentChange(ctx context.Context, rec events.DynamoDBEventRecord) (pending, bool, error) {
@@ -508,7 +500,7 @@ func decodeRequest(image map[string]events.DynamoDBAttributeValue, incidentID st
 func (h *Handler) requestIncident(ctx context.Context, incidentID, eventID, detailType string) (incident.Incident, error) {
 	inc, err := h.incidents.GetIncident(ctx, incidentID)
 	if errors.Is(err, incident.ErrNotFound) {
-		return inc, &permanentError{Reason{Code: CodeUnknownIncident,
+		return inc, &permanentError{deadletter.Reason{Code: CodeUnknownIncident,
 			Message: "response request for an incident that does not exist or is not visible",
 			EventID: eventID, DetailType: detailType}}
 	}

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -27,6 +25,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/deadletter"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/eventbus"
 	"github.com/muster-sec/muster/shared/incident"
@@ -85,7 +84,7 @@ func (f *fakeBus) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _
 
 type letter struct {
 	Seq    string
-	Reason Reason
+	Reason deadletter.Reason
 }
 
 type fakeDead struct {
@@ -93,7 +92,7 @@ type fakeDead struct {
 	err     error
 }
 
-func (d *fakeDead) Send(_ context.Context, rec events.DynamoDBEventRecord, r Reason) error {
+func (d *fakeDead) Send(_ context.Context, rec events.DynamoDBEventRecord, r deadletter.Reason) error {
 	if d.err != nil {
 		return d.err
 	}
@@ -499,55 +498,6 @@ func TestMalformedBatch(t *testing.T) {
 	}
 }
 
-func TestFileDeadLetter(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "dead", "responder.jsonl")
-	d := NewFileDeadLetter(path)
-	big := newIncident("big", alert.High, killchain.Discovery, killchain.Impact)
-	big.Description = strings.Repeat("x", 300<<10)
-	small := newIncident("small", alert.High, killchain.Discovery, killchain.Impact)
-	for i, inc := range []incident.Incident{small, big} {
-		rec := record(t, i+1, "INSERT", nil, incidentItem(t, inc, true, `{}`))
-		if err := d.Send(context.Background(), rec, Reason{Code: "MalformedDetail", Message: "bad", EventID: inc.ID + ":v1"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
-	if len(lines) != 2 {
-		t.Fatalf("%d lines, want 2", len(lines))
-	}
-	for i, line := range lines {
-		var l Letter
-		if err := json.Unmarshal(line, &l); err != nil {
-			t.Fatal(err)
-		}
-		if l.Consumer != "responder" || l.Reason.Code != "MalformedDetail" || l.Record.Change.SequenceNumber != seq(i+1) {
-			t.Errorf("letter %d: %+v", i, l)
-		}
-		if l.ImagesDropped != (i == 1) || (i == 0 && l.Record.Change.NewImage == nil) {
-			t.Errorf("letter %d: imagesDropped %v", i, l.ImagesDropped)
-		}
-		if len(line) > maxLetterBytes {
-			t.Errorf("letter %d is %d bytes", i, len(line))
-		}
-	}
-}
-
-func TestLogDeadLetter(t *testing.T) {
-	var buf bytes.Buffer
-	d := NewLogDeadLetter(slog.New(slog.NewJSONHandler(&buf, nil)))
-	rec := record(t, 1, "INSERT", nil, incidentItem(t, newIncident("a", alert.High, killchain.Discovery), true, `{}`))
-	if err := d.Send(context.Background(), rec, Reason{Code: "MalformedDetail", Message: "bad"}); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(buf.String(), `"level":"ERROR"`) || !strings.Contains(buf.String(), `"MalformedDetail"`) {
-		t.Errorf("log: %s", buf.String())
-	}
-}
-
 func TestFromEnv(t *testing.T) {
 	cfg := aws.Config{Region: "us-east-1"}
 	tests := []struct {
@@ -556,11 +506,11 @@ func TestFromEnv(t *testing.T) {
 		dead    string
 		wantErr bool
 	}{
-		{"defaults", nil, "*handler.LogDeadLetter", false},
-		{"file", map[string]string{EnvDeadLetterFile: "/tmp/x.jsonl"}, "*handler.FileDeadLetter", false},
-		{"queue wins", map[string]string{EnvDLQURL: "https://sqs.eu-west-1.amazonaws.com/1/dlq", EnvDeadLetterFile: "/tmp/x"}, "*handler.SQSDeadLetter", false},
+		{"defaults", nil, "*deadletter.Log", false},
+		{"file", map[string]string{EnvDeadLetterFile: "/tmp/x.jsonl"}, "*deadletter.File", false},
+		{"queue wins", map[string]string{EnvDLQURL: "https://sqs.eu-west-1.amazonaws.com/1/dlq", EnvDeadLetterFile: "/tmp/x"}, "*deadletter.SQS", false},
 		{"bad api url", map[string]string{"MUSTER_API_URL": "muster.example.com"}, "", true},
-		{"bus by ARN", map[string]string{"MUSTER_BUS": "arn:aws:events:eu-west-1:123456789012:event-bus/muster-prod"}, "*handler.LogDeadLetter", false},
+		{"bus by ARN", map[string]string{"MUSTER_BUS": "arn:aws:events:eu-west-1:123456789012:event-bus/muster-prod"}, "*deadletter.Log", false},
 		{"malformed bus", map[string]string{"MUSTER_BUS": "muster bus"}, "", true},
 		{"bus name too long", map[string]string{"MUSTER_BUS": strings.Repeat("b", 257)}, "", true},
 	}

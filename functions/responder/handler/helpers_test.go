@@ -21,40 +21,11 @@ var t0 = time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
 // toEvents converts an SDK item to a Lambda stream image.
 func toEvents(t testing.TB, item map[string]types.AttributeValue) map[string]events.DynamoDBAttributeValue {
 	t.Helper()
-	if item == nil {
-		return nil
+	img, err := dynamostore.ToImage(item)
+	if err != nil {
+		t.Fatal(err)
 	}
-	out := map[string]events.DynamoDBAttributeValue{}
-	for k, v := range item {
-		out[k] = toEvent(t, v)
-	}
-	return out
-}
-
-func toEvent(t testing.TB, v types.AttributeValue) events.DynamoDBAttributeValue {
-	t.Helper()
-	switch x := v.(type) {
-	case *types.AttributeValueMemberS:
-		return events.NewStringAttribute(x.Value)
-	case *types.AttributeValueMemberN:
-		return events.NewNumberAttribute(x.Value)
-	case *types.AttributeValueMemberBOOL:
-		return events.NewBooleanAttribute(x.Value)
-	case *types.AttributeValueMemberSS:
-		return events.NewStringSetAttribute(x.Value)
-	case *types.AttributeValueMemberNULL:
-		return events.NewNullAttribute()
-	case *types.AttributeValueMemberM:
-		return events.NewMapAttribute(toEvents(t, x.Value))
-	case *types.AttributeValueMemberL:
-		var l []events.DynamoDBAttributeValue
-		for _, e := range x.Value {
-			l = append(l, toEvent(t, e))
-		}
-		return events.NewListAttribute(l)
-	}
-	t.Fatalf("unsupported attribute %T", v)
-	return events.DynamoDBAttributeValue{}
+	return img
 }
 
 // record builds a stream record for an item change.
@@ -69,10 +40,10 @@ func record(t testing.TB, seq int, name string, oldItem, newItem map[string]type
 		EventName: name,
 		Change: events.DynamoDBStreamRecord{
 			SequenceNumber: fmt.Sprintf("%021d", seq),
-			Keys: map[string]events.DynamoDBAttributeValue{
-				resources.AttrPK: toEvent(t, keyOf[resources.AttrPK]),
-				resources.AttrSK: toEvent(t, keyOf[resources.AttrSK]),
-			},
+			Keys: toEvents(t, map[string]types.AttributeValue{
+				resources.AttrPK: keyOf[resources.AttrPK],
+				resources.AttrSK: keyOf[resources.AttrSK],
+			}),
 			NewImage:       toEvents(t, newItem),
 			OldImage:       toEvents(t, oldItem),
 			StreamViewType: "NEW_AND_OLD_IMAGES",

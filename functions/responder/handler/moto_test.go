@@ -16,15 +16,12 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
-	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/muster-sec/muster/localstack/eventfilter"
-	"github.com/muster-sec/muster/localstack/streampoller"
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/correlate"
+	"github.com/muster-sec/muster/shared/deadletter"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/eventbus"
 	"github.com/muster-sec/muster/shared/incident"
@@ -89,47 +86,8 @@ func (e *motoEnv) put(t *testing.T, inc incident.Incident, isIncident bool, grou
 // Lambda does and keeps those the responder's filters select.
 func (e *motoEnv) streamBatch(t *testing.T) events.DynamoDBEvent {
 	t.Helper()
-	ctx := context.Background()
-	st := dynamodbstreams.NewFromConfig(e.cfg)
-	filter, err := eventfilter.Compile(resources.Responder.Filters)
-	if err != nil {
-		t.Fatal(err)
-	}
-	desc, err := st.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(e.streamARN)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out events.DynamoDBEvent
-	for _, sh := range desc.StreamDescription.Shards {
-		it, err := st.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(e.streamARN),
-			ShardId: sh.ShardId, ShardIteratorType: streamtypes.ShardIteratorTypeTrimHorizon})
-		if err != nil {
-			t.Fatal(err)
-		}
-		iter := it.ShardIterator
-		for iter != nil {
-			page, err := st.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(page.Records) == 0 {
-				break
-			}
-			for _, r := range page.Records {
-				rec, err := streampoller.ConvertRecord(r, e.streamARN)
-				if err != nil {
-					t.Fatal(err)
-				}
-				b, _ := json.Marshal(rec)
-				if ok, err := filter.MatchJSON(b); err != nil || !ok {
-					continue
-				}
-				out.Records = append(out.Records, rec)
-			}
-			iter = page.NextShardIterator
-		}
-	}
-	return out
+	recs := mototest.NewStream(t, e.cfg, e.streamARN).Records()
+	return events.DynamoDBEvent{Records: mototest.Select(t, resources.Responder.Filters, recs)}
 }
 
 // received drains a queue and returns "<detail-type> <eventId>" per event,
@@ -269,7 +227,7 @@ func TestEventsOnMoto(t *testing.T) {
 		t.Fatalf("%d stream records selected by the responder filters, want 13 (11 incident writes, 2 requests)", len(batch.Records))
 	}
 	deadPath := filepath.Join(t.TempDir(), "dead.jsonl")
-	dead := NewFileDeadLetter(deadPath)
+	dead := deadletter.NewFile(deadPath, resources.Responder.Name)
 	pub := eventbus.New(eventbridge.NewFromConfig(e.cfg), e.bus, eventbus.Options{})
 	h := New(pub, e.store, dead, Options{APIURL: "http://127.0.0.1:8080", Logger: slog.New(slog.DiscardHandler)})
 
@@ -361,7 +319,7 @@ func TestMalformedDetailOnMotoIsDeadLettered(t *testing.T) {
 	batch := e.streamBatch(t)
 	path := filepath.Join(t.TempDir(), "dead.jsonl")
 	pub := &corrupting{inner: eventbus.New(eventbridge.NewFromConfig(e.cfg), e.bus, eventbus.Options{})}
-	h := New(pub, e.store, NewFileDeadLetter(path), Options{Logger: slog.New(slog.DiscardHandler)})
+	h := New(pub, e.store, deadletter.NewFile(path, resources.Responder.Name), Options{Logger: slog.New(slog.DiscardHandler)})
 	resp, err := h.Handle(ctx, batch)
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("resp %v err %v", resp, err)
@@ -370,7 +328,7 @@ func TestMalformedDetailOnMotoIsDeadLettered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var l Letter
+	var l deadletter.Letter
 	if err := json.Unmarshal(b, &l); err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +361,7 @@ func TestMissingBusOnMotoIsRetried(t *testing.T) {
 	}
 	bus := mototest.UniqueName("late-bus")
 	pub := eventbus.New(eventbridge.NewFromConfig(e.cfg), bus, eventbus.Options{Sleep: noSleep})
-	h := New(pub, e.store, NewSQSDeadLetter(q, *dlq.QueueUrl), Options{Logger: slog.New(slog.DiscardHandler)})
+	h := New(pub, e.store, deadletter.NewSQS(q, *dlq.QueueUrl, resources.Responder.Name), Options{Logger: slog.New(slog.DiscardHandler)})
 	resp, err := h.Handle(ctx, batch)
 	if err != nil {
 		t.Fatal(err)
@@ -470,7 +428,7 @@ func TestInvalidCallOnMotoIsDeadLettered(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub := eventbus.New(&fakeBus{callErr: callError("ValidationException", 400)}, e.bus, eventbus.Options{Sleep: noSleep})
-	h := New(pub, e.store, NewSQSDeadLetter(q, *dlq.QueueUrl), Options{Logger: slog.New(slog.DiscardHandler)})
+	h := New(pub, e.store, deadletter.NewSQS(q, *dlq.QueueUrl, resources.Responder.Name), Options{Logger: slog.New(slog.DiscardHandler)})
 	resp, err := h.Handle(ctx, batch)
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("resp %v err %v, want no retries", resp, err)
@@ -484,7 +442,7 @@ func TestInvalidCallOnMotoIsDeadLettered(t *testing.T) {
 	}
 	got := map[string]bool{}
 	for _, m := range msgs {
-		var l Letter
+		var l deadletter.Letter
 		if err := json.Unmarshal(m, &l); err != nil {
 			t.Fatal(err)
 		}

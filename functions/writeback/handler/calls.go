@@ -13,6 +13,7 @@ import (
 	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/muster-sec/muster/shared/deadletter"
 	"github.com/muster-sec/muster/shared/writeback"
 )
 
@@ -67,7 +68,7 @@ func (h *Handler) securityHub(ctx context.Context, findings []writeback.Finding,
 		}
 	}
 	if len(refused) > 0 {
-		return &permanentError{Reason{Code: CodeUnprocessedFindings, Message: strings.Join(refused, "; ")}}
+		return &permanentError{deadletter.Reason{Code: CodeUnprocessedFindings, Message: strings.Join(refused, "; ")}}
 	}
 	return nil
 }
@@ -161,11 +162,11 @@ func inRegion[O any](region string, set func(*O, string)) func(*O) {
 func callError(op string, err error) error {
 	var ae smithy.APIError
 	if errors.As(err, &ae) && slices.Contains(refusedCodes, ae.ErrorCode()) {
-		return &permanentError{Reason{Code: ae.ErrorCode(), Message: op + ": " + ae.ErrorMessage()}}
+		return &permanentError{deadletter.Reason{Code: ae.ErrorCode(), Message: op + ": " + ae.ErrorMessage()}}
 	}
 	var ip smithy.InvalidParamsError
 	if errors.As(err, &ip) {
-		return &permanentError{Reason{Code: "InvalidParams", Message: op + ": " + ip.Error()}}
+		return &permanentError{deadletter.Reason{Code: "InvalidParams", Message: op + ": " + ip.Error()}}
 	}
 	return fmt.Errorf("%s: %w: %w", op, errRetry, err)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/deadletter"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/incidentevent"
 	"github.com/muster-sec/muster/shared/resources"
@@ -48,11 +49,11 @@ func FromEnv(_ context.Context, cfg aws.Config, getenv func(string) string) (*Ha
 	if len(sources) == 0 {
 		log.Warn("no write-back source enabled; records are read and nothing is written", "set", writeback.EnvSources)
 	}
-	var dead DeadLetter = NewLogDeadLetter(log)
+	var dead DeadLetter = deadletter.NewLog(log, resources.WriteBack.Name)
 	if u := getenv(EnvDLQURL); u != "" {
-		dead = NewSQSDeadLetter(sqs.NewFromConfig(cfg), u)
+		dead = deadletter.NewSQS(sqs.NewFromConfig(cfg), u, resources.WriteBack.Name)
 	}
-	store := dynamostore.New(dynamodb.NewFromConfig(cfg), envOr(getenv, "MUSTER_TABLE", resources.DefaultTableName), dynamostore.Options{})
+	store := dynamostore.New(dynamodb.NewFromConfig(cfg), resources.TableFromEnv(getenv), dynamostore.Options{})
 	return New(store, dead, opts), nil
 }
 

@@ -40,6 +40,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/deadletter"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/writeback"
@@ -92,7 +93,7 @@ func New(alerts Alerts, dead DeadLetter, opts Options) *Handler {
 var errRetry = errors.New("retryable")
 
 // permanentError is a record the sources refuse for good.
-type permanentError struct{ reason Reason }
+type permanentError struct{ reason deadletter.Reason }
 
 func (e *permanentError) Error() string { return e.reason.Code + ": " + e.reason.Message }
 
@@ -115,7 +116,8 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 		case err == nil:
 		case errors.As(err, &perm):
 			h.log.Error("write-back refused; dead-lettering the record", "event_id", rec.EventID, "code", perm.reason.Code, "reason", perm.reason.Message)
-			if derr := h.dead.Send(ctx, rec, perm.reason); derr != nil {
+			lrec, lreason := letter(rec, perm.reason)
+			if derr := h.dead.Send(ctx, lrec, lreason); derr != nil {
 				h.log.Error("dead letter failed; retrying the record", "event_id", rec.EventID, "error", derr)
 				retrying = true
 			}
@@ -134,11 +136,11 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 func (h *Handler) record(ctx context.Context, rec events.DynamoDBEventRecord) error {
 	old, err := dynamostore.IncidentFromImage(rec.Change.OldImage)
 	if err != nil {
-		return &permanentError{Reason{Code: CodeUndecodable, Message: "old image: " + err.Error()}}
+		return &permanentError{deadletter.Reason{Code: CodeUndecodable, Message: "old image: " + err.Error()}}
 	}
 	cur, err := dynamostore.IncidentFromImage(rec.Change.NewImage)
 	if err != nil {
-		return &permanentError{Reason{Code: CodeUndecodable, Message: "new image: " + err.Error()}}
+		return &permanentError{deadletter.Reason{Code: CodeUndecodable, Message: "new image: " + err.Error()}}
 	}
 	change, ok := writeback.ForStatus(old.Incident.Status, cur.Incident.Status)
 	if !ok || (h.opts.SecurityHub == nil && h.opts.GuardDuty == nil) {

@@ -3,16 +3,17 @@ package handler_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 
 	"github.com/muster-sec/muster/functions/writeback/handler"
 	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/deadletter"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/incident"
 )
@@ -28,9 +29,15 @@ func (m memAlerts) GetAlert(_ context.Context, id string) (alert.Alert, error) {
 	return a, nil
 }
 
-type letters []handler.Reason
+// letters keeps the reasons of dead letters; it refuses a letter that
+// carries the record's images or a message over 64 KB, which the handler
+// leaves out.
+type letters []deadletter.Reason
 
-func (l *letters) Send(_ context.Context, _ events.DynamoDBEventRecord, r handler.Reason) error {
+func (l *letters) Send(_ context.Context, rec events.DynamoDBEventRecord, r deadletter.Reason) error {
+	if rec.Change.NewImage != nil || rec.Change.OldImage != nil || len(r.Message) > 64<<10 {
+		return errors.New("letter with images or an oversized message")
+	}
 	*l = append(*l, r)
 	return nil
 }
@@ -68,15 +75,11 @@ func incidentRecord(t *testing.T, seq string, old, new incident.Status, members 
 		if err != nil {
 			t.Fatal(err)
 		}
-		js, err := attributevalue.MarshalMapJSON(item)
+		img, err := dynamostore.ToImage(item)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out map[string]events.DynamoDBAttributeValue
-		if err := json.Unmarshal(js, &out); err != nil {
-			t.Fatal(err)
-		}
-		return out
+		return img
 	}
 	return events.DynamoDBEventRecord{EventID: "ev-" + seq, EventName: "MODIFY",
 		Change: events.DynamoDBStreamRecord{SequenceNumber: seq, OldImage: image(old, 1), NewImage: image(new, 2)}}

@@ -2,7 +2,6 @@ package handler_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"slices"
 	"strings"
@@ -10,14 +9,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
-	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
 	"github.com/muster-sec/muster/functions/writeback/handler"
-	"github.com/muster-sec/muster/localstack/eventfilter"
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/incident"
@@ -94,20 +88,8 @@ func TestWriteBackFromTheTable(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	filter, err := eventfilter.Compile(resources.WriteBack.Filters)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var selected []events.DynamoDBEventRecord
-	all := streamRecords(t, dynamodbstreams.NewFromConfig(srv.Config()), streamARN)
-	for _, r := range all {
-		js, _ := json.Marshal(r)
-		if ok, err := filter.MatchJSON(js); err != nil {
-			t.Fatal(err)
-		} else if ok {
-			selected = append(selected, r)
-		}
-	}
+	all := mototest.NewStream(t, srv.Config(), streamARN).Records()
+	selected := mototest.Select(t, resources.WriteBack.Filters, all)
 	if len(selected) != 1 || selected[0].EventName != "MODIFY" {
 		t.Fatalf("the filters selected %d of %d records, want the incident's one MODIFY", len(selected), len(all))
 	}
@@ -149,56 +131,4 @@ func TestWriteBackFromTheTable(t *testing.T) {
 			t.Errorf("GuardDuty finding %s not archived (archived %v)", id, archived)
 		}
 	}
-}
-
-// streamRecords reads every record of the table's stream, shaped as
-// Lambda delivers them.
-func streamRecords(t *testing.T, c *dynamodbstreams.Client, arn string) []events.DynamoDBEventRecord {
-	t.Helper()
-	ctx := context.Background()
-	desc, err := c.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(arn)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	it, err := c.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(arn),
-		ShardId: desc.StreamDescription.Shards[0].ShardId, ShardIteratorType: stypes.ShardIteratorTypeTrimHorizon})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []events.DynamoDBEventRecord
-	for iter := it.ShardIterator; ; {
-		res, err := c.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(res.Records) == 0 {
-			return out
-		}
-		iter = res.NextShardIterator
-		for _, r := range res.Records {
-			out = append(out, events.DynamoDBEventRecord{EventID: aws.ToString(r.EventID), EventName: string(r.EventName),
-				Change: events.DynamoDBStreamRecord{Keys: lambdaImage(t, r.Dynamodb.Keys), NewImage: lambdaImage(t, r.Dynamodb.NewImage),
-					OldImage: lambdaImage(t, r.Dynamodb.OldImage), SequenceNumber: aws.ToString(r.Dynamodb.SequenceNumber)}})
-		}
-	}
-}
-
-func lambdaImage(t *testing.T, m map[string]stypes.AttributeValue) map[string]events.DynamoDBAttributeValue {
-	t.Helper()
-	if m == nil {
-		return nil
-	}
-	av, err := attributevalue.FromDynamoDBStreamsMap(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := attributevalue.MarshalMapJSON(av)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out map[string]events.DynamoDBAttributeValue
-	if err := json.Unmarshal(js, &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

@@ -1,0 +1,29 @@
+package awsclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+)
+
+// Parameter returns a reader of SSM SecureString parameters, decrypted,
+// for the settings that name one (auth.FromEnv, chatops.SettingsFromEnv).
+// The client is created on first use, so deployments that name no
+// parameter never build it.
+func Parameter(cfg aws.Config) func(ctx context.Context, name string) (string, error) {
+	return func(ctx context.Context, name string) (string, error) {
+		out, err := ssm.NewFromConfig(cfg).GetParameter(ctx, &ssm.GetParameterInput{
+			Name: aws.String(name), WithDecryption: aws.Bool(true),
+		})
+		if err != nil {
+			return "", fmt.Errorf("get parameter: %w", err)
+		}
+		if out.Parameter == nil {
+			return "", errors.New("get parameter: empty response")
+		}
+		return aws.ToString(out.Parameter.Value), nil
+	}
+}
