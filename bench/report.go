@@ -177,6 +177,7 @@ type Report struct {
 	// QualitySeeds holds the rows of every scored seed (the first seed's
 	// rows included).
 	QualitySeeds []QualityRow       `json:"qualitySeeds,omitempty"`
+	Storm        *StormResult       `json:"storm,omitempty"`
 	Cost         []CostResult       `json:"cost"`
 	Normalize    []NormResult       `json:"normalize"`
 	Engine       []EngineResult     `json:"engine"`
@@ -267,6 +268,7 @@ func (r *Report) Markdown() string {
 
 	r.targetsMarkdown(p)
 	r.qualityMarkdown(p)
+	r.stormMarkdown(p)
 	r.costMarkdown(p)
 	r.dollarsMarkdown(p)
 	r.speedMarkdown(p)

@@ -125,7 +125,7 @@
 // Storm(seed) compresses an alert storm into ten minutes for the bench's
 // write-rate measurement: ten internet scanners each sweep 4,000 of about
 // 5,000 instances within five minutes (40,000 probes), 9,700 random
-// single-stage alerts fall on the same pool, and 20 campaigns (two to
+// single-stage alerts fall evenly on the same pool, and 20 campaigns (two to
 // eight minutes each, no repeats or overlaps) run inside the window; about
 // 50,000 alerts, delivered at most 20 seconds after they fire (MaxDelay).
 // Scanner sweeps start at random in the first five minutes, so the rate

@@ -98,13 +98,15 @@ func Small(seed uint64) Config {
 // Ten internet scanners each sweep 4,000 of about 5,000 resources within
 // five minutes (40,000 probes), 9,700 random single-stage alerts fall on
 // the same resources, and 20 real campaigns (no repeats or overlaps) run
-// two to eight minutes each inside the window. Delivery delays are at most
+// two to eight minutes each inside the window. The background falls
+// evenly on the pool (campaign resources are 0.7 % of it, so 0.7 % of the
+// background, not the default 10 %). Delivery delays are at most
 // 20 seconds. The legacy noise model is used: the routine patterns repeat
 // daily and mean nothing in ten minutes. The Config is returned as set
 // (Generate fills the rest): its -1s mean none.
 func Storm(seed uint64) Config {
 	return Config{Seed: seed, Noise: NoiseLegacy, Campaigns: 20, Repeats: -1, Overlaps: -1,
-		NoiseAlerts: 9700, NoiseResources: 4970, Scanners: 10, ScanTargets: 4000,
+		NoiseAlerts: 9700, NoiseResources: 4970, NoiseOnCampaigns: 0.007, Scanners: 10, ScanTargets: 4000,
 		Span: 10 * time.Minute, MinDuration: 2 * time.Minute, MaxDuration: 8 * time.Minute,
 		ScanDuration: 5 * time.Minute, MaxDelay: 20 * time.Second, Start: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
 }
