@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -17,7 +16,6 @@ import (
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/normalize"
 	"github.com/muster-sec/muster/shared/quality"
-	"github.com/muster-sec/muster/shared/resources"
 	"github.com/muster-sec/muster/shared/scenario"
 )
 
@@ -133,16 +131,13 @@ func MeasureStorm(ctx context.Context, cfg scenario.Config) (StormResult, error)
 	return r, nil
 }
 
-// unshard maps a write shard of the time index (ALERT#<yyyy-mm>#<n>) to
+// unshard maps a write shard of the time index (<PREFIX><yyyy-mm>#<n>) to
 // its month partition.
 func unshard(index, key string) string {
 	if index != "gsi1" {
 		return key
 	}
-	if !strings.HasPrefix(key, resources.PrefixAlert) || strings.Count(key, "#") < 2 {
-		return key
-	}
-	return key[:strings.LastIndex(key, "#")]
+	return dynamostore.UnshardedBucket(key)
 }
 
 func stormBill(r StormResult) StormBill {

@@ -30,6 +30,7 @@ func (r *Report) stormMarkdown(p func(string, ...any)) {
 	p(" %d keys in all.\n", len(s.TimeIndex))
 	p("\nThe table and its indexes together: %.0f WRU/s at peak, %.0f on average (an on-demand table's default ceiling is 40,000 WRU/s).\n",
 		s.PeakWRU, (s.TableWRU+s.IndexWRU)/float64(max(1, s.Seconds)))
+	r.stormScaleMarkdown(p)
 	p("\nCorrelator: %d stream batches of new alerts, %d transactions (units), %d conflicts, %d alerts failed; %d alert items rewritten with their incident (each also a MODIFY record the correlator's filter lets through and its handler drops).\n\n",
 		s.Batches, s.Units, s.Conflicts, s.Failed, s.Assignments)
 	q := s.Quality
@@ -38,6 +39,44 @@ func (r *Report) stormMarkdown(p func(string, ...any)) {
 	p("Cost of the storm at list prices: %s (table writes %s, index writes %s, reads %s, API Gateway requests %s); %.1f WRU and %.1f RRU per alert. Lambda and logs are not counted here (cents per million alerts, see the cost section).\n",
 		usd(s.Bill.Total), usd(s.Bill.TableWrites), usd(s.Bill.IndexWrites), usd(s.Bill.Reads), usd(s.Bill.Requests),
 		(s.TableWRU+s.IndexWRU)/float64(max(1, s.Accepted)), s.RRU/float64(max(1, s.Accepted)))
+}
+
+// stormScaleMarkdown renders the measured peaks scaled linearly to 10× and
+// 100× the storm (the same shape with ten and a hundred times the alerts
+// in the same ten minutes), against the limit each meets.
+func (r *Report) stormScaleMarkdown(p func(string, ...any)) {
+	s := r.Storm
+	peak := func(list []PartitionLoad, index string) float64 {
+		for _, h := range list {
+			if h.Index == index {
+				return h.PeakWRU
+			}
+		}
+		return 0
+	}
+	rows := []struct {
+		name  string
+		v     float64
+		limit float64
+	}{
+		{"hottest time-index (gsi1) partition key", peak(s.Hottest, "gsi1"), PartitionLimitWRU},
+		{"the same without write-sharding", peak(s.Unsharded, "gsi1"), PartitionLimitWRU},
+		{"hottest table partition key (an incident item)", peak(s.Hottest, tableIndex), PartitionLimitWRU},
+		{"hottest resource-index (gsi3) partition key", peak(s.Hottest, "gsi3"), PartitionLimitWRU},
+		{"table and indexes together", s.PeakWRU, 40000},
+	}
+	p("\n| Peak WRU/s, scaled linearly | Storm | 10× | 100× | Limit |\n|---|---|---|---|---|\n")
+	for _, x := range rows {
+		p("| %s | %.0f | %s | %s | %.0f |\n", x.name, x.v, over(10*x.v, x.limit), over(100*x.v, x.limit), x.limit)
+	}
+}
+
+// over renders v, in bold when it exceeds limit.
+func over(v, limit float64) string {
+	if v > limit {
+		return fmt.Sprintf("**%.0f**", v)
+	}
+	return fmt.Sprintf("%.0f", v)
 }
 
 func sameLoad(h PartitionLoad, in []PartitionLoad) bool {
