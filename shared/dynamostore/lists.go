@@ -66,6 +66,23 @@ type source struct {
 	lo, hi string // sort-key bounds; both "" for none
 	filter *expression.ConditionBuilder
 	empty  bool // the filter can match nothing
+	// shards is the number of sources the list's walk over the time index
+	// was split into (shard); 0 or 1 for a whole source.
+	shards int
+}
+
+// share is how many items a source reads in a round of a page of limit
+// items when remaining are still wanted: all of them for a whole source;
+// for one of n shard sources 2×limit/n + 1 (when fewer remain, those). The
+// merge places everything down to the newest frontier among the sources
+// that read their share, which is at least share+1 items, so an
+// unfiltered page fills within n/2 rounds (5 of MaxListRounds) and reads
+// about twice its size instead of n times.
+func (src *source) share(limit, remaining int) int {
+	if src.shards <= 1 {
+		return remaining
+	}
+	return min(remaining, (2*limit+src.shards-1)/src.shards+1)
 }
 
 // streamPos is where a walk resumes.
@@ -163,6 +180,7 @@ func shard(src *source) []*source {
 	out := make([]*source, TimeShards+1)
 	for i := range out {
 		c := *src
+		c.shards = len(out)
 		c.parts = make([]string, len(src.parts))
 		for j, p := range src.parts {
 			c.parts[j] = monthShards(p)[i]
@@ -519,7 +537,7 @@ func (s *Store) list(ctx context.Context, srcs []*source, limit int, after strin
 	}
 	var page listing.Page
 	for round := 0; ; round++ {
-		items, next, err := s.listRound(ctx, srcs, limit-len(page.Items), pos)
+		items, next, err := s.listRound(ctx, srcs, limit, limit-len(page.Items), pos)
 		if err != nil {
 			return listing.Page{}, err
 		}
@@ -540,11 +558,12 @@ func (s *Store) list(ctx context.Context, srcs []*source, limit int, after strin
 	return page, nil
 }
 
-// listRound reads each source once from pos and returns up to limit items
-// in order and the positions to continue from (nil when every source is
-// exhausted). Every item a later round returns is older than these.
-func (s *Store) listRound(ctx context.Context, srcs []*source, limit int, pos []streamPos) ([]listing.Item, []streamPos, error) {
-	results, err := s.walkAll(ctx, srcs, limit, pos)
+// listRound reads each source once from pos and returns up to limit more
+// items of a page of pageLimit, in order, and the positions to continue
+// from (nil when every source is exhausted). Every item a later round
+// returns is older than these.
+func (s *Store) listRound(ctx context.Context, srcs []*source, pageLimit, limit int, pos []streamPos) ([]listing.Item, []streamPos, error) {
+	results, err := s.walkAll(ctx, srcs, pageLimit, limit, pos)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -581,6 +600,17 @@ func (s *Store) listRound(ctx context.Context, srcs []*source, limit int, pos []
 		h := t.hit
 		last[t.stream] = &h
 	}
+	next := nextPositions(srcs, results, pos, emitted, last)
+	if next == nil {
+		return items, nil, nil
+	}
+	return items, next, nil
+}
+
+// nextPositions is where each source resumes after a round that placed
+// emitted of its hits, the last of them last (nil when none); nil when
+// every source is exhausted.
+func nextPositions(srcs []*source, results []walkResult, pos []streamPos, emitted []int, last []*hit) []streamPos {
 	next := make([]streamPos, len(srcs))
 	finished := true
 	for i, r := range results {
@@ -593,20 +623,25 @@ func (s *Store) listRound(ctx context.Context, srcs []*source, limit int, pos []
 			next[i] = *r.stop
 		case r.done:
 			next[i] = streamPos{Done: true}
+		case last[i] != nil:
+			// Read its share and placed all of it (a shard source, when
+			// more remain than its share): go on after the last.
+			next[i] = *srcs[i].keyOf(*last[i])
 		}
 		if !next[i].Done {
 			finished = false
 		}
 	}
 	if finished {
-		return items, nil, nil
+		return nil
 	}
-	return items, next, nil
+	return next
 }
 
-// walkAll walks every source from its position, at once (a list on the
-// time index has a source per write shard).
-func (s *Store) walkAll(ctx context.Context, srcs []*source, limit int, pos []streamPos) ([]walkResult, error) {
+// walkAll walks every source from its position for its share of the
+// limit items still wanted, all at once (a list on the time index has a
+// source per write shard).
+func (s *Store) walkAll(ctx context.Context, srcs []*source, pageLimit, limit int, pos []streamPos) ([]walkResult, error) {
 	results := make([]walkResult, len(srcs))
 	errs := make([]error, len(srcs))
 	var wg sync.WaitGroup
@@ -614,7 +649,7 @@ func (s *Store) walkAll(ctx context.Context, srcs []*source, limit int, pos []st
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], errs[i] = s.walk(ctx, src, pos[i], limit)
+			results[i], errs[i] = s.walk(ctx, src, pos[i], src.share(pageLimit, limit))
 		}()
 	}
 	wg.Wait()

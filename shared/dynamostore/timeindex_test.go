@@ -157,3 +157,54 @@ func putItem(t *testing.T, db *dynamodb.Client, table string, item map[string]ty
 		t.Fatal(err)
 	}
 }
+
+// Unfiltered pages are full even when the newest items all sit in one
+// write shard (each shard is read for only part of a page per round).
+func TestListPagesFillFromOneShard(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	s, _ := newStore(t, dynamostore.Options{Now: func() time.Time { return now }})
+	var crowded string
+	newest, others := 0, 0
+	for i := 0; newest < 45 || others < 10; i++ {
+		a := &alert.Alert{Provider: "generic", SourceID: fmt.Sprint("c-", i), Type: "T", Severity: alert.Low,
+			Resources: []alert.Resource{{ID: "i-3"}}, FirstSeen: now.Add(-time.Duration(i+1) * time.Minute)}
+		a.Finish("", now)
+		shard := dynamostore.AlertTimeBucket(a.LastSeen, a.ID)
+		if crowded == "" {
+			crowded = shard
+		}
+		switch {
+		case shard == crowded && newest < 45:
+			newest++
+		case shard != crowded && newest == 45 && others < 10: // older, elsewhere
+			others++
+		default:
+			continue
+		}
+		if _, err := s.PutAlert(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	after := ""
+	for _, want := range []int{20, 20, 15} {
+		page, err := s.ListAlerts(ctx, listing.Filter{}, 20, after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) != want {
+			t.Fatalf("page of %d items, want %d", len(page.Items), want)
+		}
+		for _, it := range page.Items {
+			if seen[it.Alert.ID] {
+				t.Fatalf("alert %s listed twice", it.Alert.ID)
+			}
+			seen[it.Alert.ID] = true
+		}
+		after = page.Next
+	}
+	if after != "" {
+		t.Errorf("a position after the last page")
+	}
+}
