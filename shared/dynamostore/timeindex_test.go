@@ -2,6 +2,7 @@ package dynamostore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -206,5 +207,21 @@ func TestListPagesFillFromOneShard(t *testing.T) {
 	}
 	if after != "" {
 		t.Errorf("a position after the last page")
+	}
+}
+
+// A list position of the first form (one stream per kind, as made before
+// the time index was sharded) is refused for a list on the time index,
+// and still accepted for one on the resource index.
+func TestListRefusesUnshardedPositions(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t, dynamostore.Options{})
+	old := `{"a":{"p":0,"pk":"ALERT#2026-11","k":{"pk":"ALERT#x","sk":"ALERT","gsi1pk":"ALERT#2026-11","gsi1sk":"2026-11-20T00:00:00.000000000Z#x"}}}`
+	if _, err := s.ListAlerts(ctx, listing.Filter{}, 10, old); !errors.Is(err, dynamostore.ErrBadPosition) {
+		t.Errorf("time index: err = %v, want ErrBadPosition", err)
+	}
+	onResource := `{"a":{"p":0,"pk":"RES#i-9","k":{"pk":"ALERT#x","sk":"ALERT","gsi3pk":"RES#i-9","gsi3sk":"2026-11-20T00:00:00.000000000Z#x"}}}`
+	if _, err := s.ListAlerts(ctx, listing.Filter{Resources: []string{"i-9"}}, 10, onResource); err != nil {
+		t.Errorf("resource index: err = %v", err)
 	}
 }
