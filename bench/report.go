@@ -219,6 +219,7 @@ func (r *Report) ComputeTargets() {
 		t.Status = status(ok, ok && c.WritesPerAlert <= 3)
 		r.Targets = append(r.Targets, t)
 	}
+	r.Targets = append(r.Targets, r.stormTargets()...)
 	r.Targets = append(r.Targets, r.lambdaRows()...)
 	for _, c := range r.ColdStart {
 		t := Target{Name: "bootstrap size, " + c.Function, Target: "< 12 MB"}

@@ -38,8 +38,15 @@ func TestMeasureStormShort(t *testing.T) {
 	if r.Bill.Total <= 0 || r.TableWRU <= 0 || r.IndexWRU <= 0 {
 		t.Errorf("bill %+v from %v table and %v index WRU", r.Bill, r.TableWRU, r.IndexWRU)
 	}
-	md := (&Report{Storm: &r, Short: true}).Markdown()
+	rep := &Report{Storm: &r, Short: true}
+	rep.ComputeTargets()
+	md := rep.Markdown()
 	if !strings.Contains(md, "## A storm") {
 		t.Errorf("report has no storm section")
+	}
+	for _, tg := range rep.stormTargets() {
+		if tg.Status == "not measured" || !strings.Contains(md, tg.Name) {
+			t.Errorf("storm target %q: %s, shown: %v", tg.Name, tg.Status, strings.Contains(md, tg.Name))
+		}
 	}
 }

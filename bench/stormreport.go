@@ -79,6 +79,31 @@ func over(v, limit float64) string {
 	return fmt.Sprintf("%.0f", v)
 }
 
+// stormTargets are the storm's targets: no partition key over DynamoDB's
+// limit at ten times the storm (its peaks scaled linearly), and every
+// campaign found with every scanner marked noisy.
+func (r *Report) stormTargets() []Target {
+	s := r.Storm
+	part := Target{Name: "Storm ×10: hottest partition key at peak", Target: fmt.Sprintf("< %d WRU/s (peaks scaled linearly)", PartitionLimitWRU)}
+	found := Target{Name: "Storm: campaigns detected, scanners noisy", Target: "all, all"}
+	ok := s != nil && s.Alerts > 0
+	if ok {
+		hot := PartitionLoad{}
+		for _, h := range s.Hottest {
+			if h.PeakWRU > hot.PeakWRU {
+				hot = h
+			}
+		}
+		part.Measured = fmt.Sprintf("%.0f WRU/s (%s `%s`, %.0f in the storm)", 10*hot.PeakWRU, hot.Index, hot.Key, hot.PeakWRU)
+		part.Status = status(true, 10*hot.PeakWRU < PartitionLimitWRU)
+		found.Measured = fmt.Sprintf("%d of %d campaigns, %d of %d scanners", s.Quality.Detected, s.Campaigns, s.NoisyScanners, s.Scanners)
+		found.Status = status(true, s.Quality.Detected == s.Campaigns && s.NoisyScanners == s.Scanners)
+	} else {
+		part.Status, found.Status = status(false, false), status(false, false)
+	}
+	return []Target{part, found}
+}
+
 func sameLoad(h PartitionLoad, in []PartitionLoad) bool {
 	for _, x := range in {
 		if x.Index == h.Index && x.Key == h.Key {
