@@ -29,10 +29,12 @@ import (
 //
 // The time index is write-sharded (timeindex.go): a list on it reads one
 // stream per shard (and one for the unsharded keys of older items), each
-// walking the months newest first, and merges the streams by sort key; the
-// list position holds each stream's place. Every other filter is a
-// FilterExpression on the item's top-level attributes. Each Query call asks for Limit = limit+1 items (4×(limit+1),
-// between 100 and 1,000, when a filter may drop items). A page reads in
+// walking the months newest first for its share of the page
+// (source.share), and merges the streams by sort key; the list position
+// holds each stream's place. Every other filter is a FilterExpression on
+// the item's top-level attributes. Each Query call asks for Limit =
+// share+1 items (4×(share+1), between 100 and 1,000, when a filter may
+// drop items). A page reads in
 // rounds until it holds limit items or the partitions are exhausted, at
 // most MaxListRounds rounds; a very selective filter can still return a
 // short (even empty) page with a position to continue from. Nothing here
@@ -120,14 +122,13 @@ func (pos streamPos) rebase(parts []string) (streamPos, error) {
 	return streamPos{Done: true}, nil
 }
 
-// position is a list's place: one streamPos per source, in order.
-// Alerts and Incidents are the first form (one alert source, one incident
-// source), still read from positions made before the time index was
-// sharded for lists that still have that shape (on gsi2 or gsi3).
+// position is a list's place: one streamPos per source, in order. Alerts
+// is the first form's, made before the time index was sharded, still read
+// for the lists that have one source (on gsi2 or gsi3); any other list
+// refuses a position of the first form.
 type position struct {
-	Streams   []streamPos `json:"s,omitempty"`
-	Alerts    *streamPos  `json:"a,omitempty"`
-	Incidents *streamPos  `json:"i,omitempty"`
+	Streams []streamPos `json:"s,omitempty"`
+	Alerts  *streamPos  `json:"a,omitempty"`
 }
 
 type hit struct {
@@ -485,13 +486,11 @@ func decodePosition(after string, n int) ([]streamPos, error) {
 	}
 	switch {
 	case len(p.Streams) > 0:
-		if len(p.Streams) != n || p.Alerts != nil || p.Incidents != nil {
+		if len(p.Streams) != n || p.Alerts != nil {
 			return nil, ErrBadPosition
 		}
 		copy(pos, p.Streams)
-	case n == 2 && p.Alerts != nil && p.Incidents != nil:
-		pos[0], pos[1] = *p.Alerts, *p.Incidents
-	case n == 1 && p.Alerts != nil && p.Incidents == nil:
+	case n == 1 && p.Alerts != nil:
 		pos[0] = *p.Alerts
 	default:
 		return nil, ErrBadPosition
