@@ -36,6 +36,8 @@ type StormResult struct {
 	Accepted  int    `json:"accepted"`
 	Campaigns int    `json:"campaigns"`
 	Scanners  int    `json:"scanners"`
+	// Probes is the scanners' alerts.
+	Probes int `json:"scannerAlerts"`
 	// Seconds is the storm's length in alert time, first write to last;
 	// PeakAlerts the alerts ingested in its busiest second.
 	Seconds    int64 `json:"seconds"`
@@ -104,6 +106,9 @@ func MeasureStorm(ctx context.Context, cfg scenario.Config) (StormResult, error)
 	start := time.Now()
 	sc := scenario.Generate(cfg)
 	r := StormResult{Seed: cfg.Seed, Alerts: len(sc.Alerts), Campaigns: len(sc.Campaigns), Scanners: len(sc.Scanners), LimitWRU: PartitionLimitWRU}
+	for _, s := range sc.Scanners {
+		r.Probes += len(s.AlertIDs)
+	}
 	st := newStormStore()
 	stored, perSec, err := st.ingest(sc.Alerts, &r)
 	if err != nil {

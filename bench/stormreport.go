@@ -13,7 +13,7 @@ func (r *Report) stormMarkdown(p func(string, ...any)) {
 		"Posted as generic webhooks of %d alerts through the real normaliser and `dynamostore.EncodeAlert`; correlated by the real engine and service "+
 		"(`correlate.Service`) on its in-memory state in stream batches of 100; every write DynamoDB would take metered by partition key and second of alert time "+
 		"at the encoders' item sizes, billed as DynamoDB bills (1 WRU per started KB, ×2 in a transaction, each index at the projected size). %.1f s of wall time.\n\n",
-		s.Seed, s.Alerts, s.Seconds, s.PeakAlerts, r.stormProbes(), s.Scanners, s.Campaigns, StormPerRequest, s.WallSeconds)
+		s.Seed, s.Alerts, s.Seconds, s.PeakAlerts, s.Probes, s.Scanners, s.Campaigns, StormPerRequest, s.WallSeconds)
 	p("| Index | Hottest partition key | Peak WRU/s | Mean WRU/s | Writes | Share of the %d WRU/s partition limit at peak |\n|---|---|---|---|---|---|\n", s.LimitWRU)
 	for _, h := range s.Hottest {
 		p("| %s | `%s` | %.0f | %.0f | %d | %.0f %% |\n", h.Index, h.Key, h.PeakWRU, h.MeanWRU, h.Writes, 100*h.PeakWRU/float64(s.LimitWRU))
@@ -35,7 +35,7 @@ func (r *Report) stormMarkdown(p func(string, ...any)) {
 		s.Batches, s.Units, s.Conflicts, s.Failed, s.Assignments)
 	q := s.Quality
 	p("Quality: %d of %d campaigns detected (recall %.3f, precision %.3f), %d incidents, %d of them mostly noise; %d of %d scanner IPs marked noisy, %d of the %d scanner probes inside an incident.\n\n",
-		q.Detected, q.Campaigns, q.Recall, q.Precision, q.Incidents, q.False, s.NoisyScanners, s.Scanners, s.ScannerInIncidents, r.stormProbes())
+		q.Detected, q.Campaigns, q.Recall, q.Precision, q.Incidents, q.False, s.NoisyScanners, s.Scanners, s.ScannerInIncidents, s.Probes)
 	p("Cost of the storm at list prices: %s (table writes %s, index writes %s, reads %s, API Gateway requests %s); %.1f WRU and %.1f RRU per alert. Lambda and logs are not counted here (cents per million alerts, see the cost section).\n",
 		usd(s.Bill.Total), usd(s.Bill.TableWrites), usd(s.Bill.IndexWrites), usd(s.Bill.Reads), usd(s.Bill.Requests),
 		(s.TableWRU+s.IndexWRU)/float64(max(1, s.Accepted)), s.RRU/float64(max(1, s.Accepted)))
@@ -111,13 +111,6 @@ func sameLoad(h PartitionLoad, in []PartitionLoad) bool {
 		}
 	}
 	return false
-}
-
-// stormProbes is the scanner alerts of the storm preset (ten scanners ×
-// 4,000 probes, or the short run's).
-func (r *Report) stormProbes() int {
-	c := StormConfig(r.Storm.Seed, r.Short)
-	return c.Scanners * c.ScanTargets
 }
 
 func usd(v float64) string { return fmt.Sprintf("$%.4f", v) }
