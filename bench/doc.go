@@ -2,7 +2,9 @@
 // on a generated, labelled scenario (shared/scenario, shared/quality), the
 // AWS cost per alert through the real handlers on moto (items, request
 // units, Lambda time, events, requests and log bytes, priced by
-// bench/awsbill), normalisation and engine speed from the Go benchmarks,
+// bench/awsbill), an alert storm's write rate per DynamoDB partition key
+// (scenario.Storm through the real normaliser, encoders and correlation
+// service, metered without AWS), normalisation and engine speed from the Go benchmarks,
 // end-to-end latency through the local runner, and the cold start of each
 // built function.
 //

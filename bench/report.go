@@ -177,6 +177,7 @@ type Report struct {
 	// QualitySeeds holds the rows of every scored seed (the first seed's
 	// rows included).
 	QualitySeeds []QualityRow       `json:"qualitySeeds,omitempty"`
+	Storm        *StormResult       `json:"storm,omitempty"`
 	Cost         []CostResult       `json:"cost"`
 	Normalize    []NormResult       `json:"normalize"`
 	Engine       []EngineResult     `json:"engine"`
@@ -218,6 +219,7 @@ func (r *Report) ComputeTargets() {
 		t.Status = status(ok, ok && c.WritesPerAlert <= 3)
 		r.Targets = append(r.Targets, t)
 	}
+	r.Targets = append(r.Targets, r.stormTargets()...)
 	r.Targets = append(r.Targets, r.lambdaRows()...)
 	for _, c := range r.ColdStart {
 		t := Target{Name: "bootstrap size, " + c.Function, Target: "< 12 MB"}
@@ -267,6 +269,7 @@ func (r *Report) Markdown() string {
 
 	r.targetsMarkdown(p)
 	r.qualityMarkdown(p)
+	r.stormMarkdown(p)
 	r.costMarkdown(p)
 	r.dollarsMarkdown(p)
 	r.speedMarkdown(p)

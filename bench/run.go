@@ -13,7 +13,7 @@ import (
 )
 
 // Sections lists the report's sections, in the order they run.
-var Sections = []string{"quality", "cost", "normalize", "engine", "e2e", "memory", "coldstart", "gobench"}
+var Sections = []string{"quality", "storm", "cost", "normalize", "engine", "e2e", "memory", "coldstart", "gobench"}
 
 // Options select and size a report run.
 type Options struct {
@@ -22,7 +22,7 @@ type Options struct {
 	Seed uint64
 	// Short runs every section at tiny sizes (a smoke test).
 	Short bool
-	// Skip names sections not to run: quality, cost, normalize, engine,
+	// Skip names sections not to run: quality, storm, cost, normalize, engine,
 	// gobench, e2e, memory, coldstart.
 	Skip map[string]bool
 	// EngineState lists the state sizes of the engine measurement.
@@ -59,6 +59,7 @@ func Run(ctx context.Context, o Options) *Report {
 
 	steps := map[string]func(ctx context.Context) error{
 		"quality":   m.quality,
+		"storm":     m.storm,
 		"cost":      withMoto(m.cost),
 		"normalize": m.normalize,
 		"engine":    m.engine,
@@ -132,6 +133,13 @@ func joinErrors(msgs []string) error {
 func (m *measurer) quality(context.Context) error {
 	m.r.Quality, m.r.QualitySeeds = scoreFamilies(m.o, m.cfg)
 	return nil
+}
+
+// storm meters the storm preset's writes per partition (no AWS).
+func (m *measurer) storm(ctx context.Context) error {
+	r, err := MeasureStorm(ctx, StormConfig(m.o.Seed, m.o.Short))
+	m.r.Storm = &r
+	return err
 }
 
 // cost pushes one campaign, then the mixed scenario, through moto.

@@ -33,22 +33,8 @@ const (
 // lexical order is time order.
 func sortTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
 
-// month is the time-bucket of the time index.
-func month(t time.Time) string { return t.UTC().Format("2006-01") }
-
-// AlertTimeBucket is the gsi1 partition of alerts last seen in t's month.
-func AlertTimeBucket(t time.Time) string { return resources.PrefixAlert + month(t) }
-
-// IncidentTimeBucket is the gsi1 partition of incidents last active in t's
-// month.
-func IncidentTimeBucket(t time.Time) string { return resources.PrefixIncident + month(t) }
-
 // TimeSortKey is the gsi1 sort key of an item active at t with id.
 func TimeSortKey(t time.Time, id string) string { return sortTime(t) + "#" + id }
-
-// CandidateTimeBucket is the time-index partition of candidates (linked
-// groups below the incident threshold) last active in t's month.
-func CandidateTimeBucket(t time.Time) string { return "CANDIDATE#" + month(t) }
 
 // IsCandidate reports whether a group is a candidate an analyst may
 // promote: linked alerts (two or more), live, Active, not an incident.
@@ -147,7 +133,7 @@ func EncodeAlert(a *alert.Alert, version int64, retention time.Duration) (map[st
 	setIf(item, "resourceIds", ss(resourceIDs(a.Resources)))
 	setStr(item, "incidentId", a.IncidentID)
 	setStr(item, "suppressedBy", a.SuppressedBy)
-	item[resources.AttrGSI1PK] = s(AlertTimeBucket(a.LastSeen))
+	item[resources.AttrGSI1PK] = s(AlertTimeBucket(a.LastSeen, a.ID))
 	item[resources.AttrGSI1SK] = s(TimeSortKey(a.LastSeen, a.ID))
 	if a.IncidentID != "" {
 		item[resources.AttrGSI2PK] = s(IncidentIndexKey(a.IncidentID))
@@ -277,10 +263,10 @@ func EncodeIncident(r IncidentRecord) (map[string]types.AttributeValue, error) {
 	setIf(item, "tags", ss(inc.Tags))
 	switch {
 	case r.IsIncident && inc.MergedInto == "":
-		item[resources.AttrGSI1PK] = s(IncidentTimeBucket(inc.LastActivity))
+		item[resources.AttrGSI1PK] = s(IncidentTimeBucket(inc.LastActivity, inc.ID))
 		item[resources.AttrGSI1SK] = s(TimeSortKey(inc.LastActivity, inc.ID))
 	case IsCandidate(inc, r.IsIncident):
-		item[resources.AttrGSI1PK] = s(CandidateTimeBucket(inc.LastActivity))
+		item[resources.AttrGSI1PK] = s(CandidateTimeBucket(inc.LastActivity, inc.ID))
 		item[resources.AttrGSI1SK] = s(TimeSortKey(inc.LastActivity, inc.ID))
 	}
 	return item, nil

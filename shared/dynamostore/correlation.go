@@ -608,20 +608,21 @@ const MaxCandidateDays = 30
 
 // ListCandidates lists candidates (IsCandidate: linked groups below the
 // incident threshold) last active since the given time, newest first, at
-// most limit: a Query per month partition of the time index (at most two
-// for MaxCandidateDays), never a Scan.
+// most limit: a Query per month partition of the time index and write
+// shard (at most two months for MaxCandidateDays), never a Scan.
 func (st *Store) ListCandidates(ctx context.Context, since time.Time, limit int) ([]incident.Incident, error) {
 	var out []incident.Incident
 	for m := st.now().UTC(); len(out) < limit && !monthStart(m).Before(monthStart(since)); m = monthStart(m).Add(-time.Nanosecond) {
-		err := st.newestInPartition(ctx, CandidateTimeBucket(m), since, limit-len(out), func(item map[string]types.AttributeValue) error {
-			r, err := DecodeIncident(item)
-			if err == nil {
-				out = append(out, r.Incident)
-			}
-			return err
-		})
+		items, err := st.newestAcross(ctx, monthShards(PrefixCandidate+month(m)), since, limit-len(out))
 		if err != nil {
 			return nil, fmt.Errorf("list candidates: %w", err)
+		}
+		for _, item := range items {
+			r, err := DecodeIncident(item)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r.Incident)
 		}
 	}
 	return out, nil

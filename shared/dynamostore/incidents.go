@@ -212,6 +212,12 @@ func auxItem(incidentID, sk, kind string, v any) (map[string]types.AttributeValu
 	}, nil
 }
 
+// EncodeTimeline builds the item of one timeline entry of an incident, as
+// the correlator's transactions write it.
+func EncodeTimeline(incidentID string, e incident.TimelineEntry) (map[string]types.AttributeValue, error) {
+	return timelineItem(incidentID, e)
+}
+
 func timelineItem(incidentID string, e incident.TimelineEntry) (map[string]types.AttributeValue, error) {
 	return auxItem(incidentID, resources.SKTimeline+sortTime(e.At)+"#"+NewID()[:8], KindTimeline, e)
 }

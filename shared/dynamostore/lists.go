@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,12 +24,17 @@ import (
 //
 //	alerts of one incident        gsi2  gsi2pk = INC#<id>                       newest firstSeen first
 //	alerts of one resource        gsi3  gsi3pk = RES#<id>, gsi3sk BETWEEN t      newest lastSeen first
-//	alerts, any other filter      gsi1  gsi1pk = ALERT#<yyyy-mm>, gsi1sk BETWEEN  per month, newest first
-//	incidents                     gsi1  gsi1pk = INCIDENT#<yyyy-mm>, …            per month, newest first
+//	alerts, any other filter      gsi1  gsi1pk = ALERT#<yyyy-mm>#<n>, gsi1sk BETWEEN  per month and shard, newest first
+//	incidents                     gsi1  gsi1pk = INCIDENT#<yyyy-mm>#<n>, …            per month and shard, newest first
 //
-// Every other filter is a FilterExpression on the item's top-level
-// attributes. Each Query call asks for Limit = limit+1 items (4×(limit+1),
-// between 100 and 1,000, when a filter may drop items). A page reads in
+// The time index is write-sharded (timeindex.go): a list on it reads one
+// stream per shard (and one for the unsharded keys of older items), each
+// walking the months newest first for its share of the page
+// (source.share), and merges the streams by sort key; the list position
+// holds each stream's place. Every other filter is a FilterExpression on
+// the item's top-level attributes. Each Query call asks for Limit =
+// share+1 items (4×(share+1), between 100 and 1,000, when a filter may
+// drop items). A page reads in
 // rounds until it holds limit items or the partitions are exhausted, at
 // most MaxListRounds rounds; a very selective filter can still return a
 // short (even empty) page with a position to continue from. Nothing here
@@ -61,6 +68,23 @@ type source struct {
 	lo, hi string // sort-key bounds; both "" for none
 	filter *expression.ConditionBuilder
 	empty  bool // the filter can match nothing
+	// shards is the number of sources the list's walk over the time index
+	// was split into (shard); 0 or 1 for a whole source.
+	shards int
+}
+
+// share is how many items a source reads in a round of a page of limit
+// items when remaining are still wanted: all of them for a whole source;
+// for one of n shard sources 2×limit/n + 1 (when fewer remain, those). The
+// merge places everything down to the newest frontier among the sources
+// that read their share, which is at least share+1 items, so an
+// unfiltered page fills within n/2 rounds (5 of MaxListRounds) and reads
+// about twice its size instead of n times.
+func (src *source) share(limit, remaining int) int {
+	if src.shards <= 1 {
+		return remaining
+	}
+	return min(remaining, (2*limit+src.shards-1)/src.shards+1)
 }
 
 // streamPos is where a walk resumes.
@@ -69,7 +93,12 @@ type streamPos struct {
 	// PK names the partition Part indexed when the position was made: the
 	// partitions of a filter without until move with the clock (a new month
 	// appears at the front), so a later page finds its partition by name.
-	PK   string            `json:"pk,omitempty"`
+	PK string `json:"pk,omitempty"`
+	// SK is the index sort key of the last item read: the walk resumes
+	// after it (source.startKey rebuilds the item's key from it). Key is
+	// the whole key, as positions made before the time index was sharded
+	// held it.
+	SK   string            `json:"s,omitempty"`
 	Key  map[string]string `json:"k,omitempty"`
 	Done bool              `json:"d,omitempty"`
 }
@@ -93,9 +122,13 @@ func (pos streamPos) rebase(parts []string) (streamPos, error) {
 	return streamPos{Done: true}, nil
 }
 
+// position is a list's place: one streamPos per source, in order. Alerts
+// is the first form's, made before the time index was sharded, still read
+// for the lists that have one source (on gsi2 or gsi3); any other list
+// refuses a position of the first form.
 type position struct {
-	Alerts    *streamPos `json:"a,omitempty"`
-	Incidents *streamPos `json:"i,omitempty"`
+	Streams []streamPos `json:"s,omitempty"`
+	Alerts  *streamPos  `json:"a,omitempty"`
 }
 
 type hit struct {
@@ -127,15 +160,35 @@ func (s *Store) ListAlerts(ctx context.Context, f listing.Filter, limit int, aft
 	default:
 		builders = append(builders, s.alertSource)
 	}
-	srcs := make([]*source, 0, len(builders))
+	var srcs []*source
 	for _, build := range builders {
 		src, err := build(f)
 		if err != nil {
 			return listing.Page{}, err
 		}
-		srcs = append(srcs, src)
+		srcs = append(srcs, shard(src)...)
 	}
 	return s.list(ctx, srcs, limit, after)
+}
+
+// shard splits a source on the time index into one source per write
+// shard of its months, plus one for the months' unsharded keys
+// (monthShards); a source on another index is returned whole.
+func shard(src *source) []*source {
+	if src.index != resources.IndexTime {
+		return []*source{src}
+	}
+	out := make([]*source, TimeShards+1)
+	for i := range out {
+		c := *src
+		c.shards = len(out)
+		c.parts = make([]string, len(src.parts))
+		for j, p := range src.parts {
+			c.parts[j] = monthShards(p)[i]
+		}
+		out[i] = &c
+	}
+	return out
 }
 
 // ListIncidents returns one page of incidents matching f, newest activity
@@ -145,7 +198,7 @@ func (s *Store) ListIncidents(ctx context.Context, f listing.Filter, limit int, 
 	if err != nil {
 		return listing.Page{}, err
 	}
-	return s.list(ctx, []*source{src}, limit, after)
+	return s.list(ctx, shard(src), limit, after)
 }
 
 func (s *Store) window(f listing.Filter) (since, until time.Time) {
@@ -326,7 +379,13 @@ func (s *Store) walk(ctx context.Context, src *source, pos streamPos, limit int)
 		res.done = true
 		return res, nil
 	}
-	start := pos.Key
+	var start map[string]types.AttributeValue
+	switch {
+	case pos.SK != "" && pos.Part < len(src.parts):
+		start = src.startKey(pos.Part, pos.SK)
+	case len(pos.Key) > 0:
+		start = toKey(pos.Key)
+	}
 	for pi := pos.Part; pi < len(src.parts); pi++ {
 		in, err := s.listQuery(src, pi, start, limit)
 		if err != nil {
@@ -344,8 +403,8 @@ func (s *Store) walk(ctx context.Context, src *source, pos streamPos, limit int)
 			return res, nil
 		}
 		if len(out.LastEvaluatedKey) > 0 {
-			res.stop = &streamPos{Part: pi, PK: src.parts[pi], Key: fromKey(out.LastEvaluatedKey)}
 			res.frontier = StringAttr(out.LastEvaluatedKey, src.skAttr)
+			res.stop = &streamPos{Part: pi, PK: src.parts[pi], SK: res.frontier}
 			return res, nil
 		}
 		start = nil // the next partition is read from its newest item
@@ -358,7 +417,7 @@ func (s *Store) walk(ctx context.Context, src *source, pos streamPos, limit int)
 // after the key start when it is set. It asks for limit+1 items
 // (FilteredQueryLimit when a filter may drop items): the hits beyond the
 // page are read again next time.
-func (s *Store) listQuery(src *source, part int, start map[string]string, limit int) (*dynamodb.QueryInput, error) {
+func (s *Store) listQuery(src *source, part int, start map[string]types.AttributeValue, limit int) (*dynamodb.QueryInput, error) {
 	kc := expression.Key(src.pkAttr).Equal(expression.Value(src.parts[part]))
 	if src.lo != "" {
 		kc = kc.And(expression.Key(src.skAttr).Between(expression.Value(src.lo), expression.Value(src.hi)))
@@ -384,7 +443,7 @@ func (s *Store) listQuery(src *source, part int, start map[string]string, limit 
 		Limit:                     aws.Int32(int32(queryLimit)),
 	}
 	if len(start) > 0 {
-		in.ExclusiveStartKey = toKey(start)
+		in.ExclusiveStartKey = start
 	}
 	return in, nil
 }
@@ -397,22 +456,23 @@ func toKey(m map[string]string) map[string]types.AttributeValue {
 	return out
 }
 
-func fromKey(m map[string]types.AttributeValue) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		if sv, ok := v.(*types.AttributeValueMemberS); ok {
-			out[k] = sv.Value
-		}
+// startKey is the key of the item with index sort key sk in src's
+// partition part, as a Query resuming after it takes it: every list sort
+// key ends with the item's id (TimeSortKey), which gives its table key.
+func (src *source) startKey(part int, sk string) map[string]types.AttributeValue {
+	id := sk[strings.LastIndex(sk, "#")+1:]
+	pk, skValue := resources.PrefixAlert+id, resources.SKAlert
+	if src.kind == listing.KindIncident {
+		pk, skValue = resources.PrefixIncident+id, resources.SKIncident
 	}
-	return out
+	return map[string]types.AttributeValue{
+		resources.AttrPK: s(pk), resources.AttrSK: s(skValue),
+		src.pkAttr: s(src.parts[part]), src.skAttr: s(sk),
+	}
 }
 
 func (src *source) keyOf(h hit) *streamPos {
-	k := map[string]string{}
-	for _, a := range []string{resources.AttrPK, resources.AttrSK, src.pkAttr, src.skAttr} {
-		k[a] = StringAttr(h.item, a)
-	}
-	return &streamPos{Part: h.part, PK: src.parts[h.part], Key: k}
+	return &streamPos{Part: h.part, PK: src.parts[h.part], SK: h.sk}
 }
 
 func decodePosition(after string, n int) ([]streamPos, error) {
@@ -424,16 +484,16 @@ func decodePosition(after string, n int) ([]streamPos, error) {
 	if err := json.Unmarshal([]byte(after), &p); err != nil {
 		return nil, ErrBadPosition
 	}
-	if n == 2 {
-		if p.Alerts == nil || p.Incidents == nil {
+	switch {
+	case len(p.Streams) > 0:
+		if len(p.Streams) != n || p.Alerts != nil {
 			return nil, ErrBadPosition
 		}
-		pos[0], pos[1] = *p.Alerts, *p.Incidents
-	} else {
-		if p.Alerts == nil || p.Incidents != nil {
-			return nil, ErrBadPosition
-		}
+		copy(pos, p.Streams)
+	case n == 1 && p.Alerts != nil:
 		pos[0] = *p.Alerts
+	default:
+		return nil, ErrBadPosition
 	}
 	for _, x := range pos {
 		if x.Part < 0 {
@@ -476,7 +536,7 @@ func (s *Store) list(ctx context.Context, srcs []*source, limit int, after strin
 	}
 	var page listing.Page
 	for round := 0; ; round++ {
-		items, next, err := s.listRound(ctx, srcs, limit-len(page.Items), pos)
+		items, next, err := s.listRound(ctx, srcs, limit, limit-len(page.Items), pos)
 		if err != nil {
 			return listing.Page{}, err
 		}
@@ -489,11 +549,7 @@ func (s *Store) list(ctx context.Context, srcs []*source, limit int, after strin
 			break
 		}
 	}
-	p := position{Alerts: &pos[0]}
-	if len(pos) == 2 {
-		p.Incidents = &pos[1]
-	}
-	b, err := json.Marshal(p)
+	b, err := json.Marshal(position{Streams: pos})
 	if err != nil {
 		return listing.Page{}, fmt.Errorf("encode list position: %w", err)
 	}
@@ -501,19 +557,18 @@ func (s *Store) list(ctx context.Context, srcs []*source, limit int, after strin
 	return page, nil
 }
 
-// listRound reads each source once from pos and returns up to limit items
-// in order and the positions to continue from (nil when every source is
-// exhausted). Every item a later round returns is older than these.
-func (s *Store) listRound(ctx context.Context, srcs []*source, limit int, pos []streamPos) ([]listing.Item, []streamPos, error) {
-	results := make([]walkResult, len(srcs))
+// listRound reads each source once from pos and returns up to limit more
+// items of a page of pageLimit, in order, and the positions to continue
+// from (nil when every source is exhausted). Every item a later round
+// returns is older than these.
+func (s *Store) listRound(ctx context.Context, srcs []*source, pageLimit, limit int, pos []streamPos) ([]listing.Item, []streamPos, error) {
+	results, err := s.walkAll(ctx, srcs, pageLimit, limit, pos)
+	if err != nil {
+		return nil, nil, err
+	}
 	var all []tagged
 	cutoff := ""
-	for i, src := range srcs {
-		r, err := s.walk(ctx, src, pos[i], limit)
-		if err != nil {
-			return nil, nil, err
-		}
-		results[i] = r
+	for i, r := range results {
 		for _, h := range r.hits {
 			all = append(all, tagged{hit: h, stream: i})
 		}
@@ -544,6 +599,17 @@ func (s *Store) listRound(ctx context.Context, srcs []*source, limit int, pos []
 		h := t.hit
 		last[t.stream] = &h
 	}
+	next := nextPositions(srcs, results, pos, emitted, last)
+	if next == nil {
+		return items, nil, nil
+	}
+	return items, next, nil
+}
+
+// nextPositions is where each source resumes after a round that placed
+// emitted of its hits, the last of them last (nil when none); nil when
+// every source is exhausted.
+func nextPositions(srcs []*source, results []walkResult, pos []streamPos, emitted []int, last []*hit) []streamPos {
 	next := make([]streamPos, len(srcs))
 	finished := true
 	for i, r := range results {
@@ -556,15 +622,42 @@ func (s *Store) listRound(ctx context.Context, srcs []*source, limit int, pos []
 			next[i] = *r.stop
 		case r.done:
 			next[i] = streamPos{Done: true}
+		case last[i] != nil:
+			// Read its share and placed all of it (a shard source, when
+			// more remain than its share): go on after the last.
+			next[i] = *srcs[i].keyOf(*last[i])
 		}
 		if !next[i].Done {
 			finished = false
 		}
 	}
 	if finished {
-		return items, nil, nil
+		return nil
 	}
-	return items, next, nil
+	return next
+}
+
+// walkAll walks every source from its position for its share of the
+// limit items still wanted, all at once (a list on the time index has a
+// source per write shard).
+func (s *Store) walkAll(ctx context.Context, srcs []*source, pageLimit, limit int, pos []streamPos) ([]walkResult, error) {
+	results := make([]walkResult, len(srcs))
+	errs := make([]error, len(srcs))
+	var wg sync.WaitGroup
+	for i, src := range srcs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = s.walk(ctx, src, pos[i], src.share(pageLimit, limit))
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return results, nil
 }
 
 func decodeListItem(kind listing.Kind, item map[string]types.AttributeValue) (listing.Item, error) {

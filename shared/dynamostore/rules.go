@@ -251,12 +251,13 @@ type Simulation struct {
 const MaxSimulated = 50000
 
 // SimulateRule counts the stored alerts last seen since since that r would
-// match (whatever its state), reading the time index month by month (Query,
-// never Scan).
+// match (whatever its state), reading the time index month by month, shard
+// by shard (Query, never Scan); a truncated simulation has examined the
+// newest month's shards first.
 func (s *Store) SimulateRule(ctx context.Context, r suppress.Rule, since time.Time) (Simulation, error) {
 	var sim Simulation
 	lo := sortTime(since)
-	for _, part := range months(resources.PrefixAlert, since, s.now().Add(24*time.Hour)) {
+	for _, part := range everyShard(months(resources.PrefixAlert, since, s.now().Add(24*time.Hour))) {
 		kc := expression.Key(resources.AttrGSI1PK).Equal(expression.Value(part)).
 			And(expression.Key(resources.AttrGSI1SK).GreaterThanEqual(expression.Value(lo)))
 		expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()

@@ -42,9 +42,9 @@ type Config struct {
 	RepeatGap time.Duration
 	// MinAlerts and MaxAlerts bound the alerts per campaign (default 8, 20).
 	MinAlerts, MaxAlerts int
-	// MaxDuration bounds a campaign's duration from first to last alert
-	// (default 20h; campaigns last between 1h and this).
-	MaxDuration time.Duration
+	// MinDuration and MaxDuration bound a campaign's duration from first
+	// to last alert (default 1h and 20h).
+	MinDuration, MaxDuration time.Duration
 	// Noise chooses the noise model: NoiseRealistic (the zero value) or
 	// NoiseLegacy.
 	Noise NoiseModel
@@ -64,6 +64,12 @@ type Config struct {
 	Scanners int
 	// ScanTargets is the number of resources each scanner probes (default 40).
 	ScanTargets int
+	// ScanDuration is how long one scanner's sweep lasts (default 3h).
+	ScanDuration time.Duration
+	// MaxDelay, when set, replaces the heavy-tailed delivery delay by one
+	// drawn uniformly from [0, MaxDelay) (a storm's alerts arrive as they
+	// fire).
+	MaxDelay time.Duration
 	// Start and Span place the scenario in time (default 2026-11-01 UTC and
 	// 14 days). Campaigns start inside Span; repeats may run past it.
 	Start time.Time
@@ -86,6 +92,23 @@ func Small(seed uint64) Config {
 	return Config{Seed: seed, Campaigns: 8, Repeats: 2, NoiseAlerts: 150, NoiseResources: 40,
 		Scanners: 1, ScanTargets: 12, Span: 7 * 24 * time.Hour,
 		Routine: Routine{ScanHosts: 5, CIResources: 2, BackupBuckets: 3, AdminHosts: 4, ExposedHosts: 3, Misconfigured: 5}}.withDefaults()
+}
+
+// Storm returns the storm preset: 50,000 alerts (about) in ten minutes.
+// Ten internet scanners each sweep 4,000 of about 5,000 resources within
+// five minutes (40,000 probes), 9,700 random single-stage alerts fall on
+// the same resources, and 20 real campaigns (no repeats or overlaps) run
+// two to eight minutes each inside the window. The background falls
+// evenly on the pool (campaign resources are 0.7 % of it, so 0.7 % of the
+// background, not the default 10 %). Delivery delays are at most
+// 20 seconds. The legacy noise model is used: the routine patterns repeat
+// daily and mean nothing in ten minutes. The Config is returned as set
+// (Generate fills the rest): its -1s mean none.
+func Storm(seed uint64) Config {
+	return Config{Seed: seed, Noise: NoiseLegacy, Campaigns: 20, Repeats: -1, Overlaps: -1,
+		NoiseAlerts: 9700, NoiseResources: 4970, NoiseOnCampaigns: 0.007, Scanners: 10, ScanTargets: 4000,
+		Span: 10 * time.Minute, MinDuration: 2 * time.Minute, MaxDuration: 8 * time.Minute,
+		ScanDuration: 5 * time.Minute, MaxDelay: 20 * time.Second, Start: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
 }
 
 // Scale returns the default scenario with every count multiplied by f
@@ -140,17 +163,23 @@ func (c Config) withDefaults() Config {
 	if c.RepeatGap <= 0 {
 		c.RepeatGap = 72 * time.Hour
 	}
+	if c.MinDuration <= 0 {
+		c.MinDuration = time.Hour
+	}
 	if c.MaxDuration <= 0 {
 		c.MaxDuration = 20 * time.Hour
 	}
-	c.MaxDuration = max(c.MaxDuration, time.Hour)
+	c.MaxDuration = max(c.MaxDuration, c.MinDuration)
+	if c.ScanDuration <= 0 {
+		c.ScanDuration = 3 * time.Hour
+	}
 	if c.Start.IsZero() {
 		c.Start = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	}
 	if c.Span <= 0 {
 		c.Span = 14 * 24 * time.Hour
 	}
-	c.Span = max(c.Span, c.MaxDuration+time.Hour)
+	c.Span = max(c.Span, c.MaxDuration+c.MinDuration, c.ScanDuration)
 	return c
 }
 
@@ -323,9 +352,9 @@ func (g *gen) scanners(all []target) []Scanner {
 	for range g.cfg.Scanners {
 		ip := g.publicIP()
 		s := Scanner{IP: ip}
-		at := g.cfg.Start.Add(g.dur(0, g.cfg.Span-3*time.Hour))
+		at := g.cfg.Start.Add(g.dur(0, g.cfg.Span-g.cfg.ScanDuration))
 		for _, k := range g.rng.Perm(len(all))[:min(g.cfg.ScanTargets, len(all))] {
-			a := g.alert(scan, all[k], nil, at.Add(g.dur(0, 3*time.Hour)), campaignEntities{ip: ip})
+			a := g.alert(scan, all[k], nil, at.Add(g.dur(0, g.cfg.ScanDuration)), campaignEntities{ip: ip})
 			g.emitIn(PatternScanners, a)
 			s.AlertIDs = append(s.AlertIDs, a.ID)
 		}
@@ -404,7 +433,7 @@ func (g *gen) campaign(id string, targets []target, start time.Time, repeatOf st
 		}
 	}
 	n := max(len(steps), g.cfg.MinAlerts+g.rng.IntN(g.cfg.MaxAlerts-g.cfg.MinAlerts+1))
-	dur := g.dur(time.Hour, g.cfg.MaxDuration)
+	dur := g.dur(g.cfg.MinDuration, g.cfg.MaxDuration)
 	times := make([]time.Time, n)
 	for i := range times {
 		times[i] = start.Add(g.dur(0, dur))
@@ -493,8 +522,12 @@ func (g *gen) emit(a *alert.Alert, label string) {
 	g.labels[a.ID] = label
 }
 
-// delay is the delivery delay: mostly seconds to minutes, a tail of hours.
+// delay is the delivery delay: mostly seconds to minutes, a tail of hours
+// (or uniform up to MaxDelay when that is set).
 func (g *gen) delay() time.Duration {
+	if g.cfg.MaxDelay > 0 {
+		return g.dur(0, g.cfg.MaxDelay)
+	}
 	switch r := g.rng.Float64(); {
 	case r < 0.8:
 		return g.dur(time.Second, 5*time.Minute)

@@ -19,6 +19,7 @@ func TestGenerateIsDeterministic(t *testing.T) {
 		{"small shuffled", func() scenario.Config { c := scenario.Small(7); c.Shuffle = true; return c }()},
 		{"default", scenario.DefaultConfig()},
 		{"legacy noise", scenario.Legacy(7)},
+		{"storm", scenario.Storm(7)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
