@@ -24,11 +24,18 @@ func (b *batch) apply(a *alert.Alert) error {
 	if err != nil {
 		return err
 	}
+	routine, err := b.markRoutine(s)
+	if err != nil {
+		return err
+	}
 	if len(b.turnedNoisy) > noisy {
-		// a turned keys noisy: undo their links, then look again.
+		// a turned keys noisy: undo their links.
 		if err := b.undoLinks(b.turnedNoisy[noisy:]); err != nil {
 			return err
 		}
+	}
+	if routine || len(b.turnedNoisy) > noisy {
+		// links changed under a: look again.
 		if s, err = b.scan(a); err != nil {
 			return err
 		}
@@ -243,7 +250,7 @@ func sameMember(a, b Member) bool {
 		a.Stages == b.Stages && a.FirstSeen.Equal(b.FirstSeen) && a.LastSeen.Equal(b.LastSeen) &&
 		a.Status == b.Status && a.Count == b.Count && a.Source == b.Source && a.Posture == b.Posture &&
 		slices.Equal(a.Keys, b.Keys) && slices.Equal(a.Blocked, b.Blocked) && slices.Equal(a.Actors, b.Actors) &&
-		slices.Equal(a.Hosts, b.Hosts)
+		slices.Equal(a.Hosts, b.Hosts) && slices.Equal(a.Places, b.Places) && a.Routine == b.Routine
 }
 
 // reason words why a joined: the key and the alert it linked to, and what
@@ -325,7 +332,7 @@ func newMember(a *alert.Alert, s *scan, now time.Time) Member {
 		Membership: incident.Membership{AlertID: a.ID, Stage: first, JoinedAt: now},
 		Name:       alert.Clip(a.Name, maxMemberName), Provider: a.Provider, Severity: validSeverity(a.Severity), Stages: st,
 		FirstSeen: a.FirstSeen.UTC(), LastSeen: a.LastSeen.UTC(), Status: a.Status, Count: a.Count,
-		Source: a.SourceIncident, Posture: Posture(a),
+		Source: a.SourceIncident, Posture: Posture(a), Routine: s.routine,
 	}
 	for _, k := range slices.Concat(s.keys, s.blocked) {
 		h := KeyHash(k)
@@ -336,8 +343,12 @@ func newMember(a *alert.Alert, s *scan, now time.Time) Member {
 		case "host":
 			m.Hosts = append(m.Hosts, h)
 		}
+		if isPlace(k) {
+			m.Places = append(m.Places, h)
+		}
 	}
 	slices.Sort(m.Keys)
+	slices.Sort(m.Places)
 	slices.Sort(m.Actors)
 	slices.Sort(m.Hosts)
 	for _, k := range s.blocked {
@@ -351,7 +362,7 @@ func newMember(a *alert.Alert, s *scan, now time.Time) Member {
 func newEntry(a *alert.Alert, group string) Entry {
 	res := resourceIDs(a)
 	return Entry{FirstSeen: a.FirstSeen, Group: group, Name: alert.Clip(a.Name, maxEntryName),
-		Resources: res[:min(len(res), maxEntryResources)]}
+		Resources: res[:min(len(res), maxEntryResources)], Detection: DetectionHash(a)}
 }
 
 func validSeverity(s alert.Severity) alert.Severity {

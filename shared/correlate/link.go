@@ -24,6 +24,10 @@ type scan struct {
 	// saturated is set when a key-day it read is full, so an earlier
 	// delivery may not have been indexed there.
 	saturated bool
+	// routine is set when the alert's detection fired on one of its
+	// places on another day within reach; repeats lists those alerts.
+	routine bool
+	repeats []candidate
 }
 
 // link is the best reason found for joining one group.
@@ -88,6 +92,9 @@ func (b *batch) scan(a *alert.Alert) (*scan, error) {
 		return s, nil // mass activity and posture findings link nothing
 	}
 	for _, k := range s.keys {
+		if s.routine && isPlace(k) {
+			continue // a routine detection links through no place
+		}
 		for _, c := range found[k] {
 			if err := b.consider(s, a, k, c); err != nil {
 				return nil, err
@@ -127,6 +134,11 @@ func (b *batch) candidates(a *alert.Alert, k alert.Key, s *scan) ([]candidate, m
 	named := map[string]bool{}
 	noisy := false
 	today := Day(a.FirstSeen)
+	window := b.e.linkWindow(k)
+	det := ""
+	if k.Kind() == "res" {
+		det = DetectionHash(a) // a detection repeats on a resource
+	}
 	for _, d := range b.e.WindowDays(a.FirstSeen) {
 		w, err := b.keyDay(KeyDayID{Key: k, Day: d})
 		if err != nil {
@@ -150,16 +162,69 @@ func (b *batch) candidates(a *alert.Alert, k alert.Key, s *scan) ([]candidate, m
 				}
 			}
 		}
+		if det != "" && d != today {
+			b.findRepeats(a, det, w.kd, s)
+		}
 		if w.kd.Noisy {
 			continue
 		}
 		for _, x := range w.kd.Entries {
-			if absDuration(x.FirstSeen.Sub(a.FirstSeen)) <= b.e.cfg.Window {
+			if absDuration(x.FirstSeen.Sub(a.FirstSeen)) <= window {
 				cands = append(cands, candidate{x.AlertID, x.Entry})
 			}
 		}
 	}
 	return cands, named, noisy, nil
+}
+
+// findRepeats notes, in s, the alerts of kd (a key-day of one of a's
+// resources, on another day) raised by the same detection as a on a day
+// within reach: each of them, and a, is a routine detection.
+func (b *batch) findRepeats(a *alert.Alert, det string, kd *KeyDay, s *scan) {
+	reach := b.e.routineReach()
+	if reach == 0 || absDays(Day(a.FirstSeen), kd.Day) > reach {
+		return
+	}
+	for _, x := range kd.Entries {
+		if x.Detection == det && x.AlertID != a.ID && absDuration(x.FirstSeen.Sub(a.FirstSeen)) >= routineGap {
+			s.routine = true
+			s.repeats = append(s.repeats, candidate{x.AlertID, x.Entry})
+		}
+	}
+}
+
+// markRoutine marks the alerts s found repeating a's detection as routine
+// (they may have joined groups through their places before the repeat was
+// seen) and splits the groups they held together. It reports whether any
+// group changed.
+func (b *batch) markRoutine(s *scan) (bool, error) {
+	var changed []*gWork
+	for _, c := range s.repeats {
+		w, err := b.resolve(c.e.Group, c.id, false)
+		if err != nil {
+			return false, err
+		}
+		if w == nil {
+			continue
+		}
+		i, ok := w.g.memberIndex(c.id)
+		if !ok || w.g.Members[i].Routine {
+			continue
+		}
+		b.mutable(w).Members[i].Routine = true
+		b.touch(w.node)
+		if !slices.Contains(changed, w) {
+			changed = append(changed, w)
+		}
+	}
+	for _, w := range changed {
+		if w.g.Live() {
+			if err := b.repartition(w); err != nil {
+				return false, err
+			}
+		}
+	}
+	return len(changed) > 0, nil
 }
 
 // markNoisy records that k turned noisy on the day of t.
@@ -186,8 +251,10 @@ func (b *batch) consider(s *scan, a *alert.Alert, k alert.Key, c candidate) erro
 		return err
 	}
 	g := w.g
-	if i, ok := g.memberIndex(c.id); ok && g.Members[i].inert() {
-		return nil // mass activity and posture findings link nothing
+	if i, ok := g.memberIndex(c.id); ok {
+		if m := &g.Members[i]; m.inert() || (m.Routine && isPlace(k)) {
+			return nil // mass activity and posture findings link nothing, routine detections no place
+		}
 	}
 	reopen := false
 	switch g.Incident.Status {
@@ -249,6 +316,44 @@ func resourceIDs(a *alert.Alert) []string {
 		out = append(out, r.ID)
 	}
 	return out
+}
+
+// isPlace reports whether a key names where an alert happened: a resource
+// or a host.
+func isPlace(k alert.Key) bool {
+	kind := k.Kind()
+	return kind == "res" || kind == "host"
+}
+
+// linkWindow is how far apart two alerts sharing k may be first seen and
+// be linked by it: the resource window for a place, W for the rest.
+func (e *Engine) linkWindow(k alert.Key) time.Duration {
+	if isPlace(k) {
+		return e.cfg.ResourceWindow
+	}
+	return e.cfg.Window
+}
+
+// routineReach is how many days apart a detection may repeat on a
+// resource and make it routine: the whole days of W, so that both
+// alerts' windows read each other's day.
+func (e *Engine) routineReach() int {
+	return int(e.cfg.Window / (24 * time.Hour))
+}
+
+// routineGap is how long after (or before) an alert the same detection
+// must fire again on its place to be a routine: repeats closer together
+// are one attack repeating a step.
+const routineGap = 16 * time.Hour
+
+// absDays is the number of days between two DayLayout days.
+func absDays(x, y string) int {
+	tx, err1 := time.Parse(DayLayout, x)
+	ty, err2 := time.Parse(DayLayout, y)
+	if err1 != nil || err2 != nil {
+		return 1 << 30
+	}
+	return int(absDuration(tx.Sub(ty)) / (24 * time.Hour))
 }
 
 func absDuration(d time.Duration) time.Duration {

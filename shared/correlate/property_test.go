@@ -89,20 +89,56 @@ func outcome(mem *correlate.Memory) []string {
 }
 
 // components computes the groups straight from the definition: connected
-// components of "share a key and firstSeen at most W apart".
+// components of "share a key and firstSeen at most its window apart" (the
+// resource window for a resource or host, W for the rest), where a routine
+// detection links through no resource or host.
 func components(alerts []alert.Alert, w time.Duration) [][]string {
+	routine := routineSet(alerts)
 	return componentsOf(alerts, func(a, b alert.Alert) bool {
-		d := a.FirstSeen.Sub(b.FirstSeen)
-		if d < -w || d > w {
-			return false
-		}
 		for _, x := range a.Keys() {
-			if slices.Contains(b.Keys(), x) {
+			if slices.Contains(b.Keys(), x) && withinKeyWindow(a, b, x, w) && !(place(x) && (routine[a.ID] || routine[b.ID])) {
 				return true
 			}
 		}
 		return false
 	})
+}
+
+// place reports whether a key names a resource or a host.
+func place(k alert.Key) bool { return k.Kind() == "res" || k.Kind() == "host" }
+
+// withinKeyWindow reports whether a and b were first seen within the
+// window of the key they share: the resource window for a place, w else.
+func withinKeyWindow(a, b alert.Alert, k alert.Key, w time.Duration) bool {
+	if place(k) {
+		w = min(w, correlate.DefaultResourceWindow)
+	}
+	d := a.FirstSeen.Sub(b.FirstSeen)
+	return d >= -w && d <= w
+}
+
+// routineSet lists the routine detections straight from the definition:
+// alerts whose source and type fired on one of their resources on the day
+// before or after, at least 16 hours apart.
+func routineSet(alerts []alert.Alert) map[string]bool {
+	out := map[string]bool{}
+	for i, a := range alerts {
+		for j, b := range alerts {
+			if i == j || a.Provider != b.Provider || a.Type != b.Type {
+				continue
+			}
+			days := b.FirstSeen.UTC().Truncate(24 * time.Hour).Sub(a.FirstSeen.UTC().Truncate(24 * time.Hour)).Abs()
+			if days != 24*time.Hour || b.FirstSeen.Sub(a.FirstSeen).Abs() < 16*time.Hour {
+				continue
+			}
+			for _, x := range a.Resources {
+				if slices.ContainsFunc(b.Resources, func(y alert.Resource) bool { return y.ID == x.ID }) {
+					out[a.ID] = true
+				}
+			}
+		}
+	}
+	return out
 }
 
 func memberSets(mem *correlate.Memory) [][]string {
@@ -230,14 +266,15 @@ func noisyComponents(alerts []alert.Alert, w time.Duration, n int) [][]string {
 		}
 		return some
 	}
+	routine := routineSet(alerts)
 	linked := func(a, b alert.Alert) bool {
-		d := a.FirstSeen.Sub(b.FirstSeen)
-		if d < -w || d > w || mass(a) || mass(b) {
+		if mass(a) || mass(b) {
 			return false
 		}
 		for _, x := range a.Keys() {
 			for _, y := range b.Keys() {
-				if x == y && !noisy(x, a.FirstSeen) && !noisy(x, b.FirstSeen) {
+				if x == y && !noisy(x, a.FirstSeen) && !noisy(x, b.FirstSeen) && withinKeyWindow(a, b, x, w) &&
+					!(place(x) && (routine[a.ID] || routine[b.ID])) {
 					return true
 				}
 			}
@@ -290,6 +327,54 @@ func TestPropertyNoisyKeysAreRetroactive(t *testing.T) {
 		run(t, e, ref, alerts)
 		want := outcome(ref)
 		if got, def := memberSets(ref), noisyComponents(alerts, correlate.DefaultWindow, 3); !reflect.DeepEqual(got, def) {
+			t.Fatalf("groups differ from the definition:\n got %v\nwant %v", got, def)
+		}
+		mem := correlate.NewMemory()
+		run(t, e, mem, deliveries(t, "", alerts)...)
+		if got := outcome(mem); !reflect.DeepEqual(got, want) {
+			t.Fatalf("outcome depends on delivery:\n got %q\nwant %q", got, want)
+		}
+	})
+}
+
+// genRoutine is genScenario plus a routine: one detection firing on some
+// of the pool's resources on consecutive days at any hour (so some repeats
+// are more than 16 hours apart and some less), next to the campaigns.
+func genRoutine(t *rapid.T) []alert.Alert {
+	out := genScenario(t)
+	resources := []string{"i-0aaaaaaaaaaaaaaa1", "i-0aaaaaaaaaaaaaaa2", "web-1", "db-1"}
+	targets := rapid.SliceOfNDistinct(rapid.SampledFrom(resources), 1, 3, rapid.ID[string]).Draw(t, "routineTargets")
+	days := rapid.IntRange(2, 5).Draw(t, "routineDays")
+	for d := 0; d < days; d++ {
+		for _, r := range targets {
+			if !rapid.Bool().Draw(t, "routineFires") {
+				continue
+			}
+			out = append(out, mk(spec{
+				src:    fmt.Sprintf("daily-%d-%s", d, r),
+				typ:    "Test:daily",
+				at:     time.Duration(d)*24*time.Hour + time.Duration(rapid.IntRange(0, 24*60-1).Draw(t, "routineAt"))*time.Minute - 8*time.Hour,
+				stages: []killchain.Stage{killchain.Execution},
+				res:    []string{r},
+				ents:   []alert.Entity{host("host-" + r)},
+			}))
+		}
+	}
+	return out
+}
+
+// TestPropertyRoutineIsRetroactive: with a detection repeating on some
+// resources day after day, any arrival order, batching and replay give the
+// same groups and incidents, and the groups are the components of the
+// definition (a routine detection links through no resource or host).
+func TestPropertyRoutineIsRetroactive(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		alerts := genRoutine(t)
+		e := mustEngine(t, propertyConfig())
+		ref := correlate.NewMemory()
+		run(t, e, ref, alerts)
+		want := outcome(ref)
+		if got, def := memberSets(ref), components(alerts, correlate.DefaultWindow); !reflect.DeepEqual(got, def) {
 			t.Fatalf("groups differ from the definition:\n got %v\nwant %v", got, def)
 		}
 		mem := correlate.NewMemory()

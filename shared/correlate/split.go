@@ -75,7 +75,7 @@ func (b *batch) repartition(w *gWork) error {
 			return nil
 		}
 	}
-	comps := components(g.Members, b.e.cfg.Window)
+	comps := components(g.Members, b.e.cfg)
 	if len(comps) < 2 {
 		return nil
 	}
@@ -159,9 +159,9 @@ func (b *batch) splitID(first, group string, version int64) (string, error) {
 }
 
 // components returns the connected components of the members' links
-// (a shared key that links both, first seen at most window apart), each
-// sorted by first seen, the components by their first member.
-func components(ms []Member, window time.Duration) [][]Member {
+// (a shared key that links both, first seen at most the key's window
+// apart), each sorted by first seen, the components by their first member.
+func components(ms []Member, cfg Config) [][]Member {
 	order := make([]int, len(ms))
 	for i := range order {
 		order[i] = i
@@ -182,6 +182,10 @@ func components(ms []Member, window time.Duration) [][]Member {
 		for _, h := range ms[i].Keys {
 			if !ms[i].links(h) {
 				continue
+			}
+			window := cfg.Window
+			if ms[i].place(h) {
+				window = cfg.ResourceWindow
 			}
 			if j, ok := last[h]; ok && ms[i].FirstSeen.Sub(ms[j].FirstSeen) <= window {
 				uf.union(j, i)
