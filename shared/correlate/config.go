@@ -17,7 +17,7 @@ const (
 	DefaultMinConfidence        = 50
 	// DefaultResourceWindow is how far apart two alerts may be first seen
 	// and still be linked by their resource or host alone.
-	DefaultResourceWindow = 8 * time.Hour
+	DefaultResourceWindow = 6 * time.Hour
 	// MaxKeysPerAlert bounds the correlation keys one alert links through
 	// (resources first, then entities in the order the alert lists them),
 	// so that one alert's writes fit in one DynamoDB transaction.

@@ -46,6 +46,13 @@ func setStatus(src string, st incident.Status) func(*testing.T, *correlate.Memor
 	}
 }
 
+const (
+	role = "arn:aws:iam::111122223333:role/app"
+	ci   = "arn:aws:iam::111122223333:role/ci-deploy"
+)
+
+func account(v string) alert.Entity { return alert.Entity{Type: alert.EntityAccount, Value: v} }
+
 // wantGroups checks the live groups between two steps (see partition).
 func wantGroups(want ...string) func(*testing.T, *correlate.Memory) {
 	return func(t *testing.T, mem *correlate.Memory) {
@@ -115,8 +122,8 @@ func TestRules(t *testing.T) {
 			name: "a bridge within the resource window chains a slow attack",
 			steps: []step{{alerts: []spec{
 				{src: "a", at: 0, stages: ia, res: []string{"r1"}},
-				{src: "b", at: 7 * time.Hour, stages: exe, res: []string{"r1"}},
-				{src: "c", at: 14 * time.Hour, stages: exf, res: []string{"r1"}},
+				{src: "b", at: RW - time.Hour, stages: exe, res: []string{"r1"}},
+				{src: "c", at: 2*RW - 2*time.Hour, stages: exf, res: []string{"r1"}},
 			}}},
 			want: []string{"a b c *"},
 		},
@@ -142,10 +149,11 @@ func TestRules(t *testing.T) {
 			name: "the same detection again within 16 hours is one attack repeating a step",
 			steps: []step{{alerts: []spec{
 				{src: "a", at: 12 * time.Hour, typ: "shell", stages: exe, res: []string{"r1"}},
-				{src: "c", at: 20 * time.Hour, stages: ia, res: []string{"r1"}},
+				{src: "c", at: 17 * time.Hour, stages: ia, res: []string{"r1"}},
+				{src: "d", at: 22 * time.Hour, stages: cred, res: []string{"r1"}},
 				{src: "b", at: 12*time.Hour + 15*time.Hour + 59*time.Minute, typ: "shell", stages: exe, res: []string{"r1"}},
 			}}},
-			want: []string{"a b c *"},
+			want: []string{"a b c d *"},
 		},
 		{
 			name: "a repeat two days later is not routine",
@@ -175,6 +183,33 @@ func TestRules(t *testing.T) {
 				{alerts: []spec{{src: "a", at: 2 * time.Hour, typ: "shell", stages: exe, res: []string{"r1"}}}},
 			},
 			want: []string{"a", "b", "c"},
+		},
+		{
+			name: "a role named as the principal of a finding about itself is a place, not an actor",
+			steps: []step{{alerts: []spec{
+				{src: "a", at: 0, stages: ia, res: []string{role}, ents: []alert.Entity{account(role)}},
+				{src: "b", at: RW + time.Hour, stages: exe, res: []string{role}, ents: []alert.Entity{account(role)}},
+			}}},
+			want: []string{"a", "b"},
+		},
+		{
+			name: "a role acting on another resource is an actor",
+			steps: []step{{alerts: []spec{
+				{src: "a", at: 0, stages: ia, res: []string{"r1"}, ents: []alert.Entity{account(role)}},
+				{src: "b", at: RW + time.Hour, stages: exe, res: []string{"r2"}, ents: []alert.Entity{account(role)}},
+			}}},
+			want: []string{"a b *"},
+		},
+		{
+			name: "a finding about a role whose other actors are noisy is mass activity",
+			cfg:  func(c *correlate.Config) { c.NoisyKeyResources = 2 },
+			steps: []step{{alerts: []spec{
+				{src: "a", at: 0, stages: ia, res: []string{role}, ents: []alert.Entity{account(role)}},
+				{src: "ci1", at: time.Hour, stages: exe, res: []string{role}, ents: []alert.Entity{account(role), account(ci)}},
+				{src: "ci2", at: time.Hour, stages: exe, res: []string{"arn:aws:iam::111122223333:role/b"}, ents: []alert.Entity{account(ci)}},
+				{src: "ci3", at: time.Hour, stages: exe, res: []string{"arn:aws:iam::111122223333:role/c"}, ents: []alert.Entity{account(ci)}},
+			}}},
+			want: []string{"a", "ci1", "ci2", "ci3"},
 		},
 		{
 			name: "a longer resource window links what the default does not",

@@ -337,13 +337,13 @@ func newMember(a *alert.Alert, s *scan, now time.Time) Member {
 	for _, k := range slices.Concat(s.keys, s.blocked) {
 		h := KeyHash(k)
 		m.Keys = append(m.Keys, h)
-		switch k.Kind() {
-		case "ip", "account", "accesskey":
+		switch {
+		case s.actor(k):
 			m.Actors = append(m.Actors, h)
-		case "host":
+		case k.Kind() == "host":
 			m.Hosts = append(m.Hosts, h)
 		}
-		if isPlace(k) {
+		if s.place(k) {
 			m.Places = append(m.Places, h)
 		}
 	}

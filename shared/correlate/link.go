@@ -28,7 +28,17 @@ type scan struct {
 	// places on another day within reach; repeats lists those alerts.
 	routine bool
 	repeats []candidate
+	// own lists the alert's accounts that are also its resources (a role
+	// named as the principal of a finding about the role): places, not
+	// actors.
+	own []alert.Key
 }
+
+// place reports whether k names where the scanned alert happened.
+func (s *scan) place(k alert.Key) bool { return isPlace(k) || slices.Contains(s.own, k) }
+
+// actor reports whether k names who acted in the scanned alert.
+func (s *scan) actor(k alert.Key) bool { return isActor(k) && !slices.Contains(s.own, k) }
 
 // link is the best reason found for joining one group.
 type link struct {
@@ -63,7 +73,7 @@ type candidate struct {
 // seen that day (the links it made before are undone when the batch
 // finishes, see split.go).
 func (b *batch) scan(a *alert.Alert) (*scan, error) {
-	s := &scan{links: map[string]link{}}
+	s := &scan{links: map[string]link{}, own: ownAccounts(a)}
 	found := map[alert.Key][]candidate{}
 	for _, k := range b.e.Keys(a) {
 		cands, named, noisy, err := b.candidates(a, k, s)
@@ -92,7 +102,7 @@ func (b *batch) scan(a *alert.Alert) (*scan, error) {
 		return s, nil // mass activity and posture findings link nothing
 	}
 	for _, k := range s.keys {
-		if s.routine && isPlace(k) {
+		if s.routine && s.place(k) {
 			continue // a routine detection links through no place
 		}
 		for _, c := range found[k] {
@@ -108,10 +118,10 @@ func (b *batch) scan(a *alert.Alert) (*scan, error) {
 func (s *scan) mass() bool {
 	var actors, hosts []alert.Key
 	for _, k := range slices.Concat(s.keys, s.blocked) {
-		switch k.Kind() {
-		case "ip", "account", "accesskey":
+		switch {
+		case s.actor(k):
 			actors = append(actors, k)
-		case "host":
+		case k.Kind() == "host":
 			hosts = append(hosts, k)
 		}
 	}
@@ -134,7 +144,7 @@ func (b *batch) candidates(a *alert.Alert, k alert.Key, s *scan) ([]candidate, m
 	named := map[string]bool{}
 	noisy := false
 	today := Day(a.FirstSeen)
-	window := b.e.linkWindow(k)
+	window := b.e.linkWindow(s.place(k))
 	det := ""
 	if k.Kind() == "res" {
 		det = DetectionHash(a) // a detection repeats on a resource
@@ -251,10 +261,12 @@ func (b *batch) consider(s *scan, a *alert.Alert, k alert.Key, c candidate) erro
 		return err
 	}
 	g := w.g
+	var m *Member
 	if i, ok := g.memberIndex(c.id); ok {
-		if m := &g.Members[i]; m.inert() || (m.Routine && isPlace(k)) {
-			return nil // mass activity and posture findings link nothing, routine detections no place
-		}
+		m = &g.Members[i]
+	}
+	if !b.links(s, a, k, m, c.e) {
+		return nil
 	}
 	reopen := false
 	switch g.Incident.Status {
@@ -271,6 +283,26 @@ func (b *batch) consider(s *scan, a *alert.Alert, k alert.Key, c candidate) erro
 		s.links[g.ID()] = l
 	}
 	return nil
+}
+
+// links reports whether a and the indexed alert e (member m of its group,
+// when found) are linked through the key k they share: neither is mass
+// activity nor a posture finding, and when k is a place of either one
+// (docs/correlation.md, "Resource window" and "Routine detections") they
+// were first seen within the resource window and neither is a routine
+// detection. Both alerts' views count, so the answer does not depend on
+// which one arrived first.
+func (b *batch) links(s *scan, a *alert.Alert, k alert.Key, m *Member, e Entry) bool {
+	if m == nil {
+		return !s.place(k) || !s.routine
+	}
+	if m.inert() {
+		return false
+	}
+	if !s.place(k) && !m.place(KeyHash(k)) {
+		return true
+	}
+	return !s.routine && !m.Routine && absDuration(e.FirstSeen.Sub(a.FirstSeen)) <= b.e.cfg.ResourceWindow
 }
 
 // linkedGroups returns the groups s links to except skip, oldest first.
@@ -319,16 +351,43 @@ func resourceIDs(a *alert.Alert) []string {
 }
 
 // isPlace reports whether a key names where an alert happened: a resource
-// or a host.
+// or a host (and, for one alert, an account that is its resource: see
+// ownAccounts).
 func isPlace(k alert.Key) bool {
 	kind := k.Kind()
 	return kind == "res" || kind == "host"
 }
 
-// linkWindow is how far apart two alerts sharing k may be first seen and
-// be linked by it: the resource window for a place, W for the rest.
-func (e *Engine) linkWindow(k alert.Key) time.Duration {
-	if isPlace(k) {
+// isActor reports whether a key names who acted: a public IP, an account
+// or an access key (unless the account is the alert's own resource).
+func isActor(k alert.Key) bool {
+	switch k.Kind() {
+	case "ip", "account", "accesskey":
+		return true
+	}
+	return false
+}
+
+// ownAccounts lists the account keys of a that name one of its resources:
+// a finding about a role that names the role as its principal says where
+// it happened, not who acted.
+func ownAccounts(a *alert.Alert) []alert.Key {
+	var out []alert.Key
+	for _, e := range a.Entities {
+		if e.Type != alert.EntityAccount {
+			continue
+		}
+		if k, ok := e.Key(); ok && slices.ContainsFunc(a.Resources, func(r alert.Resource) bool { return r.ID == e.Value }) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// linkWindow is how far apart two alerts sharing a key may be first seen
+// and be linked by it: the resource window for a place, W for the rest.
+func (e *Engine) linkWindow(place bool) time.Duration {
+	if place {
 		return e.cfg.ResourceWindow
 	}
 	return e.cfg.Window

@@ -96,7 +96,7 @@ func components(alerts []alert.Alert, w time.Duration) [][]string {
 	routine := routineSet(alerts)
 	return componentsOf(alerts, func(a, b alert.Alert) bool {
 		for _, x := range a.Keys() {
-			if slices.Contains(b.Keys(), x) && withinKeyWindow(a, b, x, w) && !(place(x) && (routine[a.ID] || routine[b.ID])) {
+			if slices.Contains(b.Keys(), x) && withinKeyWindow(a, b, x, w) && !(pairPlace(a, b, x) && (routine[a.ID] || routine[b.ID])) {
 				return true
 			}
 		}
@@ -104,13 +104,26 @@ func components(alerts []alert.Alert, w time.Duration) [][]string {
 	})
 }
 
-// place reports whether a key names a resource or a host.
-func place(k alert.Key) bool { return k.Kind() == "res" || k.Kind() == "host" }
+// place reports whether a key names where a happened: a resource, a host,
+// or an account that is one of a's resources.
+func place(a alert.Alert, k alert.Key) bool {
+	switch k.Kind() {
+	case "res", "host":
+		return true
+	case "account":
+		return slices.ContainsFunc(a.Resources, func(r alert.Resource) bool { return string(k) == "account:"+r.ID })
+	}
+	return false
+}
+
+// pairPlace reports whether the key a and b share is a place of either.
+func pairPlace(a, b alert.Alert, k alert.Key) bool { return place(a, k) || place(b, k) }
 
 // withinKeyWindow reports whether a and b were first seen within the
-// window of the key they share: the resource window for a place, w else.
+// window of the key they share: the resource window for a place of
+// either, w else.
 func withinKeyWindow(a, b alert.Alert, k alert.Key, w time.Duration) bool {
-	if place(k) {
+	if pairPlace(a, b, k) {
 		w = min(w, correlate.DefaultResourceWindow)
 	}
 	d := a.FirstSeen.Sub(b.FirstSeen)
@@ -256,6 +269,9 @@ func noisyComponents(alerts []alert.Alert, w time.Duration, n int) [][]string {
 		for _, k := range a.Keys() {
 			switch k.Kind() {
 			case "ip", "account", "accesskey":
+				if place(a, k) {
+					continue // a role named as the principal of a finding about itself
+				}
 				if !noisy(k, a.FirstSeen) {
 					return false
 				}
@@ -274,7 +290,7 @@ func noisyComponents(alerts []alert.Alert, w time.Duration, n int) [][]string {
 		for _, x := range a.Keys() {
 			for _, y := range b.Keys() {
 				if x == y && !noisy(x, a.FirstSeen) && !noisy(x, b.FirstSeen) && withinKeyWindow(a, b, x, w) &&
-					!(place(x) && (routine[a.ID] || routine[b.ID])) {
+					!(pairPlace(a, b, x) && (routine[a.ID] || routine[b.ID])) {
 					return true
 				}
 			}
@@ -349,6 +365,15 @@ func genRoutine(t *rapid.T) []alert.Alert {
 		for _, r := range targets {
 			if !rapid.Bool().Draw(t, "routineFires") {
 				continue
+			}
+			if rapid.Bool().Draw(t, "onRole") {
+				// a finding about the role that names it as its principal,
+				// and one where the role acts on the resource.
+				out = append(out,
+					mk(spec{src: fmt.Sprintf("role-%d-%s", d, r), at: time.Duration(d)*24*time.Hour + time.Duration(rapid.IntRange(0, 24*60-1).Draw(t, "roleAt"))*time.Minute,
+						stages: []killchain.Stage{killchain.Persistence}, res: []string{role}, ents: []alert.Entity{account(role)}}),
+					mk(spec{src: fmt.Sprintf("by-role-%d-%s", d, r), at: time.Duration(d)*24*time.Hour + time.Duration(rapid.IntRange(0, 24*60-1).Draw(t, "byRoleAt"))*time.Minute,
+						stages: []killchain.Stage{killchain.Collection}, res: []string{r}, ents: []alert.Entity{account(role)}}))
 			}
 			out = append(out, mk(spec{
 				src:    fmt.Sprintf("daily-%d-%s", d, r),
