@@ -76,7 +76,7 @@ func (b *batch) apply(a *alert.Alert) error {
 	m := newMember(a, s, b.now)
 	m.Key, m.LinkedTo, m.Reason = b.reason(a, why, targets, continued)
 	b.join(target, a, m)
-	entry := newEntry(a, target.g.ID())
+	entry := newEntry(a, s, target.g.ID())
 	for _, k := range s.keys {
 		if err := b.index(KeyDayID{Key: k, Day: Day(a.FirstSeen)}, a.ID, entry); err != nil {
 			return err
@@ -202,7 +202,7 @@ func (b *batch) redelivered(a *alert.Alert, member *gWork, s *scan) error {
 			b.touch(home.node)
 		}
 	}
-	entry := newEntry(a, home.g.ID())
+	entry := newEntry(a, s, home.g.ID())
 	for _, k := range s.keys {
 		id := KeyDayID{Key: k, Day: Day(a.FirstSeen)}
 		w, err := b.keyDay(id)
@@ -359,10 +359,10 @@ func newMember(a *alert.Alert, s *scan, now time.Time) Member {
 }
 
 // newEntry is a's entry in the key-day index, pointing at group.
-func newEntry(a *alert.Alert, group string) Entry {
+func newEntry(a *alert.Alert, s *scan, group string) Entry {
 	res := resourceIDs(a)
 	return Entry{FirstSeen: a.FirstSeen, Group: group, Name: alert.Clip(a.Name, maxEntryName),
-		Resources: res[:min(len(res), maxEntryResources)], Detection: DetectionHash(a)}
+		Resources: res[:min(len(res), maxEntryResources)], Detection: s.detection(a)}
 }
 
 func validSeverity(s alert.Severity) alert.Severity {

@@ -32,6 +32,32 @@ type scan struct {
 	// named as the principal of a finding about the role): places, not
 	// actors.
 	own []alert.Key
+	// det is the alert's DetectionHash, once computed.
+	det string
+	// reach lists the other days a repeat of the alert's detection may
+	// fall on, once computed.
+	reach []string
+}
+
+// reachDays returns the days other than the scanned alert's own, at most
+// n days before or after it, on which a repeat of its detection makes it
+// routine.
+func (s *scan) reachDays(a *alert.Alert, n int) []string {
+	if s.reach == nil {
+		s.reach = make([]string, 0, 2*n)
+		for i := 1; i <= n; i++ {
+			s.reach = append(s.reach, Day(a.FirstSeen.UTC().AddDate(0, 0, -i)), Day(a.FirstSeen.UTC().AddDate(0, 0, i)))
+		}
+	}
+	return s.reach
+}
+
+// detection returns the scanned alert's DetectionHash.
+func (s *scan) detection(a *alert.Alert) string {
+	if s.det == "" {
+		s.det = DetectionHash(a)
+	}
+	return s.det
 }
 
 // place reports whether k names where the scanned alert happened.
@@ -147,7 +173,7 @@ func (b *batch) candidates(a *alert.Alert, k alert.Key, s *scan) ([]candidate, m
 	window := b.e.linkWindow(s.place(k))
 	det := ""
 	if k.Kind() == "res" {
-		det = DetectionHash(a) // a detection repeats on a resource
+		det = s.detection(a) // a detection repeats on a resource
 	}
 	for _, d := range b.e.WindowDays(a.FirstSeen) {
 		w, err := b.keyDay(KeyDayID{Key: k, Day: d})
@@ -191,8 +217,7 @@ func (b *batch) candidates(a *alert.Alert, k alert.Key, s *scan) ([]candidate, m
 // resources, on another day) raised by the same detection as a on a day
 // within reach: each of them, and a, is a routine detection.
 func (b *batch) findRepeats(a *alert.Alert, det string, kd *KeyDay, s *scan) {
-	reach := b.e.routineReach()
-	if reach == 0 || absDays(Day(a.FirstSeen), kd.Day) > reach {
+	if !slices.Contains(s.reachDays(a, b.e.routineReach()), kd.Day) {
 		return
 	}
 	for _, x := range kd.Entries {
@@ -299,7 +324,8 @@ func (b *batch) links(s *scan, a *alert.Alert, k alert.Key, m *Member, e Entry) 
 	if m.inert() {
 		return false
 	}
-	if !s.place(k) && !m.place(KeyHash(k)) {
+	if !s.place(k) && (k.Kind() != "account" || !m.place(KeyHash(k))) {
+		// (only an account may be a place of one alert and not the other)
 		return true
 	}
 	return !s.routine && !m.Routine && absDuration(e.FirstSeen.Sub(a.FirstSeen)) <= b.e.cfg.ResourceWindow
@@ -404,16 +430,6 @@ func (e *Engine) routineReach() int {
 // must fire again on its place to be a routine: repeats closer together
 // are one attack repeating a step.
 const routineGap = 16 * time.Hour
-
-// absDays is the number of days between two DayLayout days.
-func absDays(x, y string) int {
-	tx, err1 := time.Parse(DayLayout, x)
-	ty, err2 := time.Parse(DayLayout, y)
-	if err1 != nil || err2 != nil {
-		return 1 << 30
-	}
-	return int(absDuration(tx.Sub(ty)) / (24 * time.Hour))
-}
 
 func absDuration(d time.Duration) time.Duration {
 	if d < 0 {

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,10 +53,16 @@ type Entry struct {
 }
 
 // DetectionHash is the short, stable form of what raised an alert: its
-// source and type.
+// source and type (64-bit FNV-1a, base 36).
 func DetectionHash(a *alert.Alert) string {
-	sum := sha256.Sum256([]byte(a.Provider + "\x00" + a.Type))
-	return hex.EncodeToString(sum[:4])
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for _, part := range []string{a.Provider, "\x00", a.Type} {
+		for i := 0; i < len(part); i++ {
+			h = (h ^ uint64(part[i])) * prime
+		}
+	}
+	return strconv.FormatUint(h, 36)
 }
 
 const (
