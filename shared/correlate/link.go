@@ -313,7 +313,7 @@ func (b *batch) consider(s *scan, a *alert.Alert, k alert.Key, c candidate) erro
 // links reports whether a and the indexed alert e (member m of its group,
 // when found) are linked through the key k they share: neither is mass
 // activity nor a posture finding, and when k is a place of either one
-// (docs/correlation.md, "Resource window" and "Routine detections") they
+// (docs/correlation.md, "The resource window" and "Routine detections") they
 // were first seen within the resource window and neither is a routine
 // detection. Both alerts' views count, so the answer does not depend on
 // which one arrived first.
