@@ -15,6 +15,9 @@ const (
 	DefaultNoisyKeyResources    = 5
 	DefaultMaxAlertsPerIncident = 500
 	DefaultMinConfidence        = 50
+	// DefaultResourceWindow is how far apart two alerts may be first seen
+	// and still be linked by their resource or host alone.
+	DefaultResourceWindow = 6 * time.Hour
 	// MaxKeysPerAlert bounds the correlation keys one alert links through
 	// (resources first, then entities in the order the alert lists them),
 	// so that one alert's writes fit in one DynamoDB transaction.
@@ -32,6 +35,7 @@ const (
 	EnvReopenResolved       = "MUSTER_REOPEN_RESOLVED"
 	EnvMinConfidence        = "MUSTER_MIN_CONFIDENCE"
 	EnvAutoResolve          = "MUSTER_AUTO_RESOLVE"
+	EnvResourceWindow       = "MUSTER_RESOURCE_WINDOW"
 )
 
 // ErrConfig is wrapped by every configuration error.
@@ -45,6 +49,11 @@ type Config struct {
 	// Window is W: two alerts sharing a key are linked when their firstSeen
 	// times are at most W apart (exactly W links).
 	Window time.Duration
+	// ResourceWindow is how far apart two alerts may be first seen and
+	// still be linked through a resource or host they share (actors, file
+	// hashes and domains link within Window). Zero means
+	// DefaultResourceWindow, or Window when that is shorter.
+	ResourceWindow time.Duration
 	// MinStages is the number of distinct kill-chain stages beyond
 	// PreAttack and Discovery a group needs to become an incident.
 	MinStages int
@@ -83,6 +92,9 @@ func (c Config) withDefaults() Config {
 	if c.Window == 0 {
 		c.Window = DefaultWindow
 	}
+	if c.ResourceWindow == 0 {
+		c.ResourceWindow = min(DefaultResourceWindow, c.Window)
+	}
 	if c.MinStages == 0 {
 		c.MinStages = DefaultMinStages
 	}
@@ -103,6 +115,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.Window < time.Second || c.Window > MaxWindow:
 		return fmt.Errorf("%w: window %s must be between 1s and %s", ErrConfig, c.Window, MaxWindow)
+	case c.ResourceWindow < 0 || c.ResourceWindow > c.Window:
+		return fmt.Errorf("%w: resource window %s must be between 1s and the window %s", ErrConfig, c.ResourceWindow, c.Window)
 	case c.MinStages < 1 || c.MinStages > 13:
 		return fmt.Errorf("%w: min stages %d must be between 1 and 13", ErrConfig, c.MinStages)
 	case c.NoisyKeyResources < 1:
@@ -126,6 +140,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("%w: %s=%q is not a duration like 24h or 90m", ErrConfig, EnvWindow, v)
 		}
 		c.Window = d
+	}
+	if v := strings.TrimSpace(getenv(EnvResourceWindow)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			return c, fmt.Errorf("%w: %s=%q is not a duration of at least 1s, like 8h or 90m", ErrConfig, EnvResourceWindow, v)
+		}
+		c.ResourceWindow = d
 	}
 	ints := []struct {
 		name string

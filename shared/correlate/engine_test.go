@@ -14,7 +14,10 @@ import (
 	"github.com/muster-sec/muster/shared/killchain"
 )
 
-const W = 24 * time.Hour
+const (
+	W  = 24 * time.Hour
+	RW = correlate.DefaultResourceWindow
+)
 
 var (
 	pre  = []killchain.Stage{killchain.PreAttack}
@@ -43,6 +46,29 @@ func setStatus(src string, st incident.Status) func(*testing.T, *correlate.Memor
 	}
 }
 
+const (
+	role = "arn:aws:iam::111122223333:role/app"
+	ci   = "arn:aws:iam::111122223333:role/ci-deploy"
+)
+
+func account(v string) alert.Entity { return alert.Entity{Type: alert.EntityAccount, Value: v} }
+
+// wantGroups checks the live groups between two steps (see partition).
+func wantGroups(want ...string) func(*testing.T, *correlate.Memory) {
+	return func(t *testing.T, mem *correlate.Memory) {
+		t.Helper()
+		names := map[string]string{}
+		for _, g := range want {
+			for _, src := range strings.Fields(g) {
+				names[idOf(src)] = src
+			}
+		}
+		if got := partition(mem, names); !reflect.DeepEqual(got, want) {
+			t.Fatalf("groups before the next step = %q, want %q", got, want)
+		}
+	}
+}
+
 func TestRules(t *testing.T) {
 	cases := []struct {
 		name  string
@@ -53,20 +79,146 @@ func TestRules(t *testing.T) {
 		check func(t *testing.T, mem *correlate.Memory)
 	}{
 		{
-			name: "exactly W apart links",
+			name: "exactly W apart links through an actor",
 			steps: []step{{alerts: []spec{
-				{src: "a", at: 0, stages: ia, res: []string{"i-0aaaaaaaaaaaaaaa1"}},
-				{src: "b", at: W, stages: exe, res: []string{"i-0aaaaaaaaaaaaaaa1"}},
+				{src: "a", at: 0, stages: ia, res: []string{"i-0aaaaaaaaaaaaaaa1"}, ents: []alert.Entity{ip("203.0.113.66")}},
+				{src: "b", at: W, stages: exe, res: []string{"i-0aaaaaaaaaaaaaaa2"}, ents: []alert.Entity{ip("203.0.113.66")}},
 			}}},
 			want: []string{"a b *"},
 		},
 		{
 			name: "W plus one second does not link",
 			steps: []step{{alerts: []spec{
-				{src: "a", at: 0, stages: pre, res: []string{"i-0aaaaaaaaaaaaaaa1"}},
-				{src: "b", at: W + time.Second, stages: ia, res: []string{"i-0aaaaaaaaaaaaaaa1"}},
+				{src: "a", at: 0, stages: pre, res: []string{"i-0aaaaaaaaaaaaaaa1"}, ents: []alert.Entity{ip("203.0.113.66")}},
+				{src: "b", at: W + time.Second, stages: ia, res: []string{"i-0aaaaaaaaaaaaaaa1"}, ents: []alert.Entity{ip("203.0.113.66")}},
 			}}},
 			want: []string{"a", "b"},
+		},
+		{
+			name: "exactly the resource window apart links through the resource",
+			steps: []step{{alerts: []spec{
+				{src: "a", at: 0, stages: ia, res: []string{"i-0aaaaaaaaaaaaaaa1"}},
+				{src: "b", at: RW, stages: exe, res: []string{"i-0aaaaaaaaaaaaaaa1"}},
+			}}},
+			want: []string{"a b *"},
+		},
+		{
+			name: "the resource window plus one second does not link through the resource or host alone",
+			steps: []step{{alerts: []spec{
+				{src: "a", at: 0, stages: ia, res: []string{"i-0aaaaaaaaaaaaaaa1"}, ents: []alert.Entity{host("web-1")}},
+				{src: "b", at: RW + time.Second, stages: exe, res: []string{"i-0aaaaaaaaaaaaaaa1"}, ents: []alert.Entity{host("web-1")}},
+			}}},
+			want: []string{"a", "b"},
+		},
+		{
+			name: "beyond the resource window a shared actor still links",
+			steps: []step{{alerts: []spec{
+				{src: "a", at: 0, stages: ia, res: []string{"i-0aaaaaaaaaaaaaaa1"}, ents: []alert.Entity{ip("203.0.113.66")}},
+				{src: "b", at: 20 * time.Hour, stages: exe, res: []string{"i-0aaaaaaaaaaaaaaa1"}, ents: []alert.Entity{ip("203.0.113.66")}},
+			}}},
+			want: []string{"a b *"},
+		},
+		{
+			name: "a bridge within the resource window chains a slow attack",
+			steps: []step{{alerts: []spec{
+				{src: "a", at: 0, stages: ia, res: []string{"r1"}},
+				{src: "b", at: RW - time.Hour, stages: exe, res: []string{"r1"}},
+				{src: "c", at: 2*RW - 2*time.Hour, stages: exf, res: []string{"r1"}},
+			}}},
+			want: []string{"a b c *"},
+		},
+		{
+			name: "a detection repeating on a resource the next day links through no resource or host",
+			steps: []step{{alerts: []spec{
+				{src: "a", at: 2 * time.Hour, typ: "shell", stages: exe, res: []string{"r1"}, ents: []alert.Entity{host("web-1")}},
+				{src: "c", at: W + time.Hour, stages: ia, res: []string{"r1"}},
+				{src: "b", at: W + 2*time.Hour, typ: "shell", stages: exe, res: []string{"r1"}, ents: []alert.Entity{host("web-1")}},
+			}}},
+			want: []string{"a", "b", "c"},
+		},
+		{
+			name: "a routine detection still links through an actor",
+			steps: []step{{alerts: []spec{
+				{src: "a", at: 2 * time.Hour, typ: "shell", stages: exe, res: []string{"r1"}},
+				{src: "c", at: W + time.Hour, stages: ia, res: []string{"r1"}, ents: []alert.Entity{ip("203.0.113.66")}},
+				{src: "b", at: W + 2*time.Hour, typ: "shell", stages: exe, res: []string{"r1"}, ents: []alert.Entity{ip("203.0.113.66")}},
+			}}},
+			want: []string{"a", "b c *"},
+		},
+		{
+			name: "the same detection again within 16 hours is one attack repeating a step",
+			steps: []step{{alerts: []spec{
+				{src: "a", at: 12 * time.Hour, typ: "shell", stages: exe, res: []string{"r1"}},
+				{src: "c", at: 17 * time.Hour, stages: ia, res: []string{"r1"}},
+				{src: "d", at: 22 * time.Hour, stages: cred, res: []string{"r1"}},
+				{src: "b", at: 12*time.Hour + 15*time.Hour + 59*time.Minute, typ: "shell", stages: exe, res: []string{"r1"}},
+			}}},
+			want: []string{"a b c d *"},
+		},
+		{
+			name: "a repeat two days later is not routine",
+			steps: []step{{alerts: []spec{
+				{src: "a", at: 2 * time.Hour, typ: "shell", stages: exe, res: []string{"r1"}},
+				{src: "c", at: 2*W + time.Hour, stages: ia, res: []string{"r1"}},
+				{src: "b", at: 2*W + 2*time.Hour, typ: "shell", stages: exe, res: []string{"r1"}},
+			}}},
+			want: []string{"a", "b c *"},
+		},
+		{
+			name: "the same detection on another resource is no repeat",
+			steps: []step{{alerts: []spec{
+				{src: "a", at: 2 * time.Hour, typ: "shell", stages: exe, res: []string{"r2"}},
+				{src: "c", at: W + time.Hour, stages: ia, res: []string{"r1"}},
+				{src: "b", at: W + 2*time.Hour, typ: "shell", stages: exe, res: []string{"r1"}},
+			}}},
+			want: []string{"a", "b c *"},
+		},
+		{
+			name: "a repeat seen later takes the routine detection out of the incident it joined",
+			steps: []step{
+				{alerts: []spec{
+					{src: "c", at: W + time.Hour, stages: ia, res: []string{"r1"}},
+					{src: "b", at: W + 2*time.Hour, typ: "shell", stages: exe, res: []string{"r1"}},
+				}, then: wantGroups("b c *")},
+				{alerts: []spec{{src: "a", at: 2 * time.Hour, typ: "shell", stages: exe, res: []string{"r1"}}}},
+			},
+			want: []string{"a", "b", "c"},
+		},
+		{
+			name: "a role named as the principal of a finding about itself is a place, not an actor",
+			steps: []step{{alerts: []spec{
+				{src: "a", at: 0, stages: ia, res: []string{role}, ents: []alert.Entity{account(role)}},
+				{src: "b", at: RW + time.Hour, stages: exe, res: []string{role}, ents: []alert.Entity{account(role)}},
+			}}},
+			want: []string{"a", "b"},
+		},
+		{
+			name: "a role acting on another resource is an actor",
+			steps: []step{{alerts: []spec{
+				{src: "a", at: 0, stages: ia, res: []string{"r1"}, ents: []alert.Entity{account(role)}},
+				{src: "b", at: RW + time.Hour, stages: exe, res: []string{"r2"}, ents: []alert.Entity{account(role)}},
+			}}},
+			want: []string{"a b *"},
+		},
+		{
+			name: "a finding about a role whose other actors are noisy is mass activity",
+			cfg:  func(c *correlate.Config) { c.NoisyKeyResources = 2 },
+			steps: []step{{alerts: []spec{
+				{src: "a", at: 0, stages: ia, res: []string{role}, ents: []alert.Entity{account(role)}},
+				{src: "ci1", at: time.Hour, stages: exe, res: []string{role}, ents: []alert.Entity{account(role), account(ci)}},
+				{src: "ci2", at: time.Hour, stages: exe, res: []string{"arn:aws:iam::111122223333:role/b"}, ents: []alert.Entity{account(ci)}},
+				{src: "ci3", at: time.Hour, stages: exe, res: []string{"arn:aws:iam::111122223333:role/c"}, ents: []alert.Entity{account(ci)}},
+			}}},
+			want: []string{"a", "ci1", "ci2", "ci3"},
+		},
+		{
+			name: "a longer resource window links what the default does not",
+			cfg:  func(c *correlate.Config) { c.ResourceWindow = W },
+			steps: []step{{alerts: []spec{
+				{src: "a", at: 0, stages: ia, res: []string{"r1"}},
+				{src: "b", at: 20 * time.Hour, stages: exe, res: []string{"r1"}},
+			}}},
+			want: []string{"a b *"},
 		},
 		{
 			name: "same instance spelled as id and ARN links",
@@ -194,7 +346,7 @@ func TestRules(t *testing.T) {
 					{src: "a", at: 0, stages: ia, res: []string{"r1"}},
 					{src: "b", at: time.Hour, stages: exe, res: []string{"r1"}},
 				}, then: setStatus("a", incident.StatusResolved)},
-				{alerts: []spec{{src: "c", at: 20 * time.Hour, stages: exf, res: []string{"r1"}}}},
+				{alerts: []spec{{src: "c", at: 6 * time.Hour, stages: exf, res: []string{"r1"}}}},
 			},
 			want: []string{"a b c *"},
 			check: func(t *testing.T, mem *correlate.Memory) {

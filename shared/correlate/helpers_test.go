@@ -24,7 +24,8 @@ type spec struct {
 	sev      alert.Severity
 	provider string
 	name     string
-	incident bool // SourceIncident
+	typ      string // the detection type; "Test:<src>" when empty
+	incident bool   // SourceIncident
 	supp     string
 }
 
@@ -44,7 +45,11 @@ func mk(s spec) alert.Alert {
 	if name == "" {
 		name = "Alert " + s.src
 	}
-	a := alert.Alert{Provider: p, SourceID: s.src, Type: "Test:" + s.src, Name: name, Severity: sev,
+	typ := s.typ
+	if typ == "" {
+		typ = "Test:" + s.src
+	}
+	a := alert.Alert{Provider: p, SourceID: s.src, Type: typ, Name: name, Severity: sev,
 		Tactics: s.stages, FirstSeen: base.Add(s.at), SourceIncident: s.incident, SuppressedBy: s.supp}
 	for _, r := range s.res {
 		id, n, _ := strings.Cut(r, "=")

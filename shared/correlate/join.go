@@ -24,11 +24,18 @@ func (b *batch) apply(a *alert.Alert) error {
 	if err != nil {
 		return err
 	}
+	routine, err := b.markRoutine(s)
+	if err != nil {
+		return err
+	}
 	if len(b.turnedNoisy) > noisy {
-		// a turned keys noisy: undo their links, then look again.
+		// a turned keys noisy: undo their links.
 		if err := b.undoLinks(b.turnedNoisy[noisy:]); err != nil {
 			return err
 		}
+	}
+	if routine || len(b.turnedNoisy) > noisy {
+		// links changed under a: look again.
 		if s, err = b.scan(a); err != nil {
 			return err
 		}
@@ -69,7 +76,7 @@ func (b *batch) apply(a *alert.Alert) error {
 	m := newMember(a, s, b.now)
 	m.Key, m.LinkedTo, m.Reason = b.reason(a, why, targets, continued)
 	b.join(target, a, m)
-	entry := newEntry(a, target.g.ID())
+	entry := newEntry(a, s, target.g.ID())
 	for _, k := range s.keys {
 		if err := b.index(KeyDayID{Key: k, Day: Day(a.FirstSeen)}, a.ID, entry); err != nil {
 			return err
@@ -195,7 +202,7 @@ func (b *batch) redelivered(a *alert.Alert, member *gWork, s *scan) error {
 			b.touch(home.node)
 		}
 	}
-	entry := newEntry(a, home.g.ID())
+	entry := newEntry(a, s, home.g.ID())
 	for _, k := range s.keys {
 		id := KeyDayID{Key: k, Day: Day(a.FirstSeen)}
 		w, err := b.keyDay(id)
@@ -243,7 +250,7 @@ func sameMember(a, b Member) bool {
 		a.Stages == b.Stages && a.FirstSeen.Equal(b.FirstSeen) && a.LastSeen.Equal(b.LastSeen) &&
 		a.Status == b.Status && a.Count == b.Count && a.Source == b.Source && a.Posture == b.Posture &&
 		slices.Equal(a.Keys, b.Keys) && slices.Equal(a.Blocked, b.Blocked) && slices.Equal(a.Actors, b.Actors) &&
-		slices.Equal(a.Hosts, b.Hosts)
+		slices.Equal(a.Hosts, b.Hosts) && slices.Equal(a.Places, b.Places) && a.Routine == b.Routine
 }
 
 // reason words why a joined: the key and the alert it linked to, and what
@@ -325,19 +332,23 @@ func newMember(a *alert.Alert, s *scan, now time.Time) Member {
 		Membership: incident.Membership{AlertID: a.ID, Stage: first, JoinedAt: now},
 		Name:       alert.Clip(a.Name, maxMemberName), Provider: a.Provider, Severity: validSeverity(a.Severity), Stages: st,
 		FirstSeen: a.FirstSeen.UTC(), LastSeen: a.LastSeen.UTC(), Status: a.Status, Count: a.Count,
-		Source: a.SourceIncident, Posture: Posture(a),
+		Source: a.SourceIncident, Posture: Posture(a), Routine: s.routine,
 	}
 	for _, k := range slices.Concat(s.keys, s.blocked) {
 		h := KeyHash(k)
 		m.Keys = append(m.Keys, h)
-		switch k.Kind() {
-		case "ip", "account", "accesskey":
+		switch {
+		case s.actor(k):
 			m.Actors = append(m.Actors, h)
-		case "host":
+		case k.Kind() == "host":
 			m.Hosts = append(m.Hosts, h)
+		}
+		if s.place(k) {
+			m.Places = append(m.Places, h)
 		}
 	}
 	slices.Sort(m.Keys)
+	slices.Sort(m.Places)
 	slices.Sort(m.Actors)
 	slices.Sort(m.Hosts)
 	for _, k := range s.blocked {
@@ -348,10 +359,10 @@ func newMember(a *alert.Alert, s *scan, now time.Time) Member {
 }
 
 // newEntry is a's entry in the key-day index, pointing at group.
-func newEntry(a *alert.Alert, group string) Entry {
+func newEntry(a *alert.Alert, s *scan, group string) Entry {
 	res := resourceIDs(a)
 	return Entry{FirstSeen: a.FirstSeen, Group: group, Name: alert.Clip(a.Name, maxEntryName),
-		Resources: res[:min(len(res), maxEntryResources)]}
+		Resources: res[:min(len(res), maxEntryResources)], Detection: s.detection(a)}
 }
 
 func validSeverity(s alert.Severity) alert.Severity {

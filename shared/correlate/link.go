@@ -24,7 +24,47 @@ type scan struct {
 	// saturated is set when a key-day it read is full, so an earlier
 	// delivery may not have been indexed there.
 	saturated bool
+	// routine is set when the alert's detection fired on one of its
+	// places on another day within reach; repeats lists those alerts.
+	routine bool
+	repeats []candidate
+	// own lists the alert's accounts that are also its resources (a role
+	// named as the principal of a finding about the role): places, not
+	// actors.
+	own []alert.Key
+	// det is the alert's DetectionHash, once computed.
+	det string
+	// reach lists the other days a repeat of the alert's detection may
+	// fall on, once computed.
+	reach []string
 }
+
+// reachDays returns the days other than the scanned alert's own, at most
+// n days before or after it, on which a repeat of its detection makes it
+// routine.
+func (s *scan) reachDays(a *alert.Alert, n int) []string {
+	if s.reach == nil {
+		s.reach = make([]string, 0, 2*n)
+		for i := 1; i <= n; i++ {
+			s.reach = append(s.reach, Day(a.FirstSeen.UTC().AddDate(0, 0, -i)), Day(a.FirstSeen.UTC().AddDate(0, 0, i)))
+		}
+	}
+	return s.reach
+}
+
+// detection returns the scanned alert's DetectionHash.
+func (s *scan) detection(a *alert.Alert) string {
+	if s.det == "" {
+		s.det = DetectionHash(a)
+	}
+	return s.det
+}
+
+// place reports whether k names where the scanned alert happened.
+func (s *scan) place(k alert.Key) bool { return isPlace(k) || slices.Contains(s.own, k) }
+
+// actor reports whether k names who acted in the scanned alert.
+func (s *scan) actor(k alert.Key) bool { return isActor(k) && !slices.Contains(s.own, k) }
 
 // link is the best reason found for joining one group.
 type link struct {
@@ -59,7 +99,7 @@ type candidate struct {
 // seen that day (the links it made before are undone when the batch
 // finishes, see split.go).
 func (b *batch) scan(a *alert.Alert) (*scan, error) {
-	s := &scan{links: map[string]link{}}
+	s := &scan{links: map[string]link{}, own: ownAccounts(a)}
 	found := map[alert.Key][]candidate{}
 	for _, k := range b.e.Keys(a) {
 		cands, named, noisy, err := b.candidates(a, k, s)
@@ -88,6 +128,9 @@ func (b *batch) scan(a *alert.Alert) (*scan, error) {
 		return s, nil // mass activity and posture findings link nothing
 	}
 	for _, k := range s.keys {
+		if s.routine && s.place(k) {
+			continue // a routine detection links through no place
+		}
 		for _, c := range found[k] {
 			if err := b.consider(s, a, k, c); err != nil {
 				return nil, err
@@ -101,10 +144,10 @@ func (b *batch) scan(a *alert.Alert) (*scan, error) {
 func (s *scan) mass() bool {
 	var actors, hosts []alert.Key
 	for _, k := range slices.Concat(s.keys, s.blocked) {
-		switch k.Kind() {
-		case "ip", "account", "accesskey":
+		switch {
+		case s.actor(k):
 			actors = append(actors, k)
-		case "host":
+		case k.Kind() == "host":
 			hosts = append(hosts, k)
 		}
 	}
@@ -127,6 +170,11 @@ func (b *batch) candidates(a *alert.Alert, k alert.Key, s *scan) ([]candidate, m
 	named := map[string]bool{}
 	noisy := false
 	today := Day(a.FirstSeen)
+	window := b.e.linkWindow(s.place(k))
+	det := ""
+	if k.Kind() == "res" {
+		det = s.detection(a) // a detection repeats on a resource
+	}
 	for _, d := range b.e.WindowDays(a.FirstSeen) {
 		w, err := b.keyDay(KeyDayID{Key: k, Day: d})
 		if err != nil {
@@ -150,16 +198,68 @@ func (b *batch) candidates(a *alert.Alert, k alert.Key, s *scan) ([]candidate, m
 				}
 			}
 		}
+		if det != "" && d != today {
+			b.findRepeats(a, det, w.kd, s)
+		}
 		if w.kd.Noisy {
 			continue
 		}
 		for _, x := range w.kd.Entries {
-			if absDuration(x.FirstSeen.Sub(a.FirstSeen)) <= b.e.cfg.Window {
+			if absDuration(x.FirstSeen.Sub(a.FirstSeen)) <= window {
 				cands = append(cands, candidate{x.AlertID, x.Entry})
 			}
 		}
 	}
 	return cands, named, noisy, nil
+}
+
+// findRepeats notes, in s, the alerts of kd (a key-day of one of a's
+// resources, on another day) raised by the same detection as a on a day
+// within reach: each of them, and a, is a routine detection.
+func (b *batch) findRepeats(a *alert.Alert, det string, kd *KeyDay, s *scan) {
+	if !slices.Contains(s.reachDays(a, b.e.routineReach()), kd.Day) {
+		return
+	}
+	for _, x := range kd.Entries {
+		if x.Detection == det && x.AlertID != a.ID && absDuration(x.FirstSeen.Sub(a.FirstSeen)) >= routineGap {
+			s.routine = true
+			s.repeats = append(s.repeats, candidate{x.AlertID, x.Entry})
+		}
+	}
+}
+
+// markRoutine marks the alerts s found repeating a's detection as routine
+// (they may have joined groups through their places before the repeat was
+// seen) and splits the groups they held together. It reports whether any
+// group changed.
+func (b *batch) markRoutine(s *scan) (bool, error) {
+	var changed []*gWork
+	for _, c := range s.repeats {
+		w, err := b.resolve(c.e.Group, c.id, false)
+		if err != nil {
+			return false, err
+		}
+		if w == nil {
+			continue
+		}
+		i, ok := w.g.memberIndex(c.id)
+		if !ok || w.g.Members[i].Routine {
+			continue
+		}
+		b.mutable(w).Members[i].Routine = true
+		b.touch(w.node)
+		if !slices.Contains(changed, w) {
+			changed = append(changed, w)
+		}
+	}
+	for _, w := range changed {
+		if w.g.Live() {
+			if err := b.repartition(w); err != nil {
+				return false, err
+			}
+		}
+	}
+	return len(changed) > 0, nil
 }
 
 // markNoisy records that k turned noisy on the day of t.
@@ -186,8 +286,12 @@ func (b *batch) consider(s *scan, a *alert.Alert, k alert.Key, c candidate) erro
 		return err
 	}
 	g := w.g
-	if i, ok := g.memberIndex(c.id); ok && g.Members[i].inert() {
-		return nil // mass activity and posture findings link nothing
+	var m *Member
+	if i, ok := g.memberIndex(c.id); ok {
+		m = &g.Members[i]
+	}
+	if !b.links(s, a, k, m, c.e) {
+		return nil
 	}
 	reopen := false
 	switch g.Incident.Status {
@@ -204,6 +308,27 @@ func (b *batch) consider(s *scan, a *alert.Alert, k alert.Key, c candidate) erro
 		s.links[g.ID()] = l
 	}
 	return nil
+}
+
+// links reports whether a and the indexed alert e (member m of its group,
+// when found) are linked through the key k they share: neither is mass
+// activity nor a posture finding, and when k is a place of either one
+// (docs/correlation.md, "The resource window" and "Routine detections") they
+// were first seen within the resource window and neither is a routine
+// detection. Both alerts' views count, so the answer does not depend on
+// which one arrived first.
+func (b *batch) links(s *scan, a *alert.Alert, k alert.Key, m *Member, e Entry) bool {
+	if m == nil {
+		return !s.place(k) || !s.routine
+	}
+	if m.inert() {
+		return false
+	}
+	if !s.place(k) && (k.Kind() != "account" || !m.place(KeyHash(k))) {
+		// (only an account may be a place of one alert and not the other)
+		return true
+	}
+	return !s.routine && !m.Routine && absDuration(e.FirstSeen.Sub(a.FirstSeen)) <= b.e.cfg.ResourceWindow
 }
 
 // linkedGroups returns the groups s links to except skip, oldest first.
@@ -250,6 +375,61 @@ func resourceIDs(a *alert.Alert) []string {
 	}
 	return out
 }
+
+// isPlace reports whether a key names where an alert happened: a resource
+// or a host (and, for one alert, an account that is its resource: see
+// ownAccounts).
+func isPlace(k alert.Key) bool {
+	kind := k.Kind()
+	return kind == "res" || kind == "host"
+}
+
+// isActor reports whether a key names who acted: a public IP, an account
+// or an access key (unless the account is the alert's own resource).
+func isActor(k alert.Key) bool {
+	switch k.Kind() {
+	case "ip", "account", "accesskey":
+		return true
+	}
+	return false
+}
+
+// ownAccounts lists the account keys of a that name one of its resources:
+// a finding about a role that names the role as its principal says where
+// it happened, not who acted.
+func ownAccounts(a *alert.Alert) []alert.Key {
+	var out []alert.Key
+	for _, e := range a.Entities {
+		if e.Type != alert.EntityAccount {
+			continue
+		}
+		if k, ok := e.Key(); ok && slices.ContainsFunc(a.Resources, func(r alert.Resource) bool { return r.ID == e.Value }) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// linkWindow is how far apart two alerts sharing a key may be first seen
+// and be linked by it: the resource window for a place, W for the rest.
+func (e *Engine) linkWindow(place bool) time.Duration {
+	if place {
+		return e.cfg.ResourceWindow
+	}
+	return e.cfg.Window
+}
+
+// routineReach is how many days apart a detection may repeat on a
+// resource and make it routine: the whole days of W, so that both
+// alerts' windows read each other's day.
+func (e *Engine) routineReach() int {
+	return int(e.cfg.Window / (24 * time.Hour))
+}
+
+// routineGap is how long after (or before) an alert the same detection
+// must fire again on its place to be a routine: repeats closer together
+// are one attack repeating a step.
+const routineGap = 16 * time.Hour
 
 func absDuration(d time.Duration) time.Duration {
 	if d < 0 {

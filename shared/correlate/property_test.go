@@ -89,20 +89,69 @@ func outcome(mem *correlate.Memory) []string {
 }
 
 // components computes the groups straight from the definition: connected
-// components of "share a key and firstSeen at most W apart".
+// components of "share a key and firstSeen at most its window apart" (the
+// resource window for a resource or host, W for the rest), where a routine
+// detection links through no resource or host.
 func components(alerts []alert.Alert, w time.Duration) [][]string {
+	routine := routineSet(alerts)
 	return componentsOf(alerts, func(a, b alert.Alert) bool {
-		d := a.FirstSeen.Sub(b.FirstSeen)
-		if d < -w || d > w {
-			return false
-		}
 		for _, x := range a.Keys() {
-			if slices.Contains(b.Keys(), x) {
+			if slices.Contains(b.Keys(), x) && withinKeyWindow(a, b, x, w) && !(pairPlace(a, b, x) && (routine[a.ID] || routine[b.ID])) {
 				return true
 			}
 		}
 		return false
 	})
+}
+
+// place reports whether a key names where a happened: a resource, a host,
+// or an account that is one of a's resources.
+func place(a alert.Alert, k alert.Key) bool {
+	switch k.Kind() {
+	case "res", "host":
+		return true
+	case "account":
+		return slices.ContainsFunc(a.Resources, func(r alert.Resource) bool { return string(k) == "account:"+r.ID })
+	}
+	return false
+}
+
+// pairPlace reports whether the key a and b share is a place of either.
+func pairPlace(a, b alert.Alert, k alert.Key) bool { return place(a, k) || place(b, k) }
+
+// withinKeyWindow reports whether a and b were first seen within the
+// window of the key they share: the resource window for a place of
+// either, w else.
+func withinKeyWindow(a, b alert.Alert, k alert.Key, w time.Duration) bool {
+	if pairPlace(a, b, k) {
+		w = min(w, correlate.DefaultResourceWindow)
+	}
+	d := a.FirstSeen.Sub(b.FirstSeen)
+	return d >= -w && d <= w
+}
+
+// routineSet lists the routine detections straight from the definition:
+// alerts whose source and type fired on one of their resources on the day
+// before or after, at least 16 hours apart.
+func routineSet(alerts []alert.Alert) map[string]bool {
+	out := map[string]bool{}
+	for i, a := range alerts {
+		for j, b := range alerts {
+			if i == j || a.Provider != b.Provider || a.Type != b.Type {
+				continue
+			}
+			days := b.FirstSeen.UTC().Truncate(24 * time.Hour).Sub(a.FirstSeen.UTC().Truncate(24 * time.Hour)).Abs()
+			if days != 24*time.Hour || b.FirstSeen.Sub(a.FirstSeen).Abs() < 16*time.Hour {
+				continue
+			}
+			for _, x := range a.Resources {
+				if slices.ContainsFunc(b.Resources, func(y alert.Resource) bool { return y.ID == x.ID }) {
+					out[a.ID] = true
+				}
+			}
+		}
+	}
+	return out
 }
 
 func memberSets(mem *correlate.Memory) [][]string {
@@ -220,6 +269,9 @@ func noisyComponents(alerts []alert.Alert, w time.Duration, n int) [][]string {
 		for _, k := range a.Keys() {
 			switch k.Kind() {
 			case "ip", "account", "accesskey":
+				if place(a, k) {
+					continue // a role named as the principal of a finding about itself
+				}
 				if !noisy(k, a.FirstSeen) {
 					return false
 				}
@@ -230,14 +282,15 @@ func noisyComponents(alerts []alert.Alert, w time.Duration, n int) [][]string {
 		}
 		return some
 	}
+	routine := routineSet(alerts)
 	linked := func(a, b alert.Alert) bool {
-		d := a.FirstSeen.Sub(b.FirstSeen)
-		if d < -w || d > w || mass(a) || mass(b) {
+		if mass(a) || mass(b) {
 			return false
 		}
 		for _, x := range a.Keys() {
 			for _, y := range b.Keys() {
-				if x == y && !noisy(x, a.FirstSeen) && !noisy(x, b.FirstSeen) {
+				if x == y && !noisy(x, a.FirstSeen) && !noisy(x, b.FirstSeen) && withinKeyWindow(a, b, x, w) &&
+					!(pairPlace(a, b, x) && (routine[a.ID] || routine[b.ID])) {
 					return true
 				}
 			}
@@ -290,6 +343,63 @@ func TestPropertyNoisyKeysAreRetroactive(t *testing.T) {
 		run(t, e, ref, alerts)
 		want := outcome(ref)
 		if got, def := memberSets(ref), noisyComponents(alerts, correlate.DefaultWindow, 3); !reflect.DeepEqual(got, def) {
+			t.Fatalf("groups differ from the definition:\n got %v\nwant %v", got, def)
+		}
+		mem := correlate.NewMemory()
+		run(t, e, mem, deliveries(t, "", alerts)...)
+		if got := outcome(mem); !reflect.DeepEqual(got, want) {
+			t.Fatalf("outcome depends on delivery:\n got %q\nwant %q", got, want)
+		}
+	})
+}
+
+// genRoutine is genScenario plus a routine: one detection firing on some
+// of the pool's resources on consecutive days at any hour (so some repeats
+// are more than 16 hours apart and some less), next to the campaigns.
+func genRoutine(t *rapid.T) []alert.Alert {
+	out := genScenario(t)
+	resources := []string{"i-0aaaaaaaaaaaaaaa1", "i-0aaaaaaaaaaaaaaa2", "web-1", "db-1"}
+	targets := rapid.SliceOfNDistinct(rapid.SampledFrom(resources), 1, 3, rapid.ID[string]).Draw(t, "routineTargets")
+	days := rapid.IntRange(2, 5).Draw(t, "routineDays")
+	for d := 0; d < days; d++ {
+		for _, r := range targets {
+			if !rapid.Bool().Draw(t, "routineFires") {
+				continue
+			}
+			if rapid.Bool().Draw(t, "onRole") {
+				// a finding about the role that names it as its principal,
+				// and one where the role acts on the resource.
+				out = append(out,
+					mk(spec{src: fmt.Sprintf("role-%d-%s", d, r), at: time.Duration(d)*24*time.Hour + time.Duration(rapid.IntRange(0, 24*60-1).Draw(t, "roleAt"))*time.Minute,
+						stages: []killchain.Stage{killchain.Persistence}, res: []string{role}, ents: []alert.Entity{account(role)}}),
+					mk(spec{src: fmt.Sprintf("by-role-%d-%s", d, r), at: time.Duration(d)*24*time.Hour + time.Duration(rapid.IntRange(0, 24*60-1).Draw(t, "byRoleAt"))*time.Minute,
+						stages: []killchain.Stage{killchain.Collection}, res: []string{r}, ents: []alert.Entity{account(role)}}))
+			}
+			out = append(out, mk(spec{
+				src:    fmt.Sprintf("daily-%d-%s", d, r),
+				typ:    "Test:daily",
+				at:     time.Duration(d)*24*time.Hour + time.Duration(rapid.IntRange(0, 24*60-1).Draw(t, "routineAt"))*time.Minute - 8*time.Hour,
+				stages: []killchain.Stage{killchain.Execution},
+				res:    []string{r},
+				ents:   []alert.Entity{host("host-" + r)},
+			}))
+		}
+	}
+	return out
+}
+
+// TestPropertyRoutineIsRetroactive: with a detection repeating on some
+// resources day after day, any arrival order, batching and replay give the
+// same groups and incidents, and the groups are the components of the
+// definition (a routine detection links through no resource or host).
+func TestPropertyRoutineIsRetroactive(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		alerts := genRoutine(t)
+		e := mustEngine(t, propertyConfig())
+		ref := correlate.NewMemory()
+		run(t, e, ref, alerts)
+		want := outcome(ref)
+		if got, def := memberSets(ref), components(alerts, correlate.DefaultWindow); !reflect.DeepEqual(got, def) {
 			t.Fatalf("groups differ from the definition:\n got %v\nwant %v", got, def)
 		}
 		mem := correlate.NewMemory()

@@ -75,7 +75,7 @@ func (b *batch) repartition(w *gWork) error {
 			return nil
 		}
 	}
-	comps := components(g.Members, b.e.cfg.Window)
+	comps := components(g.Members, b.e.cfg)
 	if len(comps) < 2 {
 		return nil
 	}
@@ -159,9 +159,9 @@ func (b *batch) splitID(first, group string, version int64) (string, error) {
 }
 
 // components returns the connected components of the members' links
-// (a shared key that links both, first seen at most window apart), each
-// sorted by first seen, the components by their first member.
-func components(ms []Member, window time.Duration) [][]Member {
+// (a shared key that links both, first seen at most the key's window
+// apart), each sorted by first seen, the components by their first member.
+func components(ms []Member, cfg Config) [][]Member {
 	order := make([]int, len(ms))
 	for i := range order {
 		order[i] = i
@@ -177,16 +177,24 @@ func components(ms []Member, window time.Duration) [][]Member {
 			pinned = i
 		}
 	}
-	last := map[string]int{} // key hash → the latest member seen with it
+	// Two members sharing a key are linked within the resource window
+	// when neither is a routine detection, and within W when the key is a
+	// place of neither; in first-seen order, linking each member to the
+	// latest one before it of the same kind finds the same components.
+	near := map[string]int{} // key hash → the latest member linking within the resource window
+	far := map[string]int{}  // key hash → the latest member for which it is no place
 	for _, i := range order {
-		for _, h := range ms[i].Keys {
-			if !ms[i].links(h) {
+		m := &ms[i]
+		for _, h := range m.Keys {
+			if !m.links(h) {
 				continue
 			}
-			if j, ok := last[h]; ok && ms[i].FirstSeen.Sub(ms[j].FirstSeen) <= window {
-				uf.union(j, i)
+			if !m.Routine {
+				chain(uf, ms, near, h, i, cfg.ResourceWindow)
 			}
-			last[h] = i
+			if !m.place(h) {
+				chain(uf, ms, far, h, i, cfg.Window)
+			}
 		}
 	}
 	byRoot := map[int]int{}
@@ -202,6 +210,15 @@ func components(ms []Member, window time.Duration) [][]Member {
 		out[c] = append(out[c], ms[i])
 	}
 	return out
+}
+
+// chain links member i to last[h] when they were first seen at most
+// window apart, and makes i the latest member of h.
+func chain(uf unionFind, ms []Member, last map[string]int, h string, i int, window time.Duration) {
+	if j, ok := last[h]; ok && ms[i].FirstSeen.Sub(ms[j].FirstSeen) <= window {
+		uf.union(j, i)
+	}
+	last[h] = i
 }
 
 func cmpMembers(a, b *Member) int {

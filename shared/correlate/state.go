@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +47,22 @@ type Entry struct {
 	// Resources are the alert's resource ids (at most 3),
 	// for noisy-key detection.
 	Resources []string `json:"r,omitempty"`
+	// Detection identifies what fired (DetectionHash of the source and
+	// type), to find a detection repeating on a resource.
+	Detection string `json:"d,omitempty"`
+}
+
+// DetectionHash is the short, stable form of what raised an alert: its
+// source and type (64-bit FNV-1a, base 36).
+func DetectionHash(a *alert.Alert) string {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for _, part := range []string{a.Provider, "\x00", a.Type} {
+		for i := 0; i < len(part); i++ {
+			h = (h ^ uint64(part[i])) * prime
+		}
+	}
+	return strconv.FormatUint(h, 36)
 }
 
 const (
@@ -113,6 +130,14 @@ type Member struct {
 	// account or an access key), Hosts those that name a host.
 	Actors []string `json:"ka,omitempty"`
 	Hosts  []string `json:"kh,omitempty"`
+	// Places are the keys among Keys that name where the alert happened: its
+	// resources and hosts. They link within the resource window only, and
+	// not at all for a routine detection (Routine).
+	Places []string `json:"kp,omitempty"`
+	// Routine is set when the same detection fired on the same resource
+	// on another day within reach (docs/correlation.md, "Routine
+	// detections"): the member then links through no place.
+	Routine bool `json:"rt,omitempty"`
 	// Source is set when the alert's source called it an incident.
 	Source bool `json:"si,omitempty"`
 	// Posture is set for a posture finding (Posture), which links nothing.
@@ -140,10 +165,16 @@ func Posture(a *alert.Alert) bool {
 }
 
 // links reports whether the member links through the key with hash h:
-// the key is not noisy on its day, and the member is no mass activity.
+// the key is not noisy on its day, the member is no mass activity, and
+// the key is no place of a routine detection.
 func (m *Member) links(h string) bool {
-	return slices.Contains(m.Keys, h) && !slices.Contains(m.Blocked, h) && !m.inert()
+	return slices.Contains(m.Keys, h) && !slices.Contains(m.Blocked, h) && !m.inert() &&
+		!(m.Routine && m.place(h))
 }
+
+// place reports whether the key with hash h names where the member
+// happened (a resource or a host).
+func (m *Member) place(h string) bool { return slices.Contains(m.Places, h) }
 
 // inert reports whether the member links nothing: mass activity or a
 // posture finding.

@@ -98,7 +98,7 @@ func TestCorrelatorChangesRecordTheCorrelator(t *testing.T) {
 			name:   "a resolved incident reopens",
 			setup:  pair("a", "b", 0, "r1"),
 			person: personChanges(resolve, "a"),
-			next:   fixed(spec{src: "c", at: 20 * time.Hour, stages: exe, res: []string{"r1"}}),
+			next:   fixed(spec{src: "c", at: 6 * time.Hour, stages: exe, res: []string{"r1"}}),
 			watch:  []string{"a"}, wantBy: correlate.Actor,
 			check: func(t *testing.T, before, after map[string]*correlate.Group) {
 				if after["a"].Incident.Status != incident.StatusActive {
