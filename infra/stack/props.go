@@ -199,6 +199,7 @@ type Props struct {
 	// correlator's default). Validate checks them with the correlator's own
 	// parser and ranges (correlate.FromEnv, correlate.Config.Validate).
 	CorrelationWindow    string // MUSTER_CORRELATION_WINDOW, a Go duration, e.g. "24h" (at most 168h)
+	ResourceWindow       string // MUSTER_RESOURCE_WINDOW, a Go duration, e.g. "6h" (at most the correlation window)
 	MinStages            int    // MUSTER_MIN_STAGES (1..13)
 	MinConfidence        int    // MUSTER_MIN_CONFIDENCE (1..100)
 	MaxAlertsPerIncident int    // MUSTER_MAX_ALERTS_PER_INCIDENT (2..1000)
@@ -391,6 +392,7 @@ func (p Props) correlatorSettings() []correlatorSetting {
 	}
 	return []correlatorSetting{
 		{"CorrelationWindow", CtxCorrelationWindow, correlate.EnvWindow, strings.TrimSpace(p.CorrelationWindow)},
+		{"ResourceWindow", CtxResourceWindow, correlate.EnvResourceWindow, strings.TrimSpace(p.ResourceWindow)},
 		{"MinStages", CtxMinStages, correlate.EnvMinStages, num(p.MinStages)},
 		{"MinConfidence", CtxMinConfidence, correlate.EnvMinConfidence, num(p.MinConfidence)},
 		{"MaxAlertsPerIncident", CtxMaxAlertsPerIncident, correlate.EnvMaxAlertsPerIncident, num(p.MaxAlertsPerIncident)},
@@ -426,6 +428,11 @@ func (p Props) validateCorrelator() error {
 	}
 	env := p.correlatorEnv()
 	if _, err := correlate.FromEnv(func(k string) string { return env[k] }); err != nil {
+		if p.ResourceWindow != "" {
+			// The one rule across settings: the resource window fits in
+			// the correlation window.
+			return fmt.Errorf("%w: ResourceWindow (context %s): %w", ErrInvalidProps, CtxResourceWindow, err)
+		}
 		return fmt.Errorf("%w: correlator settings: %w", ErrInvalidProps, err)
 	}
 	return nil
@@ -475,6 +482,7 @@ const (
 	CtxWriteBackSources       = "writeBackSources"
 	CtxAlertmanagerURL        = "alertmanagerUrl"
 	CtxCorrelationWindow      = "correlationWindow"
+	CtxResourceWindow         = "resourceWindow"
 	CtxMinStages              = "minStages"
 	CtxMinConfidence          = "minConfidence"
 	CtxMaxAlertsPerIncident   = "maxAlertsPerIncident"
@@ -600,6 +608,7 @@ func FromContext(get func(key string) any) (Props, error) {
 		p.WriteBackSources = sources
 	}
 	str(CtxCorrelationWindow, &p.CorrelationWindow)
+	str(CtxResourceWindow, &p.ResourceWindow)
 	num(CtxMinStages, &p.MinStages)
 	num(CtxMinConfidence, &p.MinConfidence)
 	num(CtxMaxAlertsPerIncident, &p.MaxAlertsPerIncident)

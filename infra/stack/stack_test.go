@@ -1280,6 +1280,9 @@ func TestPropsValidate(t *testing.T) {
 		{"window 168h", func(p *Props) { p.CorrelationWindow = "168h" }, "", "", nil},
 		{"window in days", func(p *Props) { p.CorrelationWindow = "8d" }, "CorrelationWindow", CtxCorrelationWindow, correlate.ErrConfig},
 		{"window above 7 days", func(p *Props) { p.CorrelationWindow = "192h" }, "CorrelationWindow", CtxCorrelationWindow, correlate.ErrConfig},
+		{"resource window 2h", func(p *Props) { p.ResourceWindow = "2h" }, "", "", nil},
+		{"resource window over the window", func(p *Props) { p.CorrelationWindow, p.ResourceWindow = "12h", "13h" }, "ResourceWindow", CtxResourceWindow, correlate.ErrConfig},
+		{"resource window not a duration", func(p *Props) { p.ResourceWindow = "6 hours" }, "ResourceWindow", CtxResourceWindow, correlate.ErrConfig},
 		{"window below 1s", func(p *Props) { p.CorrelationWindow = "500ms" }, "CorrelationWindow", CtxCorrelationWindow, correlate.ErrConfig},
 		{"min stages 13", func(p *Props) { p.MinStages = 13 }, "", "", nil},
 		{"negative min stages", func(p *Props) { p.MinStages = -1 }, "MinStages", CtxMinStages, correlate.ErrConfig},
@@ -1315,7 +1318,7 @@ func TestPropsValidate(t *testing.T) {
 // TestCorrelatorEnvAccepted: what the stack gives the correlator is what the
 // correlator's own reader accepts, values included.
 func TestCorrelatorEnvAccepted(t *testing.T) {
-	p := Props{AssetRoot: "/tmp/x", CorrelationWindow: " 36h ", MinStages: 4, MaxAlertsPerIncident: 250,
+	p := Props{AssetRoot: "/tmp/x", CorrelationWindow: " 36h ", ResourceWindow: "4h", MinStages: 4, MaxAlertsPerIncident: 250,
 		NoisyKeyResources: 9, MinConfidence: 60, ReopenResolved: ptr(false)}.Defaults()
 	if err := p.Validate(); err != nil {
 		t.Fatal(err)
@@ -1325,7 +1328,7 @@ func TestCorrelatorEnvAccepted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := correlate.Config{Window: 36 * time.Hour, MinStages: 4, MaxAlertsPerIncident: 250, NoisyKeyResources: 9, MinConfidence: 60, ReopenResolved: false, AutoResolve: true}
+	want := correlate.Config{Window: 36 * time.Hour, ResourceWindow: 4 * time.Hour, MinStages: 4, MaxAlertsPerIncident: 250, NoisyKeyResources: 9, MinConfidence: 60, ReopenResolved: false, AutoResolve: true}
 	if cfg != want {
 		t.Errorf("correlator config %+v, want %+v", cfg, want)
 	}
