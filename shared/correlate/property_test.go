@@ -163,21 +163,32 @@ func memberSets(mem *correlate.Memory) [][]string {
 	return out
 }
 
+// sameAsDefinition runs alerts through e in one batch, checks that the
+// groups are def (the components of the definition), and checks that each
+// delivery of the same alerts (orders, batches, replays) gives the same
+// outcome.
+func sameAsDefinition(t *rapid.T, e *correlate.Engine, alerts []alert.Alert, def [][]string, deliveries ...[][]alert.Alert) {
+	ref := correlate.NewMemory()
+	run(t, e, ref, alerts)
+	want := outcome(ref)
+	if got := memberSets(ref); !reflect.DeepEqual(got, def) {
+		t.Fatalf("groups differ from the definition:\n got %v\nwant %v", got, def)
+	}
+	for _, d := range deliveries {
+		mem := correlate.NewMemory()
+		run(t, e, mem, d...)
+		if got := outcome(mem); !reflect.DeepEqual(got, want) {
+			t.Fatalf("outcome depends on delivery:\n got %q\nwant %q", got, want)
+		}
+	}
+}
+
 // TestPropertyOrderBatchesAndReplays: any arrival order, any split into
 // batches and any double delivery of batches give the same incidents, and
 // those are exactly the connected components of the definition.
 func TestPropertyOrderBatchesAndReplays(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		alerts := genScenario(t)
-		e := mustEngine(t, propertyConfig())
-
-		ref := correlate.NewMemory()
-		run(t, e, ref, alerts)
-		want := outcome(ref)
-		if got, def := memberSets(ref), components(alerts, correlate.DefaultWindow); !reflect.DeepEqual(got, def) {
-			t.Fatalf("groups differ from the definition:\n got %v\nwant %v", got, def)
-		}
-
 		perm := rapid.Permutation(alerts).Draw(t, "order")
 		var batches [][]alert.Alert
 		for rest := perm; len(rest) > 0; {
@@ -202,11 +213,7 @@ func TestPropertyOrderBatchesAndReplays(t *testing.T) {
 				deliveries = append(deliveries, batches[rapid.IntRange(0, i).Draw(t, "which")])
 			}
 		}
-		mem := correlate.NewMemory()
-		run(t, e, mem, deliveries...)
-		if got := outcome(mem); !reflect.DeepEqual(got, want) {
-			t.Fatalf("outcome depends on delivery:\n got %q\nwant %q", got, want)
-		}
+		sameAsDefinition(t, mustEngine(t, propertyConfig()), alerts, components(alerts, correlate.DefaultWindow), deliveries)
 	})
 }
 
@@ -338,18 +345,7 @@ func componentsOf(alerts []alert.Alert, linked func(a, b alert.Alert) bool) [][]
 func TestPropertyNoisyKeysAreRetroactive(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		alerts := genScanned(t)
-		e := mustEngine(t, noisyConfig())
-		ref := correlate.NewMemory()
-		run(t, e, ref, alerts)
-		want := outcome(ref)
-		if got, def := memberSets(ref), noisyComponents(alerts, correlate.DefaultWindow, 3); !reflect.DeepEqual(got, def) {
-			t.Fatalf("groups differ from the definition:\n got %v\nwant %v", got, def)
-		}
-		mem := correlate.NewMemory()
-		run(t, e, mem, deliveries(t, "", alerts)...)
-		if got := outcome(mem); !reflect.DeepEqual(got, want) {
-			t.Fatalf("outcome depends on delivery:\n got %q\nwant %q", got, want)
-		}
+		sameAsDefinition(t, mustEngine(t, noisyConfig()), alerts, noisyComponents(alerts, correlate.DefaultWindow, 3), deliveries(t, "", alerts))
 	})
 }
 
@@ -395,17 +391,6 @@ func genRoutine(t *rapid.T) []alert.Alert {
 func TestPropertyRoutineIsRetroactive(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		alerts := genRoutine(t)
-		e := mustEngine(t, propertyConfig())
-		ref := correlate.NewMemory()
-		run(t, e, ref, alerts)
-		want := outcome(ref)
-		if got, def := memberSets(ref), components(alerts, correlate.DefaultWindow); !reflect.DeepEqual(got, def) {
-			t.Fatalf("groups differ from the definition:\n got %v\nwant %v", got, def)
-		}
-		mem := correlate.NewMemory()
-		run(t, e, mem, deliveries(t, "", alerts)...)
-		if got := outcome(mem); !reflect.DeepEqual(got, want) {
-			t.Fatalf("outcome depends on delivery:\n got %q\nwant %q", got, want)
-		}
+		sameAsDefinition(t, mustEngine(t, propertyConfig()), alerts, components(alerts, correlate.DefaultWindow), deliveries(t, "", alerts))
 	})
 }
