@@ -499,42 +499,8 @@ const (
 // values from cdk.json. The result still needs Defaults and Validate.
 func FromContext(get func(key string) any) (Props, error) {
 	var p Props
-	var errs []error
-	str := func(key string, dst *string) {
-		if v := get(key); v != nil {
-			*dst = fmt.Sprint(v)
-		}
-	}
-	num := func(key string, dst *int) {
-		v := get(key)
-		if v == nil {
-			return
-		}
-		if f, ok := v.(float64); ok && f == float64(int(f)) {
-			// A JSON number from cdk.json (fmt.Sprint would print
-			// 1000000 as 1e+06).
-			*dst = int(f)
-			return
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(fmt.Sprint(v)))
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%w: context %s: %q is not an integer", ErrInvalidProps, key, fmt.Sprint(v)))
-			return
-		}
-		*dst = n
-	}
-	boolean := func(key string, dst **bool) {
-		v := get(key)
-		if v == nil {
-			return
-		}
-		b, err := strconv.ParseBool(strings.TrimSpace(fmt.Sprint(v)))
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%w: context %s: %q is not a boolean", ErrInvalidProps, key, fmt.Sprint(v)))
-			return
-		}
-		*dst = &b
-	}
+	r := &contextReader{get: get}
+	str, num, boolean := r.str, r.num, r.boolean
 	str(CtxStackName, &p.StackName)
 	str(CtxAssetRoot, &p.AssetRoot)
 	str(CtxTableName, &p.TableName)
@@ -550,7 +516,7 @@ func FromContext(get func(key string) any) (Props, error) {
 	if v := get(CtxAPIThrottleRate); v != nil {
 		f, err := strconv.ParseFloat(strings.TrimSpace(fmt.Sprint(v)), 64)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%w: context %s: not a number", ErrInvalidProps, CtxAPIThrottleRate))
+			r.errs = append(r.errs, fmt.Errorf("%w: context %s: not a number", ErrInvalidProps, CtxAPIThrottleRate))
 		}
 		p.APIThrottleRate = f
 	}
@@ -603,7 +569,7 @@ func FromContext(get func(key string) any) (Props, error) {
 		}
 		sources, err := writeback.ParseSources(list)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%w: context %s: %w", ErrInvalidProps, CtxWriteBackSources, err))
+			r.errs = append(r.errs, fmt.Errorf("%w: context %s: %w", ErrInvalidProps, CtxWriteBackSources, err))
 		}
 		p.WriteBackSources = sources
 	}
@@ -627,7 +593,52 @@ func FromContext(get func(key string) any) (Props, error) {
 			p.Functions[name] = s
 		}
 	}
-	return p, errors.Join(errs...)
+	return p, errors.Join(r.errs...)
+}
+
+// contextReader reads typed context values, collecting what does not
+// parse.
+type contextReader struct {
+	get  func(key string) any
+	errs []error
+}
+
+func (r *contextReader) str(key string, dst *string) {
+	if v := r.get(key); v != nil {
+		*dst = fmt.Sprint(v)
+	}
+}
+
+func (r *contextReader) num(key string, dst *int) {
+	v := r.get(key)
+	if v == nil {
+		return
+	}
+	if f, ok := v.(float64); ok && f == float64(int(f)) {
+		// A JSON number from cdk.json (fmt.Sprint would print 1000000 as
+		// 1e+06).
+		*dst = int(f)
+		return
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(fmt.Sprint(v)))
+	if err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%w: context %s: %q is not an integer", ErrInvalidProps, key, fmt.Sprint(v)))
+		return
+	}
+	*dst = n
+}
+
+func (r *contextReader) boolean(key string, dst **bool) {
+	v := r.get(key)
+	if v == nil {
+		return
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(fmt.Sprint(v)))
+	if err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%w: context %s: %q is not a boolean", ErrInvalidProps, key, fmt.Sprint(v)))
+		return
+	}
+	*dst = &b
 }
 
 func ptr[T any](v T) *T { return &v }
