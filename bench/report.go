@@ -182,6 +182,7 @@ type Report struct {
 	Engine       []EngineResult     `json:"engine"`
 	GoBench      []GoBench          `json:"goBenchmarks"`
 	E2E          *E2EResult         `json:"endToEnd,omitempty"`
+	Burst        *BurstResult       `json:"localBurst,omitempty"`
 	Memory       *MemoryResult      `json:"emulatorMemory,omitempty"`
 	ColdStart    []ColdStart        `json:"coldStart"`
 	Targets      []Target           `json:"targets"`
@@ -228,6 +229,15 @@ func (r *Report) ComputeTargets() {
 		t.Status = status(ok, ok && c.SizeBytes < 12e6)
 		r.Targets = append(r.Targets, t)
 	}
+	if b := r.Burst; b != nil {
+		t := Target{Name: "local burst: last POST → last Incident Created", Target: "≤ 60 s (100 attacks × 20 alerts, 4 clients)"}
+		ok := b.Attacks == 100 && b.PerAttack == 20 && b.Incidents > 0
+		if ok {
+			t.Measured = fmt.Sprintf("%.1f s, %.1f alerts/s, %d of %d incidents", b.DrainSeconds, b.AlertsPerSec, b.Incidents, b.Attacks)
+		}
+		t.Status = status(ok, ok && b.Missing == 0 && b.DrainSeconds <= 60)
+		r.Targets = append(r.Targets, t)
+	}
 	{
 		t := Target{Name: "make bench wall time", Target: "< 15 minutes on 2 cores"}
 		t.Measured = fmt.Sprintf("%.0f s (report command)", r.Seconds)
@@ -271,6 +281,7 @@ func (r *Report) Markdown() string {
 	r.dollarsMarkdown(p)
 	r.speedMarkdown(p)
 	r.e2eMarkdown(p)
+	r.burstMarkdown(p)
 	r.memoryMarkdown(p)
 	r.coldStartMarkdown(p)
 	r.goBenchMarkdown(p)
@@ -358,6 +369,18 @@ func (r *Report) e2eMarkdown(p func(string, ...any)) {
 	p("| Paced attacks (one at a time) | %d |\n| p50 POST → Incident Created | %.0f ms |\n| p95 POST → Incident Created | %.0f ms |\n", e.PacedAttacks, e.PacedP50Ms, e.PacedP95Ms)
 	p("| Load: attacks × 2 alerts, clients | %d × 2, %d clients |\n| Requests / alerts accepted | %d / %d |\n| Ingest alerts/s (HTTP accepted) | %.0f |\n| Pipeline alerts/s (first POST → last incident event) | %.0f |\n| p50 / p95 under load | %.0f / %.0f ms |\n| Missing events / request errors | %d / %d |\n",
 		e.Attacks, e.Workers, e.Requests, e.Alerts, e.IngestPerSec, e.PipelinePerSec, e.LoadP50Ms, e.LoadP95Ms, e.Missing, e.Errors)
+}
+
+// burstMarkdown renders the local burst, if measured.
+func (r *Report) burstMarkdown(p func(string, ...any)) {
+	b := r.Burst
+	if b == nil {
+		return
+	}
+	p("\n### Local burst\n\n")
+	p("%d attacks × %d alerts (kill-chain order, one instance each) posted by %d clients, one request per attack, to `make run`'s stack (localstack/runner with its own moto_server); timed from the last POST's answer.\n\n", b.Attacks, b.PerAttack, b.Workers)
+	p("| Measure | Value |\n|---|---|\n| Alerts accepted / request errors | %d / %d |\n| Posting (first POST → last answer) | %.1f s |\n| **Last POST → last Incident Created** | **%.1f s** |\n| Last POST → pipeline idle | %.1f s |\n| Correlated alerts/s (first POST → last Incident Created) | %.1f |\n| Incidents created / missing | %d / %d |\n| Alerts parked (dead letters) | %d |\n| Correlator poller | %s |\n",
+		b.Alerts, b.Errors, b.PostSeconds, b.DrainSeconds, b.IdleSeconds, b.AlertsPerSec, b.Incidents, b.Missing, b.Parked, b.Correlator)
 }
 
 // memoryMarkdown renders the emulator's memory through a day, if measured.
