@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"strconv"
 	"testing"
@@ -13,14 +14,19 @@ import (
 // TestMeasureBurst posts MUSTER_BURST_ATTACKS attacks of
 // MUSTER_BURST_ALERTS alerts (default 20) through the local stack and
 // prints the result (not run unless set; MUSTER_BURST_ENDPOINT uses a
-// running emulator, a profiled one say).
+// running emulator, a profiled one say; MUSTER_BURST_LOG shows the
+// runner's logs).
 func TestMeasureBurst(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("MUSTER_BURST_ATTACKS"))
 	if n <= 0 {
 		t.Skip("set MUSTER_BURST_ATTACKS to measure")
 	}
 	per, _ := strconv.Atoi(os.Getenv("MUSTER_BURST_ALERTS"))
-	res, err := MeasureBurst(context.Background(), BurstOptions{Attacks: n, PerAttack: per, Endpoint: os.Getenv("MUSTER_BURST_ENDPOINT")})
+	o := BurstOptions{Attacks: n, PerAttack: per, Endpoint: os.Getenv("MUSTER_BURST_ENDPOINT")}
+	if os.Getenv("MUSTER_BURST_LOG") != "" {
+		o.Logger = slog.Default() // the runner's own logs too
+	}
+	res, err := MeasureBurst(context.Background(), o)
 	b, _ := json.MarshalIndent(res, "", " ")
 	t.Logf("%s", b)
 	if err != nil {
