@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/muster-sec/muster/shared/killchain"
 )
@@ -14,8 +15,8 @@ import (
 // TestMeasureBurst posts MUSTER_BURST_ATTACKS attacks of
 // MUSTER_BURST_ALERTS alerts (default 20) through the local stack and
 // prints the result (not run unless set; MUSTER_BURST_ENDPOINT uses a
-// running emulator, a profiled one say; MUSTER_BURST_LOG shows the
-// runner's logs).
+// running emulator, a profiled one say; MUSTER_BURST_TIMEOUT bounds the
+// wait after the last POST; MUSTER_BURST_LOG shows the runner's logs).
 func TestMeasureBurst(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("MUSTER_BURST_ATTACKS"))
 	if n <= 0 {
@@ -23,6 +24,9 @@ func TestMeasureBurst(t *testing.T) {
 	}
 	per, _ := strconv.Atoi(os.Getenv("MUSTER_BURST_ALERTS"))
 	o := BurstOptions{Attacks: n, PerAttack: per, Endpoint: os.Getenv("MUSTER_BURST_ENDPOINT")}
+	if d, err := time.ParseDuration(os.Getenv("MUSTER_BURST_TIMEOUT")); err == nil {
+		o.Timeout = d
+	}
 	if os.Getenv("MUSTER_BURST_LOG") != "" {
 		o.Logger = slog.Default() // the runner's own logs too
 	}

@@ -379,8 +379,8 @@ func (r *Report) burstMarkdown(p func(string, ...any)) {
 	}
 	p("\n### Local burst\n\n")
 	p("%d attacks × %d alerts (kill-chain order, one instance each) posted by %d clients, one request per attack, to `make run`'s stack (localstack/runner with its own moto_server); timed from the last POST's answer.\n\n", b.Attacks, b.PerAttack, b.Workers)
-	p("| Measure | Value |\n|---|---|\n| Alerts accepted / request errors | %d / %d |\n| Posting (first POST → last answer) | %.1f s |\n| **Last POST → last Incident Created** | **%.1f s** |\n| Last POST → pipeline idle | %.1f s |\n| Correlated alerts/s (first POST → last Incident Created) | %.1f |\n| Incidents created / missing | %d / %d |\n| Alerts parked (dead letters) | %d |\n| Correlator poller | %s |\n",
-		b.Alerts, b.Errors, b.PostSeconds, b.DrainSeconds, b.IdleSeconds, b.AlertsPerSec, b.Incidents, b.Missing, b.Parked, b.Correlator)
+	p("| Measure | Value |\n|---|---|\n| Alerts accepted / request errors | %d / %d |\n| Posting (first POST → last answer) | %.1f s |\n| **Last POST → last Incident Created** | **%.1f s** |\n| Last POST → pipeline idle | %.1f s |\n| Correlated alerts/s (first POST → last Incident Created) | %.1f |\n| Incidents created / missing | %d / %d |\n| Alerts parked (dead letters) | %d |\n| moto restarts (memory) | %d |\n",
+		b.Alerts, b.Errors, b.PostSeconds, b.DrainSeconds, b.IdleSeconds, b.AlertsPerSec, b.Incidents, b.Missing, b.Parked, b.MotoRestarts)
 }
 
 // memoryMarkdown renders the emulator's memory through a day, if measured.
