@@ -13,6 +13,7 @@ import (
 
 	"github.com/muster-sec/muster/shared/correlate"
 	"github.com/muster-sec/muster/shared/quality"
+	"github.com/muster-sec/muster/shared/resources"
 	"github.com/muster-sec/muster/shared/scenario"
 )
 
@@ -313,7 +314,8 @@ func (r *Report) targetsMarkdown(p func(string, ...any)) {
 // costMarkdown renders the cost per alert and each run's calls.
 func (r *Report) costMarkdown(p func(string, ...any)) {
 	p("\n## Cost per alert (DynamoDB on moto, EventBridge entries)\n\n")
-	p("Alerts posted as generic webhooks (50 per request) to the real ingest handler; the table's stream read and delivered to the real correlator (batches of 100, its filter) and responder (batches of 50, its filters), which publishes to a real bus on moto; every AWS call of the three handlers metered by an SDK middleware.\n\n")
+	p("Alerts posted as generic webhooks (50 per request) to the real ingest handler; the table's stream read and delivered to the real correlator (batches of %d, its filter) and responder (batches of %d, its filters), which publishes to a real bus on moto; every AWS call of the three handlers metered by an SDK middleware.\n\n",
+		resources.Correlator.BatchSize, resources.Responder.BatchSize)
 	p("| Run | Alerts accepted | Incidents (events) | DynamoDB calls / alert | Items read / alert | Items written / alert | Floor writes / alert | RCU / alert | WCU / alert | EventBridge entries | Entries / incident | Failed records |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, c := range r.Cost {
 		p("| %s | %d / %d | %d (%d committed) | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %d | %.2f | %d |\n", c.Name, c.Accepted, c.Alerts, c.Incidents, c.IncidentsCommitted,
