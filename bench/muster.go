@@ -17,7 +17,8 @@ import (
 // stored groups that became incidents and were not merged away.
 type Muster struct {
 	Config correlate.Config
-	// Batch is the batch size; resources.Correlator.BatchSize when zero.
+	// Batch is the batch size; 100 when zero (the quality figures'
+	// batches, whatever the deployed batch size).
 	Batch int
 	// Err is the first error met (the grouping is then partial).
 	Err error

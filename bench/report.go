@@ -13,6 +13,7 @@ import (
 
 	"github.com/muster-sec/muster/shared/correlate"
 	"github.com/muster-sec/muster/shared/quality"
+	"github.com/muster-sec/muster/shared/resources"
 	"github.com/muster-sec/muster/shared/scenario"
 )
 
@@ -183,6 +184,7 @@ type Report struct {
 	Engine       []EngineResult     `json:"engine"`
 	GoBench      []GoBench          `json:"goBenchmarks"`
 	E2E          *E2EResult         `json:"endToEnd,omitempty"`
+	Burst        *BurstResult       `json:"localBurst,omitempty"`
 	Memory       *MemoryResult      `json:"emulatorMemory,omitempty"`
 	ColdStart    []ColdStart        `json:"coldStart"`
 	Targets      []Target           `json:"targets"`
@@ -230,6 +232,15 @@ func (r *Report) ComputeTargets() {
 		t.Status = status(ok, ok && c.SizeBytes < 12e6)
 		r.Targets = append(r.Targets, t)
 	}
+	if b := r.Burst; b != nil {
+		t := Target{Name: "local burst: last POST → last Incident Created", Target: "≤ 60 s (100 attacks × 20 alerts, 4 clients)"}
+		ok := b.Attacks == 100 && b.PerAttack == 20 && b.Incidents > 0
+		if ok {
+			t.Measured = fmt.Sprintf("%.1f s, %.1f alerts/s, %d of %d incidents", b.DrainSeconds, b.AlertsPerSec, b.Incidents, b.Attacks)
+		}
+		t.Status = status(ok, ok && b.Missing == 0 && b.DrainSeconds <= 60)
+		r.Targets = append(r.Targets, t)
+	}
 	{
 		t := Target{Name: "make bench wall time", Target: "< 15 minutes on 2 cores"}
 		t.Measured = fmt.Sprintf("%.0f s (report command)", r.Seconds)
@@ -274,6 +285,7 @@ func (r *Report) Markdown() string {
 	r.dollarsMarkdown(p)
 	r.speedMarkdown(p)
 	r.e2eMarkdown(p)
+	r.burstMarkdown(p)
 	r.memoryMarkdown(p)
 	r.coldStartMarkdown(p)
 	r.goBenchMarkdown(p)
@@ -305,7 +317,8 @@ func (r *Report) targetsMarkdown(p func(string, ...any)) {
 // costMarkdown renders the cost per alert and each run's calls.
 func (r *Report) costMarkdown(p func(string, ...any)) {
 	p("\n## Cost per alert (DynamoDB on moto, EventBridge entries)\n\n")
-	p("Alerts posted as generic webhooks (50 per request) to the real ingest handler; the table's stream read and delivered to the real correlator (batches of 100, its filter) and responder (batches of 50, its filters), which publishes to a real bus on moto; every AWS call of the three handlers metered by an SDK middleware.\n\n")
+	p("Alerts posted as generic webhooks (50 per request) to the real ingest handler; the table's stream read and delivered to the real correlator (batches of %d, its filter) and responder (batches of %d, its filters), which publishes to a real bus on moto; every AWS call of the three handlers metered by an SDK middleware.\n\n",
+		resources.Correlator.BatchSize, resources.Responder.BatchSize)
 	p("| Run | Alerts accepted | Incidents (events) | DynamoDB calls / alert | Items read / alert | Items written / alert | Floor writes / alert | RCU / alert | WCU / alert | EventBridge entries | Entries / incident | Failed records |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, c := range r.Cost {
 		p("| %s | %d / %d | %d (%d committed) | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %d | %.2f | %d |\n", c.Name, c.Accepted, c.Alerts, c.Incidents, c.IncidentsCommitted,
@@ -361,6 +374,18 @@ func (r *Report) e2eMarkdown(p func(string, ...any)) {
 	p("| Paced attacks (one at a time) | %d |\n| p50 POST → Incident Created | %.0f ms |\n| p95 POST → Incident Created | %.0f ms |\n", e.PacedAttacks, e.PacedP50Ms, e.PacedP95Ms)
 	p("| Load: attacks × 2 alerts, clients | %d × 2, %d clients |\n| Requests / alerts accepted | %d / %d |\n| Ingest alerts/s (HTTP accepted) | %.0f |\n| Pipeline alerts/s (first POST → last incident event) | %.0f |\n| p50 / p95 under load | %.0f / %.0f ms |\n| Missing events / request errors | %d / %d |\n",
 		e.Attacks, e.Workers, e.Requests, e.Alerts, e.IngestPerSec, e.PipelinePerSec, e.LoadP50Ms, e.LoadP95Ms, e.Missing, e.Errors)
+}
+
+// burstMarkdown renders the local burst, if measured.
+func (r *Report) burstMarkdown(p func(string, ...any)) {
+	b := r.Burst
+	if b == nil {
+		return
+	}
+	p("\n### Local burst\n\n")
+	p("%d attacks × %d alerts (kill-chain order, one instance each) posted by %d clients, one request per attack, to `make run`'s stack (localstack/runner with its own moto_server); timed from the last POST's answer.\n\n", b.Attacks, b.PerAttack, b.Workers)
+	p("| Measure | Value |\n|---|---|\n| Alerts accepted / request errors | %d / %d |\n| Posting (first POST → last answer) | %.1f s |\n| **Last POST → last Incident Created** | **%.1f s** |\n| Last POST → pipeline idle | %.1f s |\n| Correlated alerts/s (first POST → last Incident Created) | %.1f |\n| Incidents created / missing | %d / %d |\n| Alerts parked (dead letters) | %d |\n| moto restarts (memory) | %d |\n",
+		b.Alerts, b.Errors, b.PostSeconds, b.DrainSeconds, b.IdleSeconds, b.AlertsPerSec, b.Incidents, b.Missing, b.Parked, b.MotoRestarts)
 }
 
 // memoryMarkdown renders the emulator's memory through a day, if measured.

@@ -49,6 +49,9 @@ func TestReportSmoke(t *testing.T) {
 	if r.E2E == nil || r.E2E.Missing != 0 || r.E2E.PacedP50Ms <= 0 {
 		t.Errorf("end to end: %+v", r.E2E)
 	}
+	if b := r.Burst; b == nil || b.Missing != 0 || b.Incidents != b.Attacks || b.Alerts != b.Attacks*b.PerAttack || b.AlertsPerSec <= 0 {
+		t.Errorf("local burst: %+v", b)
+	}
 	if len(r.Engine) == 0 || r.Engine[0].AlertsPerSec <= 0 {
 		t.Errorf("engine: %+v", r.Engine)
 	}

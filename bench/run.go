@@ -13,7 +13,7 @@ import (
 )
 
 // Sections lists the report's sections, in the order they run.
-var Sections = []string{"quality", "storm", "cost", "normalize", "engine", "e2e", "memory", "coldstart", "gobench"}
+var Sections = []string{"quality", "storm", "cost", "normalize", "engine", "e2e", "burst", "memory", "coldstart", "gobench"}
 
 // Options select and size a report run.
 type Options struct {
@@ -23,7 +23,7 @@ type Options struct {
 	// Short runs every section at tiny sizes (a smoke test).
 	Short bool
 	// Skip names sections not to run: quality, storm, cost, normalize, engine,
-	// gobench, e2e, memory, coldstart.
+	// gobench, e2e, burst, memory, coldstart.
 	Skip map[string]bool
 	// EngineState lists the state sizes of the engine measurement.
 	EngineState []int
@@ -64,6 +64,7 @@ func Run(ctx context.Context, o Options) *Report {
 		"normalize": m.normalize,
 		"engine":    m.engine,
 		"e2e":       withMoto(m.e2e),
+		"burst":     m.burst,
 		"memory":    m.memory,
 		"coldstart": withMoto(m.coldStart),
 		"gobench":   m.goBench,
@@ -197,6 +198,19 @@ func (m *measurer) e2e(ctx context.Context, endpoint string) error {
 	}
 	e, err := MeasureE2E(ctx, eo)
 	m.r.E2E = &e
+	return err
+}
+
+// burst posts 100 attacks of 20 alerts from 4 clients to `make run`'s
+// stack (its own moto) and times the last Incident Created event after the
+// last POST.
+func (m *measurer) burst(ctx context.Context) error {
+	bo := BurstOptions{Logger: m.o.Logger}
+	if m.o.Short {
+		bo.Attacks, bo.PerAttack, bo.Workers, bo.Timeout = 5, 4, 2, 2*time.Minute
+	}
+	r, err := MeasureBurst(ctx, bo)
+	m.r.Burst = &r
 	return err
 }
 

@@ -39,6 +39,9 @@ type persistence struct {
 	savedWork int64
 	every     time.Duration
 	recycled  time.Time // the last restart of moto for its memory
+	// notBefore: no restart is tried before then (set after a restart,
+	// and after an attempt given up; see recycleBackoff).
+	notBefore time.Time
 }
 
 // journaled journals the API requests that changed something.
@@ -170,7 +173,7 @@ func (r *Runner) snapshotLoop(ctx context.Context) {
 		case <-t.C:
 		}
 		p := r.persist
-		if rss, over := r.overLimit(); over && time.Since(p.recycled) > 5*time.Second {
+		if rss, over := r.overLimit(); over && time.Now().After(p.notBefore) {
 			// Hold API writes, let the responder publish what is
 			// decided, then restart moto from a snapshot.
 			if ok, err := r.recycle(ctx, 30*time.Second, rss); err != nil {
@@ -178,8 +181,11 @@ func (r *Runner) snapshotLoop(ctx context.Context) {
 				return
 			} else if ok {
 				p.recycled = time.Now()
+				p.notBefore = p.recycled.Add(5 * time.Second)
 			} else {
-				r.log.Warn("moto is over its memory limit but the responder did not go idle", "rss_mb", int(rss))
+				p.notBefore = time.Now().Add(recycleBackoff)
+				r.log.Warn("moto is over its memory limit but the responder did not go idle; trying again later",
+					"rss_mb", int(rss), "retry_in", recycleBackoff.String())
 			}
 			continue
 		}
@@ -188,6 +194,12 @@ func (r *Runner) snapshotLoop(ctx context.Context) {
 		}
 	}
 }
+
+// recycleBackoff is the wait after a restart of moto given up because
+// the responder did not go idle: each attempt holds API writes and cuts
+// the correlator's batch short, so attempts one after the other (a burst
+// keeps the responder busy) would stop the pipeline instead of easing it.
+const recycleBackoff = 30 * time.Second
 
 // due reports whether a snapshot is worth taking: requests were
 // journaled or the pipeline worked since the last one, none came for two

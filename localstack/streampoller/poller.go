@@ -24,10 +24,13 @@
 // handled. A new table has a new stream ARN, so stale checkpoints are
 // ignored.
 //
-// Differences from Lambda, on purpose: no batching window (a batch is
-// whatever one GetRecords call returned, up to BatchSize, so an alert
-// becomes an incident quickly), no bisection on error, one invocation at a
-// time per consumer.
+// Batching window: the poller keeps reading while the shard yields
+// records, until it holds BatchSize records or MaxBatchingWindow has
+// passed, so a backlog is delivered in full batches as Lambda delivers it.
+// Differences from Lambda, on purpose: a read that finds nothing new ends
+// the window early (on a quiet stream an alert becomes an incident at
+// once, without waiting out the window), no bisection on error, one
+// invocation at a time per consumer.
 package streampoller
 
 import (
@@ -312,23 +315,50 @@ func (p *Poller) pollShard(ctx context.Context, sh *shard) (int, error) {
 			return 0, nil
 		}
 	}
-	out, err := p.cfg.Client.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: aws.String(sh.iterator), Limit: aws.Int32(1000)})
+	recs, err := p.gather(ctx, sh)
 	if err != nil {
-		return 0, fmt.Errorf("get records: %w", err)
-	}
-	if err := p.process(ctx, sh.id, out.Records); err != nil {
 		return 0, err
 	}
-	if len(out.Records) > 0 {
-		sh.lastSeq = aws.ToString(out.Records[len(out.Records)-1].Dynamodb.SequenceNumber)
+	if err := p.process(ctx, sh.id, recs); err != nil {
+		return 0, err
+	}
+	if len(recs) > 0 {
+		sh.lastSeq = aws.ToString(recs[len(recs)-1].Dynamodb.SequenceNumber)
 		p.saveCheckpoint(sh)
 	}
-	sh.iterator = aws.ToString(out.NextShardIterator)
 	if sh.iterator == "" {
 		sh.closed = true
 		p.log.Info("shard closed", "shard_id", sh.id)
 	}
-	return len(out.Records), nil
+	return len(recs), nil
+}
+
+// gather reads pages of a shard from its iterator, advancing it, until it
+// holds a batch (BatchSize records, before filtering; it asks for no
+// more), the shard has
+// nothing more to read, or the consumer's batching window has passed since
+// the first page: under load the handler gets full batches, as Lambda's
+// batching window gives it, while a record on a quiet stream goes out at
+// once. An error after the first page ends the gathering; the pages read
+// are kept.
+func (p *Poller) gather(ctx context.Context, sh *shard) ([]types.Record, error) {
+	var recs []types.Record
+	until := p.now().Add(time.Duration(p.cfg.Consumer.MaxBatchingWindow) * time.Second)
+	for {
+		limit := min(1000, max(1, p.cfg.Consumer.BatchSize-len(recs)))
+		out, err := p.cfg.Client.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: aws.String(sh.iterator), Limit: aws.Int32(int32(limit))})
+		if err != nil {
+			if len(recs) > 0 {
+				return recs, nil
+			}
+			return nil, fmt.Errorf("get records: %w", err)
+		}
+		recs = append(recs, out.Records...)
+		sh.iterator = aws.ToString(out.NextShardIterator)
+		if sh.iterator == "" || len(out.Records) == 0 || len(recs) >= p.cfg.Consumer.BatchSize || !p.now().Before(until) {
+			return recs, nil
+		}
+	}
 }
 
 // process converts, filters, ages out and delivers the records of one

@@ -304,7 +304,7 @@ func (f *fakeStreams) GetRecords(_ context.Context, in *dynamodbstreams.GetRecor
 		}
 	}
 	s := f.shard(id)
-	end := min(len(s.records), offset+2) // two records per page
+	end := min(len(s.records), offset+min(2, int(aws.ToInt32(in.Limit)))) // two records per page at most
 	out := &dynamodbstreams.GetRecordsOutput{Records: s.records[offset:end]}
 	if end < len(s.records) || !s.closed {
 		out.NextShardIterator = aws.String(fmt.Sprintf("%s:%d", id, end))
@@ -394,6 +394,10 @@ func TestRunFiltersBatchesRollsOverAndCheckpoints(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("records not delivered")
 	}
+	// Delivered is not yet checkpointed: wait for two idle passes.
+	for idle := p.IdlePasses(); p.IdlePasses() < idle+2; {
+		time.Sleep(time.Millisecond)
+	}
 	cancel()
 	<-stopped
 	mu.Lock()
@@ -468,5 +472,66 @@ func TestNewValidates(t *testing.T) {
 		if _, err := New(c); err == nil {
 			t.Errorf("case %d: New accepted an invalid config", i)
 		}
+	}
+}
+
+// TestRunGathersPagesIntoBatches: the fake shard yields two records a
+// page; the poller reads on until it holds a batch or the shard has no
+// more, as Lambda's batching window fills a batch from a backlog.
+func TestRunGathersPagesIntoBatches(t *testing.T) {
+	now := time.Date(2026, 11, 28, 8, 0, 0, 0, time.UTC)
+	var recs []types.Record
+	for i := range 7 {
+		recs = append(recs, streamRecord(strconv.Itoa(100+i), "INSERT", fmt.Sprintf("ALERT#a%d", i), "ALERT", now))
+	}
+	tests := []struct {
+		name   string
+		size   int
+		window int
+		want   []int
+	}{
+		{name: "window fills batches across pages", size: 3, window: 1, want: []int{3, 3, 1}},
+		{name: "a batch larger than the backlog takes all of it", size: 100, window: 1, want: []int{7}},
+		{name: "no window: one page a batch", size: 3, window: 0, want: []int{2, 2, 2, 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client := &fakeStreams{shards: []fakeShard{{id: "s", records: recs}}}
+			var mu sync.Mutex
+			var sizes []int
+			total := 0
+			done := make(chan struct{})
+			h := HandlerFunc(func(_ context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				sizes = append(sizes, len(ev.Records))
+				if total += len(ev.Records); total == len(recs) {
+					close(done)
+				}
+				return events.DynamoDBEventResponse{}, nil
+			})
+			c := resources.Correlator
+			c.BatchSize, c.MaxBatchingWindow = tt.size, tt.window
+			p, err := New(Config{Consumer: c, StreamARN: testARN, Client: client, Handler: h, DeadLetterDir: t.TempDir(),
+				PollInterval: time.Millisecond, RetryBackoff: -1, Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			stopped := make(chan struct{})
+			go func() { _ = p.Run(ctx); close(stopped) }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("records not delivered")
+			}
+			cancel()
+			<-stopped
+			mu.Lock()
+			defer mu.Unlock()
+			if !reflect.DeepEqual(sizes, tt.want) {
+				t.Errorf("batch sizes %v, want %v", sizes, tt.want)
+			}
+		})
 	}
 }

@@ -34,7 +34,7 @@ func main() {
 		untuned   = flag.String("untuned", "101-105", "seed family never tuned on, reported apart: a range lo-hi, a comma-separated list, or none")
 		only      = flag.String("only", "", "comma-separated sections to run, skipping every other (e.g. quality)")
 		short     = flag.Bool("short", false, "tiny sizes: a smoke test of the harness")
-		skip      = flag.String("skip", "", "comma-separated sections to skip: quality,storm,cost,normalize,engine,e2e,memory,coldstart,gobench")
+		skip      = flag.String("skip", "", "comma-separated sections to skip: quality,storm,cost,normalize,engine,e2e,burst,memory,coldstart,gobench")
 		state     = flag.String("engine-state", "10000,1000000", "engine state sizes (alerts)")
 		measured  = flag.Int("engine-measured", 20000, "alerts timed per engine state size")
 		coldRuns  = flag.Int("cold-runs", 10, "starts per function for the cold-start median")

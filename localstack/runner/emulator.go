@@ -1,0 +1,70 @@
+package runner
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+
+	"github.com/muster-sec/muster/shared/awsclient"
+)
+
+// emulatorConfig is the AWS configuration of the clients the runner gives
+// the handlers and the stream pollers. Two things make moto behave as
+// DynamoDB does under load:
+//
+//   - A TransactWriteItems runs alone among the runner's DynamoDB
+//     requests (isolatedTransactions). moto takes a deep copy of the
+//     table for each item of a transaction, to roll back to; a write that
+//     adds an item meanwhile makes the copy fail with an HTML 500
+//     ("dictionary changed size during iteration"), and a rollback puts
+//     the copy back, losing writes made since it was taken. In a burst
+//     nearly every correlator transaction met an ingest write.
+//   - Server errors are retried without the SDK's client-side retry
+//     quota, which exists to stop retry storms against AWS and protects
+//     nothing against a local emulator.
+//
+// The handlers make the same calls as on AWS; only their order on the
+// wire changes.
+func emulatorConfig(endpoint string) aws.Config {
+	cfg := awsclient.ForEndpoint(endpoint)
+	cfg.HTTPClient = &isolatedTransactions{next: awshttp.NewBuildableClient()}
+	cfg.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = 10
+			o.MaxBackoff = time.Second
+			o.RateLimiter = ratelimit.None
+		})
+	}
+	return cfg
+}
+
+// isolatedTransactions sends DynamoDB TransactWriteItems requests one at
+// a time with no other DynamoDB or DynamoDB Streams request in flight;
+// other requests run concurrently with each other.
+type isolatedTransactions struct {
+	mu   sync.RWMutex
+	next aws.HTTPClient
+}
+
+// targetTransactWrite is the X-Amz-Target of TransactWriteItems.
+const targetTransactWrite = "DynamoDB_20120810.TransactWriteItems"
+
+func (c *isolatedTransactions) Do(req *http.Request) (*http.Response, error) {
+	target := req.Header.Get("X-Amz-Target")
+	switch {
+	case target == targetTransactWrite:
+		c.mu.Lock()
+		defer c.mu.Unlock()
+	case strings.HasPrefix(target, "DynamoDB"):
+		c.mu.RLock()
+		defer c.mu.RUnlock()
+	}
+	// moto has done the work once its answer's headers arrive.
+	return c.next.Do(req)
+}
