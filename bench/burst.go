@@ -120,18 +120,10 @@ func MeasureBurst(ctx context.Context, o BurstOptions) (BurstResult, error) {
 }
 
 func (o BurstOptions) withDefaults() BurstOptions {
-	if o.Attacks <= 0 {
-		o.Attacks = 100
-	}
-	if o.PerAttack <= 0 {
-		o.PerAttack = 20
-	}
-	if o.Workers <= 0 {
-		o.Workers = 4
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Minute
-	}
+	orDefault(&o.Attacks, 100)
+	orDefault(&o.PerAttack, 20)
+	orDefault(&o.Workers, 4)
+	orDefault(&o.Timeout, 10*time.Minute)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}

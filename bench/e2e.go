@@ -85,18 +85,10 @@ func MeasureE2E(ctx context.Context, o E2EOptions) (E2EResult, error) {
 
 // withDefaults fills the options left zero.
 func (o E2EOptions) withDefaults() E2EOptions {
-	if o.Paced <= 0 {
-		o.Paced = 20
-	}
-	if o.Attacks <= 0 {
-		o.Attacks = 100
-	}
-	if o.Workers <= 0 {
-		o.Workers = 4
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = 3 * time.Minute
-	}
+	orDefault(&o.Paced, 20)
+	orDefault(&o.Attacks, 100)
+	orDefault(&o.Workers, 4)
+	orDefault(&o.Timeout, 3*time.Minute)
 	return o
 }
 
@@ -315,4 +307,12 @@ func percentile(v []float64, p float64) float64 {
 	sort.Float64s(s)
 	k := int(p/100*float64(len(s))+0.999999) - 1
 	return s[max(0, min(k, len(s)-1))]
+}
+
+// orDefault sets *v to d when it is zero or negative (an option left
+// unset).
+func orDefault[T int | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
 }

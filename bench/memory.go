@@ -60,18 +60,10 @@ type MemoryOptions struct {
 // pipeline is idle, and reports moto's memory and what the table and its
 // stream hold.
 func MeasureMemory(ctx context.Context, o MemoryOptions) (MemoryResult, error) {
-	if o.Alerts <= 0 {
-		o.Alerts = 1000
-	}
-	if o.Workers <= 0 {
-		o.Workers = 4
-	}
-	if o.Batch <= 0 {
-		o.Batch = 25
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = 30 * time.Minute
-	}
+	orDefault(&o.Alerts, 1000)
+	orDefault(&o.Workers, 4)
+	orDefault(&o.Batch, 25)
+	orDefault(&o.Timeout, 30*time.Minute)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}
