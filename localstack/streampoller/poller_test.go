@@ -386,20 +386,12 @@ func TestRunFiltersBatchesRollsOverAndCheckpoints(t *testing.T) {
 		return p
 	}
 	p := newPoller(h)
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() { _ = p.Run(ctx); close(stopped) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("records not delivered")
-	}
-	// Delivered is not yet checkpointed: wait for two idle passes.
-	for idle := p.IdlePasses(); p.IdlePasses() < idle+2; {
-		time.Sleep(time.Millisecond)
-	}
-	cancel()
-	<-stopped
+	runUntil(t, p, done, func() {
+		// Delivered is not yet checkpointed: wait for two idle passes.
+		for idle := p.IdlePasses(); p.IdlePasses() < idle+2; {
+			time.Sleep(time.Millisecond)
+		}
+	})
 	mu.Lock()
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("delivered %v, want %v", got, want)
@@ -517,16 +509,7 @@ func TestRunGathersPagesIntoBatches(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			stopped := make(chan struct{})
-			go func() { _ = p.Run(ctx); close(stopped) }()
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				t.Fatal("records not delivered")
-			}
-			cancel()
-			<-stopped
+			runUntil(t, p, done, nil)
 			mu.Lock()
 			defer mu.Unlock()
 			if !reflect.DeepEqual(sizes, tt.want) {
@@ -534,4 +517,25 @@ func TestRunGathersPagesIntoBatches(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runUntil runs p until done is closed (failing the test after 10 s), then
+// runs settle (when given) and stops p.
+func runUntil(t *testing.T, p *Poller, done <-chan struct{}, settle func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { _ = p.Run(ctx); close(stopped) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		cancel()
+		<-stopped
+		t.Fatal("records not delivered")
+	}
+	if settle != nil {
+		settle()
+	}
+	cancel()
+	<-stopped
 }
