@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+	"github.com/aws/smithy-go/logging"
 )
 
 // fakeAWS stands in for Security Hub's BatchUpdateFindings and
@@ -29,6 +30,10 @@ type fakeAWS struct {
 	mu       sync.Mutex
 	updates  []shUpdate
 	archives []gdCall
+	// calls maps an SDK invocation id (the same on every attempt of one
+	// call) to its index in updates or archives: a call the SDK retries
+	// after a lost answer is recorded once, as the handler made it once.
+	calls map[string]int
 	// unprocessed maps a finding id to the error codes returned for it on
 	// successive calls (then it is processed).
 	unprocessed map[string][]string
@@ -64,7 +69,7 @@ var gdPath = regexp.MustCompile(`^/detector/([^/]+)/findings/(archive|unarchive)
 
 func newFakeAWS(t *testing.T) *fakeAWS {
 	t.Helper()
-	f := &fakeAWS{t: t, unprocessed: map[string][]string{}}
+	f := &fakeAWS{t: t, unprocessed: map[string][]string{}, calls: map[string]int{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -136,7 +141,7 @@ func (f *fakeAWS) batchUpdate(w http.ResponseWriter, r *http.Request) {
 	if f.failing(w) {
 		return
 	}
-	f.updates = append(f.updates, in)
+	f.updates = record(f.updates, in, f.calls, r)
 	type unprocessed struct {
 		FindingIdentifier shIdentifier
 		ErrorCode         string
@@ -177,7 +182,7 @@ func (f *fakeAWS) archive(w http.ResponseWriter, r *http.Request, detector, op s
 		return
 	}
 	in.Op, in.Detector = op, detector
-	f.archives = append(f.archives, in)
+	f.archives = record(f.archives, in, f.calls, r)
 	_, _ = w.Write([]byte(`{}`))
 }
 
@@ -190,11 +195,25 @@ const (
 	sdkRetries = 0
 )
 
+// record appends in to list, or replaces the attempt recorded before for
+// the same SDK invocation.
+func record[T any](list []T, in T, calls map[string]int, r *http.Request) []T {
+	id := r.Header.Get("Amz-Sdk-Invocation-Id")
+	if i, ok := calls[id]; ok && id != "" {
+		list[i] = in
+		return list
+	}
+	calls[id] = len(list)
+	return append(list, in)
+}
+
 // clients returns real SDK clients pointed at the fake, making at most
 // attempts attempts a call (the SDK's default when 0).
 func (f *fakeAWS) clients(attempts int) (*securityhub.Client, *guardduty.Client) {
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
-		RetryMaxAttempts: attempts}
+		RetryMaxAttempts: attempts, ClientLogMode: aws.LogRetries, Logger: logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+			f.t.Logf("sdk %s: "+format, append([]any{c}, v...)...)
+		})}
 	sh := securityhub.NewFromConfig(cfg, func(o *securityhub.Options) { o.BaseEndpoint = aws.String(f.srv.URL) })
 	gd := guardduty.NewFromConfig(cfg, func(o *guardduty.Options) { o.BaseEndpoint = aws.String(f.srv.URL) })
 	return sh, gd
