@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"os"
 	"strconv"
@@ -31,11 +30,7 @@ func TestMeasureBurst(t *testing.T) {
 		o.Logger = slog.Default() // the runner's own logs too
 	}
 	res, err := MeasureBurst(context.Background(), o)
-	b, _ := json.MarshalIndent(res, "", " ")
-	t.Logf("%s", b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	logMeasured(t, res, err)
 }
 
 // A burst attack is one instance's alerts in kill-chain order, two stages

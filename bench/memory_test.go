@@ -18,6 +18,13 @@ func TestMeasureMemory(t *testing.T) {
 	}
 	limit, _ := strconv.Atoi(os.Getenv("MUSTER_MEMORY_MOTO_MAX_MB"))
 	res, err := MeasureMemory(context.Background(), MemoryOptions{Alerts: n, MotoEnv: strings.Fields(os.Getenv("MUSTER_MEMORY_MOTO_ENV")), MotoMaxMB: limit})
+	logMeasured(t, res, err)
+}
+
+// logMeasured prints a measurement's result as JSON and fails the test on
+// err (the result is printed either way: a partial run says how far it got).
+func logMeasured(t *testing.T, res any, err error) {
+	t.Helper()
 	b, _ := json.MarshalIndent(res, "", " ")
 	t.Logf("%s", b)
 	if err != nil {
