@@ -71,7 +71,7 @@ func (r *Runner) recycle(ctx context.Context, wait time.Duration, rss float64) (
 	p := r.persist
 	p.gate.Lock()
 	defer p.gate.Unlock()
-	cfg := emulatorConfig(r.endpoint)
+	cfg := awsclient.ForEmulator(r.endpoint)
 	r.drainPoller(resources.Correlator.Name, 5*time.Second)
 	r.mu.RLock()
 	corr, streamARN := r.pollers[resources.Correlator.Name], r.boot.StreamARN

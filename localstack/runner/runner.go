@@ -49,6 +49,7 @@ import (
 	"github.com/muster-sec/muster/localstack/moto"
 	"github.com/muster-sec/muster/localstack/sink"
 	"github.com/muster-sec/muster/localstack/streampoller"
+	"github.com/muster-sec/muster/shared/awsclient"
 	"github.com/muster-sec/muster/shared/resources"
 )
 
@@ -176,7 +177,7 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 	if err := r.startEmulator(ctx); err != nil {
 		return nil, err
 	}
-	cfg := emulatorConfig(r.endpoint)
+	cfg := awsclient.ForEmulator(r.endpoint)
 	journal, err := r.prepareState(ctx, cfg)
 	if err != nil {
 		return nil, err

@@ -41,7 +41,7 @@ type Server struct {
 }
 
 // Config returns an SDK configuration for the server.
-func (s *Server) Config() aws.Config { return awsclient.ForEndpoint(s.Endpoint) }
+func (s *Server) Config() aws.Config { return awsclient.ForEmulator(s.Endpoint) }
 
 var (
 	mu      sync.Mutex

@@ -1,4 +1,4 @@
-package runner
+package awsclient
 
 import (
 	"net/http"

@@ -1,4 +1,4 @@
-package runner
+package awsclient
 
 import (
 	"net/http"
@@ -10,16 +10,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-
-	"github.com/muster-sec/muster/shared/awsclient"
 )
 
-// emulatorConfig is the AWS configuration of the clients the runner gives
-// the handlers and the stream pollers. Two things make moto behave as
-// DynamoDB does under load:
+// ForEmulator is the AWS configuration for a local emulator (moto) at
+// endpoint: ForEndpoint's, plus two things that make moto behave as
+// DynamoDB does under load, for the local runner's handlers and pollers and
+// for the tests alike:
 //
-//   - A TransactWriteItems runs alone among the runner's DynamoDB
-//     requests (isolatedTransactions). moto takes a deep copy of the
+//   - A TransactWriteItems runs alone among this process's DynamoDB
+//     requests to the same endpoint (isolatedTransactions, one per
+//     endpoint). moto takes a deep copy of the
 //     table for each item of a transaction, to roll back to; a write that
 //     adds an item meanwhile makes the copy fail with an HTML 500
 //     ("dictionary changed size during iteration"), and a rollback puts
@@ -31,9 +31,10 @@ import (
 //
 // The handlers make the same calls as on AWS; only their order on the
 // wire changes.
-func emulatorConfig(endpoint string) aws.Config {
-	cfg := awsclient.ForEndpoint(endpoint)
-	cfg.HTTPClient = &isolatedTransactions{next: awshttp.NewBuildableClient()}
+func ForEmulator(endpoint string) aws.Config {
+	cfg := ForEndpoint(endpoint)
+	iso, _ := emulators.LoadOrStore(endpoint, &isolatedTransactions{next: awshttp.NewBuildableClient()})
+	cfg.HTTPClient = iso.(*isolatedTransactions)
 	cfg.Retryer = func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = 10
@@ -43,6 +44,10 @@ func emulatorConfig(endpoint string) aws.Config {
 	}
 	return cfg
 }
+
+// emulators holds one isolatedTransactions per endpoint, so that every
+// client of one emulator in this process shares it.
+var emulators sync.Map
 
 // isolatedTransactions sends DynamoDB TransactWriteItems requests one at
 // a time with no other DynamoDB or DynamoDB Streams request in flight;
