@@ -28,12 +28,19 @@ import (
 //   - Server errors are retried without the SDK's client-side retry
 //     quota, which exists to stop retry storms against AWS and protects
 //     nothing against a local emulator.
+//   - A request whose answer has not begun within emulatorAnswerTimeout
+//     is abandoned and retried. Once in a long while a request sent to
+//     moto's development web server is never answered; without a bound
+//     the caller waits forever.
 //
 // The handlers make the same calls as on AWS; only their order on the
 // wire changes.
 func ForEmulator(endpoint string) aws.Config {
 	cfg := ForEndpoint(endpoint)
-	iso, _ := emulators.LoadOrStore(endpoint, &isolatedTransactions{next: awshttp.NewBuildableClient()})
+	next := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.ResponseHeaderTimeout = emulatorAnswerTimeout
+	})
+	iso, _ := emulators.LoadOrStore(endpoint, &isolatedTransactions{next: next})
 	cfg.HTTPClient = iso.(*isolatedTransactions)
 	cfg.Retryer = func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
@@ -44,6 +51,11 @@ func ForEmulator(endpoint string) aws.Config {
 	}
 	return cfg
 }
+
+// emulatorAnswerTimeout bounds the wait for an answer from the emulator.
+// moto's slowest legitimate answers (a transaction on a table of tens of
+// thousands of items, which moto copies item by item) take seconds.
+var emulatorAnswerTimeout = 2 * time.Minute
 
 // emulators holds one isolatedTransactions per endpoint, so that every
 // client of one emulator in this process shares it.

@@ -1,11 +1,16 @@
 package awsclient
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
 // recorder is a fake HTTP client that logs when each request starts and
@@ -101,5 +106,44 @@ func TestOtherServicesDoNotWait(t *testing.T) {
 	close(rec.hold)
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestUnansweredRequestIsRetried: a request the emulator never answers is
+// abandoned after emulatorAnswerTimeout and sent again.
+func TestUnansweredRequestIsRetried(t *testing.T) {
+	saved := emulatorAnswerTimeout
+	emulatorAnswerTimeout = 200 * time.Millisecond
+	t.Cleanup(func() { emulatorAnswerTimeout = saved })
+
+	release := make(chan struct{})
+	var mu sync.Mutex
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls++
+		first := calls == 1
+		mu.Unlock()
+		if first {
+			<-release // never answered while the client waits
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		_, _ = w.Write([]byte(`{"TableNames":["answered"]}`))
+	}))
+	defer srv.Close()
+	defer close(release)
+
+	out, err := dynamodb.NewFromConfig(ForEmulator(srv.URL)).ListTables(context.Background(), &dynamodb.ListTablesInput{})
+	if err != nil {
+		t.Fatalf("ListTables after an unanswered attempt: %v", err)
+	}
+	if len(out.TableNames) != 1 || out.TableNames[0] != "answered" {
+		t.Errorf("tables %v, want the second attempt's answer", out.TableNames)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if calls != 2 {
+		t.Errorf("%d requests reached the emulator, want 2 (one unanswered, one retry)", calls)
 	}
 }
