@@ -21,6 +21,7 @@ import (
 	"github.com/muster-sec/muster/shared/killchain"
 	"github.com/muster-sec/muster/shared/listing"
 	"github.com/muster-sec/muster/shared/memstore"
+	"github.com/muster-sec/muster/shared/rulemeta"
 	"github.com/muster-sec/muster/shared/suppress"
 )
 
@@ -293,7 +294,7 @@ func TestActions(t *testing.T) {
 
 func TestAlertsRulesPost(t *testing.T) {
 	a := newAPI(t, 0)
-	rule, err := a.store.CreateRule(context.Background(), suppress.Rule{ID: "sr-1", Name: "scanner", Reason: "known scanner",
+	rule, err := a.store.CreateRule(context.Background(), suppress.Rule{Meta: rulemeta.Meta{ID: "sr-1"}, Name: "scanner", Reason: "known scanner",
 		Match: suppress.Match{Provider: "guardduty"}, State: suppress.Enabled})
 	if err != nil {
 		t.Fatal(err)

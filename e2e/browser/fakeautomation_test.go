@@ -13,6 +13,7 @@ import (
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/automation"
 	"github.com/muster-sec/muster/shared/incident"
+	"github.com/muster-sec/muster/shared/rulemeta"
 )
 
 // The fake's automation rules (docs/api.md, "Automation rules") and the
@@ -24,14 +25,13 @@ import (
 func (f *fakeAPI) addAutomationData(now time.Time) {
 	hit := now.Add(-2 * time.Hour)
 	for _, r := range []automation.Rule{
-		{ID: "rule-1", Name: "Internal scanner", Order: 1, State: automation.Shadow, Triggers: []automation.Trigger{automation.TriggerCreated},
+		{Meta: rulemeta.Meta{ID: "rule-1"}, Name: "Internal scanner", Order: 1, State: automation.Shadow, Triggers: []automation.Trigger{automation.TriggerCreated},
 			Conditions: automation.Conditions{Entities: []string{"ip:10.20.0.15"}},
 			Actions:    []automation.Action{{Type: automation.ActionAddTags, Tags: []string{"scanner"}}, {Type: automation.ActionStop}}},
-		{ID: "rule-2", Name: "Prod under attack", Order: 10, State: automation.Enabled,
+		{Meta: rulemeta.Meta{ID: "rule-2", Hits: 4, LastHitAt: &hit}, Name: "Prod under attack", Order: 10, State: automation.Enabled,
 			Triggers:   []automation.Trigger{automation.TriggerCreated, automation.TriggerAlertsAdded},
 			Conditions: automation.Conditions{SeverityAtLeast: "High"},
-			Actions:    []automation.Action{{Type: automation.ActionAssign, Owner: "ir-oncall@example.com"}},
-			Hits:       4, LastHitAt: &hit},
+			Actions:    []automation.Action{{Type: automation.ActionAssign, Owner: "ir-oncall@example.com"}}},
 	} {
 		r.Version, r.CreatedAt, r.UpdatedAt = 1, now.Add(-48*time.Hour), now.Add(-48*time.Hour)
 		f.rules = append(f.rules, r)

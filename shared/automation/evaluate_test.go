@@ -7,10 +7,11 @@ import (
 
 	"github.com/muster-sec/muster/shared/automation"
 	"github.com/muster-sec/muster/shared/incident"
+	"github.com/muster-sec/muster/shared/rulemeta"
 )
 
 func rule(id string, order int, state automation.State, actions ...automation.Action) automation.Rule {
-	return automation.Rule{ID: id, Name: "rule " + id, Order: order, State: state,
+	return automation.Rule{Meta: rulemeta.Meta{ID: id}, Name: "rule " + id, Order: order, State: state,
 		Triggers: []automation.Trigger{automation.TriggerCreated}, Actions: actions}
 }
 

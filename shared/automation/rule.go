@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/muster-sec/muster/shared/rulemeta"
+
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/killchain"
 	"github.com/muster-sec/muster/shared/playbook"
@@ -102,7 +104,7 @@ type Action struct {
 
 // Rule is one automation rule.
 type Rule struct {
-	ID         string     `json:"id"`
+	rulemeta.Meta
 	Name       string     `json:"name"`
 	Order      int        `json:"order"`
 	State      State      `json:"state"`
@@ -110,12 +112,6 @@ type Rule struct {
 	Conditions Conditions `json:"conditions"`
 	Actions    []Action   `json:"actions"`
 	ExpiresAt  *time.Time `json:"expiresAt,omitempty"`
-	CreatedAt  time.Time  `json:"createdAt"`
-	CreatedBy  string     `json:"createdBy,omitempty"`
-	UpdatedAt  time.Time  `json:"updatedAt"`
-	Version    int64      `json:"version"`
-	Hits       int64      `json:"hits"`
-	LastHitAt  *time.Time `json:"lastHitAt,omitempty"`
 }
 
 // Limits of a rule.

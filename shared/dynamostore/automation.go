@@ -2,7 +2,6 @@ package dynamostore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -18,12 +17,11 @@ import (
 	"github.com/muster-sec/muster/shared/resources"
 )
 
-// Automation rules are items pk AUTORULE#<id>, sk AUTORULE with the rule
-// JSON in doc (hits excluded), version, hits (N, incremented with ADD) and
-// lastHitAt, indexed in gsi1 under the single partition "AUTORULES" so
-// every rule is read with one Query. A run of the rules on an incident
-// change leaves a mark, pk INCIDENT#<id>, sk AUTO#<version>, written in the
-// run's transaction, so a replayed change applies nothing twice.
+// Automation rules are items pk AUTORULE#<id>, sk AUTORULE (see
+// ruleKind) under the gsi1 partition "AUTORULES". A run of the rules on an
+// incident change leaves a mark, pk INCIDENT#<id>, sk AUTO#<version>,
+// written in the run's transaction, so a replayed change applies nothing
+// twice.
 
 // AutomationPartition is the gsi1 partition of every automation rule.
 const AutomationPartition = "AUTORULES"
@@ -46,57 +44,26 @@ func AutomationRuleKey(id string) map[string]types.AttributeValue {
 	}
 }
 
-func encodeAutomationRule(r automation.Rule) (map[string]types.AttributeValue, error) {
-	doc := r
-	doc.Hits, doc.LastHitAt = 0, nil
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return nil, fmt.Errorf("encode automation rule %s: %w", r.ID, err)
-	}
-	item := AutomationRuleKey(r.ID)
-	item[attrKind] = s(KindAutomationRule)
-	item[attrDoc] = s(string(b))
-	item[resources.AttrVersion] = n(r.Version)
-	item[resources.AttrGSI1PK] = s(AutomationPartition)
-	item[resources.AttrGSI1SK] = s(TimeSortKey(r.CreatedAt, r.ID))
-	return item, nil
-}
+// automationRules are the automation rule items; the caller validates
+// them (automation.Rule.Validate, with its playbooks).
+var automationRules = ruleKind[automation.Rule]{what: "automation rule", kind: KindAutomationRule,
+	partition: AutomationPartition, key: AutomationRuleKey, notFound: automation.ErrNotFound}
 
-func decodeAutomationRule(item map[string]types.AttributeValue) (automation.Rule, error) {
-	var r automation.Rule
-	if err := json.Unmarshal([]byte(StringAttr(item, attrDoc)), &r); err != nil {
-		return r, fmt.Errorf("decode automation rule: %w", err)
-	}
-	r.Version = version(item)
-	r.Hits, r.LastHitAt = hitsOf(item)
-	return r, nil
-}
-
-// CreateAutomationRule stores a new rule, which the caller has validated
-// (automation.Rule.Validate, with its playbooks); it assigns the id when
-// empty, the times and version 1.
+// CreateAutomationRule stores a new rule, which the caller has validated;
+// it assigns the id when empty, the times and version 1.
 func (s *Store) CreateAutomationRule(ctx context.Context, r automation.Rule) (automation.Rule, error) {
-	if r.ID == "" {
-		r.ID = NewID()
-	}
-	now := s.now().UTC()
-	r.CreatedAt, r.UpdatedAt, r.Version, r.Hits, r.LastHitAt = now, now, 1, 0, nil
-	item, err := encodeAutomationRule(r)
-	if err != nil {
-		return r, err
-	}
-	return r, putNew(ctx, s, item, "automation rule "+r.ID)
+	return createRule(ctx, s, automationRules, r)
 }
 
 // GetAutomationRule returns a rule or automation.ErrNotFound.
 func (s *Store) GetAutomationRule(ctx context.Context, id string) (automation.Rule, error) {
-	return getOne(ctx, s, AutomationRuleKey(id), "automation rule "+id, automation.ErrNotFound, decodeAutomationRule)
+	return getRule(ctx, s, automationRules, id)
 }
 
 // ListAutomationRules returns every rule (at most 1,000) in run order
 // (automation.Sort).
 func (s *Store) ListAutomationRules(ctx context.Context) ([]automation.Rule, error) {
-	out, err := listPartition(ctx, s, AutomationPartition, "automation rules", maxRules, decodeAutomationRule)
+	out, err := listRules(ctx, s, automationRules)
 	if err != nil {
 		return nil, err
 	}
@@ -108,34 +75,13 @@ func (s *Store) ListAutomationRules(ctx context.Context) ([]automation.Rule, err
 // version and writes it back as version+1 (hit counters untouched); the
 // caller validates in change. A stale version is incident.ErrConflict.
 func (s *Store) UpdateAutomationRule(ctx context.Context, id string, version int64, change func(*automation.Rule) error) (automation.Rule, error) {
-	cur, err := s.GetAutomationRule(ctx, id)
-	if err != nil {
-		return cur, err
-	}
-	if cur.Version != version {
-		return cur, fmt.Errorf("automation rule %s at version %d, not %d: %w", id, cur.Version, version, incident.ErrConflict)
-	}
-	next := cur
-	if err := change(&next); err != nil {
-		return cur, err
-	}
-	next.ID, next.CreatedAt, next.CreatedBy = cur.ID, cur.CreatedAt, cur.CreatedBy
-	next.Version, next.UpdatedAt = version+1, s.now().UTC()
-	item, err := encodeAutomationRule(next)
-	if err != nil {
-		return cur, err
-	}
-	if err := updateDoc(ctx, s, AutomationRuleKey(id), item, version, "automation rule "+id); err != nil {
-		return cur, err
-	}
-	next.Hits, next.LastHitAt = cur.Hits, cur.LastHitAt
-	return next, nil
+	return updateRule(ctx, s, automationRules, id, version, change)
 }
 
 // DeleteAutomationRule removes a rule (automation.ErrNotFound when there
 // is none).
 func (s *Store) DeleteAutomationRule(ctx context.Context, id string) error {
-	return deleteOne(ctx, s, AutomationRuleKey(id), "automation rule "+id, automation.ErrNotFound)
+	return deleteRule(ctx, s, automationRules, id)
 }
 
 // RecordAutomationHits adds one hit to each rule id given and moves

@@ -2,7 +2,6 @@ package dynamostore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -18,18 +17,13 @@ import (
 	"github.com/muster-sec/muster/shared/suppress"
 )
 
-// Suppression rules are items pk RULE#<id>, sk RULE with the rule JSON in
-// doc (hits excluded), version, state, hits (N, incremented with ADD) and
-// lastHitAt, indexed in gsi1 under the single partition "RULES" (sort key
-// createdAt#id) so every rule is read with one Query, never a Scan.
-
 // RulesPartition is the gsi1 partition of every suppression rule.
 const RulesPartition = "RULES"
 
 // KindRule is the kind attribute of a rule item.
 const KindRule = "rule"
 
-// maxRules bounds how many rules are read.
+// maxRules bounds how many rules of one kind are read.
 const maxRules = 1000
 
 // RuleKey is the primary key of a rule item.
@@ -40,59 +34,27 @@ func RuleKey(id string) map[string]types.AttributeValue {
 	}
 }
 
-func encodeRule(r suppress.Rule) (map[string]types.AttributeValue, error) {
-	doc := r
-	doc.Hits, doc.LastHitAt = 0, nil
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return nil, fmt.Errorf("encode rule %s: %w", r.ID, err)
-	}
-	item := RuleKey(r.ID)
-	item[attrKind] = s(KindRule)
-	item[attrDoc] = s(string(b))
-	item[resources.AttrVersion] = n(r.Version)
-	item["state"] = s(string(r.State))
-	item[resources.AttrGSI1PK] = s(RulesPartition)
-	item[resources.AttrGSI1SK] = s(TimeSortKey(r.CreatedAt, r.ID))
-	return item, nil
-}
-
-func decodeRule(item map[string]types.AttributeValue) (suppress.Rule, error) {
-	var r suppress.Rule
-	if err := json.Unmarshal([]byte(StringAttr(item, attrDoc)), &r); err != nil {
-		return r, fmt.Errorf("decode rule: %w", err)
-	}
-	r.Version = version(item)
-	r.Hits, r.LastHitAt = hitsOf(item)
-	return r, nil
-}
+// suppressionRules are the items pk RULE#<id>, sk RULE (see ruleKind),
+// with the rule's state beside its doc; the store validates them.
+var suppressionRules = ruleKind[suppress.Rule]{what: "rule", kind: KindRule, partition: RulesPartition,
+	key: RuleKey, notFound: suppress.ErrNotFound,
+	validate: func(r *suppress.Rule, now time.Time) error { return r.ValidateAt(now) },
+	state:    func(r suppress.Rule) string { return string(r.State) }}
 
 // CreateRule validates and stores a new rule; it assigns the id (when
 // empty), the creation time and version 1.
 func (s *Store) CreateRule(ctx context.Context, r suppress.Rule) (suppress.Rule, error) {
-	if err := r.ValidateAt(s.now()); err != nil {
-		return r, err
-	}
-	if r.ID == "" {
-		r.ID = NewID()
-	}
-	now := s.now().UTC()
-	r.CreatedAt, r.UpdatedAt, r.Version, r.Hits, r.LastHitAt = now, now, 1, 0, nil
-	item, err := encodeRule(r)
-	if err != nil {
-		return r, err
-	}
-	return r, putNew(ctx, s, item, "rule "+r.ID)
+	return createRule(ctx, s, suppressionRules, r)
 }
 
 // GetRule returns a rule or suppress.ErrNotFound.
 func (s *Store) GetRule(ctx context.Context, id string) (suppress.Rule, error) {
-	return getOne(ctx, s, RuleKey(id), "rule "+id, suppress.ErrNotFound, decodeRule)
+	return getRule(ctx, s, suppressionRules, id)
 }
 
 // ListRules returns every rule (at most 1,000), oldest first.
 func (s *Store) ListRules(ctx context.Context) ([]suppress.Rule, error) {
-	return listPartition(ctx, s, RulesPartition, "rules", maxRules, decodeRule)
+	return listRules(ctx, s, suppressionRules)
 }
 
 // ActiveRules returns the rules ingest must evaluate now: those whose
@@ -110,36 +72,12 @@ func (s *Store) ActiveRules(ctx context.Context) ([]suppress.Rule, error) {
 // validates it and writes it back as version+1 (hit counters untouched).
 // A stale version is incident.ErrConflict.
 func (s *Store) UpdateRule(ctx context.Context, id string, version int64, change func(*suppress.Rule) error) (suppress.Rule, error) {
-	cur, err := s.GetRule(ctx, id)
-	if err != nil {
-		return cur, err
-	}
-	if cur.Version != version {
-		return cur, fmt.Errorf("rule %s at version %d, not %d: %w", id, cur.Version, version, incident.ErrConflict)
-	}
-	next := cur
-	if err := change(&next); err != nil {
-		return cur, err
-	}
-	next.ID, next.CreatedAt, next.CreatedBy = cur.ID, cur.CreatedAt, cur.CreatedBy
-	if err := next.ValidateAt(s.now()); err != nil {
-		return cur, err
-	}
-	next.Version = version + 1
-	next.UpdatedAt = s.now().UTC()
-	item, err := encodeRule(next)
-	if err != nil {
-		return cur, err
-	}
-	if err := updateDoc(ctx, s, RuleKey(id), item, version, "rule "+id, "state"); err != nil {
-		return cur, err
-	}
-	return next, nil
+	return updateRule(ctx, s, suppressionRules, id, version, change)
 }
 
 // DeleteRule removes a rule (suppress.ErrNotFound when there is none).
 func (s *Store) DeleteRule(ctx context.Context, id string) error {
-	return deleteOne(ctx, s, RuleKey(id), "rule "+id, suppress.ErrNotFound)
+	return deleteRule(ctx, s, suppressionRules, id)
 }
 
 // RecordHits adds hit counts per rule id (ADD, so concurrent writers never

@@ -16,24 +16,19 @@ const (
 	skAutomationOK = "AUTO#"
 )
 
+// automationRules are the store's automation rules, which the caller
+// validates.
+var automationRules = ruleKind[automation.Rule]{pk: pkAutoRule, sk: skAutoRule, what: "automation rule", notFound: automation.ErrNotFound}
+
 // CreateAutomationRule stores a new rule (id, times and version 1
 // assigned); the caller has validated it.
 func (s *Store) CreateAutomationRule(ctx context.Context, r automation.Rule) (automation.Rule, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if r.ID == "" {
-		r.ID = newID()
-	}
-	now := s.now().UTC()
-	r.CreatedAt, r.UpdatedAt, r.Version, r.Hits, r.LastHitAt = now, now, 1, 0, nil
-	return r, s.putNew(pkAutoRule+r.ID, skAutoRule, "automation rule "+r.ID, r)
+	return createRule(s, automationRules, r)
 }
 
 // GetAutomationRule returns a rule or automation.ErrNotFound.
 func (s *Store) GetAutomationRule(ctx context.Context, id string) (automation.Rule, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return getOne[automation.Rule](s, pkAutoRule+id, skAutoRule, "automation rule "+id, automation.ErrNotFound)
+	return getRule(s, automationRules, id)
 }
 
 // ListAutomationRules returns every rule in run order.
@@ -47,49 +42,22 @@ func (s *Store) ListAutomationRules(ctx context.Context) ([]automation.Rule, err
 
 // UpdateAutomationRule applies change if the stored version is version.
 func (s *Store) UpdateAutomationRule(ctx context.Context, id string, version int64, change func(*automation.Rule) error) (automation.Rule, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var cur automation.Rule
-	if !s.get(pkAutoRule+id, skAutoRule, &cur) {
-		return cur, fmt.Errorf("automation rule %s: %w", id, automation.ErrNotFound)
-	}
-	if cur.Version != version {
-		return cur, fmt.Errorf("automation rule %s at version %d, not %d: %w", id, cur.Version, version, incident.ErrConflict)
-	}
-	next := cur
-	if err := change(&next); err != nil {
-		return cur, err
-	}
-	next.ID, next.CreatedAt, next.CreatedBy, next.Hits, next.LastHitAt = cur.ID, cur.CreatedAt, cur.CreatedBy, cur.Hits, cur.LastHitAt
-	next.Version, next.UpdatedAt = version+1, s.now().UTC()
-	s.put(pkAutoRule+id, skAutoRule, next)
-	return next, nil
+	return updateRule(s, automationRules, id, version, change)
 }
 
 // DeleteAutomationRule removes a rule.
 func (s *Store) DeleteAutomationRule(ctx context.Context, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.delOne(pkAutoRule+id, skAutoRule, "automation rule "+id, automation.ErrNotFound)
+	return deleteRule(s, automationRules, id)
 }
 
 // RecordAutomationHits adds one hit per rule id and moves lastHitAt
 // forward; unknown rules are skipped.
 func (s *Store) RecordAutomationHits(ctx context.Context, ids []string, at time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	hits := make(map[string]int, len(ids))
 	for _, id := range ids {
-		var r automation.Rule
-		if !s.get(pkAutoRule+id, skAutoRule, &r) {
-			continue
-		}
-		r.Hits++
-		if r.LastHitAt == nil || at.After(*r.LastHitAt) {
-			t := at.UTC()
-			r.LastHitAt = &t
-		}
-		s.put(pkAutoRule+id, skAutoRule, r)
+		hits[id]++
 	}
+	recordRuleHits(s, automationRules, hits, at)
 	return nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/muster-sec/muster/shared/rulemeta"
+
 	"github.com/muster-sec/muster/shared/alert"
 )
 
@@ -50,23 +52,17 @@ type Match struct {
 
 // Rule is a suppression rule.
 type Rule struct {
-	ID        string     `json:"id"`
+	rulemeta.Meta
 	Name      string     `json:"name,omitempty"`
 	Match     Match      `json:"match"`
 	Reason    string     `json:"reason"`
 	Comment   string     `json:"comment,omitempty"`
 	State     State      `json:"state"`
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
-	Hits      int64      `json:"hits"`
-	LastHitAt *time.Time `json:"lastHitAt,omitempty"`
-	CreatedAt time.Time  `json:"createdAt"`
-	CreatedBy string     `json:"createdBy,omitempty"`
-	UpdatedAt time.Time  `json:"updatedAt"`
 	// SourceIncident is the incident a "suppress similar" rule came from.
 	SourceIncident string `json:"sourceIncident,omitempty"`
 	// Silence is the Alertmanager silence written back for the rule, if any.
 	Silence *Silence `json:"silence,omitempty"`
-	Version int64    `json:"version"`
 }
 
 // Silence records the Alertmanager silence written back for a rule: its id

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/rulemeta"
 	"github.com/muster-sec/muster/shared/suppress"
 )
 
@@ -32,19 +33,19 @@ func TestMatches(t *testing.T) {
 		want string // expected SuppressedBy
 		hits int
 	}{
-		{"type exact", suppress.Rule{ID: "r1", Match: suppress.Match{AlertType: "Recon:EC2/PortProbeUnprotectedPort"}}, "r1", 1},
-		{"type other", suppress.Rule{ID: "r1", Match: suppress.Match{AlertType: "Recon:EC2/Portscan"}}, "", 0},
-		{"wildcard with provider", suppress.Rule{ID: "r1", Match: suppress.Match{AlertType: "*", Provider: "guardduty"}}, "r1", 1},
-		{"provider other", suppress.Rule{ID: "r1", Match: suppress.Match{Provider: "falco"}}, "", 0},
-		{"resource by ARN matches canonical id", suppress.Rule{ID: "r1", Match: suppress.Match{ResourceID: "arn:aws:ec2:us-east-1:111122223333:instance/i-0a1b2c3d4e5f60718"}}, "r1", 1},
-		{"entity exact", suppress.Rule{ID: "r1", Match: suppress.Match{Entity: &suppress.EntityMatch{Type: "ip", Value: "203.0.113.66"}}}, "r1", 1},
-		{"entity contains", suppress.Rule{ID: "r1", Match: suppress.Match{Entity: &suppress.EntityMatch{Type: "host", Value: "10-0-1", Contains: true}}}, "r1", 1},
-		{"entity exact misses substring", suppress.Rule{ID: "r1", Match: suppress.Match{Entity: &suppress.EntityMatch{Type: "host", Value: "10-0-1"}}}, "", 0},
-		{"severity at most Low", suppress.Rule{ID: "r1", Match: suppress.Match{MaxSeverity: alert.Low}}, "r1", 1},
-		{"severity at most Informational", suppress.Rule{ID: "r1", Match: suppress.Match{MaxSeverity: alert.Informational}}, "", 0},
-		{"shadow counts only", suppress.Rule{ID: "r1", State: suppress.Shadow, Match: suppress.Match{Provider: "guardduty"}}, "", 1},
-		{"disabled does nothing", suppress.Rule{ID: "r1", State: suppress.Disabled, Match: suppress.Match{Provider: "guardduty"}}, "", 0},
-		{"expired does nothing", suppress.Rule{ID: "r1", ExpiresAt: &past, Match: suppress.Match{Provider: "guardduty"}}, "", 0},
+		{"type exact", suppress.Rule{Meta: rulemeta.Meta{ID: "r1"}, Match: suppress.Match{AlertType: "Recon:EC2/PortProbeUnprotectedPort"}}, "r1", 1},
+		{"type other", suppress.Rule{Meta: rulemeta.Meta{ID: "r1"}, Match: suppress.Match{AlertType: "Recon:EC2/Portscan"}}, "", 0},
+		{"wildcard with provider", suppress.Rule{Meta: rulemeta.Meta{ID: "r1"}, Match: suppress.Match{AlertType: "*", Provider: "guardduty"}}, "r1", 1},
+		{"provider other", suppress.Rule{Meta: rulemeta.Meta{ID: "r1"}, Match: suppress.Match{Provider: "falco"}}, "", 0},
+		{"resource by ARN matches canonical id", suppress.Rule{Meta: rulemeta.Meta{ID: "r1"}, Match: suppress.Match{ResourceID: "arn:aws:ec2:us-east-1:111122223333:instance/i-0a1b2c3d4e5f60718"}}, "r1", 1},
+		{"entity exact", suppress.Rule{Meta: rulemeta.Meta{ID: "r1"}, Match: suppress.Match{Entity: &suppress.EntityMatch{Type: "ip", Value: "203.0.113.66"}}}, "r1", 1},
+		{"entity contains", suppress.Rule{Meta: rulemeta.Meta{ID: "r1"}, Match: suppress.Match{Entity: &suppress.EntityMatch{Type: "host", Value: "10-0-1", Contains: true}}}, "r1", 1},
+		{"entity exact misses substring", suppress.Rule{Meta: rulemeta.Meta{ID: "r1"}, Match: suppress.Match{Entity: &suppress.EntityMatch{Type: "host", Value: "10-0-1"}}}, "", 0},
+		{"severity at most Low", suppress.Rule{Meta: rulemeta.Meta{ID: "r1"}, Match: suppress.Match{MaxSeverity: alert.Low}}, "r1", 1},
+		{"severity at most Informational", suppress.Rule{Meta: rulemeta.Meta{ID: "r1"}, Match: suppress.Match{MaxSeverity: alert.Informational}}, "", 0},
+		{"shadow counts only", suppress.Rule{Meta: rulemeta.Meta{ID: "r1"}, State: suppress.Shadow, Match: suppress.Match{Provider: "guardduty"}}, "", 1},
+		{"disabled does nothing", suppress.Rule{Meta: rulemeta.Meta{ID: "r1"}, State: suppress.Disabled, Match: suppress.Match{Provider: "guardduty"}}, "", 0},
+		{"expired does nothing", suppress.Rule{Meta: rulemeta.Meta{ID: "r1"}, ExpiresAt: &past, Match: suppress.Match{Provider: "guardduty"}}, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,9 +63,9 @@ func TestMatches(t *testing.T) {
 
 func TestEvaluateIsDeterministicAndApplies(t *testing.T) {
 	rules := []suppress.Rule{
-		{ID: "b", State: suppress.Enabled, Match: suppress.Match{Provider: "guardduty"}},
-		{ID: "a", State: suppress.Enabled, Match: suppress.Match{AlertType: "*", Provider: "guardduty"}},
-		{ID: "c", State: suppress.Shadow, Match: suppress.Match{Provider: "guardduty"}},
+		{Meta: rulemeta.Meta{ID: "b"}, State: suppress.Enabled, Match: suppress.Match{Provider: "guardduty"}},
+		{Meta: rulemeta.Meta{ID: "a"}, State: suppress.Enabled, Match: suppress.Match{AlertType: "*", Provider: "guardduty"}},
+		{Meta: rulemeta.Meta{ID: "c"}, State: suppress.Shadow, Match: suppress.Match{Provider: "guardduty"}},
 	}
 	a := probe()
 	v := suppress.Evaluate(rules, a, now)
@@ -134,11 +135,11 @@ func TestDraftsMatchTheirAlert(t *testing.T) {
 func TestActiveKeepsEnabledAndShadowOnly(t *testing.T) {
 	past := now.Add(-time.Minute)
 	rules := []suppress.Rule{
-		{ID: "on", State: suppress.Enabled},
-		{ID: "shadow", State: suppress.Shadow},
-		{ID: "off", State: suppress.Disabled},
-		{ID: "expired", State: suppress.Enabled, ExpiresAt: &past},
-		{ID: "marked-expired", State: suppress.Expired},
+		{Meta: rulemeta.Meta{ID: "on"}, State: suppress.Enabled},
+		{Meta: rulemeta.Meta{ID: "shadow"}, State: suppress.Shadow},
+		{Meta: rulemeta.Meta{ID: "off"}, State: suppress.Disabled},
+		{Meta: rulemeta.Meta{ID: "expired"}, State: suppress.Enabled, ExpiresAt: &past},
+		{Meta: rulemeta.Meta{ID: "marked-expired"}, State: suppress.Expired},
 	}
 	got := suppress.Active(rules, now)
 	if len(got) != 2 || got[0].ID != "on" || got[1].ID != "shadow" {

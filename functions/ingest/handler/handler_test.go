@@ -24,6 +24,7 @@ import (
 	"github.com/muster-sec/muster/shared/auth"
 	"github.com/muster-sec/muster/shared/memstore"
 	"github.com/muster-sec/muster/shared/metrics"
+	"github.com/muster-sec/muster/shared/rulemeta"
 	"github.com/muster-sec/muster/shared/suppress"
 )
 
@@ -364,13 +365,13 @@ func TestEverySampleIsAccepted(t *testing.T) {
 func TestSuppression(t *testing.T) {
 	f := newFixture(t)
 	f.rules.rules = []suppress.Rule{
-		{ID: "r-enabled", State: suppress.Enabled, Reason: "Expected activity",
+		{Meta: rulemeta.Meta{ID: "r-enabled"}, State: suppress.Enabled, Reason: "Expected activity",
 			Match: suppress.Match{AlertType: "Recon:EC2/PortProbeUnprotectedPort"}},
-		{ID: "r-shadow", State: suppress.Shadow, Reason: "trying",
+		{Meta: rulemeta.Meta{ID: "r-shadow"}, State: suppress.Shadow, Reason: "trying",
 			Match: suppress.Match{Provider: "guardduty", ResourceID: "i-0a1b2c3d4e5f60718"}},
-		{ID: "r-disabled", State: suppress.Disabled, Reason: "off",
+		{Meta: rulemeta.Meta{ID: "r-disabled"}, State: suppress.Disabled, Reason: "off",
 			Match: suppress.Match{Provider: "guardduty"}},
-		{ID: "r-expired", State: suppress.Enabled, Reason: "old", ExpiresAt: ptr(now.Add(-time.Hour)),
+		{Meta: rulemeta.Meta{ID: "r-expired"}, State: suppress.Enabled, Reason: "old", ExpiresAt: ptr(now.Add(-time.Hour)),
 			Match: suppress.Match{AlertType: "UnauthorizedAccess:EC2/SSHBruteForce"}},
 	}
 	probe := webhookResult(t, mustServe(t, f, post("guardduty", tokenAll, sample(t, "guardduty", "port-probe.json"))))

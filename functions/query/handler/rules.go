@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/muster-sec/muster/shared/rulemeta"
 	"github.com/muster-sec/muster/shared/suppress"
 )
 
@@ -51,7 +52,7 @@ func (h *Handler) createRule(ctx context.Context, r *request, b ruleBody) (reply
 		return reply{}, badField("match", "is required")
 	}
 	rule := suppress.Rule{Name: b.Name, Match: *b.Match, Reason: b.Reason, Comment: b.Comment, State: b.State,
-		ExpiresAt: b.ExpiresAt, CreatedBy: r.principal.Name}
+		ExpiresAt: b.ExpiresAt, Meta: rulemeta.Meta{CreatedBy: r.principal.Name}}
 	created, err := h.store.CreateRule(ctx, rule)
 	if err != nil {
 		return reply{}, err

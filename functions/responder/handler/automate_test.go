@@ -16,6 +16,7 @@ import (
 	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/killchain"
 	"github.com/muster-sec/muster/shared/listing"
+	"github.com/muster-sec/muster/shared/rulemeta"
 )
 
 // fakeAutomation holds rules and fails where told.
@@ -46,7 +47,7 @@ func (f *fakeAutomation) ListAlerts(context.Context, listing.Filter, int, string
 // names the record in BatchItemFailures (its event waits for the retry);
 // a conflict or a replay does not.
 func TestAutomationFailuresRetryTheRecord(t *testing.T) {
-	rule := automation.Rule{ID: "r1", Name: "assign", State: automation.Enabled, Triggers: []automation.Trigger{automation.TriggerCreated},
+	rule := automation.Rule{Meta: rulemeta.Meta{ID: "r1"}, Name: "assign", State: automation.Enabled, Triggers: []automation.Trigger{automation.TriggerCreated},
 		Actions: []automation.Action{{Type: "assign", Owner: "alice"}}}
 	cases := []struct {
 		name      string
