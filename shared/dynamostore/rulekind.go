@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/resources"
 	"github.com/muster-sec/muster/shared/rulemeta"
 )
@@ -103,18 +102,9 @@ func updateRule[R any, P rulemeta.Rule[R]](ctx context.Context, s *Store, k rule
 	if err != nil {
 		return cur, err
 	}
-	if v := P(&cur).RuleMeta().Version; v != version {
-		return cur, fmt.Errorf("%s at version %d, not %d: %w", k.name(id), v, version, incident.ErrConflict)
-	}
-	next := cur
-	if err := change(&next); err != nil {
+	next, err := rulemeta.Change[R, P](cur, version, s.now(), k.name(id), change, k.validate)
+	if err != nil {
 		return cur, err
-	}
-	P(&next).RuleMeta().Updated(*P(&cur).RuleMeta(), s.now().UTC())
-	if k.validate != nil {
-		if err := k.validate(&next, s.now()); err != nil {
-			return cur, err
-		}
 	}
 	item, err := encodeRuleItem[R, P](k, next)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/muster-sec/muster/shared/incident"
 	"github.com/muster-sec/muster/shared/rulemeta"
 )
 
@@ -49,18 +48,9 @@ func updateRule[R any, P rulemeta.Rule[R]](s *Store, k ruleKind[R], id string, v
 	if !s.get(k.pk+id, k.sk, &cur) {
 		return cur, fmt.Errorf("%s: %w", k.name(id), k.notFound)
 	}
-	if v := P(&cur).RuleMeta().Version; v != version {
-		return cur, fmt.Errorf("%s at version %d, not %d: %w", k.name(id), v, version, incident.ErrConflict)
-	}
-	next := cur
-	if err := change(&next); err != nil {
+	next, err := rulemeta.Change[R, P](cur, version, s.now(), k.name(id), change, k.validate)
+	if err != nil {
 		return cur, err
-	}
-	P(&next).RuleMeta().Updated(*P(&cur).RuleMeta(), s.now().UTC())
-	if k.validate != nil {
-		if err := k.validate(&next, s.now()); err != nil {
-			return cur, err
-		}
 	}
 	s.put(k.pk+id, k.sk, next)
 	return next, nil

@@ -4,7 +4,12 @@
 // package owns what the rule means.
 package rulemeta
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	"github.com/muster-sec/muster/shared/incident"
+)
 
 // Meta is the bookkeeping of a stored rule. Embedded in a rule type, its
 // fields appear in the rule's JSON at the rule's own level.
@@ -52,4 +57,26 @@ func (m *Meta) Hit(n int, at time.Time) {
 		t := at.UTC()
 		m.LastHitAt = &t
 	}
+}
+
+// Change is the next version of cur, a rule stored at version: change
+// applied to a copy, the bookkeeping moved on (Updated), then validate
+// (when set). A cur at another version is incident.ErrConflict; what
+// names the rule in errors.
+func Change[R any, P Rule[R]](cur R, version int64, now time.Time, what string, change func(*R) error, validate func(*R, time.Time) error) (R, error) {
+	m := *P(&cur).RuleMeta()
+	if m.Version != version {
+		return cur, fmt.Errorf("%s at version %d, not %d: %w", what, m.Version, version, incident.ErrConflict)
+	}
+	next := cur
+	if err := change(&next); err != nil {
+		return cur, err
+	}
+	P(&next).RuleMeta().Updated(m, now.UTC())
+	if validate != nil {
+		if err := validate(&next, now); err != nil {
+			return cur, err
+		}
+	}
+	return next, nil
 }
