@@ -117,8 +117,10 @@ func Start() (*Server, error) {
 // WaitReady polls endpoint until moto answers or the timeout passes.
 func WaitReady(endpoint string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	// A probe moto accepts but never answers is abandoned, not waited on.
+	probe := &http.Client{Timeout: 2 * time.Second}
 	for time.Now().Before(deadline) {
-		resp, err := http.Get(endpoint + "/moto-api/")
+		resp, err := probe.Get(endpoint + "/moto-api/")
 		if err == nil {
 			resp.Body.Close()
 			return nil
