@@ -326,14 +326,8 @@ func (st *stormStore) Commit(_ context.Context, u *correlate.Unit) error {
 	if err := st.mem.Commit(u); err != nil {
 		return err
 	}
-	for _, kd := range u.KeyDays {
-		item, err := dynamostore.EncodeKeyDay(kd)
-		if err != nil {
-			return err
-		}
-		img := imageOf(item)
-		st.m.write(st.now, st.keyDays[kd.ID()], img, true)
-		st.keyDays[kd.ID()] = img
+	if err := replaceAll(st, st.keyDays, u.KeyDays, dynamostore.EncodeKeyDay); err != nil {
+		return err
 	}
 	for _, c := range u.Checks {
 		img := st.keyDays[c.ID]
@@ -342,14 +336,8 @@ func (st *stormStore) Commit(_ context.Context, u *correlate.Unit) error {
 		}
 		st.m.check(st.now, img)
 	}
-	for _, g := range u.Groups {
-		item, err := dynamostore.EncodeGroup(g)
-		if err != nil {
-			return err
-		}
-		img := imageOf(item)
-		st.m.write(st.now, st.groups[g.ID()], img, true)
-		st.groups[g.ID()] = img
+	if err := replaceAll(st, st.groups, u.Groups, dynamostore.EncodeGroup); err != nil {
+		return err
 	}
 	for _, t := range u.Timeline {
 		item, err := dynamostore.EncodeTimeline(t.IncidentID, t.Entry)
@@ -357,6 +345,22 @@ func (st *stormStore) Commit(_ context.Context, u *correlate.Unit) error {
 			return err
 		}
 		st.m.write(st.now, image{}, imageOf(item), true)
+	}
+	return nil
+}
+
+// replaceAll meters the transactional write of each record's item over
+// the image kept under its id, and keeps the new image.
+func replaceAll[T interface{ ID() K }, K comparable](st *stormStore, kept map[K]image, records []T,
+	encode func(T) (map[string]types.AttributeValue, error)) error {
+	for _, r := range records {
+		item, err := encode(r)
+		if err != nil {
+			return err
+		}
+		img := imageOf(item)
+		st.m.write(st.now, kept[r.ID()], img, true)
+		kept[r.ID()] = img
 	}
 	return nil
 }
