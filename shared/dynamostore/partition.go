@@ -171,19 +171,33 @@ func recordHits(ctx context.Context, s *Store, key func(string) map[string]types
 }
 
 // addHits adds count to the hits of the rule item at key and, with
-// setLast, moves its lastHitAt to ts when that is later.
-func (s *Store) addHits(ctx context.Context, key map[string]types.AttributeValue, count int, ts string, setLast bool) error {
+// setLast, moves its lastHitAt to ts when that is later. The update
+// carries a token of its own (hitToken) and is refused where the item
+// already holds it, so an attempt the SDK sends again after an answer was
+// lost (ADD is not idempotent) adds nothing twice: that refusal, seen by
+// the token on the old item, is success.
+func (st *Store) addHits(ctx context.Context, key map[string]types.AttributeValue, count int, ts string, setLast bool) error {
+	tok := NewID()
 	in := &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.table), Key: key,
-		UpdateExpression:          aws.String("ADD hits :n"),
-		ConditionExpression:       aws.String("attribute_exists(pk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":n": n(int64(count))},
+		TableName: aws.String(st.table), Key: key,
+		UpdateExpression:                    aws.String("ADD hits :n SET #tok = :tok"),
+		ConditionExpression:                 aws.String("attribute_exists(pk) AND (attribute_not_exists(#tok) OR #tok <> :tok)"),
+		ExpressionAttributeNames:            map[string]string{"#tok": attrHitToken},
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":n": n(int64(count)), ":tok": s(tok)},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
 	if setLast {
-		in.UpdateExpression = aws.String("ADD hits :n SET lastHitAt = :t")
-		in.ConditionExpression = aws.String("attribute_exists(pk) AND (attribute_not_exists(lastHitAt) OR lastHitAt < :t)")
+		in.UpdateExpression = aws.String("ADD hits :n SET #tok = :tok, lastHitAt = :t")
+		in.ConditionExpression = aws.String(aws.ToString(in.ConditionExpression) + " AND (attribute_not_exists(lastHitAt) OR lastHitAt < :t)")
 		in.ExpressionAttributeValues[":t"] = &types.AttributeValueMemberS{Value: ts}
 	}
-	_, err := s.db.UpdateItem(ctx, in)
+	_, err := st.db.UpdateItem(ctx, in)
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) && StringAttr(ccf.Item, attrHitToken) == tok {
+		return nil // an earlier attempt of this call was applied
+	}
 	return err
 }
+
+// attrHitToken holds the token of the last hit update applied to a rule.
+const attrHitToken = "hitToken"

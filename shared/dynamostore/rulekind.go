@@ -14,9 +14,10 @@ import (
 
 // ruleKind is one kind of stored rule. Each is an item at key(id) with
 // the rule's JSON in doc (hits excluded), version, hits (N, incremented
-// with ADD) and lastHitAt, indexed in gsi1 under the single partition
-// partition (sort key createdAt#id), so every rule of the kind is read
-// with one Query, never a Scan.
+// with ADD, once per call however often the SDK sends it: see addHits)
+// and lastHitAt, indexed in gsi1 under the single partition partition
+// (sort key createdAt#id), so every rule of the kind is read with one
+// Query, never a Scan.
 type ruleKind[R any] struct {
 	what      string // the rule's name in errors: "rule", "automation rule"
 	kind      string // the item's kind attribute
