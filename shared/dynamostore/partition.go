@@ -175,7 +175,10 @@ func recordHits(ctx context.Context, s *Store, key func(string) map[string]types
 // carries a token of its own (hitToken) and is refused where the item
 // already holds it, so an attempt the SDK sends again after an answer was
 // lost (ADD is not idempotent) adds nothing twice: that refusal, seen by
-// the token on the old item, is success.
+// the token on the old item, is success. It guards the usual case, a
+// retry with no other hit update in between; a retry that comes after
+// another writer's update still counts again (hits are a rule's usage
+// figure, not a ledger).
 func (st *Store) addHits(ctx context.Context, key map[string]types.AttributeValue, count int, ts string, setLast bool) error {
 	tok := NewID()
 	in := &dynamodb.UpdateItemInput{
