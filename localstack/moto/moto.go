@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -60,8 +59,7 @@ func Start(ctx context.Context, opts Options) (*Process, error) {
 	if opts.ReadyTimeout <= 0 {
 		opts.ReadyTimeout = 30 * time.Second
 	}
-	path, err := exec.LookPath("moto_server")
-	if err != nil {
+	if _, err := exec.LookPath("moto_server"); err != nil {
 		return nil, ErrNotInstalled
 	}
 	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
@@ -70,12 +68,11 @@ func Start(ctx context.Context, opts Options) (*Process, error) {
 		return nil, fmt.Errorf("start moto on %s: %w (another emulator or a previous run may hold it; stop it, set MUSTER_MOTO_PORT to another port, or set AWS_ENDPOINT_URL to use the running emulator)", addr, ErrPortBusy)
 	}
 	_ = l.Close()
-	cmd := exec.Command(path, "-H", opts.Host, "-p", strconv.Itoa(opts.Port))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.Stdout, cmd.Stderr = opts.Output, opts.Output
-	if len(opts.Env) > 0 {
-		cmd.Env = append(os.Environ(), opts.Env...)
+	cmd, err := Command(opts.Host, opts.Port, opts.Env...)
+	if err != nil {
+		return nil, err
 	}
+	cmd.Stdout, cmd.Stderr = opts.Output, opts.Output
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start moto_server: %w", err)
 	}

@@ -31,6 +31,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/muster-sec/muster/localstack/moto"
 	"github.com/muster-sec/muster/shared/awsclient"
 )
 
@@ -83,18 +84,16 @@ func Get(t testing.TB) *Server {
 // Start launches a new moto_server on a free port and waits until it
 // answers. The caller must Stop it.
 func Start() (*Server, error) {
-	path, err := exec.LookPath("moto_server")
-	if err != nil {
-		return nil, fmt.Errorf("find moto_server: %w", err)
-	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		port, err := FreePort()
 		if err != nil {
 			return nil, err
 		}
-		cmd := exec.Command(path, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		cmd, err := moto.Command("127.0.0.1", port)
+		if err != nil {
+			return nil, err
+		}
 		if os.Getenv("MUSTER_MOTO_LOG") == "" {
 			cmd.Stdout, cmd.Stderr = nil, nil
 		} else {

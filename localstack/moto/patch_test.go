@@ -1,0 +1,183 @@
+package moto
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+
+	"github.com/muster-sec/muster/shared/awsclient"
+)
+
+// syncBuffer is moto's output, written by the process and read by the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestTransactionsUndoWhatTheyWrote checks moto started here with the
+// transaction patch: a cancelled transaction leaves items and stream as
+// they were, a committed one writes all its items and their records.
+func TestTransactionsUndoWhatTheyWrote(t *testing.T) {
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		t.Skip("moto_server not installed")
+	}
+	ctx := context.Background()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	var out syncBuffer
+	p, err := Start(ctx, Options{Port: port, Output: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	if !strings.Contains(out.String(), "keep an undo log") {
+		t.Fatalf("moto did not load the transaction patch; its output:\n%s", out.String())
+	}
+	cfg := awsclient.ForEmulator(p.Endpoint)
+	db, st := dynamodb.NewFromConfig(cfg), dynamodbstreams.NewFromConfig(cfg)
+	streamARN := createTable(t, db)
+
+	put(t, db, "a", "1")
+	_, err = db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String("t"), Item: item("b", "new")}},
+		{Update: &types.Update{TableName: aws.String("t"), Key: key("a"), UpdateExpression: aws.String("SET v = :v"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberS{Value: "2"}}}},
+		{Delete: &types.Delete{TableName: aws.String("t"), Key: key("a2")}},
+		{ConditionCheck: &types.ConditionCheck{TableName: aws.String("t"), Key: key("c"),
+			ConditionExpression: aws.String("attribute_exists(pk)")}},
+	}})
+	var cancelled *types.TransactionCanceledException
+	if !errors.As(err, &cancelled) {
+		t.Fatalf("transaction with a failing check = %v, want TransactionCanceledException", err)
+	}
+	if got := value(t, db, "a"); got != "1" {
+		t.Errorf("after the cancelled transaction a = %q, want 1", got)
+	}
+	if got := value(t, db, "b"); got != "" {
+		t.Errorf("after the cancelled transaction b = %q, want no item", got)
+	}
+	if got := streamKeys(t, st, streamARN); got != "a" {
+		t.Errorf("stream after the cancelled transaction = %q, want a", got)
+	}
+
+	_, err = db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String("t"), Item: item("b", "new")}},
+		{Delete: &types.Delete{TableName: aws.String("t"), Key: key("a")}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := value(t, db, "a"), value(t, db, "b"); a != "" || b != "new" {
+		t.Errorf("after the committed transaction a = %q, b = %q; want no item and new", a, b)
+	}
+	if got := streamKeys(t, st, streamARN); got != "a b a" {
+		t.Errorf("stream after the committed transaction = %q, want a b a", got)
+	}
+	put(t, db, "d", "1")
+	if got := streamKeys(t, st, streamARN); got != "a b a d" {
+		t.Errorf("stream after a later put = %q, want a b a d", got)
+	}
+}
+
+func createTable(t *testing.T, db *dynamodb.Client) string {
+	t.Helper()
+	out, err := db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
+		TableName:            aws.String("t"),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		StreamSpecification:  &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewAndOldImages},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.TableDescription.LatestStreamArn)
+}
+
+func key(pk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}
+}
+
+func item(pk, v string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "v": &types.AttributeValueMemberS{Value: v}}
+}
+
+func put(t *testing.T, db *dynamodb.Client, pk, v string) {
+	t.Helper()
+	if _, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String("t"), Item: item(pk, v)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// value is the item's v, or "" when there is no item.
+func value(t *testing.T, db *dynamodb.Client, pk string) string {
+	t.Helper()
+	out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String("t"), Key: key(pk), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := out.Item["v"].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+// streamKeys lists the keys of the stream's records in order, checking
+// their sequence numbers rise.
+func streamKeys(t *testing.T, st *dynamodbstreams.Client, arn string) string {
+	t.Helper()
+	ctx := context.Background()
+	desc, err := st.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(arn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	last := ""
+	for _, sh := range desc.StreamDescription.Shards {
+		it, err := st.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(arn), ShardId: sh.ShardId,
+			ShardIteratorType: stypes.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := st.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: it.ShardIterator})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rec := range out.Records {
+			seq := aws.ToString(rec.Dynamodb.SequenceNumber)
+			if len(seq) < len(last) || (len(seq) == len(last) && seq <= last) {
+				t.Errorf("sequence number %s after %s", seq, last)
+			}
+			last = seq
+			keys = append(keys, rec.Dynamodb.Keys["pk"].(*stypes.AttributeValueMemberS).Value)
+		}
+	}
+	return strings.Join(keys, " ")
+}

@@ -1,0 +1,125 @@
+"""Muster's local stack: moto's TransactWriteItems without whole-table copies.
+
+moto 5 makes a transaction all-or-nothing by deep-copying every table it
+names, once per item of the transaction, stream included, and putting the
+copy back on failure. On a table that holds a day of alerts that is most of
+moto's time and memory: a 100-item transaction copies the table 100 times,
+and the copies (cyclic through the table's stream) wait for Python's
+collector long after the request. Here the transaction instead keeps a copy
+of each item it names, and the stream's length, and on failure puts those
+back; writes to DynamoDB are serialised so that nothing else writes between
+a transaction's items or during its undo, as in DynamoDB. What a request
+sees and gets back is unchanged.
+
+The runner and the tests put this file's directory on moto's PYTHONPATH;
+Python imports it at start-up. If moto is not the version this was written
+against, nothing is changed; either way moto says which on its error
+output.
+"""
+
+import copy as _copy
+import sys
+import threading
+import types
+
+
+def _patch():
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+
+    backend = models.DynamoDBBackend
+    if not isinstance(getattr(models, "copy", None), types.ModuleType):
+        raise RuntimeError("moto.dynamodb.models no longer imports copy")
+
+    local = threading.local()
+
+    def deepcopy(x, memo=None):
+        # Inside a transaction a table is not copied: the undo log below
+        # restores what the transaction wrote.
+        if getattr(local, "in_transaction", False) and isinstance(x, Table):
+            return x
+        return _copy.deepcopy(x, memo)
+
+    models.copy = types.SimpleNamespace(deepcopy=deepcopy, copy=_copy.copy)
+
+    writes = threading.RLock()
+
+    def serialised(method):
+        def locked(self, *args, **kwargs):
+            with writes:
+                return method(self, *args, **kwargs)
+
+        locked.__name__ = method.__name__
+        locked.__doc__ = method.__doc__
+        return locked
+
+    for name in ("put_item", "update_item", "delete_item"):
+        setattr(backend, name, serialised(getattr(backend, name)))
+
+    transact = backend.transact_write_items
+
+    def undo_log(self, transact_items):
+        """What to put back if the transaction fails: each named item as it
+        is now, and each table's stream length."""
+        items, streams = [], {}
+        for entry in transact_items:
+            try:
+                op_type, op = next(iter(entry.items()))
+                table = self.get_table(op["TableName"])
+                if op_type == "Put":
+                    attrs = op["Item"]
+                    key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+                    if table.range_key_attr is not None:
+                        key[table.range_key_attr] = attrs[table.range_key_attr]
+                else:
+                    key = op["Key"]
+                hash_key, range_key = self.get_keys_value(table, key)
+                current = table.get_item(hash_key, range_key)
+            except Exception:
+                # moto refuses this item before writing it.
+                continue
+            items.append((table, hash_key, range_key, _copy.deepcopy(current)))
+            shard = table.stream_shard
+            if shard is not None and id(table) not in streams:
+                streams[id(table)] = (shard, len(shard.items))
+        return items, streams
+
+    def put_back(items, streams):
+        for table, hash_key, range_key, before in reversed(items):
+            if range_key is not None:
+                if before is None:
+                    table.items[hash_key].pop(range_key, None)
+                else:
+                    table.items[hash_key][range_key] = before
+            elif before is None:
+                table.items.pop(hash_key, None)
+            else:
+                table.items[hash_key] = before
+        for shard, length in streams.values():
+            del shard.items[length:]
+
+    def transact_write_items(self, transact_items):
+        with writes:
+            items, streams = undo_log(self, transact_items)
+            local.in_transaction = True
+            try:
+                return transact(self, transact_items)
+            except BaseException:
+                put_back(items, streams)
+                raise
+            finally:
+                local.in_transaction = False
+
+    transact_write_items.__doc__ = transact.__doc__
+    backend.transact_write_items = transact_write_items
+
+
+try:
+    import moto
+
+    if not moto.__version__.startswith("5."):
+        raise RuntimeError("written for moto 5, found " + moto.__version__)
+    _patch()
+    print("muster: moto's transactions keep an undo log, not table copies", file=sys.stderr)
+except Exception as err:  # moto still runs, as it ships
+    print("muster: moto's transactions left as they are: %s" % err, file=sys.stderr)
