@@ -57,8 +57,10 @@ func TestTransactionsUndoWhatTheyWrote(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Stop()
-	if !strings.Contains(out.String(), "keep an undo log") {
-		t.Fatalf("moto did not load the transaction patch; its output:\n%s", out.String())
+	for _, line := range []string{"transactions keep an undo log", "routes and EventBridge paths are looked up once"} {
+		if !strings.Contains(out.String(), "muster: moto's "+line) {
+			t.Fatalf("moto did not load the patch (%s); its output:\n%s", line, out.String())
+		}
 	}
 	cfg := awsclient.ForEmulator(p.Endpoint)
 	db, st := dynamodb.NewFromConfig(cfg), dynamodbstreams.NewFromConfig(cfg)

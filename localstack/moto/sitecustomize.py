@@ -1,4 +1,4 @@
-"""Muster's local stack: moto's TransactWriteItems without whole-table copies.
+"""Muster's local stack: moto without whole-table copies and per-request work.
 
 moto 5 makes a transaction all-or-nothing by deep-copying every table it
 names, once per item of the transaction, stream included, and putting the
@@ -10,6 +10,13 @@ of each item it names, and the stream's length, and on failure puts those
 back; writes to DynamoDB are serialised so that nothing else writes between
 a transaction's items or during its undo, as in DynamoDB. What a request
 sees and gets back is unchanged.
+
+Two more costs moto pays on every request, with no effect on what it
+answers, are paid once: it lists its own package directory (a stat of each
+of its ~150 modules, under a lock every request takes) to route a request,
+and EventBridge compiles each of an event's eight JSONPath expressions with
+a freshly generated parser for every target it delivers to. Both results are
+now kept.
 
 The runner and the tests put this file's directory on moto's PYTHONPATH;
 Python imports it at start-up. If moto is not the version this was written
@@ -114,12 +121,36 @@ def _patch():
     backend.transact_write_items = transact_write_items
 
 
-try:
+def _cache_lookups():
+    import functools
+
+    import jsonpath_ng.ext
+    from moto import backends
+
+    modules = backends.list_of_moto_modules
+    backends.list_of_moto_modules = functools.cache(lambda: tuple(modules()))
+    # A compiled path is only read when it finds; events/utils imports
+    # parse from the module at each call, so it gets the cached one.
+    jsonpath_ng.ext.parse = functools.lru_cache(maxsize=1024)(jsonpath_ng.ext.parse)
+
+
+def _apply():
     import moto
 
-    if not moto.__version__.startswith("5."):
-        raise RuntimeError("written for moto 5, found " + moto.__version__)
-    _patch()
-    print("muster: moto's transactions keep an undo log, not table copies", file=sys.stderr)
-except Exception as err:  # moto still runs, as it ships
-    print("muster: moto's transactions left as they are: %s" % err, file=sys.stderr)
+    for done, change in (
+        ("transactions keep an undo log, not table copies", _patch),
+        ("routes and EventBridge paths are looked up once", _cache_lookups),
+    ):
+        try:
+            if not moto.__version__.startswith("5."):
+                raise RuntimeError("written for moto 5, found " + moto.__version__)
+            change()
+            print("muster: moto's " + done, file=sys.stderr)
+        except Exception as err:  # moto still runs, as it ships
+            print("muster: moto left as it ships, not: %s (%s)" % (done, err), file=sys.stderr)
+
+
+try:
+    _apply()
+except ImportError as err:
+    print("muster: moto left as it ships: %s" % err, file=sys.stderr)

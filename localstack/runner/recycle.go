@@ -27,11 +27,11 @@ import (
 	"github.com/muster-sec/muster/shared/resources"
 )
 
-// moto 5.2.1 grows without bound under the correlator's transactions:
-// TransactWriteItems deep-copies the whole table once per item of the
-// transaction, and the copies (which reference themselves through the
-// table's stream) are freed late or never given back to the system. The
-// runner cannot change moto, so it restarts it from a snapshot when it
+// moto keeps every record of a table's stream (DynamoDB keeps 24 hours),
+// so the moto the runner starts grows with what is written, about 75 MB
+// a thousand alerts; its transactions no longer copy the table (package
+// moto's patch), which made it grow by tens of MB a second. The runner
+// cannot trim moto's stream, so it restarts moto from a snapshot when it
 // holds more than MotoMaxMB: the state is the same, the process is new.
 
 // motoMaxMB is the resident size above which moto is restarted; 0 for
@@ -59,8 +59,8 @@ func (r *Runner) overLimit() (float64, bool) {
 
 // recycle restarts moto from a snapshot without waiting for the
 // correlator's backlog: with API writes held, it lets the correlator finish
-// its batch in flight and stop (cutting it short after 5 s: moto grows by
-// tens of MB a second meanwhile, and the units committed so far stay), lets the responder and the sink publish what is already
+// its batch in flight and stop (cutting it short after 5 s; the units
+// committed so far stay), lets the responder and the sink publish what is already
 // decided (at most wait), notes the alerts the correlator has not finished
 // (pending.json), saves the table, restarts moto on the same port,
 // restores the table, starts both consumers after the restored records and
