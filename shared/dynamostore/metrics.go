@@ -27,6 +27,9 @@ const (
 	metricsEvent     = "METRICSEVENT#"
 	skMetricsEvent   = "EVENT"
 	counterPrefix    = "c:"
+	// attrCountToken holds the token of the last marker-less update of a
+	// day's counters (updateOnce).
+	attrCountToken = "countToken"
 	// MarkerRetention is how long a counted event's marker lives: longer
 	// than a stream record (24 h), so every replay finds it.
 	MarkerRetention = 3 * 24 * time.Hour
@@ -36,7 +39,9 @@ const (
 // event d comes from: an incident id and version) the update and a marker
 // item are one transaction conditioned on the marker's absence, so the
 // same event adds once however often it is replayed; AddMetrics then
-// returns nil for a replay. Without a marker it is one UpdateItem.
+// returns nil for a replay. Without a marker it is one UpdateItem, sent
+// so that an SDK retry after a lost answer does not add twice
+// (updateOnce).
 //
 // A day's item holds one counter per detection seen that day; should a
 // day see so many detections that the item reaches DynamoDB's 400 KB, the
@@ -57,7 +62,7 @@ func (st *Store) addMetrics(ctx context.Context, day, marker string, d metrics.D
 		return nil
 	}
 	if marker == "" {
-		_, err := st.db.UpdateItem(ctx, update)
+		err := st.updateOnce(ctx, update, attrCountToken)
 		if err != nil {
 			return fmt.Errorf("add metrics %s: %w", day, err)
 		}

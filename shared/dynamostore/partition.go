@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -171,36 +173,63 @@ func recordHits(ctx context.Context, s *Store, key func(string) map[string]types
 }
 
 // addHits adds count to the hits of the rule item at key and, with
-// setLast, moves its lastHitAt to ts when that is later. The update
-// carries a token of its own (hitToken) and is refused where the item
-// already holds it, so an attempt the SDK sends again after an answer was
-// lost (ADD is not idempotent) adds nothing twice: that refusal, seen by
-// the token on the old item, is success. It guards the usual case, a
-// retry with no other hit update in between; a retry that comes after
-// another writer's update still counts again (hits are a rule's usage
-// figure, not a ledger).
+// setLast, moves its lastHitAt to ts when that is later; at most once
+// however often the SDK sends it (updateOnce).
 func (st *Store) addHits(ctx context.Context, key map[string]types.AttributeValue, count int, ts string, setLast bool) error {
-	tok := NewID()
 	in := &dynamodb.UpdateItemInput{
 		TableName: aws.String(st.table), Key: key,
-		UpdateExpression:                    aws.String("ADD hits :n SET #tok = :tok"),
-		ConditionExpression:                 aws.String("attribute_exists(pk) AND (attribute_not_exists(#tok) OR #tok <> :tok)"),
-		ExpressionAttributeNames:            map[string]string{"#tok": attrHitToken},
-		ExpressionAttributeValues:           map[string]types.AttributeValue{":n": n(int64(count)), ":tok": s(tok)},
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		UpdateExpression:          aws.String("ADD hits :n"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": n(int64(count))},
 	}
 	if setLast {
-		in.UpdateExpression = aws.String("ADD hits :n SET #tok = :tok, lastHitAt = :t")
-		in.ConditionExpression = aws.String(aws.ToString(in.ConditionExpression) + " AND (attribute_not_exists(lastHitAt) OR lastHitAt < :t)")
+		in.UpdateExpression = aws.String("ADD hits :n SET lastHitAt = :t")
+		in.ConditionExpression = aws.String("attribute_exists(pk) AND (attribute_not_exists(lastHitAt) OR lastHitAt < :t)")
 		in.ExpressionAttributeValues[":t"] = &types.AttributeValueMemberS{Value: ts}
 	}
-	_, err := st.db.UpdateItem(ctx, in)
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) && StringAttr(ccf.Item, attrHitToken) == tok {
-		return nil // an earlier attempt of this call was applied
-	}
-	return err
+	return st.updateOnce(ctx, in, attrHitToken)
 }
 
 // attrHitToken holds the token of the last hit update applied to a rule.
 const attrHitToken = "hitToken"
+
+// updateOnce sends an update that adds (ADD is not idempotent) so that an
+// attempt the SDK sends again after its answer was lost adds nothing
+// twice. The update also sets a token of its own in the attribute attr and
+// is refused where the item already holds that token; that refusal, seen
+// by the token on the old item, is success. It guards the usual case, a
+// retry with no other update of the item in between; a retry that comes
+// after another writer's update still adds again (what it guards are usage
+// figures, not a ledger). in's UpdateExpression must end with its SET
+// clause, if it has one; a refusal of in's own condition is returned.
+func (st *Store) updateOnce(ctx context.Context, in *dynamodb.UpdateItemInput, attr string) error {
+	tok := NewID()
+	expr := aws.ToString(in.UpdateExpression)
+	if strings.Contains(expr, "SET ") {
+		expr += ", #tok = :tok"
+	} else {
+		expr += " SET #tok = :tok"
+	}
+	cond := "(attribute_not_exists(#tok) OR #tok <> :tok)"
+	if c := aws.ToString(in.ConditionExpression); c != "" {
+		cond = c + " AND " + cond
+	}
+	in.UpdateExpression, in.ConditionExpression = aws.String(expr), aws.String(cond)
+	in.ExpressionAttributeNames = maps.Clone(in.ExpressionAttributeNames)
+	if in.ExpressionAttributeNames == nil {
+		in.ExpressionAttributeNames = map[string]string{}
+	}
+	in.ExpressionAttributeNames["#tok"] = attr
+	in.ExpressionAttributeValues = maps.Clone(in.ExpressionAttributeValues)
+	if in.ExpressionAttributeValues == nil {
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{}
+	}
+	in.ExpressionAttributeValues[":tok"] = s(tok)
+	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	_, err := st.db.UpdateItem(ctx, in)
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) && StringAttr(ccf.Item, attr) == tok {
+		return nil // an earlier attempt of this call was applied
+	}
+	return err
+}

@@ -1,0 +1,122 @@
+package dynamostore_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/muster-sec/muster/shared/dynamostore"
+	"github.com/muster-sec/muster/shared/metrics"
+	"github.com/muster-sec/muster/shared/mototest"
+	"github.com/muster-sec/muster/shared/suppress"
+)
+
+// losesAnswers sends every request on, but loses the answer to the first
+// attempt of each request whose body holds match: the request is applied
+// and the SDK, seeing a broken connection, sends it again.
+type losesAnswers struct {
+	match []byte
+	next  aws.HTTPClient
+	mu    sync.Mutex
+	seen  map[string]bool // invocation ids whose answer was lost
+	lost  int
+}
+
+func (c *losesAnswers) Do(req *http.Request) (*http.Response, error) {
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	resp, err := c.next.Do(req)
+	if err != nil || !bytes.Contains(body, c.match) {
+		return resp, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := req.Header.Get("Amz-Sdk-Invocation-Id")
+	if c.seen[id] {
+		return resp, nil
+	}
+	c.seen[id] = true
+	c.lost++
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return nil, errors.New("connection reset after the request was applied")
+}
+
+// TestHitsCountOnceWhenAnAnswerIsLost: a hit update applied but whose
+// answer never arrived is sent again by the SDK; the count must not take
+// it twice.
+func TestHitsCountOnceWhenAnAnswerIsLost(t *testing.T) {
+	s, lossy := lossyStore(t, "ADD hits")
+	ctx := context.Background()
+	r, err := s.CreateRule(ctx, suppress.Rule{Reason: "probe", State: suppress.Shadow, Match: suppress.Match{Provider: "guardduty"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t1 := time.Now().UTC().Truncate(time.Second)
+	if err := s.RecordHits(ctx, map[string]int{r.ID: 2}, t1); err != nil {
+		t.Fatal(err)
+	}
+	// Earlier than the last hit: the count moves, lastHitAt does not.
+	if err := s.RecordHits(ctx, map[string]int{r.ID: 3}, t1.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetRule(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lossy.lost == 0 {
+		t.Fatal("no answer was lost: the test proves nothing")
+	}
+	if got.Hits != 5 || got.LastHitAt == nil || !got.LastHitAt.Equal(t1) {
+		t.Errorf("after %d lost answers: hits %d, last %v; want 5 at %s", lossy.lost, got.Hits, got.LastHitAt, t1)
+	}
+}
+
+// TestCountersCountOnceWhenAnAnswerIsLost: ingest's update of a day's
+// counters (no event marker) sent again after its answer was lost must not
+// count twice.
+func TestCountersCountOnceWhenAnAnswerIsLost(t *testing.T) {
+	s, lossy := lossyStore(t, "ADD #c0")
+	ctx := context.Background()
+	for _, d := range []metrics.Delta{{metrics.Alerts: 2}, {metrics.Alerts: 3}} {
+		if err := s.AddMetrics(ctx, "2026-12-06", "", d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	days, err := s.MetricDays(ctx, "2026-12-06", "2026-12-06")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lossy.lost == 0 {
+		t.Fatal("no answer was lost: the test proves nothing")
+	}
+	if len(days) != 1 || days[0].Counts[metrics.Alerts] != 5 {
+		t.Errorf("after %d lost answers: %+v, want %s 5", lossy.lost, days, metrics.Alerts)
+	}
+}
+
+// lossyStore is a store on a new table whose client loses the first answer
+// to every request holding match.
+func lossyStore(t *testing.T, match string) (*dynamostore.Store, *losesAnswers) {
+	t.Helper()
+	cfg := mototest.Get(t).Config()
+	lossy := &losesAnswers{match: []byte(match), next: cfg.HTTPClient, seen: map[string]bool{}}
+	cfg.HTTPClient = lossy
+	db := dynamodb.NewFromConfig(cfg)
+	name := mototest.UniqueName("muster")
+	if _, err := dynamostore.CreateTable(context.Background(), db, name); err != nil {
+		t.Fatal(err)
+	}
+	return dynamostore.New(db, name, dynamostore.Options{}), lossy
+}
