@@ -5,21 +5,16 @@ import (
 	"errors"
 	"net"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 )
 
 func TestStartRefusesBusyPort(t *testing.T) {
-	if _, err := exec.LookPath("moto_server"); err != nil {
-		t.Skip("moto_server not installed")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := listener(t)
 	defer l.Close()
 	port := l.Addr().(*net.TCPAddr).Port
-	_, err = Start(context.Background(), Options{Port: port})
+	_, err := Start(context.Background(), Options{Port: port})
 	if !errors.Is(err, ErrPortBusy) {
 		t.Fatalf("Start on a busy port = %v, want ErrPortBusy", err)
 	}
@@ -38,15 +33,7 @@ func TestStartWithoutMoto(t *testing.T) {
 }
 
 func TestStartAndStop(t *testing.T) {
-	if _, err := exec.LookPath("moto_server"); err != nil {
-		t.Skip("moto_server not installed")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := freePort(t)
 	p, err := Start(context.Background(), Options{Port: port})
 	if err != nil {
 		t.Fatal(err)
@@ -58,8 +45,31 @@ func TestStartAndStop(t *testing.T) {
 		t.Fatal("Stop returned before moto_server exited")
 	}
 	p.Stop() // idempotent
-	if c, err := net.Dial("tcp", l.Addr().String()); err == nil {
+	if c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
 		c.Close()
 		t.Error("the port still answers after Stop")
 	}
+}
+
+// freePort skips the test without moto_server, and returns a loopback
+// port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l := listener(t)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// listener skips the test without moto_server, and listens on a free
+// loopback port.
+func listener(t *testing.T) net.Listener {
+	t.Helper()
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		t.Skip("moto_server not installed")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
-	"os/exec"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -41,22 +41,8 @@ func (s *syncBuffer) String() string {
 // transaction patch: a cancelled transaction leaves items and stream as
 // they were, a committed one writes all its items and their records.
 func TestTransactionsUndoWhatTheyWrote(t *testing.T) {
-	if _, err := exec.LookPath("moto_server"); err != nil {
-		t.Skip("moto_server not installed")
-	}
 	ctx := context.Background()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	var out syncBuffer
-	p, err := Start(ctx, Options{Port: port, Output: &out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Stop()
+	p, out := startLogged(t)
 	for _, line := range []string{"transactions keep an undo log", "routes and EventBridge paths are looked up once"} {
 		if !strings.Contains(out.String(), "muster: moto's "+line) {
 			t.Fatalf("moto did not load the patch (%s); its output:\n%s", line, out.String())
@@ -67,7 +53,7 @@ func TestTransactionsUndoWhatTheyWrote(t *testing.T) {
 	streamARN := createTable(t, db)
 
 	put(t, db, "a", "1")
-	_, err = db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	_, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String("t"), Item: item("b", "new")}},
 		{Update: &types.Update{TableName: aws.String("t"), Key: key("a"), UpdateExpression: aws.String("SET v = :v"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberS{Value: "2"}}}},
@@ -182,4 +168,34 @@ func streamKeys(t *testing.T, st *dynamodbstreams.Client, arn string) string {
 		}
 	}
 	return strings.Join(keys, " ")
+}
+
+// TestPatchKeepsTheShadowedSiteCustomize: a sitecustomize already on the
+// user's PYTHONPATH still runs after the patch.
+func TestPatchKeepsTheShadowedSiteCustomize(t *testing.T) {
+	dir := t.TempDir()
+	own := "import sys\nprint('the user\\'s sitecustomize ran', file=sys.stderr)\n"
+	if err := os.WriteFile(filepath.Join(dir, "sitecustomize.py"), []byte(own), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PYTHONPATH", dir)
+	_, out := startLogged(t)
+	for _, want := range []string{"muster: moto's transactions keep an undo log", "the user's sitecustomize ran"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("moto's output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// startLogged starts moto on a free port, its output kept, stopped when
+// the test ends; it skips the test without moto_server (freePort).
+func startLogged(t *testing.T) (*Process, *syncBuffer) {
+	t.Helper()
+	out := &syncBuffer{}
+	p, err := Start(context.Background(), Options{Port: freePort(t), Output: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Stop)
+	return p, out
 }

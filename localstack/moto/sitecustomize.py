@@ -150,7 +150,21 @@ def _apply():
             print("muster: moto left as it ships, not: %s (%s)" % (done, err), file=sys.stderr)
 
 
+def _chain():
+    """Run the sitecustomize this file shadows, if the Python has one."""
+    import os
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    for entry in sys.path[1:] if sys.path and sys.path[0] == "" else sys.path:
+        path = os.path.join(os.path.abspath(entry or "."), "sitecustomize.py")
+        if os.path.dirname(path) != here and os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                exec(compile(f.read(), path, "exec"), {"__name__": "sitecustomize", "__file__": path})
+            return
+
+
 try:
     _apply()
 except ImportError as err:
     print("muster: moto left as it ships: %s" % err, file=sys.stderr)
+_chain()
