@@ -137,17 +137,17 @@ def _cache_lookups():
 def _apply():
     import moto
 
-    for done, change in (
-        ("transactions keep an undo log, not table copies", _patch),
-        ("routes and EventBridge paths are looked up once", _cache_lookups),
+    for what, done, change in (
+        ("transactions", "keep an undo log, not table copies", _patch),
+        ("routes and EventBridge paths", "are looked up once", _cache_lookups),
     ):
         try:
             if not moto.__version__.startswith("5."):
                 raise RuntimeError("written for moto 5, found " + moto.__version__)
             change()
-            print("muster: moto's " + done, file=sys.stderr)
+            print("muster: moto's %s %s" % (what, done), file=sys.stderr)
         except Exception as err:  # moto still runs, as it ships
-            print("muster: moto left as it ships, not: %s (%s)" % (done, err), file=sys.stderr)
+            print("muster: moto's %s left as they ship: %s" % (what, err), file=sys.stderr)
 
 
 def _chain():
