@@ -40,16 +40,24 @@ func Command(host string, port int, env ...string) (*exec.Cmd, error) {
 	return cmd, nil
 }
 
-// patchDir writes sitecustomize.py into a directory named for its
-// content, once, and returns the directory.
+// patchDir writes sitecustomize.py into a directory of the user's cache
+// named for its content, once, and returns the directory. Python runs the
+// file, so it is kept where only the user writes: the user's cache, or a
+// new private temporary directory when there is none.
 func patchDir() (string, error) {
 	sum := sha256.Sum256(siteCustomize)
-	dir := filepath.Join(os.TempDir(), "muster-moto-"+hex.EncodeToString(sum[:6]))
+	name := "moto-" + hex.EncodeToString(sum[:6])
+	var dir string
+	if cache, err := os.UserCacheDir(); err == nil {
+		dir = filepath.Join(cache, "muster", name)
+	} else if dir, err = os.MkdirTemp("", "muster-"+name+"-"); err != nil {
+		return "", fmt.Errorf("write moto's transaction patch: %w", err)
+	}
 	file := filepath.Join(dir, "sitecustomize.py")
 	if b, err := os.ReadFile(file); err == nil && string(b) == string(siteCustomize) {
 		return dir, nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("write moto's transaction patch: %w", err)
 	}
 	tmp, err := os.CreateTemp(dir, "sitecustomize-*.tmp")
