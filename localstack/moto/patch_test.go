@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/muster-sec/muster/shared/awsclient"
 )
@@ -43,7 +44,8 @@ func (s *syncBuffer) String() string {
 func TestTransactionsUndoWhatTheyWrote(t *testing.T) {
 	ctx := context.Background()
 	p, out := startLogged(t)
-	for _, line := range []string{"transactions keep an undo log", "routes and EventBridge paths are looked up once"} {
+	for _, line := range []string{"transactions keep an undo log", "transactions apply once per client request token",
+		"routes and EventBridge paths are looked up once"} {
 		if !strings.Contains(out.String(), "muster: moto's "+line) {
 			t.Fatalf("moto did not load the patch (%s); its output:\n%s", line, out.String())
 		}
@@ -91,6 +93,58 @@ func TestTransactionsUndoWhatTheyWrote(t *testing.T) {
 	put(t, db, "d", "1")
 	if got := streamKeys(t, st, streamARN); got != "a b a d" {
 		t.Errorf("stream after a later put = %q, want a b a d", got)
+	}
+}
+
+// TestTransactionsApplyOncePerToken: a transaction sent again with its
+// ClientRequestToken (as the SDK does on a retry after a lost answer)
+// succeeds without writing, as in DynamoDB; other items under the same
+// token are refused; a cancelled one runs again.
+func TestTransactionsApplyOncePerToken(t *testing.T) {
+	ctx := context.Background()
+	p, _ := startLogged(t)
+	db := dynamodb.NewFromConfig(awsclient.ForEmulator(p.Endpoint))
+	createTable(t, db)
+	add := func(token, pk string) error {
+		_, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{ClientRequestToken: aws.String(token),
+			TransactItems: []types.TransactWriteItem{{Update: &types.Update{TableName: aws.String("t"), Key: key(pk),
+				UpdateExpression:          aws.String("ADD n :one"),
+				ConditionExpression:       aws.String("attribute_exists(pk)"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}}}}}})
+		return err
+	}
+	count := func() string {
+		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("t"), Key: key("c"), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, ok := out.Item["n"].(*types.AttributeValueMemberN); ok {
+			return n.Value
+		}
+		return ""
+	}
+	var cancelled *types.TransactionCanceledException
+	if err := add("tok-1", "c"); !errors.As(err, &cancelled) {
+		t.Fatalf("add to a missing item = %v, want TransactionCanceledException", err)
+	}
+	put(t, db, "c", "x")
+	for range 2 {
+		if err := add("tok-1", "c"); err != nil {
+			t.Fatalf("add under a token whose first call was cancelled: %v", err)
+		}
+	}
+	if got := count(); got != "1" {
+		t.Errorf("after the same token twice n = %q, want 1", got)
+	}
+	var mismatch smithy.APIError
+	if err := add("tok-1", "other"); !errors.As(err, &mismatch) || mismatch.ErrorCode() != "IdempotentParameterMismatchException" {
+		t.Errorf("other items under the same token = %v, want IdempotentParameterMismatchException", err)
+	}
+	if err := add("tok-2", "c"); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != "2" {
+		t.Errorf("after a new token n = %q, want 2", got)
 	}
 }
 

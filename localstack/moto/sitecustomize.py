@@ -11,6 +11,11 @@ back; writes to DynamoDB are serialised so that nothing else writes between
 a transaction's items or during its undo, as in DynamoDB. What a request
 sees and gets back is unchanged.
 
+A transaction's ClientRequestToken makes it idempotent in DynamoDB for ten
+minutes, and the SDKs send the same token with every retry; moto ignores
+it, so a retry after a lost answer applied a transaction twice. Here a
+repeat of a call that succeeded succeeds without writing, as in DynamoDB.
+
 Two more costs moto pays on every request, with no effect on what it
 answers, are paid once: it lists its own package directory (a stat of each
 of its ~150 modules, under a lock every request takes) to route a request,
@@ -121,6 +126,59 @@ def _patch():
     backend.transact_write_items = transact_write_items
 
 
+def _idempotent_transactions():
+    """DynamoDB applies a TransactWriteItems once per ClientRequestToken for
+    ten minutes (the SDKs fill the token in and send it again with every
+    retry): a repeat of a call that succeeded succeeds and writes nothing,
+    one with other items is IdempotentParameterMismatchException, one while
+    the first is still running is TransactionInProgressException. moto
+    ignores the token, so a retry after a lost answer applied twice."""
+    import collections
+    import json
+    import time
+
+    from moto.core.exceptions import JsonRESTError
+    from moto.dynamodb import responses
+
+    handle = responses.DynamoHandler.transact_write_items
+    window = 600.0
+    seen = collections.OrderedDict()  # token -> [items digest, time, done]
+    lock = threading.Lock()
+
+    def transact_write_items(self):
+        token = self.body.get("ClientRequestToken")
+        if not token:
+            return handle(self)
+        digest = json.dumps(self.body.get("TransactItems"), sort_keys=True)
+        now = time.monotonic()
+        with lock:
+            while seen and next(iter(seen.values()))[1] < now - window:
+                seen.popitem(last=False)
+            entry = seen.get(token)
+            if entry is None:
+                seen[token] = [digest, now, False]
+        if entry is not None:
+            if entry[0] != digest:
+                raise JsonRESTError("IdempotentParameterMismatchException",
+                                    "The request uses the same client token as a previous, but non-identical request.")
+            if not entry[2]:
+                raise JsonRESTError("TransactionInProgressException",
+                                    "The transaction with the given request token is already in progress.")
+            return responses.ActionResult({"ConsumedCapacity": [], "ItemCollectionMetrics": {}})
+        try:
+            result = handle(self)
+        except BaseException:
+            with lock:
+                seen.pop(token, None)  # nothing was written: a retry runs it again
+            raise
+        with lock:
+            seen[token][2] = True
+        return result
+
+    transact_write_items.__doc__ = handle.__doc__
+    responses.DynamoHandler.transact_write_items = transact_write_items
+
+
 def _cache_lookups():
     import functools
 
@@ -139,6 +197,7 @@ def _apply():
 
     for what, done, change in (
         ("transactions", "keep an undo log, not table copies", _patch),
+        ("transactions", "apply once per client request token", _idempotent_transactions),
         ("routes and EventBridge paths", "are looked up once", _cache_lookups),
     ):
         try:
