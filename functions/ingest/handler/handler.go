@@ -36,10 +36,10 @@ import (
 
 	"github.com/muster-sec/muster/shared/apigw"
 	"github.com/muster-sec/muster/shared/auth"
-	"github.com/muster-sec/muster/shared/awsclient"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/normalize"
 	"github.com/muster-sec/muster/shared/resources"
+	"github.com/muster-sec/muster/shared/ssmparam"
 )
 
 // Handler serves POST /webhooks/{provider} and EventBridge deliveries.
@@ -91,7 +91,7 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 		return nil, fmt.Errorf("configure store: %w", err)
 	}
 	store := dynamostore.New(dynamodb.NewFromConfig(cfg), resources.TableFromEnv(getenv), storeOpts)
-	authn, err := auth.FromEnv(ctx, getenv, awsclient.Parameter(cfg))
+	authn, err := auth.FromEnv(ctx, getenv, ssmparam.Reader(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("configure authentication: %w", err)
 	}

@@ -21,13 +21,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/muster-sec/muster/shared/awsclient"
 	"github.com/muster-sec/muster/shared/cardstore"
 	"github.com/muster-sec/muster/shared/chatops"
 	"github.com/muster-sec/muster/shared/incidentevent"
 	"github.com/muster-sec/muster/shared/playbook"
 	"github.com/muster-sec/muster/shared/resources"
 	"github.com/muster-sec/muster/shared/slack"
+	"github.com/muster-sec/muster/shared/ssmparam"
 )
 
 // Handler handles EventBridge deliveries.
@@ -66,7 +66,7 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 	if channel == "" {
 		return nil, fmt.Errorf("%s is required: the channel id (C…) cards are posted to", chatops.EnvChannel)
 	}
-	st, err := chatops.SettingsFromEnv(ctx, getenv, awsclient.Parameter(cfg))
+	st, err := chatops.SettingsFromEnv(ctx, getenv, ssmparam.Reader(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("configure slack: %w", err)
 	}

@@ -42,7 +42,6 @@ import (
 	"github.com/muster-sec/muster/shared/apigw"
 	"github.com/muster-sec/muster/shared/auth"
 	"github.com/muster-sec/muster/shared/automation"
-	"github.com/muster-sec/muster/shared/awsclient"
 	"github.com/muster-sec/muster/shared/chatops"
 	"github.com/muster-sec/muster/shared/correlate"
 	"github.com/muster-sec/muster/shared/dynamostore"
@@ -52,6 +51,7 @@ import (
 	"github.com/muster-sec/muster/shared/playbook"
 	"github.com/muster-sec/muster/shared/resources"
 	"github.com/muster-sec/muster/shared/silence"
+	"github.com/muster-sec/muster/shared/ssmparam"
 	"github.com/muster-sec/muster/shared/suppress"
 )
 
@@ -205,7 +205,7 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 		return nil, fmt.Errorf("configure store: %w", err)
 	}
 	store := dynamostore.New(dynamodb.NewFromConfig(cfg), resources.TableFromEnv(getenv), storeOpts)
-	fetch := awsclient.Parameter(cfg)
+	fetch := ssmparam.Reader(cfg)
 	authn, err := auth.FromEnv(ctx, getenv, fetch)
 	if err != nil {
 		return nil, fmt.Errorf("configure auth: %w", err)
