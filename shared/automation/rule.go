@@ -7,11 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/muster-sec/muster/shared/rulemeta"
-
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/killchain"
 	"github.com/muster-sec/muster/shared/playbook"
+	"github.com/muster-sec/muster/shared/rulemeta"
 )
 
 // Sentinels: ErrInvalid wraps validation errors (with an *alert.FieldError

@@ -13,18 +13,19 @@ import (
 )
 
 // ForEmulator is the AWS configuration for a local emulator (moto) at
-// endpoint: ForEndpoint's, plus two things that make moto behave as
-// DynamoDB does under load, for the local runner's handlers and pollers and
-// for the tests alike:
+// endpoint: ForEndpoint's, plus what makes moto behave as DynamoDB does
+// under load, for the local runner's handlers and pollers and for the
+// tests alike:
 //
 //   - A TransactWriteItems runs alone among this process's DynamoDB
 //     requests to the same endpoint (isolatedTransactions, one per
-//     endpoint). moto takes a deep copy of the
-//     table for each item of a transaction, to roll back to; a write that
-//     adds an item meanwhile makes the copy fail with an HTML 500
-//     ("dictionary changed size during iteration"), and a rollback puts
-//     the copy back, losing writes made since it was taken. In a burst
-//     nearly every correlator transaction met an ingest write.
+//     endpoint). moto as it ships takes a deep copy of the table for each
+//     item of a transaction, to roll back to; a write that adds an item
+//     meanwhile makes the copy fail with an HTML 500 ("dictionary changed
+//     size during iteration"), and a rollback puts the copy back, losing
+//     writes made since. The moto the runner and the tests start is
+//     patched (package localstack/moto) and serialises its writes itself;
+//     this keeps a moto started elsewhere (AWS_ENDPOINT_URL) as safe.
 //   - Server errors are retried without the SDK's client-side retry
 //     quota, which exists to stop retry storms against AWS and protects
 //     nothing against a local emulator.
@@ -54,7 +55,8 @@ func ForEmulator(endpoint string) aws.Config {
 
 // emulatorAnswerTimeout bounds the wait for an answer from the emulator.
 // moto's slowest legitimate answers (a transaction on a table of tens of
-// thousands of items, which moto copies item by item) take seconds.
+// thousands of items, in a moto as it ships, which copies the table item
+// by item) take seconds.
 var emulatorAnswerTimeout = 2 * time.Minute
 
 // emulators holds one isolatedTransactions per endpoint, so that every

@@ -200,13 +200,12 @@ const attrHitToken = "hitToken"
 // by the token on the old item, is success. It guards the usual case, a
 // retry with no other update of the item in between; a retry that comes
 // after another writer's update still adds again (what it guards are usage
-// figures, not a ledger). in's UpdateExpression must end with its SET
-// clause, if it has one; a refusal of in's own condition is returned.
+// figures, not a ledger). A refusal of in's own condition is returned.
 func (st *Store) updateOnce(ctx context.Context, in *dynamodb.UpdateItemInput, attr string) error {
 	tok := NewID()
 	expr := aws.ToString(in.UpdateExpression)
 	if strings.Contains(expr, "SET ") {
-		expr += ", #tok = :tok"
+		expr = strings.Replace(expr, "SET ", "SET #tok = :tok, ", 1)
 	} else {
 		expr += " SET #tok = :tok"
 	}

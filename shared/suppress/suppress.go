@@ -7,9 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/muster-sec/muster/shared/rulemeta"
-
 	"github.com/muster-sec/muster/shared/alert"
+	"github.com/muster-sec/muster/shared/rulemeta"
 )
 
 // ErrInvalid wraps rule validation errors; ErrNotFound is returned by stores
