@@ -1,9 +1,9 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -124,9 +124,7 @@ func (o BurstOptions) withDefaults() BurstOptions {
 	orDefault(&o.PerAttack, 20)
 	orDefault(&o.Workers, 4)
 	orDefault(&o.Timeout, 10*time.Minute)
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
-	}
+	o.Logger = cmp.Or(o.Logger, slog.New(slog.DiscardHandler))
 	return o
 }
 

@@ -68,7 +68,7 @@ func MeasureE2E(ctx context.Context, o E2EOptions) (E2EResult, error) {
 	r, err := runner.Start(ctx, runner.Options{
 		Endpoint: o.Endpoint, Addr: "127.0.0.1:0", Dir: dir, Token: benchToken,
 		Table: mototest.UniqueName("e2e"), Bus: mototest.UniqueName("e2e"), Queue: mototest.UniqueName("e2e"),
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		return res, fmt.Errorf("start local runner: %w", err)

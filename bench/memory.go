@@ -1,10 +1,10 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -64,9 +64,7 @@ func MeasureMemory(ctx context.Context, o MemoryOptions) (MemoryResult, error) {
 	orDefault(&o.Workers, 4)
 	orDefault(&o.Batch, 25)
 	orDefault(&o.Timeout, 30*time.Minute)
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
-	}
+	o.Logger = cmp.Or(o.Logger, slog.New(slog.DiscardHandler))
 	var res MemoryResult
 	dir, err := os.MkdirTemp("", "muster-memory-")
 	if err != nil {

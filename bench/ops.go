@@ -1,7 +1,8 @@
 package bench
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 
 	"github.com/muster-sec/muster/shared/awsmeter"
 )
@@ -34,15 +35,8 @@ func countOps(ops []awsmeter.Call) []OpCount {
 	for _, c := range idx {
 		out = append(out, *c)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Component != b.Component {
-			return a.Component < b.Component
-		}
-		if a.Service != b.Service {
-			return a.Service < b.Service
-		}
-		return a.Operation < b.Operation
+	slices.SortFunc(out, func(a, b OpCount) int {
+		return cmp.Or(cmp.Compare(a.Component, b.Component), cmp.Compare(a.Service, b.Service), cmp.Compare(a.Operation, b.Operation))
 	})
 	return out
 }

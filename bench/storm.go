@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"time"
 
@@ -276,7 +275,7 @@ func (st *stormStore) correlate(ctx context.Context, stored []alert.Alert, r *St
 		return err
 	}
 	svc := correlate.NewService(eng, st, correlate.ServiceOptions{Now: func() time.Time { return st.now },
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+		Logger: slog.New(slog.DiscardHandler)})
 	for i := 0; i < len(stored); i += 100 {
 		batch := stored[i:min(i+100, len(stored))]
 		st.now = batch[0].ReceivedAt

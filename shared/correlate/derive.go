@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"cmp"
 	"sort"
 	"strconv"
 	"strings"
@@ -100,10 +101,7 @@ func addResource(inc *incident.Incident, r alert.Resource) bool {
 }
 
 func entityLess(a, b alert.Entity) bool {
-	if a.Type != b.Type {
-		return a.Type < b.Type
-	}
-	return a.Value < b.Value
+	return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Value, b.Value)) < 0
 }
 
 func addEntity(inc *incident.Incident, e alert.Entity) bool {

@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -78,13 +79,7 @@ type link struct {
 // better reports whether l is a better reason than old: the closer alert
 // in time, then the smaller alert id, then the smaller key.
 func better(l, old *link) bool {
-	if l.dist != old.dist {
-		return l.dist < old.dist
-	}
-	if l.alertID != old.alertID {
-		return l.alertID < old.alertID
-	}
-	return l.key < old.key
+	return cmp.Or(cmp.Compare(l.dist, old.dist), cmp.Compare(l.alertID, old.alertID), cmp.Compare(l.key, old.key)) < 0
 }
 
 // candidate is an indexed alert within the window of the alert scanned.

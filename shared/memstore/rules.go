@@ -1,8 +1,9 @@
 package memstore
 
 import (
+	"cmp"
 	"context"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/muster-sec/muster/shared/suppress"
@@ -33,11 +34,8 @@ func (s *Store) ListRules(ctx context.Context) ([]suppress.Rule, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := listAll[suppress.Rule](s, pkRule, skRule)
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.Before(out[j].CreatedAt)
-		}
-		return out[i].ID < out[j].ID
+	slices.SortFunc(out, func(a, b suppress.Rule) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
 	})
 	return out, nil
 }

@@ -53,48 +53,49 @@ func checkReason(reason string) error {
 	return nil
 }
 
-func (h *Handler) mergeIncidents(ctx context.Context, r *request, b mergeBody) (reply, error) {
+// onIncident starts a correction of the path's incident by the caller,
+// after the checks such corrections share: If-Match and a reason.
+func onIncident(r *request, kind correlate.CorrectionKind, reason string) (correlate.Correction, error) {
 	version, err := parseIfMatch(r)
 	if err != nil {
-		return reply{}, err
+		return correlate.Correction{}, err
 	}
-	if err := checkReason(b.Reason); err != nil {
+	if err := checkReason(reason); err != nil {
+		return correlate.Correction{}, err
+	}
+	return correlate.Correction{Kind: kind, Target: r.PathValue("id"), Version: version, By: r.principal.Name, Reason: reason}, nil
+}
+
+func (h *Handler) mergeIncidents(ctx context.Context, r *request, b mergeBody) (reply, error) {
+	c, err := onIncident(r, correlate.Merge, b.Reason)
+	if err != nil {
 		return reply{}, err
 	}
 	if len(b.Incidents) == 0 || len(b.Incidents) > correlate.MaxMerge {
 		return reply{}, badField("incidents", "give 1 to "+strconv.Itoa(correlate.MaxMerge)+" incident ids")
 	}
-	return h.correct(ctx, correlate.Correction{Kind: correlate.Merge, Target: r.PathValue("id"), Version: version,
-		Incidents: b.Incidents, By: r.principal.Name, Reason: b.Reason}, http.StatusOK)
+	c.Incidents = b.Incidents
+	return h.correct(ctx, c, http.StatusOK)
 }
 
 func (h *Handler) moveAlerts(ctx context.Context, r *request, b alertsBody) (reply, error) {
-	version, err := parseIfMatch(r)
+	c, err := onIncident(r, correlate.Move, b.Reason)
 	if err != nil {
 		return reply{}, err
 	}
-	if err := checkReason(b.Reason); err != nil {
+	if c.Alerts, err = h.loadAlerts(ctx, b.Alerts); err != nil {
 		return reply{}, err
 	}
-	alerts, err := h.loadAlerts(ctx, b.Alerts)
-	if err != nil {
-		return reply{}, err
-	}
-	return h.correct(ctx, correlate.Correction{Kind: correlate.Move, Target: r.PathValue("id"), Version: version,
-		Alerts: alerts, By: r.principal.Name, Reason: b.Reason}, http.StatusOK)
+	return h.correct(ctx, c, http.StatusOK)
 }
 
 func (h *Handler) removeAlert(ctx context.Context, r *request) (reply, error) {
-	version, err := parseIfMatch(r)
+	c, err := onIncident(r, correlate.Remove, r.URL.Query().Get("reason"))
 	if err != nil {
 		return reply{}, err
 	}
-	reason := r.URL.Query().Get("reason")
-	if err := checkReason(reason); err != nil {
-		return reply{}, err
-	}
-	return h.correct(ctx, correlate.Correction{Kind: correlate.Remove, Target: r.PathValue("id"), Version: version,
-		AlertIDs: []string{r.PathValue("alertId")}, By: r.principal.Name, Reason: reason}, http.StatusOK)
+	c.AlertIDs = []string{r.PathValue("alertId")}
+	return h.correct(ctx, c, http.StatusOK)
 }
 
 func (h *Handler) createIncident(ctx context.Context, r *request, b createBody) (reply, error) {
