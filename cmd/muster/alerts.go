@@ -7,10 +7,7 @@ import (
 	"io"
 	"net/url"
 	"os"
-	"text/tabwriter"
 	"time"
-
-	"github.com/muster-sec/muster/shared/apiclient"
 )
 
 // alertRow is what the alert table shows of an alert.
@@ -34,27 +31,16 @@ func listAlerts(ctx context.Context, a *app, args []string) error {
 	if err := a.connect(); err != nil {
 		return err
 	}
-	items, more, err := a.collect(ctx, "/alerts", query(), *all, nil)
-	if err != nil {
-		return err
-	}
-	if more {
-		fmt.Fprintln(a.stderr, "muster: more alerts: --all reads every page")
-	}
-	if a.json {
-		return a.printJSON(nonNilItems(items))
-	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tPROVIDER\tSEVERITY\tSTATUS\tINCIDENT\tFIRST SEEN\tNAME")
-	for _, raw := range items {
-		var r alertRow
-		if err := json.Unmarshal(raw, &r); err != nil {
-			return fmt.Errorf("alert list: %w", apiclient.ErrServer)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Provider, r.Severity, dash(r.Status),
-			dash(r.IncidentID), when(r.FirstSeen), r.Name)
-	}
-	return tw.Flush()
+	return a.list(ctx, "alerts", "/alerts", query(), *all, nil,
+		"ID\tPROVIDER\tSEVERITY\tSTATUS\tINCIDENT\tFIRST SEEN\tNAME", func(w io.Writer, raw json.RawMessage) error {
+			var r alertRow
+			if err := json.Unmarshal(raw, &r); err != nil {
+				return err
+			}
+			_, err := fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Provider, r.Severity, dash(r.Status),
+				dash(r.IncidentID), when(r.FirstSeen), r.Name)
+			return err
+		})
 }
 
 // maxPost bounds a webhook body read from a file or stdin (the ingest
@@ -134,29 +120,21 @@ func rules(ctx context.Context, a *app, args []string) error {
 }
 
 func (a *app) listRules(ctx context.Context) error {
-	items, _, err := a.collect(ctx, "/suppression-rules", nil, true, nil)
-	if err != nil {
-		return err
-	}
-	if a.json {
-		return a.printJSON(nonNilItems(items))
-	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tHITS\tEXPIRES\tNAME\tREASON")
-	for _, raw := range items {
-		var r struct {
-			ID, Name, Reason, State string
-			Hits                    int64
-			ExpiresAt               *time.Time
-		}
-		if err := json.Unmarshal(raw, &r); err != nil {
-			return fmt.Errorf("rule list: %w", apiclient.ErrServer)
-		}
-		exp := "-"
-		if r.ExpiresAt != nil {
-			exp = when(*r.ExpiresAt)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, r.State, r.Hits, exp, dash(r.Name), r.Reason)
-	}
-	return tw.Flush()
+	return a.list(ctx, "rules", "/suppression-rules", nil, true, nil,
+		"ID\tSTATE\tHITS\tEXPIRES\tNAME\tREASON", func(w io.Writer, raw json.RawMessage) error {
+			var r struct {
+				ID, Name, Reason, State string
+				Hits                    int64
+				ExpiresAt               *time.Time
+			}
+			if err := json.Unmarshal(raw, &r); err != nil {
+				return err
+			}
+			exp := "-"
+			if r.ExpiresAt != nil {
+				exp = when(*r.ExpiresAt)
+			}
+			_, err := fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, r.State, r.Hits, exp, dash(r.Name), r.Reason)
+			return err
+		})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -43,29 +44,37 @@ func listFlags(fs interface {
 	}
 }
 
-// collect reads a list (every page with all) and reports whether more
-// pages were left unread.
-func (a *app) collect(ctx context.Context, path string, q url.Values, all bool, keep func(json.RawMessage) bool) ([]json.RawMessage, bool, error) {
-	var items []json.RawMessage
-	cursor := ""
-	for {
-		p, err := a.client.List(ctx, path, q, cursor)
+// list prints a list command's items (every page with all; a note on
+// stderr when pages were left unread, and only those keep keeps): as JSON
+// with --json, else as a table of header and a row per item.
+func (a *app) list(ctx context.Context, what, path string, q url.Values, all bool, keep func(json.RawMessage) bool,
+	header string, row func(io.Writer, json.RawMessage) error) error {
+	items := []json.RawMessage{}
+	for p, err := range a.client.Pages(ctx, path, q) {
 		if err != nil {
-			return nil, false, err
+			return err
 		}
 		for _, it := range p.Items {
 			if keep == nil || keep(it) {
 				items = append(items, it)
 			}
 		}
-		if p.Cursor == "" {
-			return items, false, nil
+		if p.Cursor != "" && !all {
+			fmt.Fprintf(a.stderr, "muster: more %s: --all reads every page\n", what)
+			break
 		}
-		if !all {
-			return items, true, nil
-		}
-		cursor = p.Cursor
 	}
+	if a.json {
+		return a.printJSON(items)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	for _, raw := range items {
+		if err := row(tw, raw); err != nil {
+			return fmt.Errorf("list %s: %w", what, apiclient.ErrServer)
+		}
+	}
+	return tw.Flush()
 }
 
 func listIncidents(ctx context.Context, a *app, args []string) error {
@@ -84,27 +93,16 @@ func listIncidents(ctx context.Context, a *app, args []string) error {
 	if err := a.connect(); err != nil {
 		return err
 	}
-	items, more, err := a.collect(ctx, "/incidents", query(), *all, match)
-	if err != nil {
-		return err
-	}
-	if more {
-		fmt.Fprintln(a.stderr, "muster: more incidents: --all reads every page")
-	}
-	if a.json {
-		return a.printJSON(nonNilItems(items))
-	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSEVERITY\tSTATUS\tOWNER\tALERTS\tLAST ACTIVITY\tTITLE")
-	for _, raw := range items {
-		var inc incident.Incident
-		if err := json.Unmarshal(raw, &inc); err != nil {
-			return fmt.Errorf("incident list: %w", apiclient.ErrServer)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", inc.ID, inc.Severity, inc.Status, dash(inc.Owner),
-			inc.AlertCount, when(inc.LastActivity), inc.Title)
-	}
-	return tw.Flush()
+	return a.list(ctx, "incidents", "/incidents", query(), *all, match,
+		"ID\tSEVERITY\tSTATUS\tOWNER\tALERTS\tLAST ACTIVITY\tTITLE", func(w io.Writer, raw json.RawMessage) error {
+			var inc incident.Incident
+			if err := json.Unmarshal(raw, &inc); err != nil {
+				return err
+			}
+			_, err := fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", inc.ID, inc.Severity, inc.Status, dash(inc.Owner),
+				inc.AlertCount, when(inc.LastActivity), inc.Title)
+			return err
+		})
 }
 
 // tagMatcher keeps incidents with a resource carrying every k=v given
@@ -137,13 +135,6 @@ func tagMatcher(tags []string) (func(json.RawMessage) bool, error) {
 		}
 		return false
 	}, nil
-}
-
-func nonNilItems(items []json.RawMessage) []json.RawMessage {
-	if items == nil {
-		return []json.RawMessage{}
-	}
-	return items
 }
 
 func dash(s string) string {

@@ -5,7 +5,7 @@
 // 2xx; its Kind is one of the sentinels (ErrNotFound, ErrConflict, ErrAuth,
 // ErrInvalid, ErrServer) so callers decide with errors.Is. Lists come back
 // one page at a time (Page, with the opaque cursor of the next page);
-// Each follows the cursors. The token is never put in an error.
+// Pages follows the cursors. The token is never put in an error.
 package apiclient
 
 import (
@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -171,6 +172,21 @@ func (cl *Client) List(ctx context.Context, path string, q url.Values, cursor st
 	var p Page
 	_, err := cl.do(ctx, call{method: http.MethodGet, path: path, query: q, out: &p})
 	return p, err
+}
+
+// Pages reads a list page after page, following the cursors, until the
+// last page, the first error (yielded) or the caller stops.
+func (cl *Client) Pages(ctx context.Context, path string, q url.Values) iter.Seq2[Page, error] {
+	return func(yield func(Page, error) bool) {
+		cursor := ""
+		for {
+			p, err := cl.List(ctx, path, q, cursor)
+			if !yield(p, err) || err != nil || p.Cursor == "" {
+				return
+			}
+			cursor = p.Cursor
+		}
+	}
 }
 
 func cloneValues(q url.Values) url.Values {

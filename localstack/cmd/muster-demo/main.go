@@ -14,12 +14,14 @@ package main
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -27,32 +29,15 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/muster-sec/muster/shared/apiclient"
+	"github.com/muster-sec/muster/shared/incident"
 )
 
 type manifestEntry struct {
 	Provider string `json:"provider"`
 	File     string `json:"file"`
 	Role     string `json:"role"`
-}
-
-type incident struct {
-	ID         string   `json:"id"`
-	Title      string   `json:"title"`
-	Severity   string   `json:"severity"`
-	Status     string   `json:"status"`
-	Tactics    []string `json:"tactics"`
-	AlertCount int      `json:"alertCount"`
-	Version    int64    `json:"version"`
-	Resources  []struct {
-		ID   string `json:"id"`
-		Name string `json:"name"`
-	} `json:"resources"`
-}
-
-type client struct {
-	base  string
-	token string
-	http  *http.Client
 }
 
 func main() {
@@ -68,10 +53,7 @@ func run() error {
 	wait := flag.Duration("wait", 30*time.Second, "how long to wait for correlation to settle")
 	flag.Parse()
 
-	addr := os.Getenv("MUSTER_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:8080"
-	}
+	addr := cmp.Or(os.Getenv("MUSTER_ADDR"), "127.0.0.1:8080")
 	if !strings.Contains(addr, "://") {
 		addr = "http://" + addr
 	}
@@ -79,16 +61,18 @@ func run() error {
 	if token == "" {
 		return errors.New("set MUSTER_DEV_TOKEN to the token `make run` printed (or was started with)")
 	}
-	c := &client{base: strings.TrimRight(addr, "/"), token: token, http: &http.Client{Timeout: 30 * time.Second}}
-	if _, _, err := c.do(http.MethodGet, "/incidents?limit=1", nil); err != nil {
-		return fmt.Errorf("the local stack at %s does not answer (start it with `make run`): %w", c.base, err)
+	base := strings.TrimRight(addr, "/")
+	c := &apiclient.Client{BaseURL: base, Token: token, HTTP: &http.Client{Timeout: 30 * time.Second}}
+	ctx := context.Background()
+	if _, err := c.List(ctx, "/incidents", url.Values{"limit": {"1"}}, ""); err != nil {
+		return refused(base, err)
 	}
 
 	entries, err := plan(*samples, *all)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("Posting %d samples to %s\n\n", len(entries), c.base)
+	fmt.Printf("Posting %d samples to %s\n\n", len(entries), base)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ROLE\tPROVIDER\tFILE\tRESULT")
 	for _, e := range entries {
@@ -96,26 +80,25 @@ func run() error {
 		if err != nil {
 			return fmt.Errorf("read sample: %w", err)
 		}
-		status, raw, err := c.do(http.MethodPost, "/webhooks/"+e.Provider, body)
+		raw, err := c.Post(ctx, e.Provider, body)
+		var failed *apiclient.Error
 		result := ""
 		switch {
+		case errors.As(err, &failed) && failed.Status >= 400 && !errors.Is(err, apiclient.ErrAuth):
+			result = "HTTP " + failed.Error()
 		case err != nil:
-			return err
-		case status == http.StatusUnauthorized || status == http.StatusForbidden:
-			return fmt.Errorf("the API refused the token (%d): is MUSTER_DEV_TOKEN the one the stack uses?", status)
-		case status == http.StatusAccepted:
+			return refused(base, err)
+		default:
 			var r struct{ Accepted, Duplicates, Suppressed, Rejected int }
 			_ = json.Unmarshal(raw, &r)
 			result = fmt.Sprintf("accepted %d, duplicate %d, suppressed %d, rejected %d", r.Accepted, r.Duplicates, r.Suppressed, r.Rejected)
-		default:
-			result = fmt.Sprintf("HTTP %d %s", status, problemTitle(raw))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Role, e.Provider, filepath.Base(e.File), result)
 	}
 	tw.Flush()
 
 	fmt.Printf("\nWaiting for correlation (up to %s)…\n\n", *wait)
-	incs, err := c.settle(*wait)
+	incs, err := settle(ctx, c, *wait)
 	if err != nil {
 		return err
 	}
@@ -172,62 +155,40 @@ func plan(dir string, all bool) ([]manifestEntry, error) {
 	return m, nil
 }
 
-func (c *client) do(method, path string, body []byte) (int, []byte, error) {
-	req, err := http.NewRequest(method, c.base+path, bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, fmt.Errorf("build request: %w", err)
+// refused says why the stack at base did not take a call.
+func refused(base string, err error) error {
+	if errors.Is(err, apiclient.ErrAuth) {
+		return fmt.Errorf("the API refused the token (%w): is MUSTER_DEV_TOKEN the one the stack uses?", err)
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, nil, fmt.Errorf("%s %s: read answer: %w", method, path, err)
-	}
-	return resp.StatusCode, raw, nil
+	return fmt.Errorf("the local stack at %s does not answer (start it with `make run`): %w", base, err)
 }
 
 // incidents lists every incident, following cursors.
-func (c *client) incidents() ([]incident, error) {
-	var all []incident
-	path := "/incidents?limit=200"
-	for {
-		status, raw, err := c.do(http.MethodGet, path, nil)
+func incidents(ctx context.Context, c *apiclient.Client) ([]incident.Incident, error) {
+	var all []incident.Incident
+	for p, err := range c.Pages(ctx, "/incidents", url.Values{"limit": {"200"}}) {
 		if err != nil {
-			return nil, err
-		}
-		if status != http.StatusOK {
-			return nil, fmt.Errorf("GET /incidents: HTTP %d %s", status, problemTitle(raw))
-		}
-		var page struct {
-			Items  []incident `json:"items"`
-			Cursor string     `json:"cursor"`
-		}
-		if err := json.Unmarshal(raw, &page); err != nil {
 			return nil, fmt.Errorf("GET /incidents: %w", err)
 		}
-		all = append(all, page.Items...)
-		if page.Cursor == "" {
-			return all, nil
+		for _, raw := range p.Items {
+			var inc incident.Incident
+			if err := json.Unmarshal(raw, &inc); err != nil {
+				return nil, fmt.Errorf("GET /incidents: %w", err)
+			}
+			all = append(all, inc)
 		}
-		path = "/incidents?limit=200&cursor=" + page.Cursor
 	}
+	return all, nil
 }
 
 // settle polls until the incident list has not changed for two seconds,
 // or wait has passed.
-func (c *client) settle(wait time.Duration) ([]incident, error) {
+func settle(ctx context.Context, c *apiclient.Client, wait time.Duration) ([]incident.Incident, error) {
 	deadline := time.Now().Add(wait)
-	var last []incident
+	var last []incident.Incident
 	stableSince := time.Now()
 	for {
-		cur, err := c.incidents()
+		cur, err := incidents(ctx, c)
 		if err != nil {
 			return nil, err
 		}
@@ -241,7 +202,7 @@ func (c *client) settle(wait time.Duration) ([]incident, error) {
 	}
 }
 
-func printIncidents(incs []incident) {
+func printIncidents(incs []incident.Incident) {
 	if len(incs) == 0 {
 		fmt.Println("No incidents yet. Check the local stack's log (and .muster/dead-letter/).")
 		return
@@ -250,28 +211,21 @@ func printIncidents(incs []incident) {
 	for _, in := range incs {
 		var res []string
 		for _, r := range in.Resources {
-			res = append(res, cmp(r.Name, r.ID))
+			res = append(res, cmp.Or(r.Name, r.ID))
 		}
 		fmt.Printf("• %s\n", in.Title)
 		fmt.Printf("    id        %s\n", in.ID)
 		fmt.Printf("    severity  %s   status %s   alerts %d\n", in.Severity, in.Status, in.AlertCount)
-		fmt.Printf("    stages    %s\n", strings.Join(in.Tactics, " → "))
+		var stages []string
+		for _, st := range in.Tactics {
+			stages = append(stages, st.String())
+		}
+		fmt.Printf("    stages    %s\n", strings.Join(stages, " → "))
 		fmt.Printf("    resources %s\n\n", strings.Join(res, ", "))
 	}
 }
 
-func problemTitle(raw []byte) string {
-	var p struct{ Title, Detail string }
-	if json.Unmarshal(raw, &p) == nil && p.Title != "" {
-		if p.Detail != "" {
-			return p.Title + ": " + p.Detail
-		}
-		return p.Title
-	}
-	return ""
-}
-
-func stateDir() string { return cmp(os.Getenv("MUSTER_DIR"), ".muster") }
+func stateDir() string { return cmp.Or(os.Getenv("MUSTER_DIR"), ".muster") }
 
 // countLines returns the number of lines of path, -1 when it cannot be read.
 func countLines(path string) int {
@@ -280,11 +234,4 @@ func countLines(path string) int {
 		return -1
 	}
 	return bytes.Count(b, []byte("\n"))
-}
-
-func cmp(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
