@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/muster-sec/muster/localstack/runner"
 	"github.com/muster-sec/muster/localstack/sink"
+	"github.com/muster-sec/muster/shared/apiclient"
 	"github.com/muster-sec/muster/shared/mototest"
 )
 
@@ -147,13 +149,6 @@ type incidentView struct {
 	} `json:"resources"`
 }
 
-type incidentList struct {
-	Items  []incidentView `json:"items"`
-	Cursor string         `json:"cursor"`
-}
-
-// incidents lists every incident (following cursors); ok is false when the
-// API did not answer 200.
 // onlyIncident waits, up to within, until the stack holds exactly one
 // incident, with alerts alerts (any number when alerts is 0), and returns it.
 func onlyIncident(t *testing.T, r *runner.Runner, alerts int, within time.Duration) incidentView {
@@ -173,22 +168,25 @@ func onlyIncident(t *testing.T, r *runner.Runner, alerts int, within time.Durati
 	return inc
 }
 
+// incidents lists every incident (following cursors); the reason is not
+// empty when the API did not answer.
 func incidents(t *testing.T, r *runner.Runner) ([]incidentView, string) {
 	t.Helper()
+	c := &apiclient.Client{BaseURL: r.URL(), Token: token}
 	var all []incidentView
-	path := "/incidents?limit=200"
-	for {
-		var page incidentList
-		status, raw := call(t, r, http.MethodGet, path, nil, &page)
-		if status != http.StatusOK {
-			return nil, fmt.Sprintf("GET /incidents: %d %s", status, raw)
+	for p, err := range c.Pages(context.Background(), "/incidents", url.Values{"limit": {"200"}}) {
+		if err != nil {
+			return nil, "GET /incidents: " + err.Error()
 		}
-		all = append(all, page.Items...)
-		if page.Cursor == "" {
-			return all, ""
+		for _, raw := range p.Items {
+			var inc incidentView
+			if err := json.Unmarshal(raw, &inc); err != nil {
+				t.Fatalf("GET /incidents: decode %s: %v", raw, err)
+			}
+			all = append(all, inc)
 		}
-		path = "/incidents?limit=200&cursor=" + page.Cursor
 	}
+	return all, ""
 }
 
 // sinkEvents reads the sink's events file.

@@ -150,7 +150,7 @@ func (p *proc) attack(t *testing.T, name string) string {
 // incidentOn returns the id of the incident with two alerts on resource
 // name, "" when there is none.
 func (p *proc) incidentOn(t *testing.T, name string) string {
-	var list incidentList
+	var list struct{ Items []incidentView }
 	if status, _ := p.call(t, http.MethodGet, "/incidents?limit=200", nil, &list); status != http.StatusOK {
 		return ""
 	}
