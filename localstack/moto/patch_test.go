@@ -45,7 +45,7 @@ func TestTransactionsUndoWhatTheyWrote(t *testing.T) {
 	ctx := context.Background()
 	p, out := startLogged(t)
 	for _, line := range []string{"transactions keep an undo log", "transactions apply once per client request token",
-		"routes and EventBridge paths are looked up once"} {
+		"streams skip writes that change nothing", "routes and EventBridge paths are looked up once"} {
 		if !strings.Contains(out.String(), "muster: moto's "+line) {
 			t.Fatalf("moto did not load the patch (%s); its output:\n%s", line, out.String())
 		}
@@ -145,6 +145,36 @@ func TestTransactionsApplyOncePerToken(t *testing.T) {
 	}
 	if got := count(); got != "2" {
 		t.Errorf("after a new token n = %q, want 2", got)
+	}
+}
+
+// TestUnchangedWritesAddNoStreamRecord: as in DynamoDB, a put of the item
+// as it is and an update that sets what is there add no stream record (a
+// put the SDK sends again after a lost answer reaches consumers once); a
+// change, a number written another way but equal aside, does.
+func TestUnchangedWritesAddNoStreamRecord(t *testing.T) {
+	ctx := context.Background()
+	p, _ := startLogged(t)
+	cfg := awsclient.ForEmulator(p.Endpoint)
+	db, st := dynamodb.NewFromConfig(cfg), dynamodbstreams.NewFromConfig(cfg)
+	streamARN := createTable(t, db)
+	set := func(pk, expr string, v types.AttributeValue) {
+		t.Helper()
+		if _, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("t"), Key: key(pk),
+			UpdateExpression: aws.String(expr), ExpressionAttributeValues: map[string]types.AttributeValue{":v": v}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	put(t, db, "a", "1")
+	put(t, db, "a", "1")                                             // unchanged
+	set("a", "SET v = :v", &types.AttributeValueMemberS{Value: "1"}) // unchanged
+	set("a", "SET n = :v", &types.AttributeValueMemberN{Value: "5"})
+	set("a", "SET n = :v", &types.AttributeValueMemberN{Value: "5.0"}) // the same number
+	put(t, db, "a", "2")
+	put(t, db, "b", "2")
+	if got := streamKeys(t, st, streamARN); got != "a a a b" {
+		t.Errorf("stream = %q, want a a a b (insert, SET n, put v=2, insert b)", got)
 	}
 }
 

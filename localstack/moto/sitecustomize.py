@@ -16,6 +16,11 @@ minutes, and the SDKs send the same token with every retry; moto ignores
 it, so a retry after a lost answer applied a transaction twice. Here a
 repeat of a call that succeeded succeeds without writing, as in DynamoDB.
 
+DynamoDB writes no stream record for a write that changes nothing (a put
+of the item as it is, an update that sets what is there); moto writes a
+MODIFY, so a put the SDK sent again after a lost answer reached stream
+consumers twice. Here such a write adds no record, as in DynamoDB.
+
 Two more costs moto pays on every request, with no effect on what it
 answers, are paid once: it lists its own package directory (a stat of each
 of its ~150 modules, under a lock every request takes) to route a request,
@@ -179,6 +184,22 @@ def _idempotent_transactions():
     responses.DynamoHandler.transact_write_items = transact_write_items
 
 
+def _unchanged_writes_unstreamed():
+    from moto.dynamodb.models.table import StreamShard
+
+    add = StreamShard.add
+
+    def add_if_changed(self, old, new):
+        # moto compares items by key and attribute values (numbers as
+        # numbers), as DynamoDB decides whether a write changed the item.
+        if old is not None and new is not None and old == new:
+            return
+        add(self, old, new)
+
+    add_if_changed.__doc__ = add.__doc__
+    StreamShard.add = add_if_changed
+
+
 def _cache_lookups():
     import functools
 
@@ -198,6 +219,7 @@ def _apply():
     for what, done, change in (
         ("transactions", "keep an undo log, not table copies", _patch),
         ("transactions", "apply once per client request token", _idempotent_transactions),
+        ("streams", "skip writes that change nothing", _unchanged_writes_unstreamed),
         ("routes and EventBridge paths", "are looked up once", _cache_lookups),
     ):
         try:

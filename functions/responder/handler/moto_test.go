@@ -224,7 +224,11 @@ func TestEventsOnMoto(t *testing.T) {
 
 	batch := e.streamBatch(t)
 	if len(batch.Records) != 13 {
-		t.Fatalf("%d stream records selected by the responder filters, want 13 (11 incident writes, 2 requests)", len(batch.Records))
+		var got []string
+		for _, r := range batch.Records {
+			got = append(got, r.EventName+" "+r.Change.Keys["pk"].String()+" "+r.Change.Keys["sk"].String())
+		}
+		t.Fatalf("%d stream records selected by the responder filters, want 13 (11 incident writes, 2 requests): %v", len(batch.Records), got)
 	}
 	deadPath := filepath.Join(t.TempDir(), "dead.jsonl")
 	dead := deadletter.NewFile(deadPath, resources.Responder.Name)
