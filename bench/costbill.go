@@ -13,6 +13,7 @@ import (
 
 	"github.com/muster-sec/muster/bench/awsbill"
 	"github.com/muster-sec/muster/shared/awsmeter"
+	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/resources"
 )
 
@@ -158,7 +159,7 @@ func readImages(r stypes.Record) (string, imageWrite, error) {
 	if err != nil {
 		return "", w, err
 	}
-	w = imageWrite{before: awsmeter.ItemSize(oldImg), after: awsmeter.ItemSize(newImg), changed: !reflect.DeepEqual(oldImg, newImg),
+	w = imageWrite{before: dynamostore.ItemSize(oldImg), after: dynamostore.ItemSize(newImg), changed: !reflect.DeepEqual(oldImg, newImg),
 		idxBefore: indexKeys(oldImg), idxAfter: indexKeys(newImg)}
 	return itemKey(keys), w, nil
 }

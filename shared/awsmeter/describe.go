@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
+	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/resources"
 )
 
@@ -23,14 +24,14 @@ func describe(params, result any) Call {
 		c.Consistent = aws.ToBool(in.ConsistentRead)
 		if out, ok := result.(*dynamodb.QueryOutput); ok && out != nil {
 			c.Read = int(out.ScannedCount)
-			c.ReadSizes = []int{sum(out.Items, ItemSize)}
+			c.ReadSizes = []int{itemsSize(out.Items)}
 		}
 	case *dynamodb.ScanInput:
 		c.Index, c.Limit = aws.ToString(in.IndexName), aws.ToInt32(in.Limit)
 		c.Consistent = aws.ToBool(in.ConsistentRead)
 		if out, ok := result.(*dynamodb.ScanOutput); ok && out != nil {
 			c.Read = int(out.ScannedCount)
-			c.ReadSizes = []int{sum(out.Items, ItemSize)}
+			c.ReadSizes = []int{itemsSize(out.Items)}
 		}
 	case *eventbridge.PutEventsInput:
 		for _, e := range in.Entries {
@@ -53,7 +54,7 @@ func describeGet(c *Call, params, result any) bool {
 		for _, it := range items {
 			if it != nil {
 				c.Read++
-				c.ReadSizes = append(c.ReadSizes, ItemSize(it))
+				c.ReadSizes = append(c.ReadSizes, dynamostore.ItemSize(it))
 			}
 		}
 	}
@@ -113,7 +114,7 @@ func describeWrite(c *Call, params any) {
 	}
 	switch in := params.(type) {
 	case *dynamodb.PutItemInput:
-		wrote(in.Item, ItemSize(in.Item))
+		wrote(in.Item, dynamostore.ItemSize(in.Item))
 	case *dynamodb.UpdateItemInput:
 		wrote(in.Key, 0)
 	case *dynamodb.DeleteItemInput:
@@ -123,7 +124,7 @@ func describeWrite(c *Call, params any) {
 			for _, r := range reqs {
 				switch {
 				case r.PutRequest != nil:
-					wrote(r.PutRequest.Item, ItemSize(r.PutRequest.Item))
+					wrote(r.PutRequest.Item, dynamostore.ItemSize(r.PutRequest.Item))
 				case r.DeleteRequest != nil:
 					wrote(r.DeleteRequest.Key, 0)
 				}
@@ -133,7 +134,7 @@ func describeWrite(c *Call, params any) {
 		for _, t := range in.TransactItems {
 			switch {
 			case t.Put != nil:
-				wrote(t.Put.Item, ItemSize(t.Put.Item))
+				wrote(t.Put.Item, dynamostore.ItemSize(t.Put.Item))
 			case t.Update != nil:
 				wrote(t.Update.Key, 0)
 			case t.Delete != nil:
@@ -253,4 +254,14 @@ func addCapacity(c *Call, cs ...types.ConsumedCapacity) {
 		c.RCU += r
 		c.WCU += w
 	}
+}
+
+// itemsSize is the size of a query's or scan's items together, as
+// DynamoDB sums them to bill the read.
+func itemsSize(items []map[string]types.AttributeValue) int {
+	n := 0
+	for _, it := range items {
+		n += dynamostore.ItemSize(it)
+	}
+	return n
 }

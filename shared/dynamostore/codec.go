@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -153,49 +154,65 @@ func EncodeAlert(a *alert.Alert, version int64, retention time.Duration) (map[st
 	return item, nil
 }
 
-// ItemSize is the size of item as DynamoDB counts it toward the 400 KB
-// item limit: each attribute's name plus its value (strings and binaries
-// by length, numbers at most their digits, booleans and nulls one byte,
-// sets, lists and maps by their elements plus three bytes of overhead
-// each). Numbers are counted at their text length, an overestimate.
+// ItemSize is the size of an item as DynamoDB counts it, toward the 400 KB
+// item limit and in the capacity it bills: the UTF-8 length of each
+// attribute name plus the size of its value. A string or binary value
+// counts its bytes; a number about one byte per two significant digits
+// plus one; a boolean or null one byte; a list or map 3 bytes plus one
+// byte and the size of each element (a map element counts its name); a
+// set the sum of its elements.
 func ItemSize(item map[string]types.AttributeValue) int {
 	n := 0
-	for k, v := range item {
-		n += len(k) + attrSize(v)
+	for name, v := range item {
+		n += len(name) + valueSize(v)
 	}
 	return n
 }
 
-func attrSize(v types.AttributeValue) int {
+func valueSize(v types.AttributeValue) int {
 	switch v := v.(type) {
 	case *types.AttributeValueMemberS:
 		return len(v.Value)
 	case *types.AttributeValueMemberN:
-		return len(v.Value)
+		return numberSize(v.Value)
 	case *types.AttributeValueMemberB:
 		return len(v.Value)
 	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
 		return 1
 	case *types.AttributeValueMemberSS:
-		return sumLen(v.Value)
+		return sum(v.Value, func(s string) int { return len(s) })
 	case *types.AttributeValueMemberNS:
-		return sumLen(v.Value)
+		return sum(v.Value, numberSize)
 	case *types.AttributeValueMemberBS:
-		return sumLen(v.Value)
+		return sum(v.Value, func(b []byte) int { return len(b) })
 	case *types.AttributeValueMemberL:
-		n := 3
-		for _, e := range v.Value {
-			n += 1 + attrSize(e)
-		}
-		return n
+		return 3 + sum(v.Value, func(e types.AttributeValue) int { return 1 + valueSize(e) })
 	case *types.AttributeValueMemberM:
-		n := 3
-		for k, e := range v.Value {
-			n += 1 + len(k) + attrSize(e)
-		}
-		return n
+		return 3 + len(v.Value) + ItemSize(v.Value)
 	}
 	return 0
+}
+
+// numberSize approximates a number's stored size: its significant digits
+// (leading and trailing zeros dropped) in pairs, plus one byte, plus one
+// for a negative sign.
+func numberSize(s string) int {
+	neg := strings.HasPrefix(s, "-")
+	mant, _, _ := strings.Cut(strings.ToLower(strings.TrimLeft(s, "+-")), "e")
+	digits := strings.Trim(strings.ReplaceAll(mant, ".", ""), "0")
+	n := (len(digits)+1)/2 + 1
+	if neg {
+		n++
+	}
+	return n
+}
+
+func sum[T any](xs []T, f func(T) int) int {
+	n := 0
+	for _, x := range xs {
+		n += f(x)
+	}
+	return n
 }
 
 // DecodeAlert reads an alert item; it returns the alert and its version.
@@ -377,15 +394,6 @@ func StringAttr(item map[string]types.AttributeValue, name string) string {
 		return v.Value
 	}
 	return ""
-}
-
-// sumLen is the total length of a set's elements.
-func sumLen[T string | []byte](set []T) int {
-	n := 0
-	for _, e := range set {
-		n += len(e)
-	}
-	return n
 }
 
 // resourceIDs lists the ids of rs, in order (the resourceIds attribute).

@@ -1,4 +1,4 @@
-package awsmeter
+package dynamostore
 
 import (
 	"strings"
