@@ -157,8 +157,12 @@ func plan(dir string, all bool) ([]manifestEntry, error) {
 
 // refused says why the stack at base did not take a call.
 func refused(base string, err error) error {
-	if errors.Is(err, apiclient.ErrAuth) {
+	var failed *apiclient.Error
+	switch {
+	case errors.Is(err, apiclient.ErrAuth):
 		return fmt.Errorf("the API refused the token (%w): is MUSTER_DEV_TOKEN the one the stack uses?", err)
+	case errors.As(err, &failed) && failed.Status != 0:
+		return fmt.Errorf("the local stack at %s answered %w", base, err)
 	}
 	return fmt.Errorf("the local stack at %s does not answer (start it with `make run`): %w", base, err)
 }
