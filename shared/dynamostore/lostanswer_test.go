@@ -16,6 +16,7 @@ import (
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/metrics"
 	"github.com/muster-sec/muster/shared/mototest"
+	"github.com/muster-sec/muster/shared/normalize"
 	"github.com/muster-sec/muster/shared/suppress"
 )
 
@@ -103,6 +104,41 @@ func TestCountersCountOnceWhenAnAnswerIsLost(t *testing.T) {
 	}
 	if len(days) != 1 || days[0].Counts[metrics.Alerts] != 5 {
 		t.Errorf("after %d lost answers: %+v, want %s 5", lossy.lost, days, metrics.Alerts)
+	}
+}
+
+// TestAlertPutOnceWhenAnAnswerIsLost: an alert's put applied but whose
+// answer never arrived is sent again by the SDK; the alert is still new to
+// its caller (counted, hits recorded) and its re-delivery still changes it
+// once, while a second delivery is still a duplicate.
+func TestAlertPutOnceWhenAnAnswerIsLost(t *testing.T) {
+	s, lossy := lossyStore(t, `"pt":`)
+	ctx := context.Background()
+	a := sampleAlert()
+	put, err := s.PutAlert(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if put.Outcome != normalize.Accepted || !put.Changed {
+		t.Errorf("first put after a lost answer: %v (changed %v), want accepted", put.Outcome, put.Changed)
+	}
+	again := sampleAlert()
+	again.Count, again.LastSeen = 4, again.FirstSeen.Add(time.Hour)
+	if put, err = s.PutAlert(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if put.Outcome != normalize.Duplicate || !put.Changed {
+		t.Errorf("a re-delivery with news after a lost answer: %v (changed %v), want a changed duplicate", put.Outcome, put.Changed)
+	}
+	if lossy.lost < 2 {
+		t.Fatalf("%d answers lost, want one per put at least: the test proves less than it says", lossy.lost)
+	}
+	if put, err = s.PutAlert(ctx, again); err != nil || put.Outcome != normalize.Duplicate || put.Changed {
+		t.Errorf("the same delivery again: %v (changed %v, %v), want an unchanged duplicate", put.Outcome, put.Changed, err)
+	}
+	stored, err := s.GetAlert(ctx, a.ID)
+	if err != nil || stored.Count != 4 || !stored.LastSeen.Equal(again.LastSeen) {
+		t.Errorf("stored count %d, last seen %s (%v); want 4 and %s", stored.Count, stored.LastSeen, err, again.LastSeen)
 	}
 }
 
