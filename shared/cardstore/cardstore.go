@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -51,6 +52,7 @@ func (s *Store) Card(ctx context.Context, id string) (chatops.CardRef, error) {
 		return chatops.CardRef{}, chatops.ErrNoCard
 	}
 	ref := chatops.CardRef{Channel: str(out.Item["channel"]), TS: str(out.Item["ts"])}
+	ref.Claimed, _ = time.Parse(time.RFC3339Nano, str(out.Item[attrClaimed]))
 	if n, ok := out.Item["cardVersion"].(*types.AttributeValueMemberN); ok {
 		ref.Version, _ = strconv.ParseInt(n.Value, 10, 64)
 	}
@@ -64,22 +66,36 @@ func str(v types.AttributeValue) string {
 	return ""
 }
 
-// CreateCard records a new card, unless the incident has one.
-func (s *Store) CreateCard(ctx context.Context, id string, ref chatops.CardRef) error {
+// ClaimCard records that a card is being posted (chatops.Cards): a new
+// record, or one taking over the pending claim made at stale, by a
+// conditional write, so of two events racing for it one wins.
+func (s *Store) ClaimCard(ctx context.Context, id string, ref chatops.CardRef, stale time.Time) error {
 	item := key(id)
 	item["channel"] = &types.AttributeValueMemberS{Value: ref.Channel}
 	item["cardVersion"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(ref.Version, 10)}
-	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item,
-		ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": resources.AttrPK}})
+	item[attrClaimed] = &types.AttributeValueMemberS{Value: ref.Claimed.UTC().Format(time.RFC3339Nano)}
+	in := &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item,
+		ConditionExpression:      aws.String("attribute_not_exists(#pk) OR (attribute_not_exists(ts) AND attribute_not_exists(#c))"),
+		ExpressionAttributeNames: map[string]string{"#pk": resources.AttrPK, "#c": attrClaimed}}
+	if !stale.IsZero() {
+		in.ConditionExpression = aws.String("attribute_not_exists(ts) AND #c = :stale")
+		in.ExpressionAttributeNames = map[string]string{"#c": attrClaimed}
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{
+			":stale": &types.AttributeValueMemberS{Value: stale.UTC().Format(time.RFC3339Nano)}}
+	}
+	_, err := s.DB.PutItem(ctx, in)
 	var cond *types.ConditionalCheckFailedException
 	if errors.As(err, &cond) {
 		return chatops.ErrCardExists
 	}
 	if err != nil {
-		return fmt.Errorf("create card %s: %w", id, err)
+		return fmt.Errorf("claim card %s: %w", id, err)
 	}
 	return nil
 }
+
+// attrClaimed is when a pending card was claimed (RFC 3339).
+const attrClaimed = "claimedAt"
 
 // UpdateCard records the card's ts and version; a version older than the
 // stored one is ignored (an event delivered late).

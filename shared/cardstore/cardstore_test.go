@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -32,25 +33,39 @@ func newStore(t *testing.T) *cardstore.Store {
 	return &cardstore.Store{DB: db, Table: name}
 }
 
+// TestStore: a claim is taken once; a pending claim is taken over only by
+// one naming its time, never once the card is posted; late updates do not
+// roll the card back.
 func TestStore(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
+	t1 := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	t2 := t1.Add(time.Minute)
 	if _, err := s.Card(ctx, "inc-1"); !errors.Is(err, chatops.ErrNoCard) {
 		t.Fatalf("Card of none: %v", err)
 	}
-	if err := s.CreateCard(ctx, "inc-1", chatops.CardRef{Channel: "C1", Version: 1}); err != nil {
+	if err := s.ClaimCard(ctx, "inc-1", chatops.CardRef{Channel: "C1", Version: 1, Claimed: t1}, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateCard(ctx, "inc-1", chatops.CardRef{Channel: "C1", Version: 1}); !errors.Is(err, chatops.ErrCardExists) {
-		t.Fatalf("second CreateCard: %v", err)
+	if err := s.ClaimCard(ctx, "inc-1", chatops.CardRef{Channel: "C1", Version: 1, Claimed: t1}, time.Time{}); !errors.Is(err, chatops.ErrCardExists) {
+		t.Fatalf("second claim: %v", err)
+	}
+	if err := s.ClaimCard(ctx, "inc-1", chatops.CardRef{Channel: "C1", Version: 2, Claimed: t2}, t1.Add(time.Second)); !errors.Is(err, chatops.ErrCardExists) {
+		t.Fatalf("take-over naming another claim: %v", err)
+	}
+	if err := s.ClaimCard(ctx, "inc-1", chatops.CardRef{Channel: "C1", Version: 2, Claimed: t2}, t1); err != nil {
+		t.Fatalf("take-over of the claim made at t1: %v", err)
+	}
+	if got, err := s.Card(ctx, "inc-1"); err != nil || got != (chatops.CardRef{Channel: "C1", Version: 2, Claimed: t2}) {
+		t.Fatalf("after the take-over: %+v %v", got, err)
 	}
 	steps := []struct {
 		ref  chatops.CardRef
 		want chatops.CardRef
 	}{
-		{chatops.CardRef{Channel: "C1", TS: "1.1", Version: 1}, chatops.CardRef{Channel: "C1", TS: "1.1", Version: 1}},
-		{chatops.CardRef{Channel: "C1", TS: "1.1", Version: 3}, chatops.CardRef{Channel: "C1", TS: "1.1", Version: 3}},
-		{chatops.CardRef{Channel: "C1", TS: "1.1", Version: 2}, chatops.CardRef{Channel: "C1", TS: "1.1", Version: 3}}, // late: ignored
+		{chatops.CardRef{Channel: "C1", TS: "1.1", Version: 2}, chatops.CardRef{Channel: "C1", TS: "1.1", Version: 2, Claimed: t2}},
+		{chatops.CardRef{Channel: "C1", TS: "1.1", Version: 3}, chatops.CardRef{Channel: "C1", TS: "1.1", Version: 3, Claimed: t2}},
+		{chatops.CardRef{Channel: "C1", TS: "1.1", Version: 2}, chatops.CardRef{Channel: "C1", TS: "1.1", Version: 3, Claimed: t2}}, // late: ignored
 	}
 	for _, st := range steps {
 		if err := s.UpdateCard(ctx, "inc-1", st.ref); err != nil {
@@ -59,6 +74,62 @@ func TestStore(t *testing.T) {
 		if got, err := s.Card(ctx, "inc-1"); err != nil || got != st.want {
 			t.Fatalf("after UpdateCard(%+v): %+v %v, want %+v", st.ref, got, err, st.want)
 		}
+	}
+	if err := s.ClaimCard(ctx, "inc-1", chatops.CardRef{Channel: "C1", Version: 4, Claimed: t2.Add(time.Hour)}, t2); !errors.Is(err, chatops.ErrCardExists) {
+		t.Fatalf("take-over of a posted card: %v", err)
+	}
+}
+
+// failsFirstPost is a Slack client whose first chat.postMessage fails.
+type failsFirstPost struct {
+	*slack.Client
+	failed bool
+}
+
+func (f *failsFirstPost) PostMessage(ctx context.Context, m slack.Message) (string, error) {
+	if !f.failed {
+		f.failed = true
+		return "", slack.ErrAPI
+	}
+	return f.Client.PostMessage(ctx, m)
+}
+
+// TestNotifierPostsAfterAFailedPost: Slack refuses the created event's
+// post; events within the claim's lease are retried, the first after it
+// posts the card, and the next updates that message.
+func TestNotifierPostsAfterAFailedPost(t *testing.T) {
+	fake := slacktest.New()
+	defer fake.Close()
+	now := time.Now().UTC()
+	n := &chatops.Notifier{Channel: "C0SECOPS", Cards: newStore(t), Playbooks: playbook.DefaultPlaybooks(),
+		Slack: &failsFirstPost{Client: &slack.Client{Token: slacktest.Token, BaseURL: fake.APIURL()}},
+		Now:   func() time.Time { return now }}
+	evs := events(t)
+	created, updated := evs[0], evs[1]
+	ctx := context.Background()
+	if err := n.Notify(ctx, created.DetailType, created.Detail); err == nil {
+		t.Fatal("created event with Slack failing: no error, so it would not be retried")
+	}
+	now = now.Add(chatops.ClaimLease - time.Second)
+	if err := n.Notify(ctx, created.DetailType, created.Detail); err == nil {
+		t.Fatal("retry within the claim's lease: no error")
+	}
+	if calls := fake.Calls(); len(calls) != 0 {
+		t.Fatalf("Slack calls within the lease: %+v", calls)
+	}
+	now = now.Add(time.Second)
+	if err := n.Notify(ctx, created.DetailType, created.Detail); err != nil {
+		t.Fatalf("retry after the lease: %v", err)
+	}
+	if err := n.Notify(ctx, updated.DetailType, updated.Detail); err != nil {
+		t.Fatal(err)
+	}
+	var methods []string
+	for _, c := range fake.Calls() {
+		methods = append(methods, c.Method)
+	}
+	if got := strings.Join(methods, " "); got != "chat.postMessage chat.update" {
+		t.Fatalf("calls %s, want the card posted once after the lease, then updated", got)
 	}
 }
 

@@ -203,15 +203,21 @@ func (m memCards) Card(_ context.Context, id string) (CardRef, error) {
 	return CardRef{}, ErrNoCard
 }
 
-func (m memCards) CreateCard(_ context.Context, id string, r CardRef) error {
-	if _, ok := m[id]; ok {
-		return ErrCardExists
+func (m memCards) ClaimCard(_ context.Context, id string, r CardRef, stale time.Time) error {
+	old, ok := m[id]
+	switch {
+	case !ok && stale.IsZero(), ok && old.TS == "" && old.Claimed.Equal(stale):
+		m[id] = r
+		return nil
 	}
+	return ErrCardExists
+}
+
+func (m memCards) UpdateCard(_ context.Context, id string, r CardRef) error {
+	r.Claimed = m[id].Claimed
 	m[id] = r
 	return nil
 }
-
-func (m memCards) UpdateCard(_ context.Context, id string, r CardRef) error { m[id] = r; return nil }
 
 // poster records posts and updates; fail makes every call fail.
 type poster struct {
@@ -238,6 +244,7 @@ func (p *poster) Update(_ context.Context, m slack.Message) error {
 // TestNotifierDecides: which events post a card, which update one, and
 // which are retried.
 func TestNotifierDecides(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	detail := func(sev string, version int64, raised bool) incidentevent.Detail {
 		return incidentevent.Detail{Incident: incidentevent.Summary{ID: "inc-1", Title: "T", Severity: sev, Status: "Active", Version: version},
 			Change: incidentevent.Change{SeverityRaised: raised}}
@@ -259,13 +266,15 @@ func TestNotifierDecides(t *testing.T) {
 		{"status change posts", memCards{}, incidentevent.DetailTypeStatusChanged, detail("Low", 2, false), false, "post", false, "111.222"},
 		{"any update updates a card", memCards{"inc-1": {Channel: "C1", TS: "9.9", Version: 1}}, incidentevent.DetailTypeUpdated, detail("Low", 2, false), false, "update 9.9", false, "9.9"},
 		{"older event skipped", memCards{"inc-1": {Channel: "C1", TS: "9.9", Version: 3}}, incidentevent.DetailTypeUpdated, detail("Low", 2, false), false, "", false, "9.9"},
-		{"card being posted: retry", memCards{"inc-1": {Channel: "C1", Version: 1}}, incidentevent.DetailTypeUpdated, detail("Low", 2, false), false, "", true, ""},
+		{"card being posted: retry", memCards{"inc-1": {Channel: "C1", Version: 1, Claimed: now.Add(-ClaimLease + time.Second)}}, incidentevent.DetailTypeUpdated, detail("Low", 2, false), false, "", true, ""},
 		{"post fails: retry, card pending", memCards{}, incidentevent.DetailTypeCreated, detail("High", 1, true), true, "post", true, ""},
+		{"claim older than the lease: post in its place", memCards{"inc-1": {Channel: "C1", Version: 1, Claimed: now.Add(-ClaimLease)}}, incidentevent.DetailTypeUpdated, detail("Low", 2, false), false, "post", false, "111.222"},
+		{"claim with no time: post in its place", memCards{"inc-1": {Channel: "C1", Version: 1}}, incidentevent.DetailTypeUpdated, detail("Low", 2, false), false, "post", false, "111.222"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := &poster{fail: tt.fail}
-			n := &Notifier{Channel: "C1", Cards: tt.cards, Slack: p}
+			n := &Notifier{Channel: "C1", Cards: tt.cards, Slack: p, Now: func() time.Time { return now }}
 			err := n.Notify(context.Background(), tt.detailType, tt.d)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/incident"
@@ -15,20 +16,26 @@ import (
 )
 
 // CardRef is where an incident's card was posted, and the incident
-// version it shows. An empty TS is a card being posted.
+// version it shows. An empty TS is a card being posted, claimed at
+// Claimed (zero on a record written before claims had a time).
 type CardRef struct {
 	Channel string
 	TS      string
 	Version int64
+	Claimed time.Time
 }
 
 // Cards remembers each incident's card (cardstore implements it).
 type Cards interface {
 	// Card returns the incident's card, or ErrNoCard.
 	Card(ctx context.Context, incidentID string) (CardRef, error)
-	// CreateCard records a new card; ErrCardExists when the incident has
-	// one already (another event got there first).
-	CreateCard(ctx context.Context, incidentID string, ref CardRef) error
+	// ClaimCard records that ref (a card with no TS yet, claimed at
+	// ref.Claimed) is being posted. With a zero stale it claims an
+	// incident with no card (or a pending one whose claim has no time,
+	// written before claims had one); otherwise it takes over the pending
+	// claim made at stale. Anything else is ErrCardExists: another event
+	// got there first.
+	ClaimCard(ctx context.Context, incidentID string, ref CardRef, stale time.Time) error
 	// UpdateCard records the card's ts and version.
 	UpdateCard(ctx context.Context, incidentID string, ref CardRef) error
 }
@@ -42,6 +49,14 @@ var (
 // errCardPending is an event for an incident whose card another
 // invocation is posting; returned so the event is retried.
 var errCardPending = errors.New("card being posted; retry")
+
+// ClaimLease is how long a claim to post a card holds. An invocation that
+// claimed a card and then failed to post it (Slack down, the function
+// stopped, the claim's answer lost) leaves the card pending; once the
+// claim is older than this, the next event for the incident posts the
+// card in its place. It outlasts the notify function's 30 s timeout, so
+// a claim is never taken over from a post still under way.
+const ClaimLease = 45 * time.Second
 
 // Poster posts and updates messages (slack.Client implements it).
 type Poster interface {
@@ -59,6 +74,8 @@ type Notifier struct {
 	Cards     Cards
 	Slack     Poster
 	Playbooks []playbook.Playbook
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
 }
 
 // Notify handles one event. An error means "retry the event".
@@ -70,11 +87,15 @@ func (n *Notifier) Notify(ctx context.Context, detailType string, d incidenteven
 		if !postsCard(detailType, d) {
 			return nil
 		}
-		return n.post(ctx, inc, d.Incident.Links)
+		return n.post(ctx, inc, d.Incident.Links, time.Time{})
 	case err != nil:
 		return fmt.Errorf("read card of %s: %w", inc.ID, err)
-	case ref.TS == "":
+	case ref.TS == "" && n.now().Sub(ref.Claimed) < ClaimLease:
 		return fmt.Errorf("incident %s: %w", inc.ID, errCardPending)
+	case ref.TS == "":
+		// The claim's poster failed or vanished: post in its place, this
+		// event's incident being the newer.
+		return n.post(ctx, inc, d.Incident.Links, ref.Claimed)
 	case inc.Version <= ref.Version:
 		return nil
 	}
@@ -100,9 +121,18 @@ func postsCard(detailType string, d incidentevent.Detail) bool {
 	return false
 }
 
-func (n *Notifier) post(ctx context.Context, inc incident.Incident, links incidentevent.Links) error {
-	ref := CardRef{Channel: n.Channel, Version: inc.Version}
-	if err := n.Cards.CreateCard(ctx, inc.ID, ref); errors.Is(err, ErrCardExists) {
+func (n *Notifier) now() time.Time {
+	if n.Now == nil {
+		return time.Now()
+	}
+	return n.Now()
+}
+
+// post claims the incident's card (or takes over the pending claim made
+// at stale, when not zero), posts it and records its ts.
+func (n *Notifier) post(ctx context.Context, inc incident.Incident, links incidentevent.Links, stale time.Time) error {
+	ref := CardRef{Channel: n.Channel, Version: inc.Version, Claimed: n.now().UTC()}
+	if err := n.Cards.ClaimCard(ctx, inc.ID, ref, stale); errors.Is(err, ErrCardExists) {
 		return fmt.Errorf("incident %s: %w", inc.ID, errCardPending)
 	} else if err != nil {
 		return fmt.Errorf("record card of %s: %w", inc.ID, err)
@@ -111,8 +141,9 @@ func (n *Notifier) post(ctx context.Context, inc incident.Incident, links incide
 	m.Channel = n.Channel
 	ts, err := n.Slack.PostMessage(ctx, m)
 	if err != nil {
-		// The pending card stays: a retry of this event finds it and
-		// retries too, until the post is made or the event given up.
+		// The pending card stays: once its claim is older than
+		// ClaimLease, a retry of this event or the next event for the
+		// incident posts it.
 		return fmt.Errorf("post card of %s: %w", inc.ID, err)
 	}
 	ref.TS = ts

@@ -142,6 +142,25 @@ func TestAlertPutOnceWhenAnAnswerIsLost(t *testing.T) {
 	}
 }
 
+// TestRuleCreatedOnceWhenAnAnswerIsLost: a new rule's put applied but
+// whose answer never arrived is sent again by the SDK; the caller gets the
+// rule, not a conflict.
+func TestRuleCreatedOnceWhenAnAnswerIsLost(t *testing.T) {
+	s, lossy := lossyStore(t, "attribute_not_exists(pk)")
+	ctx := context.Background()
+	r, err := s.CreateRule(ctx, suppress.Rule{Reason: "probe", State: suppress.Enabled, Match: suppress.Match{Provider: "guardduty"}})
+	if err != nil {
+		t.Fatalf("create a rule after a lost answer: %v", err)
+	}
+	if lossy.lost == 0 {
+		t.Fatal("no answer was lost: the test proves nothing")
+	}
+	rules, err := s.ListRules(ctx)
+	if err != nil || len(rules) != 1 || rules[0].ID != r.ID {
+		t.Errorf("rules %+v (%v), want the one created", rules, err)
+	}
+}
+
 // lossyStore is a store on a new table whose client loses the first answer
 // to every request holding match.
 func lossyStore(t *testing.T, match string) (*dynamostore.Store, *losesAnswers) {

@@ -67,14 +67,21 @@ func listPartition[T any](ctx context.Context, s *Store, partition, what string,
 }
 
 // putNew writes an item that must not exist yet; an existing one is
-// incident.ErrConflict, wrapped with what names it ("rule r-1").
+// incident.ErrConflict, wrapped with what names it ("rule r-1"), unless it
+// holds the same document: the put landed, its answer was lost and the
+// SDK sent it again (the items putNew writes have fresh random ids and
+// creation times, so no other write makes the same document).
 func putNew(ctx context.Context, s *Store, item map[string]types.AttributeValue, what string) error {
 	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.table), Item: item,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
+		if ccf.Item != nil && StringAttr(ccf.Item, attrDoc) == StringAttr(item, attrDoc) {
+			return nil
+		}
 		return fmt.Errorf("%s exists: %w", what, incident.ErrConflict)
 	}
 	if err != nil {
