@@ -221,12 +221,14 @@ func (m memCards) UpdateCard(_ context.Context, id string, r CardRef) error {
 
 // poster records posts and updates; fail makes every call fail.
 type poster struct {
-	calls []string
-	fail  bool
+	calls    []string
+	fail     bool
+	deadline time.Time // of the last post's context
 }
 
-func (p *poster) PostMessage(_ context.Context, m slack.Message) (string, error) {
+func (p *poster) PostMessage(ctx context.Context, m slack.Message) (string, error) {
 	p.calls = append(p.calls, "post")
+	p.deadline, _ = ctx.Deadline()
 	if p.fail {
 		return "", slack.ErrAPI
 	}
@@ -284,6 +286,11 @@ func TestNotifierDecides(t *testing.T) {
 			}
 			if got := tt.cards["inc-1"].TS; got != tt.wantTS {
 				t.Errorf("card ts %q, want %q", got, tt.wantTS)
+			}
+			// A post gives up well inside the claim's lease, so no one
+			// takes the claim over from a post still under way.
+			if strings.Contains(tt.wantCalls, "post") && (p.deadline.IsZero() || time.Until(p.deadline) > ClaimLease-10*time.Second) {
+				t.Errorf("post's deadline %v, want one within %s", p.deadline, ClaimLease-10*time.Second)
 			}
 		})
 	}

@@ -54,9 +54,13 @@ var errCardPending = errors.New("card being posted; retry")
 // claimed a card and then failed to post it (Slack down, the function
 // stopped, the claim's answer lost) leaves the card pending; once the
 // claim is older than this, the next event for the incident posts the
-// card in its place. It outlasts the notify function's 30 s timeout, so
-// a claim is never taken over from a post still under way.
+// card in its place. A claim's post gives up after postBudget, well inside
+// the lease whatever the function's timeout, so a claim is never taken
+// over from a post still under way.
 const ClaimLease = 45 * time.Second
+
+// postBudget bounds claiming, posting and recording a card.
+const postBudget = 30 * time.Second
 
 // Poster posts and updates messages (slack.Client implements it).
 type Poster interface {
@@ -131,6 +135,8 @@ func (n *Notifier) now() time.Time {
 // post claims the incident's card (or takes over the pending claim made
 // at stale, when not zero), posts it and records its ts.
 func (n *Notifier) post(ctx context.Context, inc incident.Incident, links incidentevent.Links, stale time.Time) error {
+	ctx, cancel := context.WithTimeout(ctx, postBudget)
+	defer cancel()
 	ref := CardRef{Channel: n.Channel, Version: inc.Version, Claimed: n.now().UTC()}
 	if err := n.Cards.ClaimCard(ctx, inc.ID, ref, stale); errors.Is(err, ErrCardExists) {
 		return fmt.Errorf("incident %s: %w", inc.ID, errCardPending)

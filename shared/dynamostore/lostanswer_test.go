@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/muster-sec/muster/shared/alert"
 	"github.com/muster-sec/muster/shared/dynamostore"
 	"github.com/muster-sec/muster/shared/metrics"
 	"github.com/muster-sec/muster/shared/mototest"
@@ -158,6 +159,29 @@ func TestRuleCreatedOnceWhenAnAnswerIsLost(t *testing.T) {
 	rules, err := s.ListRules(ctx)
 	if err != nil || len(rules) != 1 || rules[0].ID != r.ID {
 		t.Errorf("rules %+v (%v), want the one created", rules, err)
+	}
+}
+
+// TestAlertStatusSetOnceWhenAnAnswerIsLost: an alert's status update
+// applied but whose answer never arrived is sent again by the SDK; it is
+// still counted as a change.
+func TestAlertStatusSetOnceWhenAnAnswerIsLost(t *testing.T) {
+	s, lossy := lossyStore(t, "#v = :v")
+	ctx := context.Background()
+	a := sampleAlert()
+	if _, err := s.PutAlert(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.SetAlertStatus(ctx, []string{a.ID}, alert.StatusResolved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lossy.lost == 0 {
+		t.Fatal("no answer was lost: the test proves nothing")
+	}
+	got, err := s.GetAlert(ctx, a.ID)
+	if n != 1 || err != nil || got.Status != alert.StatusResolved {
+		t.Errorf("%d changed, stored status %s (%v); want 1 and Resolved", n, got.Status, err)
 	}
 }
 

@@ -159,14 +159,9 @@ func (s *Store) updateAlert(ctx context.Context, id string, change func(*alert.A
 				item[k] = val
 			}
 		}
-		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName: aws.String(s.table), Item: item,
-			ConditionExpression:       aws.String("#v = :v"),
-			ExpressionAttributeNames:  map[string]string{"#v": resources.AttrVersion},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(v)},
-		})
-		var ccf *types.ConditionalCheckFailedException
-		if errors.As(err, &ccf) {
+		_, err = s.conditionalPut(ctx, item, "#v = :v",
+			map[string]string{"#v": resources.AttrVersion}, map[string]types.AttributeValue{":v": n(v)})
+		if errors.Is(err, incident.ErrConflict) {
 			continue // changed since the read: read it again
 		}
 		if err != nil {
