@@ -2,8 +2,6 @@ package dynamostore
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -160,43 +158,6 @@ func sizeRefusal(msg string) bool {
 		}
 	}
 	return false
-}
-
-// conditionalPut writes item under cond. A failed condition returns
-// incident.ErrConflict and the current item (nil when it does not exist).
-// The item carries a token of this call (attrPutToken): when the SDK sends
-// the put again after its answer was lost, the condition fails on the
-// item the first attempt wrote, and that token makes it a success.
-func (s *Store) conditionalPut(ctx context.Context, item map[string]types.AttributeValue, cond string, names map[string]string, values map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
-	tok := putToken()
-	item[attrPutToken] = &types.AttributeValueMemberS{Value: tok}
-	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           aws.String(s.table),
-		Item:                                item,
-		ConditionExpression:                 aws.String(cond),
-		ExpressionAttributeNames:            names,
-		ExpressionAttributeValues:           values,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		if StringAttr(ccf.Item, attrPutToken) == tok {
-			return nil, nil // an earlier attempt of this call was applied
-		}
-		return ccf.Item, incident.ErrConflict
-	}
-	return nil, err
-}
-
-// attrPutToken holds the token of the put that last wrote an alert item;
-// name and token are short, as every alert item carries them (72 random
-// bits tell one put from another with room to spare).
-const attrPutToken = "pt"
-
-func putToken() string {
-	b := make([]byte, 9)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // alertItem reads an alert item with a consistent read; nil when absent.

@@ -2,6 +2,8 @@ package dynamostore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"maps"
@@ -67,27 +69,56 @@ func listPartition[T any](ctx context.Context, s *Store, partition, what string,
 }
 
 // putNew writes an item that must not exist yet; an existing one is
-// incident.ErrConflict, wrapped with what names it ("rule r-1"), unless it
-// holds the same document: the put landed, its answer was lost and the
-// SDK sent it again (the items putNew writes have fresh random ids and
-// creation times, so no other write makes the same document).
+// incident.ErrConflict, wrapped with what names it ("rule r-1"). The put
+// the SDK sends again after a lost answer is recognised (conditionalPut).
 func putNew(ctx context.Context, s *Store, item map[string]types.AttributeValue, what string) error {
-	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table), Item: item,
-		ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		if ccf.Item != nil && StringAttr(ccf.Item, attrDoc) == StringAttr(item, attrDoc) {
-			return nil
-		}
-		return fmt.Errorf("%s exists: %w", what, incident.ErrConflict)
+	_, err := s.conditionalPut(ctx, item, "attribute_not_exists(pk)", nil, nil)
+	if errors.Is(err, incident.ErrConflict) {
+		return fmt.Errorf("%s exists: %w", what, err)
 	}
 	if err != nil {
 		return fmt.Errorf("put %s: %w", what, err)
 	}
 	return nil
+}
+
+// conditionalPut writes item under cond. A failed condition returns
+// incident.ErrConflict and the current item (nil when it does not exist).
+// The item carries a token of this call (attrPutToken): when the SDK sends
+// the put again after its answer was lost, the condition fails on the
+// item the first attempt wrote, and that token makes it a success.
+func (s *Store) conditionalPut(ctx context.Context, item map[string]types.AttributeValue, cond string, names map[string]string, values map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
+	tok := writeToken()
+	item[attrPutToken] = &types.AttributeValueMemberS{Value: tok}
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           aws.String(s.table),
+		Item:                                item,
+		ConditionExpression:                 aws.String(cond),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		if StringAttr(ccf.Item, attrPutToken) == tok {
+			return nil, nil // an earlier attempt of this call was applied
+		}
+		return ccf.Item, incident.ErrConflict
+	}
+	return nil, err
+}
+
+// attrPutToken holds the token of the conditional put that last wrote an
+// item (alerts, rules); short, as every alert item carries it.
+const attrPutToken = "pt"
+
+// writeToken is a token of one write call, for the item to carry so that
+// the call recognises its own earlier attempt (72 random bits tell one
+// call from another with room to spare).
+func writeToken() string {
+	b := make([]byte, 9)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // hitsOf reads a rule item's hit counter and last hit time.
@@ -209,7 +240,7 @@ const attrHitToken = "hitToken"
 // after another writer's update still adds again (what it guards are usage
 // figures, not a ledger). A refusal of in's own condition is returned.
 func (st *Store) updateOnce(ctx context.Context, in *dynamodb.UpdateItemInput, attr string) error {
-	tok := NewID()
+	tok := writeToken()
 	expr := aws.ToString(in.UpdateExpression)
 	if strings.Contains(expr, "SET ") {
 		expr = strings.Replace(expr, "SET ", "SET #tok = :tok, ", 1)
