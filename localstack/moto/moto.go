@@ -59,8 +59,9 @@ func Start(ctx context.Context, opts Options) (*Process, error) {
 	if opts.ReadyTimeout <= 0 {
 		opts.ReadyTimeout = 30 * time.Second
 	}
-	if _, err := exec.LookPath("moto_server"); err != nil {
-		return nil, ErrNotInstalled
+	cmd, err := Command(opts.Host, opts.Port, opts.Env...)
+	if err != nil {
+		return nil, err
 	}
 	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
 	l, err := net.Listen("tcp", addr)
@@ -68,10 +69,6 @@ func Start(ctx context.Context, opts Options) (*Process, error) {
 		return nil, fmt.Errorf("start moto on %s: %w (another emulator or a previous run may hold it; stop it, set MUSTER_MOTO_PORT to another port, or set AWS_ENDPOINT_URL to use the running emulator)", addr, ErrPortBusy)
 	}
 	_ = l.Close()
-	cmd, err := Command(opts.Host, opts.Port, opts.Env...)
-	if err != nil {
-		return nil, err
-	}
 	cmd.Stdout, cmd.Stderr = opts.Output, opts.Output
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start moto_server: %w", err)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -18,8 +19,9 @@ import (
 // The client is created on first use, so deployments that name no
 // parameter never build it.
 func Reader(cfg aws.Config) func(ctx context.Context, name string) (string, error) {
+	client := sync.OnceValue(func() *ssm.Client { return ssm.NewFromConfig(cfg) })
 	return func(ctx context.Context, name string) (string, error) {
-		out, err := ssm.NewFromConfig(cfg).GetParameter(ctx, &ssm.GetParameterInput{
+		out, err := client().GetParameter(ctx, &ssm.GetParameterInput{
 			Name: aws.String(name), WithDecryption: aws.Bool(true),
 		})
 		if err != nil {
